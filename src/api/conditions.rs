@@ -1,0 +1,207 @@
+//! Condition types and the helper that sets a condition the way the Kubernetes API conventions
+//! ask: `lastTransitionTime` moves only when `status` flips.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+
+use super::reasons::Reason;
+
+/// The tenant's summary condition, read by `kubectl wait --for=condition=Ready`, Argo CD and Flux.
+pub const READY: &str = "Ready";
+/// Whether the operator can sign in to Microsoft.
+pub const ADMIN_CONNECTED: &str = "AdminConnected";
+/// Whether the signed-in admin (or app) holds the required roles (or permissions).
+pub const ADMIN_AUTHORIZED: &str = "AdminAuthorized";
+/// Whether the desired state could be read from the source.
+pub const SOURCE_CONNECTED: &str = "SourceConnected";
+/// Whether every desired user is in sync.
+pub const USERS_SYNCED: &str = "UsersSynced";
+/// The per-user condition.
+pub const SYNCED: &str = "Synced";
+
+/// The tenant condition types, in the order they are written to `.status.conditions`.
+pub const TENANT_CONDITION_TYPES: [&str; 5] = [
+    READY,
+    ADMIN_CONNECTED,
+    ADMIN_AUTHORIZED,
+    SOURCE_CONNECTED,
+    USERS_SYNCED,
+];
+
+/// A condition to set: everything but the transition time, which [`set_condition`] decides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionUpdate {
+    /// The condition type, e.g. [`READY`].
+    pub type_: &'static str,
+    /// The reason; it also decides `status` (see [`Reason::condition_status`]).
+    pub reason: Reason,
+    /// What happened and what to do, for a human.
+    pub message: String,
+    /// The `metadata.generation` the condition was computed from.
+    pub observed_generation: Option<i64>,
+}
+
+impl ConditionUpdate {
+    /// A condition of `type_` with `reason` and `message`.
+    pub fn new(type_: &'static str, reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            type_,
+            reason,
+            message: message.into(),
+            observed_generation: None,
+        }
+    }
+
+    /// The same condition, marked as computed from `generation`.
+    pub fn with_generation(mut self, generation: Option<i64>) -> Self {
+        self.observed_generation = generation;
+        self
+    }
+}
+
+/// Finds the condition of `type_`.
+pub fn find_condition<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|condition| condition.type_ == type_)
+}
+
+/// Sets `update` in `conditions`, replacing the condition of the same type or appending it.
+///
+/// `lastTransitionTime` is kept from the existing condition unless `status` changes; a new
+/// condition, or one whose status flips, gets `now`. Reason, message and generation always follow
+/// `update`.
+pub fn set_condition(conditions: &mut Vec<Condition>, update: ConditionUpdate, now: &Time) {
+    let status = update.reason.condition_status();
+    let existing = conditions
+        .iter_mut()
+        .find(|condition| condition.type_ == update.type_);
+    let last_transition_time = match &existing {
+        Some(old) if old.status == status => old.last_transition_time.clone(),
+        _ => now.clone(),
+    };
+    let condition = Condition {
+        type_: update.type_.to_owned(),
+        status: status.to_owned(),
+        reason: update.reason.as_str().to_owned(),
+        message: update.message,
+        observed_generation: update.observed_generation,
+        last_transition_time,
+    };
+    match existing {
+        Some(slot) => *slot = condition,
+        None => conditions.push(condition),
+    }
+}
+
+/// Whether two condition lists differ in anything but `lastTransitionTime`: used to skip status
+/// writes that would only move timestamps.
+pub fn conditions_differ_ignoring_time(left: &[Condition], right: &[Condition]) -> bool {
+    left.len() != right.len()
+        || left.iter().zip(right).any(|(l, r)| {
+            l.type_ != r.type_
+                || l.status != r.status
+                || l.reason != r.reason
+                || l.message != r.message
+                || l.observed_generation != r.observed_generation
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::jiff::Timestamp;
+
+    use super::*;
+
+    fn at(seconds: i64) -> Time {
+        Time(Timestamp::from_second(seconds).unwrap())
+    }
+
+    #[test]
+    fn new_condition_gets_now_as_transition_time() {
+        let mut conditions = Vec::new();
+        set_condition(
+            &mut conditions,
+            ConditionUpdate::new(READY, Reason::Synced, "ok"),
+            &at(100),
+        );
+        assert_eq!(conditions.len(), 1);
+        assert_eq!(conditions[0].status, "True");
+        assert_eq!(conditions[0].reason, "Synced");
+        assert_eq!(conditions[0].last_transition_time, at(100));
+    }
+
+    #[test]
+    fn same_status_keeps_transition_time_but_takes_new_reason_and_message() {
+        let mut conditions = Vec::new();
+        let failed = ConditionUpdate::new(SYNCED, Reason::CallingPlanAssigned, "has a plan");
+        set_condition(&mut conditions, failed, &at(100));
+        let still_failed = ConditionUpdate::new(SYNCED, Reason::PhoneSystemLicenseMissing, "no licence")
+            .with_generation(Some(3));
+        set_condition(&mut conditions, still_failed, &at(200));
+        assert_eq!(conditions[0].last_transition_time, at(100));
+        assert_eq!(conditions[0].reason, "PhoneSystemLicenseMissing");
+        assert_eq!(conditions[0].message, "no licence");
+        assert_eq!(conditions[0].observed_generation, Some(3));
+    }
+
+    #[test]
+    fn status_flip_moves_transition_time() {
+        let mut conditions = Vec::new();
+        set_condition(
+            &mut conditions,
+            ConditionUpdate::new(SYNCED, Reason::TransientError, "x"),
+            &at(100),
+        );
+        set_condition(
+            &mut conditions,
+            ConditionUpdate::new(SYNCED, Reason::InSync, ""),
+            &at(200),
+        );
+        assert_eq!(conditions[0].status, "True");
+        assert_eq!(conditions[0].last_transition_time, at(200));
+    }
+
+    #[test]
+    fn setting_one_type_leaves_the_others_alone() {
+        let mut conditions = Vec::new();
+        set_condition(
+            &mut conditions,
+            ConditionUpdate::new(READY, Reason::Synced, ""),
+            &at(1),
+        );
+        set_condition(
+            &mut conditions,
+            ConditionUpdate::new(ADMIN_CONNECTED, Reason::SignedIn, ""),
+            &at(2),
+        );
+        set_condition(
+            &mut conditions,
+            ConditionUpdate::new(READY, Reason::UsersNotInSync, "3"),
+            &at(3),
+        );
+        assert_eq!(conditions.len(), 2);
+        assert_eq!(
+            find_condition(&conditions, ADMIN_CONNECTED)
+                .unwrap()
+                .last_transition_time,
+            at(2)
+        );
+        assert_eq!(
+            find_condition(&conditions, READY).unwrap().last_transition_time,
+            at(3)
+        );
+    }
+
+    #[test]
+    fn only_timestamps_changed_is_not_a_difference() {
+        let mut before = Vec::new();
+        set_condition(
+            &mut before,
+            ConditionUpdate::new(READY, Reason::Synced, ""),
+            &at(1),
+        );
+        let mut after = before.clone();
+        after[0].last_transition_time = at(50);
+        assert!(!conditions_differ_ignoring_time(&before, &after));
+        after[0].message = "changed".into();
+        assert!(conditions_differ_ignoring_time(&before, &after));
+    }
+}

@@ -1,0 +1,217 @@
+//! The reason vocabulary: every `reason` the operator writes to a condition, in one place.
+//!
+//! Each reason says what happened and what the admin should do. The strings are API: they appear
+//! in `.status`, in `summary.byReason`, in Events and in metrics labels, so they never change once
+//! released.
+
+use std::fmt;
+
+/// How a reason counts in the summary and which status its condition carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Severity {
+    /// Nothing is wrong: the condition is `True`.
+    Healthy,
+    /// Waiting on Teams, a grace period or an approval-free dry run: `False`, no action needed.
+    Pending,
+    /// Needs an admin's attention or a retry: `False`.
+    Failed,
+}
+
+/// Where a reason can appear.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// On a user's `Synced` condition.
+    User,
+    /// On a tenant condition (`Ready`, `AdminConnected`, ...).
+    Tenant,
+    /// On either.
+    Both,
+}
+
+macro_rules! reasons {
+    ($( $(#[doc = $doc:literal])* $name:ident => $severity:ident, $scope:ident, $remedy:literal; )+) => {
+        /// Why a condition has its status. See each variant for its meaning and remedy.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Reason {
+            $( $(#[doc = $doc])* $name, )+
+        }
+
+        impl Reason {
+            /// Every reason, in declaration order.
+            pub const ALL: &'static [Reason] = &[$(Reason::$name,)+];
+
+            /// The CamelCase string written to `reason`.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(Reason::$name => stringify!($name),)+ }
+            }
+
+            /// Whether the reason is healthy, pending or a failure.
+            pub const fn severity(self) -> Severity {
+                match self { $(Reason::$name => Severity::$severity,)+ }
+            }
+
+            /// Where the reason can appear.
+            pub const fn scope(self) -> Scope {
+                match self { $(Reason::$name => Scope::$scope,)+ }
+            }
+
+            /// What the admin should do about it (empty for healthy reasons).
+            pub const fn remedy(self) -> &'static str {
+                match self { $(Reason::$name => $remedy,)+ }
+            }
+        }
+    };
+}
+
+reasons! {
+    // ---- user reasons: the seed's causes 1-4 ----
+    /// The user's number is assigned in Teams as desired.
+    InSync => Healthy, User, "";
+    /// The Dialpad user has no email address, so no Teams user can be matched (seed cause 1).
+    EmailMissing => Failed, User, "Add the user's work email address in Dialpad.";
+    /// The Dialpad user has no phone number (seed cause 2).
+    PhoneNumberMissing => Failed, User, "Assign a Dialpad number to the user in Dialpad.";
+    /// No enabled or disabled Teams user has this email as mail, UPN or proxy address (seed cause 3).
+    TeamsUserNotFound => Failed, User, "Create the user in Microsoft 365, or make the Dialpad email match the user's mail or UPN.";
+    /// The Teams user lacks Phone System (Teams Phone), so no number can be assigned (seed cause 4).
+    PhoneSystemLicenseMissing => Failed, User, "Assign a licence that includes Teams Phone (Phone System) to the user in Microsoft 365.";
+    /// The Teams user has a Microsoft Calling Plan, which conflicts with Direct Routing (seed cause 4).
+    CallingPlanAssigned => Failed, User, "Remove the Calling Plan licence from the user in Microsoft 365.";
+    // ---- beyond the seed ----
+    /// The source's number is not a valid E.164 number even after normalisation.
+    InvalidPhoneNumber => Failed, User, "Correct the number in the source to E.164 form, e.g. +14155550100.";
+    /// Two or more source users share this email; none of them is synced.
+    DuplicateEmail => Failed, User, "Give each user a unique email address in the source.";
+    /// The number is held by another Teams user, or this Teams user holds a number the source does not own.
+    NumberConflict => Failed, User, "Unassign the conflicting number in Teams, or set spec.safety.overwriteForeignNumbers.";
+    /// The Teams user's account is disabled; numbers cannot be assigned to it.
+    TeamsUserDisabled => Failed, User, "Enable the user's account in Microsoft Entra ID, or remove the user from the source.";
+    /// Teams accepted the assignment and is still activating it; this can take minutes to hours.
+    AssignmentPending => Pending, User, "Nothing; the next sync checks again.";
+    /// The user left the source; the number is unassigned once the grace period has passed.
+    RemovalPending => Pending, User, "Nothing, unless the user should keep the number: add them back to the source.";
+    /// The plan would unassign more numbers than spec.safety.maxUnassignmentsPerSync allows; none were unassigned.
+    BlockedBySafetyLimit => Failed, User, "Check the planned removals; if intended, raise spec.safety.maxUnassignmentsPerSync for one sync.";
+    /// spec.mode is DryRun: the message says what would be done; nothing was changed.
+    DryRun => Pending, User, "Set spec.mode to Enforce to apply the plan.";
+    /// The tenant cannot sign in; the message carries the tenant's reason (seed cause 5).
+    AdminNotConnected => Failed, User, "Fix the AdminConnected condition of the resource.";
+    /// The admin lacks the required roles or permissions; the message names them (seed cause 6).
+    AdminRolesMissing => Failed, User, "Fix the AdminAuthorized condition of the resource.";
+    // ---- tenant sign-in (seed cause 5) ----
+    /// Sign-in to Microsoft works.
+    SignedIn => Healthy, Tenant, "";
+    /// The user name, password or client secret was rejected.
+    CredentialsInvalid => Failed, Tenant, "Update the Secret with the account's current password or the app's current client secret.";
+    /// Sign-in requires multi-factor authentication, which password sign-in cannot do.
+    MfaRequired => Failed, Tenant, "Exclude the admin account from MFA (security defaults or Conditional Access), or use spec.credentials.application.";
+    /// A Conditional Access policy (often a location rule) blocked the sign-in.
+    SignInBlocked => Failed, Tenant, "Exclude the admin account, or the operator's egress IPs, from the Conditional Access policy.";
+    /// The admin account is disabled or locked.
+    AccountDisabled => Failed, Tenant, "Enable or unlock the admin account in Microsoft Entra ID.";
+    /// The admin account's password has expired.
+    PasswordExpired => Failed, Tenant, "Set a new password for the admin account, set it not to expire, and update the Secret.";
+    /// The tenant ID or domain is not a known Microsoft tenant.
+    TenantNotFound => Failed, Tenant, "Correct spec.tenant.tenantId to the tenant's GUID or verified domain.";
+    /// The app registration has no admin consent for the permissions the operator needs.
+    ConsentMissing => Failed, Tenant, "Grant admin consent to the app registration for the listed permissions.";
+    /// The admin's sign-in name is not dialpad-msteams-admin@<spec.tenant.domain>.
+    AccountNameInvalid => Failed, Tenant, "Use the account dialpad-msteams-admin@<spec.tenant.domain> in the Secret.";
+    /// A referenced Secret or key is missing or empty.
+    SecretInvalid => Failed, Tenant, "Create the Secret named in the message in this resource's namespace, with the named key.";
+    // ---- tenant authorization (seed cause 6) ----
+    /// The admin holds every required role, or the app every required permission.
+    Authorized => Healthy, Tenant, "";
+    /// The admin lacks Teams Administrator or Skype for Business Administrator, or the app a permission.
+    RolesMissing => Failed, Tenant, "Assign the roles or grant the permissions named in the message.";
+    // ---- tenant source and summary ----
+    /// The desired state was read from the source.
+    SourceRead => Healthy, Tenant, "";
+    /// Dialpad rejected the API key.
+    SourceCredentialsInvalid => Failed, Tenant, "Update the Dialpad API key in the Secret.";
+    /// Every desired user is in sync.
+    AllUsersInSync => Healthy, Tenant, "";
+    /// Some users are not in sync; summary.byReason and users say which and why.
+    UsersNotInSync => Failed, Tenant, "See status.users for each user's reason and remedy.";
+    /// The last sync completed and every user is in sync, or only waiting on Teams.
+    Synced => Healthy, Tenant, "";
+    /// spec.suspend is true; nothing is read or changed.
+    Suspended => Pending, Tenant, "Set spec.suspend to false to resume syncing.";
+    // ---- either (seed causes 7 and 8) ----
+    /// A temporary upstream failure (timeout, throttling, 5xx); it is retried with backoff.
+    TransientError => Failed, Both, "Nothing, unless it persists: the message gives the attempt count and next retry.";
+    /// Anything else; the message carries the upstream error code and request id.
+    UnknownError => Failed, Both, "Look up the error code in the message; report it with the request id if it persists.";
+}
+
+impl Reason {
+    /// The condition `status` a condition with this reason carries.
+    pub const fn condition_status(self) -> &'static str {
+        match self.severity() {
+            Severity::Healthy => "True",
+            Severity::Pending | Severity::Failed => "False",
+        }
+    }
+
+    /// Parses a reason string as written to a condition.
+    pub fn parse(value: &str) -> Option<Reason> {
+        Reason::ALL
+            .iter()
+            .copied()
+            .find(|reason| reason.as_str() == value)
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_round_trips_through_its_string() {
+        for reason in Reason::ALL {
+            assert_eq!(Reason::parse(reason.as_str()), Some(*reason));
+        }
+        assert_eq!(Reason::parse("NoSuchReason"), None);
+    }
+
+    #[test]
+    fn every_failure_or_pending_reason_tells_the_admin_what_to_do() {
+        for reason in Reason::ALL {
+            let healthy = reason.severity() == Severity::Healthy;
+            assert_eq!(reason.remedy().is_empty(), healthy, "{reason}");
+        }
+    }
+
+    #[test]
+    fn seed_causes_have_their_reasons() {
+        let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        for seed in [
+            "EmailMissing",
+            "PhoneNumberMissing",
+            "TeamsUserNotFound",
+            "PhoneSystemLicenseMissing",
+            "CallingPlanAssigned",
+            "CredentialsInvalid",
+            "MfaRequired",
+            "SignInBlocked",
+            "RolesMissing",
+            "TransientError",
+            "UnknownError",
+        ] {
+            assert!(names.contains(&seed), "{seed} missing");
+        }
+    }
+
+    #[test]
+    fn only_healthy_reasons_make_a_condition_true() {
+        assert_eq!(Reason::InSync.condition_status(), "True");
+        assert_eq!(Reason::AssignmentPending.condition_status(), "False");
+        assert_eq!(Reason::CallingPlanAssigned.condition_status(), "False");
+    }
+}

@@ -1,0 +1,94 @@
+//! What the operator observed and did: `TeamsTenantSync.status`.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The outcome of the last sync of the tenant.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamsTenantSyncStatus {
+    /// The `metadata.generation` of the spec the last sync used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// When the last sync finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_sync_time: Option<Time>,
+
+    /// Tenant conditions: `Ready` (the summary that `kubectl wait` and GitOps tools read),
+    /// `AdminConnected` (sign-in to Microsoft works), `AdminAuthorized` (the admin holds the
+    /// required roles or permissions), `SourceConnected` (the desired state could be read) and
+    /// `UsersSynced` (every desired user is in sync).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+
+    /// Exact counts over all users, whether or not they are listed in `users`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SyncSummary>,
+
+    /// One entry per user: those that are not in sync first (failures, then pending), then users
+    /// in sync while the status stays within its size budget.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<UserSyncStatus>,
+
+    /// How many users are counted in `summary` but left out of `users` to keep the object small.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub users_omitted: i32,
+}
+
+fn is_zero(value: &i32) -> bool {
+    *value == 0
+}
+
+/// Exact user counts of the last sync.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncSummary {
+    /// Users the source wants assigned a number.
+    pub desired: i32,
+
+    /// Users whose number is assigned in Teams as desired.
+    pub in_sync: i32,
+
+    /// Users waiting on Teams or on a grace period (`AssignmentPending`, `RemovalPending`,
+    /// `DryRun`); no admin action needed.
+    pub pending: i32,
+
+    /// Users that are not in sync and need attention or a retry.
+    pub failed: i32,
+
+    /// Users per reason of their `Synced` condition, e.g. `{InSync: 1180, CallingPlanAssigned: 7}`.
+    #[serde(default)]
+    pub by_reason: BTreeMap<String, i32>,
+}
+
+/// The sync state of one user.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSyncStatus {
+    /// The user's email address (the key that joins Dialpad and Teams), if the source has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+
+    /// The number the source wants assigned, in E.164 form when it could be normalised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+
+    /// The Dialpad user ID, when the source is Dialpad.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dialpad_user_id: Option<String>,
+
+    /// The Entra object ID of the matching Teams user, once found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub teams_user_id: Option<String>,
+
+    /// The user's `Synced` condition: `True` with reason `InSync`, or `False` with the reason why
+    /// not and what to do about it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+}
