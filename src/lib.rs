@@ -5,3 +5,6 @@
 
 pub mod api;
 pub mod cli;
+pub mod microsoft;
+pub mod sandbox;
+pub mod tls;

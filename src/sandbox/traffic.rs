@@ -1,0 +1,492 @@
+//! What happens to every request before its handler: it is named, counted, rate limited and
+//! perhaps hit by an injected fault (latency, 5xx, 429 burst, dropped connection, malformed body).
+
+use std::collections::{BTreeMap, HashMap};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use serde::Serialize;
+
+use super::SandboxState;
+use super::errors::{dialpad_error, dialpad_throttled, graph_error, graph_throttled, request_id};
+use super::fixture::FaultFixture;
+
+/// Every simulated endpoint, by the name used in fault rules and counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Endpoint {
+    /// `POST /{tenant}/oauth2/v2.0/token`.
+    #[serde(rename = "entra.token")]
+    EntraToken,
+    /// OpenID discovery, instance discovery and user realm look-ups.
+    #[serde(rename = "entra.metadata")]
+    EntraMetadata,
+    /// `GET /v1.0/users`.
+    #[serde(rename = "graph.users")]
+    GraphUsers,
+    /// `GET /v1.0/me`.
+    #[serde(rename = "graph.me")]
+    GraphMe,
+    /// `GET /v1.0/me/memberOf/...directoryRole`.
+    #[serde(rename = "graph.memberOf")]
+    GraphMemberOf,
+    /// `POST /v1.0/$batch`.
+    #[serde(rename = "graph.batch")]
+    GraphBatch,
+    /// `GET .../numberAssignments`.
+    #[serde(rename = "graph.numberAssignments")]
+    GraphNumberAssignments,
+    /// `POST .../assignNumber`.
+    #[serde(rename = "graph.assignNumber")]
+    GraphAssignNumber,
+    /// `POST .../unassignNumber`.
+    #[serde(rename = "graph.unassignNumber")]
+    GraphUnassignNumber,
+    /// `GET .../operations/{id}`.
+    #[serde(rename = "graph.operations")]
+    GraphOperations,
+    /// `GET .../userConfigurations/{id}`.
+    #[serde(rename = "graph.userConfigurations")]
+    GraphUserConfigurations,
+    /// `GET /api/v2/users`.
+    #[serde(rename = "dialpad.users")]
+    DialpadUsers,
+    /// `GET /api/v2/numbers`.
+    #[serde(rename = "dialpad.numbers")]
+    DialpadNumbers,
+}
+
+impl Endpoint {
+    /// Every endpoint.
+    pub const ALL: [Endpoint; 13] = [
+        Endpoint::EntraToken,
+        Endpoint::EntraMetadata,
+        Endpoint::GraphUsers,
+        Endpoint::GraphMe,
+        Endpoint::GraphMemberOf,
+        Endpoint::GraphBatch,
+        Endpoint::GraphNumberAssignments,
+        Endpoint::GraphAssignNumber,
+        Endpoint::GraphUnassignNumber,
+        Endpoint::GraphOperations,
+        Endpoint::GraphUserConfigurations,
+        Endpoint::DialpadUsers,
+        Endpoint::DialpadNumbers,
+    ];
+
+    /// The name used in fixtures and counters, e.g. `graph.users`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::EntraToken => "entra.token",
+            Endpoint::EntraMetadata => "entra.metadata",
+            Endpoint::GraphUsers => "graph.users",
+            Endpoint::GraphMe => "graph.me",
+            Endpoint::GraphMemberOf => "graph.memberOf",
+            Endpoint::GraphBatch => "graph.batch",
+            Endpoint::GraphNumberAssignments => "graph.numberAssignments",
+            Endpoint::GraphAssignNumber => "graph.assignNumber",
+            Endpoint::GraphUnassignNumber => "graph.unassignNumber",
+            Endpoint::GraphOperations => "graph.operations",
+            Endpoint::GraphUserConfigurations => "graph.userConfigurations",
+            Endpoint::DialpadUsers => "dialpad.users",
+            Endpoint::DialpadNumbers => "dialpad.numbers",
+        }
+    }
+
+    /// Which upstream answers it.
+    pub fn upstream(self) -> Upstream {
+        match self {
+            Endpoint::EntraToken | Endpoint::EntraMetadata => Upstream::Entra,
+            Endpoint::DialpadUsers | Endpoint::DialpadNumbers => Upstream::Dialpad,
+            _ => Upstream::Graph,
+        }
+    }
+
+    /// Names the endpoint a request is for, from its path (`None` for unknown paths and the
+    /// sandbox's own introspection routes).
+    pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
+        const NUMBERS: &str = "/v1.0/admin/teams/telephoneNumberManagement/";
+        if path.starts_with("/api/v2/users") {
+            return Some(Endpoint::DialpadUsers);
+        }
+        if path.starts_with("/api/v2/numbers") {
+            return Some(Endpoint::DialpadNumbers);
+        }
+        if let Some(rest) = path.strip_prefix(NUMBERS) {
+            return Some(if rest.starts_with("operations") {
+                Endpoint::GraphOperations
+            } else if rest.ends_with("assignNumber") && !rest.ends_with("unassignNumber") {
+                Endpoint::GraphAssignNumber
+            } else if rest.ends_with("unassignNumber") {
+                Endpoint::GraphUnassignNumber
+            } else {
+                Endpoint::GraphNumberAssignments
+            });
+        }
+        if path.starts_with("/v1.0/admin/teams/userConfigurations") {
+            return Some(Endpoint::GraphUserConfigurations);
+        }
+        if path.starts_with("/v1.0/me/memberOf") {
+            return Some(Endpoint::GraphMemberOf);
+        }
+        if path == "/v1.0/me" {
+            return Some(Endpoint::GraphMe);
+        }
+        if path.starts_with("/v1.0/users") {
+            return Some(Endpoint::GraphUsers);
+        }
+        if path == "/v1.0/$batch" {
+            return Some(Endpoint::GraphBatch);
+        }
+        if path.ends_with("/oauth2/v2.0/token") && method == Method::POST {
+            return Some(Endpoint::EntraToken);
+        }
+        if path.contains("/.well-known/") || path.starts_with("/common/") {
+            return Some(Endpoint::EntraMetadata);
+        }
+        None
+    }
+}
+
+/// The three simulated services.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upstream {
+    /// Microsoft identity platform.
+    Entra,
+    /// Microsoft Graph.
+    Graph,
+    /// Dialpad API v2.
+    Dialpad,
+}
+
+/// Request counts per endpoint and method, and responses per status.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counters {
+    /// `"graph.users GET" -> 12`.
+    pub requests: BTreeMap<String, u64>,
+    /// `"graph.users 429" -> 3`.
+    pub responses: BTreeMap<String, u64>,
+}
+
+impl Counters {
+    /// Requests to `endpoint` with `method`.
+    pub fn requests_to(&self, endpoint: Endpoint, method: &str) -> u64 {
+        self.requests
+            .get(&format!("{} {method}", endpoint.name()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Responses from `endpoint` with `status`.
+    pub fn responses_from(&self, endpoint: Endpoint, status: u16) -> u64 {
+        self.responses
+            .get(&format!("{} {status}", endpoint.name()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Requests that could change state (POSTs to assign or unassign).
+    pub fn write_requests(&self) -> u64 {
+        self.requests_to(Endpoint::GraphAssignNumber, "POST")
+            + self.requests_to(Endpoint::GraphUnassignNumber, "POST")
+    }
+}
+
+/// Per-upstream rate limiters (one tenant, one company per sandbox).
+pub struct RateLimits {
+    graph: DefaultDirectRateLimiter,
+    dialpad: DefaultDirectRateLimiter,
+}
+
+impl RateLimits {
+    /// Limiters allowing `graph` and `dialpad` requests per second, with a burst of one second.
+    pub fn new(graph: u32, dialpad: u32) -> Self {
+        let quota =
+            |per_second: u32| Quota::per_second(NonZeroU32::new(per_second.max(1)).expect("at least one"));
+        Self {
+            graph: RateLimiter::direct(quota(graph)),
+            dialpad: RateLimiter::direct(quota(dialpad)),
+        }
+    }
+
+    /// `None` if the request may pass, else how long until it would.
+    fn check(&self, upstream: Upstream) -> Option<Duration> {
+        let limiter = match upstream {
+            Upstream::Graph => &self.graph,
+            Upstream::Dialpad => &self.dialpad,
+            Upstream::Entra => return None,
+        };
+        let clock = governor::clock::DefaultClock::default();
+        limiter
+            .check()
+            .err()
+            .map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(&clock)))
+    }
+}
+
+/// Decides, deterministically from the seed, which requests get which fault.
+pub struct FaultInjector {
+    rules: Vec<FaultFixture>,
+    seen: HashMap<(usize, Endpoint), u32>,
+    burst_left: HashMap<(usize, Endpoint), u32>,
+}
+
+/// The fault chosen for one request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Answer with this status.
+    Error(u16),
+    /// Answer 429 with this `Retry-After`.
+    Throttle(f64),
+    /// Drop the connection mid-response.
+    Reset,
+    /// Answer 200 with a truncated body.
+    Malformed,
+}
+
+impl FaultInjector {
+    /// An injector for `rules`.
+    pub fn new(rules: Vec<FaultFixture>) -> Self {
+        Self {
+            rules,
+            seen: HashMap::new(),
+            burst_left: HashMap::new(),
+        }
+    }
+
+    /// Latency and fault for a request to `endpoint`; `draw` yields seeded numbers in `0..1`.
+    pub fn decide(&mut self, endpoint: Endpoint, mut draw: impl FnMut() -> f64) -> (Duration, Option<Fault>) {
+        let mut latency = Duration::ZERO;
+        let mut fault = None;
+        for (index, rule) in self.rules.iter().enumerate() {
+            if !matches(&rule.endpoint, endpoint.name()) {
+                continue;
+            }
+            latency += Duration::from_millis(rule.latency_ms);
+            let key = (index, endpoint);
+            let seen = self.seen.entry(key).or_default();
+            *seen += 1;
+            if fault.is_some() {
+                continue;
+            }
+            // An injected 429 always carries the rule's Retry-After, like a real one.
+            let error = if rule.error_status == 429 {
+                Fault::Throttle(rule.retry_after_seconds)
+            } else {
+                Fault::Error(rule.error_status)
+            };
+            if *seen <= rule.fail_first {
+                fault = Some(error);
+                continue;
+            }
+            let burst = self.burst_left.entry(key).or_default();
+            if *burst > 0 {
+                *burst -= 1;
+                fault = Some(Fault::Throttle(rule.retry_after_seconds));
+                continue;
+            }
+            if rule.throttle_rate > 0.0 && draw() < rule.throttle_rate {
+                *burst = rule.throttle_burst.saturating_sub(1);
+                fault = Some(Fault::Throttle(rule.retry_after_seconds));
+            } else if rule.error_rate > 0.0 && draw() < rule.error_rate {
+                fault = Some(error);
+            } else if rule.reset_rate > 0.0 && draw() < rule.reset_rate {
+                fault = Some(Fault::Reset);
+            } else if rule.malformed_rate > 0.0 && draw() < rule.malformed_rate {
+                fault = Some(Fault::Malformed);
+            }
+        }
+        (latency, fault)
+    }
+
+    /// Replaces the rules (and forgets what was seen), for tests that change faults mid-run.
+    pub fn set_rules(&mut self, rules: Vec<FaultFixture>) {
+        *self = Self::new(rules);
+    }
+}
+
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => pattern == name,
+    }
+}
+
+/// The middleware: classify, count, limit, inject, then call the handler.
+pub async fn traffic(State(state): State<Arc<SandboxState>>, request: Request, next: Next) -> Response {
+    let Some(endpoint) = Endpoint::classify(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let method = request.method().as_str().to_owned();
+    state.count_request(endpoint, &method);
+    let response = shape(&state, endpoint, request, next).await;
+    state.count_response(endpoint, response.status().as_u16());
+    response
+}
+
+async fn shape(state: &Arc<SandboxState>, endpoint: Endpoint, request: Request, next: Next) -> Response {
+    let upstream = endpoint.upstream();
+    let (latency, fault) = {
+        let mut faults = state.faults.lock().expect("fault injector lock");
+        let mut world = state.world.lock().expect("world lock");
+        faults.decide(endpoint, || world.random_unit())
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(wait) = state.limits.check(upstream) {
+        let seconds = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
+        return throttled(upstream, seconds.max(0.001));
+    }
+    let mut response = match fault {
+        Some(Fault::Error(status)) => injected_error(upstream, status),
+        Some(Fault::Throttle(seconds)) => throttled(upstream, seconds),
+        Some(Fault::Reset) => reset(),
+        Some(Fault::Malformed) => malformed(),
+        None => next.run(request).await,
+    };
+    if upstream == Upstream::Graph {
+        let id = HeaderValue::from_str(&request_id()).expect("a GUID is a valid header value");
+        response.headers_mut().insert("request-id", id.clone());
+        response.headers_mut().insert("client-request-id", id);
+    }
+    response
+}
+
+fn throttled(upstream: Upstream, seconds: f64) -> Response {
+    match upstream {
+        Upstream::Dialpad => dialpad_throttled(seconds),
+        Upstream::Graph => graph_throttled(seconds),
+        Upstream::Entra => super::entra::throttled(seconds),
+    }
+}
+
+fn injected_error(upstream: Upstream, status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    match upstream {
+        Upstream::Dialpad => dialpad_error(status, "The service is temporarily unavailable."),
+        Upstream::Graph => graph_error(
+            status,
+            "serviceNotAvailable",
+            "Service is unavailable. Please try again",
+        ),
+        Upstream::Entra => super::entra::temporarily_unavailable(status),
+    }
+}
+
+/// Headers go out, then the body stream fails: the client sees the connection drop mid-response.
+fn reset() -> Response {
+    let failing = futures::stream::iter([
+        Ok(bytes::Bytes::from_static(b"{\"value\":[")),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected connection reset",
+        )),
+    ]);
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(Body::from_stream(failing))
+        .expect("a static response is valid")
+}
+
+fn malformed() -> Response {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(Body::from("{\"value\": [{\"id\": \"trunc"))
+        .expect("a static response is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(endpoint: &str) -> FaultFixture {
+        serde_yaml::from_str(&format!("endpoint: \"{endpoint}\"")).unwrap()
+    }
+
+    #[test]
+    fn paths_are_named_as_their_endpoints() {
+        let cases = [
+            (
+                Method::POST,
+                "/contoso.com/oauth2/v2.0/token",
+                Endpoint::EntraToken,
+            ),
+            (Method::GET, "/v1.0/users", Endpoint::GraphUsers),
+            (Method::GET, "/v1.0/me", Endpoint::GraphMe),
+            (
+                Method::GET,
+                "/v1.0/me/memberOf/graph.directoryRole",
+                Endpoint::GraphMemberOf,
+            ),
+            (
+                Method::POST,
+                "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/microsoft.graph.teamsAdministration.unassignNumber",
+                Endpoint::GraphUnassignNumber,
+            ),
+            (
+                Method::POST,
+                "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber",
+                Endpoint::GraphAssignNumber,
+            ),
+            (
+                Method::GET,
+                "/v1.0/admin/teams/telephoneNumberManagement/operations('x')",
+                Endpoint::GraphOperations,
+            ),
+            (Method::GET, "/api/v2/users", Endpoint::DialpadUsers),
+        ];
+        for (method, path, expected) in cases {
+            assert_eq!(Endpoint::classify(&method, path), Some(expected), "{path}");
+        }
+        assert_eq!(Endpoint::classify(&Method::GET, "/_sandbox/counters"), None);
+    }
+
+    #[test]
+    fn fail_first_fails_exactly_that_many_requests() {
+        let mut r = rule("graph.users");
+        r.fail_first = 2;
+        let mut injector = FaultInjector::new(vec![r]);
+        let faults: Vec<_> = (0..4)
+            .map(|_| injector.decide(Endpoint::GraphUsers, || 0.5).1)
+            .collect();
+        assert_eq!(
+            faults,
+            [Some(Fault::Error(503)), Some(Fault::Error(503)), None, None]
+        );
+    }
+
+    #[test]
+    fn a_throttle_starts_a_burst_of_the_configured_length() {
+        let mut r = rule("graph.*");
+        r.throttle_rate = 0.5;
+        r.throttle_burst = 3;
+        let mut injector = FaultInjector::new(vec![r]);
+        let mut draws = [0.1, 0.9, 0.9, 0.9, 0.9].into_iter();
+        let faults: Vec<_> = (0..4)
+            .map(|_| injector.decide(Endpoint::GraphUsers, || draws.next().unwrap()).1)
+            .collect();
+        let throttle = Some(Fault::Throttle(1.0));
+        assert_eq!(faults, [throttle.clone(), throttle.clone(), throttle, None]);
+    }
+
+    #[test]
+    fn rules_only_touch_matching_endpoints() {
+        let mut r = rule("dialpad.*");
+        r.error_rate = 1.0;
+        let mut injector = FaultInjector::new(vec![r]);
+        assert_eq!(injector.decide(Endpoint::GraphUsers, || 0.0).1, None);
+        assert_eq!(
+            injector.decide(Endpoint::DialpadUsers, || 0.0).1,
+            Some(Fault::Error(503))
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Validation of sandbox responses against the vendor descriptions in `shared/docs/vendor/`:
+//! Microsoft Graph's (OpenAPI 3.1, strict) and Dialpad's own published spec (OpenAPI 3.0).
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value, json};
+
+fn vendor_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/docs/vendor")
+}
+
+fn graph_components() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let path = vendor_dir().join("graph-teams-numbers-openapi.yaml");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: Value = serde_yaml::from_str(&text).expect("the Graph description is YAML");
+        json!({"components": doc["components"]})
+    })
+}
+
+fn dialpad_components() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let path = vendor_dir().join("dialpad-openapi.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let doc: Value = serde_json::from_str(&text).expect("the Dialpad spec is JSON");
+        let mut components = doc["components"].clone();
+        openapi30_to_json_schema(&mut components);
+        json!({"components": components})
+    })
+}
+
+/// OpenAPI 3.0 -> JSON Schema: `nullable: true` admits null; an int64 admits the decimal string
+/// form every one of Dialpad's own examples uses; objects with declared properties admit no
+/// others (so a misspelled field fails).
+fn openapi30_to_json_schema(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            for child in object.values_mut() {
+                openapi30_to_json_schema(child);
+            }
+            let is_int64 = object.get("type") == Some(&json!("integer"))
+                && object.get("format") == Some(&json!("int64"));
+            if is_int64 {
+                object.remove("type");
+                object.remove("format");
+                object.insert(
+                    "anyOf".into(),
+                    json!([{"type": "integer"}, {"type": "string", "pattern": "^-?[0-9]+$"}]),
+                );
+            }
+            if object.get("type") == Some(&json!("object")) && object.contains_key("properties") {
+                object.entry("additionalProperties").or_insert(json!(false));
+            }
+            if object.remove("nullable") == Some(json!(true)) {
+                nullable(object);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(openapi30_to_json_schema),
+        _ => {}
+    }
+}
+
+fn nullable(object: &mut Map<String, Value>) {
+    if let Some(kind) = object.get("type").cloned() {
+        object.insert("type".into(), json!([kind, "null"]));
+    } else if let Some(any_of) = object.get_mut("anyOf").and_then(Value::as_array_mut) {
+        any_of.push(json!({"type": "null"}));
+    }
+    if let Some(values) = object.get_mut("enum").and_then(Value::as_array_mut) {
+        values.push(Value::Null);
+    }
+}
+
+fn assert_schema(components: &Value, schema_name: &str, value: &Value) {
+    assert!(
+        components["components"]["schemas"].get(schema_name).is_some(),
+        "no schema {schema_name} in the vendor description"
+    );
+    let mut root = components.clone();
+    root["$ref"] = json!(format!("#/components/schemas/{schema_name}"));
+    let validator = jsonschema::validator_for(&root).expect("the vendor schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(value)
+        .take(10)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "response does not match {schema_name}:\n{}\nbody: {value}",
+        errors.join("\n")
+    );
+}
+
+/// Asserts that `value` matches the Graph schema `schema_name`, e.g.
+/// `microsoft.graph.userCollectionResponse`.
+pub fn assert_graph_schema(schema_name: &str, value: &Value) {
+    assert_schema(graph_components(), schema_name, value);
+}
+
+/// Asserts that `value` matches the Dialpad schema `schema_name`, e.g. `schemas.user.UserCollection`.
+pub fn assert_dialpad_schema(schema_name: &str, value: &Value) {
+    assert_schema(dialpad_components(), schema_name, value);
+}
