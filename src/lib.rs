@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod cli;
+pub mod dialpad;
 pub mod microsoft;
 pub mod sandbox;
 pub mod tls;
+pub mod upstream;

@@ -1,4 +1,21 @@
-//! Microsoft's side: identifiers (licences, roles, permissions) shared by the clients and the
-//! sandbox.
+//! Microsoft's side: identifiers (licences, roles, permissions), sign-in with its AADSTS
+//! classification, licence classification, the Graph client and the admin checks.
 
+pub mod aadsts;
+pub mod admin;
 pub mod catalog;
+pub mod directory;
+pub mod graph;
+pub mod licences;
+pub mod token;
+
+use serde::{Deserialize, Deserializer};
+
+/// Reads a JSON array that may be `null` or missing as an empty list.
+pub(crate) fn nullable_vec<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}

@@ -1,0 +1,128 @@
+//! Dialpad's wire types, read leniently: every field may be missing or null, ids may be JSON
+//! strings or numbers, and unknown fields are ignored (Dialpad's schema drifts; see
+//! `docs/dialpad-api.md` section 4.3).
+
+use serde::{Deserialize, Deserializer};
+
+/// A Dialpad user (`schemas.user.UserProto`), only the fields the sync reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct DialpadUser {
+    /// The user id, kept as text whatever its JSON type.
+    #[serde(default, deserialize_with = "id")]
+    pub id: Option<String>,
+    /// Emails; the first is the primary.
+    #[serde(default, deserialize_with = "strings")]
+    pub emails: Vec<String>,
+    /// Dialpad numbers; the first is taken as the primary.
+    #[serde(default, deserialize_with = "strings")]
+    pub phone_numbers: Vec<String>,
+    /// `active`, `pending`, `suspended`, `deleted`, `cancelled`, or a value added later.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// The user's office.
+    #[serde(default, deserialize_with = "id")]
+    pub office_id: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+/// A company number (`schemas.number.NumberProto`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct DialpadNumber {
+    /// The E.164 number.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// `user`, `office`, `available`, ...
+    #[serde(default)]
+    pub status: Option<String>,
+    /// What owns it.
+    #[serde(default)]
+    pub target_type: Option<String>,
+    /// Its owner's id.
+    #[serde(default, deserialize_with = "id")]
+    pub target_id: Option<String>,
+    /// Ported out.
+    #[serde(default)]
+    pub deleted: Option<bool>,
+}
+
+/// One page of a Dialpad collection.
+#[derive(Debug, Deserialize)]
+#[serde(bound = "T: Deserialize<'de>")]
+pub struct Page<T> {
+    /// The items (null or missing means none).
+    #[serde(default, deserialize_with = "items")]
+    pub items: Vec<T>,
+    /// The next page's cursor; missing, null or empty on the last page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+fn id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Id {
+        Text(String),
+        Number(i128),
+        Float(f64),
+    }
+    Ok(match Option::<Id>::deserialize(deserializer)? {
+        None => None,
+        Some(Id::Text(text)) => Some(text),
+        Some(Id::Number(number)) => Some(number.to_string()),
+        Some(Id::Float(number)) => Some(format!("{number:.0}")),
+    })
+}
+
+fn strings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    let values = Option::<Vec<Option<String>>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(values
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .collect())
+}
+
+fn items<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Vec<T>, D::Error> {
+    Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_read_from_strings_and_numbers() {
+        let user: DialpadUser =
+            serde_json::from_str(r#"{"id": "5835806903417907", "office_id": 6422934115149452}"#).unwrap();
+        assert_eq!(user.id.as_deref(), Some("5835806903417907"));
+        assert_eq!(user.office_id.as_deref(), Some("6422934115149452"));
+    }
+
+    #[test]
+    fn nulls_and_missing_fields_are_empty() {
+        let user: DialpadUser =
+            serde_json::from_str(r#"{"id": null, "emails": null, "phone_numbers": [null, ""]}"#).unwrap();
+        assert_eq!(user, DialpadUser::default());
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored() {
+        let user: DialpadUser =
+            serde_json::from_str(r#"{"id": 1, "onboarding_completed": true, "voicemail": {}}"#).unwrap();
+        assert_eq!(user.id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn a_page_without_items_or_cursor_is_an_empty_last_page() {
+        let page: Page<DialpadUser> = serde_json::from_str(r#"{"items": null}"#).unwrap();
+        assert!(page.items.is_empty() && page.cursor.is_none());
+    }
+}

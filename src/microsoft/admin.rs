@@ -1,0 +1,125 @@
+//! The admin checks of the seed article, as pure functions: the sign-in name, the admin's roles,
+//! and (for an app) its granted application permissions.
+
+use super::catalog;
+use super::graph::DirectoryRole;
+use super::token::TokenClaims;
+
+/// The sign-in name Dialpad's integration requires: `dialpad-msteams-admin@<domain>`.
+pub fn required_account_name(domain: &str) -> String {
+    format!("dialpad-msteams-admin@{domain}")
+}
+
+/// `Err` with a message naming the expected account if `username` is not
+/// `dialpad-msteams-admin@<domain>` (compared ignoring case). Checked before any call.
+pub fn check_account_name(username: &str, domain: &str) -> Result<(), String> {
+    let expected = required_account_name(domain);
+    if username.trim().eq_ignore_ascii_case(&expected) {
+        Ok(())
+    } else {
+        Err(format!(
+            "the admin account is '{username}', but it must be '{expected}' (spec.tenant.domain is '{domain}'); \
+             put that account in the Secret, or correct spec.tenant.domain"
+        ))
+    }
+}
+
+/// The required roles the admin lacks, by display name (empty: authorized).
+pub fn missing_roles(roles: &[DirectoryRole]) -> Vec<&'static str> {
+    let required = [
+        catalog::TEAMS_ADMINISTRATOR_ROLE,
+        catalog::SKYPE_FOR_BUSINESS_ADMINISTRATOR_ROLE,
+    ];
+    required
+        .into_iter()
+        .filter(|template| {
+            !roles.iter().any(|role| {
+                role.role_template_id
+                    .as_deref()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(template))
+            })
+        })
+        .filter_map(|template| {
+            catalog::DIRECTORY_ROLES
+                .iter()
+                .find(|r| r.template_id == template)
+        })
+        .map(|role| role.display_name)
+        .collect()
+}
+
+/// The required application permissions an app token lacks (empty: authorized).
+pub fn missing_permissions(claims: &TokenClaims) -> Vec<&'static str> {
+    catalog::REQUIRED_APPLICATION_PERMISSIONS
+        .iter()
+        .copied()
+        .filter(|wanted| {
+            let granted = |p: &String| {
+                p == wanted
+                    || (*wanted == "User.Read.All"
+                        && (p == "User.ReadWrite.All" || p == "Directory.Read.All"))
+            };
+            !claims.roles.iter().any(granted)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn role(template: &str) -> DirectoryRole {
+        DirectoryRole {
+            role_template_id: Some(template.into()),
+            display_name: None,
+        }
+    }
+
+    #[test]
+    fn only_the_dialpad_admin_name_of_the_domain_passes() {
+        assert!(check_account_name("Dialpad-MSTeams-Admin@Contoso.com", "contoso.com").is_ok());
+        let error = check_account_name("teams-admin@contoso.com", "contoso.com").unwrap_err();
+        assert!(
+            error.contains("must be 'dialpad-msteams-admin@contoso.com'"),
+            "{error}"
+        );
+        assert!(check_account_name("dialpad-msteams-admin@fabrikam.com", "contoso.com").is_err());
+    }
+
+    #[test]
+    fn both_roles_are_required_and_missing_ones_are_named() {
+        assert_eq!(
+            missing_roles(&[]),
+            ["Teams Administrator", "Skype for Business Administrator"]
+        );
+        assert_eq!(
+            missing_roles(&[role(catalog::TEAMS_ADMINISTRATOR_ROLE)]),
+            ["Skype for Business Administrator"]
+        );
+        let both = [
+            role(catalog::TEAMS_ADMINISTRATOR_ROLE),
+            role(catalog::SKYPE_FOR_BUSINESS_ADMINISTRATOR_ROLE),
+        ];
+        assert!(missing_roles(&both).is_empty());
+    }
+
+    #[test]
+    fn app_permissions_are_read_from_the_token_roles() {
+        let mut claims = TokenClaims {
+            roles: vec!["User.Read.All".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            missing_permissions(&claims),
+            [
+                "TeamsUserConfiguration.Read.All",
+                "TeamsTelephoneNumber.ReadWrite.All"
+            ]
+        );
+        claims.roles.extend([
+            "TeamsUserConfiguration.Read.All".into(),
+            "TeamsTelephoneNumber.ReadWrite.All".into(),
+        ]);
+        assert!(missing_permissions(&claims).is_empty());
+    }
+}

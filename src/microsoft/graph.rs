@@ -1,0 +1,407 @@
+//! The Microsoft Graph client: users in bulk, the signed-in admin's roles, the Teams number
+//! inventory, and number assignment with its long-running operation polled to completion.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::aadsts::SignInFailure;
+use super::licences::{AssignedLicense, AssignedPlan};
+use super::nullable_vec;
+use super::token::TokenClient;
+use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
+
+/// The user properties the sync reads (`$select`).
+pub const USER_SELECT: &str =
+    "id,userPrincipalName,mail,proxyAddresses,accountEnabled,usageLocation,assignedPlans,assignedLicenses";
+
+const NUMBERS_PATH: &str = "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments";
+
+/// A directory user, as far as the sync cares.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GraphUser {
+    /// Object id.
+    pub id: String,
+    /// Sign-in name.
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    /// Primary SMTP address.
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// `SMTP:`/`smtp:` addresses.
+    #[serde(default, deserialize_with = "nullable_vec")]
+    pub proxy_addresses: Vec<String>,
+    /// Whether the account is enabled (`None` if Graph did not say).
+    #[serde(default)]
+    pub account_enabled: Option<bool>,
+    /// Usage location.
+    #[serde(default)]
+    pub usage_location: Option<String>,
+    /// Service plans.
+    #[serde(default, deserialize_with = "nullable_vec")]
+    pub assigned_plans: Vec<AssignedPlan>,
+    /// Licences.
+    #[serde(default, deserialize_with = "nullable_vec")]
+    pub assigned_licenses: Vec<AssignedLicense>,
+}
+
+/// A directory role of the signed-in user.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DirectoryRole {
+    /// The role's template id (compare this, never `id`).
+    #[serde(default)]
+    pub role_template_id: Option<String>,
+    /// Display name.
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// A Teams telephone number.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberAssignment {
+    /// The number, with a leading `+`.
+    #[serde(default)]
+    pub telephone_number: String,
+    /// `directRouting`, `callingPlan`, `operatorConnect`.
+    #[serde(default)]
+    pub number_type: Option<String>,
+    /// `userAssigned`, `unassigned`, `voiceApplicationAssigned`, ...
+    #[serde(default)]
+    pub assignment_status: Option<String>,
+    /// `activated`, `assignmentPending`, `assignmentFailed`, ...
+    #[serde(default)]
+    pub activation_state: Option<String>,
+    /// The holder's object id.
+    #[serde(default)]
+    pub assignment_target_id: Option<String>,
+    /// `primary`, `private`, `alternate`.
+    #[serde(default)]
+    pub assignment_category: Option<String>,
+}
+
+/// Why Teams refused an assignment, from the operation's `statusDetail`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssignmentFailure {
+    /// The user lacks the licence for this number type.
+    Licence(String),
+    /// The number is held by someone else.
+    Conflict(String),
+    /// The user does not exist (or is not yet provisioned in Teams).
+    UserNotFound(String),
+    /// Anything else.
+    Other(String),
+}
+
+impl AssignmentFailure {
+    /// Classifies a `statusDetail` text (the wording of Teams' PowerShell errors, which Graph
+    /// presumably shares; `docs/microsoft-graph-teams.md` section 5.8).
+    pub fn from_detail(detail: &str) -> Self {
+        let lower = detail.to_lowercase();
+        if lower.contains("lacks appropriate licenses")
+            || lower.contains("restricted for the user service plan")
+        {
+            AssignmentFailure::Licence(detail.to_owned())
+        } else if lower.contains("already been assigned") || lower.contains("already assigned") {
+            AssignmentFailure::Conflict(detail.to_owned())
+        } else if lower.contains("notfound") || lower.contains("not found") {
+            AssignmentFailure::UserNotFound(detail.to_owned())
+        } else {
+            AssignmentFailure::Other(detail.to_owned())
+        }
+    }
+}
+
+/// How an assign or unassign ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OperationOutcome {
+    /// Teams applied it.
+    Succeeded,
+    /// Teams refused it.
+    Failed(AssignmentFailure),
+    /// Still running when polling stopped; the next sync sees the result.
+    StillRunning,
+}
+
+/// Errors of Graph calls.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum GraphError {
+    /// No token could be had.
+    #[error("{}", .0.message)]
+    SignIn(SignInFailure),
+    /// The call failed.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+impl GraphError {
+    /// Whether a retry may fix it.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            GraphError::SignIn(failure) => failure.transient,
+            GraphError::Upstream(error) => error.is_transient(),
+        }
+    }
+}
+
+/// Talks to Graph for one tenant.
+#[derive(Clone)]
+pub struct GraphClient {
+    upstream: UpstreamClient,
+    base: String,
+    tokens: Arc<TokenClient>,
+    /// How long to poll a number operation before reporting it as still running.
+    pub operation_timeout: Duration,
+}
+
+#[derive(Deserialize)]
+struct Collection<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct OperationBody {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "nullable_vec")]
+    numbers: Vec<OperationNumber>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OperationNumber {
+    #[serde(default)]
+    status_detail: Option<String>,
+}
+
+impl GraphClient {
+    /// A client for Graph at `base` (e.g. `https://graph.microsoft.com`), signing in with `tokens`.
+    pub fn new(upstream: UpstreamClient, base: &str, tokens: Arc<TokenClient>) -> Self {
+        Self {
+            upstream,
+            base: base.trim_end_matches('/').to_owned(),
+            tokens,
+            operation_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// The token client.
+    pub fn tokens(&self) -> &Arc<TokenClient> {
+        &self.tokens
+    }
+
+    /// Every user, in pages of 999, with the properties the sync needs.
+    pub async fn list_users(&self) -> Result<Vec<GraphUser>, GraphError> {
+        let first = format!("{}/v1.0/users?$select={USER_SELECT}&$top=999", self.base);
+        self.follow_next_links("GET /v1.0/users", first).await
+    }
+
+    /// The signed-in admin's directory roles (delegated tokens only).
+    pub async fn my_roles(&self) -> Result<Vec<DirectoryRole>, GraphError> {
+        let endpoint = "GET /v1.0/me/memberOf/microsoft.graph.directoryRole";
+        let url = format!(
+            "{}/v1.0/me/memberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId",
+            self.base
+        );
+        self.follow_next_links(endpoint, url).await
+    }
+
+    /// Every Teams telephone number, in pages of 1000 (`$top` + `$skip`).
+    pub async fn list_numbers(&self) -> Result<Vec<NumberAssignment>, GraphError> {
+        let endpoint = format!("GET {NUMBERS_PATH}");
+        let mut all: Vec<NumberAssignment> = Vec::new();
+        loop {
+            let url = format!("{}{NUMBERS_PATH}?$top=1000&$skip={}", self.base, all.len());
+            let answer = self
+                .send(&endpoint, Idempotency::Idempotent, |http| http.get(&url))
+                .await?;
+            let page: Collection<NumberAssignment> = answer.json(Service::Graph, &endpoint)?;
+            let count = page.value.len();
+            all.extend(page.value);
+            if count < 1000 {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Assigns `number` to `user_id` and waits for the operation.
+    pub async fn assign_number(
+        &self,
+        number: &str,
+        user_id: &str,
+        number_type: &str,
+        location_id: Option<&str>,
+    ) -> Result<OperationOutcome, GraphError> {
+        let mut body = serde_json::json!({
+            "telephoneNumber": number,
+            "assignmentTargetId": user_id,
+            "numberType": number_type,
+            "assignmentCategory": "primary",
+        });
+        if let Some(location) = location_id {
+            body["locationId"] = location.into();
+        }
+        self.number_action("assignNumber", body).await
+    }
+
+    /// Unassigns `number` and waits for the operation.
+    pub async fn unassign_number(
+        &self,
+        number: &str,
+        number_type: &str,
+    ) -> Result<OperationOutcome, GraphError> {
+        let body = serde_json::json!({"telephoneNumber": number, "numberType": number_type});
+        self.number_action("unassignNumber", body).await
+    }
+
+    async fn number_action(
+        &self,
+        action: &str,
+        body: serde_json::Value,
+    ) -> Result<OperationOutcome, GraphError> {
+        let endpoint = format!("POST {NUMBERS_PATH}/{action}");
+        let url = format!("{}{NUMBERS_PATH}/{action}", self.base);
+        let answer = self
+            .send(&endpoint, Idempotency::NotIdempotent, |http| {
+                http.post(&url).json(&body)
+            })
+            .await?;
+        let Some(location) = answer
+            .headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+        else {
+            // 204: done synchronously (what Microsoft's generated description declares).
+            return Ok(OperationOutcome::Succeeded);
+        };
+        self.poll_operation(&location).await
+    }
+
+    async fn poll_operation(&self, location: &str) -> Result<OperationOutcome, GraphError> {
+        let endpoint = "GET /v1.0/admin/teams/telephoneNumberManagement/operations/{id}";
+        let deadline = Instant::now() + self.operation_timeout;
+        let mut wait = Duration::from_millis(100);
+        loop {
+            let answer = self
+                .send(endpoint, Idempotency::Idempotent, |http| http.get(location))
+                .await?;
+            let operation: OperationBody = answer.json(Service::Graph, endpoint)?;
+            match operation.status.as_deref() {
+                Some("succeeded") => return Ok(OperationOutcome::Succeeded),
+                Some("failed") => {
+                    let detail = operation
+                        .numbers
+                        .iter()
+                        .find_map(|n| n.status_detail.clone())
+                        .unwrap_or_else(|| "the operation failed without a detail".into());
+                    return Ok(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)));
+                }
+                _ if Instant::now() + wait > deadline => return Ok(OperationOutcome::StillRunning),
+                _ => {
+                    let retry_after = crate::upstream::retry_after_of(&answer.headers);
+                    tokio::time::sleep(retry_after.unwrap_or(wait).max(wait)).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    async fn follow_next_links<T: DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        first: String,
+    ) -> Result<Vec<T>, GraphError> {
+        let mut all = Vec::new();
+        let mut next = Some(first);
+        while let Some(url) = next.take() {
+            let answer = self
+                .send(endpoint, Idempotency::Idempotent, |http| http.get(&url))
+                .await?;
+            let page: Collection<T> = answer.json(Service::Graph, endpoint)?;
+            all.extend(page.value);
+            next = page.next_link;
+        }
+        Ok(all)
+    }
+
+    /// Sends with a bearer token; a 401 invalidates the token and tries once more with a new one.
+    async fn send(
+        &self,
+        endpoint: &str,
+        idempotency: Idempotency,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, GraphError> {
+        let mut renewed = false;
+        loop {
+            let token = self.tokens.access_token().await.map_err(GraphError::SignIn)?;
+            let mut header =
+                reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.secret.expose_secret()))
+                    .map_err(|_| GraphError::SignIn(malformed_token()))?;
+            header.set_sensitive(true);
+            let answer = self
+                .upstream
+                .call(endpoint, idempotency, |http| {
+                    build(http).header(reqwest::header::AUTHORIZATION, header.clone())
+                })
+                .await?;
+            if answer.status == 401 && !renewed {
+                renewed = true;
+                self.tokens.invalidate().await;
+                continue;
+            }
+            return Ok(answer.success(Service::Graph, endpoint)?);
+        }
+    }
+}
+
+fn malformed_token() -> SignInFailure {
+    SignInFailure {
+        reason: crate::api::Reason::UnknownError,
+        message: "Microsoft sign-in returned an access token that cannot be sent in a header".into(),
+        code: None,
+        transient: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_details_are_classified() {
+        let cases = [
+            (
+                "User 'x' lacks appropriate licenses to assign a 'DirectRouting' number.",
+                "licence",
+            ),
+            (
+                "Telephone Number '+1' has already been assigned to another user",
+                "conflict",
+            ),
+            (
+                "The server responded with a Request Error, Status: NotFound.",
+                "not found",
+            ),
+            ("Internal error 0x80004005", "other"),
+        ];
+        for (detail, kind) in cases {
+            let failure = AssignmentFailure::from_detail(detail);
+            let got = match failure {
+                AssignmentFailure::Licence(_) => "licence",
+                AssignmentFailure::Conflict(_) => "conflict",
+                AssignmentFailure::UserNotFound(_) => "not found",
+                AssignmentFailure::Other(_) => "other",
+            };
+            assert_eq!(got, kind, "{detail}");
+        }
+    }
+}

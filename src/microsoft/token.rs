@@ -1,0 +1,293 @@
+//! Signing in to Microsoft: password sign-in (ROPC) as the Teams admin, or client credentials as
+//! an app. Tokens are cached and renewed shortly before they expire (with the refresh token when
+//! there is one), so a sync signs in once, not once per call.
+
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::aadsts::{self, SignInFailure};
+use crate::api::Reason;
+use crate::upstream::{Idempotency, Service, UpstreamClient, UpstreamError};
+
+/// How the operator signs in.
+#[derive(Clone)]
+pub enum Credentials {
+    /// ROPC as a user, through a public client app registration.
+    Password {
+        /// The public client's application id.
+        client_id: String,
+        /// The sign-in name.
+        username: String,
+        /// The password.
+        password: SecretString,
+    },
+    /// Client credentials as an app registration.
+    ClientSecret {
+        /// The application id.
+        client_id: String,
+        /// The client secret.
+        secret: SecretString,
+    },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Password {
+                client_id, username, ..
+            } => f
+                .debug_struct("Password")
+                .field("client_id", client_id)
+                .field("username", username)
+                .finish_non_exhaustive(),
+            Credentials::ClientSecret { client_id, .. } => f
+                .debug_struct("ClientSecret")
+                .field("client_id", client_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl Credentials {
+    /// Who signs in, for messages: the user name or the app's client id.
+    pub fn principal(&self) -> String {
+        match self {
+            Credentials::Password { username, .. } => username.clone(),
+            Credentials::ClientSecret { client_id, .. } => format!("app {client_id}"),
+        }
+    }
+}
+
+/// What the operator learns from a token without calling anyone: the claims clients may read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct TokenClaims {
+    /// Tenant id.
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// Object id of the signed-in user (delegated tokens).
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// Application permissions (app-only tokens).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Delegated scopes, space-separated.
+    #[serde(default)]
+    pub scp: Option<String>,
+}
+
+impl TokenClaims {
+    /// Reads the claims from a JWT's payload; `None` if the token is not a JWT.
+    pub fn from_jwt(token: &str) -> Option<TokenClaims> {
+        use base64::Engine;
+        let payload = token.split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// A valid access token.
+#[derive(Clone)]
+pub struct AccessToken {
+    /// The bearer token.
+    pub secret: SecretString,
+    /// Its claims.
+    pub claims: TokenClaims,
+}
+
+struct Cached {
+    token: AccessToken,
+    renew_at: Instant,
+    refresh_token: Option<SecretString>,
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: Option<u64>,
+    refresh_token: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+struct TokenErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    error_codes: Vec<u32>,
+    #[serde(default)]
+    trace_id: Option<String>,
+}
+
+/// Signs in to one tenant and keeps a token.
+pub struct TokenClient {
+    upstream: UpstreamClient,
+    token_url: String,
+    scope: String,
+    credentials: Credentials,
+    cache: Mutex<Option<Cached>>,
+    sign_ins: std::sync::atomic::AtomicU32,
+}
+
+impl TokenClient {
+    /// A client for `tenant` (GUID or domain) at `login_base` (e.g. `https://login.microsoftonline.com`),
+    /// asking for Graph at `graph_base`.
+    pub fn new(
+        upstream: UpstreamClient,
+        login_base: &str,
+        tenant: &str,
+        graph_base: &str,
+        credentials: Credentials,
+    ) -> Self {
+        let token_url = format!("{}/{tenant}/oauth2/v2.0/token", login_base.trim_end_matches('/'));
+        let mut scope = format!("{}/.default", graph_base.trim_end_matches('/'));
+        if matches!(credentials, Credentials::Password { .. }) {
+            scope.push_str(" offline_access");
+        }
+        Self {
+            upstream,
+            token_url,
+            scope,
+            credentials,
+            cache: Mutex::new(None),
+            sign_ins: std::sync::atomic::AtomicU32::new(0),
+        }
+    }
+
+    /// The credentials in use.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// How many times this client called the token endpoint.
+    pub fn token_requests(&self) -> u32 {
+        self.sign_ins.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A token valid for at least a minute more (or a fifth of its lifetime, if shorter),
+    /// signing in or refreshing only when needed.
+    pub async fn access_token(&self) -> Result<AccessToken, SignInFailure> {
+        let mut cache = self.cache.lock().await;
+        let now = Instant::now();
+        if let Some(cached) = cache.as_ref().filter(|c| c.renew_at > now) {
+            return Ok(cached.token.clone());
+        }
+        let refresh = cache.as_ref().and_then(|c| c.refresh_token.clone());
+        let fresh = match refresh {
+            Some(refresh_token) => match self.request(Some(&refresh_token)).await {
+                Ok(fresh) => fresh,
+                // A revoked or expired refresh token: sign in again from the credentials.
+                Err(failure) if !failure.transient => self.request(None).await?,
+                Err(failure) => return Err(failure),
+            },
+            None => self.request(None).await?,
+        };
+        let token = fresh.token.clone();
+        *cache = Some(fresh);
+        Ok(token)
+    }
+
+    /// Forgets the cached token (after Graph rejected it), keeping the refresh token.
+    pub async fn invalidate(&self) {
+        if let Some(cached) = self.cache.lock().await.as_mut() {
+            cached.renew_at = Instant::now();
+        }
+    }
+
+    async fn request(&self, refresh_token: Option<&SecretString>) -> Result<Cached, SignInFailure> {
+        self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let endpoint = "POST /oauth2/v2.0/token";
+        let form = self.form(refresh_token);
+        let answer = self
+            .upstream
+            .call(endpoint, Idempotency::Idempotent, |http| {
+                http.post(&self.token_url).form(&form.fields())
+            })
+            .await
+            .map_err(|error| self.transport_failure(&error))?;
+        if !answer.is_success() {
+            let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
+            return Err(aadsts::classify(
+                &body.error,
+                &body.error_codes,
+                answer.status,
+                body.trace_id.as_deref(),
+                &self.credentials.principal(),
+            ));
+        }
+        let response: TokenResponse = answer
+            .json(Service::Entra, endpoint)
+            .map_err(|error| self.transport_failure(&error))?;
+        let lifetime = Duration::from_secs(response.expires_in.unwrap_or(3599));
+        let margin = Duration::from_secs(60).min(lifetime / 5);
+        let claims = TokenClaims::from_jwt(&response.access_token).unwrap_or_default();
+        Ok(Cached {
+            token: AccessToken {
+                secret: SecretString::from(response.access_token),
+                claims,
+            },
+            renew_at: Instant::now() + lifetime - margin,
+            refresh_token: response.refresh_token.map(SecretString::from),
+        })
+    }
+
+    fn transport_failure(&self, error: &UpstreamError) -> SignInFailure {
+        let reason = if error.is_transient() {
+            Reason::TransientError
+        } else {
+            Reason::UnknownError
+        };
+        SignInFailure {
+            reason,
+            message: error.to_string(),
+            code: None,
+            transient: error.is_transient(),
+        }
+    }
+
+    fn form(&self, refresh_token: Option<&SecretString>) -> TokenForm {
+        let mut fields = vec![("scope", SecretString::from(self.scope.clone()))];
+        let plain = |value: &str| SecretString::from(value.to_owned());
+        match (&self.credentials, refresh_token) {
+            (Credentials::Password { client_id, .. }, Some(refresh)) => {
+                fields.push(("grant_type", plain("refresh_token")));
+                fields.push(("client_id", plain(client_id)));
+                fields.push(("refresh_token", refresh.clone()));
+            }
+            (
+                Credentials::Password {
+                    client_id,
+                    username,
+                    password,
+                },
+                None,
+            ) => {
+                fields.push(("grant_type", plain("password")));
+                fields.push(("client_id", plain(client_id)));
+                fields.push(("username", plain(username)));
+                fields.push(("password", password.clone()));
+            }
+            (Credentials::ClientSecret { client_id, secret }, _) => {
+                fields.push(("grant_type", plain("client_credentials")));
+                fields.push(("client_id", plain(client_id)));
+                fields.push(("client_secret", secret.clone()));
+            }
+        }
+        TokenForm(fields)
+    }
+}
+
+/// Form fields, all kept secret until the moment they are encoded.
+struct TokenForm(Vec<(&'static str, SecretString)>);
+
+impl TokenForm {
+    fn fields(&self) -> Vec<(&'static str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (*name, value.expose_secret()))
+            .collect()
+    }
+}

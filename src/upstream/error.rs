@@ -1,0 +1,141 @@
+//! Errors of upstream calls, classified as transient (a retry may fix it) or permanent, and
+//! carrying what support needs (status, error code, request id) but never a secret.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Which upstream a call went to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Service {
+    /// Dialpad API v2.
+    Dialpad,
+    /// The Microsoft identity platform (sign-in).
+    Entra,
+    /// Microsoft Graph.
+    Graph,
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Service::Dialpad => "Dialpad",
+            Service::Entra => "Microsoft sign-in",
+            Service::Graph => "Microsoft Graph",
+        })
+    }
+}
+
+/// An upstream call that did not succeed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum UpstreamError {
+    /// No usable HTTP answer: connection refused or reset, timeout, TLS failure.
+    #[error("{service} {endpoint}: no answer after {attempts} attempt(s): {detail}")]
+    Transport {
+        /// The upstream.
+        service: Service,
+        /// The endpoint, e.g. `GET /v1.0/users`.
+        endpoint: String,
+        /// What went wrong (reqwest's description, which never includes headers or bodies).
+        detail: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// An HTTP error status.
+    #[error("{service} {endpoint}: HTTP {status}{}{}: {message}", code_text(.code), request_id_text(.request_id))]
+    Status {
+        /// The upstream.
+        service: Service,
+        /// The endpoint.
+        endpoint: String,
+        /// The HTTP status.
+        status: u16,
+        /// The upstream's error code (`TooManyRequests`, `Authorization_RequestDenied`, ...).
+        code: Option<String>,
+        /// The upstream's message.
+        message: String,
+        /// The upstream request id, for support.
+        request_id: Option<String>,
+        /// The server's `Retry-After`, if any.
+        retry_after: Option<Duration>,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// A success status with a body that is not the expected JSON.
+    #[error("{service} {endpoint}: unexpected response body{}: {detail}", request_id_text(.request_id))]
+    Malformed {
+        /// The upstream.
+        service: Service,
+        /// The endpoint.
+        endpoint: String,
+        /// The parse error (position and expectation, never the body).
+        detail: String,
+        /// The upstream request id.
+        request_id: Option<String>,
+    },
+    /// The client's retry budget is spent: the upstream has been failing for many calls.
+    #[error(
+        "{service} {endpoint}: not retried, the retry budget is exhausted after repeated failures: {last}"
+    )]
+    BudgetExhausted {
+        /// The upstream.
+        service: Service,
+        /// The endpoint.
+        endpoint: String,
+        /// The last failure.
+        last: String,
+    },
+}
+
+fn code_text(code: &Option<String>) -> String {
+    code.as_deref().map(|c| format!(" {c}")).unwrap_or_default()
+}
+
+fn request_id_text(request_id: &Option<String>) -> String {
+    request_id
+        .as_deref()
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default()
+}
+
+impl UpstreamError {
+    /// Whether a later retry may succeed: transport failures, 408, 429, 5xx, truncated bodies and
+    /// an exhausted retry budget.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            UpstreamError::Transport { .. } | UpstreamError::BudgetExhausted { .. } => true,
+            UpstreamError::Malformed { .. } => true,
+            UpstreamError::Status { status, .. } => is_transient_status(*status),
+        }
+    }
+
+    /// The HTTP status, if the upstream answered with an error status.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            UpstreamError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The upstream's error code, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            UpstreamError::Status { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The upstream request id, if any.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            UpstreamError::Status { request_id, .. } | UpstreamError::Malformed { request_id, .. } => {
+                request_id.as_deref()
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Statuses worth retrying.
+pub fn is_transient_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+}

@@ -1,0 +1,296 @@
+//! What every upstream client shares: one reqwest client with timeouts, a per-tenant rate limiter,
+//! retries with backoff that honour `Retry-After`, a retry budget, and error classification.
+
+pub mod error;
+pub mod retry;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+
+pub use error::{Service, UpstreamError};
+pub use retry::{RetryBudget, RetryPolicy};
+
+/// Builds the process's HTTP client: rustls, HTTP/2 when offered, connect and request timeouts.
+/// `extra_roots` adds CA certificates (PEM), e.g. the sandbox's.
+pub fn http_client(extra_roots: &[Vec<u8>]) -> Result<reqwest::Client, reqwest::Error> {
+    crate::tls::ensure_crypto_provider();
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .user_agent(concat!("dialpad-teams-operator/", env!("CARGO_PKG_VERSION")));
+    if !extra_roots.is_empty() {
+        let mut certificates = Vec::new();
+        for pem in extra_roots {
+            certificates.push(reqwest::Certificate::from_pem(pem)?);
+        }
+        builder = builder.tls_certs_merge(certificates);
+    }
+    builder.build()
+}
+
+/// Whether a call may be repeated without risk of doing it twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads: retried on any transient failure.
+    Idempotent,
+    /// Writes: retried only when the upstream provably did not act (429, or no connection).
+    NotIdempotent,
+}
+
+/// A final HTTP answer.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+    /// The upstream's request id header, if any.
+    pub request_id: Option<String>,
+    /// Attempts it took.
+    pub attempts: u32,
+}
+
+/// One upstream (a service for one tenant or company) with its limiter, retry policy and budget.
+#[derive(Clone)]
+pub struct UpstreamClient {
+    service: Service,
+    http: reqwest::Client,
+    limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    retry: RetryPolicy,
+    budget: Arc<RetryBudget>,
+}
+
+impl UpstreamClient {
+    /// A client for `service` sending at most `requests_per_second` (unlimited if `None`).
+    pub fn new(
+        service: Service,
+        http: reqwest::Client,
+        requests_per_second: Option<u32>,
+        retry: RetryPolicy,
+    ) -> Self {
+        let limiter = requests_per_second
+            .and_then(NonZeroU32::new)
+            .map(|rate| Arc::new(RateLimiter::direct(Quota::per_second(rate))));
+        Self {
+            service,
+            http,
+            limiter,
+            retry,
+            budget: Arc::new(RetryBudget::default()),
+        }
+    }
+
+    /// The service this client talks to.
+    pub fn service(&self) -> Service {
+        self.service
+    }
+
+    /// The underlying HTTP client, for building requests.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// Sends the request `build` makes (called again for every attempt), retrying transient
+    /// failures as `idempotency` allows. Returns the final answer whatever its status, except that
+    /// a transient status still failing after the last attempt becomes an error.
+    pub async fn call(
+        &self,
+        endpoint: &str,
+        idempotency: Idempotency,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer, UpstreamError> {
+        self.budget.deposit();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            if let Some(limiter) = &self.limiter {
+                limiter.until_ready().await;
+            }
+            let outcome = build(&self.http).send().await;
+            let (retry_after, failure) = match outcome {
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let headers = response.headers().clone();
+                    let request_id = request_id_of(&headers);
+                    let retry_after = retry_after_of(&headers);
+                    match response.bytes().await {
+                        Ok(body) => {
+                            let answer = Answer {
+                                status,
+                                headers,
+                                body,
+                                request_id,
+                                attempts: attempt,
+                            };
+                            let retryable = error::is_transient_status(status)
+                                && (idempotency == Idempotency::Idempotent || status == 429);
+                            if !retryable {
+                                return Ok(answer);
+                            }
+                            (retry_after, answer.into_error(self.service, endpoint))
+                        }
+                        Err(error) => (None, self.transport_error(endpoint, &error, attempt)),
+                    }
+                }
+                Err(error) => {
+                    let safe = idempotency == Idempotency::Idempotent || error.is_connect();
+                    let failure = self.transport_error(endpoint, &error, attempt);
+                    if !safe {
+                        return Err(failure);
+                    }
+                    (None, failure)
+                }
+            };
+            if attempt >= self.retry.max_attempts {
+                return Err(failure);
+            }
+            if retry_after.is_some_and(|wait| wait > self.retry.max_retry_after) {
+                return Err(failure);
+            }
+            if !self.budget.try_withdraw() {
+                return Err(UpstreamError::BudgetExhausted {
+                    service: self.service,
+                    endpoint: endpoint.to_owned(),
+                    last: failure.to_string(),
+                });
+            }
+            let delay = self.retry.delay_now(attempt, retry_after);
+            tracing::debug!(service = %self.service, endpoint, attempt, ?delay, error = %failure, "retrying upstream call");
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    fn transport_error(&self, endpoint: &str, error: &reqwest::Error, attempts: u32) -> UpstreamError {
+        // reqwest's Display includes the URL; strip it so query values never reach messages.
+        let detail = error.without_url_ref().to_string();
+        UpstreamError::Transport {
+            service: self.service,
+            endpoint: endpoint.to_owned(),
+            detail,
+            attempts,
+        }
+    }
+}
+
+trait WithoutUrl {
+    fn without_url_ref(&self) -> String;
+}
+
+impl WithoutUrl for reqwest::Error {
+    fn without_url_ref(&self) -> String {
+        let mut text = self.to_string();
+        if let Some(url) = self.url() {
+            text = text
+                .replace(&format!(" for url ({url})"), "")
+                .replace(url.as_str(), "<url>");
+        }
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+}
+
+impl Answer {
+    /// Whether the status is 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// Parses the body as `T`; a body that does not parse is [`UpstreamError::Malformed`].
+    pub fn json<T: DeserializeOwned>(&self, service: Service, endpoint: &str) -> Result<T, UpstreamError> {
+        serde_json::from_slice(&self.body).map_err(|error| UpstreamError::Malformed {
+            service,
+            endpoint: endpoint.to_owned(),
+            detail: error.to_string(),
+            request_id: self.request_id.clone(),
+        })
+    }
+
+    /// The answer if it is a success, else the error it describes.
+    pub fn success(self, service: Service, endpoint: &str) -> Result<Answer, UpstreamError> {
+        if self.is_success() {
+            Ok(self)
+        } else {
+            Err(self.into_error(service, endpoint))
+        }
+    }
+
+    /// The error an unsuccessful answer describes, with the upstream's code and message when the
+    /// body has them (Graph `error.code`/`error.message`, Dialpad `error.message`, Entra
+    /// `error`/`error_description`).
+    pub fn into_error(self, service: Service, endpoint: &str) -> UpstreamError {
+        let body: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
+        let error = &body["error"];
+        let (code, message) = if let Some(text) = error.as_str() {
+            let description = body["error_description"].as_str().unwrap_or_default();
+            (Some(text.to_owned()), first_line(description))
+        } else {
+            let code = error["code"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| error["code"].as_u64().map(|c| c.to_string()));
+            let message = error["message"]
+                .as_str()
+                .or_else(|| body["message"].as_str())
+                .unwrap_or_default();
+            (code, message.to_owned())
+        };
+        let message = if message.is_empty() {
+            reason_phrase(self.status)
+        } else {
+            message
+        };
+        let inner_request_id = error["innerError"]["request-id"].as_str().map(str::to_owned);
+        UpstreamError::Status {
+            service,
+            endpoint: endpoint.to_owned(),
+            status: self.status,
+            code,
+            message,
+            request_id: self.request_id.or(inner_request_id),
+            retry_after: retry_after_of(&self.headers),
+            attempts: self.attempts,
+        }
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+fn reason_phrase(status: u16) -> String {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("no message")
+        .to_owned()
+}
+
+/// The upstream request id: Graph's `request-id`, Entra's `x-ms-request-id`, or `x-request-id`.
+fn request_id_of(headers: &HeaderMap) -> Option<String> {
+    ["request-id", "x-ms-request-id", "x-request-id"]
+        .iter()
+        .find_map(|name| headers.get(*name))
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// `Retry-After` in seconds (fractions allowed, as Graph sends them).
+pub fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers.get("retry-after")?.to_str().ok()?;
+    let seconds: f64 = text.trim().parse().ok()?;
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
