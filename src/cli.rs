@@ -23,6 +23,11 @@ pub struct Cli {
 pub enum Command {
     /// Print the TeamsTenantSync CustomResourceDefinition as YAML (pipe it to `kubectl apply -f -`).
     Crd,
+    /// Run the real sync pipeline twice against the bundled sandbox and show what an admin sees.
+    Demo(crate::commands::demo::DemoArgs),
+    /// Run one sync of a TeamsTenantSync file against its endpoints, without a cluster (DryRun
+    /// unless --apply).
+    Plan(crate::commands::plan::PlanArgs),
     /// Serve the simulated Dialpad, Entra sign-in and Microsoft Graph APIs for an org fixture.
     Sandbox(SandboxArgs),
 }
@@ -62,6 +67,9 @@ pub enum CliError {
     /// The sandbox could not start.
     #[error(transparent)]
     Sandbox(#[from] SandboxError),
+    /// `demo` or `plan` failed.
+    #[error(transparent)]
+    Command(#[from] crate::commands::CommandError),
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(#[source] std::io::Error),
@@ -77,6 +85,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(CliError::Stdout)?;
             stdout.flush().map_err(CliError::Stdout)
         }
+        Command::Demo(args) => Ok(crate::commands::demo::demo(args).await?),
+        Command::Plan(args) => Ok(crate::commands::plan::plan(args).await?),
         Command::Sandbox(args) => serve_sandbox(args).await,
     }
 }

@@ -5,8 +5,10 @@
 
 pub mod api;
 pub mod cli;
+pub mod commands;
 pub mod dialpad;
 pub mod microsoft;
 pub mod sandbox;
+pub mod sync;
 pub mod tls;
 pub mod upstream;

@@ -148,7 +148,7 @@ pub fn generate(
         let case = cases[index];
         let id = format!("{}", 5_000_000_000_000_000u64 + index as u64);
         let email = format!("user{index:06}@{DOMAIN}");
-        let number = format!("+1415{:07}", index);
+        let number = us_number(415, index);
         let mut dialpad = DialpadUserFixture {
             id: Some(id.clone()),
             emails: vec![email.clone()],
@@ -163,7 +163,7 @@ pub fn generate(
             Case::InSync => teams.as_mut().expect("set").phone_number = Some(number.clone()),
             Case::NeedsAssignment => {}
             Case::Drift => {
-                let stray = format!("+1650{:07}", index);
+                let stray = us_number(650, index);
                 other_numbers.push(DialpadNumberFixture {
                     number: stray.clone(),
                     status: "available".into(),
@@ -184,7 +184,7 @@ pub fn generate(
                 let twin_index = index + 1;
                 let twin = DialpadUserFixture {
                     id: Some(format!("{}", 5_000_000_000_000_000u64 + twin_index as u64)),
-                    phone_numbers: vec![format!("+1415{:07}", twin_index)],
+                    phone_numbers: vec![us_number(415, twin_index)],
                     last_name: Some(format!("{twin_index:06}")),
                     ..dialpad.clone()
                 };
@@ -248,6 +248,13 @@ pub fn generate(
         behaviour: Default::default(),
     };
     GeneratedOrg { fixture, truth }
+}
+
+/// A valid North American number in `area` for `index` (exchanges 200-999, so libphonenumber
+/// accepts it; 8 million numbers per area code).
+fn us_number(area: u32, index: usize) -> String {
+    let exchange = 200 + (index / 10_000) % 800;
+    format!("+1{area}{exchange}{:04}", index % 10_000)
 }
 
 fn teams_user(email: &str, licenses: &[&str]) -> TeamsUserFixture {

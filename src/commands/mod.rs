@@ -1,0 +1,80 @@
+//! The commands that run the sync pipeline outside a cluster: `demo` and `plan`.
+
+pub mod demo;
+pub mod output;
+pub mod plan;
+
+use std::path::Path;
+
+use crate::api::TeamsTenantSync;
+use crate::api::validation::{SchemaViolations, validate_document};
+use crate::sandbox::SandboxError;
+use crate::sandbox::fixture::FixtureError;
+
+/// Errors of `demo` and `plan`.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The resource file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The resource is not valid YAML for a TeamsTenantSync.
+    #[error("{path} is not a TeamsTenantSync: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The resource breaks the CRD's rules (as the apiserver would say).
+    #[error("{path} would be rejected by the apiserver: {violations}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// The broken rules.
+        violations: SchemaViolations,
+    },
+    /// The org fixture could not be loaded.
+    #[error(transparent)]
+    Fixture(#[from] FixtureError),
+    /// The sandbox could not start.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// The HTTP client could not be built.
+    #[error("cannot set up HTTPS: {0}")]
+    Http(String),
+    /// A Secret or setting is missing.
+    #[error("{0}")]
+    Setup(String),
+    /// Output could not be written.
+    #[error("cannot print the result: {0}")]
+    Output(String),
+}
+
+/// Reads, validates (like the apiserver) and parses a TeamsTenantSync file.
+pub fn load_resource(path: &Path) -> Result<TeamsTenantSync, CommandError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CommandError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse_resource(&text, &path.display().to_string())
+}
+
+/// Validates and parses TeamsTenantSync YAML; `origin` names it in errors.
+pub fn parse_resource(text: &str, origin: &str) -> Result<TeamsTenantSync, CommandError> {
+    let parse_error = |message: String| CommandError::Parse {
+        path: origin.to_owned(),
+        message,
+    };
+    let document: serde_json::Value = serde_yaml::from_str(text).map_err(|e| parse_error(e.to_string()))?;
+    validate_document(&document).map_err(|violations| CommandError::Invalid {
+        path: origin.to_owned(),
+        violations,
+    })?;
+    serde_json::from_value(document).map_err(|e| parse_error(e.to_string()))
+}

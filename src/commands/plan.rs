@@ -1,0 +1,112 @@
+//! `dialpad-teams-operator plan -f tts.yaml --secrets DIR`: one sync against the configured
+//! endpoints without a cluster, in DryRun unless `--apply`. Secrets come from files laid out like a
+//! mounted Secret volume (`DIR/<secret name>/<key>`), never from arguments.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use secrecy::SecretString;
+
+use super::{CommandError, load_resource, output};
+use crate::api::SyncMode;
+use crate::sync::connect::{ConnectOptions, SecretStore, connect};
+use crate::sync::model::Policy;
+use crate::sync::pipeline::{SyncMemory, sync_once};
+use crate::upstream::{RetryPolicy, http_client};
+
+/// Options of `plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The TeamsTenantSync to plan.
+    #[arg(short = 'f', long = "file")]
+    pub file: PathBuf,
+    /// Directory with one sub-directory per Secret and one file per key, e.g.
+    /// `DIR/teams-admin/password` (the layout of a mounted Secret volume).
+    #[arg(long)]
+    pub secrets: PathBuf,
+    /// Apply the plan (spec.mode decides); without it, the sync runs in DryRun.
+    #[arg(long)]
+    pub apply: bool,
+    /// Extra CA certificate (PEM) to trust, e.g. the sandbox's with --tls.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Reads Secret values from `DIR/<name>/<key>`.
+pub struct FileSecrets {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+impl SecretStore for FileSecrets {
+    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
+        let path = self.dir.join(name).join(key);
+        match std::fs::read_to_string(&path) {
+            Ok(value) if !value.trim().is_empty() => Ok(SecretString::from(
+                value.trim_end_matches(['\r', '\n']).to_owned(),
+            )),
+            Ok(_) => Err(format!(
+                "{} is empty; put the value of key '{key}' of Secret '{name}' in it",
+                path.display()
+            )),
+            Err(error) => Err(format!(
+                "cannot read {} ({error}); create it with the value of key '{key}' of Secret '{name}'",
+                path.display()
+            )),
+        }
+    }
+}
+
+/// Runs `plan`.
+pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
+    let mut resource = load_resource(&args.file)?;
+    if !args.apply {
+        resource.spec.mode = SyncMode::DryRun;
+    }
+    let mut roots = Vec::new();
+    if let Some(path) = &args.ca_file {
+        roots.push(
+            std::fs::read(path)
+                .map_err(|e| CommandError::Setup(format!("cannot read {}: {e}", path.display())))?,
+        );
+    }
+    let options = ConnectOptions {
+        http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
+        retry: RetryPolicy::default(),
+        graph_requests_per_second: None,
+    };
+    let secrets = FileSecrets {
+        dir: args.secrets.clone(),
+    };
+    let connection = connect(&resource.spec, &secrets, &options)
+        .map_err(|f| CommandError::Setup(format!("{}: {}", f.reason, f.message)))?;
+    let policy = Policy::from_spec(&resource.spec);
+    let mut memory = SyncMemory::default();
+    let run = sync_once(
+        &connection.source,
+        &connection.tenant,
+        &policy,
+        &mut memory,
+        resource.metadata.generation,
+    )
+    .await;
+    let e = &run.execution;
+    let mode = if policy.mode == SyncMode::DryRun {
+        "dry run: nothing changed"
+    } else {
+        "applied"
+    };
+    println!(
+        "Plan for {} ({mode}): {} assigned, {} unassigned, {} failed\n",
+        args.file.display(),
+        e.assigned,
+        e.unassigned,
+        e.failed
+    );
+    print!("{}", output::summary(&resource, &run.status));
+    println!();
+    print!("{}", output::conditions(&run.status));
+    println!();
+    print!("{}", output::users(&run.status));
+    Ok(())
+}

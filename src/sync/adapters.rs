@@ -1,0 +1,259 @@
+//! The ports implemented over the real clients: Dialpad or the static list as the source, Graph
+//! as the tenant.
+
+use std::collections::BTreeSet;
+
+use super::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
+use super::numbers::normalise;
+use super::ports::{DesiredSource, SourceFailure, TeamsTenant, TeamsWriter};
+use crate::api::{Reason, StaticUser};
+use crate::dialpad::DialpadClient;
+use crate::microsoft::admin;
+use crate::microsoft::directory::EmailIndex;
+use crate::microsoft::graph::{GraphClient, GraphError, OperationOutcome};
+use crate::microsoft::licences::LicenceState;
+use crate::microsoft::token::Credentials;
+
+/// Dialpad as the source: active users are desired; invited (pending) users' numbers are never
+/// unassigned; every company number counts as Dialpad's.
+pub struct DialpadSource {
+    /// The client.
+    pub client: DialpadClient,
+    /// Only these offices (empty: all).
+    pub office_ids: Vec<String>,
+}
+
+impl DesiredSource for DialpadSource {
+    async fn read(&self) -> Result<DesiredState, SourceFailure> {
+        let users = self
+            .client
+            .list_users("all", &self.office_ids)
+            .await
+            .map_err(source_failure)?;
+        let inventory = self.client.list_numbers().await.map_err(source_failure)?;
+        let mut state = DesiredState::default();
+        for number in inventory
+            .iter()
+            .filter(|n| n.deleted != Some(true))
+            .filter_map(|n| n.number.as_deref())
+        {
+            state
+                .owned_numbers
+                .insert(normalise(number).unwrap_or_else(|| number.to_owned()));
+        }
+        for user in users {
+            for number in &user.phone_numbers {
+                let normalised = normalise(number).unwrap_or_else(|| number.clone());
+                state.owned_numbers.insert(normalised.clone());
+                if let Some(id) = &user.id {
+                    state.number_owners.insert(normalised.clone(), id.clone());
+                }
+                if user.state.as_deref() == Some("pending") {
+                    state.protected_numbers.insert(normalised);
+                }
+            }
+            if user.state.as_deref() != Some("active") {
+                continue;
+            }
+            let display_name = user.display_name.clone().or_else(|| {
+                let name = [user.first_name.as_deref(), user.last_name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>();
+                (!name.is_empty()).then(|| name.join(" "))
+            });
+            state.users.push(DesiredUser {
+                dialpad_user_id: user.id.clone(),
+                email: user.emails.first().cloned(),
+                phone_number: user.phone_numbers.first().cloned(),
+                display_name,
+            });
+        }
+        Ok(state)
+    }
+}
+
+fn source_failure(error: crate::upstream::UpstreamError) -> SourceFailure {
+    let reason = match error.status() {
+        Some(401 | 403) => Reason::SourceCredentialsInvalid,
+        _ if error.is_transient() => Reason::TransientError,
+        _ => Reason::UnknownError,
+    };
+    let message = match reason {
+        Reason::SourceCredentialsInvalid => {
+            format!(
+                "Dialpad rejected the API key ({error}); put a current company-admin API key in the Secret"
+            )
+        }
+        _ => format!("cannot read Dialpad users: {error}"),
+    };
+    SourceFailure { reason, message }
+}
+
+/// The static list of the spec as the source.
+pub struct StaticSource {
+    /// The listed users.
+    pub users: Vec<StaticUser>,
+}
+
+impl DesiredSource for StaticSource {
+    async fn read(&self) -> Result<DesiredState, SourceFailure> {
+        let mut state = DesiredState::default();
+        for user in &self.users {
+            let normalised = normalise(&user.phone_number).unwrap_or_else(|| user.phone_number.clone());
+            state.owned_numbers.insert(normalised);
+            state.users.push(DesiredUser {
+                dialpad_user_id: None,
+                email: Some(user.email.clone()),
+                phone_number: Some(user.phone_number.clone()),
+                display_name: None,
+            });
+        }
+        Ok(state)
+    }
+}
+
+/// Microsoft Graph as the tenant.
+pub struct GraphTenant {
+    /// The client.
+    pub graph: GraphClient,
+    /// `spec.tenant.domain`, for the account-name rule.
+    pub domain: String,
+}
+
+impl TeamsWriter for GraphTenant {
+    async fn assign(
+        &self,
+        number: &str,
+        user_id: &str,
+        number_type: &str,
+        location_id: Option<&str>,
+    ) -> Result<OperationOutcome, GraphError> {
+        self.graph
+            .assign_number(number, user_id, number_type, location_id)
+            .await
+    }
+
+    async fn unassign(&self, number: &str, number_type: &str) -> Result<OperationOutcome, GraphError> {
+        self.graph.unassign_number(number, number_type).await
+    }
+}
+
+impl TeamsTenant for GraphTenant {
+    async fn check(&self) -> TenantChecks {
+        let credentials = self.graph.tokens().credentials();
+        if let Credentials::Password { username, .. } = credentials
+            && let Err(message) = admin::check_account_name(username, &self.domain)
+        {
+            return failed_connection(Reason::AccountNameInvalid, message);
+        }
+        let token = match self.graph.tokens().access_token().await {
+            Ok(token) => token,
+            Err(failure) => return failed_connection(failure.reason, failure.message),
+        };
+        let authorized = match credentials {
+            Credentials::Password { username, .. } => match self.graph.my_roles().await {
+                Ok(roles) => {
+                    let missing = admin::missing_roles(&roles);
+                    if missing.is_empty() {
+                        Ok(())
+                    } else {
+                        Err((
+                            Reason::RolesMissing,
+                            format!(
+                                "{username} lacks the {} role(s); assign them in Entra ID as active (not only PIM-eligible) assignments",
+                                missing.join(" and ")
+                            ),
+                        ))
+                    }
+                }
+                Err(error) => Err(graph_failure(&error, "cannot read the admin's directory roles")),
+            },
+            Credentials::ClientSecret { client_id, .. } => {
+                let missing = admin::missing_permissions(&token.claims);
+                if missing.is_empty() {
+                    Ok(())
+                } else {
+                    Err((
+                        Reason::RolesMissing,
+                        format!(
+                            "the app {client_id} lacks the application permission(s) {}; add them to the app registration and grant admin consent",
+                            missing.join(", ")
+                        ),
+                    ))
+                }
+            }
+        };
+        TenantChecks {
+            connected: Ok(()),
+            authorized,
+        }
+    }
+
+    async fn read(&self) -> Result<TeamsState, GraphError> {
+        let graph_users = self.graph.list_users().await?;
+        let numbers = self.graph.list_numbers().await?;
+        let index = EmailIndex::new(&graph_users);
+        let users = graph_users
+            .iter()
+            .map(|user| TeamsUser {
+                id: user.id.clone(),
+                user_principal_name: user
+                    .user_principal_name
+                    .clone()
+                    .unwrap_or_else(|| user.id.clone()),
+                mail: user.mail.clone(),
+                enabled: user.account_enabled.unwrap_or(true),
+                licence: LicenceState::classify(&user.assigned_plans, &user.assigned_licenses),
+            })
+            .collect();
+        let mut seen = BTreeSet::new();
+        let numbers = numbers
+            .into_iter()
+            .filter(|n| n.assignment_status.as_deref() == Some("userAssigned"))
+            .filter_map(|n| {
+                let holder = n.assignment_target_id.clone()?;
+                let number = normalise(&n.telephone_number).unwrap_or(n.telephone_number.clone());
+                let pending = matches!(
+                    n.activation_state.as_deref(),
+                    Some("assignmentPending" | "updatePending")
+                );
+                seen.insert(number.clone()).then_some(HeldNumber {
+                    number,
+                    holder,
+                    pending,
+                })
+            })
+            .collect();
+        Ok(TeamsState {
+            users,
+            index,
+            numbers,
+        })
+    }
+}
+
+fn failed_connection(reason: Reason, message: String) -> TenantChecks {
+    let not_checked = format!("not checked: {message}");
+    TenantChecks {
+        connected: Err((reason, message)),
+        authorized: Err((reason, not_checked)),
+    }
+}
+
+/// A Graph failure as a tenant reason and message.
+pub fn graph_failure(error: &GraphError, what: &str) -> (Reason, String) {
+    match error {
+        GraphError::SignIn(failure) => (failure.reason, failure.message.clone()),
+        GraphError::Upstream(upstream) if upstream.is_transient() => {
+            (Reason::TransientError, format!("{what}: {upstream}"))
+        }
+        GraphError::Upstream(upstream) if upstream.status() == Some(403) => (
+            Reason::RolesMissing,
+            format!(
+                "{what}: Microsoft Graph denied access ({upstream}); check the admin's roles or the app's permissions"
+            ),
+        ),
+        GraphError::Upstream(upstream) => (Reason::UnknownError, format!("{what}: {upstream}")),
+    }
+}

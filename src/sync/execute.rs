@@ -1,0 +1,182 @@
+//! Applying a plan: actions run with bounded concurrency (each client has its own rate limiter),
+//! each result folds back into its user's outcome, and users whose action failed transiently are
+//! retried on later syncs with a growing delay, without holding up anyone else.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
+
+use super::model::{ActionKind, Plan, Policy, RetryState, UserKey};
+use super::ports::TeamsWriter;
+use crate::api::Reason;
+use crate::microsoft::graph::{AssignmentFailure, GraphError, OperationOutcome};
+
+/// Actions in flight at once per tenant.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// The first retry delay of a user whose action failed transiently; it doubles per attempt.
+pub const RETRY_BASE: Duration = Duration::from_secs(60);
+/// The longest a failing user waits between attempts.
+pub const RETRY_CAP: Duration = Duration::from_secs(3600);
+
+/// What execution did, for Events and the demo.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExecutionSummary {
+    /// Numbers assigned (including drift corrections).
+    pub assigned: usize,
+    /// Numbers unassigned.
+    pub unassigned: usize,
+    /// Actions Teams refused or that failed.
+    pub failed: usize,
+    /// Drift corrections among `assigned`.
+    pub drift_corrected: usize,
+}
+
+/// Runs the plan's actions and folds the results into its outcomes. Departed users whose number
+/// was unassigned are removed from the outcomes: they are done.
+pub async fn execute<W: TeamsWriter>(
+    writer: &W,
+    plan: &mut Plan,
+    policy: &Policy,
+    retries: &mut HashMap<UserKey, RetryState>,
+    now: Timestamp,
+    concurrency: usize,
+) -> ExecutionSummary {
+    let actions = std::mem::take(&mut plan.actions);
+    let results: Vec<(usize, ActionKind, Result<OperationOutcome, GraphError>)> =
+        futures::stream::iter(actions)
+            .map(|action| async move {
+                let result = match &action.kind {
+                    ActionKind::Assign { number, user_id } => {
+                        writer
+                            .assign(
+                                number,
+                                user_id,
+                                policy.number_type,
+                                policy.emergency_location_id.as_deref(),
+                            )
+                            .await
+                    }
+                    ActionKind::Unassign { number } => writer.unassign(number, policy.number_type).await,
+                };
+                (action.outcome, action.kind, result)
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+    let mut summary = ExecutionSummary::default();
+    let mut finished = Vec::new();
+    for (index, kind, result) in results {
+        let outcome = &mut plan.outcomes[index];
+        let drift = outcome.message.contains("drift corrected");
+        match result {
+            Ok(OperationOutcome::Succeeded) => {
+                retries.remove(&outcome.key);
+                match kind {
+                    ActionKind::Assign { number, .. } => {
+                        summary.assigned += 1;
+                        summary.drift_corrected += usize::from(drift);
+                        outcome.reason = Reason::AssignmentPending;
+                        outcome.message = if drift {
+                            format!(
+                                "{} and assigned {number}; Teams is activating it",
+                                outcome.message
+                            )
+                        } else {
+                            format!(
+                                "assigned {number}; Teams is activating it, which can take minutes to hours"
+                            )
+                        };
+                    }
+                    ActionKind::Unassign { .. } => {
+                        summary.unassigned += 1;
+                        finished.push(index);
+                    }
+                }
+            }
+            Ok(OperationOutcome::StillRunning) => {
+                retries.remove(&outcome.key);
+                outcome.reason = Reason::AssignmentPending;
+                outcome.message = format!(
+                    "{}: Teams accepted the change and is still processing it",
+                    outcome.message
+                );
+            }
+            Ok(OperationOutcome::Failed(failure)) => {
+                summary.failed += 1;
+                let (reason, advice) = match &failure {
+                    AssignmentFailure::Licence(detail) => (
+                        Reason::PhoneSystemLicenseMissing,
+                        format!("Teams refused: {detail} Assign a Teams Phone licence to the user."),
+                    ),
+                    AssignmentFailure::Conflict(detail) => (
+                        Reason::NumberConflict,
+                        format!("Teams refused: {detail}. Unassign it from the other user first."),
+                    ),
+                    AssignmentFailure::UserNotFound(detail) => (
+                        Reason::TeamsUserNotFound,
+                        format!(
+                            "Teams refused: {detail} The user may not be provisioned in Teams yet (up to 24 hours after licensing)."
+                        ),
+                    ),
+                    AssignmentFailure::Other(detail) => {
+                        (Reason::UnknownError, format!("Teams refused: {detail}"))
+                    }
+                };
+                outcome.reason = reason;
+                outcome.message = advice;
+                remember_failure(retries, outcome, now);
+            }
+            Err(error) => {
+                summary.failed += 1;
+                outcome.reason = if error.is_transient() {
+                    Reason::TransientError
+                } else {
+                    Reason::UnknownError
+                };
+                outcome.message = error.to_string();
+                remember_failure(retries, outcome, now);
+            }
+        }
+    }
+    finished.sort_unstable();
+    for index in finished.into_iter().rev() {
+        plan.outcomes.remove(index);
+    }
+    summary
+}
+
+/// Records a failed change so the user is retried later, less and less often, keeping its reason.
+fn remember_failure(
+    retries: &mut HashMap<UserKey, RetryState>,
+    outcome: &mut super::model::UserOutcome,
+    now: Timestamp,
+) {
+    let attempts = retries.get(&outcome.key).map_or(0, |r| r.attempts) + 1;
+    let next = now + retry_delay(attempts);
+    retries.insert(
+        outcome.key.clone(),
+        RetryState {
+            attempts,
+            next_attempt: Some(next),
+            reason: outcome.reason,
+            message: outcome.message.clone(),
+        },
+    );
+    outcome.message = format!(
+        "{} (attempt {attempts}; next retry at {})",
+        outcome.message,
+        super::model::display_time(next)
+    );
+}
+
+/// The delay before attempt `attempts + 1`: doubling from [`RETRY_BASE`] up to [`RETRY_CAP`],
+/// with up to 20% jitter so that many failing users do not retry in lockstep.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let exponent = attempts.saturating_sub(1).min(16);
+    let base = RETRY_BASE.saturating_mul(1 << exponent).min(RETRY_CAP);
+    let jitter: f64 = rand::random::<f64>() * 0.2;
+    base.mul_f64(1.0 + jitter).min(RETRY_CAP.mul_f64(1.2))
+}

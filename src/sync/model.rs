@@ -1,0 +1,285 @@
+//! The plain data the sync core decides over: desired and observed state in, actions and one
+//! outcome per user out. No I/O types here.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
+
+use crate::api::{NumberType, Reason, RemovalPolicy, SyncMode, TeamsTenantSyncSpec};
+use crate::microsoft::directory::EmailIndex;
+use crate::microsoft::licences::LicenceState;
+
+/// The spec's policies, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    /// Enforce or DryRun.
+    pub mode: SyncMode,
+    /// Unassign or Retain.
+    pub removal: RemovalPolicy,
+    /// How long a departed user keeps the number.
+    pub grace_period: Duration,
+    /// The most unassignments one sync may do.
+    pub max_unassignments: usize,
+    /// Whether numbers the source does not own may be replaced.
+    pub overwrite_foreign_numbers: bool,
+    /// The Graph `numberType` to assign.
+    pub number_type: &'static str,
+    /// Emergency location for assigned numbers.
+    pub emergency_location_id: Option<String>,
+}
+
+impl Policy {
+    /// The policy of `spec`; durations that do not parse fall back to the defaults (the schema
+    /// rejects them at admission, so this only happens for hand-made objects).
+    pub fn from_spec(spec: &TeamsTenantSyncSpec) -> Self {
+        let grace = parse_duration(&spec.removal.grace_period).unwrap_or(Duration::from_secs(72 * 3600));
+        Self {
+            mode: spec.mode,
+            removal: spec.removal.policy,
+            grace_period: grace,
+            max_unassignments: usize::try_from(spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0),
+            overwrite_foreign_numbers: spec.safety.overwrite_foreign_numbers,
+            number_type: match spec.assignment.number_type {
+                NumberType::DirectRouting => "directRouting",
+                NumberType::CallingPlan => "callingPlan",
+                NumberType::OperatorConnect => "operatorConnect",
+            },
+            emergency_location_id: spec.assignment.emergency_location_id.clone(),
+        }
+    }
+}
+
+/// A timestamp for messages: UTC, to the second (`2026-11-27T23:55:15Z`).
+pub fn display_time(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Parses a Go duration (`90s`, `15m`, `1h30m`, `0`).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    text.parse::<kube::core::Duration>()
+        .ok()
+        .filter(|d| !d.is_negative())
+        .map(Duration::from)
+}
+
+/// Identifies a user entry across syncs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum UserKey {
+    /// A Dialpad user, by id.
+    Dialpad(String),
+    /// A static-list user, by lower-cased email.
+    Static(String),
+    /// A Teams user holding a source number without being desired, by object id and number.
+    Departed {
+        /// Teams object id.
+        teams_user_id: String,
+        /// The number.
+        number: String,
+    },
+}
+
+/// A user the source wants to have a number.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DesiredUser {
+    /// Dialpad user id (none for the static list).
+    pub dialpad_user_id: Option<String>,
+    /// Primary email, as the source has it.
+    pub email: Option<String>,
+    /// Primary number, as the source has it (not yet normalised).
+    pub phone_number: Option<String>,
+    /// Name for messages.
+    pub display_name: Option<String>,
+}
+
+impl DesiredUser {
+    /// This user's key.
+    pub fn key(&self) -> UserKey {
+        match &self.dialpad_user_id {
+            Some(id) => UserKey::Dialpad(id.clone()),
+            None => UserKey::Static(self.email.clone().unwrap_or_default().to_lowercase()),
+        }
+    }
+}
+
+/// What the source says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DesiredState {
+    /// Users who should have their number in Teams.
+    pub users: Vec<DesiredUser>,
+    /// Normalised numbers the source owns (Dialpad's inventory, or the static list's numbers):
+    /// only these may be unassigned or overwritten.
+    pub owned_numbers: BTreeSet<String>,
+    /// Normalised numbers of users who are neither desired nor gone (e.g. invited, not yet
+    /// active): never unassigned.
+    pub protected_numbers: BTreeSet<String>,
+    /// Dialpad user id per owned number, for messages about departed users.
+    pub number_owners: HashMap<String, String>,
+}
+
+/// A Teams user as the planner needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TeamsUser {
+    /// Object id.
+    pub id: String,
+    /// Sign-in name.
+    pub user_principal_name: String,
+    /// Primary SMTP address.
+    pub mail: Option<String>,
+    /// Account enabled.
+    pub enabled: bool,
+    /// Licences.
+    pub licence: LicenceState,
+}
+
+/// A number Teams holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HeldNumber {
+    /// Normalised number.
+    pub number: String,
+    /// Holder's object id.
+    pub holder: String,
+    /// Still activating.
+    pub pending: bool,
+}
+
+/// What Teams looks like.
+#[derive(Clone, Debug, Default)]
+pub struct TeamsState {
+    /// Users.
+    pub users: Vec<TeamsUser>,
+    /// Email index over `users`.
+    pub index: EmailIndex,
+    /// Assigned numbers (unassigned ones are left out).
+    pub numbers: Vec<HeldNumber>,
+}
+
+/// The tenant-level checks done before planning.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantChecks {
+    /// Sign-in: `Ok` or the tenant reason and message.
+    pub connected: Result<(), (Reason, String)>,
+    /// Roles or permissions: `Ok` or the tenant reason and message.
+    pub authorized: Result<(), (Reason, String)>,
+}
+
+impl TenantChecks {
+    /// Both checks passed.
+    pub fn ok() -> Self {
+        Self {
+            connected: Ok(()),
+            authorized: Ok(()),
+        }
+    }
+}
+
+/// A user's earlier outcome, for grace periods and retries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreviousOutcome {
+    /// Its reason.
+    pub reason: Reason,
+    /// When the condition last changed status (or reason, for grace periods: see `since`).
+    pub since: Timestamp,
+}
+
+/// Per-user retry bookkeeping carried across syncs: a user whose change failed is not tried
+/// again before `next_attempt`, and keeps its failure's reason meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryState {
+    /// Consecutive failed attempts.
+    pub attempts: u32,
+    /// Not before this time.
+    pub next_attempt: Option<Timestamp>,
+    /// The last failure's reason.
+    pub reason: Reason,
+    /// The last failure's message.
+    pub message: String,
+}
+
+/// Everything the planner looks at.
+#[derive(Clone, Debug)]
+pub struct PlanInput<'a> {
+    /// Policies.
+    pub policy: &'a Policy,
+    /// Desired state.
+    pub desired: &'a DesiredState,
+    /// Observed state.
+    pub teams: &'a TeamsState,
+    /// Tenant checks.
+    pub checks: &'a TenantChecks,
+    /// Earlier outcomes by key.
+    pub previous: &'a HashMap<UserKey, PreviousOutcome>,
+    /// Retry state by key.
+    pub retries: &'a HashMap<UserKey, RetryState>,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// A change to make in Teams.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionKind {
+    /// Assign `number` to `user_id` (replacing the user's primary number if any).
+    Assign {
+        /// Normalised number.
+        number: String,
+        /// Teams object id.
+        user_id: String,
+    },
+    /// Unassign `number`.
+    Unassign {
+        /// Normalised number.
+        number: String,
+    },
+}
+
+/// An action and the user outcome it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    /// Index into [`Plan::outcomes`].
+    pub outcome: usize,
+    /// What to do.
+    pub kind: ActionKind,
+}
+
+/// One user's result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserOutcome {
+    /// Identity across syncs.
+    pub key: UserKey,
+    /// Email (source's, or the Teams user's for departed users).
+    pub email: Option<String>,
+    /// The number in E.164 when it normalised, else as the source has it.
+    pub phone_number: Option<String>,
+    /// Dialpad id.
+    pub dialpad_user_id: Option<String>,
+    /// Matched Teams user.
+    pub teams_user_id: Option<String>,
+    /// Why.
+    pub reason: Reason,
+    /// For the admin.
+    pub message: String,
+    /// Whether this entry is a desired user (not a departed one).
+    pub desired: bool,
+}
+
+/// The plan: actions and an outcome per user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Users, in source order, then departed users by key.
+    pub outcomes: Vec<UserOutcome>,
+    /// Changes, assignments first, then unassignments.
+    pub actions: Vec<Action>,
+    /// Drift corrections among the actions (a user held another source number).
+    pub drift_corrections: usize,
+}
+
+impl Plan {
+    /// Counts per reason.
+    pub fn counts(&self) -> BTreeMap<Reason, usize> {
+        let mut counts = BTreeMap::new();
+        for outcome in &self.outcomes {
+            *counts.entry(outcome.reason).or_default() += 1;
+        }
+        counts
+    }
+}

@@ -1,0 +1,119 @@
+//! One sync, end to end: check the tenant, read the source and Teams, plan, apply, report. The
+//! same pipeline serves `run`, `plan` and `demo`; they differ only in where the ports point and
+//! where the status goes.
+
+use std::collections::HashMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+
+use super::adapters::graph_failure;
+use super::execute::{DEFAULT_CONCURRENCY, ExecutionSummary, execute};
+use super::model::{DesiredState, Plan, PlanInput, Policy, RetryState, TeamsState, TenantChecks, UserKey};
+use super::plan::plan;
+use super::ports::{DesiredSource, TeamsTenant};
+use super::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
+use crate::api::TeamsTenantSyncStatus;
+
+/// What one sync did and found.
+#[derive(Clone, Debug)]
+pub struct SyncRun {
+    /// The new status.
+    pub status: TeamsTenantSyncStatus,
+    /// The plan, with outcomes after execution (actions already applied, so empty).
+    pub plan: Plan,
+    /// Changes made.
+    pub execution: ExecutionSummary,
+    /// Tenant checks.
+    pub checks: TenantChecks,
+    /// Source read result.
+    pub source: SourceState,
+}
+
+/// Inputs that persist between syncs of one resource.
+#[derive(Clone, Debug, Default)]
+pub struct SyncMemory {
+    /// The last status written.
+    pub status: Option<TeamsTenantSyncStatus>,
+    /// Per-user retry state.
+    pub retries: HashMap<UserKey, RetryState>,
+}
+
+/// Runs one sync. Never panics on upstream data; every failure ends up in the status.
+pub async fn sync_once<S: DesiredSource, T: TeamsTenant>(
+    source: &S,
+    tenant: &T,
+    policy: &Policy,
+    memory: &mut SyncMemory,
+    generation: Option<i64>,
+) -> SyncRun {
+    let now = Timestamp::now();
+    let mut checks = tenant.check().await;
+    let mut teams = TeamsState::default();
+    // The source is read even when the tenant checks fail, so the failure can be reported on
+    // every user it blocks.
+    let (desired, source_state) = match source.read().await {
+        Ok(state) => (state, SourceState::Read),
+        Err(failure) => (
+            DesiredState::default(),
+            SourceState::Failed {
+                reason: failure.reason,
+                message: failure.message,
+            },
+        ),
+    };
+    let tenant_ok = checks.connected.is_ok() && checks.authorized.is_ok();
+    if source_state == SourceState::Read && tenant_ok {
+        match tenant.read().await {
+            Ok(state) => teams = state,
+            Err(error) => {
+                checks.connected = Err(graph_failure(&error, "cannot read Teams users and numbers"))
+            }
+        }
+    }
+    let previous = memory
+        .status
+        .as_ref()
+        .map(report::previous_outcomes)
+        .unwrap_or_default();
+    // Nothing is planned without a complete source: a partial read must never cause removals.
+    let mut plan = if source_state == SourceState::Read {
+        plan(&PlanInput {
+            policy,
+            desired: &desired,
+            teams: &teams,
+            checks: &checks,
+            previous: &previous,
+            retries: &memory.retries,
+            now,
+        })
+    } else {
+        Plan::default()
+    };
+    let execution = execute(
+        tenant,
+        &mut plan,
+        policy,
+        &mut memory.retries,
+        now,
+        DEFAULT_CONCURRENCY,
+    )
+    .await;
+    let status = report::build_status(&ReportInput {
+        outcomes: &plan.outcomes,
+        checks: &checks,
+        source: &source_state,
+        previous: memory.status.as_ref(),
+        generation,
+        now: Time(now),
+        budget_bytes: DEFAULT_STATUS_BUDGET,
+    });
+    memory.status = Some(status.clone());
+    SyncRun {
+        status,
+        plan,
+        execution,
+        checks,
+        source: source_state,
+    }
+}

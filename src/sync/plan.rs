@@ -1,0 +1,441 @@
+//! The planner: desired x observed -> actions and one outcome per user. Pure and deterministic:
+//! the same input gives the same plan in the same order.
+
+use std::collections::{HashMap, HashSet};
+
+use super::model::{
+    Action, ActionKind, DesiredUser, HeldNumber, Plan, PlanInput, TeamsUser, UserKey, UserOutcome,
+};
+use super::numbers::normalise;
+use crate::api::{Reason, RemovalPolicy, SyncMode};
+
+/// Plans one sync.
+pub fn plan(input: &PlanInput) -> Plan {
+    if let Err((reason, message)) = &input.checks.connected {
+        return cascade(input, Reason::AdminNotConnected, *reason, message);
+    }
+    if let Err((reason, message)) = &input.checks.authorized {
+        return cascade(input, Reason::AdminRolesMissing, *reason, message);
+    }
+    let teams = Lookup::new(input);
+    let mut plan = Plan::default();
+    let duplicates = duplicate_emails(&input.desired.users);
+    let mut matched: HashSet<&str> = HashSet::new();
+    for user in &input.desired.users {
+        let decision = decide(input, &teams, user, &duplicates);
+        if let Some(id) = decision.teams_user.map(|u| u.id.as_str()) {
+            matched.insert(id);
+        }
+        push(&mut plan, input, decision);
+    }
+    plan_removals(input, &teams, &matched, &mut plan);
+    if input.policy.mode == SyncMode::DryRun {
+        dry_run(&mut plan);
+    }
+    plan
+}
+
+/// Every desired user gets the tenant failure.
+fn cascade(input: &PlanInput, user_reason: Reason, tenant_reason: Reason, message: &str) -> Plan {
+    let outcomes = input
+        .desired
+        .users
+        .iter()
+        .map(|user| UserOutcome {
+            key: user.key(),
+            email: user.email.clone(),
+            phone_number: user
+                .phone_number
+                .as_deref()
+                .map(|n| normalise(n).unwrap_or_else(|| n.to_owned())),
+            dialpad_user_id: user.dialpad_user_id.clone(),
+            teams_user_id: None,
+            reason: user_reason,
+            message: format!("not synced, the tenant check failed with {tenant_reason}: {message}"),
+            desired: true,
+        })
+        .collect();
+    Plan {
+        outcomes,
+        actions: Vec::new(),
+        drift_corrections: 0,
+    }
+}
+
+struct Lookup<'a> {
+    users_by_id: HashMap<&'a str, &'a TeamsUser>,
+    holder_of: HashMap<&'a str, &'a HeldNumber>,
+    numbers_of: HashMap<&'a str, Vec<&'a HeldNumber>>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(input: &'a PlanInput) -> Self {
+        let users_by_id = input.teams.users.iter().map(|u| (u.id.as_str(), u)).collect();
+        let mut holder_of = HashMap::new();
+        let mut numbers_of: HashMap<&str, Vec<&HeldNumber>> = HashMap::new();
+        for held in &input.teams.numbers {
+            holder_of.insert(held.number.as_str(), held);
+            numbers_of.entry(held.holder.as_str()).or_default().push(held);
+        }
+        Self {
+            users_by_id,
+            holder_of,
+            numbers_of,
+        }
+    }
+
+    fn upn(&self, id: &str) -> String {
+        self.users_by_id
+            .get(id)
+            .map(|u| u.user_principal_name.clone())
+            .unwrap_or_else(|| format!("user {id}"))
+    }
+}
+
+fn duplicate_emails(users: &[DesiredUser]) -> HashSet<String> {
+    let mut seen = HashSet::new();
+    let mut duplicates = HashSet::new();
+    for email in users.iter().filter_map(|u| u.email.as_deref()) {
+        let key = email.trim().to_lowercase();
+        if !seen.insert(key.clone()) {
+            duplicates.insert(key);
+        }
+    }
+    duplicates
+}
+
+/// One desired user's verdict before retry gating and dry-run.
+struct Decision<'a> {
+    user: &'a DesiredUser,
+    number: Option<String>,
+    teams_user: Option<&'a TeamsUser>,
+    reason: Reason,
+    message: String,
+    action: Option<ActionKind>,
+    drift: bool,
+}
+
+fn name_of(user: &DesiredUser) -> String {
+    let name = user
+        .display_name
+        .clone()
+        .or_else(|| user.email.clone())
+        .unwrap_or_else(|| "(no name)".into());
+    match &user.dialpad_user_id {
+        Some(id) => format!("{name} (Dialpad user {id})"),
+        None => name,
+    }
+}
+
+fn decide<'a>(
+    input: &PlanInput<'a>,
+    teams: &Lookup<'a>,
+    user: &'a DesiredUser,
+    duplicates: &HashSet<String>,
+) -> Decision<'a> {
+    let mut decision = Decision {
+        user,
+        number: user.phone_number.clone(),
+        teams_user: None,
+        reason: Reason::InSync,
+        message: String::new(),
+        action: None,
+        drift: false,
+    };
+    let fail = |mut d: Decision<'a>, reason: Reason, message: String| {
+        d.reason = reason;
+        d.message = message;
+        d
+    };
+    let Some(email) = user.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) else {
+        let message = format!(
+            "{} has no email address in Dialpad, so no Teams user can be matched; add the user's work email in Dialpad",
+            name_of(user)
+        );
+        return fail(decision, Reason::EmailMissing, message);
+    };
+    if duplicates.contains(&email.to_lowercase()) {
+        let message = format!(
+            "{email} belongs to more than one source user, so none of them is synced; give each user a unique email"
+        );
+        return fail(decision, Reason::DuplicateEmail, message);
+    }
+    let Some(raw) = user
+        .phone_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    else {
+        let message = format!(
+            "{} has no phone number in Dialpad; assign a Dialpad number to the user",
+            name_of(user)
+        );
+        return fail(decision, Reason::PhoneNumberMissing, message);
+    };
+    let Some(number) = normalise(raw) else {
+        let message = format!(
+            "'{raw}' is not a valid phone number; correct it in the source to E.164 form, e.g. +14155550100"
+        );
+        return fail(decision, Reason::InvalidPhoneNumber, message);
+    };
+    decision.number = Some(number.clone());
+    let candidates = input.teams.index.find(email);
+    let teams_user = match candidates {
+        [] => {
+            let message = format!(
+                "no Teams user has {email} as mail, user principal name or proxy address; create the user in Microsoft 365 or correct the email in Dialpad"
+            );
+            return fail(decision, Reason::TeamsUserNotFound, message);
+        }
+        [only] => &input.teams.users[*only],
+        several => {
+            let upns: Vec<String> = several
+                .iter()
+                .map(|i| input.teams.users[*i].user_principal_name.clone())
+                .collect();
+            let message = format!(
+                "{email} matches {} Teams users ({}); make the address unique in Microsoft 365",
+                several.len(),
+                upns.join(", ")
+            );
+            return fail(decision, Reason::TeamsUserNotFound, message);
+        }
+    };
+    decision.teams_user = Some(teams_user);
+    let upn = &teams_user.user_principal_name;
+    if !teams_user.enabled {
+        let message = format!(
+            "the Teams account {upn} is disabled; enable it in Microsoft Entra ID or remove the user from the source"
+        );
+        return fail(decision, Reason::TeamsUserDisabled, message);
+    }
+    if !teams_user.licence.calling_plans.is_empty() {
+        let plans = teams_user.licence.calling_plans.join(", ");
+        let message = format!(
+            "{upn} has a Microsoft Calling Plan ({plans}), which Dialpad's Direct Routing does not allow; remove that plan from the user's licence in Microsoft 365"
+        );
+        return fail(decision, Reason::CallingPlanAssigned, message);
+    }
+    if teams_user.licence.phone_system.is_none() {
+        let message = format!(
+            "{upn} has no Teams Phone (Phone System) licence; assign one (e.g. Microsoft 365 E5, or E3 with Teams Phone) in Microsoft 365"
+        );
+        return fail(decision, Reason::PhoneSystemLicenseMissing, message);
+    }
+    if let Some(held) = teams
+        .holder_of
+        .get(number.as_str())
+        .filter(|h| h.holder != teams_user.id)
+    {
+        let message = format!(
+            "{number} is assigned in Teams to {}; unassign it there first (the next sync then assigns it to {upn})",
+            teams.upn(&held.holder)
+        );
+        return fail(decision, Reason::NumberConflict, message);
+    }
+    let held_by_user = teams
+        .numbers_of
+        .get(teams_user.id.as_str())
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    if let Some(held) = held_by_user.iter().find(|h| h.number == number) {
+        if held.pending {
+            let message = format!(
+                "{number} is assigned to {upn}; Teams is still activating it, which can take minutes to hours"
+            );
+            return fail(decision, Reason::AssignmentPending, message);
+        }
+        let message = format!("{number} is assigned to {upn}");
+        return fail(decision, Reason::InSync, message);
+    }
+    if let Some(other) = held_by_user.first() {
+        let owned = input.desired.owned_numbers.contains(&other.number);
+        if !owned && !input.policy.overwrite_foreign_numbers {
+            let message = format!(
+                "{upn} holds {}, a number the source does not own; unassign it in Teams, or set spec.safety.overwriteForeignNumbers to replace it",
+                other.number
+            );
+            return fail(decision, Reason::NumberConflict, message);
+        }
+        decision.drift = true;
+        decision.message = format!(
+            "replacing {} with {number} on {upn} (drift corrected)",
+            other.number
+        );
+    } else {
+        decision.message = format!("assigning {number} to {upn}");
+    }
+    decision.reason = Reason::AssignmentPending;
+    decision.action = Some(ActionKind::Assign {
+        number,
+        user_id: teams_user.id.clone(),
+    });
+    decision
+}
+
+fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) {
+    let key = decision.user.key();
+    let mut outcome = UserOutcome {
+        key: key.clone(),
+        email: decision.user.email.clone(),
+        phone_number: decision.number,
+        dialpad_user_id: decision.user.dialpad_user_id.clone(),
+        teams_user_id: decision.teams_user.map(|u| u.id.clone()),
+        reason: decision.reason,
+        message: decision.message,
+        desired: true,
+    };
+    if let Some(kind) = decision.action {
+        if let Some((reason, waiting)) = retry_gate(input, &key) {
+            outcome.reason = reason;
+            outcome.message = waiting;
+        } else {
+            plan.drift_corrections += usize::from(decision.drift);
+            plan.actions.push(Action {
+                outcome: plan.outcomes.len(),
+                kind,
+            });
+        }
+    }
+    plan.outcomes.push(outcome);
+}
+
+/// The last failure's reason and message when the user's change failed recently and its next
+/// attempt is not due yet.
+fn retry_gate(input: &PlanInput, key: &UserKey) -> Option<(Reason, String)> {
+    let retry = input.retries.get(key)?;
+    let next = retry.next_attempt?;
+    (next > input.now).then(|| {
+        let message = format!(
+            "{} (attempt {}; next retry at {})",
+            retry.message,
+            retry.attempts,
+            super::model::display_time(next)
+        );
+        (retry.reason, message)
+    })
+}
+
+fn plan_removals(input: &PlanInput, teams: &Lookup, matched: &HashSet<&str>, plan: &mut Plan) {
+    // Numbers of desired users, for messages about who should have a number instead.
+    if input.policy.removal == RemovalPolicy::Retain {
+        return;
+    }
+    let mut candidates: Vec<&HeldNumber> = input
+        .teams
+        .numbers
+        .iter()
+        .filter(|held| !matched.contains(held.holder.as_str()))
+        .filter(|held| input.desired.owned_numbers.contains(&held.number))
+        .filter(|held| !input.desired.protected_numbers.contains(&held.number))
+        .collect();
+    candidates.sort_by(|a, b| (&a.holder, &a.number).cmp(&(&b.holder, &b.number)));
+    let grace = input.policy.grace_period;
+    let wanted_by: HashMap<String, String> = plan
+        .outcomes
+        .iter()
+        .filter_map(|o| Some((o.phone_number.clone()?, o.email.clone()?)))
+        .collect();
+    let mut due = Vec::new();
+    for held in candidates {
+        let key = UserKey::Departed {
+            teams_user_id: held.holder.clone(),
+            number: held.number.clone(),
+        };
+        let since = input
+            .previous
+            .get(&key)
+            .filter(|p| matches!(p.reason, Reason::RemovalPending | Reason::BlockedBySafetyLimit))
+            .map(|p| p.since)
+            .unwrap_or(input.now);
+        let deadline = since + grace;
+        let upn = teams.upn(&held.holder);
+        let why = match wanted_by.get(&held.number) {
+            Some(other) => format!("which the source assigns to {other}"),
+            None => match input.desired.number_owners.get(&held.number) {
+                Some(id) => format!("which belonged to Dialpad user {id}, who is no longer active"),
+                None => "which the source owns but assigns to nobody".to_owned(),
+            },
+        };
+        let mut outcome = UserOutcome {
+            key: key.clone(),
+            email: teams
+                .users_by_id
+                .get(held.holder.as_str())
+                .map(|u| u.mail.clone().unwrap_or_else(|| u.user_principal_name.clone())),
+            phone_number: Some(held.number.clone()),
+            // The owner is named in the message only: a Dialpad id here would read back as that
+            // Dialpad user's key on the next sync.
+            dialpad_user_id: None,
+            teams_user_id: Some(held.holder.clone()),
+            reason: Reason::RemovalPending,
+            message: format!(
+                "{upn} holds {}, {why}; it is unassigned from {upn} after the grace period, at {}",
+                held.number,
+                super::model::display_time(deadline)
+            ),
+            desired: false,
+        };
+        if input.now >= deadline {
+            if let Some((reason, waiting)) = retry_gate(input, &key) {
+                outcome.reason = reason;
+                outcome.message = waiting;
+            } else {
+                outcome.message = format!(
+                    "unassigning {} from {upn}: the user left the source and the grace period has passed",
+                    held.number
+                );
+                due.push((plan.outcomes.len(), held.number.clone()));
+            }
+        }
+        plan.outcomes.push(outcome);
+    }
+    if due.len() > input.policy.max_unassignments {
+        let limit = input.policy.max_unassignments;
+        let count = due.len();
+        for (index, _) in due {
+            let outcome = &mut plan.outcomes[index];
+            outcome.reason = Reason::BlockedBySafetyLimit;
+            outcome.message = format!(
+                "{count} numbers are due to be unassigned but spec.safety.maxUnassignmentsPerSync is {limit}, so none was; check the removals and raise the limit to approve them"
+            );
+        }
+        return;
+    }
+    for (index, number) in due {
+        plan.actions.push(Action {
+            outcome: index,
+            kind: ActionKind::Unassign { number },
+        });
+    }
+}
+
+fn dry_run(plan: &mut Plan) {
+    for action in plan.actions.drain(..) {
+        let outcome = &mut plan.outcomes[action.outcome];
+        outcome.reason = Reason::DryRun;
+        outcome.message = format!(
+            "would be {}; spec.mode is DryRun, so nothing was changed",
+            strip_ing(&outcome.message)
+        );
+    }
+    plan.drift_corrections = 0;
+}
+
+/// "assigning X to Y" -> "assigned: X to Y", for dry-run wording.
+fn strip_ing(message: &str) -> String {
+    for (doing, done) in [
+        ("assigning ", "assigned: "),
+        ("replacing ", "replaced: "),
+        ("unassigning ", "unassigned: "),
+    ] {
+        if let Some(rest) = message.strip_prefix(doing) {
+            return format!("{done}{rest}");
+        }
+    }
+    message.to_owned()
+}
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -1,0 +1,490 @@
+//! Planner tests over plain data: every reason in exactly the situation it names, every policy.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use k8s_openapi::jiff::Timestamp;
+
+use super::plan;
+use crate::api::{Reason, RemovalPolicy, SyncMode};
+use crate::microsoft::directory::EmailIndex;
+use crate::microsoft::graph::GraphUser;
+use crate::microsoft::licences::LicenceState;
+use crate::sync::model::*;
+
+struct Case {
+    policy: Policy,
+    desired: DesiredState,
+    teams_users: Vec<TeamsUser>,
+    numbers: Vec<HeldNumber>,
+    checks: TenantChecks,
+    previous: HashMap<UserKey, PreviousOutcome>,
+    retries: HashMap<UserKey, RetryState>,
+    now: Timestamp,
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap()
+}
+
+impl Case {
+    fn new() -> Self {
+        Self {
+            policy: Policy {
+                mode: SyncMode::Enforce,
+                removal: RemovalPolicy::Unassign,
+                grace_period: Duration::from_secs(72 * 3600),
+                max_unassignments: 25,
+                overwrite_foreign_numbers: false,
+                number_type: "directRouting",
+                emergency_location_id: None,
+            },
+            desired: DesiredState::default(),
+            teams_users: Vec::new(),
+            numbers: Vec::new(),
+            checks: TenantChecks::ok(),
+            previous: HashMap::new(),
+            retries: HashMap::new(),
+            now: now(),
+        }
+    }
+
+    fn dialpad(mut self, id: &str, email: Option<&str>, number: Option<&str>) -> Self {
+        self.desired.users.push(DesiredUser {
+            dialpad_user_id: Some(id.into()),
+            email: email.map(str::to_owned),
+            phone_number: number.map(str::to_owned),
+            display_name: None,
+        });
+        if let Some(normalised) = number.and_then(crate::sync::numbers::normalise) {
+            self.desired.owned_numbers.insert(normalised.clone());
+            self.desired.number_owners.insert(normalised, id.into());
+        }
+        self
+    }
+
+    fn owned(mut self, number: &str) -> Self {
+        self.desired.owned_numbers.insert(number.into());
+        self
+    }
+
+    fn teams(mut self, id: &str, email: &str, licence: &str, enabled: bool) -> Self {
+        let licence = match licence {
+            "E5" => LicenceState {
+                phone_system: Some("MCOEV"),
+                calling_plans: vec![],
+            },
+            "E3" => LicenceState::default(),
+            "E5+calling" => LicenceState {
+                phone_system: Some("MCOEV"),
+                calling_plans: vec!["MCOPSTN8"],
+            },
+            other => panic!("unknown licence {other}"),
+        };
+        self.teams_users.push(TeamsUser {
+            id: id.into(),
+            user_principal_name: email.into(),
+            mail: Some(email.into()),
+            enabled,
+            licence,
+        });
+        self
+    }
+
+    fn holds(mut self, holder: &str, number: &str, pending: bool) -> Self {
+        self.numbers.push(HeldNumber {
+            number: number.into(),
+            holder: holder.into(),
+            pending,
+        });
+        self
+    }
+
+    fn run(&self) -> Plan {
+        let graph_users: Vec<GraphUser> = self
+            .teams_users
+            .iter()
+            .map(|u| GraphUser {
+                id: u.id.clone(),
+                user_principal_name: Some(u.user_principal_name.clone()),
+                mail: u.mail.clone(),
+                ..Default::default()
+            })
+            .collect();
+        let teams = TeamsState {
+            users: self.teams_users.clone(),
+            index: EmailIndex::new(&graph_users),
+            numbers: self.numbers.clone(),
+        };
+        plan(&PlanInput {
+            policy: &self.policy,
+            desired: &self.desired,
+            teams: &teams,
+            checks: &self.checks,
+            previous: &self.previous,
+            retries: &self.retries,
+            now: self.now,
+        })
+    }
+}
+
+fn only(plan: &Plan) -> &UserOutcome {
+    assert_eq!(plan.outcomes.len(), 1, "{:#?}", plan.outcomes);
+    &plan.outcomes[0]
+}
+
+#[test]
+fn user_without_email_reports_email_missing() {
+    let plan = Case::new().dialpad("1", None, Some("+14155550100")).run();
+    assert_eq!(only(&plan).reason, Reason::EmailMissing);
+    assert!(only(&plan).message.contains("add the user's work email"));
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn user_without_number_reports_phone_number_missing() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), None)
+        .teams("t1", "a@c.com", "E5", true)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::PhoneNumberMissing);
+}
+
+#[test]
+fn a_number_that_does_not_normalise_reports_invalid_phone_number() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("555-0113"))
+        .teams("t1", "a@c.com", "E5", true)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::InvalidPhoneNumber);
+    assert!(only(&plan).message.contains("'555-0113'"));
+}
+
+#[test]
+fn two_source_users_with_one_email_both_report_duplicate_email() {
+    let plan = Case::new()
+        .dialpad("1", Some("desk@c.com"), Some("+14155550100"))
+        .dialpad("2", Some("Desk@C.com"), Some("+14155550101"))
+        .teams("t1", "desk@c.com", "E5", true)
+        .run();
+    assert!(plan.outcomes.iter().all(|o| o.reason == Reason::DuplicateEmail));
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn an_email_no_teams_user_answers_to_reports_teams_user_not_found() {
+    let plan = Case::new()
+        .dialpad("1", Some("ghost@c.com"), Some("+14155550100"))
+        .run();
+    assert_eq!(only(&plan).reason, Reason::TeamsUserNotFound);
+}
+
+#[test]
+fn an_email_two_teams_users_answer_to_is_not_guessed() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .teams("t2", "a@c.com", "E5", true)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::TeamsUserNotFound);
+    assert!(only(&plan).message.contains("matches 2 Teams users"));
+}
+
+#[test]
+fn a_disabled_teams_account_reports_teams_user_disabled() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", false)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::TeamsUserDisabled);
+}
+
+#[test]
+fn a_calling_plan_reports_calling_plan_assigned_naming_it() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5+calling", true)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::CallingPlanAssigned);
+    assert!(only(&plan).message.contains("MCOPSTN8"));
+}
+
+#[test]
+fn no_phone_system_reports_phone_system_license_missing() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E3", true)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::PhoneSystemLicenseMissing);
+}
+
+#[test]
+fn a_number_held_by_someone_else_reports_number_conflict() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .teams("t2", "reception@c.com", "E5", true)
+        .holds("t2", "+14155550100", false)
+        .run();
+    assert_eq!(plan.outcomes[0].reason, Reason::NumberConflict);
+    assert!(plan.outcomes[0].message.contains("reception@c.com"));
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn a_foreign_number_on_the_user_reports_number_conflict_unless_overwrite_is_allowed() {
+    let case = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .holds("t1", "+12125550150", false);
+    let plan = case.run();
+    assert_eq!(only(&plan).reason, Reason::NumberConflict);
+    assert!(only(&plan).message.contains("+12125550150"));
+    let mut case = case;
+    case.policy.overwrite_foreign_numbers = true;
+    let plan = case.run();
+    assert_eq!(plan.actions.len(), 1);
+}
+
+#[test]
+fn a_source_number_put_on_the_user_by_hand_is_drift_and_gets_corrected() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .owned("+14155550199")
+        .teams("t1", "a@c.com", "E5", true)
+        .holds("t1", "+14155550199", false)
+        .run();
+    assert_eq!(plan.drift_corrections, 1);
+    assert_eq!(
+        plan.actions[0].kind,
+        ActionKind::Assign {
+            number: "+14155550100".into(),
+            user_id: "t1".into()
+        }
+    );
+    assert!(only(&plan).message.contains("drift corrected"));
+}
+
+#[test]
+fn an_assigned_number_is_in_sync_and_an_activating_one_is_pending() {
+    let base = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("(415) 555-0100"))
+        .teams("t1", "a@c.com", "E5", true);
+    let plan = Case {
+        numbers: vec![HeldNumber {
+            number: "+14155550100".into(),
+            holder: "t1".into(),
+            pending: false,
+        }],
+        ..base
+    };
+    let outcome = only(&plan.run()).clone();
+    assert_eq!(outcome.reason, Reason::InSync);
+    assert_eq!(outcome.phone_number.as_deref(), Some("+14155550100"));
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .holds("t1", "+14155550100", true)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::AssignmentPending);
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn a_licensed_user_without_the_number_gets_an_assignment() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .run();
+    assert_eq!(
+        plan.actions,
+        [Action {
+            outcome: 0,
+            kind: ActionKind::Assign {
+                number: "+14155550100".into(),
+                user_id: "t1".into()
+            }
+        }]
+    );
+    assert_eq!(only(&plan).reason, Reason::AssignmentPending);
+}
+
+#[test]
+fn a_sign_in_failure_cascades_to_every_user_with_the_tenant_reason() {
+    let mut case = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .dialpad("2", None, None);
+    case.checks.connected = Err((Reason::MfaRequired, "AADSTS50076: exclude it from MFA".into()));
+    let plan = case.run();
+    assert!(
+        plan.outcomes
+            .iter()
+            .all(|o| o.reason == Reason::AdminNotConnected)
+    );
+    assert!(
+        plan.outcomes[0].message.contains("MfaRequired") && plan.outcomes[0].message.contains("AADSTS50076")
+    );
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn missing_roles_cascade_as_admin_roles_missing() {
+    let mut case = Case::new().dialpad("1", Some("a@c.com"), Some("+14155550100"));
+    case.checks.authorized = Err((Reason::RolesMissing, "lacks Teams Administrator".into()));
+    assert_eq!(only(&case.run()).reason, Reason::AdminRolesMissing);
+}
+
+fn departed() -> Case {
+    Case::new()
+        .owned("+14155550120")
+        .teams("t9", "dennis@c.com", "E5", true)
+        .holds("t9", "+14155550120", false)
+}
+
+fn departed_key() -> UserKey {
+    UserKey::Departed {
+        teams_user_id: "t9".into(),
+        number: "+14155550120".into(),
+    }
+}
+
+#[test]
+fn a_departed_user_is_removal_pending_during_the_grace_period() {
+    let plan = departed().run();
+    assert_eq!(only(&plan).reason, Reason::RemovalPending);
+    assert!(!only(&plan).desired);
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn a_departed_users_number_is_unassigned_once_the_grace_period_has_passed() {
+    let mut case = departed();
+    let since = now() - Duration::from_secs(73 * 3600);
+    case.previous.insert(
+        departed_key(),
+        PreviousOutcome {
+            reason: Reason::RemovalPending,
+            since,
+        },
+    );
+    let plan = case.run();
+    assert_eq!(
+        plan.actions,
+        [Action {
+            outcome: 0,
+            kind: ActionKind::Unassign {
+                number: "+14155550120".into()
+            }
+        }]
+    );
+}
+
+#[test]
+fn a_zero_grace_period_unassigns_at_once_and_retain_never_does() {
+    let mut case = departed();
+    case.policy.grace_period = Duration::ZERO;
+    assert_eq!(case.run().actions.len(), 1);
+    case.policy.removal = RemovalPolicy::Retain;
+    let plan = case.run();
+    assert!(plan.actions.is_empty() && plan.outcomes.is_empty());
+}
+
+#[test]
+fn protected_and_foreign_numbers_are_never_unassigned() {
+    let mut case = departed();
+    case.policy.grace_period = Duration::ZERO;
+    case.desired.protected_numbers.insert("+14155550120".into());
+    assert!(case.run().actions.is_empty());
+    let foreign = Case::new()
+        .teams("t9", "x@c.com", "E5", true)
+        .holds("t9", "+12125550150", false);
+    assert!(foreign.run().outcomes.is_empty());
+}
+
+#[test]
+fn too_many_unassignments_block_all_of_them_but_not_assignments() {
+    let mut case = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true);
+    case.policy.grace_period = Duration::ZERO;
+    case.policy.max_unassignments = 2;
+    for index in 0..3 {
+        let number = format!("+1415555020{index}");
+        case = case
+            .owned(&number)
+            .teams(&format!("d{index}"), &format!("d{index}@c.com"), "E5", true)
+            .holds(&format!("d{index}"), &number, false);
+    }
+    let plan = case.run();
+    let blocked = plan
+        .outcomes
+        .iter()
+        .filter(|o| o.reason == Reason::BlockedBySafetyLimit)
+        .count();
+    assert_eq!(blocked, 3);
+    assert_eq!(plan.actions.len(), 1, "the assignment still goes ahead");
+    assert!(matches!(plan.actions[0].kind, ActionKind::Assign { .. }));
+    assert!(plan.outcomes[1].message.contains("maxUnassignmentsPerSync is 2"));
+}
+
+#[test]
+fn dry_run_reports_every_would_be_action_and_plans_none() {
+    let mut case = departed()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true);
+    case.policy.mode = SyncMode::DryRun;
+    case.policy.grace_period = Duration::ZERO;
+    let plan = case.run();
+    assert!(plan.actions.is_empty());
+    let dry: Vec<_> = plan
+        .outcomes
+        .iter()
+        .filter(|o| o.reason == Reason::DryRun)
+        .collect();
+    assert_eq!(dry.len(), 2);
+    assert!(
+        dry.iter()
+            .any(|o| o.message.contains("would be assigned: +14155550100")),
+        "{dry:?}"
+    );
+    assert!(
+        dry.iter()
+            .any(|o| o.message.contains("would be unassigned: +14155550120")),
+        "{dry:?}"
+    );
+}
+
+#[test]
+fn a_user_whose_retry_is_not_due_waits_without_holding_up_others() {
+    let mut case = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .dialpad("2", Some("b@c.com"), Some("+14155550101"))
+        .teams("t1", "a@c.com", "E5", true)
+        .teams("t2", "b@c.com", "E5", true);
+    let later = now() + Duration::from_secs(600);
+    let retry = RetryState {
+        attempts: 3,
+        next_attempt: Some(later),
+        reason: Reason::TransientError,
+        message: "Microsoft Graph answered 503".into(),
+    };
+    case.retries.insert(UserKey::Dialpad("1".into()), retry);
+    let plan = case.run();
+    assert_eq!(plan.outcomes[0].reason, Reason::TransientError);
+    assert!(
+        plan.outcomes[0].message.contains("503 (attempt 3; next retry at"),
+        "{}",
+        plan.outcomes[0].message
+    );
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.actions[0].outcome, 1);
+}
+
+#[test]
+fn the_same_input_gives_the_same_plan() {
+    let case = departed()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .dialpad("2", Some("b@c.com"), Some("+14155550101"))
+        .teams("t1", "a@c.com", "E5", true);
+    assert_eq!(case.run(), case.run());
+}

@@ -1,0 +1,152 @@
+//! The `demo` and `plan` commands as a user runs them: the real binary, its output and errors.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::sandbox::{OrgFixture, Sandbox, SandboxOptions};
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_dialpad-teams-operator"))
+}
+
+#[test]
+fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
+    let output = binary().args(["demo", "-o", "yaml"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("=== Sync 1: 3 assigned (1 drift corrected)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "=== Sync 2: 0 assigned (0 drift corrected), 0 unassigned, 0 failed; 0 write calls to Teams ==="
+        ),
+        "{stdout}"
+    );
+    for reason in [
+        "EmailMissing",
+        "PhoneNumberMissing",
+        "TeamsUserNotFound",
+        "PhoneSystemLicenseMissing",
+        "CallingPlanAssigned",
+        "InvalidPhoneNumber",
+        "DuplicateEmail",
+        "NumberConflict",
+        "TeamsUserDisabled",
+        "RemovalPending",
+        "UnknownError",
+        "InSync",
+    ] {
+        assert!(stdout.contains(reason), "{reason} missing from the demo output");
+    }
+    assert!(stdout.contains("status:\n  observedGeneration: 1"), "{stdout}");
+    assert!(!stdout.contains("sandbox-admin-password"), "a secret was printed");
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("dto-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(path: PathBuf, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn resource_for(base: &str) -> String {
+    dialpad_teams_operator::commands::demo::DEMO_RESOURCE.replace("http://127.0.0.1:8080", base)
+}
+
+#[tokio::test]
+async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
+    let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let dir = temp_dir("plan");
+    write(dir.join("tts.yaml"), &resource_for(sandbox.base_url()));
+    write(
+        dir.join("secrets/teams-admin/username"),
+        "dialpad-msteams-admin@contoso.com\n",
+    );
+    write(
+        dir.join("secrets/teams-admin/password"),
+        "sandbox-admin-password\n",
+    );
+    write(dir.join("secrets/dialpad/apiKey"), "sandbox-dialpad-api-key");
+    let output = tokio::task::spawn_blocking(move || {
+        binary()
+            .arg("plan")
+            .arg("-f")
+            .arg(dir.join("tts.yaml"))
+            .arg("--secrets")
+            .arg(dir.join("secrets"))
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("(dry run: nothing changed): 0 assigned"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("DryRun") && stdout.contains("would be assigned: +442079460000"),
+        "{stdout}"
+    );
+    assert_eq!(sandbox.counters().write_requests(), 0);
+}
+
+#[test]
+fn plan_names_the_missing_secret_file() {
+    let dir = temp_dir("plan-missing");
+    write(dir.join("tts.yaml"), &resource_for("http://127.0.0.1:9"));
+    std::fs::create_dir_all(dir.join("secrets")).unwrap();
+    let output = binary()
+        .arg("plan")
+        .arg("-f")
+        .arg(dir.join("tts.yaml"))
+        .arg("--secrets")
+        .arg(dir.join("secrets"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("SecretInvalid") && stderr.contains("teams-admin/username"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn plan_rejects_a_resource_the_apiserver_would_reject() {
+    let dir = temp_dir("plan-invalid");
+    let bad = resource_for("http://127.0.0.1:9").replace("syncInterval: 15m", "syncInterval: 10s");
+    write(dir.join("tts.yaml"), &bad);
+    let output = binary()
+        .arg("plan")
+        .arg("-f")
+        .arg(dir.join("tts.yaml"))
+        .arg("--secrets")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("spec.syncInterval: must be at least 1m"),
+        "{stderr}"
+    );
+}

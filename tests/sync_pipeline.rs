@@ -1,0 +1,416 @@
+//! The whole pipeline against the sandbox: the example org, a generated org of 10,000 users with
+//! every reason mixed in (counts match the generator's truth), a second sync without writes, a
+//! sync interrupted half-way that converges when re-run, DryRun, and tenant failures.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use dialpad_teams_operator::api::{Reason, SyncMode, TeamsTenantSync};
+use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::sandbox::generator::{self, Case, GeneratorSpec};
+use dialpad_teams_operator::sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection, SecretStore, connect};
+use dialpad_teams_operator::sync::model::{Policy, UserKey};
+use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
+use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use secrecy::SecretString;
+
+const PASSWORD: &str = "pipeline-admin-password";
+const SECRET: &str = "pipeline-client-secret";
+const KEY: &str = "pipeline-api-key";
+
+struct Values(HashMap<(&'static str, &'static str), String>);
+
+impl SecretStore for Values {
+    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
+        self.0
+            .iter()
+            .find(|((n, k), _)| *n == name && *k == key)
+            .map(|(_, v)| SecretString::from(v.clone()))
+            .ok_or_else(|| format!("Secret {name} has no key {key}"))
+    }
+}
+
+fn resource(sandbox: &Sandbox) -> TeamsTenantSync {
+    let mut resource = parse_resource(DEMO_RESOURCE, "demo").unwrap();
+    let base = sandbox.base_url().to_owned();
+    let endpoints = resource.spec.endpoints.as_mut().unwrap();
+    endpoints.login = base.clone();
+    endpoints.graph = base.clone();
+    endpoints.dialpad = base;
+    resource
+}
+
+fn secrets(username: &str, password: &str, key: &str) -> Values {
+    Values(HashMap::from([
+        (("teams-admin", "username"), username.to_owned()),
+        (("teams-admin", "password"), password.to_owned()),
+        (("dialpad", "apiKey"), key.to_owned()),
+    ]))
+}
+
+fn connection(resource: &TeamsTenantSync, store: &Values) -> Connection {
+    let options = ConnectOptions {
+        http: http_client(&[]).unwrap(),
+        retry: RetryPolicy {
+            base: Duration::from_millis(10),
+            cap: Duration::from_millis(50),
+            ..Default::default()
+        },
+        graph_requests_per_second: None,
+    };
+    connect(&resource.spec, store, &options)
+        .map_err(|f| f.message)
+        .unwrap()
+}
+
+async fn run(connection: &Connection, resource: &TeamsTenantSync, memory: &mut SyncMemory) -> SyncRun {
+    sync_once(
+        &connection.source,
+        &connection.tenant,
+        &Policy::from_spec(&resource.spec),
+        memory,
+        Some(1),
+    )
+    .await
+}
+
+fn by_reason(run: &SyncRun) -> BTreeMap<String, i32> {
+    run.status.summary.clone().unwrap().by_reason
+}
+
+fn example_org() -> OrgFixture {
+    let mut org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
+    org.behaviour.activation_delay_ms = 300;
+    org.behaviour.operation_delay_ms = 0;
+    org
+}
+
+#[tokio::test]
+async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let resource = resource(&sandbox);
+    let connection = connection(
+        &resource,
+        &secrets(
+            "dialpad-msteams-admin@contoso.com",
+            "sandbox-admin-password",
+            "sandbox-dialpad-api-key",
+        ),
+    );
+    let mut memory = SyncMemory::default();
+    let first = run(&connection, &resource, &mut memory).await;
+    assert_eq!(
+        (first.execution.assigned, first.execution.drift_corrected),
+        (3, 1)
+    );
+    let expected_first: BTreeMap<String, i32> = [
+        ("AssignmentPending", 3),
+        ("CallingPlanAssigned", 2),
+        ("DuplicateEmail", 2),
+        ("EmailMissing", 1),
+        ("InSync", 1),
+        ("InvalidPhoneNumber", 1),
+        ("NumberConflict", 2),
+        ("PhoneNumberMissing", 1),
+        ("PhoneSystemLicenseMissing", 2),
+        ("RemovalPending", 2),
+        ("TeamsUserDisabled", 1),
+        ("TeamsUserNotFound", 1),
+        ("UnknownError", 1),
+    ]
+    .into_iter()
+    .map(|(r, n)| (r.to_owned(), n))
+    .collect();
+    assert_eq!(by_reason(&first), expected_first);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let writes = sandbox.counters().write_requests();
+    let second = run(&connection, &resource, &mut memory).await;
+    assert_eq!(
+        sandbox.counters().write_requests(),
+        writes,
+        "the second sync makes no write call"
+    );
+    let summary = second.status.summary.unwrap();
+    assert_eq!((summary.desired, summary.in_sync, summary.failed), (18, 4, 14));
+    let ready = second
+        .status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .unwrap();
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "UsersNotInSync")
+    );
+}
+
+#[tokio::test]
+async fn a_generated_org_of_10000_users_matches_the_generators_truth() {
+    let mut org = generator::generate(&GeneratorSpec::with_every_case(10_000, 11), PASSWORD, SECRET, KEY);
+    org.fixture.behaviour.activation_delay_ms = 0;
+    org.fixture.behaviour.operation_delay_ms = 0;
+    org.fixture.behaviour.graph_requests_per_second = 100_000;
+    org.fixture.behaviour.dialpad_requests_per_second = 100_000;
+    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .unwrap();
+    let resource = resource(&sandbox);
+    let connection = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
+    let mut memory = SyncMemory::default();
+    let first = run(&connection, &resource, &mut memory).await;
+    let counts = org.case_counts();
+    let needing = counts[&Case::NeedsAssignment] + counts[&Case::Drift];
+    assert_eq!(first.execution.assigned, needing);
+    assert_eq!(first.execution.drift_corrected, counts[&Case::Drift]);
+    let writes = sandbox.counters().write_requests();
+    let second = run(&connection, &resource, &mut memory).await;
+    assert_eq!(
+        sandbox.counters().write_requests(),
+        writes,
+        "converged: no writes"
+    );
+
+    let outcomes: HashMap<&UserKey, Reason> =
+        second.plan.outcomes.iter().map(|o| (&o.key, o.reason)).collect();
+    for (id, case) in &org.truth {
+        let key = UserKey::Dialpad(id.clone());
+        match case {
+            Case::RemovalPending => assert!(!outcomes.contains_key(&key), "a deleted user is not desired"),
+            _ => assert_eq!(
+                outcomes.get(&key),
+                Some(&case.converged_reason()),
+                "user {id} planted {case:?}"
+            ),
+        }
+    }
+    let departed = second.plan.outcomes.iter().filter(|o| !o.desired).count();
+    assert_eq!(
+        departed,
+        counts[&Case::RemovalPending] + counts[&Case::NumberConflict],
+        "deleted users and conflict holders"
+    );
+    let summary = second.status.summary.unwrap();
+    let desired = 10_000 - counts[&Case::RemovalPending];
+    assert_eq!(summary.desired as usize, desired);
+    let in_sync = counts[&Case::InSync] + counts[&Case::NeedsAssignment] + counts[&Case::Drift];
+    assert_eq!(summary.in_sync as usize, in_sync);
+}
+
+#[tokio::test]
+async fn a_sync_interrupted_half_way_converges_without_double_assignment() {
+    let mut org = generator::generate(
+        &GeneratorSpec {
+            users: 200,
+            seed: 3,
+            mix: vec![(Case::NeedsAssignment, 1)],
+        },
+        PASSWORD,
+        SECRET,
+        KEY,
+    );
+    org.fixture.behaviour.activation_delay_ms = 0;
+    org.fixture.behaviour.operation_delay_ms = 0;
+    org.fixture.behaviour.graph_requests_per_second = 100_000;
+    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .unwrap();
+    let resource = resource(&sandbox);
+    let connection = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
+    // Crash half-way: drop the sync once 100 assignments were sent, losing all memory.
+    {
+        let mut memory = SyncMemory::default();
+        let sync = run(&connection, &resource, &mut memory);
+        let watch = async {
+            while sandbox.counters().write_requests() < 100 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        tokio::select! {
+            _ = sync => panic!("the sync finished before the interruption"),
+            _ = watch => {}
+        }
+    }
+    let sent_before_crash = sandbox.counters().write_requests();
+    let mut memory = SyncMemory::default();
+    run(&connection, &resource, &mut memory).await;
+    let last = run(&connection, &resource, &mut memory).await;
+    assert_eq!(last.status.summary.clone().unwrap().in_sync, 200);
+    let total_writes = sandbox.counters().write_requests();
+    assert!(
+        total_writes <= 200 + 4,
+        "{total_writes} writes for 200 assignments ({sent_before_crash} before the crash)"
+    );
+    let held: Vec<_> = sandbox
+        .assignments()
+        .into_iter()
+        .filter(|a| a.assignment_target_id.is_some())
+        .collect();
+    assert_eq!(held.len(), 200, "every number held exactly once");
+}
+
+#[tokio::test]
+async fn dry_run_reports_the_plan_and_writes_nothing() {
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let mut resource = resource(&sandbox);
+    resource.spec.mode = SyncMode::DryRun;
+    let connection = connection(
+        &resource,
+        &secrets(
+            "dialpad-msteams-admin@contoso.com",
+            "sandbox-admin-password",
+            "sandbox-dialpad-api-key",
+        ),
+    );
+    let run = run(&connection, &resource, &mut SyncMemory::default()).await;
+    assert_eq!(sandbox.counters().write_requests(), 0);
+    assert_eq!(
+        by_reason(&run)["DryRun"],
+        4,
+        "three assignments, and the one Teams would refuse"
+    );
+}
+
+#[tokio::test]
+async fn an_admin_blocked_by_mfa_cascades_to_every_user_and_ready_says_why() {
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let mut resource = resource(&sandbox);
+    resource.spec.tenant.domain = "mfa.contoso.com".into();
+    let connection = connection(
+        &resource,
+        &secrets(
+            "dialpad-msteams-admin@mfa.contoso.com",
+            "sandbox-admin-password",
+            "sandbox-dialpad-api-key",
+        ),
+    );
+    let run = run(&connection, &resource, &mut SyncMemory::default()).await;
+    assert!(
+        run.plan
+            .outcomes
+            .iter()
+            .all(|o| o.reason == Reason::AdminNotConnected)
+    );
+    assert!(run.plan.outcomes[0].message.contains("MfaRequired"));
+    let ready = run.status.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    assert_eq!(ready.reason, "MfaRequired");
+    assert!(ready.message.contains("AADSTS50076"), "{}", ready.message);
+}
+
+#[tokio::test]
+async fn a_wrongly_named_admin_is_refused_before_any_call() {
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let resource = resource(&sandbox);
+    let connection = connection(
+        &resource,
+        &secrets(
+            "teams-admin@contoso.com",
+            "sandbox-admin-password",
+            "sandbox-dialpad-api-key",
+        ),
+    );
+    let run = run(&connection, &resource, &mut SyncMemory::default()).await;
+    let connected = run
+        .status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "AdminConnected")
+        .unwrap();
+    assert_eq!(connected.reason, "AccountNameInvalid");
+    assert!(connected.message.contains("dialpad-msteams-admin@contoso.com"));
+    assert_eq!(
+        sandbox
+            .counters()
+            .requests_to(dialpad_teams_operator::sandbox::Endpoint::EntraToken, "POST"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn an_admin_without_roles_reports_roles_missing_naming_them() {
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let mut resource = resource(&sandbox);
+    resource.spec.tenant.domain = "noroles.contoso.com".into();
+    let connection = connection(
+        &resource,
+        &secrets(
+            "dialpad-msteams-admin@noroles.contoso.com",
+            "sandbox-admin-password",
+            "sandbox-dialpad-api-key",
+        ),
+    );
+    let run = run(&connection, &resource, &mut SyncMemory::default()).await;
+    let authorized = run
+        .status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "AdminAuthorized")
+        .unwrap();
+    assert_eq!(authorized.reason, "RolesMissing");
+    assert!(
+        authorized
+            .message
+            .contains("Teams Administrator and Skype for Business Administrator"),
+        "{}",
+        authorized.message
+    );
+    assert!(
+        run.plan
+            .outcomes
+            .iter()
+            .all(|o| o.reason == Reason::AdminRolesMissing)
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_dialpad_key_keeps_the_previous_users_and_changes_nothing() {
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let resource = resource(&sandbox);
+    let good = connection(
+        &resource,
+        &secrets(
+            "dialpad-msteams-admin@contoso.com",
+            "sandbox-admin-password",
+            "sandbox-dialpad-api-key",
+        ),
+    );
+    let mut memory = SyncMemory::default();
+    let first = run(&good, &resource, &mut memory).await;
+    let bad = connection(
+        &resource,
+        &secrets(
+            "dialpad-msteams-admin@contoso.com",
+            "sandbox-admin-password",
+            "wrong",
+        ),
+    );
+    let writes = sandbox.counters().write_requests();
+    let second = run(&bad, &resource, &mut memory).await;
+    assert_eq!(sandbox.counters().write_requests(), writes);
+    assert_eq!(
+        second.status.users.len(),
+        first.status.users.len(),
+        "nothing lost"
+    );
+    let source = second
+        .status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "SourceConnected")
+        .unwrap();
+    assert_eq!(source.reason, "SourceCredentialsInvalid");
+}
