@@ -23,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Print the TeamsTenantSync CustomResourceDefinition as YAML (pipe it to `kubectl apply -f -`).
     Crd,
+    /// Run the operator: reconcile TeamsTenantSync resources of the cluster (in-cluster config in a
+    /// pod, the current kubeconfig context elsewhere).
+    Run(crate::commands::run::RunArgs),
     /// Run the real sync pipeline twice against the bundled sandbox and show what an admin sees.
     Demo(crate::commands::demo::DemoArgs),
     /// Run one sync of a TeamsTenantSync file against its endpoints, without a cluster (DryRun
@@ -85,6 +88,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .map_err(CliError::Stdout)?;
             stdout.flush().map_err(CliError::Stdout)
         }
+        Command::Run(args) => Ok(crate::commands::run::run(args).await?),
         Command::Demo(args) => Ok(crate::commands::demo::demo(args).await?),
         Command::Plan(args) => Ok(crate::commands::plan::plan(args).await?),
         Command::Sandbox(args) => serve_sandbox(args).await,

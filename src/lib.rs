@@ -6,9 +6,11 @@
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod controller;
 pub mod dialpad;
 pub mod microsoft;
 pub mod sandbox;
 pub mod sync;
+pub mod telemetry;
 pub mod tls;
 pub mod upstream;

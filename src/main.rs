@@ -1,17 +1,18 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dialpad_teams_operator::cli::{self, Cli};
-use tracing_subscriber::EnvFilter;
+use dialpad_teams_operator::cli::{self, Cli, Command};
+use dialpad_teams_operator::telemetry::logging::{self, LogFormat};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
     dialpad_teams_operator::tls::ensure_crypto_provider();
     let cli = Cli::parse();
+    let format = match &cli.command {
+        Command::Run(args) => args.log_format,
+        _ => LogFormat::Text,
+    };
+    logging::init(format, None);
     match cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

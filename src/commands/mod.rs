@@ -1,8 +1,10 @@
-//! The commands that run the sync pipeline outside a cluster: `demo` and `plan`.
+//! The commands that run the sync pipeline: `run` (the operator), and outside a cluster `demo`
+//! and `plan`.
 
 pub mod demo;
 pub mod output;
 pub mod plan;
+pub mod run;
 
 use std::path::Path;
 

@@ -116,6 +116,11 @@ impl UpstreamClient {
                 limiter.until_ready().await;
             }
             let outcome = build(&self.http).send().await;
+            crate::telemetry::metrics::record_upstream_call(
+                self.service,
+                endpoint,
+                crate::telemetry::metrics::UpstreamOutcome::of(&outcome),
+            );
             let (retry_after, failure) = match outcome {
                 Ok(response) => {
                     let status = response.status().as_u16();

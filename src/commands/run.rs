@@ -1,0 +1,129 @@
+//! `dialpad-teams-operator run`: the operator. It uses the in-cluster configuration in a pod and
+//! the current kubeconfig context elsewhere, so it also runs from a laptop against any cluster.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{ArgAction, Args};
+
+use super::CommandError;
+use crate::controller::{ControllerConfig, LeaderElection, run_until};
+use crate::sync::connect::ConnectOptions;
+use crate::telemetry::logging::LogFormat;
+use crate::telemetry::server::{Readiness, serve};
+use crate::upstream::{RetryPolicy, http_client};
+
+/// Options of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Watch only this namespace (repeat for several); all namespaces when absent.
+    #[arg(long = "namespace")]
+    pub namespaces: Vec<String>,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Elect a leader through a Lease so that only one replica writes (`--leader-election=false`
+    /// for a single replica outside a cluster).
+    #[arg(long, action = ArgAction::Set, default_value_t = true)]
+    pub leader_election: bool,
+    /// The Lease's name.
+    #[arg(long, default_value = "dialpad-teams-operator")]
+    pub lease_name: String,
+    /// The Lease's namespace (the pod's namespace in a cluster).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pub lease_namespace: String,
+    /// This replica's identity in the Lease (the pod name in a cluster).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// Graph requests per second per tenant (Graph's own 429s also slow us down).
+    #[arg(long)]
+    pub graph_requests_per_second: Option<u32>,
+    /// Extra CA certificate (PEM) to trust for upstream HTTPS, e.g. a proxy's or the sandbox's.
+    #[arg(long)]
+    pub ca_file: Option<PathBuf>,
+}
+
+/// Runs the operator until SIGTERM or Ctrl-C.
+pub async fn run(args: RunArgs) -> Result<(), CommandError> {
+    let client = kube::Client::try_default().await.map_err(|e| {
+        CommandError::Setup(format!(
+            "cannot reach Kubernetes (in-cluster config or kubeconfig): {e}"
+        ))
+    })?;
+    let mut roots = Vec::new();
+    if let Some(path) = &args.ca_file {
+        roots.push(
+            std::fs::read(path)
+                .map_err(|e| CommandError::Setup(format!("cannot read {}: {e}", path.display())))?,
+        );
+    }
+    let connect = ConnectOptions {
+        http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
+        retry: RetryPolicy::default(),
+        graph_requests_per_second: args.graph_requests_per_second,
+    };
+    let identity = args
+        .identity
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| format!("dialpad-teams-operator-{}", std::process::id()));
+    let leader_election = args.leader_election.then(|| LeaderElection {
+        lease_name: args.lease_name.clone(),
+        lease_namespace: args.lease_namespace.clone(),
+        identity,
+    });
+    let readiness = Readiness::default();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = {
+        let readiness = readiness.clone();
+        let mut stop = stop_rx.clone();
+        let addr = args.metrics_addr;
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(error) = serve(addr, readiness, stopped).await {
+                tracing::error!(%error, %addr, "the health and metrics server stopped");
+            }
+        })
+    };
+    let ready = readiness.clone();
+    let config = ControllerConfig {
+        namespaces: args.namespaces.clone(),
+        leader_election,
+        connect,
+        on_ready: Some(Arc::new(move || ready.ready())),
+    };
+    tracing::info!(namespaces = ?args.namespaces, "starting the controller");
+    let outcome = run_until(client, config, shutdown_signal()).await;
+    readiness.not_ready();
+    let _ = stop_tx.send(true);
+    let _ = server.await;
+    outcome.map_err(|e| CommandError::Setup(e.to_string()))
+}
+
+/// Resolves on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("Ctrl-C: shutting down"),
+        _ = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}

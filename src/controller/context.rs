@@ -1,0 +1,98 @@
+//! What reconciles share: the Kubernetes client, the HTTP client for upstreams, and per-resource
+//! memory (last status, retry state, when and why it last synced, consecutive failures).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use kube::Client;
+use kube::runtime::events::Reporter;
+
+use crate::sync::connect::ConnectOptions;
+use crate::sync::pipeline::SyncMemory;
+
+/// The field manager of every write, and the Event reporter name.
+pub const MANAGER: &str = "dialpad-teams-operator";
+/// The finalizer that applies the removal policy on delete.
+pub const FINALIZER: &str = "teamssync.io/removal-policy";
+/// The annotation that asks for a sync now; any new value triggers one.
+pub const SYNC_NOW_ANNOTATION: &str = "teamssync.io/sync-now";
+
+/// Memory of one resource between reconciles.
+#[derive(Clone, Debug, Default)]
+pub struct ResourceMemory {
+    /// Last status and retry state.
+    pub sync: SyncMemory,
+    /// When the last sync ran.
+    pub last_sync: Option<Instant>,
+    /// The generation it used.
+    pub generation: Option<i64>,
+    /// The sync-now annotation value it handled.
+    pub sync_now: Option<String>,
+    /// Versions of the Secrets it used.
+    pub secret_versions: BTreeMap<String, String>,
+    /// Consecutive failed reconciles, for backoff.
+    pub failures: u32,
+}
+
+/// Shared state of the controller.
+pub struct Context {
+    /// The Kubernetes client.
+    pub client: Client,
+    /// Upstream HTTP settings.
+    pub connect: ConnectOptions,
+    /// The Event reporter.
+    pub reporter: Reporter,
+    /// Per-resource memory by `namespace/name`.
+    pub memory: Mutex<HashMap<String, ResourceMemory>>,
+}
+
+impl Context {
+    /// A context for `client`.
+    pub fn new(client: Client, connect: ConnectOptions, instance: Option<String>) -> Self {
+        Self {
+            client,
+            connect,
+            reporter: Reporter {
+                controller: MANAGER.into(),
+                instance,
+            },
+            memory: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A copy of the memory of `key`.
+    pub fn recall(&self, key: &str) -> ResourceMemory {
+        self.memory
+            .lock()
+            .expect("memory lock")
+            .get(key)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Stores the memory of `key`.
+    pub fn remember(&self, key: &str, memory: ResourceMemory) {
+        self.memory
+            .lock()
+            .expect("memory lock")
+            .insert(key.to_owned(), memory);
+    }
+
+    /// Forgets `key` (deleted).
+    pub fn forget(&self, key: &str) {
+        self.memory.lock().expect("memory lock").remove(key);
+    }
+
+    /// Counts a failed reconcile of `key` and returns how long to wait: 5 s doubling to 15 min.
+    pub fn backoff(&self, key: &str) -> Duration {
+        let mut memory = self.memory.lock().expect("memory lock");
+        let entry = memory.entry(key.to_owned()).or_default();
+        entry.failures = entry.failures.saturating_add(1);
+        let exponent = entry.failures.saturating_sub(1).min(10);
+        let base = Duration::from_secs(5)
+            .saturating_mul(1 << exponent)
+            .min(Duration::from_secs(900));
+        base.mul_f64(1.0 + rand::random::<f64>() * 0.1)
+    }
+}

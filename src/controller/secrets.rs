@@ -1,0 +1,97 @@
+//! Secrets a TeamsTenantSync references, read only from its own namespace.
+
+use std::collections::{BTreeMap, HashMap};
+
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use secrecy::SecretString;
+
+use crate::api::TeamsTenantSyncSpec;
+use crate::sync::connect::SecretStore;
+
+/// The names of the Secrets `spec` references (sorted, without duplicates).
+pub fn referenced_secrets(spec: &TeamsTenantSyncSpec) -> Vec<String> {
+    let mut names = Vec::new();
+    if let Some(admin) = &spec.credentials.admin_account {
+        names.push(admin.secret_ref.name.clone());
+    }
+    if let Some(app) = &spec.credentials.application {
+        names.push(app.secret_ref.name.clone());
+    }
+    if let Some(dialpad) = &spec.source.dialpad {
+        names.push(dialpad.api_key_secret_ref.name.clone());
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The referenced Secrets of one namespace, fetched once per sync.
+pub struct KubeSecrets {
+    namespace: String,
+    secrets: HashMap<String, Option<BTreeMap<String, Vec<u8>>>>,
+    /// `name -> resourceVersion` of the Secrets found, to notice rotations.
+    pub versions: BTreeMap<String, String>,
+}
+
+impl KubeSecrets {
+    /// Reads `names` from `namespace`. A missing Secret is remembered as missing, not an error:
+    /// the sync reports it as `SecretInvalid`.
+    pub async fn fetch(api: &Api<Secret>, namespace: &str, names: &[String]) -> Result<Self, kube::Error> {
+        let mut secrets = HashMap::new();
+        let mut versions = BTreeMap::new();
+        for name in names {
+            let secret = api.get_opt(name).await?;
+            if let Some(secret) = &secret
+                && let Some(version) = &secret.metadata.resource_version
+            {
+                versions.insert(name.clone(), version.clone());
+            }
+            let data = secret.map(|s| {
+                let mut data: BTreeMap<String, Vec<u8>> = s
+                    .data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k, v.0))
+                    .collect();
+                for (key, value) in s.string_data.unwrap_or_default() {
+                    data.insert(key, value.into_bytes());
+                }
+                data
+            });
+            secrets.insert(name.clone(), data);
+        }
+        Ok(Self {
+            namespace: namespace.to_owned(),
+            secrets,
+            versions,
+        })
+    }
+}
+
+impl SecretStore for KubeSecrets {
+    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
+        let namespace = &self.namespace;
+        match self.secrets.get(name) {
+            None | Some(None) => Err(format!(
+                "Secret '{name}' does not exist in namespace '{namespace}'; create it with the key '{key}'"
+            )),
+            Some(Some(data)) => match data.get(key) {
+                None => Err(format!("Secret '{namespace}/{name}' has no key '{key}'; add it")),
+                Some(bytes) => {
+                    let text = String::from_utf8(bytes.clone()).map_err(|_| {
+                        format!("key '{key}' of Secret '{namespace}/{name}' is not UTF-8 text")
+                    })?;
+                    let text = text.trim_end_matches(['\r', '\n']).to_owned();
+                    if text.trim().is_empty() {
+                        Err(format!(
+                            "key '{key}' of Secret '{namespace}/{name}' is empty; put the value in it"
+                        ))
+                    } else {
+                        Ok(SecretString::from(text))
+                    }
+                }
+            },
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Writing to Kubernetes: the status by server-side apply under one field manager, and the Events
+//! an admin wants in `kubectl describe` (counts per sync, never one per user, never secrets).
+
+use k8s_openapi::api::core::v1::ObjectReference;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::events::{Event, EventType, Recorder};
+use serde_json::json;
+
+use super::context::MANAGER;
+use crate::api::conditions::{ADMIN_AUTHORIZED, ADMIN_CONNECTED, SOURCE_CONNECTED, find_condition};
+use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::sync::pipeline::SyncRun;
+
+/// Applies `status` to the status subresource of `name` (server-side apply, forced, as
+/// [`MANAGER`]).
+pub async fn write_status(
+    api: &Api<TeamsTenantSync>,
+    name: &str,
+    status: &TeamsTenantSyncStatus,
+) -> Result<(), kube::Error> {
+    let patch = json!({
+        "apiVersion": "teamssync.io/v1alpha1",
+        "kind": "TeamsTenantSync",
+        "status": status,
+    });
+    api.patch_status(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch))
+        .await?;
+    Ok(())
+}
+
+/// The Events one sync deserves, given the status before it.
+pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Vec<Event> {
+    let mut events = Vec::new();
+    let normal = |reason: &str, note: String| Event {
+        type_: EventType::Normal,
+        reason: reason.into(),
+        note: Some(note),
+        action: "Sync".into(),
+        secondary: None,
+    };
+    let execution = &run.execution;
+    if execution.assigned > 0 {
+        events.push(normal(
+            "NumbersAssigned",
+            format!("Assigned {} number(s) in Teams", execution.assigned),
+        ));
+    }
+    if execution.drift_corrected > 0 {
+        events.push(normal(
+            "DriftCorrected",
+            format!(
+                "Corrected {} number(s) changed by hand in Teams",
+                execution.drift_corrected
+            ),
+        ));
+    }
+    if execution.unassigned > 0 {
+        events.push(normal(
+            "NumbersUnassigned",
+            format!(
+                "Unassigned {} number(s) of users who left the source",
+                execution.unassigned
+            ),
+        ));
+    }
+    let blocked = run
+        .plan
+        .outcomes
+        .iter()
+        .filter(|o| o.reason == Reason::BlockedBySafetyLimit)
+        .count();
+    if blocked > 0
+        && let Some(example) = run
+            .plan
+            .outcomes
+            .iter()
+            .find(|o| o.reason == Reason::BlockedBySafetyLimit)
+    {
+        events.push(warning("SafetyLimitReached", &example.message));
+    }
+    for type_ in [ADMIN_CONNECTED, ADMIN_AUTHORIZED, SOURCE_CONNECTED] {
+        let Some(now) = find_condition(&run.status.conditions, type_) else {
+            continue;
+        };
+        if now.status == "True" {
+            continue;
+        }
+        let before = previous.and_then(|p| find_condition(&p.conditions, type_));
+        let changed = before.is_none_or(|b| b.reason != now.reason || b.status != now.status);
+        if changed {
+            events.push(warning(&now.reason, &format!("{type_}: {}", now.message)));
+        }
+    }
+    events
+}
+
+fn warning(reason: &str, note: &str) -> Event {
+    Event {
+        type_: EventType::Warning,
+        reason: reason.into(),
+        note: Some(truncate(note, 1000)),
+        action: "Sync".into(),
+        secondary: None,
+    }
+}
+
+/// Cuts `text` to at most `max` bytes on a character boundary.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max.saturating_sub(3);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &text[..end])
+}
+
+/// Publishes `events` for `reference`; a failure to publish is logged, never fatal.
+pub async fn publish(recorder: &Recorder, reference: &ObjectReference, events: &[Event]) {
+    for event in events {
+        if let Err(error) = recorder.publish(event, reference).await {
+            tracing::warn!(%error, reason = %event.reason, "cannot publish an Event");
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! The operator's Prometheus metrics, built on `prometheus-client` and exposed as OpenMetrics text.
+//!
+//! One process-wide [`Metrics`] holds every series; the free functions record into it so callers
+//! need no handle. Label values are resource names, reasons, services and endpoint templates
+//! (`GET /v1.0/users`), never user data or secrets: query strings are cut off endpoints.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{LazyLock, Mutex, PoisonError};
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::{Registry, Unit};
+
+use crate::upstream::Service;
+
+/// The content type of [`encode`]'s output, for the `/metrics` response.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Upper bounds (seconds) of the sync duration histogram: 0.1 s to 10 minutes.
+pub const SYNC_DURATION_BUCKETS: [f64; 12] = [
+    0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
+/// The `status` label of an upstream call that got no HTTP answer.
+pub const TRANSPORT_ERROR: &str = "transport_error";
+
+/// How one upstream HTTP attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpstreamOutcome {
+    /// An HTTP answer with this status.
+    Status(u16),
+    /// No usable answer: connection refused or reset, timeout, TLS failure.
+    Transport,
+}
+
+impl UpstreamOutcome {
+    /// The outcome of a `send()`: the status of a response, else a transport error.
+    pub fn of(result: &Result<reqwest::Response, reqwest::Error>) -> Self {
+        match result {
+            Ok(response) => UpstreamOutcome::Status(response.status().as_u16()),
+            Err(_) => UpstreamOutcome::Transport,
+        }
+    }
+
+    fn status_label(self) -> String {
+        match self {
+            UpstreamOutcome::Status(status) => status.to_string(),
+            UpstreamOutcome::Transport => TRANSPORT_ERROR.to_owned(),
+        }
+    }
+}
+
+/// The `service` label of an upstream: `dialpad`, `entra` or `graph`.
+pub fn service_label(service: Service) -> &'static str {
+    match service {
+        Service::Dialpad => "dialpad",
+        Service::Entra => "entra",
+        Service::Graph => "graph",
+    }
+}
+
+/// An endpoint as a label: anything after `?` or `#` is cut off, so query values (filters, page
+/// cursors, tokens) never become label values.
+pub fn endpoint_label(endpoint: &str) -> &str {
+    endpoint.split(['?', '#']).next().unwrap_or_default().trim_end()
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabels {
+    result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamLabels {
+    service: &'static str,
+    endpoint: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    service: &'static str,
+    endpoint: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UserLabels {
+    namespace: String,
+    name: String,
+    reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResourceLabels {
+    namespace: String,
+    name: String,
+}
+
+type ResourceKey = (String, String);
+
+fn sync_histogram() -> Histogram {
+    Histogram::new(SYNC_DURATION_BUCKETS)
+}
+
+/// Every metric the operator exports, in its own registry.
+///
+/// Use the process-wide instance through the free functions of this module; separate instances
+/// ([`Metrics::new`]) exist for tests.
+pub struct Metrics {
+    registry: Registry,
+    reconciles: Family<ResultLabels, Counter>,
+    reconcile_errors: Family<ReasonLabels, Counter>,
+    upstream_requests: Family<UpstreamLabels, Counter>,
+    upstream_throttled: Family<EndpointLabels, Counter>,
+    users: Family<UserLabels, Gauge>,
+    sync_duration: Family<ResourceLabels, Histogram, fn() -> Histogram>,
+    /// Every reason each resource has had a `users` series for, to zero and forget them.
+    user_reasons: Mutex<HashMap<ResourceKey, BTreeSet<String>>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh set of metrics, all at zero, registered under the `dialpad_teams` prefix.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("dialpad_teams");
+        let reconciles = Family::<ResultLabels, Counter>::default();
+        let reconcile_errors = Family::<ReasonLabels, Counter>::default();
+        let upstream_requests = Family::<UpstreamLabels, Counter>::default();
+        let upstream_throttled = Family::<EndpointLabels, Counter>::default();
+        let users = Family::<UserLabels, Gauge>::default();
+        let sync_duration: Family<ResourceLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(sync_histogram);
+        registry.register(
+            "reconciles",
+            "Reconciliations of TeamsTenantSync resources, by result (success or error)",
+            reconciles.clone(),
+        );
+        registry.register(
+            "reconcile_errors",
+            "Failed reconciliations, by reason (a status Reason or an error kind)",
+            reconcile_errors.clone(),
+        );
+        registry.register(
+            "upstream_requests",
+            "HTTP attempts to Dialpad, Microsoft sign-in and Graph, by service, endpoint and status \
+             (the HTTP status, or transport_error when no answer came)",
+            upstream_requests.clone(),
+        );
+        registry.register(
+            "upstream_throttled",
+            "Upstream attempts answered 429 Too Many Requests, by service and endpoint",
+            upstream_throttled.clone(),
+        );
+        registry.register(
+            "users",
+            "Users of a TeamsTenantSync resource at its last sync, by reason",
+            users.clone(),
+        );
+        registry.register_with_unit(
+            "sync_duration",
+            "Duration of one sync of a TeamsTenantSync resource",
+            Unit::Seconds,
+            sync_duration.clone(),
+        );
+        // Both results exist from the start, so rate() and alerts see an error's first increase.
+        for result in ["success", "error"] {
+            let _ = reconciles.get_or_create(&ResultLabels { result });
+        }
+        Self {
+            registry,
+            reconciles,
+            reconcile_errors,
+            upstream_requests,
+            upstream_throttled,
+            users,
+            sync_duration,
+            user_reasons: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one reconciliation as a success or an error.
+    pub fn record_reconcile(&self, ok: bool) {
+        let result = if ok { "success" } else { "error" };
+        self.reconciles.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// Counts one failed reconciliation under `reason` (`CredentialsInvalid`, an error kind, ...).
+    pub fn record_reconcile_error(&self, reason: &str) {
+        let labels = ReasonLabels {
+            reason: reason.to_owned(),
+        };
+        self.reconcile_errors.get_or_create(&labels).inc();
+    }
+
+    /// Counts one upstream HTTP attempt; a 429 also counts as throttled.
+    pub fn record_upstream_call(&self, service: Service, endpoint: &str, outcome: UpstreamOutcome) {
+        let service = service_label(service);
+        let endpoint = endpoint_label(endpoint).to_owned();
+        if outcome == UpstreamOutcome::Status(429) {
+            let labels = EndpointLabels {
+                service,
+                endpoint: endpoint.clone(),
+            };
+            self.upstream_throttled.get_or_create(&labels).inc();
+        }
+        let labels = UpstreamLabels {
+            service,
+            endpoint,
+            status: outcome.status_label(),
+        };
+        self.upstream_requests.get_or_create(&labels).inc();
+    }
+
+    /// Sets the users gauge of one resource to `by_reason`; reasons it had before and no longer
+    /// has are set to zero.
+    pub fn set_user_counts(&self, namespace: &str, name: &str, by_reason: &BTreeMap<String, i32>) {
+        let mut known = self.user_reasons.lock().unwrap_or_else(PoisonError::into_inner);
+        let reasons = known.entry((namespace.to_owned(), name.to_owned())).or_default();
+        for reason in reasons.iter().filter(|reason| !by_reason.contains_key(*reason)) {
+            self.users
+                .get_or_create(&user_labels(namespace, name, reason))
+                .set(0);
+        }
+        for (reason, count) in by_reason {
+            self.users
+                .get_or_create(&user_labels(namespace, name, reason))
+                .set(i64::from(*count));
+            reasons.insert(reason.clone());
+        }
+    }
+
+    /// Removes every series of one resource (users gauge and sync duration), e.g. once it is
+    /// deleted.
+    pub fn forget_resource(&self, namespace: &str, name: &str) {
+        let mut known = self.user_reasons.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(reasons) = known.remove(&(namespace.to_owned(), name.to_owned())) {
+            for reason in &reasons {
+                self.users.remove(&user_labels(namespace, name, reason));
+            }
+        }
+        self.sync_duration.remove(&ResourceLabels {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        });
+    }
+
+    /// Records how long one sync of a resource took; negative or non-finite values are ignored.
+    pub fn observe_sync(&self, namespace: &str, name: &str, seconds: f64) {
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return;
+        }
+        let labels = ResourceLabels {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        };
+        self.sync_duration.get_or_create(&labels).observe(seconds);
+    }
+
+    /// Every metric in the OpenMetrics text format, ending with `# EOF`.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        if let Err(error) = prometheus_client::encoding::text::encode(&mut text, &self.registry) {
+            // Writing to a String does not fail; should a label encoder, scrape what there is.
+            tracing::warn!(%error, "encoding metrics failed");
+        }
+        text
+    }
+}
+
+fn user_labels(namespace: &str, name: &str, reason: &str) -> UserLabels {
+    UserLabels {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// The process-wide metrics that the free functions of this module record into.
+static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
+
+/// The process-wide metrics.
+pub fn global() -> &'static Metrics {
+    &METRICS
+}
+
+/// Counts one reconciliation as a success or an error (`dialpad_teams_reconciles_total`).
+pub fn record_reconcile(ok: bool) {
+    METRICS.record_reconcile(ok);
+}
+
+/// Counts one failed reconciliation under `reason` (`dialpad_teams_reconcile_errors_total`).
+pub fn record_reconcile_error(reason: &str) {
+    METRICS.record_reconcile_error(reason);
+}
+
+/// Counts one upstream HTTP attempt (`dialpad_teams_upstream_requests_total`) and, for a 429,
+/// a throttled one (`dialpad_teams_upstream_throttled_total`). `endpoint` is a template such as
+/// `GET /v1.0/users`; a query string on it is dropped.
+pub fn record_upstream_call(service: Service, endpoint: &str, outcome: UpstreamOutcome) {
+    METRICS.record_upstream_call(service, endpoint, outcome);
+}
+
+/// Sets `dialpad_teams_users` of one resource, zeroing reasons it no longer has.
+pub fn set_user_counts(namespace: &str, name: &str, by_reason: &BTreeMap<String, i32>) {
+    METRICS.set_user_counts(namespace, name, by_reason);
+}
+
+/// Removes every series of a deleted resource.
+pub fn forget_resource(namespace: &str, name: &str) {
+    METRICS.forget_resource(namespace, name);
+}
+
+/// Records one sync's duration (`dialpad_teams_sync_duration_seconds`).
+pub fn observe_sync(namespace: &str, name: &str, seconds: f64) {
+    METRICS.observe_sync(namespace, name, seconds);
+}
+
+/// The process-wide metrics in the OpenMetrics text format.
+pub fn encode() -> String {
+    METRICS.encode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(pairs: &[(&str, i32)]) -> BTreeMap<String, i32> {
+        pairs
+            .iter()
+            .map(|(reason, count)| ((*reason).to_owned(), *count))
+            .collect()
+    }
+
+    #[test]
+    fn metric_names_carry_the_prefix_and_suffixes() {
+        let metrics = Metrics::new();
+        metrics.record_reconcile(true);
+        metrics.record_reconcile_error("CredentialsInvalid");
+        metrics.record_upstream_call(Service::Graph, "GET /v1.0/users", UpstreamOutcome::Status(429));
+        metrics.set_user_counts("ns", "tenant", &counts(&[("Synced", 3)]));
+        metrics.observe_sync("ns", "tenant", 1.5);
+        let text = metrics.encode();
+        for line in [
+            r#"dialpad_teams_reconciles_total{result="success"} 1"#,
+            r#"dialpad_teams_reconciles_total{result="error"} 0"#,
+            r#"dialpad_teams_reconcile_errors_total{reason="CredentialsInvalid"} 1"#,
+            r#"dialpad_teams_upstream_requests_total{service="graph",endpoint="GET /v1.0/users",status="429"} 1"#,
+            r#"dialpad_teams_upstream_throttled_total{service="graph",endpoint="GET /v1.0/users"} 1"#,
+            r#"dialpad_teams_users{namespace="ns",name="tenant",reason="Synced"} 3"#,
+            r#"dialpad_teams_sync_duration_seconds_bucket{le="600.0",namespace="ns",name="tenant"} 1"#,
+            r#"dialpad_teams_sync_duration_seconds_count{namespace="ns",name="tenant"} 1"#,
+            "# UNIT dialpad_teams_sync_duration_seconds seconds",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn non_throttled_status_is_not_counted_as_throttled() {
+        let metrics = Metrics::new();
+        metrics.record_upstream_call(
+            Service::Dialpad,
+            "GET /api/v2/users",
+            UpstreamOutcome::Status(200),
+        );
+        metrics.record_upstream_call(Service::Dialpad, "GET /api/v2/users", UpstreamOutcome::Transport);
+        let text = metrics.encode();
+        assert!(text.contains(r#"status="transport_error"} 1"#), "{text}");
+        assert!(
+            !text.contains("dialpad_teams_upstream_throttled_total{"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn endpoint_label_drops_query_and_fragment() {
+        assert_eq!(
+            endpoint_label("GET /v1.0/users?$top=999&$skiptoken=abc"),
+            "GET /v1.0/users"
+        );
+        assert_eq!(endpoint_label("GET /api/v2/users#x"), "GET /api/v2/users");
+        assert_eq!(
+            endpoint_label("POST /oauth2/v2.0/token"),
+            "POST /oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn forgetting_a_resource_removes_its_series_only() {
+        let metrics = Metrics::new();
+        metrics.set_user_counts("ns", "gone", &counts(&[("Synced", 1), ("EmailMissing", 2)]));
+        metrics.set_user_counts("ns", "kept", &counts(&[("Synced", 5)]));
+        metrics.observe_sync("ns", "gone", 0.2);
+        metrics.forget_resource("ns", "gone");
+        let text = metrics.encode();
+        assert!(!text.contains(r#"name="gone""#), "{text}");
+        assert!(text.contains(r#"dialpad_teams_users{namespace="ns",name="kept",reason="Synced"} 5"#));
+    }
+
+    #[test]
+    fn invalid_durations_are_ignored() {
+        let metrics = Metrics::new();
+        metrics.observe_sync("ns", "t", f64::NAN);
+        metrics.observe_sync("ns", "t", -1.0);
+        assert!(!metrics.encode().contains(r#"name="t""#));
+    }
+}

@@ -1,0 +1,350 @@
+//! The controller against kube's tower-test mocked apiserver, asserting the exact requests: the
+//! finalizer, a missing Secret reported as SecretInvalid, the status written by server-side apply,
+//! Events with counts, and no status write when a sync changes nothing. Upstreams are the sandbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dialpad_teams_operator::api::TeamsTenantSync;
+use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::controller::Context;
+use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
+use dialpad_teams_operator::controller::reconcile::reconcile;
+use dialpad_teams_operator::sandbox::generator::{self, Case, GeneratorSpec};
+use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
+use dialpad_teams_operator::sync::connect::ConnectOptions;
+use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use http::{Method, Request, Response, StatusCode};
+use kube::client::Body;
+use serde_json::{Value, json};
+use tower_test::mock::{Handle, SendResponse};
+
+const PASSWORD: &str = "controller-test-password";
+const KEY: &str = "controller-test-api-key";
+
+type ApiServer = Handle<Request<Body>, Response<Body>>;
+
+fn context() -> (Arc<Context>, ApiServer) {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let client = kube::Client::new(service, "telephony");
+    let connect = ConnectOptions {
+        http: http_client(&[]).unwrap(),
+        retry: RetryPolicy {
+            base: Duration::from_millis(5),
+            cap: Duration::from_millis(20),
+            ..Default::default()
+        },
+        graph_requests_per_second: None,
+    };
+    (Arc::new(Context::new(client, connect, None)), handle)
+}
+
+fn resource(base: &str, finalizer: bool) -> TeamsTenantSync {
+    let mut resource = parse_resource(&DEMO_RESOURCE.replace("http://127.0.0.1:8080", base), "demo").unwrap();
+    resource.metadata.uid = Some("5a7c0c2e-0000-4000-a000-000000000001".into());
+    resource.metadata.generation = Some(1);
+    resource.metadata.resource_version = Some("100".into());
+    if finalizer {
+        resource.metadata.finalizers = Some(vec![FINALIZER.into()]);
+    }
+    resource
+}
+
+async fn next(server: &mut ApiServer) -> (Request<Body>, SendResponse<Response<Body>>) {
+    tokio::time::timeout(Duration::from_secs(10), server.next_request())
+        .await
+        .expect("the controller sent a request in time")
+        .expect("the client is alive")
+}
+
+async fn body_of(request: Request<Body>) -> Value {
+    let bytes = request.into_body().collect_bytes().await.unwrap();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+fn respond(send: SendResponse<Response<Body>>, status: StatusCode, body: Value) {
+    send.send_response(
+        Response::builder()
+            .status(status)
+            .body(Body::from(serde_json::to_vec(&body).unwrap()))
+            .unwrap(),
+    );
+}
+
+fn not_found(kind: &str, name: &str) -> Value {
+    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
+           "message": format!("{kind} \"{name}\" not found"), "details": {"name": name, "kind": kind}})
+}
+
+fn secret(name: &str, data: &[(&str, &str)]) -> Value {
+    use base64::Engine;
+    let data: serde_json::Map<String, Value> = data
+        .iter()
+        .map(|(k, v)| {
+            (
+                (*k).to_owned(),
+                Value::from(base64::engine::general_purpose::STANDARD.encode(v)),
+            )
+        })
+        .collect();
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "telephony", "resourceVersion": "7"}, "data": data})
+}
+
+async fn expect_secret_get(server: &mut ApiServer, name: &str, found: Option<Value>) {
+    let (request, send) = next(server).await;
+    assert_eq!(request.method(), Method::GET);
+    assert_eq!(
+        request.uri().path(),
+        format!("/api/v1/namespaces/telephony/secrets/{name}")
+    );
+    match found {
+        Some(body) => respond(send, StatusCode::OK, body),
+        None => respond(send, StatusCode::NOT_FOUND, not_found("secrets", name)),
+    }
+}
+
+async fn serve_secrets(server: &mut ApiServer) {
+    expect_secret_get(server, "dialpad", Some(secret("dialpad", &[("apiKey", KEY)]))).await;
+    let admin = secret(
+        "teams-admin",
+        &[("username", generator::ADMIN_UPN), ("password", PASSWORD)],
+    );
+    expect_secret_get(server, "teams-admin", Some(admin)).await;
+}
+
+/// Expects the status SSA patch; returns its body.
+async fn expect_status_patch(server: &mut ApiServer, resource: &TeamsTenantSync) -> Value {
+    let (request, send) = next(server).await;
+    assert_eq!(request.method(), Method::PATCH);
+    assert_eq!(
+        request.uri().path(),
+        "/apis/teamssync.io/v1alpha1/namespaces/telephony/teamstenantsyncs/contoso/status"
+    );
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    assert!(
+        query.contains("fieldManager=dialpad-teams-operator") && query.contains("force=true"),
+        "{query}"
+    );
+    assert_eq!(request.headers()["content-type"], "application/apply-patch+yaml");
+    let body = body_of(request).await;
+    assert_eq!(body["apiVersion"], "teamssync.io/v1alpha1");
+    assert_eq!(body["kind"], "TeamsTenantSync");
+    let mut echoed = serde_json::to_value(resource).unwrap();
+    echoed["status"] = body["status"].clone();
+    respond(send, StatusCode::OK, echoed);
+    body
+}
+
+/// Expects an Event; returns its reason.
+async fn expect_event(server: &mut ApiServer) -> (String, String) {
+    let (request, send) = next(server).await;
+    assert_eq!(request.method(), Method::POST);
+    assert_eq!(
+        request.uri().path(),
+        "/apis/events.k8s.io/v1/namespaces/telephony/events"
+    );
+    let body = body_of(request).await;
+    assert_eq!(body["regarding"]["name"], "contoso");
+    assert_eq!(body["reportingController"], "dialpad-teams-operator");
+    let reason = body["reason"].as_str().unwrap().to_owned();
+    let note = body["note"].as_str().unwrap_or_default().to_owned();
+    respond(send, StatusCode::CREATED, body);
+    (reason, note)
+}
+
+async fn expect_silence(server: &mut ApiServer) {
+    let extra = tokio::time::timeout(Duration::from_millis(300), server.next_request()).await;
+    if let Ok(Some((request, _))) = extra {
+        panic!("unexpected request {} {}", request.method(), request.uri());
+    }
+}
+
+#[tokio::test]
+async fn a_new_resource_gets_the_finalizer_before_anything_else() {
+    let (ctx, mut server) = context();
+    let fresh = resource("http://127.0.0.1:9", false);
+    let with_finalizer = resource("http://127.0.0.1:9", true);
+    let verifier = tokio::spawn(async move {
+        let (request, send) = next(&mut server).await;
+        assert_eq!(request.method(), Method::PATCH);
+        assert_eq!(
+            request.uri().path(),
+            "/apis/teamssync.io/v1alpha1/namespaces/telephony/teamstenantsyncs/contoso"
+        );
+        let patch = body_of(request).await;
+        let added = patch
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|op| op["op"] == "add" && op["value"] == json!([FINALIZER]));
+        assert!(added, "{patch}");
+        let mut object = serde_json::to_value(with_finalizer).unwrap();
+        object["metadata"]["resourceVersion"] = "101".into();
+        respond(send, StatusCode::OK, object);
+        expect_silence(&mut server).await;
+    });
+    reconcile(Arc::new(fresh), ctx).await.unwrap();
+    verifier.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_reported_as_secret_invalid_and_nothing_else_is_touched() {
+    let (ctx, mut server) = context();
+    let resource = resource("http://127.0.0.1:9", true);
+    let expected = resource.clone();
+    let verifier = tokio::spawn(async move {
+        expect_secret_get(
+            &mut server,
+            "dialpad",
+            Some(secret("dialpad", &[("apiKey", KEY)])),
+        )
+        .await;
+        expect_secret_get(&mut server, "teams-admin", None).await;
+        let body = expect_status_patch(&mut server, &expected).await;
+        let connected = body["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "AdminConnected")
+            .unwrap()
+            .clone();
+        assert_eq!(connected["reason"], "SecretInvalid");
+        let message = connected["message"].as_str().unwrap();
+        assert!(
+            message.contains("Secret 'teams-admin'") && message.contains("telephony"),
+            "{message}"
+        );
+        let (reason, _) = expect_event(&mut server).await;
+        assert_eq!(reason, "SecretInvalid");
+        expect_silence(&mut server).await;
+    });
+    let action = reconcile(Arc::new(resource), ctx).await.unwrap();
+    verifier.await.unwrap();
+    assert!(
+        format!("{action:?}").contains("requeue_after: Some"),
+        "{action:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then_stays_quiet() {
+    let mut org = generator::generate(
+        &GeneratorSpec {
+            users: 6,
+            seed: 1,
+            mix: vec![(Case::NeedsAssignment, 1), (Case::InSync, 1)],
+        },
+        PASSWORD,
+        "secret",
+        KEY,
+    );
+    org.fixture.behaviour.activation_delay_ms = 0;
+    org.fixture.behaviour.operation_delay_ms = 0;
+    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .unwrap();
+    let (ctx, mut server) = context();
+    let first = resource(sandbox.base_url(), true);
+    let expected = first.clone();
+    let verifier = tokio::spawn(async move {
+        serve_secrets(&mut server).await;
+        let body = expect_status_patch(&mut server, &expected).await;
+        assert_eq!(body["status"]["summary"]["desired"], 6);
+        assert_eq!(body["status"]["observedGeneration"], 1);
+        let (reason, note) = expect_event(&mut server).await;
+        assert_eq!(
+            (reason.as_str(), note.as_str()),
+            ("NumbersAssigned", "Assigned 3 number(s) in Teams")
+        );
+        expect_silence(&mut server).await;
+        (server, body)
+    });
+    reconcile(Arc::new(first.clone()), ctx.clone()).await.unwrap();
+    let (mut server, body) = verifier.await.unwrap();
+    let text = body.to_string();
+    assert!(
+        !text.contains(PASSWORD) && !text.contains(KEY),
+        "a secret reached the status"
+    );
+
+    // The second sync (forced by the annotation) activates the assignments: the status changes.
+    let mut second = first.clone();
+    second.status = serde_json::from_value(body["status"].clone()).unwrap();
+    second.metadata.annotations = Some([(SYNC_NOW_ANNOTATION.to_owned(), "1".to_owned())].into());
+    let expected = second.clone();
+    let verifier = tokio::spawn(async move {
+        serve_secrets(&mut server).await;
+        let body = expect_status_patch(&mut server, &expected).await;
+        assert_eq!(body["status"]["summary"]["inSync"], 6);
+        expect_silence(&mut server).await;
+        (server, body)
+    });
+    reconcile(Arc::new(second.clone()), ctx.clone()).await.unwrap();
+    let (mut server, body) = verifier.await.unwrap();
+
+    // A third sync finds nothing new: no status write, no Event.
+    let mut third = second;
+    third.status = serde_json::from_value(body["status"].clone()).unwrap();
+    third.metadata.annotations = Some([(SYNC_NOW_ANNOTATION.to_owned(), "2".to_owned())].into());
+    let verifier = tokio::spawn(async move {
+        serve_secrets(&mut server).await;
+        expect_silence(&mut server).await;
+    });
+    reconcile(Arc::new(third), ctx).await.unwrap();
+    verifier.await.unwrap();
+    assert_eq!(
+        sandbox.counters().write_requests(),
+        3,
+        "three assignments in all, none repeated"
+    );
+}
+
+#[tokio::test]
+async fn a_status_event_alone_does_not_cause_another_sync() {
+    let mut org = generator::generate(
+        &GeneratorSpec {
+            users: 2,
+            seed: 2,
+            mix: vec![(Case::InSync, 1)],
+        },
+        PASSWORD,
+        "s",
+        KEY,
+    );
+    org.fixture.behaviour.operation_delay_ms = 0;
+    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .unwrap();
+    let (ctx, mut server) = context();
+    let resource = resource(sandbox.base_url(), true);
+    let expected = resource.clone();
+    let verifier = tokio::spawn(async move {
+        serve_secrets(&mut server).await;
+        let body = expect_status_patch(&mut server, &expected).await;
+        (server, body)
+    });
+    reconcile(Arc::new(resource.clone()), ctx.clone()).await.unwrap();
+    let (mut server, body) = verifier.await.unwrap();
+    let mut after = resource;
+    after.status = serde_json::from_value(body["status"].clone()).unwrap();
+    let verifier = tokio::spawn(async move {
+        serve_secrets(&mut server).await;
+        expect_silence(&mut server).await;
+    });
+    let before = sandbox
+        .counters()
+        .requests_to(dialpad_teams_operator::sandbox::Endpoint::DialpadUsers, "GET");
+    let action = reconcile(Arc::new(after), ctx).await.unwrap();
+    verifier.await.unwrap();
+    assert_eq!(
+        sandbox
+            .counters()
+            .requests_to(dialpad_teams_operator::sandbox::Endpoint::DialpadUsers, "GET"),
+        before
+    );
+    assert!(
+        format!("{action:?}").contains("requeue_after: Some"),
+        "{action:?}"
+    );
+}
