@@ -1,0 +1,527 @@
+//! Tests of `report.rs`.
+use k8s_openapi::jiff::Timestamp;
+
+use super::*;
+
+fn at(seconds: i64) -> Time {
+    Time(Timestamp::from_second(seconds).unwrap())
+}
+
+fn dialpad(id: &str, email: Option<&str>, reason: Reason) -> UserOutcome {
+    UserOutcome {
+        key: UserKey::Dialpad(id.to_owned()),
+        email: email.map(str::to_owned),
+        phone_number: Some(format!("+1415555{:04}", id.len())),
+        dialpad_user_id: Some(id.to_owned()),
+        teams_user_id: Some(format!("teams-{id}")),
+        reason,
+        message: format!("{reason} for {id}"),
+        desired: true,
+    }
+}
+
+fn departed(teams_user_id: &str, number: &str, reason: Reason) -> UserOutcome {
+    UserOutcome {
+        key: UserKey::Departed {
+            teams_user_id: teams_user_id.to_owned(),
+            number: number.to_owned(),
+        },
+        email: Some(format!("{teams_user_id}@contoso.com")),
+        phone_number: Some(number.to_owned()),
+        dialpad_user_id: Some("owner-1".to_owned()),
+        teams_user_id: Some(teams_user_id.to_owned()),
+        reason,
+        message: format!("{reason} for {teams_user_id}"),
+        desired: false,
+    }
+}
+
+fn report(
+    outcomes: &[UserOutcome],
+    previous: Option<&TeamsTenantSyncStatus>,
+    now: Time,
+    budget_bytes: usize,
+) -> TeamsTenantSyncStatus {
+    build_status(&ReportInput {
+        outcomes,
+        checks: &TenantChecks::ok(),
+        source: &SourceState::Read,
+        previous,
+        generation: Some(7),
+        now,
+        budget_bytes,
+    })
+}
+
+fn condition<'a>(status: &'a TeamsTenantSyncStatus, type_: &str) -> &'a Condition {
+    find_condition(&status.conditions, type_).unwrap()
+}
+
+fn synced(user: &UserSyncStatus) -> &Condition {
+    find_condition(&user.conditions, SYNCED).unwrap()
+}
+
+fn size(status: &TeamsTenantSyncStatus) -> usize {
+    serde_json::to_vec(status).unwrap().len()
+}
+
+/// `count` users: every 50th fails, every other 40th is pending, the rest in sync.
+fn tenant(count: usize) -> Vec<UserOutcome> {
+    (0..count)
+        .map(|i| {
+            let reason = if i % 50 == 0 {
+                if i % 100 == 0 {
+                    Reason::CallingPlanAssigned
+                } else {
+                    Reason::TeamsUserNotFound
+                }
+            } else if i % 40 == 0 {
+                Reason::AssignmentPending
+            } else {
+                Reason::InSync
+            };
+            dialpad(
+                &format!("{i:07}"),
+                Some(&format!("user{i:07}@contoso.com")),
+                reason,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn counts_are_exact_even_when_users_are_omitted() {
+    let mut outcomes = tenant(2000);
+    outcomes.push(departed("gone", "+14155550199", Reason::RemovalPending));
+    let status = report(&outcomes, None, at(100), 16 * 1024);
+    let summary = status.summary.as_ref().unwrap();
+    assert!(status.users_omitted > 0);
+    assert_eq!(status.users.len() + status.users_omitted as usize, 2001);
+    assert_eq!(summary.desired, 2000);
+    assert_eq!(summary.failed, 40);
+    assert_eq!(summary.pending, 40 + 1);
+    assert_eq!(summary.in_sync, 2001 - 40 - 41);
+    assert_eq!(summary.by_reason["CallingPlanAssigned"], 20);
+    assert_eq!(summary.by_reason["TeamsUserNotFound"], 20);
+    assert_eq!(summary.by_reason["AssignmentPending"], 40);
+    assert_eq!(summary.by_reason["RemovalPending"], 1);
+    assert_eq!(summary.by_reason["InSync"], 1920);
+    assert!(size(&status) <= 16 * 1024);
+}
+
+#[test]
+fn departed_users_come_first_then_failures_then_pending_then_in_sync() {
+    let outcomes = vec![
+        dialpad("1", Some("b@contoso.com"), Reason::InSync),
+        dialpad("2", Some("z@contoso.com"), Reason::AssignmentPending),
+        dialpad("3", None, Reason::EmailMissing),
+        dialpad("4", Some("c@contoso.com"), Reason::CallingPlanAssigned),
+        dialpad("5", Some("a@contoso.com"), Reason::InSync),
+        departed("t", "+14155550100", Reason::RemovalPending),
+        dialpad("6", Some("a@contoso.com"), Reason::TransientError),
+    ];
+    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let order: Vec<(&str, Option<&str>)> = status
+        .users
+        .iter()
+        .map(|u| (synced(u).reason.as_str(), u.email.as_deref()))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("RemovalPending", Some("t@contoso.com")),
+            ("TransientError", Some("a@contoso.com")),
+            ("CallingPlanAssigned", Some("c@contoso.com")),
+            ("EmailMissing", None),
+            ("AssignmentPending", Some("z@contoso.com")),
+            ("InSync", Some("a@contoso.com")),
+            ("InSync", Some("b@contoso.com")),
+        ]
+    );
+    assert_eq!(status.users_omitted, 0);
+}
+
+#[test]
+fn status_stays_under_the_budget_at_100000_users() {
+    let outcomes = tenant(100_000);
+    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let summary = status.summary.as_ref().unwrap();
+    let written = size(&status);
+    assert!(written <= DEFAULT_STATUS_BUDGET, "{written} bytes");
+    // Filled, not just bounded: one more entry would not have fitted.
+    let entry = serialized_len(&status.users[0]);
+    assert!(written + entry + 1 > DEFAULT_STATUS_BUDGET, "{written} bytes");
+    assert_eq!(summary.desired, 100_000);
+    assert_eq!(summary.failed, 2000);
+    assert_eq!(summary.pending, 2000);
+    assert_eq!(summary.in_sync, 96_000);
+    assert_eq!(status.users_omitted as usize, 100_000 - status.users.len());
+    // 2,000 failures alone exceed the budget: only failures are listed, by email.
+    assert!(status.users.len() > 500, "{} listed", status.users.len());
+    assert!(
+        status
+            .users
+            .iter()
+            .all(|u| Reason::parse(&synced(u).reason).unwrap().severity() == Severity::Failed)
+    );
+    assert!(status.users.windows(2).all(|w| w[0].email < w[1].email));
+}
+
+#[test]
+fn size_accounting_is_exact_to_the_byte() {
+    let outcomes = tenant(300);
+    let roomy = report(&outcomes, None, at(100), 20_000);
+    let exact = size(&roomy);
+    let same = report(&outcomes, None, at(100), exact);
+    assert_eq!(same.users.len(), roomy.users.len());
+    assert_eq!(size(&same), exact);
+    let tighter = report(&outcomes, None, at(100), exact - 1);
+    assert_eq!(tighter.users.len(), roomy.users.len() - 1);
+    assert!(size(&tighter) < exact);
+    // Nothing fits: no users, all omitted, the fixed part still written.
+    let none = report(&outcomes, None, at(100), 10);
+    assert!(none.users.is_empty());
+    assert_eq!(none.users_omitted, 300);
+    // Everything fits: no usersOmitted field at all.
+    let all = report(&outcomes, None, at(100), usize::MAX);
+    assert_eq!(all.users.len(), 300);
+    assert_eq!(all.users_omitted, 0);
+    assert_eq!(report(&outcomes, None, at(100), size(&all)).users.len(), 300);
+}
+
+#[test]
+fn last_transition_time_is_kept_when_the_status_does_not_flip() {
+    let first = report(
+        &[dialpad("1", Some("a@contoso.com"), Reason::CallingPlanAssigned)],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let second = report(
+        &[dialpad(
+            "1",
+            Some("a@contoso.com"),
+            Reason::PhoneSystemLicenseMissing,
+        )],
+        Some(&first),
+        at(200),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let user = synced(&second.users[0]);
+    assert_eq!(user.reason, "PhoneSystemLicenseMissing");
+    assert_eq!(user.last_transition_time, at(100));
+    assert_eq!(condition(&second, READY).last_transition_time, at(100));
+    assert_eq!(condition(&second, ADMIN_CONNECTED).last_transition_time, at(100));
+    assert_eq!(second.last_sync_time, Some(at(200)));
+}
+
+#[test]
+fn last_transition_time_moves_when_a_user_gets_in_sync() {
+    let first = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::AssignmentPending),
+            dialpad("2", Some("b@contoso.com"), Reason::InSync),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let second = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+            dialpad("2", Some("b@contoso.com"), Reason::InSync),
+        ],
+        Some(&first),
+        at(200),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let a = second
+        .users
+        .iter()
+        .find(|u| u.email.as_deref() == Some("a@contoso.com"))
+        .unwrap();
+    let b = second
+        .users
+        .iter()
+        .find(|u| u.email.as_deref() == Some("b@contoso.com"))
+        .unwrap();
+    assert_eq!(synced(a).status, "True");
+    assert_eq!(synced(a).last_transition_time, at(200));
+    assert_eq!(synced(b).last_transition_time, at(100));
+    assert_eq!(condition(&second, USERS_SYNCED).status, "True");
+    assert_eq!(condition(&second, USERS_SYNCED).last_transition_time, at(200));
+    // Ready was already true (pending is fine), so it did not flip.
+    assert_eq!(condition(&second, READY).last_transition_time, at(100));
+}
+
+#[test]
+fn a_failed_source_keeps_the_previous_users() {
+    let outcomes = tenant(120);
+    let first = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let second = build_status(&ReportInput {
+        outcomes: &[],
+        checks: &TenantChecks::ok(),
+        source: &SourceState::Failed {
+            reason: Reason::SourceCredentialsInvalid,
+            message: "Dialpad answered 401".into(),
+        },
+        previous: Some(&first),
+        generation: Some(8),
+        now: at(200),
+        budget_bytes: DEFAULT_STATUS_BUDGET,
+    });
+    assert_eq!(second.users, first.users);
+    assert_eq!(second.summary, first.summary);
+    assert_eq!(second.users_omitted, first.users_omitted);
+    assert_eq!(condition(&second, USERS_SYNCED), condition(&first, USERS_SYNCED));
+    let source = condition(&second, SOURCE_CONNECTED);
+    assert_eq!(
+        (source.status.as_str(), source.reason.as_str()),
+        ("False", "SourceCredentialsInvalid")
+    );
+    assert_eq!(source.observed_generation, Some(8));
+    let ready = condition(&second, READY);
+    assert_eq!(ready.reason, "SourceCredentialsInvalid");
+    assert_eq!(ready.message, "Dialpad answered 401");
+    assert_eq!(second.observed_generation, Some(8));
+}
+
+#[test]
+fn a_failed_source_without_history_says_users_were_not_checked() {
+    let status = build_status(&ReportInput {
+        outcomes: &[],
+        checks: &TenantChecks::ok(),
+        source: &SourceState::Failed {
+            reason: Reason::TransientError,
+            message: "timeout".into(),
+        },
+        previous: None,
+        generation: Some(1),
+        now: at(100),
+        budget_bytes: DEFAULT_STATUS_BUDGET,
+    });
+    let users = condition(&status, USERS_SYNCED);
+    assert_eq!(
+        (users.status.as_str(), users.reason.as_str()),
+        ("False", "TransientError")
+    );
+    assert!(users.message.starts_with("not checked"));
+    assert_eq!(condition(&status, READY).reason, "TransientError");
+}
+
+#[test]
+fn ready_is_true_with_pending_users_and_false_with_failures() {
+    let pending = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+            dialpad("2", Some("b@contoso.com"), Reason::AssignmentPending),
+            departed("t", "+14155550100", Reason::RemovalPending),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let ready = condition(&pending, READY);
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("True", "Synced"));
+    assert_eq!(ready.message, "1 of 2 users in sync; 2 pending");
+    assert_eq!(condition(&pending, USERS_SYNCED).reason, "UsersNotInSync");
+
+    let failing = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+            dialpad("2", Some("b@contoso.com"), Reason::CallingPlanAssigned),
+            dialpad("3", Some("c@contoso.com"), Reason::CallingPlanAssigned),
+            dialpad("4", Some("d@contoso.com"), Reason::EmailMissing),
+            dialpad("5", Some("e@contoso.com"), Reason::AssignmentPending),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let ready = condition(&failing, READY);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "UsersNotInSync")
+    );
+    assert_eq!(
+        ready.message,
+        "1 of 5 users in sync; 3 failed (CallingPlanAssigned: 2, EmailMissing: 1); 1 pending"
+    );
+
+    let all = report(
+        &[dialpad("1", Some("a@contoso.com"), Reason::InSync)],
+        None,
+        at(1),
+        1 << 20,
+    );
+    let users = condition(&all, USERS_SYNCED);
+    assert_eq!(
+        (users.status.as_str(), users.reason.as_str()),
+        ("True", "AllUsersInSync")
+    );
+    assert_eq!(users.message, "1 of 1 users in sync");
+    assert_eq!(condition(&all, READY).status, "True");
+}
+
+#[test]
+fn a_departed_user_blocked_by_the_safety_limit_makes_ready_false() {
+    let status = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+            departed("t", "+14155550100", Reason::BlockedBySafetyLimit),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    assert_eq!(condition(&status, USERS_SYNCED).reason, "UsersNotInSync");
+    let ready = condition(&status, READY);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "UsersNotInSync")
+    );
+    assert!(
+        ready.message.contains("BlockedBySafetyLimit: 1"),
+        "{}",
+        ready.message
+    );
+}
+
+#[test]
+fn tenant_failure_reason_shows_on_ready() {
+    let checks = TenantChecks {
+        connected: Err((Reason::MfaRequired, "AADSTS50076: MFA is required".into())),
+        authorized: Ok(()),
+    };
+    let status = build_status(&ReportInput {
+        outcomes: &[],
+        checks: &checks,
+        source: &SourceState::Skipped,
+        previous: None,
+        generation: Some(2),
+        now: at(100),
+        budget_bytes: DEFAULT_STATUS_BUDGET,
+    });
+    let types: Vec<&str> = status.conditions.iter().map(|c| c.type_.as_str()).collect();
+    assert_eq!(types, TENANT_CONDITION_TYPES);
+    assert!(status.conditions.iter().all(|c| c.observed_generation == Some(2)));
+    let ready = condition(&status, READY);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "MfaRequired")
+    );
+    assert_eq!(ready.message, "AADSTS50076: MFA is required");
+    let authorized = condition(&status, ADMIN_AUTHORIZED);
+    assert_eq!(
+        (authorized.status.as_str(), authorized.reason.as_str()),
+        ("False", "MfaRequired")
+    );
+    assert_eq!(authorized.message, "not checked: AADSTS50076: MFA is required");
+    let source = condition(&status, SOURCE_CONNECTED);
+    assert_eq!(source.reason, "MfaRequired");
+    assert_eq!(source.message, "not read: the tenant checks failed");
+
+    let checks = TenantChecks {
+        connected: Ok(()),
+        authorized: Err((Reason::RolesMissing, "missing Teams Administrator".into())),
+    };
+    let status = build_status(&ReportInput {
+        outcomes: &[],
+        checks: &checks,
+        source: &SourceState::Skipped,
+        previous: None,
+        generation: Some(2),
+        now: at(100),
+        budget_bytes: DEFAULT_STATUS_BUDGET,
+    });
+    assert_eq!(condition(&status, ADMIN_CONNECTED).status, "True");
+    assert_eq!(condition(&status, ADMIN_AUTHORIZED).reason, "RolesMissing");
+    assert_eq!(condition(&status, SOURCE_CONNECTED).reason, "RolesMissing");
+    assert_eq!(condition(&status, READY).reason, "RolesMissing");
+    assert_eq!(condition(&status, READY).message, "missing Teams Administrator");
+}
+
+#[test]
+fn only_timestamps_changed_is_not_a_change() {
+    let outcomes = tenant(200);
+    let first = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let second = report(&outcomes, None, at(500), DEFAULT_STATUS_BUDGET);
+    assert_ne!(first, second);
+    assert!(!status_changed(&first, &second));
+
+    let mut message = second.clone();
+    message.users[3].conditions[0].message.push('!');
+    assert!(status_changed(&first, &message));
+    let mut tenant = second.clone();
+    tenant.conditions[0].message.push('!');
+    assert!(status_changed(&first, &tenant));
+    let mut generation = second.clone();
+    generation.observed_generation = Some(8);
+    assert!(status_changed(&first, &generation));
+    let mut summary = second;
+    summary.summary.as_mut().unwrap().failed += 1;
+    assert!(status_changed(&first, &summary));
+}
+
+#[test]
+fn previous_outcomes_round_trip_every_key_kind() {
+    let mut static_user = dialpad("x", Some("Ann.Lee@Contoso.com"), Reason::TeamsUserNotFound);
+    static_user.key = UserKey::Static("ann.lee@contoso.com".into());
+    static_user.dialpad_user_id = None;
+    let mut no_email = dialpad("y", None, Reason::EmailMissing);
+    no_email.key = UserKey::Static(String::new());
+    no_email.dialpad_user_id = None;
+    let outcomes = vec![
+        dialpad("5835806903417907", Some("bo@contoso.com"), Reason::InSync),
+        static_user,
+        no_email,
+        departed("t-1", "+14155550100", Reason::RemovalPending),
+        departed("t-2", "+14155550101", Reason::BlockedBySafetyLimit),
+        // A departed number owned by a Dialpad user who is also listed, under their own key.
+        departed("t-3", "+14155550102", Reason::RemovalPending),
+        dialpad("owner-1", Some("owner@contoso.com"), Reason::NumberConflict),
+    ];
+    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let previous = previous_outcomes(&status);
+    assert_eq!(previous.len(), outcomes.len());
+    for outcome in &outcomes {
+        let found = previous
+            .get(&outcome.key)
+            .unwrap_or_else(|| panic!("{:?} lost", outcome.key));
+        assert_eq!(found.reason, outcome.reason);
+        assert_eq!(found.since, at(100).0);
+    }
+}
+
+#[test]
+fn previous_outcomes_skip_unknown_reasons_and_take_since_from_the_transition() {
+    let first = report(
+        &[
+            departed("t-1", "+14155550100", Reason::RemovalPending),
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let mut second = report(
+        &[
+            departed("t-1", "+14155550100", Reason::BlockedBySafetyLimit),
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        ],
+        Some(&first),
+        at(900),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let previous = previous_outcomes(&second);
+    let key = UserKey::Departed {
+        teams_user_id: "t-1".into(),
+        number: "+14155550100".into(),
+    };
+    assert_eq!(previous[&key].reason, Reason::BlockedBySafetyLimit);
+    assert_eq!(previous[&key].since, at(100).0);
+    for user in &mut second.users {
+        user.conditions[0].reason = "NoSuchReason".into();
+    }
+    assert!(previous_outcomes(&second).is_empty());
+}
