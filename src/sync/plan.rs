@@ -376,7 +376,9 @@ fn plan_removals(input: &PlanInput, teams: &Lookup, matched: &HashSet<&str>, pla
             ),
             desired: false,
         };
-        if input.now >= deadline {
+        // A departed user with retry state had its unassignment attempted, so its grace period
+        // passed already, even though its last status entry no longer says RemovalPending.
+        if input.now >= deadline || input.retries.contains_key(&key) {
             if let Some((reason, waiting)) = retry_gate(input, &key) {
                 outcome.reason = reason;
                 outcome.message = waiting;

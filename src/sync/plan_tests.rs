@@ -488,3 +488,39 @@ fn the_same_input_gives_the_same_plan() {
         .teams("t1", "a@c.com", "E5", true);
     assert_eq!(case.run(), case.run());
 }
+
+#[test]
+fn a_departed_user_whose_unassignment_failed_keeps_its_passed_grace_period() {
+    let mut case = departed();
+    let retry = RetryState {
+        attempts: 1,
+        next_attempt: Some(now() - Duration::from_secs(1)),
+        reason: Reason::TransientError,
+        message: "Microsoft Graph answered 503".into(),
+    };
+    case.retries.insert(departed_key(), retry.clone());
+    let plan = case.run();
+    assert_eq!(
+        plan.actions,
+        [Action {
+            outcome: 0,
+            kind: ActionKind::Unassign {
+                number: "+14155550120".into()
+            }
+        }]
+    );
+    case.retries.insert(
+        departed_key(),
+        RetryState {
+            next_attempt: Some(now() + Duration::from_secs(60)),
+            ..retry
+        },
+    );
+    let plan = case.run();
+    assert!(plan.actions.is_empty());
+    assert_eq!(
+        only(&plan).reason,
+        Reason::TransientError,
+        "waiting for its retry, not a new grace period"
+    );
+}
