@@ -96,3 +96,32 @@ impl Context {
         base.mul_f64(1.0 + rand::random::<f64>() * 0.1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn failing_resources_back_off_longer_and_longer_up_to_fifteen_minutes() {
+        let (service, _handle) =
+            tower_test::mock::pair::<http::Request<kube::client::Body>, http::Response<kube::client::Body>>();
+        let connect = ConnectOptions {
+            http: crate::upstream::http_client(&[]).unwrap(),
+            retry: Default::default(),
+            graph_requests_per_second: None,
+        };
+        let ctx = Context::new(Client::new(service, "default"), connect, None);
+        let waits: Vec<Duration> = (0..12).map(|_| ctx.backoff("ns/a")).collect();
+        assert!(
+            waits[0] >= Duration::from_secs(5) && waits[0] < Duration::from_secs(6),
+            "{waits:?}"
+        );
+        assert!(waits[1] >= Duration::from_secs(10), "{waits:?}");
+        assert!(waits.windows(2).take(7).all(|w| w[1] > w[0]), "{waits:?}");
+        assert!(waits.iter().all(|w| *w <= Duration::from_secs(990)), "{waits:?}");
+        assert!(
+            ctx.backoff("ns/b") < Duration::from_secs(6),
+            "another resource starts from the bottom"
+        );
+    }
+}

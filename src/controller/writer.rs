@@ -125,3 +125,128 @@ pub async fn publish(recorder: &Recorder, reference: &ObjectReference, events: &
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+    use k8s_openapi::jiff::Timestamp;
+
+    use super::*;
+    use crate::api::conditions::{ConditionUpdate, set_condition};
+    use crate::sync::execute::ExecutionSummary;
+    use crate::sync::model::{Plan, TenantChecks, UserKey, UserOutcome};
+    use crate::sync::report::SourceState;
+
+    fn run(execution: ExecutionSummary, outcomes: Vec<UserOutcome>, connected: Reason) -> SyncRun {
+        let mut status = TeamsTenantSyncStatus::default();
+        let now = Time(Timestamp::from_second(1_800_000_000).unwrap());
+        set_condition(
+            &mut status.conditions,
+            ConditionUpdate::new(ADMIN_CONNECTED, connected, "AADSTS50076: exclude it"),
+            &now,
+        );
+        SyncRun {
+            status,
+            plan: Plan {
+                outcomes,
+                actions: Vec::new(),
+                drift_corrections: 0,
+            },
+            execution,
+            checks: TenantChecks::ok(),
+            source: SourceState::Read,
+        }
+    }
+
+    fn reasons(events: &[Event]) -> Vec<(String, Option<String>)> {
+        events
+            .iter()
+            .map(|e| (e.reason.clone(), e.note.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn changes_are_reported_as_counts_not_one_event_per_user() {
+        let execution = ExecutionSummary {
+            assigned: 40,
+            unassigned: 2,
+            failed: 0,
+            drift_corrected: 3,
+        };
+        let events = events_for(&run(execution, Vec::new(), Reason::SignedIn), None);
+        assert_eq!(
+            reasons(&events),
+            [
+                (
+                    "NumbersAssigned".into(),
+                    Some("Assigned 40 number(s) in Teams".into())
+                ),
+                (
+                    "DriftCorrected".into(),
+                    Some("Corrected 3 number(s) changed by hand in Teams".into())
+                ),
+                (
+                    "NumbersUnassigned".into(),
+                    Some("Unassigned 2 number(s) of users who left the source".into())
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_blocked_removal_plan_raises_one_safety_limit_warning() {
+        let blocked = |n: &str| UserOutcome {
+            key: UserKey::Departed {
+                teams_user_id: n.into(),
+                number: n.into(),
+            },
+            email: None,
+            phone_number: None,
+            dialpad_user_id: None,
+            teams_user_id: None,
+            reason: Reason::BlockedBySafetyLimit,
+            message: "30 numbers are due to be unassigned".into(),
+            desired: false,
+        };
+        let events = events_for(
+            &run(
+                ExecutionSummary::default(),
+                vec![blocked("a"), blocked("b")],
+                Reason::SignedIn,
+            ),
+            None,
+        );
+        assert_eq!(
+            reasons(&events),
+            [(
+                "SafetyLimitReached".into(),
+                Some("30 numbers are due to be unassigned".into())
+            )]
+        );
+        assert!(matches!(events[0].type_, EventType::Warning));
+    }
+
+    #[test]
+    fn a_sign_in_failure_is_announced_once_not_on_every_sync() {
+        let first = run(ExecutionSummary::default(), Vec::new(), Reason::MfaRequired);
+        let events = events_for(&first, None);
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].reason, "MfaRequired");
+        assert!(
+            events[0]
+                .note
+                .as_deref()
+                .unwrap()
+                .starts_with("AdminConnected: AADSTS50076")
+        );
+        let again = run(ExecutionSummary::default(), Vec::new(), Reason::MfaRequired);
+        assert!(events_for(&again, Some(&first.status)).is_empty());
+    }
+
+    #[test]
+    fn long_notes_are_cut_on_a_character_boundary() {
+        let text = "é".repeat(600);
+        let cut = truncate(&text, 1000);
+        assert!(cut.len() <= 1000 && cut.ends_with("..."));
+    }
+}
