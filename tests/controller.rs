@@ -348,3 +348,32 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
         "{action:?}"
     );
 }
+
+#[tokio::test]
+async fn a_suspended_resource_reads_nothing_and_says_so_in_ready() {
+    let (ctx, mut server) = context();
+    let mut suspended = resource("http://127.0.0.1:9", true);
+    suspended.spec.suspend = true;
+    let expected = suspended.clone();
+    let verifier = tokio::spawn(async move {
+        let body = expect_status_patch(&mut server, &expected).await;
+        let ready = body["status"]["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == "Ready")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (ready["status"].as_str(), ready["reason"].as_str()),
+            (Some("False"), Some("Suspended"))
+        );
+        expect_silence(&mut server).await;
+    });
+    let action = reconcile(Arc::new(suspended), ctx).await.unwrap();
+    verifier.await.unwrap();
+    assert!(
+        format!("{action:?}").contains("requeue_after: Some"),
+        "{action:?}"
+    );
+}
