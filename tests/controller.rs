@@ -1,6 +1,7 @@
 //! The controller against kube's tower-test mocked apiserver, asserting the exact requests: the
-//! finalizer, a missing Secret reported as SecretInvalid, the status written by server-side apply,
-//! Events with counts, and no status write when a sync changes nothing. Upstreams are the sandbox.
+//! finalizer, a missing Secret reported as SecretInvalid, the status written by server-side apply
+//! once per completed sync, Events with counts (none when nothing changed), and `run_until` listing
+//! and watching while it runs. Upstreams are the sandbox; Secrets come from the scope's cache.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,9 @@ use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use http::{Method, Request, Response, StatusCode};
+use k8s_openapi::api::core::v1::Secret;
 use kube::client::Body;
+use kube::runtime::{reflector, watcher};
 use serde_json::{Value, json};
 use tower_test::mock::{Handle, SendResponse};
 
@@ -25,7 +28,15 @@ const KEY: &str = "controller-test-api-key";
 
 type ApiServer = Handle<Request<Body>, Response<Body>>;
 
-fn context() -> (Arc<Context>, ApiServer) {
+/// A controller context whose Secret cache holds `secrets` (as the watch would have filled it).
+fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
+    let (store, mut writer) = reflector::store::<Secret>();
+    writer.apply_watcher_event(&watcher::Event::Init);
+    for secret in secrets {
+        let secret: Secret = serde_json::from_value(secret.clone()).unwrap();
+        writer.apply_watcher_event(&watcher::Event::InitApply(secret));
+    }
+    writer.apply_watcher_event(&watcher::Event::InitDone);
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     let client = kube::Client::new(service, "telephony");
     let connect = ConnectOptions {
@@ -37,7 +48,18 @@ fn context() -> (Arc<Context>, ApiServer) {
         },
         graph_requests_per_second: None,
     };
-    (Arc::new(Context::new(client, connect, None)), handle)
+    (Arc::new(Context::new(client, connect, None, store)), handle)
+}
+
+/// The two Secrets of the demo resource, both complete.
+fn demo_secrets() -> Vec<Value> {
+    vec![
+        secret("dialpad", &[("apiKey", KEY)]),
+        secret(
+            "teams-admin",
+            &[("username", generator::ADMIN_UPN), ("password", PASSWORD)],
+        ),
+    ]
 }
 
 fn resource(base: &str, finalizer: bool) -> TeamsTenantSync {
@@ -72,11 +94,6 @@ fn respond(send: SendResponse<Response<Body>>, status: StatusCode, body: Value) 
     );
 }
 
-fn not_found(kind: &str, name: &str) -> Value {
-    json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
-           "message": format!("{kind} \"{name}\" not found"), "details": {"name": name, "kind": kind}})
-}
-
 fn secret(name: &str, data: &[(&str, &str)]) -> Value {
     use base64::Engine;
     let data: serde_json::Map<String, Value> = data
@@ -89,28 +106,6 @@ fn secret(name: &str, data: &[(&str, &str)]) -> Value {
         })
         .collect();
     json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "telephony", "resourceVersion": "7"}, "data": data})
-}
-
-async fn expect_secret_get(server: &mut ApiServer, name: &str, found: Option<Value>) {
-    let (request, send) = next(server).await;
-    assert_eq!(request.method(), Method::GET);
-    assert_eq!(
-        request.uri().path(),
-        format!("/api/v1/namespaces/telephony/secrets/{name}")
-    );
-    match found {
-        Some(body) => respond(send, StatusCode::OK, body),
-        None => respond(send, StatusCode::NOT_FOUND, not_found("secrets", name)),
-    }
-}
-
-async fn serve_secrets(server: &mut ApiServer) {
-    expect_secret_get(server, "dialpad", Some(secret("dialpad", &[("apiKey", KEY)]))).await;
-    let admin = secret(
-        "teams-admin",
-        &[("username", generator::ADMIN_UPN), ("password", PASSWORD)],
-    );
-    expect_secret_get(server, "teams-admin", Some(admin)).await;
 }
 
 /// Expects the status SSA patch; returns its body.
@@ -162,7 +157,7 @@ async fn expect_silence(server: &mut ApiServer) {
 
 #[tokio::test]
 async fn a_new_resource_gets_the_finalizer_before_anything_else() {
-    let (ctx, mut server) = context();
+    let (ctx, mut server) = context(&demo_secrets());
     let fresh = resource("http://127.0.0.1:9", false);
     let with_finalizer = resource("http://127.0.0.1:9", true);
     let verifier = tokio::spawn(async move {
@@ -190,17 +185,10 @@ async fn a_new_resource_gets_the_finalizer_before_anything_else() {
 
 #[tokio::test]
 async fn a_missing_secret_is_reported_as_secret_invalid_and_nothing_else_is_touched() {
-    let (ctx, mut server) = context();
+    let (ctx, mut server) = context(&[secret("dialpad", &[("apiKey", KEY)])]);
     let resource = resource("http://127.0.0.1:9", true);
     let expected = resource.clone();
     let verifier = tokio::spawn(async move {
-        expect_secret_get(
-            &mut server,
-            "dialpad",
-            Some(secret("dialpad", &[("apiKey", KEY)])),
-        )
-        .await;
-        expect_secret_get(&mut server, "teams-admin", None).await;
         let body = expect_status_patch(&mut server, &expected).await;
         let connected = body["status"]["conditions"]
             .as_array()
@@ -244,11 +232,10 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
     let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
         .await
         .unwrap();
-    let (ctx, mut server) = context();
+    let (ctx, mut server) = context(&demo_secrets());
     let first = resource(sandbox.base_url(), true);
     let expected = first.clone();
     let verifier = tokio::spawn(async move {
-        serve_secrets(&mut server).await;
         let body = expect_status_patch(&mut server, &expected).await;
         assert_eq!(body["status"]["summary"]["desired"], 6);
         assert_eq!(body["status"]["observedGeneration"], 1);
@@ -274,25 +261,44 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
     second.metadata.annotations = Some([(SYNC_NOW_ANNOTATION.to_owned(), "1".to_owned())].into());
     let expected = second.clone();
     let verifier = tokio::spawn(async move {
-        serve_secrets(&mut server).await;
         let body = expect_status_patch(&mut server, &expected).await;
         assert_eq!(body["status"]["summary"]["inSync"], 6);
+        assert_eq!(
+            body["status"]["lastHandledSyncNow"], "1",
+            "the status acknowledges the sync that was asked for"
+        );
         expect_silence(&mut server).await;
         (server, body)
     });
     reconcile(Arc::new(second.clone()), ctx.clone()).await.unwrap();
     let (mut server, body) = verifier.await.unwrap();
 
-    // A third sync finds nothing new: no status write, no Event.
+    // A third sync finds nothing new: one status write that moves only lastSyncTime and
+    // acknowledges the request, and no Event.
     let mut third = second;
     third.status = serde_json::from_value(body["status"].clone()).unwrap();
     third.metadata.annotations = Some([(SYNC_NOW_ANNOTATION.to_owned(), "2".to_owned())].into());
+    let expected = third.clone();
+    let before = body;
     let verifier = tokio::spawn(async move {
-        serve_secrets(&mut server).await;
+        let body = expect_status_patch(&mut server, &expected).await;
         expect_silence(&mut server).await;
+        body
     });
     reconcile(Arc::new(third), ctx).await.unwrap();
-    verifier.await.unwrap();
+    let after = verifier.await.unwrap();
+    assert_eq!(after["status"]["lastHandledSyncNow"], "2");
+    assert!(
+        after["status"]["lastSyncTime"].is_string(),
+        "every completed sync writes lastSyncTime"
+    );
+    let without_times = |body: &Value| {
+        let mut status = body["status"].clone();
+        status["lastSyncTime"] = Value::Null;
+        status["lastHandledSyncNow"] = Value::Null;
+        status
+    };
+    assert_eq!(without_times(&after), without_times(&before));
     assert_eq!(
         sandbox.counters().write_requests(),
         3,
@@ -316,11 +322,10 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
     let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
         .await
         .unwrap();
-    let (ctx, mut server) = context();
+    let (ctx, mut server) = context(&demo_secrets());
     let resource = resource(sandbox.base_url(), true);
     let expected = resource.clone();
     let verifier = tokio::spawn(async move {
-        serve_secrets(&mut server).await;
         let body = expect_status_patch(&mut server, &expected).await;
         (server, body)
     });
@@ -329,7 +334,6 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
     let mut after = resource;
     after.status = serde_json::from_value(body["status"].clone()).unwrap();
     let verifier = tokio::spawn(async move {
-        serve_secrets(&mut server).await;
         expect_silence(&mut server).await;
     });
     let before = sandbox
@@ -351,7 +355,7 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
 
 #[tokio::test]
 async fn a_suspended_resource_reads_nothing_and_says_so_in_ready() {
-    let (ctx, mut server) = context();
+    let (ctx, mut server) = context(&demo_secrets());
     let mut suspended = resource("http://127.0.0.1:9", true);
     suspended.spec.suspend = true;
     let expected = suspended.clone();

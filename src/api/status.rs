@@ -14,9 +14,15 @@ pub struct TeamsTenantSyncStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
-    /// When the last sync finished.
+    /// When the last sync finished (every completed sync moves it, also when nothing changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_sync_time: Option<Time>,
+
+    /// The value of the `teamssync.io/sync-now` annotation that the last sync handled. When it
+    /// equals the annotation, the sync asked for has run and this status is its result (as
+    /// Flux's `lastHandledReconcileAt` for `reconcile.fluxcd.io/requestedAt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_sync_now: Option<String>,
 
     /// Tenant conditions: `Ready` (the summary that `kubectl wait` and GitOps tools read),
     /// `AdminConnected` (sign-in to Microsoft works), `AdminAuthorized` (the admin holds the

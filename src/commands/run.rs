@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{ArgAction, Args};
 
@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// This replica's identity in the Lease (the pod name in a cluster).
     #[arg(long, env = "POD_NAME")]
     pub identity: Option<String>,
+    /// How long the Lease lasts without renewal: the longest a standby replica waits for a leader
+    /// that died without releasing it (a leader that stops normally releases it at once).
+    #[arg(long, default_value = "15s", value_parser = parse_lease_duration)]
+    pub lease_duration: Duration,
     /// Graph requests per second per tenant (Graph's own 429s also slow us down).
     #[arg(long)]
     pub graph_requests_per_second: Option<u32>,
@@ -75,6 +79,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         lease_name: args.lease_name.clone(),
         lease_namespace: args.lease_namespace.clone(),
         identity,
+        lease_duration: args.lease_duration,
     });
     let readiness = Readiness::default();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -91,12 +96,11 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
             }
         })
     };
-    let ready = readiness.clone();
     let config = ControllerConfig {
         namespaces: args.namespaces.clone(),
         leader_election,
         connect,
-        on_ready: Some(Arc::new(move || ready.ready())),
+        readiness: readiness.clone(),
     };
     tracing::info!(namespaces = ?args.namespaces, "starting the controller");
     let outcome = run_until(client, config, shutdown_signal()).await;
@@ -104,6 +108,16 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
     let _ = stop_tx.send(true);
     let _ = server.await;
     outcome.map_err(|e| CommandError::Setup(e.to_string()))
+}
+
+/// A lease duration such as `15s` or `1m`: at least 3 s (it is renewed a third before expiry).
+fn parse_lease_duration(text: &str) -> Result<Duration, String> {
+    let duration = crate::sync::model::parse_duration(text)
+        .ok_or_else(|| format!("'{text}' is not a duration such as 15s or 1m"))?;
+    if duration < Duration::from_secs(3) {
+        return Err(format!("'{text}' is too short: a lease lasts at least 3s"));
+    }
+    Ok(duration)
 }
 
 /// Resolves on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.

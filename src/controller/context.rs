@@ -1,12 +1,15 @@
-//! What reconciles share: the Kubernetes client, the HTTP client for upstreams, and per-resource
-//! memory (last status, retry state, when and why it last synced, consecutive failures).
+//! What reconciles of one watched scope share: the Kubernetes client, the HTTP client for
+//! upstreams, the cache of the scope's Secrets, the Event recorder, and per-resource memory (last
+//! status, retry state, when and why it last synced, consecutive failures).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
-use kube::runtime::events::Reporter;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::Store;
 
 use crate::sync::connect::ConnectOptions;
 use crate::sync::pipeline::SyncMemory;
@@ -35,28 +38,39 @@ pub struct ResourceMemory {
     pub failures: u32,
 }
 
-/// Shared state of the controller.
+/// Shared state of the controller of one scope (all namespaces, or one).
 pub struct Context {
     /// The Kubernetes client.
     pub client: Client,
     /// Upstream HTTP settings.
     pub connect: ConnectOptions,
-    /// The Event reporter.
-    pub reporter: Reporter,
+    /// The Secrets of the scope, kept current by a watch (no GET per reconcile).
+    pub secrets: Store<Secret>,
+    /// Publishes Events; one recorder for the process, so that an Event repeated within its
+    /// cache period becomes a series (a count on one Event) instead of a new object.
+    pub recorder: Recorder,
     /// Per-resource memory by `namespace/name`.
     pub memory: Mutex<HashMap<String, ResourceMemory>>,
 }
 
 impl Context {
-    /// A context for `client`.
-    pub fn new(client: Client, connect: ConnectOptions, instance: Option<String>) -> Self {
+    /// A context for `client` that reads Secrets from `secrets`; `instance` names this replica in
+    /// the Events it publishes.
+    pub fn new(
+        client: Client,
+        connect: ConnectOptions,
+        instance: Option<String>,
+        secrets: Store<Secret>,
+    ) -> Self {
+        let reporter = Reporter {
+            controller: MANAGER.into(),
+            instance,
+        };
         Self {
+            recorder: Recorder::new(client.clone(), reporter),
             client,
             connect,
-            reporter: Reporter {
-                controller: MANAGER.into(),
-                instance,
-            },
+            secrets,
             memory: Mutex::new(HashMap::new()),
         }
     }
@@ -110,7 +124,8 @@ mod tests {
             retry: Default::default(),
             graph_requests_per_second: None,
         };
-        let ctx = Context::new(Client::new(service, "default"), connect, None);
+        let (secrets, _writer) = kube::runtime::reflector::store();
+        let ctx = Context::new(Client::new(service, "default"), connect, None, secrets);
         let waits: Vec<Duration> = (0..12).map(|_| ctx.backoff("ns/a")).collect();
         assert!(
             waits[0] >= Duration::from_secs(5) && waits[0] < Duration::from_secs(6),

@@ -1,34 +1,38 @@
-//! The operator: a kube-runtime Controller over TeamsTenantSync that also watches the Secrets the
-//! resources reference, with leader election so that two replicas never both write.
+//! The operator: a kube-runtime Controller per watched scope over TeamsTenantSync, fed by a watch
+//! of the Secrets the resources reference, with leader election so that two replicas never both
+//! write.
+//!
+//! [`run_until`] is what `dialpad-teams-operator run` runs: it campaigns for the Lease (when leader
+//! election is on), starts the controllers as tasks so that they list, watch and reconcile while
+//! it waits, reports ready once every cache is synced, and on shutdown stops them within
+//! [`SHUTDOWN_GRACE`] and releases the Lease.
 
 pub mod context;
+pub mod deletion;
+pub mod leader;
 pub mod reconcile;
+pub mod scope;
 pub mod secrets;
 pub mod writer;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::time::Duration;
 
-use futures::StreamExt;
-use k8s_openapi::api::core::v1::Secret;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
-use kube::{Api, Client, ResourceExt};
+use kube::Client;
+use tokio::task::JoinSet;
 
-use crate::api::TeamsTenantSync;
 use crate::sync::connect::ConnectOptions;
+use crate::telemetry::server::Readiness;
 pub use context::Context;
+pub use leader::LeaderElection;
 
-/// Leader election settings.
-#[derive(Clone, Debug)]
-pub struct LeaderElection {
-    /// The Lease's name.
-    pub lease_name: String,
-    /// The Lease's namespace.
-    pub lease_namespace: String,
-    /// This replica's identity (the pod name).
-    pub identity: String,
-}
+/// How long reconciles in flight get to finish after a shutdown signal before they are cut off
+/// (a cut-off sync is simply re-run by the next leader: every step is idempotent). With the Lease
+/// release after it, the process exits well within the 10 s a pod usually gets.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(6);
+
+/// How long releasing the Lease may take on shutdown.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// How to run the controller.
 #[derive(Clone)]
@@ -39,8 +43,9 @@ pub struct ControllerConfig {
     pub leader_election: Option<LeaderElection>,
     /// Upstream HTTP settings.
     pub connect: ConnectOptions,
-    /// Called once the controllers are watching (readiness).
-    pub on_ready: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// What `/readyz` answers: ready while standing by for the Lease (so that a rolling update of
+    /// a standby never stalls), and while leading once every cache is synced.
+    pub readiness: Readiness,
 }
 
 /// Errors that stop the controller.
@@ -52,6 +57,9 @@ pub enum ControllerError {
     /// Leadership was lost; the process should exit and campaign again.
     #[error("lost the leader lease {0}; stopping so that another replica can take over")]
     LostLeadership(String),
+    /// A controller stopped although nobody asked it to.
+    #[error("the controller of {0} stopped unexpectedly")]
+    Stopped(String),
 }
 
 /// Runs until `shutdown` resolves (or leadership is lost).
@@ -60,103 +68,91 @@ pub async fn run_until(
     config: ControllerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ControllerError> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut leadership = None;
-    if let Some(election) = &config.leader_election {
-        let manager = kube_lease_manager::LeaseManagerBuilder::new(client.clone(), &election.lease_name)
-            .with_namespace(&election.lease_namespace)
-            .with_identity(&election.identity)
-            .build()
-            .await
-            .map_err(|e| ControllerError::LeaderElection(e.to_string()))?;
-        let (mut channel, task) = manager.watch().await;
-        tracing::info!(lease = %election.lease_name, identity = %election.identity, "waiting to become the leader");
-        while !*channel.borrow_and_update() {
-            if channel.changed().await.is_err() {
-                return Err(ControllerError::LeaderElection(
-                    "the lease manager stopped".into(),
-                ));
+    let readiness = config.readiness.clone();
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut leadership = match &config.leader_election {
+        Some(election) => {
+            readiness.ready();
+            tokio::select! {
+                leadership = leader::acquire(client.clone(), election) => Some(leadership?),
+                () = &mut shutdown => {
+                    tracing::info!("stopped while standing by");
+                    readiness.not_ready_because("shutting down");
+                    return Ok(());
+                }
             }
         }
-        tracing::info!("leading: starting the controllers");
-        leadership = Some((channel, task, election.lease_name.clone()));
-    }
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        config.connect.clone(),
-        config.leader_election.as_ref().map(|e| e.identity.clone()),
-    ));
+        None => None,
+    };
+    readiness.not_ready_because("syncing caches");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scopes: Vec<Option<String>> = if config.namespaces.is_empty() {
         vec![None]
     } else {
         config.namespaces.iter().cloned().map(Some).collect()
     };
-    let controllers = futures::future::join_all(scopes.into_iter().map(|scope| {
+    let instance = config.leader_election.as_ref().map(|e| e.identity.clone());
+    let mut controllers = JoinSet::new();
+    let mut caches = JoinSet::new();
+    for namespace in scopes {
         let mut stop = stop_rx.clone();
-        controller_for(client.clone(), scope, ctx.clone(), async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        })
-    }));
-    if let Some(ready) = &config.on_ready {
-        ready();
+        let scope = scope::scope(
+            client.clone(),
+            namespace,
+            config.connect.clone(),
+            instance.clone(),
+            async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            },
+        );
+        let name = scope.name.clone();
+        controllers.spawn(async move {
+            scope.run.await;
+            name
+        });
+        caches.spawn(scope::Scope::synced(scope.resources, scope.secrets));
     }
-    let lost = async {
-        match &mut leadership {
-            Some((channel, _, lease)) => {
-                while *channel.borrow_and_update() {
-                    if channel.changed().await.is_err() {
-                        break;
-                    }
+    tracing::info!(namespaces = ?config.namespaces, "controllers started: listing and watching");
+    let outcome = loop {
+        tokio::select! {
+            Some(_) = caches.join_next() => {
+                if caches.is_empty() {
+                    tracing::info!("caches synced: ready");
+                    readiness.ready();
                 }
-                Some(lease.clone())
             }
-            None => std::future::pending().await,
+            () = &mut shutdown => break Ok(()),
+            () = lost(&mut leadership) => {
+                let lease = leadership.as_ref().map(|l| l.lease().to_owned()).unwrap_or_default();
+                break Err(ControllerError::LostLeadership(lease));
+            }
+            Some(stopped) = controllers.join_next() => {
+                let scope = stopped.unwrap_or_else(|e| format!("a scope ({e})"));
+                break Err(ControllerError::Stopped(scope));
+            }
         }
     };
-    let outcome = tokio::select! {
-        _ = shutdown => Ok(()),
-        Some(lease) = lost => Err(ControllerError::LostLeadership(lease)),
-    };
+    readiness.not_ready_because("shutting down");
     let _ = stop_tx.send(true);
-    controllers.await;
-    if let Some((channel, task, _)) = leadership {
-        drop(channel);
-        let _ = task.await;
+    caches.abort_all();
+    let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while controllers.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(grace = ?SHUTDOWN_GRACE, "reconciles still running after the shutdown grace period; cutting them off (the next sync repeats them)");
+        controllers.shutdown().await;
+    }
+    if let Some(leadership) = leadership {
+        leadership.release(RELEASE_TIMEOUT).await;
     }
     outcome
 }
 
-async fn controller_for(
-    client: Client,
-    namespace: Option<String>,
-    ctx: Arc<Context>,
-    stop: impl Future<Output = ()> + Send + Sync + 'static,
-) {
-    let (resources, secrets): (Api<TeamsTenantSync>, Api<Secret>) = match &namespace {
-        Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client, ns)),
-        None => (Api::all(client.clone()), Api::all(client)),
-    };
-    let controller = Controller::new(resources, watcher::Config::default().any_semantic());
-    let store = controller.store();
-    controller
-        .watches(secrets, watcher::Config::default(), move |secret: Secret| {
-            let namespace = secret.namespace();
-            let name = secret.name_any();
-            store
-                .state()
-                .into_iter()
-                .filter(|tts| tts.namespace() == namespace)
-                .filter(|tts| secrets::referenced_secrets(&tts.spec).contains(&name))
-                .map(|tts| ObjectRef::from_obj(&*tts))
-                .collect::<Vec<_>>()
-        })
-        .graceful_shutdown_on(stop)
-        .run(reconcile::reconcile, reconcile::error_policy, ctx)
-        .for_each(|result| async move {
-            match result {
-                Ok((object, _)) => tracing::debug!(resource = %object, "reconciled"),
-                Err(error) => tracing::debug!(%error, "reconcile error"),
-            }
-        })
-        .await;
+/// Resolves when leadership is lost; never without leader election.
+async fn lost(leadership: &mut Option<leader::Leadership>) {
+    match leadership {
+        Some(leadership) => leadership.lost().await,
+        None => std::future::pending().await,
+    }
 }

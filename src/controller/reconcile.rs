@@ -5,23 +5,27 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION};
+use super::deletion::cleanup;
+use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
 use super::writer::{events_for, publish, write_status};
-use crate::api::{Reason, RemovalPolicy, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::api::conditions::{ADMIN_CONNECTED, READY, find_condition};
+use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::connect::connect;
 use crate::sync::model::{Policy, TenantChecks, parse_duration};
-use crate::sync::pipeline::sync_once;
-use crate::sync::ports::{DesiredSource, TeamsTenant, TeamsWriter};
+use crate::sync::pipeline::{SyncRun, sync_once};
 use crate::sync::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
 use crate::telemetry::metrics;
+
+/// How long a reconcile waits for the scope's Secret cache to hold its first complete list.
+const SECRET_CACHE_WAIT: Duration = Duration::from_secs(30);
 
 /// Why a reconcile failed (it is retried with backoff).
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +42,12 @@ pub enum ReconcileError {
     /// Deleting the resource would unassign numbers, and that cannot be done now.
     #[error("cannot apply the removal policy on delete: {0}")]
     Cleanup(String),
+    /// The Secret cache of the namespace has no complete list yet (the operator cannot list or
+    /// watch Secrets there: its log says why).
+    #[error(
+        "the Secrets of namespace {0} are not readable yet: the operator needs list and watch on secrets there (see its log)"
+    )]
+    SecretCacheNotSynced(String),
 }
 
 impl ReconcileError {
@@ -48,7 +58,13 @@ impl ReconcileError {
             ReconcileError::Finalizer(_) => "Finalizer",
             ReconcileError::NoNamespace => "NoNamespace",
             ReconcileError::Cleanup(_) => "Cleanup",
+            ReconcileError::SecretCacheNotSynced(_) => "SecretCacheNotSynced",
         }
+    }
+
+    /// Whether the apiserver refused a request for want of a permission.
+    pub fn is_forbidden(&self) -> bool {
+        matches!(self, ReconcileError::Kube(kube::Error::Api(status)) if status.is_forbidden())
     }
 }
 
@@ -87,11 +103,32 @@ pub fn error_policy(resource: Arc<TeamsTenantSync>, error: &ReconcileError, ctx:
     metrics::record_reconcile_error(error.kind());
     let key = key_of(&resource);
     let wait = ctx.backoff(&key);
-    tracing::warn!(resource = %key, %error, ?wait, "reconcile failed; retrying");
+    if error.is_forbidden() {
+        tracing::error!(resource = %key, %error, ?wait, "the operator's ServiceAccount lacks a permission (grant the rules of deploy/rbac.yaml); retrying");
+    } else {
+        tracing::warn!(resource = %key, %error, ?wait, "reconcile failed; retrying");
+    }
     Action::requeue(wait)
 }
 
-fn key_of(resource: &TeamsTenantSync) -> String {
+/// The Secrets `resource` references, from the scope's cache once it is synced.
+pub(super) async fn cached_secrets(
+    ctx: &Context,
+    namespace: &str,
+    resource: &TeamsTenantSync,
+) -> Result<KubeSecrets, ReconcileError> {
+    match tokio::time::timeout(SECRET_CACHE_WAIT, store_ready(&ctx.secrets)).await {
+        Ok(true) => Ok(KubeSecrets::from_cache(
+            &ctx.secrets,
+            namespace,
+            &referenced_secrets(&resource.spec),
+        )),
+        _ => Err(ReconcileError::SecretCacheNotSynced(namespace.to_owned())),
+    }
+}
+
+/// `namespace/name`: the key of a resource in memory, logs and metrics.
+pub(super) fn key_of(resource: &TeamsTenantSync) -> String {
     format!(
         "{}/{}",
         resource.namespace().unwrap_or_default(),
@@ -146,7 +183,6 @@ async fn apply(
         // After a restart, the last written status carries grace periods and transition times.
         memory.sync.status = resource.status.clone();
     }
-    let recorder = Recorder::new(ctx.client.clone(), ctx.reporter.clone());
     let reference = resource.object_ref(&());
     if resource.spec.suspend {
         let status = suspended_status(resource, memory.sync.status.as_ref());
@@ -156,30 +192,32 @@ async fn apply(
         ctx.remember(&key, memory);
         return Ok(Action::requeue(jittered(sync_interval(resource))));
     }
-    let secrets_api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-    let secrets = KubeSecrets::fetch(&secrets_api, namespace, &referenced_secrets(&resource.spec)).await?;
+    let secrets = cached_secrets(ctx, namespace, resource).await?;
     if let Err(remaining) = due(resource, &memory, &secrets.versions) {
         return Ok(Action::requeue(remaining));
     }
+    let sync_now = resource.annotations().get(SYNC_NOW_ANNOTATION).cloned();
     memory.last_sync = Some(Instant::now());
     memory.generation = resource.meta().generation;
-    memory.sync_now = resource.annotations().get(SYNC_NOW_ANNOTATION).cloned();
+    memory.sync_now = sync_now.clone();
     memory.secret_versions = secrets.versions.clone();
+    let started = Instant::now();
     let connection = match connect(&resource.spec, &secrets, &ctx.connect) {
         Ok(connection) => connection,
         Err(failure) => {
             // A missing Secret or key: report it, touch nothing else, retry with backoff.
-            let status = setup_failure_status(
+            let mut status = setup_failure_status(
                 resource,
                 memory.sync.status.as_ref(),
                 failure.reason,
                 &failure.message,
             );
-            write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
+            status.last_handled_sync_now = sync_now;
+            write_status(api, &name, &status).await?;
             let previous = memory.sync.status.replace(status);
             if previous
                 .as_ref()
-                .and_then(|p| crate::api::conditions::find_condition(&p.conditions, "AdminConnected"))
+                .and_then(|p| find_condition(&p.conditions, ADMIN_CONNECTED))
                 .is_none_or(|c| c.reason != failure.reason.as_str())
             {
                 let event = Event {
@@ -189,16 +227,16 @@ async fn apply(
                     action: "Sync".into(),
                     secondary: None,
                 };
-                publish(&recorder, &reference, &[event]).await;
+                publish(&ctx.recorder, &reference, &[event]).await;
             }
+            tracing::info!(resource = %key, reason = %failure.reason, elapsed_ms = started.elapsed().as_millis() as u64, "sync stopped before any call: {}", failure.message);
             ctx.remember(&key, memory);
             return Ok(Action::requeue(ctx.backoff(&key)));
         }
     };
-    let started = Instant::now();
     let previous = memory.sync.status.clone();
     let policy = Policy::from_spec(&resource.spec);
-    let run = sync_once(
+    let mut run = sync_once(
         &connection.source,
         &connection.tenant,
         &policy,
@@ -206,15 +244,40 @@ async fn apply(
         resource.meta().generation,
     )
     .await;
-    metrics::observe_sync(namespace, &name, started.elapsed().as_secs_f64());
+    let elapsed = started.elapsed();
+    metrics::observe_sync(namespace, &name, elapsed.as_secs_f64());
     if let Some(summary) = &run.status.summary {
         metrics::set_user_counts(namespace, &name, &summary.by_reason);
     }
-    write_if_changed(api, &name, resource.status.as_ref(), &run.status).await?;
-    publish(&recorder, &reference, &events_for(&run, previous.as_ref())).await;
+    run.status.last_handled_sync_now = sync_now;
+    // One write per completed sync, also when only timestamps moved: `lastSyncTime` stays true
+    // and `lastHandledSyncNow` acknowledges a requested sync.
+    write_status(api, &name, &run.status).await?;
+    memory.sync.status = Some(run.status.clone());
+    publish(&ctx.recorder, &reference, &events_for(&run, previous.as_ref())).await;
+    log_sync(&key, &run, elapsed);
     memory.failures = 0;
     ctx.remember(&key, memory);
     Ok(Action::requeue(jittered(sync_interval(resource))))
+}
+
+/// One info line per sync: what an admin tailing the log wants to know.
+fn log_sync(key: &str, run: &SyncRun, elapsed: Duration) {
+    let summary = run.status.summary.clone().unwrap_or_default();
+    let ready = find_condition(&run.status.conditions, READY).map_or("", |c| c.reason.as_str());
+    tracing::info!(
+        resource = %key,
+        ready,
+        desired = summary.desired,
+        in_sync = summary.in_sync,
+        pending = summary.pending,
+        failed = summary.failed,
+        assigned = run.execution.assigned,
+        unassigned = run.execution.unassigned,
+        write_failures = run.execution.failed,
+        duration_ms = elapsed.as_millis() as u64,
+        "synced"
+    );
 }
 
 async fn write_if_changed(
@@ -229,11 +292,16 @@ async fn write_if_changed(
     write_status(api, name, status).await
 }
 
-fn tenant_failure_status(
+fn setup_failure_status(
     resource: &TeamsTenantSync,
     previous: Option<&TeamsTenantSyncStatus>,
-    checks: TenantChecks,
+    reason: Reason,
+    message: &str,
 ) -> TeamsTenantSyncStatus {
+    let checks = TenantChecks {
+        connected: Err((reason, message.to_owned())),
+        authorized: Err((reason, format!("not checked: {message}"))),
+    };
     report::build_status(&ReportInput {
         outcomes: &[],
         checks: &checks,
@@ -245,130 +313,15 @@ fn tenant_failure_status(
     })
 }
 
-fn setup_failure_status(
-    resource: &TeamsTenantSync,
-    previous: Option<&TeamsTenantSyncStatus>,
-    reason: Reason,
-    message: &str,
-) -> TeamsTenantSyncStatus {
-    let checks = TenantChecks {
-        connected: Err((reason, message.to_owned())),
-        authorized: Err((reason, format!("not checked: {message}"))),
-    };
-    tenant_failure_status(resource, previous, checks)
-}
-
+/// The status of a suspended resource: nothing synced, so `lastSyncTime` and the handled
+/// `sync-now` value stay those of the last sync.
 fn suspended_status(
     resource: &TeamsTenantSync,
     previous: Option<&TeamsTenantSyncStatus>,
 ) -> TeamsTenantSyncStatus {
     let message = "spec.suspend is true: nothing is read or changed until it is set to false";
-    setup_failure_status(resource, previous, Reason::Suspended, message)
-}
-
-/// Publishes why deletion cannot finish yet and keeps the finalizer (the error requeues).
-async fn deletion_blocked(
-    recorder: &Recorder,
-    reference: &k8s_openapi::api::core::v1::ObjectReference,
-    message: String,
-) -> Result<Action, ReconcileError> {
-    let note = format!("{message}; to delete without unassigning, set spec.removal.policy to Retain");
-    let event = Event {
-        type_: EventType::Warning,
-        reason: "DeletionBlocked".into(),
-        note: Some(super::writer::truncate(&note, 1000)),
-        action: "Delete".into(),
-        secondary: None,
-    };
-    publish(recorder, reference, &[event]).await;
-    Err(ReconcileError::Cleanup(note))
-}
-
-/// The removal policy on delete: `Retain` leaves Teams as it is; `Unassign` removes the numbers
-/// this resource manages, within the safety limit.
-async fn cleanup(
-    resource: &TeamsTenantSync,
-    namespace: &str,
-    ctx: &Context,
-) -> Result<Action, ReconcileError> {
-    let key = key_of(resource);
-    let name = resource.name_any();
-    let recorder = Recorder::new(ctx.client.clone(), ctx.reporter.clone());
-    let reference = resource.object_ref(&());
-    if resource.spec.removal.policy == RemovalPolicy::Retain
-        || resource.spec.mode == crate::api::SyncMode::DryRun
-    {
-        ctx.forget(&key);
-        metrics::forget_resource(namespace, &name);
-        return Ok(Action::await_change());
-    }
-    let secrets_api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-    let secrets = KubeSecrets::fetch(&secrets_api, namespace, &referenced_secrets(&resource.spec)).await?;
-    let connection = match connect(&resource.spec, &secrets, &ctx.connect) {
-        Ok(connection) => connection,
-        Err(failure) => return deletion_blocked(&recorder, &reference, failure.message).await,
-    };
-    let checks = connection.tenant.check().await;
-    if let Err((reason, message)) = checks.connected.clone().and(checks.authorized.clone()) {
-        return deletion_blocked(&recorder, &reference, format!("{reason}: {message}")).await;
-    }
-    let desired = match connection.source.read().await {
-        Ok(desired) => desired,
-        Err(failure) => return deletion_blocked(&recorder, &reference, failure.message).await,
-    };
-    let teams = match connection.tenant.read().await {
-        Ok(teams) => teams,
-        Err(error) => return deletion_blocked(&recorder, &reference, error.to_string()).await,
-    };
-    let removals = crate::sync::cleanup::removals_on_delete(&desired, &teams);
-    let limit = usize::try_from(resource.spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0);
-    if removals.len() > limit {
-        return deletion_blocked(
-            &recorder,
-            &reference,
-            format!(
-                "deleting would unassign {} numbers, more than spec.safety.maxUnassignmentsPerSync ({limit})",
-                removals.len()
-            ),
-        )
-        .await;
-    }
-    let number_type = Policy::from_spec(&resource.spec).number_type;
-    let mut failed = Vec::new();
-    for removal in &removals {
-        match connection.tenant.unassign(&removal.number, number_type).await {
-            Ok(crate::microsoft::graph::OperationOutcome::Failed(failure)) => {
-                failed.push(format!("{}: {failure:?}", removal.number))
-            }
-            Ok(_) => {}
-            Err(error) => failed.push(format!("{}: {error}", removal.number)),
-        }
-    }
-    if !failed.is_empty() {
-        return deletion_blocked(
-            &recorder,
-            &reference,
-            format!(
-                "{} of {} numbers could not be unassigned ({})",
-                failed.len(),
-                removals.len(),
-                failed.join("; ")
-            ),
-        )
-        .await;
-    }
-    let event = Event {
-        type_: EventType::Normal,
-        reason: "NumbersUnassigned".into(),
-        note: Some(format!(
-            "Unassigned {} number(s) on delete (removal policy Unassign)",
-            removals.len()
-        )),
-        action: "Delete".into(),
-        secondary: None,
-    };
-    publish(&recorder, &reference, &[event]).await;
-    ctx.forget(&key);
-    metrics::forget_resource(namespace, &name);
-    Ok(Action::await_change())
+    let mut status = setup_failure_status(resource, previous, Reason::Suspended, message);
+    status.last_sync_time = previous.and_then(|p| p.last_sync_time.clone());
+    status.last_handled_sync_now = previous.and_then(|p| p.last_handled_sync_now.clone());
+    status
 }

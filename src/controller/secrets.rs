@@ -1,9 +1,10 @@
-//! Secrets a TeamsTenantSync references, read only from its own namespace.
+//! Secrets a TeamsTenantSync references, read only from its own namespace, out of the scope's
+//! Secret cache (a watch keeps it current, so a reconcile makes no request for them).
 
 use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::Api;
+use kube::runtime::reflector::{ObjectRef, Store};
 use secrecy::SecretString;
 
 use crate::api::TeamsTenantSyncSpec;
@@ -26,7 +27,7 @@ pub fn referenced_secrets(spec: &TeamsTenantSyncSpec) -> Vec<String> {
     names
 }
 
-/// The referenced Secrets of one namespace, fetched once per sync.
+/// The referenced Secrets of one namespace, as the cache held them when a sync started.
 pub struct KubeSecrets {
     namespace: String,
     secrets: HashMap<String, Option<BTreeMap<String, Vec<u8>>>>,
@@ -35,37 +36,37 @@ pub struct KubeSecrets {
 }
 
 impl KubeSecrets {
-    /// Reads `names` from `namespace`. A missing Secret is remembered as missing, not an error:
-    /// the sync reports it as `SecretInvalid`.
-    pub async fn fetch(api: &Api<Secret>, namespace: &str, names: &[String]) -> Result<Self, kube::Error> {
+    /// Takes `names` of `namespace` from `cache`. A missing Secret is remembered as missing, not an
+    /// error: the sync reports it as `SecretInvalid`. The cache must be synced (see
+    /// [`Store::wait_until_ready`]), or every Secret looks missing.
+    pub fn from_cache(cache: &Store<Secret>, namespace: &str, names: &[String]) -> Self {
         let mut secrets = HashMap::new();
         let mut versions = BTreeMap::new();
         for name in names {
-            let secret = api.get_opt(name).await?;
-            if let Some(secret) = &secret
-                && let Some(version) = &secret.metadata.resource_version
-            {
-                versions.insert(name.clone(), version.clone());
+            let secret = cache.get(&ObjectRef::new(name).within(namespace));
+            if let Some(version) = secret.as_ref().and_then(|s| s.metadata.resource_version.clone()) {
+                versions.insert(name.clone(), version);
             }
             let data = secret.map(|s| {
                 let mut data: BTreeMap<String, Vec<u8>> = s
                     .data
+                    .clone()
                     .unwrap_or_default()
                     .into_iter()
                     .map(|(k, v)| (k, v.0))
                     .collect();
-                for (key, value) in s.string_data.unwrap_or_default() {
+                for (key, value) in s.string_data.clone().unwrap_or_default() {
                     data.insert(key, value.into_bytes());
                 }
                 data
             });
             secrets.insert(name.clone(), data);
         }
-        Ok(Self {
+        Self {
             namespace: namespace.to_owned(),
             secrets,
             versions,
-        })
+        }
     }
 }
 

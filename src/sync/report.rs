@@ -83,6 +83,7 @@ pub fn build_status(input: &ReportInput) -> TeamsTenantSyncStatus {
     let mut status = TeamsTenantSyncStatus {
         observed_generation: input.generation,
         last_sync_time: Some(input.now.clone()),
+        last_handled_sync_now: None,
         conditions: Vec::new(),
         summary: None,
         users: Vec::new(),
@@ -116,17 +117,21 @@ pub fn build_status(input: &ReportInput) -> TeamsTenantSyncStatus {
 }
 
 /// Whether `new` differs from `old` in anything but timestamps (`lastSyncTime` and every
-/// condition's `lastTransitionTime`): a status that only moved timestamps is not written.
+/// condition's `lastTransitionTime`). The controller writes every completed sync (so that
+/// `lastSyncTime` stays true) and skips the writes of reconciles that did not sync when this is
+/// false.
 pub fn status_changed(old: &TeamsTenantSyncStatus, new: &TeamsTenantSyncStatus) -> bool {
     let TeamsTenantSyncStatus {
         observed_generation,
         last_sync_time: _,
+        last_handled_sync_now,
         conditions,
         summary,
         users,
         users_omitted,
     } = old;
     *observed_generation != new.observed_generation
+        || *last_handled_sync_now != new.last_handled_sync_now
         || *summary != new.summary
         || *users_omitted != new.users_omitted
         || conditions_differ_ignoring_time(conditions, &new.conditions)

@@ -1,0 +1,159 @@
+//! One watched scope (all namespaces, or one namespace): a kube-runtime Controller over its
+//! TeamsTenantSyncs, fed by a watch of its Secrets that both fills the Secret cache the reconciles
+//! read and re-syncs exactly the resources that reference a changed Secret.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::runtime::controller::Error as ControllerRunError;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::{Api, Client, ResourceExt};
+
+use super::context::Context;
+use super::reconcile::{self, ReconcileError};
+use super::secrets::referenced_secrets;
+use crate::api::TeamsTenantSync;
+use crate::sync::connect::ConnectOptions;
+
+/// Secret types the operator never reads, left out of the cache to keep it small: Helm keeps
+/// whole release manifests in `helm.sh/release.v1` Secrets.
+pub const UNCACHED_SECRET_TYPES: &[&str] = &["helm.sh/release.v1"];
+
+/// A running scope.
+pub struct Scope {
+    /// What it watches, for logs.
+    pub name: String,
+    /// The scope's TeamsTenantSync cache.
+    pub resources: Store<TeamsTenantSync>,
+    /// The scope's Secret cache.
+    pub secrets: Store<Secret>,
+    /// Runs the controller until `stop` resolves and the reconciles in flight finish.
+    pub run: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl Scope {
+    /// Resolves once both caches hold a complete list (the first list succeeded).
+    pub async fn synced(resources: Store<TeamsTenantSync>, secrets: Store<Secret>) {
+        store_ready(&resources).await;
+        store_ready(&secrets).await;
+    }
+}
+
+/// Resolves `true` once `store` holds a complete list, `false` if its writer is gone.
+///
+/// `Store::wait_until_ready` wakes only the waiter that polled it last (it keeps one waker), and
+/// the Controller itself waits on its store: so every waiter here polls again at short intervals
+/// instead of trusting the wake-up.
+pub async fn store_ready<K>(store: &Store<K>) -> bool
+where
+    K: kube::runtime::reflector::Lookup + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        match tokio::time::timeout(READY_POLL, store.wait_until_ready()).await {
+            Ok(result) => return result.is_ok(),
+            Err(_) => continue,
+        }
+    }
+}
+
+/// How often [`store_ready`] looks again.
+const READY_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Builds the controller of `namespace` (`None`: every namespace). Nothing runs until
+/// [`Scope::run`] is polled.
+pub fn scope(
+    client: Client,
+    namespace: Option<String>,
+    connect: ConnectOptions,
+    instance: Option<String>,
+    stop: impl Future<Output = ()> + Send + Sync + 'static,
+) -> Scope {
+    let (resources_api, secrets_api): (Api<TeamsTenantSync>, Api<Secret>) = match &namespace {
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client.clone(), ns),
+        ),
+        None => (Api::all(client.clone()), Api::all(client.clone())),
+    };
+    let name = namespace.map_or_else(|| "all namespaces".to_owned(), |ns| format!("namespace {ns}"));
+    let secret_filter = UNCACHED_SECRET_TYPES
+        .iter()
+        .map(|t| format!("type!={t}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let (secrets, writer) = reflector::store::<Secret>();
+    let secret_events = reflector::reflector(
+        writer,
+        watcher(secrets_api, watcher::Config::default().fields(&secret_filter))
+            .default_backoff()
+            .modify(|secret| secret.managed_fields_mut().clear()),
+    )
+    .touched_objects();
+    let controller = Controller::new(resources_api, watcher::Config::default().any_semantic());
+    let resources = controller.store();
+    let ctx = Arc::new(Context::new(client, connect, instance, secrets.clone()));
+    let mapper_store = resources.clone();
+    let scope_name = name.clone();
+    let run = controller
+        .watches_stream(secret_events, move |secret: Secret| {
+            let namespace = secret.namespace();
+            let secret_name = secret.name_any();
+            mapper_store
+                .state()
+                .into_iter()
+                .filter(|tts| tts.namespace() == namespace)
+                .filter(|tts| referenced_secrets(&tts.spec).contains(&secret_name))
+                .map(|tts| ObjectRef::from_obj(&*tts))
+                .collect::<Vec<_>>()
+        })
+        .graceful_shutdown_on(stop)
+        .run(reconcile::reconcile, reconcile::error_policy, ctx)
+        .for_each(move |result| {
+            log_outcome(&scope_name, result);
+            std::future::ready(())
+        });
+    Scope {
+        name,
+        resources,
+        secrets,
+        run: Box::pin(run),
+    }
+}
+
+type RunResult = Result<
+    (ObjectRef<TeamsTenantSync>, kube::runtime::controller::Action),
+    ControllerRunError<ReconcileError, watcher::Error>,
+>;
+
+/// Watch failures are the admin's business (a missing RBAC rule shows here first); reconcile
+/// failures were logged by the error policy already.
+fn log_outcome(scope: &str, result: RunResult) {
+    match result {
+        Ok((object, _)) => tracing::debug!(resource = %object, "reconciled"),
+        Err(ControllerRunError::QueueError(error)) => {
+            let hint = forbidden_hint(&error);
+            tracing::error!(%scope, %error, "cannot watch{hint}");
+        }
+        Err(ControllerRunError::ReconcilerFailed(..)) => {}
+        Err(error) => tracing::debug!(%scope, %error, "controller"),
+    }
+}
+
+fn forbidden_hint(error: &watcher::Error) -> &'static str {
+    let status = match error {
+        watcher::Error::InitialListFailed(kube::Error::Api(s))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+        | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+        watcher::Error::WatchError(s) => Some(s.code),
+        _ => None,
+    };
+    if status == Some(403) {
+        ": the operator's ServiceAccount lacks a permission (grant the rules of deploy/rbac.yaml)"
+    } else {
+        ""
+    }
+}
