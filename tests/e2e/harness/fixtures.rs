@@ -1,0 +1,123 @@
+//! The orgs, resources and secret values of the scenarios.
+
+use std::collections::BTreeMap;
+
+use dialpad_teams_operator::api::TeamsTenantSync;
+use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::sandbox::Sandbox;
+use dialpad_teams_operator::sandbox::fixture::TeamsUserFixture;
+use dialpad_teams_operator::sandbox::generator::{
+    self, Case, DOMAIN, GeneratedOrg, GeneratorSpec, PUBLIC_CLIENT_ID, TENANT_ID,
+};
+
+use super::Env;
+
+/// A Direct Routing number Teams holds that Dialpad does not own: the operator must leave it alone.
+pub const UNMANAGED_NUMBER: &str = "+16505550199";
+/// The Teams user who holds it.
+pub const UNMANAGED_UPN: &str = "reception@contoso.com";
+
+/// A generated org with activation and operations immediate, plus one Teams user holding a
+/// number Dialpad does not own.
+pub fn org(users: usize, seed: u64, mix: Vec<(Case, u32)>, password: &str, api_key: &str) -> GeneratedOrg {
+    let mut org = generator::generate(
+        &GeneratorSpec { users, seed, mix },
+        password,
+        "unused-client-secret",
+        api_key,
+    );
+    org.fixture.behaviour.activation_delay_ms = 0;
+    org.fixture.behaviour.operation_delay_ms = 0;
+    org.fixture.tenant.users.push(TeamsUserFixture {
+        user_principal_name: UNMANAGED_UPN.into(),
+        mail: Some(UNMANAGED_UPN.into()),
+        account_enabled: true,
+        usage_location: Some("US".into()),
+        licenses: vec!["SPE_E5".into()],
+        phone_number: Some(UNMANAGED_NUMBER.into()),
+        ..Default::default()
+    });
+    org
+}
+
+/// The numbers of the org's Dialpad users, by planted case.
+pub fn numbers_by_case(org: &GeneratedOrg) -> BTreeMap<String, Case> {
+    org.fixture
+        .dialpad
+        .users
+        .iter()
+        .filter_map(|u| Some((u.phone_numbers.first()?.clone(), org.truth[u.id.as_ref()?])))
+        .collect()
+}
+
+/// Numbers Teams holds, with their holder's UPN.
+pub fn held(sandbox: &Sandbox) -> BTreeMap<String, String> {
+    sandbox
+        .assignments()
+        .into_iter()
+        .filter(|a| a.assignment_target_id.is_some())
+        .map(|a| (a.telephone_number, a.user_principal_name.unwrap_or_default()))
+        .collect()
+}
+
+/// The resource, as a user would write it, pointed at the sandbox at `base`. Syncs come from
+/// changes and `sync-now` (the interval is longer than any scenario).
+pub fn resource(env: &Env, name: &str, base: &str, policy: &str) -> TeamsTenantSync {
+    let yaml = format!(
+        r#"
+apiVersion: teamssync.io/v1alpha1
+kind: TeamsTenantSync
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  tenant:
+    tenantId: {TENANT_ID}
+    domain: {DOMAIN}
+  credentials:
+    adminAccount:
+      secretRef:
+        name: teams-admin
+      clientId: {PUBLIC_CLIENT_ID}
+  source:
+    dialpad:
+      apiKeySecretRef:
+        name: dialpad
+  removal:
+    policy: {policy}
+    gracePeriod: 72h
+  safety:
+    maxUnassignmentsPerSync: 100
+  mode: Enforce
+  syncInterval: 10m
+  endpoints:
+    login: {base}
+    graph: {base}
+    dialpad: {base}
+"#,
+        namespace = env.namespace
+    );
+    parse_resource(&yaml, "e2e resource").expect("the e2e resource is valid")
+}
+
+/// A fresh random value for a password or API key.
+pub fn secret_value() -> String {
+    format!("e2e-{:016x}", rand::random::<u64>())
+}
+
+/// Fails if any of `values` appears in the resource or in any Event of the namespace.
+pub async fn assert_no_secret_leaks(env: &Env, resource: &TeamsTenantSync, values: &[&str]) {
+    let status = serde_json::to_string(&resource.status).expect("status serializes");
+    let events =
+        serde_json::to_string(&env.events().await.expect("listing Events")).expect("Events serialize");
+    for value in values {
+        assert!(
+            !status.contains(value),
+            "a Secret value appears in the status: {status}"
+        );
+        assert!(
+            !events.contains(value),
+            "a Secret value appears in an Event: {events}"
+        );
+    }
+}

@@ -1,0 +1,21 @@
+//! End-to-end tests on a real cluster: the CRD is applied, the operator runs against fresh
+//! namespaces and the sandbox's simulated upstreams, and the tests assert on what `kubectl
+//! get/describe` would show (status, conditions, finalizer, Events, the Lease).
+//!
+//! - [`in_process`]: the controller loop in this process (`run_until`, as `run` calls it);
+//! - [`binary`]: the `dialpad-teams-operator run` binary as a child process under a ServiceAccount
+//!   holding exactly `deploy/rbac.yaml`;
+//! - [`leader`]: two replicas of the binary with leader election;
+//! - [`scale`]: fifty resources in five namespaces.
+//!
+//! They run only when `E2E_KUBECONFIG` names a kubeconfig of a disposable cluster (kind, k3d, the
+//! apiserver of `../shared/k8s/up.sh`) with cluster-admin rights; otherwise every test prints why
+//! and passes, except in CI (`CI` set), where a missing cluster fails the suite. Each test creates
+//! its own namespaces `dto-e2e-<random>` (labelled `dto-e2e=true`) and deletes them at the end, also
+//! when an assertion fails. The CRD is left installed. Operator logs go to `target/tmp/e2e-logs/`.
+
+mod binary;
+mod harness;
+mod in_process;
+mod leader;
+mod scale;

@@ -1,0 +1,104 @@
+//! Fifty TeamsTenantSyncs in five namespaces, one binary watching the five, one sandbox: all
+//! are reconciled, and a tenant whose sign-in hangs (an endpoint that accepts and never answers)
+//! does not hold up the other forty-nine.
+
+use std::time::Instant;
+
+use dialpad_teams_operator::sandbox::generator::{ADMIN_UPN, Case};
+use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
+use tokio::net::TcpListener;
+
+use crate::harness::cluster::with_namespaces;
+use crate::harness::fixtures::*;
+use crate::harness::process::OperatorProcess;
+use crate::harness::rbac::operator_identity;
+use crate::harness::*;
+
+const NAMESPACES: usize = 5;
+const PER_NAMESPACE: usize = 10;
+
+/// A sign-in endpoint that accepts connections and never answers; returns its base URL.
+async fn hanging_endpoint() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let address = listener.local_addr().expect("an address");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_resources_in_five_namespaces_sync_and_a_hanging_tenant_delays_none() {
+    with_namespaces("scale", NAMESPACES, |env, names| async move {
+        let (password, api_key) = (secret_value(), secret_value());
+        let org = org(
+            5,
+            14,
+            vec![(Case::InSync, 3), (Case::NeedsAssignment, 2)],
+            &password,
+            &api_key,
+        );
+        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+            .await
+            .expect("the sandbox starts");
+        let hanging = hanging_endpoint().await;
+        let kubeconfig = operator_identity(&env, &names, None).await;
+        let mut args = vec!["--leader-election=false"];
+        for namespace in &names {
+            args.extend(["--namespace", namespace.as_str()]);
+        }
+        let mut operator = OperatorProcess::start(&format!("{}-operator", env.namespace), &kubeconfig, &args);
+        operator.wait_ready().await;
+
+        let started = Instant::now();
+        let mut healthy = Vec::new();
+        for namespace in &names {
+            let ns_env = env.in_namespace(namespace);
+            ns_env
+                .put_secret("teams-admin", &[("username", ADMIN_UPN), ("password", &password)])
+                .await;
+            ns_env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+            for i in 0..PER_NAMESPACE {
+                let name = format!("tenant-{i}");
+                let mut resource = resource(&ns_env, &name, sandbox.base_url(), "Retain");
+                if namespace == &env.namespace && i == 0 {
+                    if let Some(endpoints) = resource.spec.endpoints.as_mut() {
+                        endpoints.login = hanging.clone();
+                    }
+                } else {
+                    healthy.push((namespace.clone(), name));
+                }
+                ns_env.apply(&resource).await.expect("the resource is accepted");
+            }
+        }
+        assert_eq!(healthy.len(), NAMESPACES * PER_NAMESPACE - 1);
+        for (namespace, name) in &healthy {
+            env.in_namespace(namespace)
+                .wait(name, "a full status (5 desired, no failure)", |r| {
+                    r.is_some_and(|r| {
+                        observed(r)
+                            && r.status
+                                .as_ref()
+                                .and_then(|s| s.summary.as_ref())
+                                .is_some_and(|s| s.desired == 5 && s.failed == 0)
+                    })
+                })
+                .await;
+        }
+        let all = started.elapsed();
+        eprintln!(
+            "{} resources reconciled {all:?} after the first apply",
+            healthy.len()
+        );
+        assert_eq!(
+            operator.syncs_of(&env.namespace, "tenant-0").await,
+            0,
+            "the hanging tenant is still signing in: the others did not wait for it"
+        );
+        operator.assert_running();
+    })
+    .await;
+}

@@ -1,0 +1,140 @@
+//! `deploy/rbac.yaml` grants every request the operator makes, without a cluster. (The e2e suite
+//! runs the binary under exactly these rules against a real apiserver and fails on any
+//! `forbidden`; this test names the request when a rule goes missing.)
+
+use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
+use serde_json::Value;
+
+/// `(API group, resource, verb, what makes the request)`.
+const CLUSTER_REQUESTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "teamssync.io",
+        "teamstenantsyncs",
+        "list",
+        "the controller's watcher (initial list)",
+    ),
+    (
+        "teamssync.io",
+        "teamstenantsyncs",
+        "watch",
+        "the controller's watcher",
+    ),
+    (
+        "teamssync.io",
+        "teamstenantsyncs",
+        "patch",
+        "the finalizer, added and removed by JSON patch",
+    ),
+    (
+        "teamssync.io",
+        "teamstenantsyncs/status",
+        "patch",
+        "the status, by server-side apply",
+    ),
+    ("", "secrets", "list", "the Secret cache (initial list)"),
+    ("", "secrets", "watch", "the Secret cache"),
+    ("events.k8s.io", "events", "create", "a new Event"),
+    (
+        "events.k8s.io",
+        "events",
+        "patch",
+        "a repeated Event, counted as a series",
+    ),
+];
+
+const LEASE_REQUESTS: &[(&str, &str, &str, &str)] = &[
+    (
+        "coordination.k8s.io",
+        "leases",
+        "get",
+        "kube-lease-manager reads the Lease",
+    ),
+    (
+        "coordination.k8s.io",
+        "leases",
+        "create",
+        "kube-lease-manager creates it when missing",
+    ),
+    (
+        "coordination.k8s.io",
+        "leases",
+        "patch",
+        "locking, renewing and releasing",
+    ),
+    (
+        "coordination.k8s.io",
+        "leases",
+        "list",
+        "a standby's watch of the Lease (initial list)",
+    ),
+    (
+        "coordination.k8s.io",
+        "leases",
+        "watch",
+        "a standby's watch, to take over on release",
+    ),
+];
+
+fn rules() -> (Vec<PolicyRule>, Vec<PolicyRule>) {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac.yaml")).unwrap();
+    let (mut cluster, mut lease) = (Vec::new(), Vec::new());
+    for document in serde_yaml::Deserializer::from_str(&text) {
+        let value: Value = serde::Deserialize::deserialize(document).unwrap();
+        match value["kind"].as_str() {
+            Some("ClusterRole") => {
+                cluster = serde_json::from_value::<ClusterRole>(value)
+                    .unwrap()
+                    .rules
+                    .unwrap()
+            }
+            Some("Role") => lease = serde_json::from_value::<Role>(value).unwrap().rules.unwrap(),
+            _ => {}
+        }
+    }
+    (cluster, lease)
+}
+
+fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> bool {
+    let has = |list: &Option<Vec<String>>, item: &str| {
+        list.as_ref()
+            .is_some_and(|l| l.iter().any(|x| x == item || x == "*"))
+    };
+    rules.iter().any(|rule| {
+        has(&rule.api_groups, group) && has(&rule.resources, resource) && rule.verbs.iter().any(|v| v == verb)
+    })
+}
+
+#[test]
+fn deploy_rbac_grants_every_request_the_operator_makes() {
+    let (cluster, lease) = rules();
+    for (rules, requests) in [(&cluster, CLUSTER_REQUESTS), (&lease, LEASE_REQUESTS)] {
+        for (group, resource, verb, why) in requests {
+            assert!(
+                grants(rules, group, resource, verb),
+                "deploy/rbac.yaml does not grant {verb} on {resource} ({group:?}), needed for {why}"
+            );
+        }
+    }
+}
+
+#[test]
+fn deploy_rbac_grants_nothing_else() {
+    let (cluster, lease) = rules();
+    for (rules, requests) in [(&cluster, CLUSTER_REQUESTS), (&lease, LEASE_REQUESTS)] {
+        for rule in rules {
+            for group in rule.api_groups.iter().flatten() {
+                for resource in rule.resources.iter().flatten() {
+                    for verb in &rule.verbs {
+                        let needed = requests
+                            .iter()
+                            .any(|(g, r, v, _)| g == group && r == resource && v == verb);
+                        assert!(
+                            needed,
+                            "deploy/rbac.yaml grants {verb} on {resource} ({group:?}) that no request needs"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
