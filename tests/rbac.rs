@@ -2,8 +2,10 @@
 //! runs the binary under exactly these rules against a real apiserver and fails on any
 //! `forbidden`; this test names the request when a rule goes missing.)
 
-use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role};
-use serde_json::Value;
+mod common;
+
+use common::rbac::declared_rules;
+use k8s_openapi::api::rbac::v1::PolicyRule;
 
 /// `(API group, resource, verb, what makes the request)`.
 const CLUSTER_REQUESTS: &[(&str, &str, &str, &str)] = &[
@@ -75,25 +77,6 @@ const LEASE_REQUESTS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-fn rules() -> (Vec<PolicyRule>, Vec<PolicyRule>) {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/rbac.yaml")).unwrap();
-    let (mut cluster, mut lease) = (Vec::new(), Vec::new());
-    for document in serde_yaml::Deserializer::from_str(&text) {
-        let value: Value = serde::Deserialize::deserialize(document).unwrap();
-        match value["kind"].as_str() {
-            Some("ClusterRole") => {
-                cluster = serde_json::from_value::<ClusterRole>(value)
-                    .unwrap()
-                    .rules
-                    .unwrap()
-            }
-            Some("Role") => lease = serde_json::from_value::<Role>(value).unwrap().rules.unwrap(),
-            _ => {}
-        }
-    }
-    (cluster, lease)
-}
-
 fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> bool {
     let has = |list: &Option<Vec<String>>, item: &str| {
         list.as_ref()
@@ -106,7 +89,7 @@ fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> bool
 
 #[test]
 fn deploy_rbac_grants_every_request_the_operator_makes() {
-    let (cluster, lease) = rules();
+    let (cluster, lease) = declared_rules();
     for (rules, requests) in [(&cluster, CLUSTER_REQUESTS), (&lease, LEASE_REQUESTS)] {
         for (group, resource, verb, why) in requests {
             assert!(
@@ -119,7 +102,7 @@ fn deploy_rbac_grants_every_request_the_operator_makes() {
 
 #[test]
 fn deploy_rbac_grants_nothing_else() {
-    let (cluster, lease) = rules();
+    let (cluster, lease) = declared_rules();
     for (rules, requests) in [(&cluster, CLUSTER_REQUESTS), (&lease, LEASE_REQUESTS)] {
         for rule in rules {
             for group in rule.api_groups.iter().flatten() {

@@ -46,8 +46,8 @@ pub struct Context {
     pub connect: ConnectOptions,
     /// The Secrets of the scope, kept current by a watch (no GET per reconcile).
     pub secrets: Store<Secret>,
-    /// Publishes Events; one recorder for the process, so that an Event repeated within its
-    /// cache period becomes a series (a count on one Event) instead of a new object.
+    /// Publishes Events; kept across reconciles, so that an Event repeated within the recorder's
+    /// cache period becomes a series (a count on the first Event) instead of a new object.
     pub recorder: Recorder,
     /// Per-resource memory by `namespace/name`.
     pub memory: Mutex<HashMap<String, ResourceMemory>>,

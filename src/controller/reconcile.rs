@@ -229,7 +229,8 @@ async fn apply(
                 };
                 publish(&ctx.recorder, &reference, &[event]).await;
             }
-            tracing::info!(resource = %key, reason = %failure.reason, elapsed_ms = started.elapsed().as_millis() as u64, "sync stopped before any call: {}", failure.message);
+            metrics::observe_sync(namespace, &name, started.elapsed().as_secs_f64());
+            tracing::info!(resource = %key, reason = %failure.reason, "sync stopped before any call: {}", failure.message);
             ctx.remember(&key, memory);
             return Ok(Action::requeue(ctx.backoff(&key)));
         }

@@ -15,6 +15,8 @@
 //! when an assertion fails. The CRD is left installed. Operator logs go to `target/tmp/e2e-logs/`.
 
 mod binary;
+#[path = "../common/mod.rs"]
+mod common;
 mod harness;
 mod in_process;
 mod leader;

@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::{ClusterRole, PolicyRule, Role, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, Role, RoleBinding};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
+
+use crate::common::rbac::declared_rules;
 
 use super::{Env, MANAGER};
 
@@ -17,30 +19,6 @@ use super::{Env, MANAGER};
 pub const SERVICE_ACCOUNT: &str = "operator";
 /// Label on the cluster-scoped objects a test makes, so that cleanup finds them.
 const OWNER_LABEL: &str = "dto-e2e-namespace";
-
-/// The rules of `deploy/rbac.yaml`: `(ClusterRole rules, leader-election Role rules)`.
-pub fn declared_rules() -> (Vec<PolicyRule>, Vec<PolicyRule>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/rbac.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut cluster = None;
-    let mut leases = None;
-    for document in serde_yaml::Deserializer::from_str(&text) {
-        let value: Value = serde::Deserialize::deserialize(document).expect("deploy/rbac.yaml is YAML");
-        match value["kind"].as_str() {
-            Some("ClusterRole") => cluster = Some(serde_json::from_value::<ClusterRole>(value).unwrap()),
-            Some("Role") => leases = Some(serde_json::from_value::<Role>(value).unwrap()),
-            _ => {}
-        }
-    }
-    (
-        cluster
-            .and_then(|r| r.rules)
-            .expect("deploy/rbac.yaml has a ClusterRole with rules"),
-        leases
-            .and_then(|r| r.rules)
-            .expect("deploy/rbac.yaml has a Role with rules"),
-    )
-}
 
 /// Grants the ServiceAccount the declared rules in `watched` (the first is the test's namespace,
 /// which also holds the Lease), leaving out the verb `without` = `(resource, verb)` if given, and
