@@ -6,10 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::controller::context::FINALIZER;
-use dialpad_teams_operator::sandbox::generator::{ADMIN_UPN, Case};
-use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
-use kube::ResourceExt;
+use dialpad_teams_operator::sandbox::generator::Case;
 use serde_json::json;
 
 use crate::harness::cluster::with_namespaces;
@@ -52,12 +49,8 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
             (Case::CallingPlanAssigned, 2),
         ];
         let org = org(12, 11, mix, &password, &api_key);
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .expect("the sandbox starts");
-        env.put_secret("teams-admin", &[("username", ADMIN_UPN), ("password", &password)])
-            .await;
-        env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+        let sandbox = start_sandbox(&org).await;
+        env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let mut operator = OperatorProcess::start(
             &format!("{}-operator", env.namespace),
@@ -72,18 +65,7 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
         env.apply(&resource(&env, name, sandbox.base_url(), "Retain"))
             .await
             .expect("the resource is accepted");
-        let first = env
-            .wait(name, "the finalizer and a full status (12 desired)", |r| {
-                r.is_some_and(|r| {
-                    r.finalizers().iter().any(|f| f == FINALIZER)
-                        && r.status
-                            .as_ref()
-                            .and_then(|s| s.summary.as_ref())
-                            .is_some_and(|s| s.desired == 12)
-                })
-            })
-            .await
-            .expect("exists");
+        let first = env.wait_first_status(name, 12).await;
         eprintln!("first status {:?} after apply", applied.elapsed());
         assert_eq!(
             by_reason(&first).get("CallingPlanAssigned"),
@@ -191,12 +173,8 @@ async fn without_the_status_permission_the_log_names_it_and_the_operator_keeps_r
     with_namespaces("binary-missing-rule", 1, |env, names| async move {
         let (password, api_key) = (secret_value(), secret_value());
         let org = org(4, 12, vec![(Case::InSync, 4)], &password, &api_key);
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .expect("the sandbox starts");
-        env.put_secret("teams-admin", &[("username", ADMIN_UPN), ("password", &password)])
-            .await;
-        env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+        let sandbox = start_sandbox(&org).await;
+        env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, Some(("teamstenantsyncs/status", "patch"))).await;
         let mut operator = OperatorProcess::start(
             &format!("{}-operator", env.namespace),

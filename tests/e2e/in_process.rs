@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use dialpad_teams_operator::api::conditions::find_condition;
 use dialpad_teams_operator::controller::context::FINALIZER;
 use dialpad_teams_operator::controller::{ControllerConfig, run_until};
-use dialpad_teams_operator::sandbox::generator::{ADMIN_UPN, Case};
-use dialpad_teams_operator::sandbox::{Endpoint, Sandbox, SandboxOptions};
+use dialpad_teams_operator::sandbox::Endpoint;
+use dialpad_teams_operator::sandbox::generator::Case;
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::telemetry::server::Readiness;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
@@ -97,34 +97,15 @@ async fn a_tenant_with_calling_plan_users_syncs_reports_rotates_secrets_and_unas
         ];
         let org = org(20, 7, mix, &password, &api_key);
         let numbers = numbers_by_case(&org);
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .expect("the sandbox starts");
-        env.put_secret("teams-admin", &[("username", ADMIN_UPN), ("password", &password)])
-            .await;
-        env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+        let sandbox = start_sandbox(&org).await;
+        env.put_credentials(&password, &api_key).await;
         let name = "contoso";
         env.apply(&resource(&env, name, sandbox.base_url(), "Unassign"))
             .await
             .expect("the resource is accepted");
 
         // 1. The first sync: finalizer, all 20 desired users, each with its reason.
-        let first = env
-            .wait(
-                name,
-                "the finalizer and a status with summary.desired == 20",
-                |r| {
-                    r.is_some_and(|r| {
-                        r.finalizers().iter().any(|f| f == FINALIZER)
-                            && r.status
-                                .as_ref()
-                                .and_then(|s| s.summary.as_ref())
-                                .is_some_and(|s| s.desired == 20)
-                    })
-                },
-            )
-            .await
-            .expect("exists");
+        let first = env.wait_first_status(name, 20).await;
         let users = &status(&first).users;
         assert_eq!(
             (users.len(), status(&first).users_omitted),
@@ -288,12 +269,8 @@ async fn a_tenant_without_failures_becomes_ready_and_retain_keeps_numbers_on_del
             &api_key,
         );
         let numbers = numbers_by_case(&org);
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .expect("the sandbox starts");
-        env.put_secret("teams-admin", &[("username", ADMIN_UPN), ("password", &password)])
-            .await;
-        env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+        let sandbox = start_sandbox(&org).await;
+        env.put_credentials(&password, &api_key).await;
         let name = "fabrikam";
         let resource = resource(&env, name, sandbox.base_url(), "Retain");
 

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::sandbox::generator::{ADMIN_UPN, Case};
-use dialpad_teams_operator::sandbox::{Endpoint, Sandbox, SandboxOptions};
+use dialpad_teams_operator::sandbox::Endpoint;
+use dialpad_teams_operator::sandbox::generator::Case;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
 
@@ -51,12 +51,8 @@ async fn only_the_leader_syncs_and_a_killed_or_stopped_leader_is_replaced() {
             &password,
             &api_key,
         );
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .expect("the sandbox starts");
-        env.put_secret("teams-admin", &[("username", ADMIN_UPN), ("password", &password)])
-            .await;
-        env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+        let sandbox = start_sandbox(&org).await;
+        env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let ns = env.namespace.clone();
         let replica = |identity: &str| {

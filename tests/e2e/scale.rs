@@ -4,8 +4,7 @@
 
 use std::time::Instant;
 
-use dialpad_teams_operator::sandbox::generator::{ADMIN_UPN, Case};
-use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
+use dialpad_teams_operator::sandbox::generator::Case;
 use tokio::net::TcpListener;
 
 use crate::harness::cluster::with_namespaces;
@@ -41,9 +40,7 @@ async fn fifty_resources_in_five_namespaces_sync_and_a_hanging_tenant_delays_non
             &password,
             &api_key,
         );
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .expect("the sandbox starts");
+        let sandbox = start_sandbox(&org).await;
         let hanging = hanging_endpoint().await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let mut args = vec!["--leader-election=false"];
@@ -57,10 +54,7 @@ async fn fifty_resources_in_five_namespaces_sync_and_a_hanging_tenant_delays_non
         let mut healthy = Vec::new();
         for namespace in &names {
             let ns_env = env.in_namespace(namespace);
-            ns_env
-                .put_secret("teams-admin", &[("username", ADMIN_UPN), ("password", &password)])
-                .await;
-            ns_env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+            ns_env.put_credentials(&password, &api_key).await;
             for i in 0..PER_NAMESPACE {
                 let name = format!("tenant-{i}");
                 let mut resource = resource(&ns_env, &name, sandbox.base_url(), "Retain");

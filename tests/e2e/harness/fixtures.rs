@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::sandbox::Sandbox;
 use dialpad_teams_operator::sandbox::fixture::TeamsUserFixture;
 use dialpad_teams_operator::sandbox::generator::{
     self, Case, DOMAIN, GeneratedOrg, GeneratorSpec, PUBLIC_CLIENT_ID, TENANT_ID,
 };
+use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
 
 use super::Env;
 
@@ -38,6 +38,13 @@ pub fn org(users: usize, seed: u64, mix: Vec<(Case, u32)>, password: &str, api_k
         ..Default::default()
     });
     org
+}
+
+/// Serves `org` on a loopback port.
+pub async fn start_sandbox(org: &GeneratedOrg) -> Sandbox {
+    Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .expect("the sandbox starts")
 }
 
 /// The numbers of the org's Dialpad users, by planted case.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::conditions::find_condition;
 use dialpad_teams_operator::api::{TeamsTenantSync, TeamsTenantSyncStatus};
-use dialpad_teams_operator::controller::context::SYNC_NOW_ANNOTATION;
+use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{ListParams, ObjectMeta, Patch, PatchParams, PostParams};
@@ -83,6 +83,30 @@ impl Env {
             .create(&PostParams::default(), &secret)
             .await
             .unwrap_or_else(|e| panic!("cannot create Secret {name}: {e}"));
+    }
+
+    /// The two Secrets of [`fixtures::resource`]: the admin account's and Dialpad's API key.
+    pub async fn put_credentials(&self, password: &str, api_key: &str) {
+        let admin = dialpad_teams_operator::sandbox::generator::ADMIN_UPN;
+        self.put_secret("teams-admin", &[("username", admin), ("password", password)])
+            .await;
+        self.put_secret("dialpad", &[("apiKey", api_key)]).await;
+    }
+
+    /// Waits for what the first sync leaves: the finalizer and a status counting `desired` users.
+    pub async fn wait_first_status(&self, name: &str, desired: i32) -> TeamsTenantSync {
+        let what = format!("the finalizer and a status with summary.desired == {desired}");
+        self.wait(name, &what, |r| {
+            r.is_some_and(|r| {
+                r.finalizers().iter().any(|f| f == FINALIZER)
+                    && r.status
+                        .as_ref()
+                        .and_then(|s| s.summary.as_ref())
+                        .is_some_and(|s| s.desired == desired)
+            })
+        })
+        .await
+        .expect("exists")
     }
 
     /// Rotates one key of a Secret, as `kubectl patch --type merge -p '{"stringData":...}'` would.
