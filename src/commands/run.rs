@@ -141,3 +141,18 @@ async fn shutdown_signal() {
         _ = terminate => tracing::info!("SIGTERM: shutting down"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_durations_are_kubernetes_durations_of_at_least_three_seconds() {
+        assert_eq!(parse_lease_duration("15s"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_lease_duration("1m"), Ok(Duration::from_secs(60)));
+        let short = parse_lease_duration("2s").unwrap_err();
+        assert!(short.contains("at least 3s"), "{short}");
+        let garbage = parse_lease_duration("soon").unwrap_err();
+        assert!(garbage.contains("not a duration"), "{garbage}");
+    }
+}
