@@ -304,6 +304,13 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
         3,
         "three assignments in all, none repeated"
     );
+    assert_eq!(
+        sandbox
+            .counters()
+            .requests_to(dialpad_teams_operator::sandbox::Endpoint::EntraToken, "POST"),
+        1,
+        "one sign-in for three syncs: the token is kept between syncs until close to expiry"
+    );
 }
 
 #[tokio::test]

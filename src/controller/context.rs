@@ -11,7 +11,7 @@ use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::Store;
 
-use crate::sync::connect::ConnectOptions;
+use crate::sync::connect::{ConnectOptions, SignIn};
 use crate::sync::pipeline::SyncMemory;
 
 /// The field manager of every write, and the Event reporter name.
@@ -36,6 +36,8 @@ pub struct ResourceMemory {
     pub secret_versions: BTreeMap<String, String>,
     /// Consecutive failed reconciles, for backoff.
     pub failures: u32,
+    /// The last sync's sign-in, whose cached token the next sync reuses while it is valid.
+    pub sign_in: Option<SignIn>,
 }
 
 /// Shared state of the controller of one scope (all namespaces, or one).

@@ -10,7 +10,7 @@ use super::context::Context;
 use super::reconcile::{ReconcileError, cached_secrets, key_of};
 use super::writer::{publish, truncate};
 use crate::api::{RemovalPolicy, TeamsTenantSync};
-use crate::sync::connect::connect;
+use crate::sync::connect::connect_reusing;
 use crate::sync::model::Policy;
 use crate::sync::ports::{DesiredSource, TeamsTenant, TeamsWriter};
 use crate::telemetry::metrics;
@@ -52,7 +52,8 @@ pub(super) async fn cleanup(
         return Ok(Action::await_change());
     }
     let secrets = cached_secrets(ctx, namespace, resource).await?;
-    let connection = match connect(&resource.spec, &secrets, &ctx.connect) {
+    let sign_in = ctx.recall(&key).sign_in;
+    let connection = match connect_reusing(&resource.spec, &secrets, &ctx.connect, sign_in.as_ref()) {
         Ok(connection) => connection,
         Err(failure) => return deletion_blocked(recorder, &reference, failure.message).await,
     };

@@ -18,7 +18,7 @@ use super::secrets::{KubeSecrets, referenced_secrets};
 use super::writer::{events_for, publish, write_status};
 use crate::api::conditions::{ADMIN_CONNECTED, READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
-use crate::sync::connect::connect;
+use crate::sync::connect::connect_reusing;
 use crate::sync::model::{Policy, TenantChecks, parse_duration};
 use crate::sync::pipeline::{SyncRun, sync_once};
 use crate::sync::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
@@ -202,7 +202,7 @@ async fn apply(
     memory.sync_now = sync_now.clone();
     memory.secret_versions = secrets.versions.clone();
     let started = Instant::now();
-    let connection = match connect(&resource.spec, &secrets, &ctx.connect) {
+    let connection = match connect_reusing(&resource.spec, &secrets, &ctx.connect, memory.sign_in.as_ref()) {
         Ok(connection) => connection,
         Err(failure) => {
             // A missing Secret or key: report it, touch nothing else, retry with backoff.
@@ -235,6 +235,7 @@ async fn apply(
             return Ok(Action::requeue(ctx.backoff(&key)));
         }
     };
+    memory.sign_in = Some(connection.sign_in.clone());
     let previous = memory.sync.status.clone();
     let policy = Policy::from_spec(&resource.spec);
     let mut run = sync_once(

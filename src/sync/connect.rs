@@ -1,7 +1,10 @@
 //! From a spec and its Secrets to ready-to-use ports: the clients for the spec's endpoints, the
 //! credentials mode and the source.
 
-use secrecy::SecretString;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
 
 use super::adapters::{DialpadSource, GraphTenant, StaticSource};
 use super::model::DesiredState;
@@ -41,6 +44,49 @@ pub struct Connection {
     pub source: AnySource,
     /// The Teams tenant.
     pub tenant: GraphTenant,
+    /// The sign-in it uses; hand it to the next [`connect_reusing`] to keep its cached token.
+    pub sign_in: SignIn,
+}
+
+/// A token client with the fingerprint of what it signs in with (endpoints, tenant, client id,
+/// user name and secret), so that a later sync reuses its cached token while nothing changed and
+/// signs in afresh when anything did (a rotated password, another tenant).
+#[derive(Clone)]
+pub struct SignIn {
+    fingerprint: u64,
+    tokens: Arc<TokenClient>,
+}
+
+impl SignIn {
+    /// How many times it called the token endpoint.
+    pub fn token_requests(&self) -> u32 {
+        self.tokens.token_requests()
+    }
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("principal", &self.tokens.credentials().principal())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A hash of everything a sign-in depends on; held in memory only, never shown.
+fn sign_in_fingerprint(login: &str, tenant: &str, graph: &str, credentials: &Credentials) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    (login, tenant, graph).hash(&mut hasher);
+    match credentials {
+        Credentials::Password {
+            client_id,
+            username,
+            password,
+        } => ("password", client_id, username, password.expose_secret()).hash(&mut hasher),
+        Credentials::ClientSecret { client_id, secret } => {
+            ("client-secret", client_id, secret.expose_secret()).hash(&mut hasher)
+        }
+    }
+    hasher.finish()
 }
 
 /// Shared HTTP settings.
@@ -63,11 +109,23 @@ pub struct SetupFailure {
     pub message: String,
 }
 
-/// Builds the ports of `spec` with the values from `secrets`.
+/// Builds the ports of `spec` with the values from `secrets`, signing in afresh.
 pub fn connect(
     spec: &TeamsTenantSyncSpec,
     secrets: &dyn SecretStore,
     options: &ConnectOptions,
+) -> Result<Connection, SetupFailure> {
+    connect_reusing(spec, secrets, options, None)
+}
+
+/// [`connect`], keeping the token of `previous` (the last sync's [`Connection::sign_in`]) when
+/// the sign-in has not changed: a sync then asks Entra for a token only when the cached one is
+/// close to expiry.
+pub fn connect_reusing(
+    spec: &TeamsTenantSyncSpec,
+    secrets: &dyn SecretStore,
+    options: &ConnectOptions,
+    previous: Option<&SignIn>,
 ) -> Result<Connection, SetupFailure> {
     let endpoints = spec.endpoints.clone().unwrap_or_default();
     let login = non_empty(&endpoints.login, DEFAULT_LOGIN_URL);
@@ -101,17 +159,24 @@ pub fn connect(
     };
     let upstream =
         |service, rate| UpstreamClient::new(service, options.http.clone(), rate, options.retry.clone());
-    let tokens = TokenClient::new(
-        upstream(Service::Entra, None),
-        login,
-        &spec.tenant.tenant_id,
-        graph_base,
-        credentials,
-    );
+    let fingerprint = sign_in_fingerprint(login, &spec.tenant.tenant_id, graph_base, &credentials);
+    let sign_in = match previous.filter(|p| p.fingerprint == fingerprint) {
+        Some(previous) => previous.clone(),
+        None => SignIn {
+            fingerprint,
+            tokens: Arc::new(TokenClient::new(
+                upstream(Service::Entra, None),
+                login,
+                &spec.tenant.tenant_id,
+                graph_base,
+                credentials,
+            )),
+        },
+    };
     let graph = GraphClient::new(
         upstream(Service::Graph, options.graph_requests_per_second),
         graph_base,
-        std::sync::Arc::new(tokens),
+        sign_in.tokens.clone(),
     );
     let source = match (&spec.source.dialpad, &spec.source.static_list) {
         (Some(source), _) => {
@@ -142,6 +207,7 @@ pub fn connect(
             graph,
             domain: spec.tenant.domain.clone(),
         },
+        sign_in,
     })
 }
 
