@@ -388,3 +388,60 @@ async fn a_suspended_resource_reads_nothing_and_says_so_in_ready() {
         "{action:?}"
     );
 }
+
+#[tokio::test]
+async fn suspending_changes_only_ready_and_keeps_what_the_last_sync_found() {
+    let (ctx, mut server) = context(&demo_secrets());
+    let mut suspended = resource("http://127.0.0.1:9", true);
+    suspended.spec.suspend = true;
+    suspended.metadata.generation = Some(2);
+    let condition = |type_: &str, status: &str, reason: &str| {
+        json!({"type": type_, "status": status, "reason": reason, "message": "from the last sync",
+               "lastTransitionTime": "2026-11-30T10:00:00Z", "observedGeneration": 1})
+    };
+    suspended.status = Some(
+        serde_json::from_value(json!({
+            "observedGeneration": 1,
+            "lastSyncTime": "2026-11-30T10:00:00Z",
+            "lastHandledSyncNow": "7",
+            "conditions": [
+                condition("Ready", "True", "AllUsersInSync"),
+                condition("AdminConnected", "True", "SignedIn"),
+                condition("AdminAuthorized", "True", "Authorized"),
+                condition("SourceConnected", "True", "SourceRead"),
+                condition("UsersSynced", "True", "AllUsersInSync"),
+            ],
+            "summary": {"desired": 3, "inSync": 3, "pending": 0, "failed": 0, "byReason": {"InSync": 3}},
+        }))
+        .unwrap(),
+    );
+    let before = serde_json::to_value(&suspended.status).unwrap();
+    let expected = suspended.clone();
+    let verifier = tokio::spawn(async move {
+        let body = expect_status_patch(&mut server, &expected).await;
+        expect_silence(&mut server).await;
+        body
+    });
+    reconcile(Arc::new(suspended), ctx).await.unwrap();
+    let after = verifier.await.unwrap()["status"].clone();
+    let conditions = after["conditions"].as_array().unwrap();
+    let ready = conditions.iter().find(|c| c["type"] == "Ready").unwrap();
+    assert_eq!(
+        (&ready["status"], &ready["reason"], &ready["observedGeneration"]),
+        (&json!("False"), &json!("Suspended"), &json!(2))
+    );
+    for type_ in ["AdminConnected", "AdminAuthorized", "SourceConnected", "UsersSynced"] {
+        let now = conditions.iter().find(|c| c["type"] == type_).unwrap();
+        let then = before["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["type"] == type_)
+            .unwrap();
+        assert_eq!(now, then, "{type_} is left as the last sync found it: nothing was tried");
+    }
+    for field in ["lastSyncTime", "lastHandledSyncNow", "summary"] {
+        assert_eq!(after[field], before[field], "{field} is the last sync's");
+    }
+    assert_eq!(after["observedGeneration"], 2);
+}

@@ -16,7 +16,7 @@ use super::deletion::cleanup;
 use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
 use super::writer::{events_for, publish, write_status};
-use crate::api::conditions::{ADMIN_CONNECTED, READY, find_condition};
+use crate::api::conditions::{ADMIN_CONNECTED, ConditionUpdate, READY, find_condition, set_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::connect::connect_reusing;
 use crate::sync::model::{Policy, TenantChecks, parse_duration};
@@ -315,15 +315,21 @@ fn setup_failure_status(
     })
 }
 
-/// The status of a suspended resource: nothing synced, so `lastSyncTime` and the handled
-/// `sync-now` value stay those of the last sync.
+/// The status of a suspended resource: only `Ready` changes (False, `Suspended`). Nothing was
+/// tried, so the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value
+/// stay those of the last sync.
 fn suspended_status(
     resource: &TeamsTenantSync,
     previous: Option<&TeamsTenantSyncStatus>,
 ) -> TeamsTenantSyncStatus {
     let message = "spec.suspend is true: nothing is read or changed until it is set to false";
-    let mut status = setup_failure_status(resource, previous, Reason::Suspended, message);
-    status.last_sync_time = previous.and_then(|p| p.last_sync_time.clone());
-    status.last_handled_sync_now = previous.and_then(|p| p.last_handled_sync_now.clone());
+    let generation = resource.meta().generation;
+    let mut status = previous.cloned().unwrap_or_default();
+    status.observed_generation = generation;
+    set_condition(
+        &mut status.conditions,
+        ConditionUpdate::new(READY, Reason::Suspended, message).with_generation(generation),
+        &Time(k8s_openapi::jiff::Timestamp::now()),
+    );
     status
 }
