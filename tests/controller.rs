@@ -203,6 +203,10 @@ async fn a_missing_secret_is_reported_as_secret_invalid_and_nothing_else_is_touc
             message.contains("Secret 'teams-admin'") && message.contains("telephony"),
             "{message}"
         );
+        assert!(
+            message.contains("'username'") && message.contains("'password'"),
+            "every missing key is named: {message}"
+        );
         let (reason, _) = expect_event(&mut server).await;
         assert_eq!(reason, "SecretInvalid");
         expect_silence(&mut server).await;
@@ -430,7 +434,12 @@ async fn suspending_changes_only_ready_and_keeps_what_the_last_sync_found() {
         (&ready["status"], &ready["reason"], &ready["observedGeneration"]),
         (&json!("False"), &json!("Suspended"), &json!(2))
     );
-    for type_ in ["AdminConnected", "AdminAuthorized", "SourceConnected", "UsersSynced"] {
+    for type_ in [
+        "AdminConnected",
+        "AdminAuthorized",
+        "SourceConnected",
+        "UsersSynced",
+    ] {
         let now = conditions.iter().find(|c| c["type"] == type_).unwrap();
         let then = before["conditions"]
             .as_array()
@@ -438,10 +447,50 @@ async fn suspending_changes_only_ready_and_keeps_what_the_last_sync_found() {
             .iter()
             .find(|c| c["type"] == type_)
             .unwrap();
-        assert_eq!(now, then, "{type_} is left as the last sync found it: nothing was tried");
+        assert_eq!(
+            now, then,
+            "{type_} is left as the last sync found it: nothing was tried"
+        );
     }
     for field in ["lastSyncTime", "lastHandledSyncNow", "summary"] {
         assert_eq!(after[field], before[field], "{field} is the last sync's");
     }
     assert_eq!(after["observedGeneration"], 2);
+}
+
+#[tokio::test]
+async fn a_missing_dialpad_secret_is_reported_on_source_connected_and_sign_in_is_not_judged() {
+    let admin = secret(
+        "teams-admin",
+        &[("username", generator::ADMIN_UPN), ("password", PASSWORD)],
+    );
+    let (ctx, mut server) = context(&[admin]);
+    let resource = resource("http://127.0.0.1:9", true);
+    let expected = resource.clone();
+    let verifier = tokio::spawn(async move {
+        let body = expect_status_patch(&mut server, &expected).await;
+        let (reason, note) = expect_event(&mut server).await;
+        expect_silence(&mut server).await;
+        (body, reason, note)
+    });
+    reconcile(Arc::new(resource), ctx).await.unwrap();
+    let (body, reason, note) = verifier.await.unwrap();
+    let conditions = body["status"]["conditions"].as_array().unwrap().clone();
+    let find = |type_: &str| conditions.iter().find(|c| c["type"] == type_).cloned();
+    let source = find("SourceConnected").expect("SourceConnected is set");
+    assert_eq!(
+        (&source["status"], &source["reason"]),
+        (&json!("False"), &json!("SecretInvalid"))
+    );
+    assert!(
+        source["message"].as_str().unwrap().contains("Secret 'dialpad'"),
+        "{source}"
+    );
+    assert!(
+        find("AdminConnected").is_none() && find("AdminAuthorized").is_none(),
+        "sign-in was not tried, so nothing is said about it: {conditions:?}"
+    );
+    assert_eq!(find("Ready").unwrap()["reason"], "SecretInvalid");
+    assert_eq!(reason, "SecretInvalid");
+    assert!(note.starts_with("SourceConnected: "), "{note}");
 }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
@@ -15,13 +14,15 @@ use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION};
 use super::deletion::cleanup;
 use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
-use super::writer::{events_for, publish, write_status};
-use crate::api::conditions::{ADMIN_CONNECTED, ConditionUpdate, READY, find_condition, set_condition};
+use super::writer::{condition_warnings, events_for, publish, write_status};
+use crate::api::conditions::{
+    ADMIN_CONNECTED, ConditionUpdate, READY, SOURCE_CONNECTED, find_condition, set_condition,
+};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
-use crate::sync::connect::connect_reusing;
-use crate::sync::model::{Policy, TenantChecks, parse_duration};
+use crate::sync::connect::{SetupFailure, connect_reusing};
+use crate::sync::model::{Policy, parse_duration};
 use crate::sync::pipeline::{SyncRun, sync_once};
-use crate::sync::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
+use crate::sync::report;
 use crate::telemetry::metrics;
 
 /// How long a reconcile waits for the scope's Secret cache to hold its first complete list.
@@ -205,30 +206,17 @@ async fn apply(
     let connection = match connect_reusing(&resource.spec, &secrets, &ctx.connect, memory.sign_in.as_ref()) {
         Ok(connection) => connection,
         Err(failure) => {
-            // A missing Secret or key: report it, touch nothing else, retry with backoff.
-            let mut status = setup_failure_status(
-                resource,
-                memory.sync.status.as_ref(),
-                failure.reason,
-                &failure.message,
-            );
+            // Secrets or keys missing: report each on its side, touch nothing, retry with backoff.
+            let mut status = setup_failure_status(resource, memory.sync.status.as_ref(), &failure);
             status.last_handled_sync_now = sync_now;
             write_status(api, &name, &status).await?;
-            let previous = memory.sync.status.replace(status);
-            if previous
-                .as_ref()
-                .and_then(|p| find_condition(&p.conditions, ADMIN_CONNECTED))
-                .is_none_or(|c| c.reason != failure.reason.as_str())
-            {
-                let event = Event {
-                    type_: EventType::Warning,
-                    reason: failure.reason.as_str().into(),
-                    note: Some(super::writer::truncate(&failure.message, 1000)),
-                    action: "Sync".into(),
-                    secondary: None,
-                };
-                publish(&ctx.recorder, &reference, &[event]).await;
-            }
+            let previous = memory.sync.status.replace(status.clone());
+            publish(
+                &ctx.recorder,
+                &reference,
+                &condition_warnings(&status.conditions, previous.as_ref()),
+            )
+            .await;
             metrics::observe_sync(namespace, &name, started.elapsed().as_secs_f64());
             tracing::info!(resource = %key, reason = %failure.reason, "sync stopped before any call: {}", failure.message);
             ctx.remember(&key, memory);
@@ -294,25 +282,37 @@ async fn write_if_changed(
     write_status(api, name, status).await
 }
 
+/// The status of a sync that stopped before any call because Secrets or keys are missing: the
+/// condition of each side that lacks something (`AdminConnected` for signing in, `SourceConnected`
+/// for the source) is False with every problem and its fix, and so is `Ready`. What was not tried
+/// keeps the last sync's state, except a stale `SecretInvalid` on a side that is now complete.
 fn setup_failure_status(
     resource: &TeamsTenantSync,
     previous: Option<&TeamsTenantSyncStatus>,
-    reason: Reason,
-    message: &str,
+    failure: &SetupFailure,
 ) -> TeamsTenantSyncStatus {
-    let checks = TenantChecks {
-        connected: Err((reason, message.to_owned())),
-        authorized: Err((reason, format!("not checked: {message}"))),
-    };
-    report::build_status(&ReportInput {
-        outcomes: &[],
-        checks: &checks,
-        source: &SourceState::Skipped,
-        previous,
-        generation: resource.meta().generation,
-        now: Time(k8s_openapi::jiff::Timestamp::now()),
-        budget_bytes: DEFAULT_STATUS_BUDGET,
-    })
+    let generation = resource.meta().generation;
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let mut status = previous.cloned().unwrap_or_default();
+    status.observed_generation = generation;
+    status.last_sync_time = Some(now.clone());
+    for (type_, problem) in [
+        (ADMIN_CONNECTED, &failure.sign_in),
+        (SOURCE_CONNECTED, &failure.source),
+        (READY, &Some(failure.message.clone())),
+    ] {
+        match problem {
+            Some(message) => set_condition(
+                &mut status.conditions,
+                ConditionUpdate::new(type_, failure.reason, message.as_str()).with_generation(generation),
+                &now,
+            ),
+            None => status
+                .conditions
+                .retain(|c| c.type_ != type_ || c.reason != failure.reason.as_str()),
+        }
+    }
+    status
 }
 
 /// The status of a suspended resource: only `Ready` changes (False, `Suspended`). Nothing was

@@ -2,6 +2,7 @@
 //! an admin wants in `kubectl describe` (counts per sync, never one per user, never secrets).
 
 use k8s_openapi::api::core::v1::ObjectReference;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder};
@@ -79,20 +80,23 @@ pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Ve
     {
         events.push(warning("SafetyLimitReached", &example.message));
     }
-    for type_ in [ADMIN_CONNECTED, ADMIN_AUTHORIZED, SOURCE_CONNECTED] {
-        let Some(now) = find_condition(&run.status.conditions, type_) else {
-            continue;
-        };
-        if now.status == "True" {
-            continue;
-        }
-        let before = previous.and_then(|p| find_condition(&p.conditions, type_));
-        let changed = before.is_none_or(|b| b.reason != now.reason || b.status != now.status);
-        if changed {
-            events.push(warning(&now.reason, &format!("{type_}: {}", now.message)));
-        }
-    }
+    events.extend(condition_warnings(&run.status.conditions, previous));
     events
+}
+
+/// One Warning per tenant condition that is not True and differs from the previous status in
+/// status, reason or message (a changed message says something new, e.g. another missing key).
+pub fn condition_warnings(conditions: &[Condition], previous: Option<&TeamsTenantSyncStatus>) -> Vec<Event> {
+    [ADMIN_CONNECTED, ADMIN_AUTHORIZED, SOURCE_CONNECTED]
+        .into_iter()
+        .filter_map(|type_| {
+            let now = find_condition(conditions, type_).filter(|c| c.status != "True")?;
+            let before = previous.and_then(|p| find_condition(&p.conditions, type_));
+            let changed = before
+                .is_none_or(|b| b.reason != now.reason || b.status != now.status || b.message != now.message);
+            changed.then(|| warning(&now.reason, &format!("{type_}: {}", now.message)))
+        })
+        .collect()
 }
 
 fn warning(reason: &str, note: &str) -> Event {
@@ -241,6 +245,26 @@ mod tests {
         );
         let again = run(ExecutionSummary::default(), Vec::new(), Reason::MfaRequired);
         assert!(events_for(&again, Some(&first.status)).is_empty());
+    }
+
+    #[test]
+    fn a_failure_whose_message_changes_is_announced_again() {
+        let first = run(ExecutionSummary::default(), Vec::new(), Reason::SecretInvalid);
+        let mut again = run(ExecutionSummary::default(), Vec::new(), Reason::SecretInvalid);
+        let now = Time(Timestamp::from_second(1_800_000_100).unwrap());
+        set_condition(
+            &mut again.status.conditions,
+            ConditionUpdate::new(ADMIN_CONNECTED, Reason::SecretInvalid, "another key is missing"),
+            &now,
+        );
+        let events = events_for(&again, Some(&first.status));
+        assert_eq!(
+            reasons(&events),
+            [(
+                "SecretInvalid".into(),
+                Some("AdminConnected: another key is missing".into())
+            )]
+        );
     }
 
     #[test]

@@ -100,13 +100,37 @@ pub struct ConnectOptions {
     pub graph_requests_per_second: Option<u32>,
 }
 
-/// A problem found before any call: a Secret or key is missing, or the spec is incomplete.
+/// What was found missing before any call: Secrets or keys, or a part of the spec. Every
+/// problem is listed, not only the first, each naming the Secret, the key and the fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetupFailure {
-    /// `SecretInvalid` (or another tenant reason).
+    /// `SecretInvalid`.
     pub reason: Reason,
-    /// What is missing and how to fix it.
+    /// Every problem, for a command line: [`SetupFailure::sign_in`] then [`SetupFailure::source`].
     pub message: String,
+    /// What signing in to Microsoft lacks (the `AdminConnected` side), if anything.
+    pub sign_in: Option<String>,
+    /// What reading the source lacks (the `SourceConnected` side), if anything.
+    pub source: Option<String>,
+}
+
+impl SetupFailure {
+    /// A failure from the problems of each side.
+    fn of(sign_in: &[String], source: &[String]) -> Self {
+        let join = |problems: &[String]| (!problems.is_empty()).then(|| problems.join("; "));
+        let (sign_in, source) = (join(sign_in), join(source));
+        let message = [sign_in.as_deref(), source.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            reason: Reason::SecretInvalid,
+            message,
+            sign_in,
+            source,
+        }
+    }
 }
 
 /// Builds the ports of `spec` with the values from `secrets`, signing in afresh.
@@ -131,31 +155,65 @@ pub fn connect_reusing(
     let login = non_empty(&endpoints.login, DEFAULT_LOGIN_URL);
     let graph_base = non_empty(&endpoints.graph, DEFAULT_GRAPH_URL);
     let dialpad_base = non_empty(&endpoints.dialpad, DEFAULT_DIALPAD_URL);
-    let secret = |name: &str, key: &str| {
-        secrets.get(name, key).map_err(|message| SetupFailure {
-            reason: Reason::SecretInvalid,
-            message,
-        })
+    let mut sign_in_problems = Vec::new();
+    let mut source_problems = Vec::new();
+    let take = |problems: &mut Vec<String>, name: &str, key: &str| match secrets.get(name, key) {
+        Ok(value) => Some(value),
+        Err(message) => {
+            problems.push(message);
+            None
+        }
     };
     let credentials = match (&spec.credentials.admin_account, &spec.credentials.application) {
         (Some(admin), _) => {
-            let username = secret(&admin.secret_ref.name, &admin.secret_ref.username_key)?;
-            Credentials::Password {
-                client_id: admin.client_id.clone(),
-                username: secrecy::ExposeSecret::expose_secret(&username).trim().to_owned(),
-                password: secret(&admin.secret_ref.name, &admin.secret_ref.password_key)?,
-            }
+            let username = take(
+                &mut sign_in_problems,
+                &admin.secret_ref.name,
+                &admin.secret_ref.username_key,
+            );
+            let password = take(
+                &mut sign_in_problems,
+                &admin.secret_ref.name,
+                &admin.secret_ref.password_key,
+            );
+            username
+                .zip(password)
+                .map(|(username, password)| Credentials::Password {
+                    client_id: admin.client_id.clone(),
+                    username: username.expose_secret().trim().to_owned(),
+                    password,
+                })
         }
-        (None, Some(app)) => Credentials::ClientSecret {
+        (None, Some(app)) => take(
+            &mut sign_in_problems,
+            &app.secret_ref.name,
+            app.client_secret_key(),
+        )
+        .map(|secret| Credentials::ClientSecret {
             client_id: app.client_id.clone(),
-            secret: secret(&app.secret_ref.name, app.client_secret_key())?,
-        },
+            secret,
+        }),
         (None, None) => {
-            return Err(SetupFailure {
-                reason: Reason::SecretInvalid,
-                message: "spec.credentials sets neither adminAccount nor application; set exactly one".into(),
-            });
+            sign_in_problems
+                .push("spec.credentials sets neither adminAccount nor application; set exactly one".into());
+            None
         }
+    };
+    let api_key = match (&spec.source.dialpad, &spec.source.static_list) {
+        (Some(source), _) => take(
+            &mut source_problems,
+            &source.api_key_secret_ref.name,
+            source.api_key_key(),
+        ),
+        (None, Some(_)) => None,
+        (None, None) => {
+            source_problems.push("spec.source sets neither dialpad nor static; set exactly one".into());
+            None
+        }
+    };
+    let complete = sign_in_problems.is_empty() && source_problems.is_empty();
+    let Some(credentials) = credentials.filter(|_| complete) else {
+        return Err(SetupFailure::of(&sign_in_problems, &source_problems));
     };
     let upstream =
         |service, rate| UpstreamClient::new(service, options.http.clone(), rate, options.retry.clone());
@@ -178,28 +236,23 @@ pub fn connect_reusing(
         graph_base,
         sign_in.tokens.clone(),
     );
-    let source = match (&spec.source.dialpad, &spec.source.static_list) {
-        (Some(source), _) => {
-            let key = secret(&source.api_key_secret_ref.name, source.api_key_key())?;
-            let client = DialpadClient::new(
+    let source = match (&spec.source.dialpad, api_key) {
+        (Some(source), Some(key)) => AnySource::Dialpad(DialpadSource {
+            client: DialpadClient::new(
                 upstream(Service::Dialpad, Some(dialpad::REQUESTS_PER_SECOND)),
                 dialpad_base,
                 key,
-            );
-            AnySource::Dialpad(DialpadSource {
-                client,
-                office_ids: source.office_ids.clone(),
-            })
-        }
-        (None, Some(list)) => AnySource::Static(StaticSource {
-            users: list.users.clone(),
+            ),
+            office_ids: source.office_ids.clone(),
         }),
-        (None, None) => {
-            return Err(SetupFailure {
-                reason: Reason::SecretInvalid,
-                message: "spec.source sets neither dialpad nor static; set exactly one".into(),
-            });
-        }
+        _ => AnySource::Static(StaticSource {
+            users: spec
+                .source
+                .static_list
+                .as_ref()
+                .map(|list| list.users.clone())
+                .unwrap_or_default(),
+        }),
     };
     Ok(Connection {
         source,
