@@ -54,20 +54,27 @@ fn is_zero(value: &i32) -> bool {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncSummary {
-    /// Users the source wants assigned a number.
+    /// Users the source wants assigned a number: `inSync + pending + failed`.
     pub desired: i32,
 
-    /// Users whose number is assigned in Teams as desired.
+    /// Desired users whose number is assigned in Teams as desired.
     pub in_sync: i32,
 
-    /// Users waiting on Teams or on a grace period (`AssignmentPending`, `RemovalPending`,
-    /// `DryRun`); no admin action needed.
+    /// Desired users waiting on Teams (`AssignmentPending`) or shown by a dry run (`DryRun`); no
+    /// admin action needed.
     pub pending: i32,
 
-    /// Users that are not in sync and need attention or a retry.
+    /// Desired users that are not in sync and need attention or a retry.
     pub failed: i32,
 
-    /// Users per reason of their `Synced` condition, e.g. `{InSync: 1180, CallingPlanAssigned: 7}`.
+    /// Users who left the source and whose numbers Teams still holds, counted apart from
+    /// `desired`: waiting for the grace period (`RemovalPending`) or held back by the safety limit
+    /// (`BlockedBySafetyLimit`).
+    #[serde(default)]
+    pub departed: i32,
+
+    /// Users per reason of their `Synced` condition, desired and departed, e.g.
+    /// `{InSync: 1180, CallingPlanAssigned: 7, RemovalPending: 2}`.
     #[serde(default)]
     pub by_reason: BTreeMap<String, i32>,
 }

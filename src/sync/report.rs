@@ -108,7 +108,10 @@ pub fn build_status(input: &ReportInput) -> TeamsTenantSyncStatus {
             None
         }
     };
-    let failed = status.summary.as_ref().map_or(0, |summary| summary.failed);
+    let failed = match kept {
+        Some(_) => status.summary.as_ref().map_or(0, |summary| summary.failed),
+        None => saturate(tally.needs_attention()),
+    };
     status.conditions = tenant_conditions(input, &tally, users_synced, failed);
     if kept.is_none() {
         list_users(&mut status, input);
@@ -201,26 +204,38 @@ fn entry_key(user: &UserSyncStatus, reason: &str) -> UserKey {
 #[derive(Default)]
 struct Tally {
     desired: usize,
-    desired_in_sync: usize,
     in_sync: usize,
     pending: usize,
     failed: usize,
+    departed: usize,
+    /// Departed users whose removal needs a person (the safety limit held it back, or it failed).
+    departed_failed: usize,
     by_reason: BTreeMap<Reason, usize>,
+    /// Reasons of the failed desired users.
+    failed_reasons: BTreeMap<Reason, usize>,
+    /// Reasons of the departed users.
+    departed_reasons: BTreeMap<Reason, usize>,
 }
 
 impl Tally {
     fn of(outcomes: &[UserOutcome]) -> Self {
         let mut tally = Self::default();
         for outcome in outcomes {
-            let healthy = outcome.reason.severity() == Severity::Healthy;
+            let severity = outcome.reason.severity();
             if outcome.desired {
                 tally.desired += 1;
-                tally.desired_in_sync += usize::from(healthy);
-            }
-            match outcome.reason.severity() {
-                Severity::Healthy => tally.in_sync += 1,
-                Severity::Pending => tally.pending += 1,
-                Severity::Failed => tally.failed += 1,
+                match severity {
+                    Severity::Healthy => tally.in_sync += 1,
+                    Severity::Pending => tally.pending += 1,
+                    Severity::Failed => {
+                        tally.failed += 1;
+                        *tally.failed_reasons.entry(outcome.reason).or_default() += 1;
+                    }
+                }
+            } else {
+                tally.departed += 1;
+                tally.departed_failed += usize::from(severity == Severity::Failed);
+                *tally.departed_reasons.entry(outcome.reason).or_default() += 1;
             }
             *tally.by_reason.entry(outcome.reason).or_default() += 1;
         }
@@ -233,6 +248,7 @@ impl Tally {
             in_sync: saturate(self.in_sync),
             pending: saturate(self.pending),
             failed: saturate(self.failed),
+            departed: saturate(self.departed),
             by_reason: self
                 .by_reason
                 .iter()
@@ -241,35 +257,45 @@ impl Tally {
         }
     }
 
-    /// `UsersSynced`: true when every desired user is in sync and nobody failed (departed users
-    /// waiting for their grace period are fine).
+    /// What needs a person: failed desired users and departed users held by the safety limit.
+    fn needs_attention(&self) -> usize {
+        self.failed + self.departed_failed
+    }
+
+    /// `UsersSynced`: true when every desired user is in sync and nothing needs a person
+    /// (departed users waiting for their grace period are fine).
     fn users_synced(&self) -> ConditionUpdate {
         let Self {
             desired,
-            desired_in_sync,
+            in_sync,
             pending,
             failed,
+            departed,
             ..
         } = *self;
-        let mut message = format!("{desired_in_sync} of {desired} users in sync");
-        if failed > 0 {
-            let mut reasons: Vec<(Reason, usize)> = self
-                .by_reason
-                .iter()
-                .filter(|(reason, _)| reason.severity() == Severity::Failed)
-                .map(|(reason, count)| (*reason, *count))
-                .collect();
+        let breakdown = |counts: &BTreeMap<Reason, usize>| {
+            let mut reasons: Vec<(Reason, usize)> =
+                counts.iter().map(|(reason, count)| (*reason, *count)).collect();
             reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.as_str().cmp(b.0.as_str())));
-            let reasons: Vec<String> = reasons
+            reasons
                 .iter()
                 .map(|(reason, count)| format!("{reason}: {count}"))
-                .collect();
-            message.push_str(&format!("; {failed} failed ({})", reasons.join(", ")));
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut message = format!("{in_sync} of {desired} users in sync");
+        if failed > 0 {
+            let reasons = breakdown(&self.failed_reasons);
+            message.push_str(&format!("; {failed} failed ({reasons})"));
         }
         if pending > 0 {
             message.push_str(&format!("; {pending} pending"));
         }
-        let reason = if desired_in_sync == desired && failed == 0 {
+        if departed > 0 {
+            let reasons = breakdown(&self.departed_reasons);
+            message.push_str(&format!("; {departed} departed ({reasons})"));
+        }
+        let reason = if in_sync == desired && self.needs_attention() == 0 {
             Reason::AllUsersInSync
         } else {
             Reason::UsersNotInSync

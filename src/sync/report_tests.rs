@@ -99,8 +99,14 @@ fn counts_are_exact_even_when_users_are_omitted() {
     assert_eq!(status.users.len() + status.users_omitted as usize, 2001);
     assert_eq!(summary.desired, 2000);
     assert_eq!(summary.failed, 40);
-    assert_eq!(summary.pending, 40 + 1);
-    assert_eq!(summary.in_sync, 2001 - 40 - 41);
+    assert_eq!(summary.pending, 40);
+    assert_eq!(summary.in_sync, 2000 - 40 - 40);
+    assert_eq!(summary.departed, 1, "the departed user is counted apart");
+    assert_eq!(
+        summary.in_sync + summary.pending + summary.failed,
+        summary.desired,
+        "the counts add up"
+    );
     assert_eq!(summary.by_reason["CallingPlanAssigned"], 20);
     assert_eq!(summary.by_reason["TeamsUserNotFound"], 20);
     assert_eq!(summary.by_reason["AssignmentPending"], 40);
@@ -323,7 +329,10 @@ fn ready_is_true_with_pending_users_and_false_with_failures() {
     );
     let ready = condition(&pending, READY);
     assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("True", "Synced"));
-    assert_eq!(ready.message, "1 of 2 users in sync; 2 pending");
+    assert_eq!(
+        ready.message,
+        "1 of 2 users in sync; 1 pending; 1 departed (RemovalPending: 1)"
+    );
     assert_eq!(condition(&pending, USERS_SYNCED).reason, "UsersNotInSync");
 
     let failing = report(
@@ -524,4 +533,37 @@ fn previous_outcomes_skip_unknown_reasons_and_take_since_from_the_transition() {
         user.conditions[0].reason = "NoSuchReason".into();
     }
     assert!(previous_outcomes(&second).is_empty());
+}
+
+#[test]
+fn a_departed_user_held_by_the_safety_limit_keeps_users_synced_false() {
+    let status = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+            departed("t", "+14155550100", Reason::BlockedBySafetyLimit),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let summary = status.summary.as_ref().unwrap();
+    assert_eq!(
+        (
+            summary.desired,
+            summary.in_sync,
+            summary.pending,
+            summary.failed,
+            summary.departed
+        ),
+        (1, 1, 0, 0, 1)
+    );
+    let users_synced = condition(&status, USERS_SYNCED);
+    assert_eq!(
+        (users_synced.reason.as_str(), users_synced.message.as_str()),
+        (
+            "UsersNotInSync",
+            "1 of 1 users in sync; 1 departed (BlockedBySafetyLimit: 1)"
+        )
+    );
+    assert_eq!(condition(&status, READY).status, "False");
 }
