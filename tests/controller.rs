@@ -19,6 +19,7 @@ use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::api::core::v1::Secret;
 use kube::client::Body;
+use kube::runtime::controller::Action;
 use kube::runtime::{reflector, watcher};
 use serde_json::{Value, json};
 use tower_test::mock::{Handle, SendResponse};
@@ -251,8 +252,13 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
         expect_silence(&mut server).await;
         (server, body)
     });
-    reconcile(Arc::new(first.clone()), ctx.clone()).await.unwrap();
+    let action = reconcile(Arc::new(first.clone()), ctx.clone()).await.unwrap();
     let (mut server, body) = verifier.await.unwrap();
+    assert_eq!(
+        action,
+        Action::requeue(Duration::from_secs(30)),
+        "3 assignments are activating: the next look comes in 30 s, not after the 15 min interval"
+    );
     let text = body.to_string();
     assert!(
         !text.contains(PASSWORD) && !text.contains(KEY),

@@ -28,6 +28,10 @@ pub struct ResourceMemory {
     pub sync: SyncMemory,
     /// When the last sync ran.
     pub last_sync: Option<Instant>,
+    /// When the next sync is due unless a change asks for one earlier.
+    pub next_sync: Option<Instant>,
+    /// Syncs in a row that found assignments still activating (spaces out the next looks).
+    pub pending_checks: u32,
     /// The generation it used.
     pub generation: Option<i64>,
     /// The sync-now annotation value it handled.
@@ -100,17 +104,23 @@ impl Context {
         self.memory.lock().expect("memory lock").remove(key);
     }
 
-    /// Counts a failed reconcile of `key` and returns how long to wait: 5 s doubling to 15 min.
+    /// Counts a failed reconcile of `key` and returns how long to wait (see [`backoff_after`]).
     pub fn backoff(&self, key: &str) -> Duration {
         let mut memory = self.memory.lock().expect("memory lock");
         let entry = memory.entry(key.to_owned()).or_default();
         entry.failures = entry.failures.saturating_add(1);
-        let exponent = entry.failures.saturating_sub(1).min(10);
-        let base = Duration::from_secs(5)
-            .saturating_mul(1 << exponent)
-            .min(Duration::from_secs(900));
-        base.mul_f64(1.0 + rand::random::<f64>() * 0.1)
+        backoff_after(entry.failures)
     }
+}
+
+/// How long to wait after `failures` failures in a row: 5 s doubling to 15 min, plus up to 10%
+/// jitter.
+pub fn backoff_after(failures: u32) -> Duration {
+    let exponent = failures.saturating_sub(1).min(10);
+    let base = Duration::from_secs(5)
+        .saturating_mul(1 << exponent)
+        .min(Duration::from_secs(900));
+    base.mul_f64(1.0 + rand::random::<f64>() * 0.1)
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod context;
 pub mod deletion;
 pub mod leader;
 pub mod reconcile;
+pub mod schedule;
 pub mod scope;
 pub mod secrets;
 pub mod writer;

@@ -10,8 +10,9 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
-use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION};
+use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, backoff_after};
 use super::deletion::cleanup;
+use super::schedule;
 use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
 use super::writer::{condition_warnings, events_for, publish, write_status};
@@ -148,13 +149,15 @@ fn jittered(interval: Duration) -> Duration {
     interval.mul_f64(1.0 + rand::random::<f64>() * 0.1)
 }
 
-/// Whether a sync is due, and if not, how long until it is.
+/// Whether a sync is due, and if not, how long until it is: at once after a change (a new
+/// generation, a new `sync-now` value, a rotated Secret) or on the first reconcile, else at the
+/// time the last sync scheduled (see [`schedule`]).
 fn due(
     resource: &TeamsTenantSync,
     memory: &ResourceMemory,
     secret_versions: &std::collections::BTreeMap<String, String>,
 ) -> Result<(), Duration> {
-    let Some(last) = memory.last_sync else {
+    let Some(next) = memory.next_sync else {
         return Ok(());
     };
     let sync_now = resource.annotations().get(SYNC_NOW_ANNOTATION).cloned();
@@ -164,11 +167,35 @@ fn due(
     {
         return Ok(());
     }
-    let interval = sync_interval(resource);
-    match interval.checked_sub(last.elapsed()) {
+    match next.checked_duration_since(Instant::now()) {
         Some(remaining) if !remaining.is_zero() => Err(remaining),
         _ => Ok(()),
     }
+}
+
+/// Schedules the next sync after one that ended now: the earliest of the (jittered) interval,
+/// the next user retry and the next look at pending activations.
+fn schedule_next(resource: &TeamsTenantSync, memory: &mut ResourceMemory, run: &SyncRun) -> Duration {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let pending = run
+        .plan
+        .outcomes
+        .iter()
+        .any(|o| o.reason == Reason::AssignmentPending);
+    let follow_up = schedule::FollowUp::of(memory.sync.retries.values(), pending, now);
+    let wait = schedule::next_sync_in(
+        jittered(sync_interval(resource)),
+        follow_up,
+        memory.pending_checks,
+        now,
+    );
+    memory.pending_checks = if pending {
+        memory.pending_checks.saturating_add(1)
+    } else {
+        0
+    };
+    memory.next_sync = Some(Instant::now() + wait);
+    wait
 }
 
 async fn apply(
@@ -219,8 +246,11 @@ async fn apply(
             .await;
             metrics::observe_sync(namespace, &name, started.elapsed().as_secs_f64());
             tracing::info!(resource = %key, reason = %failure.reason, "sync stopped before any call: {}", failure.message);
+            memory.failures = memory.failures.saturating_add(1);
+            let wait = backoff_after(memory.failures);
+            memory.next_sync = Some(Instant::now() + wait);
             ctx.remember(&key, memory);
-            return Ok(Action::requeue(ctx.backoff(&key)));
+            return Ok(Action::requeue(wait));
         }
     };
     memory.sign_in = Some(connection.sign_in.clone());
@@ -247,8 +277,9 @@ async fn apply(
     publish(&ctx.recorder, &reference, &events_for(&run, previous.as_ref())).await;
     log_sync(&key, &run, elapsed);
     memory.failures = 0;
+    let wait = schedule_next(resource, &mut memory, &run);
     ctx.remember(&key, memory);
-    Ok(Action::requeue(jittered(sync_interval(resource))))
+    Ok(Action::requeue(wait))
 }
 
 /// One info line per sync: what an admin tailing the log wants to know.
@@ -332,4 +363,56 @@ fn suspended_status(
         &Time(k8s_openapi::jiff::Timestamp::now()),
     );
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::demo::DEMO_RESOURCE;
+    use crate::commands::parse_resource;
+
+    fn demo() -> TeamsTenantSync {
+        let mut resource = parse_resource(DEMO_RESOURCE, "demo").unwrap();
+        resource.metadata.generation = Some(1);
+        resource
+    }
+
+    fn synced(resource: &TeamsTenantSync, next: Instant) -> ResourceMemory {
+        ResourceMemory {
+            last_sync: Some(Instant::now()),
+            next_sync: Some(next),
+            generation: resource.meta().generation,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_sync_is_due_at_the_time_the_last_one_scheduled_and_not_before() {
+        let resource = demo();
+        let versions = Default::default();
+        let later = synced(&resource, Instant::now() + Duration::from_secs(30));
+        let wait = due(&resource, &later, &versions).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(29) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        let passed = synced(&resource, Instant::now() - Duration::from_secs(1));
+        assert_eq!(due(&resource, &passed, &versions), Ok(()));
+        assert_eq!(
+            due(&resource, &ResourceMemory::default(), &versions),
+            Ok(()),
+            "never synced"
+        );
+    }
+
+    #[test]
+    fn a_change_makes_a_sync_due_at_once() {
+        let resource = demo();
+        let memory = synced(&resource, Instant::now() + Duration::from_secs(900));
+        let rotated = [("teams-admin".to_owned(), "8".to_owned())].into();
+        assert_eq!(due(&resource, &memory, &rotated), Ok(()));
+        let mut changed = resource.clone();
+        changed.metadata.generation = Some(2);
+        assert_eq!(due(&changed, &memory, &Default::default()), Ok(()));
+    }
 }
