@@ -15,10 +15,17 @@ pub const ADMIN_AUTHORIZED: &str = "AdminAuthorized";
 pub const SOURCE_CONNECTED: &str = "SourceConnected";
 /// Whether every desired user is in sync.
 pub const USERS_SYNCED: &str = "UsersSynced";
+/// Present (True) while Teams is still activating assignments: the resource is converging on its
+/// own (kstatus "in progress"); absent otherwise.
+pub const RECONCILING: &str = "Reconciling";
+/// Present (True) while something needs a person (a tenant failure or users that cannot be synced
+/// without a change) and no retry will fix it (kstatus "failed"); absent otherwise.
+pub const STALLED: &str = "Stalled";
 /// The per-user condition.
 pub const SYNCED: &str = "Synced";
 
-/// The tenant condition types, in the order they are written to `.status.conditions`.
+/// The tenant condition types always written, in the order they are written to
+/// `.status.conditions` ([`RECONCILING`] and [`STALLED`] follow when they hold).
 pub const TENANT_CONDITION_TYPES: [&str; 5] = [
     READY,
     ADMIN_CONNECTED,
@@ -32,12 +39,16 @@ pub const TENANT_CONDITION_TYPES: [&str; 5] = [
 pub struct ConditionUpdate {
     /// The condition type, e.g. [`READY`].
     pub type_: &'static str,
-    /// The reason; it also decides `status` (see [`Reason::condition_status`]).
+    /// The reason; it also decides `status` (see [`Reason::condition_status`]), unless the
+    /// condition is [`ConditionUpdate::abnormal_true`].
     pub reason: Reason,
     /// What happened and what to do, for a human.
     pub message: String,
     /// The `metadata.generation` the condition was computed from.
     pub observed_generation: Option<i64>,
+    /// A condition whose presence means "this is happening" (kstatus's `Reconciling`, `Stalled`):
+    /// its status is `True` whatever the reason.
+    pub abnormal_true: bool,
 }
 
 impl ConditionUpdate {
@@ -48,6 +59,15 @@ impl ConditionUpdate {
             reason,
             message: message.into(),
             observed_generation: None,
+            abnormal_true: false,
+        }
+    }
+
+    /// A condition of `type_` that is `True` while it holds, with `reason` saying why.
+    pub fn holding(type_: &'static str, reason: Reason, message: impl Into<String>) -> Self {
+        Self {
+            abnormal_true: true,
+            ..Self::new(type_, reason, message)
         }
     }
 
@@ -69,7 +89,11 @@ pub fn find_condition<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'
 /// condition, or one whose status flips, gets `now`. Reason, message and generation always follow
 /// `update`.
 pub fn set_condition(conditions: &mut Vec<Condition>, update: ConditionUpdate, now: &Time) {
-    let status = update.reason.condition_status();
+    let status = if update.abnormal_true {
+        "True"
+    } else {
+        update.reason.condition_status()
+    };
     let existing = conditions
         .iter_mut()
         .find(|condition| condition.type_ == update.type_);

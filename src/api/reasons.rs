@@ -87,13 +87,13 @@ reasons! {
     /// The Teams user's account is disabled; numbers cannot be assigned to it.
     TeamsUserDisabled => Failed, User, "Enable the user's account in Microsoft Entra ID, or remove the user from the source.";
     /// Teams accepted the assignment and is still activating it; this can take minutes to hours.
-    AssignmentPending => Pending, User, "Nothing; the next sync checks again.";
+    AssignmentPending => Pending, Both, "Nothing; the next sync checks again.";
     /// The user left the source; the number is unassigned once the grace period has passed.
     RemovalPending => Pending, User, "Nothing, unless the user should keep the number: add them back to the source.";
     /// The plan would unassign more numbers than spec.safety.maxUnassignmentsPerSync allows; none were unassigned.
     BlockedBySafetyLimit => Failed, User, "Check the planned removals; if intended, raise spec.safety.maxUnassignmentsPerSync for one sync.";
     /// spec.mode is DryRun: the message says what would be done; nothing was changed.
-    DryRun => Pending, User, "Set spec.mode to Enforce to apply the plan.";
+    DryRun => Pending, Both, "Set spec.mode to Enforce to apply the plan.";
     /// The tenant cannot sign in; the message carries the tenant's reason (seed cause 5).
     AdminNotConnected => Failed, User, "Fix the AdminConnected condition of the resource.";
     /// The admin lacks the required roles or permissions; the message names them (seed cause 6).
@@ -133,7 +133,8 @@ reasons! {
     AllUsersInSync => Healthy, Tenant, "";
     /// Some users are not in sync; summary.byReason and users say which and why.
     UsersNotInSync => Failed, Tenant, "See status.users for each user's reason and remedy.";
-    /// The last sync completed and every user is in sync, or only waiting on Teams.
+    /// The last sync completed and every desired user is in sync (departed users may be waiting
+    /// for their grace period).
     Synced => Healthy, Tenant, "";
     /// spec.suspend is true; nothing is read or changed.
     Suspended => Pending, Tenant, "Set spec.suspend to false to resume syncing.";

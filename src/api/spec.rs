@@ -39,7 +39,7 @@ use super::status::TeamsTenantSyncStatus;
         name = "Ready",
         type_ = "string",
         json_path = ".status.conditions[?(@.type==\"Ready\")].status",
-        description = "Whether the last sync completed and every user is in sync"
+        description = "True once Teams matches the source for every user that can be synced; False while assignments activate, in DryRun with changes, or when something needs a person"
     ),
     printcolumn(
         name = "In Sync",

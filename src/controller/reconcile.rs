@@ -17,7 +17,8 @@ use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
 use super::writer::{condition_warnings, events_for, publish, write_status};
 use crate::api::conditions::{
-    ADMIN_CONNECTED, ConditionUpdate, READY, SOURCE_CONNECTED, find_condition, set_condition,
+    ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, find_condition,
+    set_condition,
 };
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::connect::{SetupFailure, connect_reusing};
@@ -315,7 +316,8 @@ async fn write_if_changed(
 
 /// The status of a sync that stopped before any call because Secrets or keys are missing: the
 /// condition of each side that lacks something (`AdminConnected` for signing in, `SourceConnected`
-/// for the source) is False with every problem and its fix, and so is `Ready`. What was not tried
+/// for the source) is False with every problem and its fix, and so is `Ready`; `Stalled` says a
+/// person must act. What was not tried
 /// keeps the last sync's state, except a stale `SecretInvalid` on a side that is now complete.
 fn setup_failure_status(
     resource: &TeamsTenantSync,
@@ -327,6 +329,13 @@ fn setup_failure_status(
     let mut status = previous.cloned().unwrap_or_default();
     status.observed_generation = generation;
     status.last_sync_time = Some(now.clone());
+    status.conditions.retain(|c| c.type_ != RECONCILING);
+    set_condition(
+        &mut status.conditions,
+        ConditionUpdate::holding(STALLED, failure.reason, failure.message.as_str())
+            .with_generation(generation),
+        &now,
+    );
     for (type_, problem) in [
         (ADMIN_CONNECTED, &failure.sign_in),
         (SOURCE_CONNECTED, &failure.source),
@@ -346,8 +355,8 @@ fn setup_failure_status(
     status
 }
 
-/// The status of a suspended resource: only `Ready` changes (False, `Suspended`). Nothing was
-/// tried, so the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value
+/// The status of a suspended resource: `Ready` is False (`Suspended`) and `Reconciling` and
+/// `Stalled` go. Nothing was tried, so the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value
 /// stay those of the last sync.
 fn suspended_status(
     resource: &TeamsTenantSync,
@@ -357,6 +366,10 @@ fn suspended_status(
     let generation = resource.meta().generation;
     let mut status = previous.cloned().unwrap_or_default();
     status.observed_generation = generation;
+    // Nothing is in progress and nothing will be tried: neither reconciling nor stalled.
+    status
+        .conditions
+        .retain(|c| c.type_ != RECONCILING && c.type_ != STALLED);
     set_condition(
         &mut status.conditions,
         ConditionUpdate::new(READY, Reason::Suspended, message).with_generation(generation),

@@ -24,8 +24,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use serde::Serialize;
 
 use crate::api::conditions::{
-    ADMIN_AUTHORIZED, ADMIN_CONNECTED, ConditionUpdate, READY, SOURCE_CONNECTED, SYNCED,
-    TENANT_CONDITION_TYPES, USERS_SYNCED, conditions_differ_ignoring_time, find_condition, set_condition,
+    ADMIN_AUTHORIZED, ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED,
+    SYNCED, TENANT_CONDITION_TYPES, USERS_SYNCED, conditions_differ_ignoring_time, find_condition,
+    set_condition,
 };
 use crate::api::{Reason, Severity, SyncSummary, TeamsTenantSyncStatus, UserSyncStatus};
 use crate::sync::model::{PreviousOutcome, TenantChecks, UserKey, UserOutcome};
@@ -95,12 +96,14 @@ pub fn build_status(input: &ReportInput) -> TeamsTenantSyncStatus {
             status.users = previous.users.clone();
             status.users_omitted = previous.users_omitted;
             find_condition(&previous.conditions, USERS_SYNCED).and_then(|condition| {
-                Some(ConditionUpdate {
-                    type_: USERS_SYNCED,
-                    reason: Reason::parse(&condition.reason)?,
-                    message: condition.message.clone(),
-                    observed_generation: condition.observed_generation,
-                })
+                Some(
+                    ConditionUpdate::new(
+                        USERS_SYNCED,
+                        Reason::parse(&condition.reason)?,
+                        condition.message.clone(),
+                    )
+                    .with_generation(condition.observed_generation),
+                )
             })
         }
         None => {
@@ -215,6 +218,10 @@ struct Tally {
     failed_reasons: BTreeMap<Reason, usize>,
     /// Reasons of the departed users.
     departed_reasons: BTreeMap<Reason, usize>,
+    /// Desired users whose assignment Teams is still activating.
+    activating: usize,
+    /// Desired users a dry run would change.
+    dry_run: usize,
 }
 
 impl Tally {
@@ -226,7 +233,11 @@ impl Tally {
                 tally.desired += 1;
                 match severity {
                     Severity::Healthy => tally.in_sync += 1,
-                    Severity::Pending => tally.pending += 1,
+                    Severity::Pending => {
+                        tally.pending += 1;
+                        tally.activating += usize::from(outcome.reason == Reason::AssignmentPending);
+                        tally.dry_run += usize::from(outcome.reason == Reason::DryRun);
+                    }
                     Severity::Failed => {
                         tally.failed += 1;
                         *tally.failed_reasons.entry(outcome.reason).or_default() += 1;
@@ -260,6 +271,11 @@ impl Tally {
     /// What needs a person: failed desired users and departed users held by the safety limit.
     fn needs_attention(&self) -> usize {
         self.failed + self.departed_failed
+    }
+
+    /// Whether some failure waits for a person rather than for a retry.
+    fn stalled(&self) -> bool {
+        self.departed_failed > 0 || self.failed_reasons.keys().any(|r| *r != Reason::TransientError)
     }
 
     /// `UsersSynced`: true when every desired user is in sync and nothing needs a person
@@ -321,6 +337,9 @@ fn tenant_conditions(
     let new = |type_: &'static str, reason: Reason, message: String| {
         ConditionUpdate::new(type_, reason, message).with_generation(input.generation)
     };
+    let holding = |type_: &'static str, reason: Reason, message: String| {
+        ConditionUpdate::holding(type_, reason, message).with_generation(input.generation)
+    };
     let admin_connected = match &input.checks.connected {
         Ok(()) => new(ADMIN_CONNECTED, Reason::SignedIn, "Signed in to Microsoft".into()),
         Err((reason, message)) => new(ADMIN_CONNECTED, *reason, message.clone()),
@@ -366,19 +385,60 @@ fn tenant_conditions(
     let blocker = [&admin_connected, &admin_authorized, &source_connected]
         .into_iter()
         .find(|update| update.reason.severity() != Severity::Healthy);
+    let summary = users_synced.message.clone();
+    // kstatus: Ready only when Teams matches the source for every user that can be synced.
     let ready = match blocker {
         Some(update) => new(READY, update.reason, update.message.clone()),
-        None if failed > 0 => new(READY, users_synced.reason, users_synced.message.clone()),
-        None => new(READY, Reason::Synced, users_synced.message.clone()),
+        None if failed > 0 => new(READY, users_synced.reason, summary.clone()),
+        None if tally.dry_run > 0 => new(
+            READY,
+            Reason::DryRun,
+            format!(
+                "DryRun: {} change(s) would be made and nothing was changed ({summary}); set spec.mode to Enforce to apply them",
+                tally.dry_run
+            ),
+        ),
+        None if tally.activating > 0 => new(
+            READY,
+            Reason::AssignmentPending,
+            format!(
+                "Teams is activating {} assignment(s): {summary}",
+                tally.activating
+            ),
+        ),
+        None => new(READY, Reason::Synced, summary.clone()),
     };
+    let stalled = match blocker {
+        Some(update) if update.reason != Reason::TransientError => {
+            Some(holding(STALLED, update.reason, update.message.clone()))
+        }
+        Some(_) => None,
+        None if failed > 0 && tally.stalled() => Some(holding(STALLED, users_synced.reason, summary.clone())),
+        None => None,
+    };
+    let reconciling = (blocker.is_none() && stalled.is_none() && tally.activating > 0).then(|| {
+        holding(
+            RECONCILING,
+            Reason::AssignmentPending,
+            format!(
+                "Teams is activating {} assignment(s); the next sync checks again soon",
+                tally.activating
+            ),
+        )
+    });
     let mut conditions = Vec::with_capacity(TENANT_CONDITION_TYPES.len());
     for update in [
-        ready,
-        admin_connected,
-        admin_authorized,
-        source_connected,
-        users_synced,
-    ] {
+        Some(ready),
+        Some(admin_connected),
+        Some(admin_authorized),
+        Some(source_connected),
+        Some(users_synced),
+        reconciling,
+        stalled,
+    ]
+    .into_iter()
+    .flatten()
+    {
         let mut slot: Vec<Condition> = input
             .previous
             .and_then(|previous| find_condition(&previous.conditions, update.type_))

@@ -256,8 +256,13 @@ fn last_transition_time_moves_when_a_user_gets_in_sync() {
     assert_eq!(synced(b).last_transition_time, at(100));
     assert_eq!(condition(&second, USERS_SYNCED).status, "True");
     assert_eq!(condition(&second, USERS_SYNCED).last_transition_time, at(200));
-    // Ready was already true (pending is fine), so it did not flip.
-    assert_eq!(condition(&second, READY).last_transition_time, at(100));
+    // Ready waited for the activation (kstatus): it flips when the user is in sync, and the
+    // Reconciling condition goes.
+    assert_eq!(condition(&first, READY).reason, "AssignmentPending");
+    assert_eq!(condition(&first, RECONCILING).status, "True");
+    assert_eq!(condition(&second, READY).status, "True");
+    assert_eq!(condition(&second, READY).last_transition_time, at(200));
+    assert!(find_condition(&second.conditions, RECONCILING).is_none());
 }
 
 #[test]
@@ -316,7 +321,7 @@ fn a_failed_source_without_history_says_users_were_not_checked() {
 }
 
 #[test]
-fn ready_is_true_with_pending_users_and_false_with_failures() {
+fn ready_waits_for_activations_and_is_false_with_failures() {
     let pending = report(
         &[
             dialpad("1", Some("a@contoso.com"), Reason::InSync),
@@ -328,11 +333,16 @@ fn ready_is_true_with_pending_users_and_false_with_failures() {
         DEFAULT_STATUS_BUDGET,
     );
     let ready = condition(&pending, READY);
-    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("True", "Synced"));
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "AssignmentPending")
+    );
     assert_eq!(
         ready.message,
-        "1 of 2 users in sync; 1 pending; 1 departed (RemovalPending: 1)"
+        "Teams is activating 1 assignment(s): 1 of 2 users in sync; 1 pending; 1 departed (RemovalPending: 1)"
     );
+    assert_eq!(condition(&pending, RECONCILING).status, "True");
+    assert!(find_condition(&pending.conditions, STALLED).is_none());
     assert_eq!(condition(&pending, USERS_SYNCED).reason, "UsersNotInSync");
 
     let failing = report(
@@ -356,6 +366,8 @@ fn ready_is_true_with_pending_users_and_false_with_failures() {
         ready.message,
         "1 of 5 users in sync; 3 failed (CallingPlanAssigned: 2, EmailMissing: 1); 1 pending"
     );
+    assert_eq!(condition(&failing, STALLED).reason, "UsersNotInSync");
+    assert!(find_condition(&failing.conditions, RECONCILING).is_none());
 
     let all = report(
         &[dialpad("1", Some("a@contoso.com"), Reason::InSync)],
@@ -412,7 +424,12 @@ fn tenant_failure_reason_shows_on_ready() {
         budget_bytes: DEFAULT_STATUS_BUDGET,
     });
     let types: Vec<&str> = status.conditions.iter().map(|c| c.type_.as_str()).collect();
-    assert_eq!(types, TENANT_CONDITION_TYPES);
+    assert_eq!(types[..5], TENANT_CONDITION_TYPES);
+    assert_eq!(
+        types[5..],
+        ["Stalled"],
+        "MFA needs a person: kstatus reads Stalled"
+    );
     assert!(status.conditions.iter().all(|c| c.observed_generation == Some(2)));
     let ready = condition(&status, READY);
     assert_eq!(
@@ -566,4 +583,49 @@ fn a_departed_user_held_by_the_safety_limit_keeps_users_synced_false() {
         )
     );
     assert_eq!(condition(&status, READY).status, "False");
+}
+
+#[test]
+fn a_dry_run_with_changes_is_not_ready_and_says_how_many() {
+    let status = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+            dialpad("2", Some("b@contoso.com"), Reason::DryRun),
+            dialpad("3", Some("c@contoso.com"), Reason::DryRun),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    let ready = condition(&status, READY);
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("False", "DryRun")
+    );
+    assert!(
+        ready
+            .message
+            .starts_with("DryRun: 2 change(s) would be made and nothing was changed")
+            && ready.message.ends_with("set spec.mode to Enforce to apply them"),
+        "{}",
+        ready.message
+    );
+}
+
+#[test]
+fn users_failing_only_transiently_are_not_stalled() {
+    let status = report(
+        &[
+            dialpad("1", Some("a@contoso.com"), Reason::InSync),
+            dialpad("2", Some("b@contoso.com"), Reason::TransientError),
+        ],
+        None,
+        at(100),
+        DEFAULT_STATUS_BUDGET,
+    );
+    assert_eq!(condition(&status, READY).status, "False");
+    assert!(
+        find_condition(&status.conditions, STALLED).is_none(),
+        "a retry will fix it: not stalled"
+    );
 }

@@ -7,14 +7,12 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::conditions::find_condition;
-use dialpad_teams_operator::controller::context::FINALIZER;
 use dialpad_teams_operator::controller::{ControllerConfig, run_until};
 use dialpad_teams_operator::sandbox::Endpoint;
 use dialpad_teams_operator::sandbox::generator::Case;
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::telemetry::server::Readiness;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
-use kube::ResourceExt;
 use kube::api::DeleteParams;
 
 use crate::harness::cluster::with_namespaces;
@@ -289,28 +287,38 @@ async fn a_tenant_without_failures_becomes_ready_and_retain_keeps_numbers_on_del
             other => panic!("a 30s syncInterval was not rejected at admission: {other:?}"),
         }
 
-        // `kubectl wait --for=condition=Ready`: Ready=True for the current generation.
+        // kstatus: while Teams activates the 4 assignments the first sync made, Ready is False
+        // (AssignmentPending) and Reconciling True, so `kubectl wait --for=condition=Ready` keeps
+        // waiting.
         env.apply(&resource).await.expect("the resource is accepted");
+        let first = env.wait_first_status(name, 10).await;
+        assert_eq!(
+            condition(&first, "Ready"),
+            ("False".into(), "AssignmentPending".into()),
+            "{}",
+            describe(&first)
+        );
+        assert_eq!(condition(&first, "Reconciling").0, "True", "{}", describe(&first));
+        // The next sync (asked for here; it would come by itself 30 s later) sees them active.
+        env.sync_now(name).await;
         let ready = env
-            .wait(name, "condition Ready=True", |r| {
+            .wait(name, "condition Ready=True for the current generation", |r| {
                 r.is_some_and(|r| condition(r, "Ready").0 == "True" && observed(r))
             })
             .await
             .expect("exists");
         let summary = status(&ready).summary.clone().expect("summary");
-        assert_eq!((summary.desired, summary.failed), (10, 0), "{}", describe(&ready));
-        assert!(
-            ready.finalizers().iter().any(|f| f == FINALIZER),
-            "{}",
+        assert_eq!(
+            (summary.desired, summary.in_sync, summary.failed),
+            (10, 10, 0),
+            "Ready means every user is in sync: {}",
             describe(&ready)
         );
-        // Assignments made by the first sync may still show AssignmentPending; the next sync sees
-        // them active.
-        env.sync_now(name).await;
-        env.wait(name, "UsersSynced=True (AllUsersInSync) after a sync-now", |r| {
-            r.is_some_and(|r| condition(r, "UsersSynced") == ("True".into(), "AllUsersInSync".into()))
-        })
-        .await;
+        assert_eq!(
+            condition(&ready, "UsersSynced"),
+            ("True".into(), "AllUsersInSync".into())
+        );
+        assert_eq!(condition(&ready, "Reconciling"), (String::new(), String::new()));
         let held_before = held(&sandbox);
         assert!(
             numbers.keys().all(|n| held_before.contains_key(n)),
