@@ -500,3 +500,70 @@ async fn a_missing_dialpad_secret_is_reported_on_source_connected_and_sign_in_is
     assert_eq!(reason, "SecretInvalid");
     assert!(note.starts_with("SourceConnected: "), "{note}");
 }
+
+#[tokio::test]
+async fn a_long_sync_writes_its_progress_before_its_result() {
+    let mut org = generator::generate(
+        &GeneratorSpec {
+            users: 4,
+            seed: 3,
+            mix: vec![(Case::NeedsAssignment, 2), (Case::InSync, 2)],
+        },
+        PASSWORD,
+        "secret",
+        KEY,
+    );
+    // Teams takes a while to finish each assignment, so the sync outlasts a few progress periods.
+    org.fixture.behaviour.operation_delay_ms = 1_200;
+    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .unwrap();
+    let (ctx, mut server) = context(&demo_secrets());
+    let mut ctx = Arc::into_inner(ctx).expect("the only reference");
+    ctx.progress_every = Duration::from_millis(250);
+    let ctx = Arc::new(ctx);
+    let resource = resource(sandbox.base_url(), true);
+    let expected = resource.clone();
+    let verifier = tokio::spawn(async move {
+        let mut progress = Vec::new();
+        loop {
+            let body = expect_status_patch(&mut server, &expected).await;
+            let conditions = body["status"]["conditions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let reconciling = conditions.iter().find(|c| c["type"] == "Reconciling").cloned();
+            if reconciling.as_ref().is_some_and(|c| c["reason"] == "Syncing") {
+                let ready = conditions.iter().find(|c| c["type"] == "Ready").cloned().unwrap();
+                progress.push((reconciling.unwrap(), ready));
+                continue;
+            }
+            let (reason, _) = expect_event(&mut server).await;
+            assert_eq!(reason, "NumbersAssigned");
+            expect_silence(&mut server).await;
+            return (progress, body);
+        }
+    });
+    reconcile(Arc::new(resource), ctx).await.unwrap();
+    let (progress, result) = verifier.await.unwrap();
+    assert!(
+        !progress.is_empty(),
+        "a sync longer than the period reports its progress"
+    );
+    for (reconciling, ready) in &progress {
+        assert_eq!(reconciling["status"], "True", "{reconciling}");
+        assert!(
+            reconciling["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("sync running for "),
+            "{reconciling}"
+        );
+        assert_eq!(
+            (&ready["status"], &ready["reason"]),
+            (&json!("False"), &json!("Syncing")),
+            "a new resource is not Ready while its first sync runs"
+        );
+    }
+    assert_eq!(result["status"]["summary"]["desired"], 4);
+}

@@ -138,6 +138,8 @@ reasons! {
     Synced => Healthy, Tenant, "";
     /// spec.suspend is true; nothing is read or changed.
     Suspended => Pending, Tenant, "Set spec.suspend to false to resume syncing.";
+    /// A sync is running; the message says how far it is.
+    Syncing => Pending, Tenant, "Nothing; the status is complete when the sync finishes.";
     // ---- either (seed causes 7 and 8) ----
     /// A temporary upstream failure (timeout, throttling, 5xx); it is retried with backoff.
     TransientError => Failed, Both, "Nothing, unless it persists: the message gives the attempt count and next retry.";

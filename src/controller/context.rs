@@ -55,6 +55,8 @@ pub struct Context {
     /// Publishes Events; kept across reconciles, so that an Event repeated within the recorder's
     /// cache period becomes a series (a count on the first Event) instead of a new object.
     pub recorder: Recorder,
+    /// How often a long sync reports its progress (see [`super::progress`]).
+    pub progress_every: Duration,
     /// Per-resource memory by `namespace/name`.
     pub memory: Mutex<HashMap<String, ResourceMemory>>,
 }
@@ -77,6 +79,7 @@ impl Context {
             client,
             connect,
             secrets,
+            progress_every: super::progress::PROGRESS_EVERY,
             memory: Mutex::new(HashMap::new()),
         }
     }

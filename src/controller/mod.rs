@@ -10,6 +10,7 @@
 pub mod context;
 pub mod deletion;
 pub mod leader;
+pub mod progress;
 pub mod reconcile;
 pub mod schedule;
 pub mod scope;

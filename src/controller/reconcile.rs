@@ -12,6 +12,7 @@ use kube::{Api, Resource, ResourceExt};
 
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, backoff_after};
 use super::deletion::cleanup;
+use super::progress::ProgressReport;
 use super::schedule;
 use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
@@ -23,7 +24,7 @@ use crate::api::conditions::{
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::connect::{SetupFailure, connect_reusing};
 use crate::sync::model::{Policy, parse_duration};
-use crate::sync::pipeline::{SyncRun, sync_once};
+use crate::sync::pipeline::{SyncRun, sync_once_reporting};
 use crate::sync::report;
 use crate::telemetry::metrics;
 
@@ -257,14 +258,31 @@ async fn apply(
     memory.sign_in = Some(connection.sign_in.clone());
     let previous = memory.sync.status.clone();
     let policy = Policy::from_spec(&resource.spec);
-    let mut run = sync_once(
+    let (progress_tx, progress_rx) = tokio::sync::watch::channel((0, 0));
+    let report = ProgressReport {
+        api,
+        name: &name,
+        key: &key,
+        generation: resource.meta().generation,
+        previous: previous.clone(),
+        started,
+        every: ctx.progress_every,
+    };
+    let progress = move |done, total| {
+        let _ = progress_tx.send((done, total));
+    };
+    let sync = sync_once_reporting(
         &connection.source,
         &connection.tenant,
         &policy,
         &mut memory.sync,
         resource.meta().generation,
-    )
-    .await;
+        &progress,
+    );
+    let mut run = tokio::select! {
+        run = sync => run,
+        never = report.run(progress_rx) => match never {},
+    };
     let elapsed = started.elapsed();
     metrics::observe_sync(namespace, &name, elapsed.as_secs_f64());
     if let Some(summary) = &run.status.summary {

@@ -35,7 +35,8 @@ pub struct ExecutionSummary {
 }
 
 /// Runs the plan's actions and folds the results into its outcomes. Departed users whose number
-/// was unassigned are removed from the outcomes: they are done.
+/// was unassigned are removed from the outcomes: they are done. `progress(done, total)` is called
+/// after each action finishes.
 pub async fn execute<W: TeamsWriter>(
     writer: &W,
     plan: &mut Plan,
@@ -43,8 +44,11 @@ pub async fn execute<W: TeamsWriter>(
     retries: &mut HashMap<UserKey, RetryState>,
     now: Timestamp,
     concurrency: usize,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> ExecutionSummary {
     let actions = std::mem::take(&mut plan.actions);
+    let total = actions.len();
+    let mut done = 0;
     let results: Vec<(usize, ActionKind, Result<OperationOutcome, GraphError>)> =
         futures::stream::iter(actions)
             .map(|action| async move {
@@ -64,6 +68,10 @@ pub async fn execute<W: TeamsWriter>(
                 (action.outcome, action.kind, result)
             })
             .buffer_unordered(concurrency.max(1))
+            .inspect(|_| {
+                done += 1;
+                progress(done, total);
+            })
             .collect()
             .await;
     let mut summary = ExecutionSummary::default();

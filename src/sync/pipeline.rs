@@ -47,6 +47,18 @@ pub async fn sync_once<S: DesiredSource, T: TeamsTenant>(
     memory: &mut SyncMemory,
     generation: Option<i64>,
 ) -> SyncRun {
+    sync_once_reporting(source, tenant, policy, memory, generation, &|_, _| {}).await
+}
+
+/// [`sync_once`], calling `progress(done, total)` as the planned changes are applied.
+pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant>(
+    source: &S,
+    tenant: &T,
+    policy: &Policy,
+    memory: &mut SyncMemory,
+    generation: Option<i64>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> SyncRun {
     let now = Timestamp::now();
     let mut checks = tenant.check().await;
     let mut teams = TeamsState::default();
@@ -97,6 +109,7 @@ pub async fn sync_once<S: DesiredSource, T: TeamsTenant>(
         &mut memory.retries,
         now,
         DEFAULT_CONCURRENCY,
+        progress,
     )
     .await;
     let status = report::build_status(&ReportInput {
