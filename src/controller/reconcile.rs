@@ -446,4 +446,88 @@ mod tests {
         changed.metadata.generation = Some(2);
         assert_eq!(due(&changed, &memory, &Default::default()), Ok(()));
     }
+
+    fn condition<'a>(status: &'a TeamsTenantSyncStatus, type_: &str) -> Option<&'a str> {
+        find_condition(&status.conditions, type_).map(|c| c.reason.as_str())
+    }
+
+    /// A last status where sign-in failed for a missing key and users were stuck.
+    fn stuck() -> TeamsTenantSyncStatus {
+        let mut status = TeamsTenantSyncStatus::default();
+        let now = Time(k8s_openapi::jiff::Timestamp::now());
+        for update in [
+            ConditionUpdate::new(ADMIN_CONNECTED, Reason::SecretInvalid, "no key 'password'"),
+            ConditionUpdate::holding(STALLED, Reason::SecretInvalid, "no key 'password'"),
+            ConditionUpdate::holding(RECONCILING, Reason::AssignmentPending, "activating 2"),
+        ] {
+            set_condition(&mut status.conditions, update, &now);
+        }
+        status
+    }
+
+    #[test]
+    fn a_source_secret_problem_drops_a_fixed_sign_in_problem_and_stalls() {
+        let failure = SetupFailure {
+            reason: Reason::SecretInvalid,
+            message: "Secret 'dialpad' does not exist".into(),
+            sign_in: None,
+            source: Some("Secret 'dialpad' does not exist".into()),
+        };
+        let status = setup_failure_status(&demo(), Some(&stuck()), &failure);
+        assert_eq!(
+            condition(&status, ADMIN_CONNECTED),
+            None,
+            "the sign-in side is complete now: its stale SecretInvalid goes"
+        );
+        assert_eq!(condition(&status, SOURCE_CONNECTED), Some("SecretInvalid"));
+        assert_eq!(condition(&status, READY), Some("SecretInvalid"));
+        let stalled = find_condition(&status.conditions, STALLED).unwrap();
+        assert_eq!(
+            (stalled.status.as_str(), stalled.message.as_str()),
+            ("True", "Secret 'dialpad' does not exist")
+        );
+        assert_eq!(
+            condition(&status, RECONCILING),
+            None,
+            "nothing is converging while a Secret is missing"
+        );
+    }
+
+    #[test]
+    fn suspend_drops_reconciling_and_stalled() {
+        let status = suspended_status(&demo(), Some(&stuck()));
+        assert_eq!(condition(&status, READY), Some("Suspended"));
+        assert_eq!(condition(&status, RECONCILING), None);
+        assert_eq!(condition(&status, STALLED), None);
+        assert_eq!(
+            condition(&status, ADMIN_CONNECTED),
+            Some("SecretInvalid"),
+            "not tried: left as it was"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_secret_cache_that_never_syncs_fails_the_reconcile_after_a_bounded_wait() {
+        let (service, _apiserver) =
+            tower_test::mock::pair::<http::Request<kube::client::Body>, http::Response<kube::client::Body>>();
+        let connect = crate::sync::connect::ConnectOptions {
+            http: crate::upstream::http_client(&[]).unwrap(),
+            retry: Default::default(),
+            graph_requests_per_second: None,
+        };
+        // The writer stays alive but never sees a complete list (listing Secrets is forbidden).
+        let (secrets, _writer) = kube::runtime::reflector::store();
+        let ctx = Context::new(kube::Client::new(service, "telephony"), connect, None, secrets);
+        let started = tokio::time::Instant::now();
+        let error = cached_secrets(&ctx, "telephony", &demo()).await.err().unwrap();
+        assert!(
+            matches!(&error, ReconcileError::SecretCacheNotSynced(ns) if ns == "telephony"),
+            "{error}"
+        );
+        assert!(
+            error.to_string().contains("needs list and watch on secrets"),
+            "{error}"
+        );
+        assert_eq!(started.elapsed(), SECRET_CACHE_WAIT);
+    }
 }

@@ -157,3 +157,28 @@ fn forbidden_hint(error: &watcher::Error) -> &'static str {
         ""
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn api_error(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(Status {
+            code,
+            message: "secrets is forbidden: User \"system:serviceaccount:ops:operator\" cannot list resource \"secrets\"".into(),
+            reason: "Forbidden".into(),
+            ..Default::default()
+        }))
+    }
+
+    #[test]
+    fn a_forbidden_watch_names_the_missing_rbac_rule() {
+        let hint = forbidden_hint(&watcher::Error::InitialListFailed(api_error(403)));
+        assert!(
+            hint.contains("lacks a permission") && hint.contains("deploy/rbac.yaml"),
+            "{hint}"
+        );
+        assert_eq!(forbidden_hint(&watcher::Error::WatchFailed(api_error(500))), "");
+    }
+}

@@ -57,13 +57,6 @@ pub struct SignIn {
     tokens: Arc<TokenClient>,
 }
 
-impl SignIn {
-    /// How many times it called the token endpoint.
-    pub fn token_requests(&self) -> u32 {
-        self.tokens.token_requests()
-    }
-}
-
 impl std::fmt::Debug for SignIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignIn")

@@ -13,7 +13,6 @@ use dialpad_teams_operator::sandbox::generator::Case;
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::telemetry::server::Readiness;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
-use kube::api::DeleteParams;
 
 use crate::harness::cluster::with_namespaces;
 use crate::harness::fixtures::*;
@@ -216,14 +215,7 @@ async fn a_tenant_with_calling_plan_users_syncs_reports_rotates_secrets_and_unas
         assert_no_secret_leaks(&env, &recovered, &[&password, &wrong_password, &api_key]).await;
 
         // 4. Delete: the finalizer unassigns the 18 numbers it manages, nothing else.
-        env.resources()
-            .delete(name, &DeleteParams::default())
-            .await
-            .expect("delete accepted");
-        env.wait(name, "the resource to be gone (finalizer removed)", |r| {
-            r.is_none()
-        })
-        .await;
+        env.delete_and_wait_gone(name).await;
         let held_after = held(&sandbox);
         let still: Vec<_> = numbers.keys().filter(|n| held_after.contains_key(*n)).collect();
         assert!(
@@ -328,14 +320,7 @@ async fn a_tenant_without_failures_becomes_ready_and_retain_keeps_numbers_on_del
 
         // Delete with removal policy Retain: the finalizer goes, Teams keeps every number.
         let writes = sandbox.counters().write_requests();
-        env.resources()
-            .delete(name, &DeleteParams::default())
-            .await
-            .expect("delete accepted");
-        env.wait(name, "the resource to be gone (finalizer removed)", |r| {
-            r.is_none()
-        })
-        .await;
+        env.delete_and_wait_gone(name).await;
         assert_eq!(held(&sandbox), held_before, "Retain leaves Teams as it was");
         assert_eq!(
             sandbox.counters().write_requests(),

@@ -153,6 +153,19 @@ impl Env {
             .unwrap_or_else(|e| panic!("cannot patch the spec of {name}: {e}"));
     }
 
+    /// Deletes the resource, as `kubectl delete tts NAME` would, and waits until its finalizer
+    /// has run and it is gone.
+    pub async fn delete_and_wait_gone(&self, name: &str) {
+        self.resources()
+            .delete(name, &kube::api::DeleteParams::default())
+            .await
+            .unwrap_or_else(|e| panic!("cannot delete {name}: {e}"));
+        self.wait(name, "the resource to be gone (finalizer removed)", |r| {
+            r.is_none()
+        })
+        .await;
+    }
+
     /// Waits until the status says the sync asked for with `value` ran.
     pub async fn wait_handled(&self, name: &str, value: &str) -> TeamsTenantSync {
         self.wait(name, &format!("status.lastHandledSyncNow == {value}"), |r| {
