@@ -78,6 +78,7 @@ fn main() {
         mode: SyncMode::Enforce,
         removal: RemovalPolicy::Unassign,
         grace_period: Duration::from_secs(72 * 3600),
+        adopt_existing: false,
         max_unassignments: 25,
         overwrite_foreign_numbers: false,
         number_type: "directRouting",
@@ -85,6 +86,7 @@ fn main() {
     };
     let checks = TenantChecks::ok();
     let (previous, retries) = (HashMap::new(), HashMap::new());
+    let owned = Default::default();
     let input = PlanInput {
         policy: &policy,
         desired: &desired,
@@ -92,6 +94,7 @@ fn main() {
         checks: &checks,
         previous: &previous,
         retries: &retries,
+        owned: &owned,
         now: k8s_openapi::jiff::Timestamp::now(),
     };
     let mut best = Duration::MAX;

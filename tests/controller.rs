@@ -22,12 +22,13 @@ use kube::client::Body;
 use kube::runtime::controller::Action;
 use kube::runtime::{reflector, watcher};
 use serde_json::{Value, json};
-use tower_test::mock::{Handle, SendResponse};
+use tower_test::mock::SendResponse;
+
+mod common;
+use common::apiserver::ApiServer;
 
 const PASSWORD: &str = "controller-test-password";
 const KEY: &str = "controller-test-api-key";
-
-type ApiServer = Handle<Request<Body>, Response<Body>>;
 
 /// A controller context whose Secret cache holds `secrets` (as the watch would have filled it).
 fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
@@ -49,7 +50,10 @@ fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
         },
         graph_requests_per_second: None,
     };
-    (Arc::new(Context::new(client, connect, None, store)), handle)
+    (
+        Arc::new(Context::new(client, connect, None, store)),
+        ApiServer::new(handle),
+    )
 }
 
 /// The two Secrets of the demo resource, both complete.
@@ -254,6 +258,21 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
     });
     let action = reconcile(Arc::new(first.clone()), ctx.clone()).await.unwrap();
     let (mut server, body) = verifier.await.unwrap();
+    let records = server.config_maps();
+    let record = &records["tts-owned-5a7c0c2e-0000-4000-a000-000000000001-0"];
+    let owned = record["data"]["numbers"].as_str().unwrap();
+    assert_eq!(
+        owned.lines().count(),
+        3,
+        "the three numbers it assigned are recorded as owned, the in-sync ones are not: {owned}"
+    );
+    assert_eq!(body["status"]["summary"]["owned"], 3);
+    assert_eq!(
+        server.objects["/apis/coordination.k8s.io/v1/namespaces/default/leases/tts-tenant-9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34"]
+            ["spec"]["holderIdentity"],
+        "telephony/contoso",
+        "the resource claimed its tenant"
+    );
     assert_eq!(
         action,
         Action::requeue(Duration::from_secs(30)),

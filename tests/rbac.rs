@@ -12,6 +12,12 @@ const CLUSTER_REQUESTS: &[(&str, &str, &str, &str)] = &[
     (
         "teamssync.io",
         "teamstenantsyncs",
+        "get",
+        "a refused resource reads the one that claimed its tenant",
+    ),
+    (
+        "teamssync.io",
+        "teamstenantsyncs",
         "list",
         "the controller's watcher (initial list)",
     ),
@@ -74,6 +80,37 @@ const LEASE_REQUESTS: &[(&str, &str, &str, &str)] = &[
         "leases",
         "watch",
         "a standby's watch, to take over on release",
+    ),
+    (
+        "coordination.k8s.io",
+        "leases",
+        "update",
+        "a tenant claim taken over from a deleted resource, at the version read",
+    ),
+    (
+        "coordination.k8s.io",
+        "leases",
+        "delete",
+        "a tenant claim released on delete",
+    ),
+    ("", "configmaps", "list", "the ownership record, by owner label"),
+    (
+        "",
+        "configmaps",
+        "create",
+        "a new shard of the ownership record (server-side apply)",
+    ),
+    (
+        "",
+        "configmaps",
+        "patch",
+        "the ownership record written, or marked as left",
+    ),
+    (
+        "",
+        "configmaps",
+        "delete",
+        "the ownership record of a deleted resource",
     ),
 ];
 

@@ -118,7 +118,7 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
         ("NumberConflict", 2),
         ("PhoneNumberMissing", 1),
         ("PhoneSystemLicenseMissing", 2),
-        ("RemovalPending", 2),
+        // The two departed users' numbers were assigned before this resource: not its to remove.
         ("TeamsUserDisabled", 1),
         ("TeamsUserNotFound", 1),
         ("UnknownError", 1),
@@ -127,6 +127,11 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
     .map(|(r, n)| (r.to_owned(), n))
     .collect();
     assert_eq!(by_reason(&first), expected_first);
+    assert_eq!(
+        first.status.summary.as_ref().map(|s| s.owned),
+        Some(3),
+        "it owns the three numbers it assigned"
+    );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let writes = sandbox.counters().write_requests();
     let second = run(&connection, &resource, &mut memory).await;
@@ -190,9 +195,13 @@ async fn a_generated_org_of_10000_users_matches_the_generators_truth() {
     }
     let departed = second.plan.outcomes.iter().filter(|o| !o.desired).count();
     assert_eq!(
-        departed,
-        counts[&Case::RemovalPending] + counts[&Case::NumberConflict],
-        "deleted users and conflict holders"
+        departed, 0,
+        "deleted users and conflict holders hold numbers assigned before this resource: not removal candidates"
+    );
+    assert_eq!(
+        second.status.summary.as_ref().map(|s| s.owned as usize),
+        Some(needing),
+        "it owns exactly what it assigned"
     );
     let summary = second.status.summary.unwrap();
     let desired = 10_000 - counts[&Case::RemovalPending];
@@ -413,4 +422,42 @@ async fn a_wrong_dialpad_key_keeps_the_previous_users_and_changes_nothing() {
         .find(|c| c.type_ == "SourceConnected")
         .unwrap();
     assert_eq!(source.reason, "SourceCredentialsInvalid");
+}
+
+#[tokio::test]
+async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_in() {
+    use dialpad_teams_operator::sync::connect::connect_tenant;
+    use dialpad_teams_operator::sync::ports::TeamsTenant;
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let resource = resource(&sandbox);
+    let complete = secrets(
+        "dialpad-msteams-admin@contoso.com",
+        "sandbox-admin-password",
+        "sandbox-dialpad-api-key",
+    );
+    let synced = connection(&resource, &complete);
+    let mut memory = SyncMemory::default();
+    run(&synced, &resource, &mut memory).await;
+    let options = ConnectOptions {
+        http: http_client(&[]).unwrap(),
+        retry: RetryPolicy::default(),
+        graph_requests_per_second: None,
+    };
+    let gone = Values(HashMap::new());
+    let failure = connect_tenant(&resource.spec, &gone, &options, None)
+        .err()
+        .expect("no Secrets and no earlier sign-in: nothing to sign in with");
+    assert!(failure.message.contains("teams-admin"), "{}", failure.message);
+    assert!(
+        !failure.message.contains("dialpad"),
+        "the source is not needed to clean up: {}",
+        failure.message
+    );
+    let tenant = connect_tenant(&resource.spec, &gone, &options, Some(&synced.sign_in))
+        .expect("the last sync's sign-in stands in for the deleted Secrets");
+    let checks = tenant.check().await;
+    assert_eq!(checks.connected, Ok(()));
+    assert!(tenant.read().await.is_ok());
 }

@@ -138,6 +138,9 @@ reasons! {
     Synced => Healthy, Tenant, "";
     /// spec.suspend is true; nothing is read or changed.
     Suspended => Pending, Tenant, "Set spec.suspend to false to resume syncing.";
+    /// Another TeamsTenantSync already syncs this Microsoft tenant (the message names it); this one
+    /// changes nothing and takes over when that one is deleted.
+    DuplicateTenant => Failed, Tenant, "Keep one TeamsTenantSync per Microsoft tenant: delete this one, or the one the message names (this one then takes over).";
     /// A sync is running; the message says how far it is.
     Syncing => Pending, Tenant, "Nothing; the status is complete when the sync finishes.";
     // ---- either (seed causes 7 and 8) ----

@@ -328,10 +328,17 @@ pub enum NumberType {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RemovalSpec {
-    /// `Unassign` removes the number in Teams after `gracePeriod` (also when this resource is
-    /// deleted: only numbers it assigned); `Retain` never unassigns anything.
+    /// `Unassign` removes a number in Teams after `gracePeriod` (also when this resource is
+    /// deleted), and only a number this resource assigned or adopted (see `adoptExisting`);
+    /// `Retain` never unassigns anything.
     #[serde(default)]
     pub policy: RemovalPolicy,
+
+    /// Whether a number Teams already held on the right user before this resource ran is taken
+    /// over as if this resource had assigned it, so that `Unassign` may later remove it. Off by
+    /// default: such a number counts as in sync but not owned, and this resource never removes it.
+    #[serde(default)]
+    pub adopt_existing: bool,
 
     /// How long a user must be gone from the source before their number is unassigned (reason
     /// `RemovalPending` meanwhile), as a Go duration such as `72h`. `0s` unassigns at once.
@@ -346,6 +353,7 @@ impl Default for RemovalSpec {
         Self {
             policy: RemovalPolicy::default(),
             grace_period: default_grace_period(),
+            adopt_existing: false,
         }
     }
 }

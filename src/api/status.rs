@@ -73,6 +73,11 @@ pub struct SyncSummary {
     #[serde(default)]
     pub departed: i32,
 
+    /// Numbers this resource assigned, or adopted with `spec.removal.adoptExisting`: the only
+    /// numbers it ever unassigns. An in-sync user's message says whether its number is owned.
+    #[serde(default)]
+    pub owned: i32,
+
     /// Users per reason of their `Synced` condition, desired and departed, e.g.
     /// `{InSync: 1180, CallingPlanAssigned: 7, RemovalPending: 2}`.
     #[serde(default)]

@@ -159,6 +159,26 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         print!("{}", output::users(&run.status));
         println!();
         if round == 1 {
+            let leaver = sandbox.with_world(|world| {
+                // A user whose number this resource just assigned leaves Dialpad, so that the
+                // second sync shows a removal of a number the resource owns.
+                let owned = run.status.users.iter().find(|u| {
+                    u.conditions
+                        .iter()
+                        .any(|c| c.reason == crate::api::Reason::AssignmentPending.as_str())
+                });
+                let email = owned.and_then(|u| u.email.clone())?.to_lowercase();
+                let user = world
+                    .dialpad
+                    .users
+                    .iter_mut()
+                    .find(|u| u.emails.iter().any(|e| e.to_lowercase() == email))?;
+                user.state = "deleted".into();
+                Some(email)
+            });
+            if let Some(email) = leaver {
+                println!("(meanwhile {email} leaves Dialpad)");
+            }
             println!("(waiting {settle:?} for Teams to activate the new assignments)\n");
             tokio::time::sleep(settle).await;
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 
 use super::CommandError;
-use crate::controller::{ControllerConfig, LeaderElection, run_until};
+use crate::controller::{ControllerConfig, LeaderElection, OperatorSettings, run_until};
 use crate::sync::connect::ConnectOptions;
 use crate::telemetry::logging::LogFormat;
 use crate::telemetry::server::{Readiness, serve};
@@ -33,9 +33,22 @@ pub struct RunArgs {
     /// The Lease's name.
     #[arg(long, default_value = "dialpad-teams-operator")]
     pub lease_name: String,
-    /// The Lease's namespace (the pod's namespace in a cluster).
-    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
-    pub lease_namespace: String,
+    /// The operator's own namespace (the pod's namespace in a cluster): its leader Lease, one
+    /// claim Lease per Microsoft tenant, the ownership records (ConfigMaps) and Events about
+    /// resources whose namespace is gone.
+    #[arg(
+        long,
+        alias = "lease-namespace",
+        env = "POD_NAMESPACE",
+        default_value = "default"
+    )]
+    pub operator_namespace: String,
+    /// How long deleting a resource with `removal.policy: Unassign` keeps trying to unassign its
+    /// numbers (for example while its Secrets are gone) before it gives up, leaves them assigned
+    /// and records them: a log line, a metric, an Event in the operator's namespace, and the
+    /// ownership record kept there.
+    #[arg(long, default_value = "5m", value_parser = parse_cleanup_timeout)]
+    pub cleanup_timeout: Duration,
     /// This replica's identity in the Lease (the pod name in a cluster).
     #[arg(long, env = "POD_NAME")]
     pub identity: Option<String>,
@@ -77,7 +90,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         .unwrap_or_else(|| format!("dialpad-teams-operator-{}", std::process::id()));
     let leader_election = args.leader_election.then(|| LeaderElection {
         lease_name: args.lease_name.clone(),
-        lease_namespace: args.lease_namespace.clone(),
+        lease_namespace: args.operator_namespace.clone(),
         identity,
         lease_duration: args.lease_duration,
     });
@@ -100,6 +113,10 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         namespaces: args.namespaces.clone(),
         leader_election,
         connect,
+        settings: OperatorSettings {
+            operator_namespace: args.operator_namespace.clone(),
+            cleanup_timeout: args.cleanup_timeout,
+        },
         readiness: readiness.clone(),
     };
     tracing::info!(namespaces = ?args.namespaces, "starting the controller");
@@ -118,6 +135,11 @@ fn parse_lease_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("'{text}' is too short: a lease lasts at least 3s"));
     }
     Ok(duration)
+}
+
+fn parse_cleanup_timeout(text: &str) -> Result<Duration, String> {
+    crate::sync::model::parse_duration(text)
+        .ok_or_else(|| format!("'{text}' is not a duration such as 30s or 5m"))
 }
 
 /// Resolves on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.

@@ -21,6 +21,29 @@ pub const FINALIZER: &str = "teamssync.io/removal-policy";
 /// The annotation that asks for a sync now; any new value triggers one.
 pub const SYNC_NOW_ANNOTATION: &str = "teamssync.io/sync-now";
 
+/// How long deleting a resource may try to apply `removal.policy: Unassign` before it gives up,
+/// leaves the numbers assigned and records them (see [`super::deletion`]).
+pub const DEFAULT_CLEANUP_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Operator-wide settings every scope shares.
+#[derive(Clone, Debug)]
+pub struct OperatorSettings {
+    /// The operator's own namespace: its leader Lease, the tenant claims, the ownership records,
+    /// and Events about resources whose namespace is gone.
+    pub operator_namespace: String,
+    /// How long, from the deletion request, cleanup keeps trying before it gives up.
+    pub cleanup_timeout: Duration,
+}
+
+impl Default for OperatorSettings {
+    fn default() -> Self {
+        Self {
+            operator_namespace: "default".into(),
+            cleanup_timeout: DEFAULT_CLEANUP_TIMEOUT,
+        }
+    }
+}
+
 /// Memory of one resource between reconciles.
 #[derive(Clone, Debug, Default)]
 pub struct ResourceMemory {
@@ -57,6 +80,8 @@ pub struct Context {
     pub recorder: Recorder,
     /// How often a long sync reports its progress (see [`super::progress`]).
     pub progress_every: Duration,
+    /// Operator-wide settings.
+    pub settings: OperatorSettings,
     /// Per-resource memory by `namespace/name`.
     pub memory: Mutex<HashMap<String, ResourceMemory>>,
 }
@@ -80,6 +105,7 @@ impl Context {
             connect,
             secrets,
             progress_every: super::progress::PROGRESS_EVERY,
+            settings: OperatorSettings::default(),
             memory: Mutex::new(HashMap::new()),
         }
     }

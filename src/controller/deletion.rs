@@ -1,27 +1,146 @@
 //! Deleting a TeamsTenantSync: the finalizer applies `spec.removal.policy`. `Retain` (and
-//! `DryRun`) leave Teams as it is; `Unassign` removes the numbers this resource manages, within the
-//! safety limit, and keeps the finalizer with a Warning Event while that cannot be done.
+//! `DryRun`) leave Teams as it is. `Unassign` removes the numbers the resource owns (its ownership
+//! record: what it assigned or adopted) that Teams still shows on their user, within the safety
+//! limit. It signs in with the Secrets, or, once they are gone (a namespace being deleted takes
+//! them first), with the last sync's sign-in. While that cannot be done, deletion waits with a
+//! Warning Event, for at most the cleanup timeout from the deletion request; then it gives up:
+//! the numbers stay assigned, the record stays in the operator's namespace marked as left, and a
+//! log line, a metric and an Event there say so. Either way the tenant claim is released.
 
+use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Resource, ResourceExt};
 
+use super::claim::release;
 use super::context::Context;
+use super::ownership::ConfigMapOwnership;
 use super::reconcile::{ReconcileError, cached_secrets, key_of};
 use super::writer::{publish, truncate};
-use crate::api::{RemovalPolicy, TeamsTenantSync};
-use crate::sync::connect::connect_reusing;
+use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
+use crate::microsoft::graph::OperationOutcome;
+use crate::sync::connect::connect_tenant;
 use crate::sync::model::Policy;
-use crate::sync::ports::{DesiredSource, TeamsTenant, TeamsWriter};
+use crate::sync::ports::{OwnershipStore, TeamsTenant, TeamsWriter};
 use crate::telemetry::metrics;
+
+/// The removal policy on delete (see the module docs).
+pub(super) async fn cleanup(
+    resource: &TeamsTenantSync,
+    namespace: &str,
+    ctx: &Context,
+) -> Result<Action, ReconcileError> {
+    let key = key_of(resource);
+    let name = resource.name_any();
+    let reference = resource.object_ref(&());
+    let record = ConfigMapOwnership::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
+    let unassign =
+        resource.spec.removal.policy == RemovalPolicy::Unassign && resource.spec.mode == SyncMode::Enforce;
+    if unassign {
+        match unassign_owned(resource, namespace, ctx, &record).await {
+            Ok(0) => {}
+            Ok(count) => {
+                let note = format!(
+                    "Unassigned {count} number(s) this resource owned, on delete (removal policy Unassign)"
+                );
+                let event = normal("NumbersUnassigned", note);
+                publish_somewhere(ctx, &reference, &claim_reference(ctx, resource), &event).await;
+            }
+            Err(problem) if !past_deadline(resource, ctx) => {
+                return deletion_blocked(&ctx.recorder, &reference, problem, ctx).await;
+            }
+            Err(problem) => return give_up(resource, namespace, ctx, &record, &problem).await,
+        }
+    }
+    record
+        .delete()
+        .await
+        .map_err(|e| ReconcileError::Ownership(e.to_string()))?;
+    release(&ctx.client, &ctx.settings.operator_namespace, resource).await?;
+    ctx.forget(&key);
+    metrics::forget_resource(namespace, &name);
+    Ok(Action::await_change())
+}
+
+/// Unassigns what the resource owns; the count, or what stopped it.
+async fn unassign_owned(
+    resource: &TeamsTenantSync,
+    namespace: &str,
+    ctx: &Context,
+    record: &ConfigMapOwnership,
+) -> Result<usize, String> {
+    let owned = record.load().await.map_err(|e| e.to_string())?;
+    if owned.is_empty() {
+        return Ok(0);
+    }
+    let secrets = cached_secrets(ctx, namespace, resource)
+        .await
+        .map_err(|e| e.to_string())?;
+    let sign_in = ctx.recall(&key_of(resource)).sign_in;
+    let tenant =
+        connect_tenant(&resource.spec, &secrets, &ctx.connect, sign_in.as_ref()).map_err(|failure| {
+            format!(
+                "{}; and no earlier sign-in is at hand (the operator restarted since the last sync)",
+                failure.message
+            )
+        })?;
+    let checks = tenant.check().await;
+    if let Err((reason, message)) = checks.connected.and(checks.authorized) {
+        return Err(format!("{reason}: {message}"));
+    }
+    let teams = tenant.read().await.map_err(|e| e.to_string())?;
+    let removals = owned.removals(&teams);
+    let limit = usize::try_from(resource.spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0);
+    if removals.len() > limit {
+        return Err(format!(
+            "deleting would unassign {} numbers, more than spec.safety.maxUnassignmentsPerSync ({limit})",
+            removals.len()
+        ));
+    }
+    let number_type = Policy::from_spec(&resource.spec).number_type;
+    let mut failed = Vec::new();
+    for removal in &removals {
+        match tenant.unassign(&removal.number, number_type).await {
+            Ok(OperationOutcome::Failed(failure)) => failed.push(format!("{}: {failure:?}", removal.number)),
+            Ok(_) => {}
+            Err(error) => failed.push(format!("{}: {error}", removal.number)),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(format!(
+            "{} of {} numbers could not be unassigned ({})",
+            failed.len(),
+            removals.len(),
+            failed.join("; ")
+        ));
+    }
+    Ok(removals.len())
+}
+
+/// Whether the cleanup timeout has passed since deletion was requested.
+fn past_deadline(resource: &TeamsTenantSync, ctx: &Context) -> bool {
+    let Some(requested) = &resource.meta().deletion_timestamp else {
+        return false;
+    };
+    let timeout = k8s_openapi::jiff::SignedDuration::try_from(ctx.settings.cleanup_timeout)
+        .unwrap_or(k8s_openapi::jiff::SignedDuration::MAX);
+    requested
+        .0
+        .checked_add(timeout)
+        .is_ok_and(|deadline| k8s_openapi::jiff::Timestamp::now() >= deadline)
+}
 
 /// Publishes why deletion cannot finish yet and keeps the finalizer (the error requeues).
 async fn deletion_blocked(
     recorder: &Recorder,
-    reference: &k8s_openapi::api::core::v1::ObjectReference,
-    message: String,
+    reference: &ObjectReference,
+    problem: String,
+    ctx: &Context,
 ) -> Result<Action, ReconcileError> {
-    let note = format!("{message}; to delete without unassigning, set spec.removal.policy to Retain");
+    let timeout = ctx.settings.cleanup_timeout;
+    let note = format!(
+        "{problem}; retrying until {timeout:?} after the deletion request, then the numbers are left assigned; to delete without unassigning now, set spec.removal.policy to Retain"
+    );
     let event = Event {
         type_: EventType::Warning,
         reason: "DeletionBlocked".into(),
@@ -33,91 +152,98 @@ async fn deletion_blocked(
     Err(ReconcileError::Cleanup(note))
 }
 
-/// The removal policy on delete: `Retain` leaves Teams as it is; `Unassign` removes the numbers
-/// this resource manages, within the safety limit.
-pub(super) async fn cleanup(
+/// Lets the resource go without unassigning: the record stays (marked as left) in the operator's
+/// namespace, the claim is released, and a log line, a metric and an Event say what was left.
+async fn give_up(
     resource: &TeamsTenantSync,
     namespace: &str,
     ctx: &Context,
+    record: &ConfigMapOwnership,
+    problem: &str,
 ) -> Result<Action, ReconcileError> {
     let key = key_of(resource);
     let name = resource.name_any();
-    let recorder = &ctx.recorder;
-    let reference = resource.object_ref(&());
-    if resource.spec.removal.policy == RemovalPolicy::Retain
-        || resource.spec.mode == crate::api::SyncMode::DryRun
-    {
-        ctx.forget(&key);
-        metrics::forget_resource(namespace, &name);
-        return Ok(Action::await_change());
+    let left = record.load().await.map(|r| r.len()).unwrap_or(0);
+    let shards = record.shard_names();
+    let note = format!(
+        "gave up unassigning after {:?}: {problem}",
+        ctx.settings.cleanup_timeout
+    );
+    if let Err(error) = record.mark_left(&truncate(&note, 1000)).await {
+        tracing::warn!(resource = %key, %error, "cannot mark the ownership record as left");
     }
-    let secrets = cached_secrets(ctx, namespace, resource).await?;
-    let sign_in = ctx.recall(&key).sign_in;
-    let connection = match connect_reusing(&resource.spec, &secrets, &ctx.connect, sign_in.as_ref()) {
-        Ok(connection) => connection,
-        Err(failure) => return deletion_blocked(recorder, &reference, failure.message).await,
+    let where_ = match shards.first() {
+        Some(first) => format!("listed in ConfigMap {}/{first}", record.namespace()),
+        None => "no record".to_owned(),
     };
-    let checks = connection.tenant.check().await;
-    if let Err((reason, message)) = checks.connected.clone().and(checks.authorized.clone()) {
-        return deletion_blocked(recorder, &reference, format!("{reason}: {message}")).await;
-    }
-    let desired = match connection.source.read().await {
-        Ok(desired) => desired,
-        Err(failure) => return deletion_blocked(recorder, &reference, failure.message).await,
-    };
-    let teams = match connection.tenant.read().await {
-        Ok(teams) => teams,
-        Err(error) => return deletion_blocked(recorder, &reference, error.to_string()).await,
-    };
-    let removals = crate::sync::cleanup::removals_on_delete(&desired, &teams);
-    let limit = usize::try_from(resource.spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0);
-    if removals.len() > limit {
-        return deletion_blocked(
-            recorder,
-            &reference,
-            format!(
-                "deleting would unassign {} numbers, more than spec.safety.maxUnassignmentsPerSync ({limit})",
-                removals.len()
-            ),
-        )
-        .await;
-    }
-    let number_type = Policy::from_spec(&resource.spec).number_type;
-    let mut failed = Vec::new();
-    for removal in &removals {
-        match connection.tenant.unassign(&removal.number, number_type).await {
-            Ok(crate::microsoft::graph::OperationOutcome::Failed(failure)) => {
-                failed.push(format!("{}: {failure:?}", removal.number))
-            }
-            Ok(_) => {}
-            Err(error) => failed.push(format!("{}: {error}", removal.number)),
-        }
-    }
-    if !failed.is_empty() {
-        return deletion_blocked(
-            recorder,
-            &reference,
-            format!(
-                "{} of {} numbers could not be unassigned ({})",
-                failed.len(),
-                removals.len(),
-                failed.join("; ")
-            ),
-        )
-        .await;
-    }
+    tracing::error!(
+        resource = %key,
+        tenant = %resource.spec.tenant.tenant_id,
+        left,
+        record = %where_,
+        "deleted without unassigning its numbers: {problem}"
+    );
+    metrics::record_numbers_left(namespace, &name, left as u64);
+    let message = format!(
+        "TeamsTenantSync {key} was deleted, leaving {left} number(s) it owned assigned in tenant {} ({where_}): {note}",
+        resource.spec.tenant.tenant_id
+    );
     let event = Event {
-        type_: EventType::Normal,
-        reason: "NumbersUnassigned".into(),
-        note: Some(format!(
-            "Unassigned {} number(s) on delete (removal policy Unassign)",
-            removals.len()
-        )),
+        type_: EventType::Warning,
+        reason: "NumbersLeftAssigned".into(),
+        note: Some(truncate(&message, 1000)),
         action: "Delete".into(),
         secondary: None,
     };
-    publish(recorder, &reference, &[event]).await;
+    let regarding = match shards.first() {
+        Some(first) => ObjectReference {
+            api_version: Some("v1".into()),
+            kind: Some("ConfigMap".into()),
+            namespace: Some(record.namespace().to_owned()),
+            name: Some(first.clone()),
+            ..Default::default()
+        },
+        None => claim_reference(ctx, resource),
+    };
+    // The operator's namespace still exists; the resource's may be terminating.
+    publish(&ctx.recorder, &regarding, std::slice::from_ref(&event)).await;
+    publish(&ctx.recorder, &resource.object_ref(&()), &[event]).await;
+    release(&ctx.client, &ctx.settings.operator_namespace, resource).await?;
     ctx.forget(&key);
     metrics::forget_resource(namespace, &name);
     Ok(Action::await_change())
+}
+
+/// The tenant claim Lease, as an Event's subject in the operator's namespace.
+fn claim_reference(ctx: &Context, resource: &TeamsTenantSync) -> ObjectReference {
+    ObjectReference {
+        api_version: Some("coordination.k8s.io/v1".into()),
+        kind: Some("Lease".into()),
+        namespace: Some(ctx.settings.operator_namespace.clone()),
+        name: Some(super::claim::lease_name(&resource.spec.tenant.tenant_id)),
+        ..Default::default()
+    }
+}
+
+fn normal(reason: &str, note: String) -> Event {
+    Event {
+        type_: EventType::Normal,
+        reason: reason.into(),
+        note: Some(note),
+        action: "Delete".into(),
+        secondary: None,
+    }
+}
+
+/// Publishes on the resource, or, when its namespace refuses new objects (it is being deleted),
+/// in the operator's namespace.
+async fn publish_somewhere(
+    ctx: &Context,
+    primary: &ObjectReference,
+    fallback: &ObjectReference,
+    event: &Event,
+) {
+    if ctx.recorder.publish(event, primary).await.is_err() {
+        publish(&ctx.recorder, fallback, std::slice::from_ref(event)).await;
+    }
 }

@@ -7,9 +7,11 @@
 //! it waits, reports ready once every cache is synced, and on shutdown stops them within
 //! [`SHUTDOWN_GRACE`] and releases the Lease.
 
+pub mod claim;
 pub mod context;
 pub mod deletion;
 pub mod leader;
+pub mod ownership;
 pub mod progress;
 pub mod reconcile;
 pub mod schedule;
@@ -25,7 +27,7 @@ use tokio::task::JoinSet;
 
 use crate::sync::connect::ConnectOptions;
 use crate::telemetry::server::Readiness;
-pub use context::Context;
+pub use context::{Context, OperatorSettings};
 pub use leader::LeaderElection;
 
 /// How long reconciles in flight get to finish after a shutdown signal before they are cut off
@@ -45,6 +47,8 @@ pub struct ControllerConfig {
     pub leader_election: Option<LeaderElection>,
     /// Upstream HTTP settings.
     pub connect: ConnectOptions,
+    /// The operator's namespace and cleanup bound.
+    pub settings: OperatorSettings,
     /// What `/readyz` answers: ready while standing by for the Lease (so that a rolling update of
     /// a standby never stalls), and while leading once every cache is synced.
     pub readiness: Readiness,
@@ -103,6 +107,7 @@ pub async fn run_until(
             namespace,
             config.connect.clone(),
             instance.clone(),
+            config.settings.clone(),
             async move {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             },

@@ -10,8 +10,10 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
+use super::claim::{Claim, claim};
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, backoff_after};
 use super::deletion::cleanup;
+use super::ownership::ConfigMapOwnership;
 use super::progress::ProgressReport;
 use super::schedule;
 use super::scope::store_ready;
@@ -21,12 +23,15 @@ use crate::api::conditions::{
     ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, find_condition,
     set_condition,
 };
-use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::api::{Reason, SyncMode, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::connect::{SetupFailure, connect_reusing};
 use crate::sync::model::{Policy, parse_duration};
 use crate::sync::pipeline::{SyncRun, sync_once_reporting};
 use crate::sync::report;
 use crate::telemetry::metrics;
+
+/// How often a resource refused for a duplicate tenant looks whether the owner is gone.
+const CLAIM_RECHECK: Duration = Duration::from_secs(15);
 
 /// How long a reconcile waits for the scope's Secret cache to hold its first complete list.
 const SECRET_CACHE_WAIT: Duration = Duration::from_secs(30);
@@ -46,6 +51,9 @@ pub enum ReconcileError {
     /// Deleting the resource would unassign numbers, and that cannot be done now.
     #[error("cannot apply the removal policy on delete: {0}")]
     Cleanup(String),
+    /// The ownership record could not be read, or written before a change (nothing was changed).
+    #[error("{0}; nothing was changed, retrying")]
+    Ownership(String),
     /// The Secret cache of the namespace has no complete list yet (the operator cannot list or
     /// watch Secrets there: its log says why).
     #[error(
@@ -62,6 +70,7 @@ impl ReconcileError {
             ReconcileError::Finalizer(_) => "Finalizer",
             ReconcileError::NoNamespace => "NoNamespace",
             ReconcileError::Cleanup(_) => "Cleanup",
+            ReconcileError::Ownership(_) => "OwnershipRecord",
             ReconcileError::SecretCacheNotSynced(_) => "SecretCacheNotSynced",
         }
     }
@@ -222,6 +231,36 @@ async fn apply(
         ctx.remember(&key, memory);
         return Ok(Action::requeue(jittered(sync_interval(resource))));
     }
+    // Only a resource that changes Teams needs to be the tenant's one owner.
+    if resource.spec.mode == SyncMode::Enforce
+        && let Claim::Refused { holder } =
+            claim(&ctx.client, &ctx.settings.operator_namespace, resource).await?
+    {
+        let message = format!(
+            "TeamsTenantSync {holder} already syncs Microsoft tenant {}, so this resource changes nothing; delete one of them (this one takes over once {holder} is gone)",
+            resource.spec.tenant.tenant_id
+        );
+        let status = held_status(
+            resource,
+            memory.sync.status.as_ref(),
+            Reason::DuplicateTenant,
+            &message,
+        );
+        write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
+        let was_refused = memory
+            .sync
+            .status
+            .as_ref()
+            .and_then(|s| find_condition(&s.conditions, READY))
+            .is_some_and(|c| c.reason == Reason::DuplicateTenant.as_str());
+        if !was_refused {
+            tracing::warn!(resource = %key, %holder, "refused: another resource syncs this tenant");
+            publish(&ctx.recorder, &reference, &[duplicate_warning(&message)]).await;
+        }
+        memory.sync.status = Some(status);
+        ctx.remember(&key, memory);
+        return Ok(Action::requeue(CLAIM_RECHECK));
+    }
     let secrets = cached_secrets(ctx, namespace, resource).await?;
     if let Err(remaining) = due(resource, &memory, &secrets.versions) {
         return Ok(Action::requeue(remaining));
@@ -271,17 +310,27 @@ async fn apply(
     let progress = move |done, total| {
         let _ = progress_tx.send((done, total));
     };
+    let record = ConfigMapOwnership::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
     let sync = sync_once_reporting(
         &connection.source,
         &connection.tenant,
+        &record,
         &policy,
         &mut memory.sync,
         resource.meta().generation,
         &progress,
     );
-    let mut run = tokio::select! {
+    let run = tokio::select! {
         run = sync => run,
         never = report.run(progress_rx) => match never {},
+    };
+    let mut run = match run {
+        Ok(run) => run,
+        Err(error) => {
+            // Nothing was changed: the record could not be read, or not written before a change.
+            ctx.remember(&key, memory);
+            return Err(ReconcileError::Ownership(error.to_string()));
+        }
     };
     let elapsed = started.elapsed();
     metrics::observe_sync(namespace, &name, elapsed.as_secs_f64());
@@ -373,27 +422,55 @@ fn setup_failure_status(
     status
 }
 
-/// The status of a suspended resource: `Ready` is False (`Suspended`) and `Reconciling` and
-/// `Stalled` go. Nothing was tried, so the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value
-/// stay those of the last sync.
+/// The status of a resource that does not sync: suspended, or refused because another resource
+/// owns the tenant. `Ready` is False with `reason`; `Reconciling` goes, and `Stalled` says a person
+/// must act unless the resource is merely suspended. Nothing was tried, so the tenant conditions,
+/// the users, `lastSyncTime` and the handled `sync-now` value stay those of the last sync.
+fn held_status(
+    resource: &TeamsTenantSync,
+    previous: Option<&TeamsTenantSyncStatus>,
+    reason: Reason,
+    message: &str,
+) -> TeamsTenantSyncStatus {
+    let generation = resource.meta().generation;
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let mut status = previous.cloned().unwrap_or_default();
+    status.observed_generation = generation;
+    status
+        .conditions
+        .retain(|c| c.type_ != RECONCILING && c.type_ != STALLED);
+    if reason != Reason::Suspended {
+        set_condition(
+            &mut status.conditions,
+            ConditionUpdate::holding(STALLED, reason, message).with_generation(generation),
+            &now,
+        );
+    }
+    set_condition(
+        &mut status.conditions,
+        ConditionUpdate::new(READY, reason, message).with_generation(generation),
+        &now,
+    );
+    status
+}
+
+/// The status of a suspended resource (see [`held_status`]).
 fn suspended_status(
     resource: &TeamsTenantSync,
     previous: Option<&TeamsTenantSyncStatus>,
 ) -> TeamsTenantSyncStatus {
     let message = "spec.suspend is true: nothing is read or changed until it is set to false";
-    let generation = resource.meta().generation;
-    let mut status = previous.cloned().unwrap_or_default();
-    status.observed_generation = generation;
-    // Nothing is in progress and nothing will be tried: neither reconciling nor stalled.
-    status
-        .conditions
-        .retain(|c| c.type_ != RECONCILING && c.type_ != STALLED);
-    set_condition(
-        &mut status.conditions,
-        ConditionUpdate::new(READY, Reason::Suspended, message).with_generation(generation),
-        &Time(k8s_openapi::jiff::Timestamp::now()),
-    );
-    status
+    held_status(resource, previous, Reason::Suspended, message)
+}
+
+fn duplicate_warning(message: &str) -> kube::runtime::events::Event {
+    kube::runtime::events::Event {
+        type_: kube::runtime::events::EventType::Warning,
+        reason: Reason::DuplicateTenant.as_str().into(),
+        note: Some(super::writer::truncate(message, 1000)),
+        action: "Claim".into(),
+        secondary: None,
+    }
 }
 
 #[cfg(test)]

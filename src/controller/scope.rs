@@ -12,7 +12,7 @@ use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 
-use super::context::Context;
+use super::context::{Context, OperatorSettings};
 use super::reconcile::{self, ReconcileError};
 use super::secrets::referenced_secrets;
 use crate::api::TeamsTenantSync;
@@ -70,6 +70,7 @@ pub fn scope(
     namespace: Option<String>,
     connect: ConnectOptions,
     instance: Option<String>,
+    settings: OperatorSettings,
     stop: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Scope {
     let (resources_api, secrets_api): (Api<TeamsTenantSync>, Api<Secret>) = match &namespace {
@@ -95,7 +96,9 @@ pub fn scope(
     .touched_objects();
     let controller = Controller::new(resources_api, watcher::Config::default().any_semantic());
     let resources = controller.store();
-    let ctx = Arc::new(Context::new(client, connect, instance, secrets.clone()));
+    let mut ctx = Context::new(client, connect, instance, secrets.clone());
+    ctx.settings = settings;
+    let ctx = Arc::new(ctx);
     let mapper_store = resources.clone();
     let scope_name = name.clone();
     let run = controller

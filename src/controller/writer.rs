@@ -176,6 +176,8 @@ mod tests {
             unassigned: 2,
             failed: 0,
             drift_corrected: 3,
+            unassigned_numbers: vec!["+14155550120".into(), "+14155550121".into()],
+            refused_numbers: Vec::new(),
         };
         let events = events_for(&run(execution, Vec::new(), Reason::SignedIn), None);
         assert_eq!(

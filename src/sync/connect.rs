@@ -145,53 +145,11 @@ pub fn connect_reusing(
     previous: Option<&SignIn>,
 ) -> Result<Connection, SetupFailure> {
     let endpoints = spec.endpoints.clone().unwrap_or_default();
-    let login = non_empty(&endpoints.login, DEFAULT_LOGIN_URL);
-    let graph_base = non_empty(&endpoints.graph, DEFAULT_GRAPH_URL);
     let dialpad_base = non_empty(&endpoints.dialpad, DEFAULT_DIALPAD_URL);
     let mut sign_in_problems = Vec::new();
     let mut source_problems = Vec::new();
-    let take = |problems: &mut Vec<String>, name: &str, key: &str| match secrets.get(name, key) {
-        Ok(value) => Some(value),
-        Err(message) => {
-            problems.push(message);
-            None
-        }
-    };
-    let credentials = match (&spec.credentials.admin_account, &spec.credentials.application) {
-        (Some(admin), _) => {
-            let username = take(
-                &mut sign_in_problems,
-                &admin.secret_ref.name,
-                &admin.secret_ref.username_key,
-            );
-            let password = take(
-                &mut sign_in_problems,
-                &admin.secret_ref.name,
-                &admin.secret_ref.password_key,
-            );
-            username
-                .zip(password)
-                .map(|(username, password)| Credentials::Password {
-                    client_id: admin.client_id.clone(),
-                    username: username.expose_secret().trim().to_owned(),
-                    password,
-                })
-        }
-        (None, Some(app)) => take(
-            &mut sign_in_problems,
-            &app.secret_ref.name,
-            app.client_secret_key(),
-        )
-        .map(|secret| Credentials::ClientSecret {
-            client_id: app.client_id.clone(),
-            secret,
-        }),
-        (None, None) => {
-            sign_in_problems
-                .push("spec.credentials sets neither adminAccount nor application; set exactly one".into());
-            None
-        }
-    };
+    let take = |problems: &mut Vec<String>, name: &str, key: &str| take_secret(secrets, problems, name, key);
+    let credentials = sign_in_credentials(spec, secrets, &mut sign_in_problems);
     let api_key = match (&spec.source.dialpad, &spec.source.static_list) {
         (Some(source), _) => take(
             &mut source_problems,
@@ -210,25 +168,8 @@ pub fn connect_reusing(
     };
     let upstream =
         |service, rate| UpstreamClient::new(service, options.http.clone(), rate, options.retry.clone());
-    let fingerprint = sign_in_fingerprint(login, &spec.tenant.tenant_id, graph_base, &credentials);
-    let sign_in = match previous.filter(|p| p.fingerprint == fingerprint) {
-        Some(previous) => previous.clone(),
-        None => SignIn {
-            fingerprint,
-            tokens: Arc::new(TokenClient::new(
-                upstream(Service::Entra, None),
-                login,
-                &spec.tenant.tenant_id,
-                graph_base,
-                credentials,
-            )),
-        },
-    };
-    let graph = GraphClient::new(
-        upstream(Service::Graph, options.graph_requests_per_second),
-        graph_base,
-        sign_in.tokens.clone(),
-    );
+    let sign_in = sign_in_for(spec, credentials, options, previous);
+    let tenant = tenant_for(spec, &sign_in, options);
     let source = match (&spec.source.dialpad, api_key) {
         (Some(source), Some(key)) => AnySource::Dialpad(DialpadSource {
             client: DialpadClient::new(
@@ -249,14 +190,136 @@ pub fn connect_reusing(
     };
     Ok(Connection {
         source,
-        tenant: GraphTenant {
-            graph,
-            domain: spec.tenant.domain.clone(),
-        },
+        tenant,
         sign_in,
     })
 }
 
 fn non_empty<'a>(value: &'a str, default: &'a str) -> &'a str {
     if value.trim().is_empty() { default } else { value }
+}
+
+/// The sign-in credentials of `spec` from `secrets`; each problem is pushed to `problems`.
+fn sign_in_credentials(
+    spec: &TeamsTenantSyncSpec,
+    secrets: &dyn SecretStore,
+    sign_in_problems: &mut Vec<String>,
+) -> Option<Credentials> {
+    let take = |problems: &mut Vec<String>, name: &str, key: &str| take_secret(secrets, problems, name, key);
+    match (&spec.credentials.admin_account, &spec.credentials.application) {
+        (Some(admin), _) => {
+            let username = take(
+                sign_in_problems,
+                &admin.secret_ref.name,
+                &admin.secret_ref.username_key,
+            );
+            let password = take(
+                sign_in_problems,
+                &admin.secret_ref.name,
+                &admin.secret_ref.password_key,
+            );
+            username
+                .zip(password)
+                .map(|(username, password)| Credentials::Password {
+                    client_id: admin.client_id.clone(),
+                    username: username.expose_secret().trim().to_owned(),
+                    password,
+                })
+        }
+        (None, Some(app)) => {
+            take(sign_in_problems, &app.secret_ref.name, app.client_secret_key()).map(|secret| {
+                Credentials::ClientSecret {
+                    client_id: app.client_id.clone(),
+                    secret,
+                }
+            })
+        }
+        (None, None) => {
+            sign_in_problems
+                .push("spec.credentials sets neither adminAccount nor application; set exactly one".into());
+            None
+        }
+    }
+}
+
+fn take_secret(
+    secrets: &dyn SecretStore,
+    problems: &mut Vec<String>,
+    name: &str,
+    key: &str,
+) -> Option<SecretString> {
+    match secrets.get(name, key) {
+        Ok(value) => Some(value),
+        Err(message) => {
+            problems.push(message);
+            None
+        }
+    }
+}
+
+/// The Teams tenant of `spec` alone (no source): what deleting a resource needs. Signs in with
+/// the Secrets when they are complete; otherwise with `previous`, the last sync's sign-in, which
+/// still holds the credentials it was made with (so cleanup works after the Secrets are deleted,
+/// as when a whole namespace goes). Errors when neither is there.
+pub fn connect_tenant(
+    spec: &TeamsTenantSyncSpec,
+    secrets: &dyn SecretStore,
+    options: &ConnectOptions,
+    previous: Option<&SignIn>,
+) -> Result<GraphTenant, SetupFailure> {
+    let mut problems = Vec::new();
+    let sign_in = match sign_in_credentials(spec, secrets, &mut problems) {
+        Some(credentials) => sign_in_for(spec, credentials, options, previous),
+        None => match previous {
+            Some(previous) => previous.clone(),
+            None => return Err(SetupFailure::of(&problems, &[])),
+        },
+    };
+    Ok(tenant_for(spec, &sign_in, options))
+}
+
+/// The sign-in of `spec` with `credentials`: `previous` (keeping its cached token) when nothing
+/// it depends on changed, else a new one.
+fn sign_in_for(
+    spec: &TeamsTenantSyncSpec,
+    credentials: Credentials,
+    options: &ConnectOptions,
+    previous: Option<&SignIn>,
+) -> SignIn {
+    let endpoints = spec.endpoints.clone().unwrap_or_default();
+    let login = non_empty(&endpoints.login, DEFAULT_LOGIN_URL);
+    let graph_base = non_empty(&endpoints.graph, DEFAULT_GRAPH_URL);
+    let fingerprint = sign_in_fingerprint(login, &spec.tenant.tenant_id, graph_base, &credentials);
+    match previous.filter(|p| p.fingerprint == fingerprint) {
+        Some(previous) => previous.clone(),
+        None => SignIn {
+            fingerprint,
+            tokens: Arc::new(TokenClient::new(
+                UpstreamClient::new(Service::Entra, options.http.clone(), None, options.retry.clone()),
+                login,
+                &spec.tenant.tenant_id,
+                graph_base,
+                credentials,
+            )),
+        },
+    }
+}
+
+/// The Teams tenant of `spec`, signing in with `sign_in`.
+fn tenant_for(spec: &TeamsTenantSyncSpec, sign_in: &SignIn, options: &ConnectOptions) -> GraphTenant {
+    let endpoints = spec.endpoints.clone().unwrap_or_default();
+    let graph = GraphClient::new(
+        UpstreamClient::new(
+            Service::Graph,
+            options.http.clone(),
+            options.graph_requests_per_second,
+            options.retry.clone(),
+        ),
+        non_empty(&endpoints.graph, DEFAULT_GRAPH_URL),
+        sign_in.tokens.clone(),
+    );
+    GraphTenant {
+        graph,
+        domain: spec.tenant.domain.clone(),
+    }
 }

@@ -32,6 +32,10 @@ pub struct ExecutionSummary {
     pub failed: usize,
     /// Drift corrections among `assigned`.
     pub drift_corrected: usize,
+    /// The numbers unassigned, for the ownership record.
+    pub unassigned_numbers: Vec<String>,
+    /// The numbers whose assignment Teams refused, for the ownership record.
+    pub refused_numbers: Vec<String>,
 }
 
 /// Runs the plan's actions and folds the results into its outcomes. Departed users whose number
@@ -98,8 +102,9 @@ pub async fn execute<W: TeamsWriter>(
                             )
                         };
                     }
-                    ActionKind::Unassign { .. } => {
+                    ActionKind::Unassign { number } => {
                         summary.unassigned += 1;
+                        summary.unassigned_numbers.push(number);
                         finished.push(index);
                     }
                 }
@@ -114,6 +119,9 @@ pub async fn execute<W: TeamsWriter>(
             }
             Ok(OperationOutcome::Failed(failure)) => {
                 summary.failed += 1;
+                if let ActionKind::Assign { number, .. } = kind {
+                    summary.refused_numbers.push(number);
+                }
                 let (reason, advice) = match &failure {
                     AssignmentFailure::Licence(detail) => (
                         Reason::PhoneSystemLicenseMissing,

@@ -4,11 +4,11 @@
 //! the traits of `ports`, implemented over the real clients in `adapters`.
 
 pub mod adapters;
-pub mod cleanup;
 pub mod connect;
 pub mod execute;
 pub mod model;
 pub mod numbers;
+pub mod ownership;
 pub mod pipeline;
 pub mod plan;
 pub mod ports;

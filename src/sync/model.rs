@@ -19,6 +19,9 @@ pub struct Policy {
     pub removal: RemovalPolicy,
     /// How long a departed user keeps the number.
     pub grace_period: Duration,
+    /// Whether correct assignments made before this resource are taken over (see
+    /// [`super::ownership`]).
+    pub adopt_existing: bool,
     /// The most unassignments one sync may do.
     pub max_unassignments: usize,
     /// Whether numbers the source does not own may be replaced.
@@ -38,6 +41,7 @@ impl Policy {
             mode: spec.mode,
             removal: spec.removal.policy,
             grace_period: grace,
+            adopt_existing: spec.removal.adopt_existing,
             max_unassignments: usize::try_from(spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0),
             overwrite_foreign_numbers: spec.safety.overwrite_foreign_numbers,
             number_type: match spec.assignment.number_type {
@@ -211,6 +215,8 @@ pub struct PlanInput<'a> {
     pub previous: &'a HashMap<UserKey, PreviousOutcome>,
     /// Retry state by key.
     pub retries: &'a HashMap<UserKey, RetryState>,
+    /// The numbers this resource assigned or adopted: only these are ever unassigned.
+    pub owned: &'a super::ownership::OwnershipRecord,
     /// Now.
     pub now: Timestamp,
 }

@@ -10,8 +10,9 @@ use k8s_openapi::jiff::Timestamp;
 use super::adapters::graph_failure;
 use super::execute::{DEFAULT_CONCURRENCY, ExecutionSummary, execute};
 use super::model::{DesiredState, Plan, PlanInput, Policy, RetryState, TeamsState, TenantChecks, UserKey};
+use super::ownership::OwnershipRecord;
 use super::plan::plan;
-use super::ports::{DesiredSource, TeamsTenant};
+use super::ports::{DesiredSource, MemoryOwnership, OwnershipStore, OwnershipStoreError, TeamsTenant};
 use super::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
 use crate::api::TeamsTenantSyncStatus;
 
@@ -37,9 +38,12 @@ pub struct SyncMemory {
     pub status: Option<TeamsTenantSyncStatus>,
     /// Per-user retry state.
     pub retries: HashMap<UserKey, RetryState>,
+    /// The ownership record of [`sync_once`], which keeps it in memory.
+    pub owned: OwnershipRecord,
 }
 
-/// Runs one sync. Never panics on upstream data; every failure ends up in the status.
+/// Runs one sync, keeping the ownership record in `memory`. Never panics on upstream data; every
+/// failure ends up in the status.
 pub async fn sync_once<S: DesiredSource, T: TeamsTenant>(
     source: &S,
     tenant: &T,
@@ -47,18 +51,25 @@ pub async fn sync_once<S: DesiredSource, T: TeamsTenant>(
     memory: &mut SyncMemory,
     generation: Option<i64>,
 ) -> SyncRun {
-    sync_once_reporting(source, tenant, policy, memory, generation, &|_, _| {}).await
+    let store = MemoryOwnership(std::sync::Mutex::new(std::mem::take(&mut memory.owned)));
+    let run = sync_once_reporting(source, tenant, &store, policy, memory, generation, &|_, _| {}).await;
+    memory.owned = store.0.into_inner().expect("record lock");
+    run.expect("a record in memory is always readable and writable")
 }
 
-/// [`sync_once`], calling `progress(done, total)` as the planned changes are applied.
-pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant>(
+/// One sync with the ownership record in `store`, calling `progress(done, total)` as the planned
+/// changes are applied. The record is read first and, when the plan assigns or adopts numbers,
+/// written before any change is made: if either fails, nothing is changed and the error returns.
+pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipStore>(
     source: &S,
     tenant: &T,
+    store: &O,
     policy: &Policy,
     memory: &mut SyncMemory,
     generation: Option<i64>,
     progress: &(dyn Fn(usize, usize) + Sync),
-) -> SyncRun {
+) -> Result<SyncRun, OwnershipStoreError> {
+    let owned = store.load().await?;
     let now = Timestamp::now();
     let mut checks = tenant.check().await;
     let mut teams = TeamsState::default();
@@ -75,9 +86,13 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant>(
         ),
     };
     let tenant_ok = checks.connected.is_ok() && checks.authorized.is_ok();
+    let mut teams_read = false;
     if source_state == SourceState::Read && tenant_ok {
         match tenant.read().await {
-            Ok(state) => teams = state,
+            Ok(state) => {
+                teams = state;
+                teams_read = true;
+            }
             Err(error) => {
                 checks.connected = Err(graph_failure(&error, "cannot read Teams users and numbers"))
             }
@@ -97,11 +112,21 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant>(
             checks: &checks,
             previous: &previous,
             retries: &memory.retries,
+            owned: &owned,
             now,
         })
     } else {
         Plan::default()
     };
+    // Only a complete read of Teams may drop entries from the record.
+    let intent = if teams_read {
+        owned.before_changes(&teams, &plan, policy.mode, policy.adopt_existing)
+    } else {
+        owned.clone()
+    };
+    if intent != owned {
+        store.save(&intent).await?;
+    }
     let execution = execute(
         tenant,
         &mut plan,
@@ -121,12 +146,29 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant>(
         now: Time(now),
         budget_bytes: DEFAULT_STATUS_BUDGET,
     });
+    // A refused assignment is not held; one whose result is unknown stays recorded until a
+    // sync sees whether Teams holds it.
+    let done = execution
+        .unassigned_numbers
+        .iter()
+        .chain(&execution.refused_numbers);
+    let kept = intent.without(done.map(String::as_str));
+    if kept != intent
+        && let Err(error) = store.save(&kept).await
+    {
+        // Harmless: the next sync drops numbers Teams no longer shows on their user.
+        tracing::warn!(%error, "could not drop unassigned numbers from the ownership record");
+    }
+    let mut status = status;
+    if let Some(summary) = status.summary.as_mut() {
+        summary.owned = i32::try_from(kept.len()).unwrap_or(i32::MAX);
+    }
     memory.status = Some(status.clone());
-    SyncRun {
+    Ok(SyncRun {
         status,
         plan,
         execution,
         checks,
         source: source_state,
-    }
+    })
 }

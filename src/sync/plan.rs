@@ -245,7 +245,14 @@ fn decide<'a>(
             );
             return fail(decision, Reason::AssignmentPending, message);
         }
-        let message = format!("{number} is assigned to {upn}");
+        let ownership = if input.owned.owns(&number, &teams_user.id) {
+            "owned by this resource"
+        } else if input.policy.adopt_existing && input.policy.mode == SyncMode::Enforce {
+            "adopted by this resource (spec.removal.adoptExisting)"
+        } else {
+            "assigned before this resource, which never unassigns it; set spec.removal.adoptExisting to take it over"
+        };
+        let message = format!("{number} is assigned to {upn} ({ownership})");
         return fail(decision, Reason::InSync, message);
     }
     if let Some(other) = held_by_user.first() {
@@ -328,6 +335,8 @@ fn plan_removals(input: &PlanInput, teams: &Lookup, matched: &HashSet<&str>, pla
         .filter(|held| !matched.contains(held.holder.as_str()))
         .filter(|held| input.desired.owned_numbers.contains(&held.number))
         .filter(|held| !input.desired.protected_numbers.contains(&held.number))
+        // Only what this resource assigned (or adopted) and Teams still shows on that user.
+        .filter(|held| input.owned.owns(&held.number, &held.holder))
         .collect();
     candidates.sort_by(|a, b| (&a.holder, &a.number).cmp(&(&b.holder, &b.number)));
     let grace = input.policy.grace_period;

@@ -11,6 +11,7 @@ use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::graph::GraphUser;
 use crate::microsoft::licences::LicenceState;
 use crate::sync::model::*;
+use crate::sync::ownership::OwnershipRecord;
 
 struct Case {
     policy: Policy,
@@ -20,6 +21,7 @@ struct Case {
     checks: TenantChecks,
     previous: HashMap<UserKey, PreviousOutcome>,
     retries: HashMap<UserKey, RetryState>,
+    record: OwnershipRecord,
     now: Timestamp,
 }
 
@@ -34,6 +36,7 @@ impl Case {
                 mode: SyncMode::Enforce,
                 removal: RemovalPolicy::Unassign,
                 grace_period: Duration::from_secs(72 * 3600),
+                adopt_existing: false,
                 max_unassignments: 25,
                 overwrite_foreign_numbers: false,
                 number_type: "directRouting",
@@ -45,6 +48,7 @@ impl Case {
             checks: TenantChecks::ok(),
             previous: HashMap::new(),
             retries: HashMap::new(),
+            record: OwnershipRecord::default(),
             now: now(),
         }
     }
@@ -100,6 +104,13 @@ impl Case {
         self
     }
 
+    /// Records `number` as assigned to `holder` by this resource.
+    fn recorded(mut self, number: &str, holder: &str) -> Self {
+        let entries = self.record.entries().map(|(n, h)| (n.to_owned(), h.to_owned()));
+        self.record = OwnershipRecord::from_entries(entries.chain([(number.into(), holder.into())]));
+        self
+    }
+
     fn run(&self) -> Plan {
         let graph_users: Vec<GraphUser> = self
             .teams_users
@@ -123,6 +134,7 @@ impl Case {
             checks: &self.checks,
             previous: &self.previous,
             retries: &self.retries,
+            owned: &self.record,
             now: self.now,
         })
     }
@@ -339,6 +351,7 @@ fn departed() -> Case {
         .owned("+14155550120")
         .teams("t9", "dennis@c.com", "E5", true)
         .holds("t9", "+14155550120", false)
+        .recorded("+14155550120", "t9")
 }
 
 fn departed_key() -> UserKey {
@@ -413,7 +426,8 @@ fn too_many_unassignments_block_all_of_them_but_not_assignments() {
         case = case
             .owned(&number)
             .teams(&format!("d{index}"), &format!("d{index}@c.com"), "E5", true)
-            .holds(&format!("d{index}"), &number, false);
+            .holds(&format!("d{index}"), &number, false)
+            .recorded(&number, &format!("d{index}"));
     }
     let plan = case.run();
     let blocked = plan
@@ -522,5 +536,42 @@ fn a_departed_user_whose_unassignment_failed_keeps_its_passed_grace_period() {
         only(&plan).reason,
         Reason::TransientError,
         "waiting for its retry, not a new grace period"
+    );
+}
+
+#[test]
+fn a_departed_users_number_this_resource_never_assigned_is_left_alone() {
+    let mut case = Case::new()
+        .owned("+14155550120")
+        .teams("t9", "dennis@c.com", "E5", true)
+        .holds("t9", "+14155550120", false);
+    case.policy.grace_period = Duration::ZERO;
+    let plan = case.run();
+    assert!(plan.actions.is_empty() && plan.outcomes.is_empty(), "{plan:#?}");
+    let moved = departed().recorded("+14155550120", "t8");
+    assert!(
+        moved.run().outcomes.is_empty(),
+        "recorded for another user: someone moved it by hand, so it is not ours any more"
+    );
+}
+
+#[test]
+fn an_in_sync_user_says_whether_this_resource_owns_the_number() {
+    let case = Case::new()
+        .dialpad("1", Some("ada@c.com"), Some("+14155550100"))
+        .teams("t1", "ada@c.com", "E5", true)
+        .holds("t1", "+14155550100", false);
+    let before = case.run();
+    assert_eq!(only(&before).reason, Reason::InSync);
+    assert!(
+        only(&before).message.contains("assigned before this resource"),
+        "{}",
+        only(&before).message
+    );
+    let owned = case.recorded("+14155550100", "t1").run();
+    assert!(
+        only(&owned).message.ends_with("(owned by this resource)"),
+        "{}",
+        only(&owned).message
     );
 }

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use super::model::{DesiredState, TeamsState, TenantChecks};
+use super::ownership::OwnershipRecord;
 use crate::api::Reason;
 use crate::microsoft::graph::{GraphError, OperationOutcome};
 
@@ -48,4 +49,33 @@ pub trait TeamsTenant: TeamsWriter {
 
     /// Reads users, licences and assigned numbers.
     fn read(&self) -> impl Future<Output = Result<TeamsState, GraphError>> + Send;
+}
+
+/// The ownership record could not be read or written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the ownership record {0}")]
+pub struct OwnershipStoreError(pub String);
+
+/// Where a resource's [`OwnershipRecord`] is kept between syncs (and across restarts).
+pub trait OwnershipStore: Sync {
+    /// The record as last saved (empty when there is none yet).
+    fn load(&self) -> impl Future<Output = Result<OwnershipRecord, OwnershipStoreError>> + Send;
+
+    /// Replaces the record.
+    fn save(&self, record: &OwnershipRecord) -> impl Future<Output = Result<(), OwnershipStoreError>> + Send;
+}
+
+/// A record kept in memory: for one-shot commands, which have nowhere else to keep it.
+#[derive(Debug, Default)]
+pub struct MemoryOwnership(pub std::sync::Mutex<OwnershipRecord>);
+
+impl OwnershipStore for MemoryOwnership {
+    async fn load(&self) -> Result<OwnershipRecord, OwnershipStoreError> {
+        Ok(self.0.lock().expect("record lock").clone())
+    }
+
+    async fn save(&self, record: &OwnershipRecord) -> Result<(), OwnershipStoreError> {
+        *self.0.lock().expect("record lock") = record.clone();
+        Ok(())
+    }
 }

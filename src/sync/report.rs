@@ -260,6 +260,7 @@ impl Tally {
             pending: saturate(self.pending),
             failed: saturate(self.failed),
             departed: saturate(self.departed),
+            owned: 0,
             by_reason: self
                 .by_reason
                 .iter()

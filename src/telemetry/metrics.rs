@@ -122,6 +122,7 @@ pub struct Metrics {
     upstream_throttled: Family<EndpointLabels, Counter>,
     users: Family<UserLabels, Gauge>,
     sync_duration: Family<ResourceLabels, Histogram, fn() -> Histogram>,
+    numbers_left: Family<ResourceLabels, Counter>,
     /// Every reason each resource has had a `users` series for, to zero and forget them.
     user_reasons: Mutex<HashMap<ResourceKey, BTreeSet<String>>>,
 }
@@ -147,6 +148,7 @@ impl Metrics {
         let upstream_requests = Family::<UpstreamLabels, Counter>::default();
         let upstream_throttled = Family::<EndpointLabels, Counter>::default();
         let users = Family::<UserLabels, Gauge>::default();
+        let numbers_left = Family::<ResourceLabels, Counter>::default();
         let sync_duration: Family<ResourceLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(sync_histogram);
         registry.register(
@@ -181,6 +183,13 @@ impl Metrics {
             Unit::Seconds,
             sync_duration.clone(),
         );
+        registry.register(
+            "numbers_left_on_delete",
+            "Numbers a deleted TeamsTenantSync owned but could not unassign before its cleanup \
+             timeout: still assigned in Teams, listed in its ownership record in the operator's \
+             namespace",
+            numbers_left.clone(),
+        );
         // Both results exist from the start, so rate() and alerts see an error's first increase.
         for result in ["success", "error"] {
             let _ = reconciles.get_or_create(&ResultLabels { result });
@@ -193,8 +202,19 @@ impl Metrics {
             upstream_throttled,
             users,
             sync_duration,
+            numbers_left,
             user_reasons: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Counts `count` numbers a deleted resource left assigned.
+    pub fn record_numbers_left(&self, namespace: &str, name: &str, count: u64) {
+        self.numbers_left
+            .get_or_create(&ResourceLabels {
+                namespace: namespace.into(),
+                name: name.into(),
+            })
+            .inc_by(count);
     }
 
     /// Counts one reconciliation as a success or an error.
@@ -327,6 +347,11 @@ pub fn set_user_counts(namespace: &str, name: &str, by_reason: &BTreeMap<String,
 /// Removes every series of a deleted resource.
 pub fn forget_resource(namespace: &str, name: &str) {
     METRICS.forget_resource(namespace, name);
+}
+
+/// Counts numbers a deleted resource left assigned (`dialpad_teams_numbers_left_on_delete_total`).
+pub fn record_numbers_left(namespace: &str, name: &str, count: u64) {
+    METRICS.record_numbers_left(namespace, name, count);
 }
 
 /// Records one sync's duration (`dialpad_teams_sync_duration_seconds`).

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod apiserver;
 pub mod rbac;
 pub mod vendor;

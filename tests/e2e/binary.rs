@@ -55,7 +55,13 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
         let mut operator = OperatorProcess::start(
             &format!("{}-operator", env.namespace),
             &kubeconfig,
-            &["--namespace", &env.namespace, "--leader-election=false"],
+            &[
+                "--namespace",
+                &env.namespace,
+                "--operator-namespace",
+                &env.namespace,
+                "--leader-election=false",
+            ],
         );
         let ready_after = operator.wait_ready().await;
         eprintln!("ready {ready_after:?} after start");
@@ -179,7 +185,13 @@ async fn without_the_status_permission_the_log_names_it_and_the_operator_keeps_r
         let mut operator = OperatorProcess::start(
             &format!("{}-operator", env.namespace),
             &kubeconfig,
-            &["--namespace", &env.namespace, "--leader-election=false"],
+            &[
+                "--namespace",
+                &env.namespace,
+                "--operator-namespace",
+                &env.namespace,
+                "--leader-election=false",
+            ],
         );
         operator.wait_ready().await;
         env.apply(&resource(&env, "contoso", sandbox.base_url(), "Retain"))

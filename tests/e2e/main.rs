@@ -20,4 +20,5 @@ mod common;
 mod harness;
 mod in_process;
 mod leader;
+mod ownership;
 mod scale;

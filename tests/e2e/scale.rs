@@ -1,6 +1,6 @@
-//! Fifty TeamsTenantSyncs in five namespaces, one binary watching the five, one sandbox: all
-//! are reconciled, and a tenant whose sign-in hangs (an endpoint that accepts and never answers)
-//! does not hold up the other forty-nine.
+//! Fifty TeamsTenantSyncs in five namespaces, one binary watching the five, one sandboxed tenant
+//! each (one resource per Microsoft tenant): all are reconciled, and a tenant whose sign-in hangs
+//! (an endpoint that accepts and never answers) does not hold up the other forty-nine.
 
 use std::time::Instant;
 
@@ -40,10 +40,14 @@ async fn fifty_resources_in_five_namespaces_sync_and_a_hanging_tenant_delays_non
             &password,
             &api_key,
         );
-        let sandbox = start_sandbox(&org).await;
+        let mut sandboxes = Vec::new();
         let hanging = hanging_endpoint().await;
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let mut args = vec!["--leader-election=false"];
+        let mut args = vec![
+            "--leader-election=false",
+            "--operator-namespace",
+            env.namespace.as_str(),
+        ];
         for namespace in &names {
             args.extend(["--namespace", namespace.as_str()]);
         }
@@ -57,7 +61,13 @@ async fn fifty_resources_in_five_namespaces_sync_and_a_hanging_tenant_delays_non
             ns_env.put_credentials(&password, &api_key).await;
             for i in 0..PER_NAMESPACE {
                 let name = format!("tenant-{i}");
+                // A tenant of its own, with a distinct id.
+                let mut tenant = org.clone();
+                tenant.fixture.tenant.id = format!("00000000-0000-4000-8000-{:012}", sandboxes.len());
+                let sandbox = start_sandbox(&tenant).await;
                 let mut resource = resource(&ns_env, &name, sandbox.base_url(), "Retain");
+                resource.spec.tenant.tenant_id = tenant.fixture.tenant.id.clone();
+                sandboxes.push(sandbox);
                 if namespace == &env.namespace && i == 0 {
                     if let Some(endpoints) = resource.spec.endpoints.as_mut() {
                         endpoints.login = hanging.clone();

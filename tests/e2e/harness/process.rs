@@ -93,6 +93,14 @@ impl OperatorProcess {
         }
     }
 
+    /// Its `/metrics` text (empty when it does not answer).
+    pub async fn metrics(&self) -> String {
+        self.get("/metrics")
+            .await
+            .map(|(_, text)| text)
+            .unwrap_or_default()
+    }
+
     /// The completed syncs of each resource, `namespace/name -> count`, from `/metrics`.
     pub async fn syncs(&self) -> BTreeMap<String, u64> {
         let text = self

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::{ClusterRole, Role, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
@@ -135,10 +135,41 @@ fn token_kubeconfig(admin: &Path, namespace: &str, token: &str) -> PathBuf {
     path
 }
 
+/// The declared rules bound cluster-wide (a ClusterRoleBinding), as `deploy/rbac.yaml` is
+/// written: bindings inside a watched namespace go when it is deleted, and with them the right to
+/// remove the finalizer there. Returns a kubeconfig that authenticates as the ServiceAccount.
+pub async fn cluster_wide_operator_identity(env: &Env) -> PathBuf {
+    let kubeconfig = operator_identity(env, &[], None).await;
+    let ns = &env.namespace;
+    let role_name = format!("dto-e2e-{ns}");
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": role_name, "labels": {OWNER_LABEL: ns}},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
+        "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": ns}],
+    });
+    Api::<ClusterRoleBinding>::all(env.client.clone())
+        .patch(
+            &role_name,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(binding),
+        )
+        .await
+        .expect("the ClusterRoleBinding is created");
+    kubeconfig
+}
+
 /// Deletes the cluster-scoped objects made for the test whose first namespace is `namespace`.
 pub async fn delete_cluster_roles(client: &Client, namespace: &str) {
-    let roles: Api<ClusterRole> = Api::all(client.clone());
     let selector = ListParams::default().labels(&format!("{OWNER_LABEL}={namespace}"));
+    let bindings: Api<ClusterRoleBinding> = Api::all(client.clone());
+    if let Err(e) = bindings
+        .delete_collection(&DeleteParams::default(), &selector)
+        .await
+    {
+        eprintln!("cleanup: cannot delete the ClusterRoleBinding of {namespace}: {e}");
+    }
+    let roles: Api<ClusterRole> = Api::all(client.clone());
     if let Err(e) = roles.delete_collection(&DeleteParams::default(), &selector).await {
         eprintln!("cleanup: cannot delete the ClusterRole of {namespace}: {e}");
     }

@@ -1,0 +1,162 @@
+//! Which numbers a resource owns: those it assigned, and (with `spec.removal.adoptExisting`)
+//! those a desired user already held when it first looked. Only owned numbers are ever unassigned,
+//! by a sync or on delete, and only while Teams still shows them on the user they were recorded
+//! for. The record is plain data here; where it is kept (ConfigMaps, memory) is the caller's
+//! business, behind [`super::ports::OwnershipStore`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::model::{ActionKind, Plan, TeamsState};
+use crate::api::{Reason, SyncMode};
+
+/// Numbers a resource owns, each with the Teams user id it was assigned to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OwnershipRecord {
+    entries: BTreeMap<String, String>,
+}
+
+/// A line of a stored record that does not read as `<number> <teams user id>`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("line {line} of the ownership record is not '<number> <teams user id>': {content:?}")]
+pub struct RecordFormatError {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line, cut to 80 characters.
+    pub content: String,
+}
+
+/// A number to unassign on delete, and who holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Removal {
+    /// The number.
+    pub number: String,
+    /// The Teams user id it is assigned to.
+    pub holder: String,
+}
+
+impl OwnershipRecord {
+    /// A record of `(number, teams user id)` pairs.
+    pub fn from_entries(entries: impl IntoIterator<Item = (String, String)>) -> Self {
+        Self {
+            entries: entries.into_iter().collect(),
+        }
+    }
+
+    /// Numbers owned.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is owned.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether `number` is owned as assigned to `holder`.
+    pub fn owns(&self, number: &str, holder: &str) -> bool {
+        self.entries.get(number).is_some_and(|h| h == holder)
+    }
+
+    /// The entries, by number.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(n, h)| (n.as_str(), h.as_str()))
+    }
+
+    /// The record to keep before a plan's changes are made (written first, so that a crash after
+    /// an assignment never leaves an assigned number unrecorded). From a complete read of Teams
+    /// it drops what Teams no longer shows on the recorded user (someone unassigned or moved it),
+    /// adds every planned assignment and, with `adopt`, every number a desired user already holds.
+    /// In `DryRun` nothing changes.
+    pub fn before_changes(&self, teams: &TeamsState, plan: &Plan, mode: SyncMode, adopt: bool) -> Self {
+        if mode == SyncMode::DryRun {
+            return self.clone();
+        }
+        let held: HashMap<&str, &str> = teams
+            .numbers
+            .iter()
+            .map(|h| (h.number.as_str(), h.holder.as_str()))
+            .collect();
+        let mut entries: BTreeMap<String, String> = self
+            .entries
+            .iter()
+            .filter(|(number, holder)| held.get(number.as_str()) == Some(&holder.as_str()))
+            .map(|(n, h)| (n.clone(), h.clone()))
+            .collect();
+        if adopt {
+            for outcome in plan.outcomes.iter().filter(|o| o.desired) {
+                let in_place = matches!(outcome.reason, Reason::InSync | Reason::AssignmentPending);
+                if let (true, Some(number), Some(user)) =
+                    (in_place, &outcome.phone_number, &outcome.teams_user_id)
+                    && held.get(number.as_str()) == Some(&user.as_str())
+                {
+                    entries.insert(number.clone(), user.clone());
+                }
+            }
+        }
+        for action in &plan.actions {
+            if let ActionKind::Assign { number, user_id } = &action.kind {
+                entries.insert(number.clone(), user_id.clone());
+            }
+        }
+        Self { entries }
+    }
+
+    /// This record without `numbers` (unassigned by this resource).
+    pub fn without<'a>(&self, numbers: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut entries = self.entries.clone();
+        for number in numbers {
+            entries.remove(number);
+        }
+        Self { entries }
+    }
+
+    /// What to unassign on delete: each owned number Teams still shows on its recorded user.
+    pub fn removals(&self, teams: &TeamsState) -> Vec<Removal> {
+        let held: HashMap<&str, &str> = teams
+            .numbers
+            .iter()
+            .map(|h| (h.number.as_str(), h.holder.as_str()))
+            .collect();
+        self.entries
+            .iter()
+            .filter(|(number, holder)| held.get(number.as_str()) == Some(&holder.as_str()))
+            .map(|(number, holder)| Removal {
+                number: number.clone(),
+                holder: holder.clone(),
+            })
+            .collect()
+    }
+
+    /// The record as text: one `<number> <teams user id>` line per number, sorted.
+    pub fn to_text(&self) -> String {
+        self.entries.iter().map(|(n, h)| format!("{n} {h}\n")).collect()
+    }
+
+    /// Reads [`OwnershipRecord::to_text`]'s format; blank lines are ignored.
+    pub fn parse(text: &str) -> Result<Self, RecordFormatError> {
+        let mut entries = BTreeMap::new();
+        for (index, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let mut parts = line.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(number), Some(holder), None) if number.starts_with('+') => {
+                    entries.insert(number.to_owned(), holder.to_owned());
+                }
+                _ => {
+                    return Err(RecordFormatError {
+                        line: index + 1,
+                        content: line.chars().take(80).collect(),
+                    });
+                }
+            }
+        }
+        Ok(Self { entries })
+    }
+}
+
+#[cfg(test)]
+#[path = "ownership_tests.rs"]
+mod tests;

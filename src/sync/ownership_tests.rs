@@ -1,0 +1,135 @@
+//! Ownership record tests over plain data.
+
+use super::*;
+use crate::sync::model::{Action, HeldNumber, UserKey, UserOutcome};
+
+fn held(number: &str, holder: &str) -> HeldNumber {
+    HeldNumber {
+        number: number.into(),
+        holder: holder.into(),
+        pending: false,
+    }
+}
+
+fn teams(numbers: &[(&str, &str)]) -> TeamsState {
+    TeamsState {
+        numbers: numbers.iter().map(|(n, h)| held(n, h)).collect(),
+        ..Default::default()
+    }
+}
+
+fn record(entries: &[(&str, &str)]) -> OwnershipRecord {
+    OwnershipRecord::from_entries(entries.iter().map(|(n, h)| ((*n).into(), (*h).into())))
+}
+
+fn in_sync(number: &str, user: &str) -> UserOutcome {
+    UserOutcome {
+        key: UserKey::Dialpad(user.into()),
+        email: Some(format!("{user}@c.com")),
+        phone_number: Some(number.into()),
+        dialpad_user_id: Some(user.into()),
+        teams_user_id: Some(user.into()),
+        reason: Reason::InSync,
+        message: String::new(),
+        desired: true,
+    }
+}
+
+fn assigning(number: &str, user: &str) -> Plan {
+    Plan {
+        outcomes: vec![UserOutcome {
+            reason: Reason::AssignmentPending,
+            ..in_sync(number, user)
+        }],
+        actions: vec![Action {
+            outcome: 0,
+            kind: ActionKind::Assign {
+                number: number.into(),
+                user_id: user.into(),
+            },
+        }],
+        drift_corrections: 0,
+    }
+}
+
+#[test]
+fn planned_assignments_are_recorded_before_they_are_made() {
+    let next = OwnershipRecord::default().before_changes(
+        &teams(&[]),
+        &assigning("+14155550100", "u1"),
+        SyncMode::Enforce,
+        false,
+    );
+    assert_eq!(next, record(&[("+14155550100", "u1")]));
+}
+
+#[test]
+fn numbers_teams_no_longer_shows_on_their_user_are_dropped() {
+    let owned = record(&[
+        ("+14155550100", "u1"),
+        ("+14155550101", "u2"),
+        ("+14155550102", "u3"),
+    ]);
+    // 0100 still on u1; 0101 moved by hand to u9; 0102 unassigned by hand.
+    let observed = teams(&[("+14155550100", "u1"), ("+14155550101", "u9")]);
+    let next = owned.before_changes(&observed, &Plan::default(), SyncMode::Enforce, false);
+    assert_eq!(next, record(&[("+14155550100", "u1")]));
+}
+
+#[test]
+fn existing_assignments_are_adopted_only_when_the_spec_says_so() {
+    let observed = teams(&[("+14155550100", "ada")]);
+    let plan = Plan {
+        outcomes: vec![in_sync("+14155550100", "ada")],
+        ..Default::default()
+    };
+    let empty = OwnershipRecord::default();
+    assert!(
+        empty
+            .before_changes(&observed, &plan, SyncMode::Enforce, false)
+            .is_empty()
+    );
+    assert_eq!(
+        empty.before_changes(&observed, &plan, SyncMode::Enforce, true),
+        record(&[("+14155550100", "ada")])
+    );
+    assert!(
+        empty
+            .before_changes(&observed, &plan, SyncMode::DryRun, true)
+            .is_empty(),
+        "DryRun changes nothing, not even the record"
+    );
+}
+
+#[test]
+fn removals_on_delete_are_owned_numbers_still_on_their_recorded_user() {
+    let owned = record(&[("+14155550100", "u1"), ("+14155550101", "u2")]);
+    let observed = teams(&[
+        ("+14155550100", "u1"),
+        ("+14155550101", "u9"),
+        ("+14155550199", "ada"),
+    ]);
+    assert_eq!(
+        owned.removals(&observed),
+        [Removal {
+            number: "+14155550100".into(),
+            holder: "u1".into()
+        }]
+    );
+    assert_eq!(owned.without(["+14155550100"]), record(&[("+14155550101", "u2")]));
+}
+
+#[test]
+fn the_text_form_reads_back_and_a_bad_line_is_named() {
+    let owned = record(&[("+14155550101", "u2"), ("+14155550100", "u1")]);
+    let text = owned.to_text();
+    assert_eq!(text, "+14155550100 u1\n+14155550101 u2\n");
+    assert_eq!(OwnershipRecord::parse(&text), Ok(owned));
+    assert_eq!(
+        OwnershipRecord::parse("+14155550100 u1\n\nnonsense\n"),
+        Err(RecordFormatError {
+            line: 3,
+            content: "nonsense".into()
+        })
+    );
+}
