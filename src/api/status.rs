@@ -36,12 +36,14 @@ pub struct TeamsTenantSyncStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<SyncSummary>,
 
-    /// One entry per user: those that are not in sync first (failures, then pending), then users
-    /// in sync while the status stays within its size budget.
+    /// The users that are not in sync, so that `kubectl describe` stays short at any size: every
+    /// user who left the source and still holds a number, then up to 25 failing or pending users
+    /// taken in turn from each reason (so every reason shows examples), within a size budget.
+    /// Users in sync are counted in `summary`, not listed. The `plan` command prints every user.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSyncStatus>,
 
-    /// How many users are counted in `summary` but left out of `users` to keep the object small.
+    /// How many users that are not in sync are counted in `summary` but not listed in `users`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub users_omitted: i32,
 }

@@ -156,7 +156,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         println!();
         print!("{}", output::conditions(&run.status));
         println!();
-        print!("{}", output::users(&run.status));
+        print!("{}", output::users(&run.plan.outcomes));
         println!();
         if round == 1 {
             let leaver = sandbox.with_world(|world| {

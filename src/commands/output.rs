@@ -3,8 +3,10 @@
 
 use std::fmt::Write;
 
-use crate::api::conditions::{READY, SYNCED, find_condition};
-use crate::api::{Reason, Severity, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::api::conditions::{READY, find_condition};
+use crate::api::{Severity, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::sync::model::UserOutcome;
+use crate::sync::report::listing_order;
 
 /// `NAME TENANT READY IN SYNC DESIRED FAILED`, as `kubectl get tts` shows it.
 pub fn summary(resource: &TeamsTenantSync, status: &TeamsTenantSyncStatus) -> String {
@@ -51,8 +53,9 @@ pub fn conditions(status: &TeamsTenantSyncStatus) -> String {
     table(&rows)
 }
 
-/// One row per listed user: `EMAIL NUMBER STATE REASON MESSAGE`.
-pub fn users(status: &TeamsTenantSyncStatus) -> String {
+/// Every user of the sync, one row each (failures first, then pending, then in sync): the full
+/// list, which `.status.users` shortens.
+pub fn users(outcomes: &[UserOutcome]) -> String {
     let mut rows = vec![vec![
         "EMAIL".into(),
         "NUMBER".into(),
@@ -60,32 +63,23 @@ pub fn users(status: &TeamsTenantSyncStatus) -> String {
         "REASON".into(),
         "MESSAGE".into(),
     ]];
-    for user in &status.users {
-        let Some(synced) = find_condition(&user.conditions, SYNCED) else {
-            continue;
-        };
-        let state = match Reason::parse(&synced.reason).map(Reason::severity) {
-            Some(Severity::Healthy) => "in sync",
-            Some(Severity::Pending) => "pending",
-            _ => "FAILED",
+    let mut ordered: Vec<&UserOutcome> = outcomes.iter().collect();
+    ordered.sort_by(|a, b| listing_order(a, b));
+    for outcome in ordered {
+        let state = match outcome.reason.severity() {
+            Severity::Healthy => "in sync",
+            Severity::Pending => "pending",
+            Severity::Failed => "FAILED",
         };
         rows.push(vec![
-            user.email.clone().unwrap_or_else(|| "(no email)".into()),
-            user.phone_number.clone().unwrap_or_else(|| "-".into()),
+            outcome.email.clone().unwrap_or_else(|| "(no email)".into()),
+            outcome.phone_number.clone().unwrap_or_else(|| "-".into()),
             state.into(),
-            synced.reason.clone(),
-            synced.message.clone(),
+            outcome.reason.as_str().into(),
+            outcome.message.clone(),
         ]);
     }
-    let mut text = table(&rows);
-    if status.users_omitted > 0 {
-        let _ = writeln!(
-            text,
-            "... and {} more users (summary counts include them)",
-            status.users_omitted
-        );
-    }
-    text
+    table(&rows)
 }
 
 /// Left-aligned columns, two spaces apart; the last column is not padded.

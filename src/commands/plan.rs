@@ -107,6 +107,6 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
     println!();
     print!("{}", output::conditions(&run.status));
     println!();
-    print!("{}", output::users(&run.status));
+    print!("{}", output::users(&run.plan.outcomes));
     Ok(())
 }

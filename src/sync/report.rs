@@ -1,6 +1,10 @@
-//! The report: outcomes -> `.status`. Tenant conditions, exact counts over every user, and a
-//! list of users bounded by a size budget (failures first, then pending, then users in sync).
-//! Pure: no I/O, the caller passes `now`.
+//! The report: outcomes -> `.status`. Tenant conditions, exact counts over every user, and a short
+//! list of the users that are not in sync, so that `kubectl describe` stays a page or two at any
+//! size: every departed user (their entry carries their grace period), then up to
+//! [`LISTED_USERS`] failing or pending users taken in turn from each reason (so every reason shows
+//! examples), all within a size budget. Users in sync are counted, not listed; `usersOmitted`
+//! counts the users not in sync that are not listed. The full per-user list is what the `plan`
+//! command prints. Pure: no I/O, the caller passes `now`.
 //!
 //! # Keys in `.status.users`
 //!
@@ -34,6 +38,9 @@ use crate::sync::model::{PreviousOutcome, TenantChecks, UserKey, UserOutcome};
 /// The default size budget of the serialized status: far below etcd's ~1.5 MiB object limit,
 /// leaving room for the spec and metadata.
 pub const DEFAULT_STATUS_BUDGET: usize = 256 * 1024;
+
+/// The most failing or pending (desired) users `.status.users` lists; departed users come on top.
+pub const LISTED_USERS: usize = 25;
 
 /// How reading the source went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -455,7 +462,7 @@ fn tenant_conditions(
 /// Listing order: departed users first (their entry carries the start of their grace period, so
 /// it must never be omitted), then failures, then pending, then in sync; within each, by email
 /// (none last), then by key.
-fn listing_order(a: &UserOutcome, b: &UserOutcome) -> Ordering {
+pub fn listing_order(a: &UserOutcome, b: &UserOutcome) -> Ordering {
     a.desired
         .cmp(&b.desired)
         .then_with(|| Reverse(a.reason.severity()).cmp(&Reverse(b.reason.severity())))
@@ -480,8 +487,13 @@ fn omitted_bytes(omitted: usize) -> usize {
 /// Fills `status.users` and `status.usersOmitted` from the outcomes, in listing order, while the
 /// serialized status stays within the budget. Each entry is serialized once, to count its bytes.
 fn list_users(status: &mut TeamsTenantSyncStatus, input: &ReportInput) {
-    let total = input.outcomes.len();
-    let mut order: Vec<&UserOutcome> = input.outcomes.iter().collect();
+    let not_in_sync: Vec<&UserOutcome> = input
+        .outcomes
+        .iter()
+        .filter(|o| o.reason.severity() != Severity::Healthy)
+        .collect();
+    let total = not_in_sync.len();
+    let mut order = shortlist(&not_in_sync);
     order.sort_by(|a, b| listing_order(a, b));
     let mut earlier: HashMap<UserKey, &Condition> = HashMap::new();
     for user in input.previous.map_or(&[][..], |previous| &previous.users) {
@@ -512,6 +524,41 @@ fn list_users(status: &mut TeamsTenantSyncStatus, input: &ReportInput) {
     }
     status.users_omitted = saturate(total - users.len());
     status.users = users;
+}
+
+/// Every departed user, and up to [`LISTED_USERS`] desired ones taken in turn from each reason
+/// (the most severe reasons first), so that a hundred users failing for one reason do not hide the
+/// one failing for another.
+fn shortlist<'a>(not_in_sync: &[&'a UserOutcome]) -> Vec<&'a UserOutcome> {
+    let mut chosen: Vec<&UserOutcome> = not_in_sync.iter().copied().filter(|o| !o.desired).collect();
+    let mut by_reason: BTreeMap<(Reverse<Severity>, &str), Vec<&UserOutcome>> = BTreeMap::new();
+    for outcome in not_in_sync.iter().copied().filter(|o| o.desired) {
+        by_reason
+            .entry((Reverse(outcome.reason.severity()), outcome.reason.as_str()))
+            .or_default()
+            .push(outcome);
+    }
+    for group in by_reason.values_mut() {
+        group.sort_by(|a, b| listing_order(a, b));
+    }
+    let mut taken = 0;
+    for round in 0.. {
+        let mut any = false;
+        for group in by_reason.values() {
+            if taken == LISTED_USERS {
+                return chosen;
+            }
+            if let Some(outcome) = group.get(round) {
+                chosen.push(outcome);
+                taken += 1;
+                any = true;
+            }
+        }
+        if !any {
+            break;
+        }
+    }
+    chosen
 }
 
 /// One user's entry, keyed as the module docs describe.

@@ -96,7 +96,11 @@ fn counts_are_exact_even_when_users_are_omitted() {
     let status = report(&outcomes, None, at(100), 16 * 1024);
     let summary = status.summary.as_ref().unwrap();
     assert!(status.users_omitted > 0);
-    assert_eq!(status.users.len() + status.users_omitted as usize, 2001);
+    assert_eq!(
+        status.users.len() + status.users_omitted as usize,
+        81,
+        "the users not in sync are listed or counted as omitted; those in sync are only counted"
+    );
     assert_eq!(summary.desired, 2000);
     assert_eq!(summary.failed, 40);
     assert_eq!(summary.pending, 40);
@@ -116,7 +120,7 @@ fn counts_are_exact_even_when_users_are_omitted() {
 }
 
 #[test]
-fn departed_users_come_first_then_failures_then_pending_then_in_sync() {
+fn departed_users_come_first_then_failures_then_pending_and_users_in_sync_are_not_listed() {
     let outcomes = vec![
         dialpad("1", Some("b@contoso.com"), Reason::InSync),
         dialpad("2", Some("z@contoso.com"), Reason::AssignmentPending),
@@ -140,16 +144,73 @@ fn departed_users_come_first_then_failures_then_pending_then_in_sync() {
             ("CallingPlanAssigned", Some("c@contoso.com")),
             ("EmailMissing", None),
             ("AssignmentPending", Some("z@contoso.com")),
-            ("InSync", Some("a@contoso.com")),
-            ("InSync", Some("b@contoso.com")),
         ]
     );
-    assert_eq!(status.users_omitted, 0);
+    assert_eq!(status.users_omitted, 0, "users in sync are counted, not omitted");
+    assert_eq!(status.summary.as_ref().unwrap().in_sync, 2);
+}
+
+/// `count` departed users (each listed: their entry carries their grace period).
+fn leavers(count: usize) -> Vec<UserOutcome> {
+    (0..count)
+        .map(|i| {
+            departed(
+                &format!("gone-{i:06}"),
+                &format!("+1415{i:07}"),
+                Reason::RemovalPending,
+            )
+        })
+        .collect()
 }
 
 #[test]
-fn status_stays_under_the_budget_at_100000_users() {
-    let outcomes = tenant(100_000);
+fn describe_stays_a_few_hundred_lines_at_10000_users_with_1_percent_failing() {
+    // 9,900 in sync; 100 failing across four reasons, one of them rare.
+    let outcomes: Vec<UserOutcome> = (0..10_000)
+        .map(|i| {
+            let reason = match i {
+                _ if i % 100 != 0 => Reason::InSync,
+                _ if i == 0 => Reason::TeamsUserDisabled,
+                _ if i % 300 == 0 => Reason::CallingPlanAssigned,
+                _ if i % 200 == 0 => Reason::PhoneSystemLicenseMissing,
+                _ => Reason::TeamsUserNotFound,
+            };
+            dialpad(
+                &format!("{i:07}"),
+                Some(&format!("user{i:07}@contoso.com")),
+                reason,
+            )
+        })
+        .collect();
+    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    assert_eq!(status.users.len(), LISTED_USERS);
+    assert_eq!(status.users_omitted, 100 - LISTED_USERS as i32);
+    let listed: std::collections::BTreeSet<&str> =
+        status.users.iter().map(|u| synced(u).reason.as_str()).collect();
+    assert_eq!(
+        listed.into_iter().collect::<Vec<_>>(),
+        [
+            "CallingPlanAssigned",
+            "PhoneSystemLicenseMissing",
+            "TeamsUserDisabled",
+            "TeamsUserNotFound"
+        ],
+        "every reason shows examples, the rare one too"
+    );
+    // `kubectl describe` prints the status as nested YAML: about one line per field.
+    let lines = serde_yaml::to_string(&status).unwrap().lines().count();
+    assert!(lines < 400, "{lines} lines");
+    assert_eq!(
+        status.summary.as_ref().unwrap().in_sync,
+        9_900,
+        "in sync: counted"
+    );
+}
+
+#[test]
+fn status_stays_under_the_budget_at_100000_users_and_20000_leavers() {
+    let mut outcomes = tenant(100_000);
+    outcomes.extend(leavers(20_000));
     let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
     let summary = status.summary.as_ref().unwrap();
     let written = size(&status);
@@ -161,21 +222,17 @@ fn status_stays_under_the_budget_at_100000_users() {
     assert_eq!(summary.failed, 2000);
     assert_eq!(summary.pending, 2000);
     assert_eq!(summary.in_sync, 96_000);
-    assert_eq!(status.users_omitted as usize, 100_000 - status.users.len());
-    // 2,000 failures alone exceed the budget: only failures are listed, by email.
+    assert_eq!(summary.departed, 20_000);
+    assert_eq!(status.users_omitted as usize, 24_000 - status.users.len());
+    // Departed users come first and alone fill the budget, by email.
     assert!(status.users.len() > 500, "{} listed", status.users.len());
-    assert!(
-        status
-            .users
-            .iter()
-            .all(|u| Reason::parse(&synced(u).reason).unwrap().severity() == Severity::Failed)
-    );
+    assert!(status.users.iter().all(|u| synced(u).reason == "RemovalPending"));
     assert!(status.users.windows(2).all(|w| w[0].email < w[1].email));
 }
 
 #[test]
 fn size_accounting_is_exact_to_the_byte() {
-    let outcomes = tenant(300);
+    let outcomes = leavers(300);
     let roomy = report(&outcomes, None, at(100), 20_000);
     let exact = size(&roomy);
     let same = report(&outcomes, None, at(100), exact);
@@ -222,7 +279,7 @@ fn last_transition_time_is_kept_when_the_status_does_not_flip() {
 }
 
 #[test]
-fn last_transition_time_moves_when_a_user_gets_in_sync() {
+fn users_synced_flips_when_the_last_user_gets_in_sync_and_users_in_sync_leave_the_list() {
     let first = report(
         &[
             dialpad("1", Some("a@contoso.com"), Reason::AssignmentPending),
@@ -241,19 +298,19 @@ fn last_transition_time_moves_when_a_user_gets_in_sync() {
         at(200),
         DEFAULT_STATUS_BUDGET,
     );
-    let a = second
-        .users
-        .iter()
-        .find(|u| u.email.as_deref() == Some("a@contoso.com"))
-        .unwrap();
-    let b = second
-        .users
-        .iter()
-        .find(|u| u.email.as_deref() == Some("b@contoso.com"))
-        .unwrap();
-    assert_eq!(synced(a).status, "True");
-    assert_eq!(synced(a).last_transition_time, at(200));
-    assert_eq!(synced(b).last_transition_time, at(100));
+    let pending = &first.users[0];
+    assert_eq!(
+        (
+            pending.email.as_deref(),
+            synced(pending).last_transition_time.clone()
+        ),
+        (Some("a@contoso.com"), at(100))
+    );
+    assert!(
+        second.users.is_empty(),
+        "both in sync: counted, not listed ({:?})",
+        second.users
+    );
     assert_eq!(condition(&second, USERS_SYNCED).status, "True");
     assert_eq!(condition(&second, USERS_SYNCED).last_transition_time, at(200));
     // Ready waited for the activation (kstatus): it flips when the user is in sync, and the
@@ -498,7 +555,11 @@ fn previous_outcomes_round_trip_every_key_kind() {
     no_email.key = UserKey::Static(String::new());
     no_email.dialpad_user_id = None;
     let outcomes = vec![
-        dialpad("5835806903417907", Some("bo@contoso.com"), Reason::InSync),
+        dialpad(
+            "5835806903417907",
+            Some("bo@contoso.com"),
+            Reason::AssignmentPending,
+        ),
         static_user,
         no_email,
         departed("t-1", "+14155550100", Reason::RemovalPending),
