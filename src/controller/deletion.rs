@@ -52,11 +52,20 @@ pub(super) async fn cleanup(
             Err(problem) => return give_up(resource, namespace, ctx, &record, &problem).await,
         }
     }
-    record
-        .delete()
-        .await
-        .map_err(|e| ReconcileError::Ownership(e.to_string()))?;
-    release(&ctx.client, &ctx.settings.operator_namespace, resource).await?;
+    // The resource owns nothing any more. Past the deadline, a record or claim that cannot be
+    // removed (a missing permission) is logged and left rather than holding the deletion.
+    let tidied = match record.delete().await {
+        Ok(()) => release(&ctx.client, &ctx.settings.operator_namespace, resource)
+            .await
+            .map_err(ReconcileError::from),
+        Err(error) => Err(ReconcileError::Ownership(error.to_string())),
+    };
+    match tidied {
+        Err(error) if past_deadline(resource, ctx) => {
+            tracing::error!(resource = %key, %error, "deleted without removing its ownership record or tenant claim; remove them by hand")
+        }
+        other => other?,
+    }
     ctx.forget(&key);
     metrics::forget_resource(namespace, &name);
     Ok(Action::await_change())
@@ -208,7 +217,9 @@ async fn give_up(
     // The operator's namespace still exists; the resource's may be terminating.
     publish(&ctx.recorder, &regarding, std::slice::from_ref(&event)).await;
     publish(&ctx.recorder, &resource.object_ref(&()), &[event]).await;
-    release(&ctx.client, &ctx.settings.operator_namespace, resource).await?;
+    if let Err(error) = release(&ctx.client, &ctx.settings.operator_namespace, resource).await {
+        tracing::error!(resource = %key, %error, "cannot release the tenant claim; delete it by hand");
+    }
     ctx.forget(&key);
     metrics::forget_resource(namespace, &name);
     Ok(Action::await_change())

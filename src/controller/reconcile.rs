@@ -436,10 +436,13 @@ fn held_status(
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let mut status = previous.cloned().unwrap_or_default();
     status.observed_generation = generation;
+    // Nothing is in progress. A suspended resource waits for nobody; a refused one keeps one
+    // Stalled condition (and its transition time) for as long as it is refused.
+    let suspended = reason == Reason::Suspended;
     status
         .conditions
-        .retain(|c| c.type_ != RECONCILING && c.type_ != STALLED);
-    if reason != Reason::Suspended {
+        .retain(|c| c.type_ != RECONCILING && (c.type_ != STALLED || !suspended));
+    if !suspended {
         set_condition(
             &mut status.conditions,
             ConditionUpdate::holding(STALLED, reason, message).with_generation(generation),
@@ -580,6 +583,26 @@ mod tests {
             condition(&status, ADMIN_CONNECTED),
             Some("SecretInvalid"),
             "not tried: left as it was"
+        );
+    }
+
+    #[test]
+    fn a_refused_resource_is_stalled_and_keeps_its_transition_time_while_refused() {
+        let message = "TeamsTenantSync telephony/first already syncs Microsoft tenant t";
+        let first = held_status(&demo(), Some(&stuck()), Reason::DuplicateTenant, message);
+        assert_eq!(condition(&first, READY), Some("DuplicateTenant"));
+        assert_eq!(condition(&first, STALLED), Some("DuplicateTenant"));
+        assert_eq!(condition(&first, RECONCILING), None);
+        let mut earlier = first.clone();
+        for c in &mut earlier.conditions {
+            c.last_transition_time = Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
+        }
+        let again = held_status(&demo(), Some(&earlier), Reason::DuplicateTenant, message);
+        let stalled = find_condition(&again.conditions, STALLED).unwrap();
+        assert_eq!(
+            stalled.last_transition_time.0,
+            k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+            "a recheck that finds it still refused does not move lastTransitionTime"
         );
     }
 

@@ -167,11 +167,7 @@ async fn a_second_resource_for_a_tenant_is_refused_and_takes_over_when_the_first
         );
         let now_held = held(&sandbox);
         assert!(mine.iter().all(|n| now_held.contains_key(n)), "{now_held:?}");
-        assert!(
-            !operator.log().contains("is forbidden: User"),
-            "a request was refused under deploy/rbac.yaml:\n{}",
-            operator.log()
-        );
+        assert_no_refusal(&operator);
         operator.terminate().await;
     })
     .await;
@@ -198,37 +194,68 @@ async fn records(env: &Env) -> Vec<ConfigMap> {
         .items
 }
 
+/// A tenant namespace (`names[1]`) with an `Unassign` resource synced by the binary, which keeps
+/// its own objects in `names[0]` and is bound cluster-wide (a RoleBinding inside the namespace
+/// would be deleted with it).
+struct SyncedNamespace {
+    sandbox: dialpad_teams_operator::sandbox::Sandbox,
+    tenant: Env,
+    kubeconfig: std::path::PathBuf,
+    operator: OperatorProcess,
+    /// The numbers the resource assigned.
+    mine: Vec<String>,
+}
+
+async fn synced_namespace(env: &Env, names: &[String], half: u32, seed: u64) -> SyncedNamespace {
+    let (password, api_key) = (secret_value(), secret_value());
+    let mix = vec![(Case::InSync, half), (Case::NeedsAssignment, half)];
+    let org = org(2 * half as usize, seed, mix, &password, &api_key);
+    let sandbox = start_sandbox(&org).await;
+    let tenant = env.in_namespace(&names[1]);
+    tenant.put_credentials(&password, &api_key).await;
+    let kubeconfig = cluster_wide_operator_identity(env).await;
+    let mut operator = start(env, &kubeconfig, &names[1..], &[]);
+    operator.wait_ready().await;
+    tenant
+        .apply(&resource(&tenant, "contoso", sandbox.base_url(), "Unassign"))
+        .await
+        .expect("accepted");
+    tenant.wait_first_status("contoso", 2 * half as i32).await;
+    let mine = assigned_by_operator(&org);
+    let now_held = held(&sandbox);
+    assert!(mine.iter().all(|n| now_held.contains_key(n)), "{now_held:?}");
+    SyncedNamespace {
+        sandbox,
+        tenant,
+        kubeconfig,
+        operator,
+        mine,
+    }
+}
+
+fn assert_no_refusal(operator: &OperatorProcess) {
+    assert!(
+        !operator.log().contains("is forbidden: User"),
+        "a request was refused under deploy/rbac.yaml:\n{}",
+        operator.log()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_namespace_unassigns_what_its_resource_assigned_within_a_minute() {
     with_namespaces("namespace-delete", 2, |env, names| async move {
-        let (password, api_key) = (secret_value(), secret_value());
-        let org = org(
-            8,
-            22,
-            vec![(Case::InSync, 4), (Case::NeedsAssignment, 4)],
-            &password,
-            &api_key,
-        );
-        let mine = assigned_by_operator(&org);
-        let sandbox = start_sandbox(&org).await;
-        let tenant_ns = env.in_namespace(&names[1]);
-        tenant_ns.put_credentials(&password, &api_key).await;
-        // Bound cluster-wide: a RoleBinding inside the namespace would be deleted with it.
-        let kubeconfig = cluster_wide_operator_identity(&env).await;
-        let mut operator = start(&env, &kubeconfig, &names[1..], &[]);
-        operator.wait_ready().await;
-        tenant_ns
-            .apply(&resource(&tenant_ns, "contoso", sandbox.base_url(), "Unassign"))
-            .await
-            .expect("accepted");
-        tenant_ns.wait_first_status("contoso", 8).await;
+        let SyncedNamespace {
+            sandbox,
+            mut operator,
+            mine,
+            ..
+        } = synced_namespace(&env, &names, 4, 22).await;
         assert_eq!(
             records(&env).await.len(),
             1,
             "the ownership record is in the operator's namespace"
         );
         let before = held(&sandbox);
-        assert!(mine.iter().all(|n| before.contains_key(n)), "{before:?}");
 
         let took = delete_namespace(&env, &names[1], Duration::from_secs(60)).await;
         eprintln!("namespace deleted in {took:?}");
@@ -250,11 +277,7 @@ async fn deleting_a_namespace_unassigns_what_its_resource_assigned_within_a_minu
                 .is_none(),
             "the claim is released"
         );
-        assert!(
-            !operator.log().contains("is forbidden: User"),
-            "a request was refused under deploy/rbac.yaml:\n{}",
-            operator.log()
-        );
+        assert_no_refusal(&operator);
         operator.terminate().await;
     })
     .await;
@@ -263,32 +286,18 @@ async fn deleting_a_namespace_unassigns_what_its_resource_assigned_within_a_minu
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_namespace_whose_resource_cannot_sign_in_any_more_is_deleted_and_a_record_is_left() {
     with_namespaces("namespace-delete-left", 2, |env, names| async move {
-        let (password, api_key) = (secret_value(), secret_value());
-        let org = org(
-            6,
-            23,
-            vec![(Case::InSync, 3), (Case::NeedsAssignment, 3)],
-            &password,
-            &api_key,
-        );
-        let mine = assigned_by_operator(&org);
-        let sandbox = start_sandbox(&org).await;
-        let tenant_ns = env.in_namespace(&names[1]);
-        tenant_ns.put_credentials(&password, &api_key).await;
-        // Bound cluster-wide: a RoleBinding inside the namespace would be deleted with it.
-        let kubeconfig = cluster_wide_operator_identity(&env).await;
-        let mut operator = start(&env, &kubeconfig, &names[1..], &[]);
-        operator.wait_ready().await;
-        tenant_ns
-            .apply(&resource(&tenant_ns, "contoso", sandbox.base_url(), "Unassign"))
-            .await
-            .expect("accepted");
-        tenant_ns.wait_first_status("contoso", 6).await;
+        let SyncedNamespace {
+            sandbox,
+            tenant,
+            kubeconfig,
+            mut operator,
+            mine,
+        } = synced_namespace(&env, &names, 3, 23).await;
         operator.terminate().await;
 
         // The Secrets go while no operator runs, and the next one has never signed in.
         for secret in ["teams-admin", "dialpad"] {
-            tenant_ns
+            tenant
                 .secrets()
                 .delete(secret, &DeleteParams::default())
                 .await
@@ -296,7 +305,7 @@ async fn a_namespace_whose_resource_cannot_sign_in_any_more_is_deleted_and_a_rec
         }
         let mut operator = start(&env, &kubeconfig, &names[1..], &["--cleanup-timeout", "10s"]);
         operator.wait_ready().await;
-        tenant_ns
+        tenant
             .wait("contoso", "SecretInvalid after the Secrets went", |r| {
                 r.is_some_and(|r| condition(r, "Ready").1 == "SecretInvalid")
             })
@@ -344,11 +353,7 @@ async fn a_namespace_whose_resource_cannot_sign_in_any_more_is_deleted_and_a_rec
                 .any(|l| l.starts_with("dialpad_teams_numbers_left_on_delete_total{") && l.ends_with(" 3")),
             "{metrics}"
         );
-        assert!(
-            !operator.log().contains("is forbidden: User"),
-            "a request was refused under deploy/rbac.yaml:\n{}",
-            operator.log()
-        );
+        assert_no_refusal(&operator);
         operator.terminate().await;
     })
     .await;
