@@ -129,7 +129,12 @@ async fn cleanup(client: &Client, names: &[String]) {
             }
         }
         let namespaces: Api<Namespace> = Api::all(client.clone());
-        if let Err(e) = namespaces.delete(namespace, &DeleteParams::background()).await {
+        // A scenario may have deleted it already.
+        let deleted = namespaces.delete(namespace, &DeleteParams::background()).await;
+        if let Err(e) = deleted.map(drop).or_else(|e| match e {
+            kube::Error::Api(status) if status.is_not_found() => Ok(()),
+            other => Err(other),
+        }) {
             eprintln!(
                 "cleanup: cannot delete namespace {namespace}: {e}; delete it with kubectl delete ns -l dto-e2e=true"
             );
