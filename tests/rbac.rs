@@ -1,118 +1,16 @@
-//! `deploy/rbac.yaml` grants every request the operator makes, without a cluster. (The e2e suite
-//! runs the binary under exactly these rules against a real apiserver and fails on any
-//! `forbidden`; this test names the request when a rule goes missing.)
+//! The chart's RBAC grants exactly the API requests the code lists in
+//! `controller::permissions::API_REQUESTS`, in both configurations (cluster-wide, and
+//! watchNamespaces), without a cluster: every request is granted where it goes, and every granted
+//! verb is one the code uses. (The e2e suite runs the binary under these rules on a real apiserver
+//! and fails on any `forbidden`.)
 
 mod common;
 
-use common::rbac::declared_rules;
+use std::collections::BTreeSet;
+
+use common::rbac::{CLUSTER_WIDE, ChartRbac, NAMESPACED, chart_rbac};
+use dialpad_teams_operator::controller::permissions::{API_REQUESTS, Scope};
 use k8s_openapi::api::rbac::v1::PolicyRule;
-
-/// `(API group, resource, verb, what makes the request)`.
-const CLUSTER_REQUESTS: &[(&str, &str, &str, &str)] = &[
-    (
-        "teamssync.io",
-        "teamstenantsyncs",
-        "get",
-        "a refused resource reads the one that claimed its tenant",
-    ),
-    (
-        "teamssync.io",
-        "teamstenantsyncs",
-        "list",
-        "the controller's watcher (initial list)",
-    ),
-    (
-        "teamssync.io",
-        "teamstenantsyncs",
-        "watch",
-        "the controller's watcher",
-    ),
-    (
-        "teamssync.io",
-        "teamstenantsyncs",
-        "patch",
-        "the finalizer, added and removed by JSON patch",
-    ),
-    (
-        "teamssync.io",
-        "teamstenantsyncs/status",
-        "patch",
-        "the status, by server-side apply",
-    ),
-    ("", "secrets", "list", "the Secret cache (initial list)"),
-    ("", "secrets", "watch", "the Secret cache"),
-    ("events.k8s.io", "events", "create", "a new Event"),
-    (
-        "events.k8s.io",
-        "events",
-        "patch",
-        "a repeated Event, counted as a series",
-    ),
-];
-
-const LEASE_REQUESTS: &[(&str, &str, &str, &str)] = &[
-    (
-        "coordination.k8s.io",
-        "leases",
-        "get",
-        "kube-lease-manager reads the Lease",
-    ),
-    (
-        "coordination.k8s.io",
-        "leases",
-        "create",
-        "kube-lease-manager creates it when missing",
-    ),
-    (
-        "coordination.k8s.io",
-        "leases",
-        "patch",
-        "locking, renewing and releasing",
-    ),
-    (
-        "coordination.k8s.io",
-        "leases",
-        "list",
-        "a standby's watch of the Lease (initial list)",
-    ),
-    (
-        "coordination.k8s.io",
-        "leases",
-        "watch",
-        "a standby's watch, to take over on release",
-    ),
-    (
-        "coordination.k8s.io",
-        "leases",
-        "update",
-        "a tenant claim taken over from a deleted resource, at the version read",
-    ),
-    (
-        "coordination.k8s.io",
-        "leases",
-        "delete",
-        "a tenant claim released on delete",
-    ),
-    ("", "configmaps", "list", "the ownership record, by owner label"),
-    (
-        "",
-        "configmaps",
-        "create",
-        "a new shard of the ownership record (server-side apply)",
-    ),
-    (
-        "",
-        "configmaps",
-        "patch",
-        "the ownership record written, or marked as left",
-    ),
-    (
-        "",
-        "configmaps",
-        "delete",
-        "the ownership record of a deleted resource",
-    ),
-];
 
 fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> bool {
     let has = |list: &Option<Vec<String>>, item: &str| {
@@ -124,37 +22,86 @@ fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> bool
     })
 }
 
-#[test]
-fn deploy_rbac_grants_every_request_the_operator_makes() {
-    let (cluster, lease) = declared_rules();
-    for (rules, requests) in [(&cluster, CLUSTER_REQUESTS), (&lease, LEASE_REQUESTS)] {
-        for (group, resource, verb, why) in requests {
-            assert!(
-                grants(rules, group, resource, verb),
-                "deploy/rbac.yaml does not grant {verb} on {resource} ({group:?}), needed for {why}"
-            );
-        }
-    }
-}
-
-#[test]
-fn deploy_rbac_grants_nothing_else() {
-    let (cluster, lease) = declared_rules();
-    for (rules, requests) in [(&cluster, CLUSTER_REQUESTS), (&lease, LEASE_REQUESTS)] {
-        for rule in rules {
-            for group in rule.api_groups.iter().flatten() {
-                for resource in rule.resources.iter().flatten() {
-                    for verb in &rule.verbs {
-                        let needed = requests
-                            .iter()
-                            .any(|(g, r, v, _)| g == group && r == resource && v == verb);
-                        assert!(
-                            needed,
-                            "deploy/rbac.yaml grants {verb} on {resource} ({group:?}) that no request needs"
-                        );
-                    }
+/// Every `(group, resource, verb)` the rules grant.
+fn granted(rules: &[PolicyRule]) -> BTreeSet<(String, String, String)> {
+    let mut set = BTreeSet::new();
+    for rule in rules {
+        for group in rule.api_groups.iter().flatten() {
+            for resource in rule.resources.iter().flatten() {
+                for verb in &rule.verbs {
+                    set.insert((group.clone(), resource.clone(), verb.clone()));
                 }
             }
         }
     }
+    set
+}
+
+fn needed(scope: Scope) -> BTreeSet<(String, String, String)> {
+    API_REQUESTS
+        .iter()
+        .filter(|r| r.scope == scope)
+        .map(|r| (r.group.to_owned(), r.resource.to_owned(), r.verb.to_owned()))
+        .collect()
+}
+
+fn check_every_request_is_granted(path: &str, rbac: &ChartRbac) {
+    for request in API_REQUESTS {
+        let rules = match request.scope {
+            Scope::Watched => &rbac.watched,
+            Scope::OwnNamespace => &rbac.own_namespace,
+        };
+        assert!(
+            grants(rules, request.group, request.resource, request.verb),
+            "{path} does not grant {} on {} ({:?}) in the {:?} scope, needed for {}",
+            request.verb,
+            request.resource,
+            request.group,
+            request.scope,
+            request.why
+        );
+    }
+}
+
+fn check_nothing_else_is_granted(path: &str, rbac: &ChartRbac) {
+    for (rules, scope, what) in [
+        (&rbac.watched, Scope::Watched, "the watched namespaces"),
+        (
+            &rbac.own_namespace,
+            Scope::OwnNamespace,
+            "the operator's namespace",
+        ),
+        (&rbac.cluster_extra, Scope::Watched, "cluster-wide"),
+    ] {
+        let extra: Vec<_> = granted(rules).difference(&needed(scope)).cloned().collect();
+        assert!(
+            extra.is_empty(),
+            "{path} grants in {what} what no request of controller::permissions needs: {extra:?}"
+        );
+    }
+}
+
+#[test]
+fn the_cluster_wide_chart_grants_every_request_the_operator_makes_and_nothing_else() {
+    let rbac = chart_rbac(CLUSTER_WIDE);
+    assert!(rbac.cluster_wide, "default values render a ClusterRole");
+    check_every_request_is_granted(CLUSTER_WIDE, &rbac);
+    check_nothing_else_is_granted(CLUSTER_WIDE, &rbac);
+}
+
+#[test]
+fn the_namespaced_chart_grants_every_request_the_operator_makes_and_nothing_else() {
+    let rbac = chart_rbac(NAMESPACED);
+    assert!(!rbac.cluster_wide, "watchNamespaces renders Roles");
+    check_every_request_is_granted(NAMESPACED, &rbac);
+    check_nothing_else_is_granted(NAMESPACED, &rbac);
+    assert_eq!(
+        granted(&rbac.cluster_extra),
+        BTreeSet::from([(
+            "teamssync.io".to_owned(),
+            "teamstenantsyncs".to_owned(),
+            "patch".to_owned()
+        )]),
+        "cluster-wide, only the finalizer patch that outlives a deleted namespace's RoleBinding"
+    );
 }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod deletion;
 pub mod leader;
 pub mod ownership;
+pub mod permissions;
 pub mod progress;
 pub mod reconcile;
 pub mod schedule;

@@ -117,7 +117,7 @@ pub fn error_policy(resource: Arc<TeamsTenantSync>, error: &ReconcileError, ctx:
     let key = key_of(&resource);
     let wait = ctx.backoff(&key);
     if error.is_forbidden() {
-        tracing::error!(resource = %key, %error, ?wait, "the operator's ServiceAccount lacks a permission (grant the rules of deploy/rbac.yaml); retrying");
+        tracing::error!(resource = %key, %error, ?wait, "the operator's ServiceAccount lacks a permission (grant the RBAC of the Helm chart, or of deploy/dialpad-teams-operator.yaml); retrying");
     } else {
         tracing::warn!(resource = %key, %error, ?wait, "reconcile failed; retrying");
     }
@@ -226,6 +226,7 @@ async fn apply(
     if resource.spec.suspend {
         let status = suspended_status(resource, memory.sync.status.as_ref());
         write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
+        metrics::set_conditions(namespace, &name, &status.conditions);
         memory.sync.status = Some(status);
         memory.failures = 0;
         ctx.remember(&key, memory);
@@ -247,6 +248,7 @@ async fn apply(
             &message,
         );
         write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
+        metrics::set_conditions(namespace, &name, &status.conditions);
         let was_refused = memory
             .sync
             .status
@@ -278,6 +280,7 @@ async fn apply(
             let mut status = setup_failure_status(resource, memory.sync.status.as_ref(), &failure);
             status.last_handled_sync_now = sync_now;
             write_status(api, &name, &status).await?;
+            metrics::set_conditions(namespace, &name, &status.conditions);
             let previous = memory.sync.status.replace(status.clone());
             publish(
                 &ctx.recorder,
@@ -341,6 +344,7 @@ async fn apply(
     // One write per completed sync, also when only timestamps moved: `lastSyncTime` stays true
     // and `lastHandledSyncNow` acknowledges a requested sync.
     write_status(api, &name, &run.status).await?;
+    metrics::set_conditions(namespace, &name, &run.status.conditions);
     memory.sync.status = Some(run.status.clone());
     publish(&ctx.recorder, &reference, &events_for(&run, previous.as_ref())).await;
     log_sync(&key, &run, elapsed);

@@ -155,7 +155,7 @@ fn forbidden_hint(error: &watcher::Error) -> &'static str {
         _ => None,
     };
     if status == Some(403) {
-        ": the operator's ServiceAccount lacks a permission (grant the rules of deploy/rbac.yaml)"
+        ": the operator's ServiceAccount lacks a permission (grant the RBAC of the Helm chart, or of deploy/dialpad-teams-operator.yaml)"
     } else {
         ""
     }
@@ -179,7 +179,7 @@ mod tests {
     fn a_forbidden_watch_names_the_missing_rbac_rule() {
         let hint = forbidden_hint(&watcher::Error::InitialListFailed(api_error(403)));
         assert!(
-            hint.contains("lacks a permission") && hint.contains("deploy/rbac.yaml"),
+            hint.contains("lacks a permission") && hint.contains("deploy/dialpad-teams-operator.yaml"),
             "{hint}"
         );
         assert_eq!(forbidden_hint(&watcher::Error::WatchFailed(api_error(500))), "");

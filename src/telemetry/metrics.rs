@@ -14,6 +14,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+
+use crate::api::conditions;
 use crate::upstream::Service;
 
 /// The content type of [`encode`]'s output, for the `/metrics` response.
@@ -99,6 +102,13 @@ struct UserLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ConditionLabels {
+    namespace: String,
+    name: String,
+    r#type: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResourceLabels {
     namespace: String,
     name: String,
@@ -123,6 +133,7 @@ pub struct Metrics {
     users: Family<UserLabels, Gauge>,
     sync_duration: Family<ResourceLabels, Histogram, fn() -> Histogram>,
     numbers_left: Family<ResourceLabels, Counter>,
+    conditions: Family<ConditionLabels, Gauge>,
     /// Every reason each resource has had a `users` series for, to zero and forget them.
     user_reasons: Mutex<HashMap<ResourceKey, BTreeSet<String>>>,
 }
@@ -149,6 +160,7 @@ impl Metrics {
         let upstream_throttled = Family::<EndpointLabels, Counter>::default();
         let users = Family::<UserLabels, Gauge>::default();
         let numbers_left = Family::<ResourceLabels, Counter>::default();
+        let conditions = Family::<ConditionLabels, Gauge>::default();
         let sync_duration: Family<ResourceLabels, Histogram, fn() -> Histogram> =
             Family::new_with_constructor(sync_histogram);
         registry.register(
@@ -190,6 +202,13 @@ impl Metrics {
              namespace",
             numbers_left.clone(),
         );
+        registry.register(
+            "condition",
+            "Tenant conditions of a TeamsTenantSync resource as last written: 1 when True, 0 when \
+             False or absent (Ready, AdminConnected, AdminAuthorized, SourceConnected, UsersSynced, \
+             Reconciling, Stalled)",
+            conditions.clone(),
+        );
         // Both results exist from the start, so rate() and alerts see an error's first increase.
         for result in ["success", "error"] {
             let _ = reconciles.get_or_create(&ResultLabels { result });
@@ -203,7 +222,21 @@ impl Metrics {
             users,
             sync_duration,
             numbers_left,
+            conditions,
             user_reasons: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Sets `dialpad_teams_condition` of one resource from its status conditions.
+    pub fn set_conditions(&self, namespace: &str, name: &str, conditions: &[Condition]) {
+        for type_ in CONDITION_TYPES {
+            let value = conditions
+                .iter()
+                .find(|c| c.type_ == type_)
+                .is_some_and(|c| c.status == "True");
+            self.conditions
+                .get_or_create(&condition_labels(namespace, name, type_))
+                .set(i64::from(value));
         }
     }
 
@@ -281,6 +314,9 @@ impl Metrics {
             namespace: namespace.to_owned(),
             name: name.to_owned(),
         });
+        for type_ in CONDITION_TYPES {
+            self.conditions.remove(&condition_labels(namespace, name, type_));
+        }
     }
 
     /// Records how long one sync of a resource took; negative or non-finite values are ignored.
@@ -303,6 +339,25 @@ impl Metrics {
             tracing::warn!(%error, "encoding metrics failed");
         }
         text
+    }
+}
+
+/// The condition types exported by `dialpad_teams_condition`.
+const CONDITION_TYPES: [&str; 7] = [
+    conditions::READY,
+    conditions::ADMIN_CONNECTED,
+    conditions::ADMIN_AUTHORIZED,
+    conditions::SOURCE_CONNECTED,
+    conditions::USERS_SYNCED,
+    conditions::RECONCILING,
+    conditions::STALLED,
+];
+
+fn condition_labels(namespace: &str, name: &str, type_: &'static str) -> ConditionLabels {
+    ConditionLabels {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+        r#type: type_,
     }
 }
 
@@ -347,6 +402,11 @@ pub fn set_user_counts(namespace: &str, name: &str, by_reason: &BTreeMap<String,
 /// Removes every series of a deleted resource.
 pub fn forget_resource(namespace: &str, name: &str) {
     METRICS.forget_resource(namespace, name);
+}
+
+/// Sets `dialpad_teams_condition` of one resource from the conditions of its status.
+pub fn set_conditions(namespace: &str, name: &str, conditions: &[Condition]) {
+    METRICS.set_conditions(namespace, name, conditions);
 }
 
 /// Counts numbers a deleted resource left assigned (`dialpad_teams_numbers_left_on_delete_total`).

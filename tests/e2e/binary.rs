@@ -1,5 +1,5 @@
 //! `dialpad-teams-operator run`, the binary a platform team starts, as a child process under a
-//! ServiceAccount that holds exactly the rules of `deploy/rbac.yaml`: a full sync with status and
+//! ServiceAccount that holds exactly the RBAC the chart renders: a full sync with status and
 //! Events and no `forbidden` anywhere; each trigger (sync-now, Secret rotation, suspend/resume, a
 //! new generation) causes exactly one sync; SIGTERM exits 0 within 10 s; and without one rule it
 //! says which permission is missing instead of hanging.
@@ -153,7 +153,7 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
         let log = operator.log();
         assert!(
             !log.contains("forbidden"),
-            "a request was forbidden under deploy/rbac.yaml:\n{log}"
+            "a request was forbidden under the chart's RBAC:\n{log}"
         );
         assert!(
             log.lines()

@@ -4,7 +4,10 @@
 //!
 //! - [`in_process`]: the controller loop in this process (`run_until`, as `run` calls it);
 //! - [`binary`]: the `dialpad-teams-operator run` binary as a child process under a ServiceAccount
-//!   holding exactly `deploy/rbac.yaml`;
+//!   holding exactly the RBAC the chart renders (its watchNamespaces mode; the namespace-deletion
+//!   scenarios also its cluster-wide mode);
+//! - [`chart`]: the chart's rendered manifests, dry-run applied, and its pod under the restricted
+//!   Pod Security Standard;
 //! - [`leader`]: two replicas of the binary with leader election;
 //! - [`scale`]: fifty resources in five namespaces.
 //!
@@ -15,6 +18,7 @@
 //! when an assertion fails. The CRD is left installed. Operator logs go to `target/tmp/e2e-logs/`.
 
 mod binary;
+mod chart;
 #[path = "../common/mod.rs"]
 mod common;
 mod harness;

@@ -1,30 +1,33 @@
-//! The operator's identity in a scenario: a ServiceAccount holding exactly the rules of
-//! `deploy/rbac.yaml` (optionally less one), bound in the namespaces it watches, and a kubeconfig
-//! with a token the apiserver minted for it (TokenRequest), as a pod would have.
+//! The operator's identity in a scenario: a ServiceAccount holding exactly the RBAC the Helm
+//! chart renders (`deploy/`, checked against a fresh render by CI), in the chart's watchNamespaces
+//! mode (Roles in the watched namespaces, optionally less one verb) or its cluster-wide mode, and a
+//! kubeconfig with a token the apiserver minted for it (TokenRequest), as a pod would have.
 
 use std::path::{Path, PathBuf};
 
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use serde_json::{Value, json};
 
-use crate::common::rbac::declared_rules;
+use crate::common::rbac::{CLUSTER_WIDE, NAMESPACED, chart_rbac};
 
 use super::{Env, MANAGER};
 
 /// The ServiceAccount the operator runs as, in the test's first namespace.
 pub const SERVICE_ACCOUNT: &str = "operator";
+
 /// Label on the cluster-scoped objects a test makes, so that cleanup finds them.
 const OWNER_LABEL: &str = "dto-e2e-namespace";
 
-/// Grants the ServiceAccount the declared rules in `watched` (the first is the test's namespace,
-/// which also holds the Lease), leaving out the verb `without` = `(resource, verb)` if given, and
-/// returns a kubeconfig file that authenticates as it.
+/// The chart's watchNamespaces mode: its Role in each of `watched`, leaving out the verb
+/// `without` = `(resource, verb)` if given, its Role in the test's namespace (the operator's own),
+/// and its cluster-wide finalizer grant. Returns a kubeconfig that authenticates as the account.
 pub async fn operator_identity(env: &Env, watched: &[String], without: Option<(&str, &str)>) -> PathBuf {
-    let (mut rules, lease_rules) = declared_rules();
+    let rbac = chart_rbac(NAMESPACED);
+    let mut rules = rbac.watched.clone();
     if let Some((resource, verb)) = without {
         for rule in &mut rules {
             if rule
@@ -37,60 +40,107 @@ pub async fn operator_identity(env: &Env, watched: &[String], without: Option<(&
         }
         rules.retain(|rule| !rule.verbs.is_empty());
     }
-    let ns = &env.namespace;
-    let apply = PatchParams::apply(MANAGER).force();
-    let accounts: Api<ServiceAccount> = Api::namespaced(env.client.clone(), ns);
+    service_account(env).await;
+    for namespace in watched {
+        bind_role(env, namespace, "dialpad-teams-operator", &rules).await;
+    }
+    bind_role(
+        env,
+        &env.namespace,
+        "dialpad-teams-operator-own-namespace",
+        &rbac.own_namespace,
+    )
+    .await;
+    bind_cluster_role(env, "finalizers", &rbac.cluster_extra).await;
+    mint_kubeconfig(env).await
+}
+
+/// The chart's cluster-wide mode: its ClusterRole bound by a ClusterRoleBinding (which, unlike a
+/// RoleBinding inside a watched namespace, outlives the namespace's deletion), and its Role in the
+/// test's namespace.
+pub async fn cluster_wide_operator_identity(env: &Env) -> PathBuf {
+    let rbac = chart_rbac(CLUSTER_WIDE);
+    service_account(env).await;
+    bind_cluster_role(env, "watched", &rbac.watched).await;
+    bind_role(
+        env,
+        &env.namespace,
+        "dialpad-teams-operator-own-namespace",
+        &rbac.own_namespace,
+    )
+    .await;
+    mint_kubeconfig(env).await
+}
+
+async fn service_account(env: &Env) {
+    let accounts: Api<ServiceAccount> = Api::namespaced(env.client.clone(), &env.namespace);
+    let account =
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT}});
     accounts
         .patch(
             SERVICE_ACCOUNT,
-            &apply,
-            &Patch::Apply(
-                json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT}}),
-            ),
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(account),
         )
         .await
         .expect("the ServiceAccount is created");
-    let role_name = format!("dto-e2e-{ns}");
-    let cluster_role = json!({
+}
+
+fn subjects(env: &Env) -> Value {
+    json!([{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": env.namespace}])
+}
+
+/// A Role `name` with `rules` in `namespace`, bound to the account.
+async fn bind_role(env: &Env, namespace: &str, name: &str, rules: &[PolicyRule]) {
+    let apply = PatchParams::apply(MANAGER).force();
+    let role = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace}, "rules": rules,
+    });
+    Api::<Role>::namespaced(env.client.clone(), namespace)
+        .patch(name, &apply, &Patch::Apply(role))
+        .await
+        .unwrap_or_else(|e| panic!("the Role {namespace}/{name} is created: {e}"));
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": subjects(env),
+    });
+    Api::<RoleBinding>::namespaced(env.client.clone(), namespace)
+        .patch(name, &apply, &Patch::Apply(binding))
+        .await
+        .unwrap_or_else(|e| panic!("the RoleBinding {namespace}/{name} is created: {e}"));
+}
+
+/// A ClusterRole with `rules`, bound cluster-wide to the account; labelled for cleanup.
+async fn bind_cluster_role(env: &Env, suffix: &str, rules: &[PolicyRule]) {
+    let apply = PatchParams::apply(MANAGER).force();
+    let name = format!("dto-e2e-{}-{suffix}", env.namespace);
+    let labels = json!({OWNER_LABEL: env.namespace});
+    let role = json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": role_name, "labels": {OWNER_LABEL: ns}},
-        "rules": rules,
+        "metadata": {"name": name, "labels": labels}, "rules": rules,
     });
     Api::<ClusterRole>::all(env.client.clone())
-        .patch(&role_name, &apply, &Patch::Apply(cluster_role))
+        .patch(&name, &apply, &Patch::Apply(role))
         .await
         .expect("the ClusterRole is created");
-    let subject = json!([{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": ns}]);
-    for namespace in watched {
-        let binding = json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": "dialpad-teams-operator", "namespace": namespace},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
-            "subjects": subject,
-        });
-        Api::<RoleBinding>::namespaced(env.client.clone(), namespace)
-            .patch("dialpad-teams-operator", &apply, &Patch::Apply(binding))
-            .await
-            .expect("the RoleBinding is created");
-    }
-    let lease_role = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-        "metadata": {"name": "leader-election", "namespace": ns}, "rules": lease_rules,
+    let binding = json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": name, "labels": labels},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+        "subjects": subjects(env),
     });
-    Api::<Role>::namespaced(env.client.clone(), ns)
-        .patch("leader-election", &apply, &Patch::Apply(lease_role))
+    Api::<ClusterRoleBinding>::all(env.client.clone())
+        .patch(&name, &apply, &Patch::Apply(binding))
         .await
-        .expect("the leader-election Role is created");
-    let lease_binding = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        "metadata": {"name": "leader-election", "namespace": ns},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "leader-election"},
-        "subjects": subject,
-    });
-    Api::<RoleBinding>::namespaced(env.client.clone(), ns)
-        .patch("leader-election", &apply, &Patch::Apply(lease_binding))
-        .await
-        .expect("the leader-election RoleBinding is created");
+        .expect("the ClusterRoleBinding is created");
+}
+
+/// A token the apiserver mints for the account, in a kubeconfig.
+async fn mint_kubeconfig(env: &Env) -> PathBuf {
+    let accounts: Api<ServiceAccount> = Api::namespaced(env.client.clone(), &env.namespace);
     let request = TokenRequest {
         spec: TokenRequestSpec {
             audiences: Vec::new(),
@@ -104,7 +154,7 @@ pub async fn operator_identity(env: &Env, watched: &[String], without: Option<(&
         .await
         .expect("the apiserver mints a ServiceAccount token");
     let token = minted.status.expect("a token").token;
-    token_kubeconfig(&env.kubeconfig, ns, &token)
+    token_kubeconfig(&env.kubeconfig, &env.namespace, &token)
 }
 
 /// The admin kubeconfig's cluster with `token` as the user, written next to the test's logs.
@@ -133,30 +183,6 @@ fn token_kubeconfig(admin: &Path, namespace: &str, token: &str) -> PathBuf {
     let path = super::process::log_dir().join(format!("{namespace}.kubeconfig"));
     std::fs::write(&path, serde_yaml::to_string(&config).unwrap()).expect("the kubeconfig is written");
     path
-}
-
-/// The declared rules bound cluster-wide (a ClusterRoleBinding), as `deploy/rbac.yaml` is
-/// written: bindings inside a watched namespace go when it is deleted, and with them the right to
-/// remove the finalizer there. Returns a kubeconfig that authenticates as the ServiceAccount.
-pub async fn cluster_wide_operator_identity(env: &Env) -> PathBuf {
-    let kubeconfig = operator_identity(env, &[], None).await;
-    let ns = &env.namespace;
-    let role_name = format!("dto-e2e-{ns}");
-    let binding = json!({
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-        "metadata": {"name": role_name, "labels": {OWNER_LABEL: ns}},
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role_name},
-        "subjects": [{"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": ns}],
-    });
-    Api::<ClusterRoleBinding>::all(env.client.clone())
-        .patch(
-            &role_name,
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(binding),
-        )
-        .await
-        .expect("the ClusterRoleBinding is created");
-    kubeconfig
 }
 
 /// Deletes the cluster-scoped objects made for the test whose first namespace is `namespace`.

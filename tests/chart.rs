@@ -1,0 +1,124 @@
+//! The Helm chart agrees with the code without rendering it (CI renders, lints and validates it
+//! with Helm's engine in `.ci/chart.py`): its CRD is the generated one byte for byte, its
+//! appVersion is the crate's version, every value is documented, and every metric its dashboard
+//! and alerts query is one the operator exports.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use dialpad_teams_operator::telemetry::metrics::{Metrics, UpstreamOutcome};
+use dialpad_teams_operator::upstream::Service;
+
+const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/dialpad-teams-operator");
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn the_charts_crd_is_the_generated_crd_byte_for_byte() {
+    let name = "teamstenantsyncs.teamssync.io.yaml";
+    let generated = read(&format!("{}/crds/{name}", env!("CARGO_MANIFEST_DIR")));
+    assert!(
+        read(&format!("{CHART}/crds/{name}")) == generated,
+        "charts/dialpad-teams-operator/crds/{name} differs from crds/{name}; copy it over"
+    );
+}
+
+#[test]
+fn the_charts_app_version_is_the_crate_version() {
+    let chart: serde_json::Value = serde_yaml::from_str(&read(&format!("{CHART}/Chart.yaml"))).unwrap();
+    assert_eq!(chart["appVersion"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn every_value_in_values_yaml_has_a_comment() {
+    let text = read(&format!("{CHART}/values.yaml"));
+    let mut previous = "";
+    for (number, line) in text.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let is_key = !trimmed.starts_with('#')
+            && !trimmed.starts_with('-')
+            && trimmed.split_once(':').is_some_and(|(key, _)| {
+                !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        if is_key {
+            assert!(
+                previous.starts_with('#'),
+                "values.yaml line {}: `{}` has no comment above it",
+                number + 1,
+                trimmed
+            );
+        }
+        if !trimmed.is_empty() {
+            previous = trimmed;
+        }
+    }
+}
+
+/// Metric names in the operator's `/metrics`, from a fresh registry with one series recorded in
+/// every family (a family without series is not printed).
+fn exported() -> BTreeSet<String> {
+    let metrics = Metrics::new();
+    metrics.record_reconcile(true);
+    metrics.record_reconcile_error("Cleanup");
+    metrics.record_upstream_call(Service::Graph, "GET /v1.0/users", UpstreamOutcome::Status(429));
+    metrics.set_user_counts("ns", "tts", &BTreeMap::from([("InSync".to_owned(), 3)]));
+    metrics.observe_sync("ns", "tts", 1.5);
+    metrics.set_conditions("ns", "tts", &[]);
+    metrics.record_numbers_left("ns", "tts", 2);
+    let text = metrics.encode();
+    let mut names = BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            names.insert(name.to_owned());
+            match kind {
+                "counter" => {
+                    names.insert(format!("{name}_total"));
+                }
+                "histogram" => {
+                    for suffix in ["bucket", "count", "sum"] {
+                        names.insert(format!("{name}_{suffix}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    names
+}
+
+/// Every `dialpad_teams_*` identifier in `text`.
+fn queried(text: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("dialpad_teams_") {
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        names.insert(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+    names
+}
+
+#[test]
+fn the_dashboard_and_the_alerts_query_only_metrics_the_operator_exports() {
+    let exported = exported();
+    for file in [
+        "dashboards/dialpad-teams-operator.json",
+        "templates/prometheusrule.yaml",
+    ] {
+        let used = queried(&read(&format!("{CHART}/{file}")));
+        assert!(!used.is_empty(), "{file} queries no metric");
+        let unknown: Vec<_> = used.difference(&exported).collect();
+        assert!(
+            unknown.is_empty(),
+            "{file} queries metrics the operator does not export: {unknown:?} (exported: {exported:?})"
+        );
+    }
+    let dashboard: serde_json::Value =
+        serde_json::from_str(&read(&format!("{CHART}/dashboards/dialpad-teams-operator.json"))).unwrap();
+    assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() >= 6));
+}
