@@ -136,6 +136,23 @@ async fn expect_status_patch(server: &mut ApiServer, resource: &TeamsTenantSync)
     body
 }
 
+/// Expects the status a new resource gets as its first sync starts: Ready False and Reconciling
+/// True (`Syncing`), its generation observed, so that kstatus does not take it for done.
+async fn expect_first_sync_status(server: &mut ApiServer, resource: &TeamsTenantSync) {
+    let body = expect_status_patch(server, resource).await;
+    let conditions = body["status"]["conditions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let find = |type_: &str| conditions.iter().find(|c| c["type"] == type_).cloned().unwrap();
+    assert_eq!(
+        (&find("Ready")["status"], &find("Ready")["reason"]),
+        (&json!("False"), &json!("Syncing"))
+    );
+    assert_eq!(find("Reconciling")["status"], "True");
+    assert_eq!(body["status"]["observedGeneration"], 1);
+}
+
 /// Expects an Event; returns its reason.
 async fn expect_event(server: &mut ApiServer) -> (String, String) {
     let (request, send) = next(server).await;
@@ -245,6 +262,7 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
     let first = resource(sandbox.base_url(), true);
     let expected = first.clone();
     let verifier = tokio::spawn(async move {
+        expect_first_sync_status(&mut server, &expected).await;
         let body = expect_status_patch(&mut server, &expected).await;
         assert_eq!(body["status"]["summary"]["desired"], 6);
         assert_eq!(body["status"]["observedGeneration"], 1);
@@ -362,6 +380,7 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
     let resource = resource(sandbox.base_url(), true);
     let expected = resource.clone();
     let verifier = tokio::spawn(async move {
+        expect_first_sync_status(&mut server, &expected).await;
         let body = expect_status_patch(&mut server, &expected).await;
         (server, body)
     });
@@ -544,6 +563,7 @@ async fn a_long_sync_writes_its_progress_before_its_result() {
     let resource = resource(sandbox.base_url(), true);
     let expected = resource.clone();
     let verifier = tokio::spawn(async move {
+        expect_first_sync_status(&mut server, &expected).await;
         let mut progress = Vec::new();
         loop {
             let body = expect_status_patch(&mut server, &expected).await;

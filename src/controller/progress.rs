@@ -66,6 +66,14 @@ fn message(done: usize, total: usize, seconds: u64) -> String {
     }
 }
 
+/// The status written when a resource's first sync starts: `Ready=False` and `Reconciling=True`
+/// (`Syncing`), with its generation observed.
+pub fn first_sync_status(generation: Option<i64>) -> TeamsTenantSyncStatus {
+    let mut status = progress_status(None, generation, "the first sync is running");
+    status.observed_generation = generation;
+    status
+}
+
 /// The last status with `Reconciling=True` saying how far the sync is; without a last status,
 /// also `Ready=False` (`Syncing`).
 pub fn progress_status(

@@ -14,7 +14,7 @@ use super::claim::{Claim, claim};
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, backoff_after};
 use super::deletion::cleanup;
 use super::ownership::ConfigMapOwnership;
-use super::progress::ProgressReport;
+use super::progress::{ProgressReport, first_sync_status};
 use super::schedule;
 use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
@@ -299,6 +299,13 @@ async fn apply(
     };
     memory.sign_in = Some(connection.sign_in.clone());
     let previous = memory.sync.status.clone();
+    if previous.is_none() {
+        // A resource without a status looks finished to kstatus (Flux's `wait`) until its first
+        // sync ends, which can take minutes: say at once that the first sync is running.
+        let status = first_sync_status(resource.meta().generation);
+        write_status(api, &name, &status).await?;
+        metrics::set_conditions(namespace, &name, &status.conditions);
+    }
     let policy = Policy::from_spec(&resource.spec);
     let (progress_tx, progress_rx) = tokio::sync::watch::channel((0, 0));
     let report = ProgressReport {
