@@ -4,7 +4,8 @@ For each configuration (default values; watchNamespaces; every option on) it lin
 strictly, renders it, and validates every rendered object against the Kubernetes OpenAPI schemas of
 the oldest and newest versions the README claims (strict: unknown fields fail). The rendered default
 and watchNamespaces configurations are the plain manifests in deploy/, which the Rust tests and the
-e2e suite read: they must equal a fresh render (`--write` regenerates them). Also checks that a typo
+e2e suite read, and the every-option render is tests/chart/all-on.yaml, which the e2e suite
+dry-run applies: they must equal a fresh render (`--write` regenerates them). Also checks that a typo
 in the values fails schema validation.
 
 Usage: python .ci/chart.py [--write]
@@ -27,12 +28,17 @@ KUBERNETES_VERSIONS = ["1.28.0", "1.36.0"]
 CRD_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
 
 CONFIGURATIONS = {
-    "default": ({}, ROOT / "deploy" / "dialpad-teams-operator.yaml"),
+    "default": ({}, ROOT / "deploy" / "dialpad-teams-operator.yaml", "default values"),
     "namespaced": (
         {"watchNamespaces": ["telephony-a", "telephony-b"]},
         ROOT / "deploy" / "dialpad-teams-operator-namespaced.yaml",
+        "watchNamespaces: [telephony-a, telephony-b]",
     ),
-    "all-on": (yaml.safe_load((CHART / "ci" / "all-on-values.yaml").read_text()), None),
+    "all-on": (
+        yaml.safe_load((CHART / "ci" / "all-on-values.yaml").read_text()),
+        ROOT / "tests" / "chart" / "all-on.yaml",
+        "ci/all-on-values.yaml",
+    ),
 }
 
 HEADER = """# Plain manifests rendered from charts/dialpad-teams-operator ({name}: {values}) by
@@ -97,15 +103,13 @@ def main() -> None:
         print(f"  schema: a misspelt value is refused ({type(error).__name__})")
     else:
         fail("values.schema.json accepted a misspelt key (replicaCont)")
-    for name, (values, target) in CONFIGURATIONS.items():
+    for name, (values, target, described) in CONFIGURATIONS.items():
         lint(name, values)
         objects = render(chart, values)
         checked = validate(name, objects)
         print(f"{name}: {len(objects)} objects rendered, {checked} validations passed")
-        if target is None:
-            continue
         path = target.relative_to(ROOT)
-        header = HEADER.format(name=name, values=values or "default values", path=path)
+        header = HEADER.format(name=name, values=described, path=path)
         text = header + "".join("---\n" + yaml.safe_dump(o, sort_keys=False) for o in objects)
         if write:
             target.write_text(text)

@@ -1,5 +1,7 @@
-//! The chart's rendered manifests (`deploy/`, equal to a fresh render: CI checks) against the real
-//! apiserver: every object of both configurations is accepted by a server-side dry-run apply, and
+//! The chart's rendered manifests (`deploy/` and `tests/chart/all-on.yaml`, equal to a fresh
+//! render: CI checks) against the real apiserver: every object of the three configurations is
+//! accepted by a server-side dry-run apply (the Prometheus Operator's kinds under stand-in CRDs
+//! that accept any spec, since its real CRDs cannot be fetched here), and
 //! the operator's pod passes the `restricted` Pod Security Standard (a namespace enforcing it admits
 //! the pod, and refuses the same pod without its security context, which shows the check is on).
 
@@ -23,11 +25,54 @@ fn rendered(path: &str, namespaces: &[String]) -> Vec<Value> {
             &format!("namespace: {}", namespaces[0]),
         )
         .replace("telephony-a", &namespaces[1])
-        .replace("telephony-b", &namespaces[2]);
+        .replace("telephony-b", &namespaces[2])
+        .replace("namespace: monitoring", &format!("namespace: {}", namespaces[0]));
     serde_yaml::Deserializer::from_str(&text)
         .map(|document| serde::Deserialize::deserialize(document).expect("YAML"))
         .filter(|value: &Value| !value.is_null())
         .collect()
+}
+
+/// The chart rendered with every option on.
+const ALL_ON: &str = "tests/chart/all-on.yaml";
+
+/// CRDs for ServiceMonitor and PrometheusRule that accept any spec: enough for the apiserver to
+/// check everything but the Prometheus Operator's own schema. Left installed, like ours.
+async fn install_monitoring_crds(env: &Env) {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let crds: Api<CustomResourceDefinition> = Api::all(env.client.clone());
+    for (plural, kind) in [
+        ("servicemonitors", "ServiceMonitor"),
+        ("prometheusrules", "PrometheusRule"),
+    ] {
+        let name = format!("{plural}.monitoring.coreos.com");
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": name},
+            "spec": {
+                "group": "monitoring.coreos.com", "scope": "Namespaced",
+                "names": {"plural": plural, "kind": kind, "singular": kind.to_lowercase()},
+                "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                    "type": "object", "x-kubernetes-preserve-unknown-fields": true}}}],
+            },
+        });
+        crds.patch(
+            &name,
+            &PatchParams::apply("dto-e2e-chart").force(),
+            &Patch::Apply(crd),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the stand-in CRD {name} is installed: {e}"));
+        let established = kube::runtime::wait::await_condition(
+            crds.clone(),
+            &name,
+            kube::runtime::wait::conditions::is_crd_established(),
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(30), established)
+            .await
+            .unwrap_or_else(|_| panic!("{name} is not established after 30 s"))
+            .expect("watching the CRD");
+    }
 }
 
 async fn dry_run_apply(env: &Env, object: &Value) {
@@ -57,8 +102,9 @@ async fn dry_run_apply(env: &Env, object: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rendered_chart_is_accepted_by_the_apiserver_and_its_pod_is_restricted() {
     with_namespaces("chart", 3, |env, names| async move {
+        install_monitoring_crds(&env).await;
         let mut kinds = Vec::new();
-        for path in [CLUSTER_WIDE, NAMESPACED] {
+        for path in [CLUSTER_WIDE, NAMESPACED, ALL_ON] {
             for object in rendered(path, &names) {
                 dry_run_apply(&env, &object).await;
                 kinds.push(format!(
@@ -69,7 +115,13 @@ async fn the_rendered_chart_is_accepted_by_the_apiserver_and_its_pod_is_restrict
             }
         }
         eprintln!("accepted (dry run): {kinds:?}");
-        assert!(kinds.len() >= 16, "{kinds:?}");
+        assert!(kinds.len() >= 36, "{kinds:?}");
+        for kind in ["ServiceMonitor", "PrometheusRule", "NetworkPolicy", "ConfigMap"] {
+            assert!(
+                kinds.iter().any(|k| k.starts_with(&format!("{kind}/"))),
+                "{kind} missing: {kinds:?}"
+            );
+        }
 
         // The restricted Pod Security Standard, enforced on the test's namespace.
         let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(env.client.clone());
