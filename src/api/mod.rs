@@ -6,6 +6,7 @@ pub mod reasons;
 pub mod schema;
 pub mod spec;
 pub mod status;
+pub mod troubleshooting;
 pub mod validation;
 
 pub use reasons::{Reason, Severity};

@@ -59,6 +59,11 @@ macro_rules! reasons {
             pub const fn remedy(self) -> &'static str {
                 match self { $(Reason::$name => $remedy,)+ }
             }
+
+            /// What the reason means: the variant's `///` doc, its lines joined by spaces.
+            pub const fn meaning(self) -> &'static str {
+                match self { $(Reason::$name => concat!($($doc),*).trim_ascii(),)+ }
+            }
         }
     };
 }
@@ -212,6 +217,22 @@ mod tests {
         ] {
             assert!(names.contains(&seed), "{seed} missing");
         }
+    }
+
+    #[test]
+    fn every_reason_means_what_its_doc_says() {
+        for reason in Reason::ALL {
+            let meaning = reason.meaning();
+            assert!(
+                !meaning.is_empty() && meaning == meaning.trim(),
+                "{reason}: {meaning:?}"
+            );
+        }
+        assert_eq!(
+            Reason::Synced.meaning(),
+            "The last sync completed and every desired user is in sync (departed users may be waiting \
+             for their grace period)."
+        );
     }
 
     #[test]
