@@ -128,6 +128,28 @@ pub fn conditions_differ_ignoring_time(left: &[Condition], right: &[Condition]) 
         })
 }
 
+/// `message` without the ids upstreams give each attempt (` (trace id …)`, ` (request id …)`):
+/// two messages that differ only in those say the same thing.
+pub fn without_attempt_ids(message: &str) -> String {
+    let mut rest = message;
+    let mut kept = String::with_capacity(message.len());
+    while let Some(start) = [" (trace id ", " (request id "]
+        .iter()
+        .filter_map(|marker| rest.find(marker))
+        .min()
+    {
+        kept.push_str(&rest[..start]);
+        match rest[start..].find(')') {
+            Some(end) => rest = &rest[start + end + 1..],
+            None => {
+                rest = "";
+            }
+        }
+    }
+    kept.push_str(rest);
+    kept
+}
+
 #[cfg(test)]
 mod tests {
     use k8s_openapi::jiff::Timestamp;
@@ -136,6 +158,16 @@ mod tests {
 
     fn at(seconds: i64) -> Time {
         Time(Timestamp::from_second(seconds).unwrap())
+    }
+
+    #[test]
+    fn attempt_ids_are_not_part_of_what_a_message_says() {
+        assert_eq!(
+            without_attempt_ids("AADSTS50126: bad password (trace id 1a2b) (request id r-9); fix it"),
+            "AADSTS50126: bad password; fix it"
+        );
+        assert_eq!(without_attempt_ids("no ids here"), "no ids here");
+        assert_eq!(without_attempt_ids("cut (trace id 1a2b"), "cut");
     }
 
     #[test]

@@ -9,7 +9,9 @@ use kube::runtime::events::{Event, EventType, Recorder};
 use serde_json::json;
 
 use super::context::MANAGER;
-use crate::api::conditions::{ADMIN_AUTHORIZED, ADMIN_CONNECTED, SOURCE_CONNECTED, find_condition};
+use crate::api::conditions::{
+    ADMIN_AUTHORIZED, ADMIN_CONNECTED, SOURCE_CONNECTED, find_condition, without_attempt_ids,
+};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::pipeline::SyncRun;
 
@@ -85,15 +87,19 @@ pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Ve
 }
 
 /// One Warning per tenant condition that is not True and differs from the previous status in
-/// status, reason or message (a changed message says something new, e.g. another missing key).
+/// status, reason or message (a changed message says something new, e.g. another missing key;
+/// the trace and request ids of each attempt do not count, so a failure that persists warns once).
 pub fn condition_warnings(conditions: &[Condition], previous: Option<&TeamsTenantSyncStatus>) -> Vec<Event> {
     [ADMIN_CONNECTED, ADMIN_AUTHORIZED, SOURCE_CONNECTED]
         .into_iter()
         .filter_map(|type_| {
             let now = find_condition(conditions, type_).filter(|c| c.status != "True")?;
             let before = previous.and_then(|p| find_condition(&p.conditions, type_));
-            let changed = before
-                .is_none_or(|b| b.reason != now.reason || b.status != now.status || b.message != now.message);
+            let changed = before.is_none_or(|b| {
+                b.reason != now.reason
+                    || b.status != now.status
+                    || without_attempt_ids(&b.message) != without_attempt_ids(&now.message)
+            });
             changed.then(|| warning(&now.reason, &format!("{type_}: {}", now.message)))
         })
         .collect()
@@ -266,6 +272,31 @@ mod tests {
                 "SecretInvalid".into(),
                 Some("AdminConnected: another key is missing".into())
             )]
+        );
+    }
+
+    #[test]
+    fn a_failure_that_persists_with_a_new_trace_id_each_attempt_warns_once() {
+        let at = |seconds| Time(Timestamp::from_second(seconds).unwrap());
+        let attempt = |trace: &str, seconds| {
+            let mut run = run(
+                ExecutionSummary::default(),
+                Vec::new(),
+                Reason::CredentialsInvalid,
+            );
+            let message = format!("AADSTS50126: invalid user name or password (trace id {trace})");
+            set_condition(
+                &mut run.status.conditions,
+                ConditionUpdate::new(ADMIN_CONNECTED, Reason::CredentialsInvalid, message),
+                &at(seconds),
+            );
+            run
+        };
+        let first = attempt("5c1e", 1_800_000_000);
+        let second = attempt("9f2a", 1_800_000_060);
+        assert!(
+            events_for(&second, Some(&first.status)).is_empty(),
+            "only the trace id changed"
         );
     }
 
