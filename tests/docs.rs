@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 use dialpad_teams_operator::api::Reason;
 use dialpad_teams_operator::api::TeamsTenantSync;
-use dialpad_teams_operator::api::troubleshooting::{self, replace_section, section};
+use dialpad_teams_operator::api::troubleshooting::{self, is_camel_case, replace_section, section};
 use dialpad_teams_operator::cli::Cli;
 use dialpad_teams_operator::telemetry::metrics::{Metrics, UpstreamOutcome};
 use dialpad_teams_operator::upstream::Service;
@@ -337,18 +337,6 @@ fn manual_names_only_flags_that_exist() {
         }
     }
     assert!(unknown.is_empty(), "flags no command has: {unknown:#?}");
-}
-
-/// `AdminConnected`, `DryRun`: an uppercase letter, a lowercase one, and a later uppercase one.
-fn is_camel_case(word: &str) -> bool {
-    let mut chars = word.chars();
-    let starts = matches!(
-        (chars.next(), chars.next()),
-        (Some(a), Some(b)) if a.is_ascii_uppercase() && b.is_ascii_lowercase()
-    );
-    starts
-        && word.chars().all(|c| c.is_ascii_alphanumeric())
-        && word.chars().skip(2).any(|c| c.is_ascii_uppercase())
 }
 
 #[test]

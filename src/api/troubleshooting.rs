@@ -97,8 +97,9 @@ fn is_code(word: &str) -> bool {
     field || number || word.contains('@') || word.contains('<') || is_camel_case(word)
 }
 
-/// `AdminConnected`, `DryRun`: an uppercase letter, a lowercase one, and a later uppercase one.
-fn is_camel_case(word: &str) -> bool {
+/// `AdminConnected`, `DryRun`: an uppercase letter, a lowercase one, and a later uppercase one
+/// (how reasons, conditions and Event reasons are written).
+pub fn is_camel_case(word: &str) -> bool {
     let mut chars = word.chars();
     let starts = matches!(
         (chars.next(), chars.next()),
