@@ -78,6 +78,8 @@ reasons! {
     PhoneNumberMissing => Failed, User, "Assign a Dialpad number to the user in Dialpad.";
     /// No enabled or disabled Teams user has this email as mail, UPN or proxy address (seed cause 3).
     TeamsUserNotFound => Failed, User, "Create the user in Microsoft 365, or make the Dialpad email match the user's mail or UPN.";
+    /// The email belongs to more than one Teams user (as mail, UPN or proxy address; the message names them), so none is chosen.
+    TeamsUserAmbiguous => Failed, User, "Keep the address on one Microsoft 365 user only: remove it from the others' mail, UPN or proxy addresses.";
     /// The Teams user lacks Phone System (Teams Phone), so no number can be assigned (seed cause 4).
     PhoneSystemLicenseMissing => Failed, User, "Assign a licence that includes Teams Phone (Phone System) to the user in Microsoft 365.";
     /// The Teams user has a Microsoft Calling Plan, which conflicts with Direct Routing (seed cause 4).

@@ -194,11 +194,11 @@ fn decide<'a>(
                 .map(|i| input.teams.users[*i].user_principal_name.clone())
                 .collect();
             let message = format!(
-                "{email} matches {} Teams users ({}); make the address unique in Microsoft 365",
+                "{email} matches {} Teams users ({}), so none is chosen; keep the address on one of them only",
                 several.len(),
                 upns.join(", ")
             );
-            return fail(decision, Reason::TeamsUserNotFound, message);
+            return fail(decision, Reason::TeamsUserAmbiguous, message);
         }
     };
     decision.teams_user = Some(teams_user);

@@ -198,8 +198,10 @@ fn an_email_two_teams_users_answer_to_is_not_guessed() {
         .teams("t1", "a@c.com", "E5", true)
         .teams("t2", "a@c.com", "E5", true)
         .run();
-    assert_eq!(only(&plan).reason, Reason::TeamsUserNotFound);
-    assert!(only(&plan).message.contains("matches 2 Teams users"));
+    assert_eq!(only(&plan).reason, Reason::TeamsUserAmbiguous);
+    let message = &only(&plan).message;
+    assert!(message.contains("matches 2 Teams users"), "{message}");
+    assert!(message.contains("(a@c.com, a@c.com)"), "both UPNs named: {message}");
 }
 
 #[test]
