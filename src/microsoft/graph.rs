@@ -169,10 +169,44 @@ struct Collection<T> {
 
 #[derive(Deserialize)]
 struct OperationBody {
-    #[serde(default)]
-    status: Option<String>,
+    status: String,
     #[serde(default, deserialize_with = "nullable_vec")]
     numbers: Vec<OperationNumber>,
+}
+
+/// The statuses of a telephoneNumberLongRunningOperation: `notStarted` and `running` before the
+/// verdict, then `succeeded`, `failed` or `skipped` (`unknownFutureValue` is Graph's evolvable-enum
+/// sentinel). Source: https://learn.microsoft.com/en-us/graph/api/resources/teamsAdministration-telephoneNumberLongRunningOperation?view=graph-rest-1.0
+const OPERATION_PENDING: [&str; 2] = ["notStarted", "running"];
+const OPERATION_DONE: [&str; 3] = ["succeeded", "failed", "skipped"];
+
+/// The operation in a `GET operations/{id}` body: the example of Graph's "Get
+/// telephoneNumberLongRunningOperation" page wraps the entity in `{"value": {...}}`, an entity
+/// read normally comes bare, so both are read
+/// (https://learn.microsoft.com/en-us/graph/api/teamsadministration-telephonenumberlongrunningoperation-get).
+/// Anything else, or a status outside the documented ones, is an error naming what came, so that
+/// polling never waits on a body it cannot read.
+fn operation_of(body: &serde_json::Value) -> Result<OperationBody, String> {
+    let entity = match body.get("value") {
+        Some(inner) if inner.is_object() && body.get("status").is_none() => inner,
+        _ => body,
+    };
+    let operation: OperationBody = serde_json::from_value(entity.clone()).map_err(|_| {
+        let keys: Vec<&str> = body
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        format!("an operation body without a status (top-level keys: {keys:?})")
+    })?;
+    let known = OPERATION_PENDING.contains(&operation.status.as_str())
+        || OPERATION_DONE.contains(&operation.status.as_str());
+    if !known {
+        return Err(format!(
+            "an operation status this client does not know: {:?}",
+            operation.status
+        ));
+    }
+    Ok(operation)
 }
 
 #[derive(Deserialize)]
@@ -294,16 +328,26 @@ impl GraphClient {
             let answer = self
                 .send(endpoint, Idempotency::Idempotent, |http| http.get(location))
                 .await?;
-            let operation: OperationBody = answer.json(Service::Graph, endpoint)?;
-            match operation.status.as_deref() {
-                Some("succeeded") => return Ok(OperationOutcome::Succeeded),
-                Some("failed") => {
+            let body: serde_json::Value = answer.json(Service::Graph, endpoint)?;
+            let operation = operation_of(&body).map_err(|detail| UpstreamError::Malformed {
+                service: Service::Graph,
+                endpoint: endpoint.to_owned(),
+                detail,
+                request_id: answer.request_id.clone(),
+            })?;
+            match operation.status.as_str() {
+                "succeeded" => return Ok(OperationOutcome::Succeeded),
+                "failed" => {
                     let detail = operation
                         .numbers
                         .iter()
                         .find_map(|n| n.status_detail.clone())
                         .unwrap_or_else(|| "the operation failed without a detail".into());
                     return Ok(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)));
+                }
+                "skipped" => {
+                    let detail = "Teams skipped the operation, so the number was not changed";
+                    return Ok(OperationOutcome::Failed(AssignmentFailure::Other(detail.into())));
                 }
                 _ if Instant::now() + wait > deadline => return Ok(OperationOutcome::StillRunning),
                 _ => {
@@ -375,6 +419,37 @@ fn malformed_token() -> SignInFailure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_operation_is_read_bare_or_wrapped_in_value() {
+        let bare =
+            serde_json::json!({"id": "1", "status": "failed", "numbers": [{"statusDetail": "no licence"}]});
+        let wrapped = serde_json::json!({"value": bare.clone()});
+        for body in [bare, wrapped] {
+            let operation = operation_of(&body).unwrap();
+            assert_eq!(operation.status, "failed");
+            assert_eq!(operation.numbers[0].status_detail.as_deref(), Some("no licence"));
+        }
+        assert_eq!(
+            operation_of(&serde_json::json!({"status": "running"}))
+                .unwrap()
+                .status,
+            "running"
+        );
+    }
+
+    #[test]
+    fn an_operation_body_without_a_status_is_an_error_naming_its_shape() {
+        let error = operation_of(&serde_json::json!({"id": "1", "state": "done"}))
+            .err()
+            .unwrap();
+        assert!(error.contains(r#"["id", "state"]"#), "{error}");
+        let unknown = operation_of(&serde_json::json!({"status": "paused"}))
+            .err()
+            .unwrap();
+        assert!(unknown.contains("\"paused\""), "{unknown}");
+        assert!(operation_of(&serde_json::json!({"status": "skipped"})).is_ok());
+    }
 
     #[test]
     fn status_details_are_classified() {

@@ -201,7 +201,10 @@ fn an_email_two_teams_users_answer_to_is_not_guessed() {
     assert_eq!(only(&plan).reason, Reason::TeamsUserAmbiguous);
     let message = &only(&plan).message;
     assert!(message.contains("matches 2 Teams users"), "{message}");
-    assert!(message.contains("(a@c.com, a@c.com)"), "both UPNs named: {message}");
+    assert!(
+        message.contains("(a@c.com, a@c.com)"),
+        "both UPNs named: {message}"
+    );
 }
 
 #[test]
