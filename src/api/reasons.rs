@@ -91,6 +91,8 @@ reasons! {
     DuplicateEmail => Failed, User, "Give each user a unique email address in the source.";
     /// The number is held by another Teams user, or this Teams user holds a number the source does not own.
     NumberConflict => Failed, User, "Unassign the conflicting number in Teams, or set spec.safety.overwriteForeignNumbers.";
+    /// Teams does not know the number for the configured number type in this tenant (the message quotes Teams).
+    NumberNotInTenant => Failed, User, "Check spec.assignment.numberType (Dialpad's numbers are DirectRouting); a Calling Plan or Operator Connect number must first be in the tenant's number inventory.";
     /// The Teams user's account is disabled; numbers cannot be assigned to it.
     TeamsUserDisabled => Failed, User, "Enable the user's account in Microsoft Entra ID, or remove the user from the source.";
     /// Teams accepted the assignment and is still activating it; this can take minutes to hours.

@@ -94,6 +94,9 @@ pub enum AssignmentFailure {
     Conflict(String),
     /// The user does not exist (or is not yet provisioned in Teams).
     UserNotFound(String),
+    /// Teams does not know the number for this number type in the tenant (a Calling Plan or
+    /// Operator Connect number outside the tenant's inventory, or the wrong `numberType`).
+    NumberNotInTenant(String),
     /// Anything else.
     Other(String),
 }
@@ -109,6 +112,11 @@ impl AssignmentFailure {
             AssignmentFailure::Licence(detail.to_owned())
         } else if lower.contains("already been assigned") || lower.contains("already assigned") {
             AssignmentFailure::Conflict(detail.to_owned())
+        } else if lower.contains("is not found from tenant") {
+            // "Telephone Number '…' is not found from tenant '…'": the number, not the user
+            // (MicrosoftDocs/office-docs-powershell#8905: seen with the OperatorConnect type, and
+            // on removing a number with a type it was not assigned as).
+            AssignmentFailure::NumberNotInTenant(detail.to_owned())
         } else if lower.contains("notfound") || lower.contains("not found") {
             AssignmentFailure::UserNotFound(detail.to_owned())
         } else {
@@ -466,6 +474,10 @@ mod tests {
                 "The server responded with a Request Error, Status: NotFound.",
                 "not found",
             ),
+            (
+                "Telephone Number '+14155550100' is not found from tenant '9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34'",
+                "number not in tenant",
+            ),
             ("Internal error 0x80004005", "other"),
         ];
         for (detail, kind) in cases {
@@ -474,6 +486,7 @@ mod tests {
                 AssignmentFailure::Licence(_) => "licence",
                 AssignmentFailure::Conflict(_) => "conflict",
                 AssignmentFailure::UserNotFound(_) => "not found",
+                AssignmentFailure::NumberNotInTenant(_) => "number not in tenant",
                 AssignmentFailure::Other(_) => "other",
             };
             assert_eq!(got, kind, "{detail}");

@@ -137,6 +137,12 @@ pub async fn execute<W: TeamsWriter>(
                             "Teams refused: {detail} The user may not be provisioned in Teams yet (up to 24 hours after licensing)."
                         ),
                     ),
+                    AssignmentFailure::NumberNotInTenant(detail) => (
+                        Reason::NumberNotInTenant,
+                        format!(
+                            "Teams refused: {detail}. Check spec.assignment.numberType (Dialpad's numbers are DirectRouting); a Calling Plan or Operator Connect number must be in the tenant's number inventory."
+                        ),
+                    ),
                     AssignmentFailure::Other(detail) => {
                         (Reason::UnknownError, format!("Teams refused: {detail}"))
                     }
@@ -195,4 +201,79 @@ pub fn retry_delay(attempts: u32) -> Duration {
     let base = RETRY_BASE.saturating_mul(1 << exponent).min(RETRY_CAP);
     let jitter: f64 = rand::random::<f64>() * 0.2;
     base.mul_f64(1.0 + jitter).min(RETRY_CAP.mul_f64(1.2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::model::{Action, UserOutcome};
+
+    /// Refuses every assignment with `detail`, as Teams' operation would.
+    struct Refusing(&'static str);
+
+    impl TeamsWriter for Refusing {
+        async fn assign(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<OperationOutcome, GraphError> {
+            Ok(OperationOutcome::Failed(AssignmentFailure::from_detail(self.0)))
+        }
+
+        async fn unassign(&self, _: &str, _: &str) -> Result<OperationOutcome, GraphError> {
+            Ok(OperationOutcome::Succeeded)
+        }
+    }
+
+    fn one_assignment() -> Plan {
+        Plan {
+            outcomes: vec![UserOutcome {
+                key: UserKey::Dialpad("1".into()),
+                email: Some("ada@contoso.com".into()),
+                phone_number: Some("+14155550100".into()),
+                dialpad_user_id: Some("1".into()),
+                teams_user_id: Some("t1".into()),
+                reason: Reason::AssignmentPending,
+                message: "assigning +14155550100 to ada@contoso.com".into(),
+                desired: true,
+            }],
+            actions: vec![Action {
+                outcome: 0,
+                kind: ActionKind::Assign {
+                    number: "+14155550100".into(),
+                    user_id: "t1".into(),
+                },
+            }],
+            drift_corrections: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_number_teams_does_not_know_in_the_tenant_is_a_number_reason_not_a_missing_user() {
+        let refusing = Refusing("Telephone Number '+14155550100' is not found from tenant 'contoso'");
+        let mut plan = one_assignment();
+        let policy = Policy {
+            mode: crate::api::SyncMode::Enforce,
+            removal: crate::api::RemovalPolicy::Unassign,
+            grace_period: Duration::from_secs(0),
+            adopt_existing: false,
+            max_unassignments: 10,
+            overwrite_foreign_numbers: false,
+            number_type: "operatorConnect",
+            emergency_location_id: None,
+        };
+        let mut retries = HashMap::new();
+        let now = Timestamp::now();
+        let summary = execute(&refusing, &mut plan, &policy, &mut retries, now, 1, &|_, _| {}).await;
+        assert_eq!(summary.refused_numbers, ["+14155550100"]);
+        let outcome = &plan.outcomes[0];
+        assert_eq!(outcome.reason, Reason::NumberNotInTenant);
+        assert!(
+            outcome.message.contains("spec.assignment.numberType"),
+            "{}",
+            outcome.message
+        );
+    }
 }
