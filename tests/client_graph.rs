@@ -226,10 +226,7 @@ async fn an_apps_missing_permissions_are_named_from_its_token() {
     let token = limited.tokens().access_token().await.unwrap();
     assert_eq!(
         missing_permissions(&token.claims),
-        [
-            "TeamsUserConfiguration.Read.All",
-            "TeamsTelephoneNumber.ReadWrite.All"
-        ]
+        ["TeamsTelephoneNumber.ReadWrite.All"]
     );
     let error = limited.list_numbers().await.unwrap_err();
     assert!(error.to_string().contains("403"), "{error}");

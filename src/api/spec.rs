@@ -146,9 +146,9 @@ pub struct CredentialsSpec {
     pub admin_account: Option<AdminAccountCredentials>,
 
     /// Sign in as an app registration with a client secret (client credentials). The app needs the
-    /// Graph application permissions `User.Read.All`, `TeamsUserConfiguration.Read.All` and
-    /// `TeamsTelephoneNumber.ReadWrite.All`, granted by admin consent; no user account, MFA or
-    /// admin roles are involved.
+    /// Graph application permissions `TeamsTelephoneNumber.ReadWrite.All` and `User.Read.All` (or
+    /// `User.ReadWrite.All`, `Directory.Read.All`, `Directory.ReadWrite.All`), granted by admin
+    /// consent; no user account, MFA or admin roles are involved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub application: Option<ApplicationCredentials>,
 }

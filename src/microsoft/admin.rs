@@ -48,20 +48,14 @@ pub fn missing_roles(roles: &[DirectoryRole]) -> Vec<&'static str> {
         .collect()
 }
 
-/// The required application permissions an app token lacks (empty: authorized).
+/// The application permissions an app token lacks (empty: authorized): the fewest that would
+/// allow every call it is not allowed to make (see [`catalog::APPLICATION_GRAPH_CALLS`]).
 pub fn missing_permissions(claims: &TokenClaims) -> Vec<&'static str> {
-    catalog::REQUIRED_APPLICATION_PERMISSIONS
+    let refused: Vec<&catalog::GraphCall> = catalog::APPLICATION_GRAPH_CALLS
         .iter()
-        .copied()
-        .filter(|wanted| {
-            let granted = |p: &String| {
-                p == wanted
-                    || (*wanted == "User.Read.All"
-                        && (p == "User.ReadWrite.All" || p == "Directory.Read.All"))
-            };
-            !claims.roles.iter().any(granted)
-        })
-        .collect()
+        .filter(|call| !claims.roles.iter().any(|granted| call.allowed_by(granted)))
+        .collect();
+    catalog::permissions_for(&refused)
 }
 
 #[cfg(test)]
@@ -111,15 +105,40 @@ mod tests {
         };
         assert_eq!(
             missing_permissions(&claims),
-            [
-                "TeamsUserConfiguration.Read.All",
-                "TeamsTelephoneNumber.ReadWrite.All"
-            ]
+            ["TeamsTelephoneNumber.ReadWrite.All"]
         );
-        claims.roles.extend([
-            "TeamsUserConfiguration.Read.All".into(),
-            "TeamsTelephoneNumber.ReadWrite.All".into(),
-        ]);
-        assert!(missing_permissions(&claims).is_empty());
+        claims.roles.push("TeamsTelephoneNumber.ReadWrite.All".into());
+        assert!(
+            missing_permissions(&claims).is_empty(),
+            "exactly what the calls need is enough; no Teams user configuration permission"
+        );
+    }
+
+    #[test]
+    fn documented_higher_permissions_are_accepted() {
+        for users in [
+            "User.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+        ] {
+            let claims = TokenClaims {
+                roles: vec![users.into(), "TeamsTelephoneNumber.ReadWrite.All".into()],
+                ..Default::default()
+            };
+            assert!(missing_permissions(&claims).is_empty(), "{users}");
+        }
+        let read_only = TokenClaims {
+            roles: vec!["User.Read.All".into(), "TeamsTelephoneNumber.Read.All".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            missing_permissions(&read_only),
+            ["TeamsTelephoneNumber.ReadWrite.All"],
+            "reading numbers is not enough to assign them"
+        );
+        assert_eq!(
+            catalog::required_application_permissions(),
+            ["TeamsTelephoneNumber.ReadWrite.All", "User.Read.All"]
+        );
     }
 }

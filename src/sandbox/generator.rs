@@ -223,10 +223,9 @@ pub fn generate(
                 client_id: APPLICATION_CLIENT_ID.into(),
                 client_secret: client_secret.into(),
                 secret_expired: false,
-                permissions: crate::microsoft::catalog::REQUIRED_APPLICATION_PERMISSIONS
-                    .iter()
-                    .map(|p| (*p).to_owned())
-                    .collect(),
+                permissions: ["User.Read.All", "TeamsTelephoneNumber.ReadWrite.All"]
+                    .map(str::to_owned)
+                    .to_vec(),
             }],
             admins: vec![AdminFixture {
                 user_principal_name: ADMIN_UPN.into(),
