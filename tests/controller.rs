@@ -49,6 +49,7 @@ fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
             ..Default::default()
         },
         graph_requests_per_second: None,
+        dialpad_requests_per_second: None,
     };
     (
         Arc::new(Context::new(client, connect, None, store)),

@@ -60,6 +60,7 @@ fn connection(resource: &TeamsTenantSync, store: &Values) -> Connection {
             ..Default::default()
         },
         graph_requests_per_second: None,
+        dialpad_requests_per_second: None,
     };
     connect(&resource.spec, store, &options)
         .map_err(|f| f.message)
@@ -444,6 +445,7 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
         http: http_client(&[]).unwrap(),
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
+        dialpad_requests_per_second: None,
     };
     let gone = Values(HashMap::new());
     let failure = connect_tenant(&resource.spec, &gone, &options, None)

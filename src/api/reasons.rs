@@ -137,7 +137,9 @@ reasons! {
     /// The desired state was read from the source.
     SourceRead => Healthy, Tenant, "";
     /// Dialpad rejected the API key.
-    SourceCredentialsInvalid => Failed, Tenant, "Update the Dialpad API key in the Secret.";
+    // Dialpad's OpenAPI description (tests/vendor/dialpad-openapi.json) marks the company number
+    // list as needing a company-admin API key.
+    SourceCredentialsInvalid => Failed, Tenant, "Put a current API key of a Dialpad company admin in the Secret: a user's own key cannot read the company's numbers (GET /api/v2/numbers requires a company-admin key).";
     /// Every desired user is in sync.
     AllUsersInSync => Healthy, Tenant, "";
     /// Some users are not in sync; summary.byReason and users say which and why.
@@ -237,6 +239,13 @@ mod tests {
             "The last sync completed and every desired user is in sync (departed users may be waiting \
              for their grace period)."
         );
+    }
+
+    #[test]
+    fn a_rejected_dialpad_key_says_it_must_be_a_company_admins() {
+        let remedy = Reason::SourceCredentialsInvalid.remedy();
+        assert!(remedy.contains("company admin"), "{remedy}");
+        assert!(remedy.contains("/api/v2/numbers"), "{remedy}");
     }
 
     #[test]

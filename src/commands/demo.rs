@@ -128,6 +128,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         http: http_client(&[]).map_err(|e| CommandError::Http(e.to_string()))?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
+        dialpad_requests_per_second: None,
     };
     let connection =
         connect(&resource.spec, &secrets, &options).map_err(|f| CommandError::Setup(f.message))?;

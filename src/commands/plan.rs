@@ -74,6 +74,7 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
         http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
+        dialpad_requests_per_second: None,
     };
     let secrets = FileSecrets {
         dir: args.secrets.clone(),

@@ -59,6 +59,11 @@ pub struct RunArgs {
     /// Graph requests per second per tenant (Graph's own 429s also slow us down).
     #[arg(long)]
     pub graph_requests_per_second: Option<u32>,
+    /// Dialpad requests per second per company, shared by all its endpoints (Dialpad documents
+    /// 20; each endpoint also has its own 1,200 a minute, which this budget never exceeds while it
+    /// stays at 20 or below). Lower it when other tools use the same company's API key.
+    #[arg(long, default_value_t = crate::dialpad::REQUESTS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..))]
+    pub dialpad_requests_per_second: u32,
     /// Extra CA certificate (PEM) to trust for upstream HTTPS, e.g. a proxy's or the sandbox's.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
@@ -82,6 +87,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: args.graph_requests_per_second,
+        dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
     };
     let identity = args
         .identity
@@ -176,5 +182,21 @@ mod tests {
         assert!(short.contains("at least 3s"), "{short}");
         let garbage = parse_lease_duration("soon").unwrap_err();
         assert!(garbage.contains("not a duration"), "{garbage}");
+    }
+
+    #[derive(clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    #[test]
+    fn the_dialpad_budget_defaults_to_dialpads_documented_rate_and_can_be_lowered() {
+        use clap::Parser;
+        let default = Wrapper::try_parse_from(["run"]).unwrap();
+        assert_eq!(default.run.dialpad_requests_per_second, 20);
+        let lowered = Wrapper::try_parse_from(["run", "--dialpad-requests-per-second", "5"]).unwrap();
+        assert_eq!(lowered.run.dialpad_requests_per_second, 5);
+        assert!(Wrapper::try_parse_from(["run", "--dialpad-requests-per-second", "0"]).is_err());
     }
 }

@@ -164,6 +164,7 @@ mod tests {
             http: crate::upstream::http_client(&[]).unwrap(),
             retry: Default::default(),
             graph_requests_per_second: None,
+            dialpad_requests_per_second: None,
         };
         let (secrets, _writer) = kube::runtime::reflector::store();
         let ctx = Context::new(Client::new(service, "default"), connect, None, secrets);

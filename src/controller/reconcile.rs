@@ -625,6 +625,7 @@ mod tests {
             http: crate::upstream::http_client(&[]).unwrap(),
             retry: Default::default(),
             graph_requests_per_second: None,
+            dialpad_requests_per_second: None,
         };
         // The writer stays alive but never sees a complete list (listing Secrets is forbidden).
         let (secrets, _writer) = kube::runtime::reflector::store();

@@ -91,6 +91,9 @@ pub struct ConnectOptions {
     pub retry: RetryPolicy,
     /// Graph requests per second per tenant (`None`: only Graph's own 429s limit us).
     pub graph_requests_per_second: Option<u32>,
+    /// Dialpad requests per second per company (`None`: Dialpad's documented
+    /// [`dialpad::REQUESTS_PER_SECOND`]).
+    pub dialpad_requests_per_second: Option<u32>,
 }
 
 /// What was found missing before any call: Secrets or keys, or a part of the spec. Every
@@ -173,7 +176,14 @@ pub fn connect_reusing(
     let source = match (&spec.source.dialpad, api_key) {
         (Some(source), Some(key)) => AnySource::Dialpad(DialpadSource {
             client: DialpadClient::new(
-                upstream(Service::Dialpad, Some(dialpad::REQUESTS_PER_SECOND)),
+                upstream(
+                    Service::Dialpad,
+                    Some(
+                        options
+                            .dialpad_requests_per_second
+                            .unwrap_or(dialpad::REQUESTS_PER_SECOND),
+                    ),
+                ),
                 dialpad_base,
                 key,
             ),

@@ -40,6 +40,7 @@ where
                     ..Default::default()
                 },
                 graph_requests_per_second: None,
+                dialpad_requests_per_second: None,
             },
             settings: OperatorSettings {
                 operator_namespace: env.namespace.clone(),
