@@ -52,17 +52,7 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
         let sandbox = start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let mut operator = OperatorProcess::start(
-            &format!("{}-operator", env.namespace),
-            &kubeconfig,
-            &[
-                "--namespace",
-                &env.namespace,
-                "--operator-namespace",
-                &env.namespace,
-                "--leader-election=false",
-            ],
-        );
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
         let ready_after = operator.wait_ready().await;
         eprintln!("ready {ready_after:?} after start");
 
@@ -182,17 +172,7 @@ async fn without_the_status_permission_the_log_names_it_and_the_operator_keeps_r
         let sandbox = start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, Some(("teamstenantsyncs/status", "patch"))).await;
-        let mut operator = OperatorProcess::start(
-            &format!("{}-operator", env.namespace),
-            &kubeconfig,
-            &[
-                "--namespace",
-                &env.namespace,
-                "--operator-namespace",
-                &env.namespace,
-                "--leader-election=false",
-            ],
-        );
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
         operator.wait_ready().await;
         env.apply(&resource(&env, "contoso", sandbox.base_url(), "Retain"))
             .await

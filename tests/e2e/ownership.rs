@@ -24,19 +24,6 @@ use crate::harness::process::OperatorProcess;
 use crate::harness::rbac::{cluster_wide_operator_identity, operator_identity};
 use crate::harness::*;
 
-fn start(env: &Env, kubeconfig: &std::path::Path, watched: &[String], extra: &[&str]) -> OperatorProcess {
-    let mut args = vec![
-        "--leader-election=false",
-        "--operator-namespace",
-        env.namespace.as_str(),
-    ];
-    for namespace in watched {
-        args.extend(["--namespace", namespace.as_str()]);
-    }
-    args.extend(extra);
-    OperatorProcess::start(&format!("{}-operator", env.namespace), kubeconfig, &args)
-}
-
 /// The numbers of the org's Dialpad users that had no assignment: the ones the operator assigns.
 fn assigned_by_operator(org: &dialpad_teams_operator::sandbox::generator::GeneratedOrg) -> Vec<String> {
     numbers_by_case(org)
@@ -73,7 +60,7 @@ async fn a_second_resource_for_a_tenant_is_refused_and_takes_over_when_the_first
         let sandbox = start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let mut operator = start(&env, &kubeconfig, &names, &[]);
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
         operator.wait_ready().await;
 
         env.apply(&resource(&env, "first", sandbox.base_url(), "Unassign"))
@@ -224,7 +211,7 @@ async fn synced_namespace(
     } else {
         operator_identity(env, &names[1..], None).await
     };
-    let mut operator = start(env, &kubeconfig, &names[1..], &[]);
+    let mut operator = OperatorProcess::start_for(env, &kubeconfig, &names[1..], &[]);
     operator.wait_ready().await;
     tenant
         .apply(&resource(&tenant, "contoso", sandbox.base_url(), "Unassign"))
@@ -263,6 +250,19 @@ fn assert_no_refusal(operator: &OperatorProcess, deleted: Option<&str>) {
     );
 }
 
+/// The Events in the operator's namespace (the test's first), reason -> note.
+async fn operator_namespace_events(env: &Env) -> BTreeMap<String, String> {
+    let events: Api<Event> = Api::namespaced(env.client.clone(), &env.namespace);
+    events
+        .list(&ListParams::default())
+        .await
+        .expect("Events")
+        .items
+        .into_iter()
+        .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_a_namespace_unassigns_what_its_resource_assigned_within_a_minute() {
     with_namespaces("namespace-delete", 2, |env, names| async move {
@@ -290,6 +290,16 @@ async fn deleting_a_namespace_unassigns_what_its_resource_assigned_within_a_minu
             "only its own numbers went: {after:?}"
         );
         assert!(records(&env).await.is_empty(), "the record goes with the numbers");
+        // The resource's namespace refuses new Events while it terminates: the outcome is told in
+        // the operator's namespace instead.
+        let reasons = operator_namespace_events(&env).await;
+        let note = reasons
+            .get("NumbersUnassigned")
+            .unwrap_or_else(|| panic!("no NumbersUnassigned Event in the operator's namespace: {reasons:?}"));
+        assert!(
+            note.contains(&format!("Unassigned {} number(s)", mine.len())),
+            "{note}"
+        );
         let leases: Api<Lease> = Api::namespaced(env.client.clone(), &env.namespace);
         assert!(
             leases
@@ -325,7 +335,8 @@ async fn a_namespace_whose_resource_cannot_sign_in_any_more_is_deleted_and_a_rec
                 .await
                 .expect("Secret deleted");
         }
-        let mut operator = start(&env, &kubeconfig, &names[1..], &["--cleanup-timeout", "10s"]);
+        let mut operator =
+            OperatorProcess::start_for(&env, &kubeconfig, &names[1..], &["--cleanup-timeout", "10s"]);
         operator.wait_ready().await;
         tenant
             .wait("contoso", "SecretInvalid after the Secrets went", |r| {
@@ -355,15 +366,7 @@ async fn a_namespace_whose_resource_cannot_sign_in_any_more_is_deleted_and_a_rec
             .cloned()
             .unwrap_or_default();
         assert!(mine.iter().all(|n| listed.contains(n.as_str())), "{listed}");
-        let events: Api<Event> = Api::namespaced(env.client.clone(), &env.namespace);
-        let reasons: BTreeMap<String, String> = events
-            .list(&ListParams::default())
-            .await
-            .expect("Events")
-            .items
-            .into_iter()
-            .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
-            .collect();
+        let reasons = operator_namespace_events(&env).await;
         let note = reasons
             .get("NumbersLeftAssigned")
             .unwrap_or_else(|| panic!("{reasons:?}"));

@@ -44,15 +44,7 @@ async fn fifty_resources_in_five_namespaces_sync_and_a_hanging_tenant_delays_non
         let mut sandboxes = Vec::new();
         let hanging = hanging_endpoint().await;
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let mut args = vec![
-            "--leader-election=false",
-            "--operator-namespace",
-            env.namespace.as_str(),
-        ];
-        for namespace in &names {
-            args.extend(["--namespace", namespace.as_str()]);
-        }
-        let mut operator = OperatorProcess::start(&format!("{}-operator", env.namespace), &kubeconfig, &args);
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
         operator.wait_ready().await;
 
         let started = Instant::now();
@@ -122,14 +114,7 @@ async fn ten_thousand_users_with_one_percent_failing_describe_in_a_few_hundred_l
         let sandbox = start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let args = [
-            "--leader-election=false",
-            "--operator-namespace",
-            env.namespace.as_str(),
-            "--namespace",
-            env.namespace.as_str(),
-        ];
-        let mut operator = OperatorProcess::start(&format!("{}-operator", env.namespace), &kubeconfig, &args);
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
         operator.wait_ready().await;
         let name = "contoso";
         env.apply(&resource(&env, name, sandbox.base_url(), "Retain"))

@@ -57,6 +57,21 @@ impl OperatorProcess {
         }
     }
 
+    /// Starts one replica without leader election, as a scenario's operator: it keeps its own
+    /// objects in the test's namespace, watches `watched`, and gets `extra` arguments.
+    pub fn start_for(env: &super::Env, kubeconfig: &Path, watched: &[String], extra: &[&str]) -> Self {
+        let mut args = vec![
+            "--leader-election=false",
+            "--operator-namespace",
+            env.namespace.as_str(),
+        ];
+        for namespace in watched {
+            args.extend(["--namespace", namespace.as_str()]);
+        }
+        args.extend(extra);
+        Self::start(&format!("{}-operator", env.namespace), kubeconfig, &args)
+    }
+
     /// Its log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -19,6 +19,9 @@ use super::{Env, MANAGER};
 /// The ServiceAccount the operator runs as, in the test's first namespace.
 pub const SERVICE_ACCOUNT: &str = "operator";
 
+/// The chart's Role in the operator's own namespace (the test's first namespace here).
+const OWN_NAMESPACE_ROLE: &str = "dialpad-teams-operator-own-namespace";
+
 /// Label on the cluster-scoped objects a test makes, so that cleanup finds them.
 const OWNER_LABEL: &str = "dto-e2e-namespace";
 
@@ -44,13 +47,7 @@ pub async fn operator_identity(env: &Env, watched: &[String], without: Option<(&
     for namespace in watched {
         bind_role(env, namespace, "dialpad-teams-operator", &rules).await;
     }
-    bind_role(
-        env,
-        &env.namespace,
-        "dialpad-teams-operator-own-namespace",
-        &rbac.own_namespace,
-    )
-    .await;
+    bind_role(env, &env.namespace, OWN_NAMESPACE_ROLE, &rbac.own_namespace).await;
     bind_cluster_role(env, "finalizers", &rbac.cluster_extra).await;
     mint_kubeconfig(env).await
 }
@@ -62,13 +59,7 @@ pub async fn cluster_wide_operator_identity(env: &Env) -> PathBuf {
     let rbac = chart_rbac(CLUSTER_WIDE);
     service_account(env).await;
     bind_cluster_role(env, "watched", &rbac.watched).await;
-    bind_role(
-        env,
-        &env.namespace,
-        "dialpad-teams-operator-own-namespace",
-        &rbac.own_namespace,
-    )
-    .await;
+    bind_role(env, &env.namespace, OWN_NAMESPACE_ROLE, &rbac.own_namespace).await;
     mint_kubeconfig(env).await
 }
 
