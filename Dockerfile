@@ -11,9 +11,12 @@
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
-# benches/ is named in Cargo.toml; examples/ is embedded by the demo (include_str!).
+# benches/ is named in Cargo.toml; examples/ is embedded by the demo (include_str!); sandbox/ is
+# the workspace's other crate (the demo serves it) and embeds Microsoft's licensing table from vendor/.
 COPY benches ./benches
 COPY examples ./examples
+COPY vendor/microsoft-licensing-service-plans.csv ./vendor/
+COPY sandbox ./sandbox
 COPY src ./src
 RUN cargo build --release --locked \
     && install -D -m 0555 target/release/dialpad-teams-operator /out/dialpad-teams-operator

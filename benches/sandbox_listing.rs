@@ -6,8 +6,8 @@
 
 use std::time::Instant;
 
-use dialpad_teams_operator::sandbox::generator::{self, GeneratorSpec};
-use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::generator::{self, GeneratorSpec};
+use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use serde_json::Value;
 
 const SECRET: &str = "bench-client-secret";

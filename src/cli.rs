@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::sandbox::fixture::FixtureError;
-use crate::sandbox::{OrgFixture, Sandbox, SandboxError, SandboxOptions};
+use dialpad_teams_sandbox::fixture::FixtureError;
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxError, SandboxOptions};
 
 /// Keeps Dialpad users' phone numbers assigned to their Microsoft Teams users.
 #[derive(Debug, Parser)]

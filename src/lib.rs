@@ -9,7 +9,6 @@ pub mod commands;
 pub mod controller;
 pub mod dialpad;
 pub mod microsoft;
-pub mod sandbox;
 pub mod sync;
 pub mod telemetry;
 pub mod tls;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use dialpad_teams_operator::cli::EXAMPLE_ORG;
-use dialpad_teams_operator::sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_dialpad-teams-operator"))

@@ -4,10 +4,10 @@
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::dialpad::DialpadClient;
-use dialpad_teams_operator::sandbox::fixture::{FaultFixture, IdEncoding};
-use dialpad_teams_operator::sandbox::generator::{self, GeneratorSpec};
-use dialpad_teams_operator::sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
+use dialpad_teams_sandbox::fixture::{FaultFixture, IdEncoding};
+use dialpad_teams_sandbox::generator::{self, GeneratorSpec};
+use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use secrecy::SecretString;
 
 const KEY: &str = "client-test-dialpad-key";

@@ -8,10 +8,10 @@ use std::time::Duration;
 use dialpad_teams_operator::dialpad::DialpadClient;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
-use dialpad_teams_operator::sandbox::fixture::FaultFixture;
-use dialpad_teams_operator::sandbox::generator::{self, GeneratorSpec};
-use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
 use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
+use dialpad_teams_sandbox::fixture::FaultFixture;
+use dialpad_teams_sandbox::generator::{self, GeneratorSpec};
+use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use secrecy::{ExposeSecret, SecretString};
 
 const PASSWORD: &str = "Pa55word-never-logged";

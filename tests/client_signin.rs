@@ -7,8 +7,8 @@ use std::time::Duration;
 use dialpad_teams_operator::api::Reason;
 use dialpad_teams_operator::cli::EXAMPLE_ORG;
 use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
-use dialpad_teams_operator::sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
+use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use secrecy::SecretString;
 
 const TENANT: &str = "9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34";

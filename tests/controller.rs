@@ -12,10 +12,10 @@ use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
 use dialpad_teams_operator::controller::reconcile::reconcile;
-use dialpad_teams_operator::sandbox::generator::{self, Case, GeneratorSpec};
-use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
+use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use http::{Method, Request, Response, StatusCode};
 use k8s_openapi::api::core::v1::Secret;
 use kube::client::Body;
@@ -355,7 +355,7 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
     assert_eq!(
         sandbox
             .counters()
-            .requests_to(dialpad_teams_operator::sandbox::Endpoint::EntraToken, "POST"),
+            .requests_to(dialpad_teams_sandbox::Endpoint::EntraToken, "POST"),
         1,
         "one sign-in for three syncs: the token is kept between syncs until close to expiry"
     );
@@ -394,13 +394,13 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
     });
     let before = sandbox
         .counters()
-        .requests_to(dialpad_teams_operator::sandbox::Endpoint::DialpadUsers, "GET");
+        .requests_to(dialpad_teams_sandbox::Endpoint::DialpadUsers, "GET");
     let action = reconcile(Arc::new(after), ctx).await.unwrap();
     verifier.await.unwrap();
     assert_eq!(
         sandbox
             .counters()
-            .requests_to(dialpad_teams_operator::sandbox::Endpoint::DialpadUsers, "GET"),
+            .requests_to(dialpad_teams_sandbox::Endpoint::DialpadUsers, "GET"),
         before
     );
     assert!(

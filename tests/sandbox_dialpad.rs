@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::vendor::assert_dialpad_schema;
-use dialpad_teams_operator::sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 

@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use base64::Engine;
-use dialpad_teams_operator::sandbox::world::Principal;
-use dialpad_teams_operator::sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::world::Principal;
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -1011,7 +1011,7 @@ async fn user_realm_reports_verified_domains_as_managed() {
 
 #[tokio::test]
 async fn token_and_metadata_requests_are_counted_as_entra_endpoints() {
-    use dialpad_teams_operator::sandbox::Endpoint;
+    use dialpad_teams_sandbox::Endpoint;
     let sandbox = start().await;
     sign_in(&sandbox, ADMIN, PASSWORD).await;
     sign_in(&sandbox, ADMIN, "wrong").await;

@@ -9,9 +9,10 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use common::vendor::assert_graph_schema;
-use dialpad_teams_operator::microsoft::catalog;
-use dialpad_teams_operator::sandbox::fixture::TeamsUserFixture;
-use dialpad_teams_operator::sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::directory_roles;
+use dialpad_teams_sandbox::fixture::TeamsUserFixture;
+use dialpad_teams_sandbox::licensing::licensing;
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -263,14 +264,14 @@ async fn select_returns_the_selected_properties_and_id() {
         json!(["SMTP:Ann.Smith@contoso.com", "smtp:ann@sales.contoso.com"])
     );
     assert_eq!(ann["usageLocation"], "US");
-    let e5 = catalog::sku_by_part_number("SPE_E5").unwrap();
-    let meetings = catalog::plan_by_name("MCOMEETADV").unwrap();
+    let e5 = licensing().sku_by_part_number("SPE_E5").unwrap();
+    let meetings = licensing().plan_by_name("MCOMEETADV").unwrap();
     assert_eq!(
         ann["assignedLicenses"],
         json!([{"disabledPlans": [meetings.id], "skuId": e5.id}])
     );
     let plans = ann["assignedPlans"].as_array().unwrap();
-    assert_eq!(plans.len(), e5.plans.len());
+    assert_eq!(plans.len(), licensing().plans_of(e5).count());
     for plan in plans {
         assert_eq!(
             keys(plan),
@@ -284,10 +285,10 @@ async fn select_returns_the_selected_properties_and_id() {
             .map(|p| p["capabilityStatus"].clone())
     };
     assert_eq!(
-        status_of(catalog::plan_by_name("MCOEV").unwrap().id),
+        status_of(&licensing().plan_by_name("MCOEV").unwrap().id),
         Some(json!("Enabled"))
     );
-    assert_eq!(status_of(meetings.id), Some(json!("Deleted")));
+    assert_eq!(status_of(&meetings.id), Some(json!("Deleted")));
     let phone_system = plans
         .iter()
         .find(|p| p["servicePlanId"] == "4828c8ec-dc2e-4779-b502-87ac9ce28ab7")
@@ -714,8 +715,12 @@ async fn member_of_lists_the_admins_directory_roles_under_both_cast_spellings() 
         assert_eq!(
             templates,
             [
-                catalog::TEAMS_ADMINISTRATOR_ROLE,
-                catalog::SKYPE_FOR_BUSINESS_ADMINISTRATOR_ROLE
+                directory_roles::role_by_key("TeamsAdministrator")
+                    .unwrap()
+                    .template_id,
+                directory_roles::role_by_key("SkypeForBusinessAdministrator")
+                    .unwrap()
+                    .template_id
             ]
         );
         assert_eq!(roles[0]["displayName"], "Teams Administrator");

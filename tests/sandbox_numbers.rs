@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::vendor::assert_graph_schema;
-use dialpad_teams_operator::sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::cli::EXAMPLE_ORG;
-use dialpad_teams_operator::sandbox::fixture::FaultFixture;
-use dialpad_teams_operator::sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::fixture::FaultFixture;
+use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use serde_json::Value;
 
 const DIALPAD_KEY: &str = "sandbox-dialpad-api-key";

@@ -137,7 +137,7 @@ reasons! {
     /// The desired state was read from the source.
     SourceRead => Healthy, Tenant, "";
     /// Dialpad rejected the API key.
-    // Dialpad's OpenAPI description (tests/vendor/dialpad-openapi.json) marks the company number
+    // Dialpad's OpenAPI description (vendor/dialpad-openapi.json) marks the company number
     // list as needing a company-admin API key.
     SourceCredentialsInvalid => Failed, Tenant, "Put a current API key of a Dialpad company admin in the Secret: a user's own key cannot read the company's numbers (GET /api/v2/numbers requires a company-admin key).";
     /// Every desired user is in sync.

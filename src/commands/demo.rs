@@ -11,11 +11,11 @@ use secrecy::SecretString;
 use super::output;
 use super::{CommandError, load_resource};
 use crate::api::{EndpointsSpec, TeamsTenantSync};
-use crate::sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use crate::sync::connect::{ConnectOptions, SecretStore, connect};
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncMemory, sync_once};
 use crate::upstream::{RetryPolicy, http_client};
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 
 /// The bundled demo resource.
 pub const DEMO_RESOURCE: &str = include_str!("../../examples/teamstenantsync-demo.yaml");

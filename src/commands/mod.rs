@@ -10,8 +10,8 @@ use std::path::Path;
 
 use crate::api::TeamsTenantSync;
 use crate::api::validation::{SchemaViolations, validate_document};
-use crate::sandbox::SandboxError;
-use crate::sandbox::fixture::FixtureError;
+use dialpad_teams_sandbox::SandboxError;
+use dialpad_teams_sandbox::fixture::FixtureError;
 
 /// Errors of `demo` and `plan`.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,6 @@
-//! Validation of sandbox responses against the vendor descriptions in `tests/vendor/`: Microsoft
+//! Validation of sandbox responses against the vendor descriptions in `vendor/`: Microsoft
 //! Graph's (OpenAPI 3.1, strict) and Dialpad's own published spec (OpenAPI 3.0). The files are
-//! copies kept in the repository (provenance in `tests/vendor/README.md`), so a clone passes alone.
+//! copies kept in the repository (provenance in `vendor/README.md`), so a clone passes alone.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value, json};
 
 fn vendor_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vendor")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vendor")
 }
 
 fn graph_components() -> &'static Value {

@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::sandbox::generator::Case;
+use dialpad_teams_sandbox::generator::Case;
 use serde_json::json;
 
 use crate::harness::cluster::with_namespaces;

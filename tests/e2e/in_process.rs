@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::conditions::find_condition;
 use dialpad_teams_operator::controller::{ControllerConfig, OperatorSettings, run_until};
-use dialpad_teams_operator::sandbox::Endpoint;
-use dialpad_teams_operator::sandbox::generator::Case;
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::telemetry::server::Readiness;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_sandbox::Endpoint;
+use dialpad_teams_sandbox::generator::Case;
 
 use crate::harness::cluster::with_namespaces;
 use crate::harness::fixtures::*;

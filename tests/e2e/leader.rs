@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::sandbox::Endpoint;
-use dialpad_teams_operator::sandbox::generator::Case;
+use dialpad_teams_sandbox::Endpoint;
+use dialpad_teams_sandbox::generator::Case;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
 

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::controller::claim::lease_name;
 use dialpad_teams_operator::controller::ownership::{LEFT_ANNOTATION, OWNER_UID_LABEL};
-use dialpad_teams_operator::sandbox::Endpoint;
-use dialpad_teams_operator::sandbox::generator::{Case, TENANT_ID};
+use dialpad_teams_sandbox::Endpoint;
+use dialpad_teams_sandbox::generator::{Case, TENANT_ID};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::api::events::v1::Event;
@@ -25,7 +25,7 @@ use crate::harness::rbac::{cluster_wide_operator_identity, operator_identity};
 use crate::harness::*;
 
 /// The numbers of the org's Dialpad users that had no assignment: the ones the operator assigns.
-fn assigned_by_operator(org: &dialpad_teams_operator::sandbox::generator::GeneratedOrg) -> Vec<String> {
+fn assigned_by_operator(org: &dialpad_teams_sandbox::generator::GeneratedOrg) -> Vec<String> {
     numbers_by_case(org)
         .into_iter()
         .filter(|(_, case)| *case == Case::NeedsAssignment)
@@ -185,7 +185,7 @@ async fn records(env: &Env) -> Vec<ConfigMap> {
 /// its own objects in `names[0]`, under the chart's cluster-wide RBAC or its watchNamespaces RBAC
 /// (whose cluster-wide finalizer grant outlives the RoleBinding deleted with the namespace).
 struct SyncedNamespace {
-    sandbox: dialpad_teams_operator::sandbox::Sandbox,
+    sandbox: dialpad_teams_sandbox::Sandbox,
     tenant: Env,
     kubeconfig: std::path::PathBuf,
     operator: OperatorProcess,

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use dialpad_teams_operator::sandbox::generator::Case;
+use dialpad_teams_sandbox::generator::Case;
 use tokio::net::TcpListener;
 
 use crate::harness::cluster::with_namespaces;

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::sandbox::fixture::TeamsUserFixture;
-use dialpad_teams_operator::sandbox::generator::{
+use dialpad_teams_sandbox::fixture::TeamsUserFixture;
+use dialpad_teams_sandbox::generator::{
     self, Case, DOMAIN, GeneratedOrg, GeneratorSpec, PUBLIC_CLIENT_ID, TENANT_ID,
 };
-use dialpad_teams_operator::sandbox::{Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 
 use super::Env;
 

@@ -87,7 +87,7 @@ impl Env {
 
     /// The two Secrets of [`fixtures::resource`]: the admin account's and Dialpad's API key.
     pub async fn put_credentials(&self, password: &str, api_key: &str) {
-        let admin = dialpad_teams_operator::sandbox::generator::ADMIN_UPN;
+        let admin = dialpad_teams_sandbox::generator::ADMIN_UPN;
         self.put_secret("teams-admin", &[("username", admin), ("password", password)])
             .await;
         self.put_secret("dialpad", &[("apiKey", api_key)]).await;

@@ -1,0 +1,483 @@
+//! The org fixture: a YAML description of one company's Dialpad account and Microsoft tenant,
+//! including how its admin account signs in and how the upstreams misbehave.
+//!
+//! ```yaml
+//! seed: 7
+//! tenant:
+//!   id: 9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34
+//!   domains: [contoso.com, contoso.onmicrosoft.com]
+//!   publicClients: [{clientId: 0d1f8a7e-3c2b-4e5f-8a9b-1c2d3e4f5a6b}]
+//!   admins:
+//!   - userPrincipalName: dialpad-msteams-admin@contoso.com
+//!     password: s3cret
+//!     roles: [TeamsAdministrator, SkypeForBusinessAdministrator]
+//!   users:
+//!   - userPrincipalName: ada@contoso.com
+//!     mail: ada@contoso.com
+//!     licenses: [SPE_E5]
+//! dialpad:
+//!   apiKey: dp-key
+//!   users:
+//!   - {emails: [ada@contoso.com], phoneNumbers: ["+14155550100"]}
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+/// One organisation: a Microsoft tenant and the Dialpad company that feeds it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgFixture {
+    /// Seed for every random choice (generated ids, fault injection), so runs repeat exactly.
+    #[serde(default)]
+    pub seed: u64,
+    /// The Microsoft side.
+    pub tenant: TenantFixture,
+    /// The Dialpad side.
+    #[serde(default)]
+    pub dialpad: DialpadFixture,
+    /// Timings, rate limits and faults.
+    #[serde(default)]
+    pub behaviour: BehaviourFixture,
+}
+
+/// The Microsoft tenant.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantFixture {
+    /// The tenant id (a GUID).
+    pub id: String,
+    /// Verified domains; sign-in accepts the id or any of these in the URL.
+    pub domains: Vec<String>,
+    /// Public client app registrations usable for password sign-in (ROPC).
+    #[serde(default)]
+    pub public_clients: Vec<PublicClientFixture>,
+    /// Confidential app registrations usable for client credentials.
+    #[serde(default)]
+    pub applications: Vec<ApplicationFixture>,
+    /// Admin accounts that can sign in with a password; each is also a directory user.
+    #[serde(default)]
+    pub admins: Vec<AdminFixture>,
+    /// Directory users (Teams users).
+    #[serde(default)]
+    pub users: Vec<TeamsUserFixture>,
+}
+
+/// A public client app registration ("Allow public client flows" on).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublicClientFixture {
+    /// The application (client) id.
+    pub client_id: String,
+    /// Whether an admin consented to its delegated Graph permissions; `false` gives AADSTS65001.
+    #[serde(default = "yes")]
+    pub consented: bool,
+}
+
+/// A confidential app registration with a client secret.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplicationFixture {
+    /// The application (client) id.
+    pub client_id: String,
+    /// The client secret.
+    pub client_secret: String,
+    /// Whether the secret has expired (AADSTS7000222).
+    #[serde(default)]
+    pub secret_expired: bool,
+    /// Application permissions granted by admin consent, e.g. `User.Read.All`; they become the
+    /// token's `roles` claim.
+    #[serde(default)]
+    pub permissions: Vec<String>,
+}
+
+/// An admin account and how its password sign-in behaves.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AdminFixture {
+    /// The sign-in name.
+    pub user_principal_name: String,
+    /// The password that signs in.
+    pub password: String,
+    /// Directory roles by key (`TeamsAdministrator`, `SkypeForBusinessAdministrator`,
+    /// `GlobalAdministrator`, `TeamsCommunicationsAdministrator`, `TeamsTelephonyAdministrator`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// What happens when the right password is presented.
+    #[serde(default)]
+    pub sign_in: SignInBehaviour,
+    /// With `signIn: transientError`, how many attempts fail before one succeeds (0: all fail).
+    #[serde(default)]
+    pub transient_failures: u32,
+}
+
+/// How a password sign-in with the right password ends.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum SignInBehaviour {
+    /// A token is issued.
+    #[default]
+    Ok,
+    /// AADSTS50076: MFA required by policy.
+    MfaRequired,
+    /// AADSTS50079: the account must register for MFA (security defaults).
+    MfaEnrollmentRequired,
+    /// AADSTS53003: blocked by Conditional Access (e.g. a location rule).
+    ConditionalAccessBlocked,
+    /// AADSTS50057: the account is disabled.
+    Disabled,
+    /// AADSTS50053: the account is locked.
+    Locked,
+    /// AADSTS50055: the password has expired.
+    PasswordExpired,
+    /// HTTP 503 `temporarily_unavailable` (AADSTS90033) for `transientFailures` attempts.
+    TransientError,
+}
+
+/// A directory (Teams) user.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TeamsUserFixture {
+    /// The object id; generated from the seed when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The sign-in name.
+    pub user_principal_name: String,
+    /// The primary SMTP address; absent means the user has none.
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// Proxy addresses such as `SMTP:ada@contoso.com` and `smtp:alias@contoso.com`.
+    #[serde(default)]
+    pub proxy_addresses: Vec<String>,
+    /// Display name; derived from the UPN when absent.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Whether the account is enabled.
+    #[serde(default = "yes")]
+    pub account_enabled: bool,
+    /// The usage location (two-letter country code).
+    #[serde(default)]
+    pub usage_location: Option<String>,
+    /// Licences by `skuPartNumber`, as Microsoft's licensing table lists them (see `licensing`).
+    #[serde(default)]
+    pub licenses: Vec<String>,
+    /// Service plans by name that are disabled in every assigned licence, e.g. `MCOEV`.
+    #[serde(default)]
+    pub disabled_plans: Vec<String>,
+    /// A Direct Routing number already assigned (activated) to the user in Teams.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// Makes every assignment to this user fail with this `statusDetail` (an upstream error the
+    /// operator does not recognise, for `UnknownError`).
+    #[serde(default)]
+    pub assignment_error: Option<String>,
+}
+
+/// The Dialpad company.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DialpadFixture {
+    /// The company API key (Bearer token).
+    #[serde(default = "default_api_key")]
+    pub api_key: String,
+    /// The company id.
+    #[serde(default = "default_company_id")]
+    pub company_id: String,
+    /// How int64 values are written: as JSON strings (the spec's examples) or numbers (its schema).
+    #[serde(default)]
+    pub id_encoding: IdEncoding,
+    /// Whether timestamps carry a zone (`...Z`) or not (the spec's examples).
+    #[serde(default)]
+    pub timestamps_with_zone: bool,
+    /// Users.
+    #[serde(default)]
+    pub users: Vec<DialpadUserFixture>,
+    /// Numbers that belong to offices, departments or call centres rather than users.
+    #[serde(default)]
+    pub other_numbers: Vec<DialpadNumberFixture>,
+}
+
+impl Default for DialpadFixture {
+    fn default() -> Self {
+        Self {
+            api_key: default_api_key(),
+            company_id: default_company_id(),
+            id_encoding: IdEncoding::default(),
+            timestamps_with_zone: false,
+            users: Vec::new(),
+            other_numbers: Vec::new(),
+        }
+    }
+}
+
+/// How Dialpad writes int64 values.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum IdEncoding {
+    /// `"id": "5835806903417907"`, as in every example of Dialpad's spec.
+    #[default]
+    String,
+    /// `"id": 5835806903417907`, as the spec's schema declares.
+    Number,
+}
+
+/// A Dialpad user.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DialpadUserFixture {
+    /// The user id (digits); generated from the seed when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Emails, primary first; empty means the user has none.
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Dialpad numbers, primary first, as Dialpad stores them (normally E.164).
+    #[serde(default)]
+    pub phone_numbers: Vec<String>,
+    /// `active`, `pending`, `suspended`, `deleted` or `cancelled`.
+    #[serde(default = "default_state")]
+    pub state: String,
+    /// The office id; the company's main office when absent.
+    #[serde(default)]
+    pub office_id: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub first_name: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+/// A company number not owned by a user.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DialpadNumberFixture {
+    /// The E.164 number.
+    pub number: String,
+    /// `office`, `department`, `call_center`, `available`, ...
+    #[serde(default = "default_number_status")]
+    pub status: String,
+}
+
+/// Timings, limits and faults.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BehaviourFixture {
+    /// Access token lifetime (`expires_in`).
+    #[serde(default = "default_token_lifetime")]
+    pub token_lifetime_seconds: u64,
+    /// How long a long-running number operation stays `running`.
+    #[serde(default = "default_operation_delay")]
+    pub operation_delay_ms: u64,
+    /// How long a new assignment shows `assignmentPending` before `activated`.
+    #[serde(default = "default_activation_delay")]
+    pub activation_delay_ms: u64,
+    /// Graph requests per second per tenant before 429.
+    #[serde(default = "default_graph_rate")]
+    pub graph_requests_per_second: u32,
+    /// Dialpad requests per second per company before 429 (Dialpad documents 20).
+    #[serde(default = "default_dialpad_rate")]
+    pub dialpad_requests_per_second: u32,
+    /// Faults to inject, matched by endpoint name.
+    #[serde(default)]
+    pub faults: Vec<FaultFixture>,
+}
+
+impl Default for BehaviourFixture {
+    fn default() -> Self {
+        Self {
+            token_lifetime_seconds: default_token_lifetime(),
+            operation_delay_ms: default_operation_delay(),
+            activation_delay_ms: default_activation_delay(),
+            graph_requests_per_second: default_graph_rate(),
+            dialpad_requests_per_second: default_dialpad_rate(),
+            faults: Vec::new(),
+        }
+    }
+}
+
+/// Faults injected into the requests of matching endpoints.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FaultFixture {
+    /// Endpoint name (`graph.users`, `dialpad.users`, ...), a prefix ending in `*` (`graph.*`),
+    /// or `*` for every endpoint. Names are listed by `sandbox::Endpoint`.
+    pub endpoint: String,
+    /// The first N requests fail with `errorStatus`, then requests are served normally.
+    #[serde(default)]
+    pub fail_first: u32,
+    /// Share of requests (0..1) answered with `errorStatus`.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Status for injected errors.
+    #[serde(default = "default_error_status")]
+    pub error_status: u16,
+    /// Share of requests (0..1) that start a burst of 429s.
+    #[serde(default)]
+    pub throttle_rate: f64,
+    /// Length of a 429 burst, in requests.
+    #[serde(default = "default_burst")]
+    pub throttle_burst: u32,
+    /// `Retry-After` of injected 429s, in seconds (may be fractional).
+    #[serde(default = "default_retry_after")]
+    pub retry_after_seconds: f64,
+    /// Share of requests (0..1) whose connection is dropped mid-response.
+    #[serde(default)]
+    pub reset_rate: f64,
+    /// Share of requests (0..1) answered 200 with a truncated JSON body.
+    #[serde(default)]
+    pub malformed_rate: f64,
+    /// Latency added to every matching request.
+    #[serde(default)]
+    pub latency_ms: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_api_key() -> String {
+    "sandbox-dialpad-api-key".to_owned()
+}
+fn default_company_id() -> String {
+    "4508591728425653".to_owned()
+}
+fn default_state() -> String {
+    "active".to_owned()
+}
+fn default_number_status() -> String {
+    "office".to_owned()
+}
+fn default_token_lifetime() -> u64 {
+    3599
+}
+fn default_operation_delay() -> u64 {
+    200
+}
+fn default_activation_delay() -> u64 {
+    1000
+}
+fn default_graph_rate() -> u32 {
+    200
+}
+fn default_dialpad_rate() -> u32 {
+    20
+}
+fn default_error_status() -> u16 {
+    503
+}
+fn default_burst() -> u32 {
+    3
+}
+fn default_retry_after() -> f64 {
+    1.0
+}
+
+/// Errors loading a fixture.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The file could not be read.
+    #[error("cannot read org fixture {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The YAML does not describe an org.
+    #[error("org fixture {path} is not valid: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Why, with line and column.
+        #[source]
+        source: serde_yaml::Error,
+    },
+    /// The org is inconsistent.
+    #[error("org fixture {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong and where.
+        message: String,
+    },
+}
+
+impl OrgFixture {
+    /// Parses a fixture from YAML text; `origin` names it in errors.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, FixtureError> {
+        let fixture: OrgFixture = serde_yaml::from_str(text).map_err(|source| FixtureError::Parse {
+            path: origin.to_owned(),
+            source,
+        })?;
+        fixture.check().map_err(|message| FixtureError::Invalid {
+            path: origin.to_owned(),
+            message,
+        })?;
+        Ok(fixture)
+    }
+
+    /// Reads and parses a fixture file.
+    pub fn load(path: &std::path::Path) -> Result<Self, FixtureError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+            path: origin.clone(),
+            source,
+        })?;
+        Self::from_yaml(&text, &origin)
+    }
+
+    /// Checks references a YAML schema cannot: known SKUs, plans and roles, unique names.
+    pub fn check(&self) -> Result<(), String> {
+        if self.tenant.domains.is_empty() {
+            return Err("tenant.domains must list at least one verified domain".into());
+        }
+        let mut upns = std::collections::HashSet::new();
+        let admin_upns = self.tenant.admins.iter().map(|a| &a.user_principal_name);
+        for upn in self
+            .tenant
+            .users
+            .iter()
+            .map(|u| &u.user_principal_name)
+            .chain(admin_upns)
+        {
+            if !upns.insert(upn.to_lowercase()) {
+                return Err(format!("userPrincipalName {upn} appears twice"));
+            }
+        }
+        for (index, user) in self.tenant.users.iter().enumerate() {
+            for sku in &user.licenses {
+                if crate::licensing::licensing().sku_by_part_number(sku).is_none() {
+                    return Err(format!("tenant.users[{index}].licenses: unknown SKU {sku}"));
+                }
+            }
+            for plan in &user.disabled_plans {
+                if crate::licensing::licensing().plan_by_name(plan).is_none() {
+                    return Err(format!(
+                        "tenant.users[{index}].disabledPlans: unknown service plan {plan}"
+                    ));
+                }
+            }
+        }
+        for (index, admin) in self.tenant.admins.iter().enumerate() {
+            for role in &admin.roles {
+                if crate::directory_roles::role_by_key(role).is_none() {
+                    return Err(format!("tenant.admins[{index}].roles: unknown role {role}"));
+                }
+            }
+        }
+        for (index, fault) in self.behaviour.faults.iter().enumerate() {
+            let rates = [
+                fault.error_rate,
+                fault.throttle_rate,
+                fault.reset_rate,
+                fault.malformed_rate,
+            ];
+            if rates.iter().any(|rate| !(0.0..=1.0).contains(rate)) {
+                return Err(format!(
+                    "behaviour.faults[{index}]: rates must be between 0 and 1"
+                ));
+            }
+        }
+        Ok(())
+    }
+}

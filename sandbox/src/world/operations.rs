@@ -1,0 +1,152 @@
+//! Long-running number operations and the assignment rules real tenants enforce.
+
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+
+use crate::licensing::Plan;
+
+use super::*;
+
+/// Failure reasons of an assignment, as Teams words them (the PowerShell messages of
+/// `docs/microsoft-graph-teams.md` section 5.8; Graph's exact `statusDetail` text is UNCONFIRMED).
+pub mod detail {
+    /// The user lacks Phone System.
+    pub fn lacks_license(user_id: &str, number_type: &str) -> String {
+        let kind = match number_type {
+            "callingPlan" => "CallingPlan",
+            "operatorConnect" => "OperatorConnect",
+            _ => "DirectRouting",
+        };
+        format!("User '{user_id}' lacks appropriate licenses to assign a '{kind}' number.")
+    }
+    /// The number belongs to someone else.
+    pub fn already_assigned(number: &str) -> String {
+        format!("Telephone Number '{number}' has already been assigned to another user")
+    }
+    /// The user does not exist.
+    pub fn user_not_found(user_id: &str) -> String {
+        format!(
+            "The server responded with a Request Error, Status: NotFound. Management object not found for identity '{user_id}'."
+        )
+    }
+    /// The account is disabled.
+    pub fn user_disabled(user_id: &str) -> String {
+        format!("User '{user_id}' is disabled and cannot be assigned a telephone number.")
+    }
+    /// Nothing to unassign.
+    pub fn not_assigned(number: &str) -> String {
+        format!("Telephone Number '{number}' is not assigned to any user.")
+    }
+}
+
+impl World {
+    /// Starts `assignNumber`; returns the operation id. Business rules are applied when the
+    /// operation completes, as a real tenant does asynchronously.
+    pub fn start_operation(&mut self, kind: OperationKind, now: Instant) -> String {
+        self.complete_due_operations(now);
+        let id = self.new_guid();
+        let delay = Duration::from_millis(self.behaviour.operation_delay_ms);
+        self.operations.insert(
+            id.clone(),
+            Operation {
+                id: id.clone(),
+                created: Timestamp::now(),
+                kind,
+                completes_at: now + delay,
+                outcome: None,
+            },
+        );
+        self.running.push_back(id.clone());
+        id
+    }
+
+    /// Completes every operation due by `now`, in creation order.
+    pub fn complete_due_operations(&mut self, now: Instant) {
+        while let Some(id) = self.running.front().cloned() {
+            let due = self.operations.get(&id).is_some_and(|op| op.completes_at <= now);
+            if !due {
+                break;
+            }
+            self.running.pop_front();
+            let kind = self.operations[&id].kind.clone();
+            let outcome = self.apply(&kind, now);
+            if let Some(op) = self.operations.get_mut(&id) {
+                op.outcome = Some(outcome);
+            }
+        }
+    }
+
+    fn apply(&mut self, kind: &OperationKind, now: Instant) -> Result<String, String> {
+        match kind {
+            OperationKind::Assign {
+                telephone_number,
+                target_id,
+                number_type,
+                category,
+                location_id,
+            } => {
+                let user = self
+                    .user(target_id)
+                    .ok_or_else(|| detail::user_not_found(target_id))?;
+                if !user.account_enabled {
+                    return Err(detail::user_disabled(target_id));
+                }
+                if !user.has_enabled_plan(Plan::is_phone_system) {
+                    return Err(detail::lacks_license(target_id, number_type));
+                }
+                if let Some(error) = &user.assignment_error {
+                    return Err(error.clone());
+                }
+                if let Some(existing) = self.numbers.get(telephone_number) {
+                    match existing.assignment_target_id.as_deref() {
+                        Some(holder) if holder == target_id => return Ok(existing.id.clone()),
+                        Some(_) => return Err(detail::already_assigned(telephone_number)),
+                        None => {}
+                    }
+                }
+                // A new primary number replaces the user's previous primary number, as
+                // Set-CsPhoneNumberAssignment does (Graph behaviour UNCONFIRMED).
+                if category == "primary" {
+                    for record in self.numbers.values_mut() {
+                        if record.assignment_target_id.as_deref() == Some(target_id.as_str())
+                            && record.assignment_category == "primary"
+                        {
+                            record.assignment_target_id = None;
+                            record.activates_at = None;
+                        }
+                    }
+                }
+                let activates_at = Some(now + Duration::from_millis(self.behaviour.activation_delay_ms));
+                let id = match self.numbers.get(telephone_number) {
+                    Some(record) => record.id.clone(),
+                    None => self.new_guid(),
+                };
+                self.numbers.insert(
+                    telephone_number.clone(),
+                    NumberRecord {
+                        id: id.clone(),
+                        telephone_number: telephone_number.clone(),
+                        number_type: number_type.clone(),
+                        assignment_target_id: Some(target_id.clone()),
+                        assignment_category: category.clone(),
+                        location_id: location_id.clone(),
+                        activates_at,
+                    },
+                );
+                Ok(id)
+            }
+            OperationKind::Unassign { telephone_number } => {
+                let record = self
+                    .numbers
+                    .get_mut(telephone_number)
+                    .filter(|r| r.assignment_target_id.is_some())
+                    .ok_or_else(|| detail::not_assigned(telephone_number))?;
+                record.assignment_target_id = None;
+                record.activates_at = None;
+                record.location_id = None;
+                Ok(record.id.clone())
+            }
+        }
+    }
+}
