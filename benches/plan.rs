@@ -5,9 +5,10 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::{RemovalPolicy, SyncMode};
+use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
-use dialpad_teams_operator::microsoft::licences::LicenceState;
+use dialpad_teams_operator::microsoft::licences::{CallingPlanLicence, LicenceState};
 use dialpad_teams_operator::sync::model::*;
 use dialpad_teams_operator::sync::plan::plan;
 
@@ -38,10 +39,15 @@ fn main() {
             1 => LicenceState {
                 phone_system: Some("MCOEV"),
                 calling_plans: vec!["MCOPSTN1"],
+                calling_plan_licences: vec![CallingPlanLicence {
+                    plan: "MCOPSTN1",
+                    sku: catalog::sku_by_part_number("MCOTEAMS_ESSENTIALS"),
+                    unknown_sku_id: None,
+                }],
             },
             _ => LicenceState {
                 phone_system: Some("MCOEV"),
-                calling_plans: vec![],
+                ..LicenceState::default()
             },
         };
         teams_users.push(TeamsUser {

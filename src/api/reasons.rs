@@ -83,7 +83,7 @@ reasons! {
     /// The Teams user lacks Phone System (Teams Phone), so no number can be assigned (seed cause 4).
     PhoneSystemLicenseMissing => Failed, User, "Assign a licence that includes Teams Phone (Phone System) to the user in Microsoft 365.";
     /// The Teams user has a Microsoft Calling Plan, which conflicts with Direct Routing (seed cause 4).
-    CallingPlanAssigned => Failed, User, "Remove the Calling Plan licence from the user in Microsoft 365.";
+    CallingPlanAssigned => Failed, User, "Turn off the Calling Plan service plan inside the user's licence when that licence also carries Phone System (the message names it), or remove the Calling Plan add-on licence.";
     // ---- beyond the seed ----
     /// The source's number is not a valid E.164 number even after normalisation.
     InvalidPhoneNumber => Failed, User, "Correct the number in the source to E.164 form, e.g. +14155550100.";

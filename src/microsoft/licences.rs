@@ -36,6 +36,45 @@ pub struct LicenceState {
     pub phone_system: Option<&'static str>,
     /// Usable Calling Plan plans, by name (empty: none).
     pub calling_plans: Vec<&'static str>,
+    /// For each usable Calling Plan, the licences that bring it (in `calling_plans`' order).
+    pub calling_plan_licences: Vec<CallingPlanLicence>,
+}
+
+/// A usable Calling Plan and the licence it comes from, so that the fix can name the licence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallingPlanLicence {
+    /// The Calling Plan's name.
+    pub plan: &'static str,
+    /// The licence that brings it, when the catalog knows it.
+    pub sku: Option<&'static catalog::Sku>,
+    /// The `skuId` of a licence the catalog does not know that may bring it (absent when the
+    /// user has none).
+    pub unknown_sku_id: Option<String>,
+}
+
+impl CallingPlanLicence {
+    /// What is wrong and what to do about it, for one Calling Plan, e.g. "the Calling Plan
+    /// MCOPSTN1 comes with Teams Phone with Calling Plan (MCOTEAMS_ESSENTIALS), which also
+    /// carries Phone System: ...".
+    pub fn fix(&self) -> String {
+        let plan = self.plan;
+        match (self.sku, self.unknown_sku_id.as_deref()) {
+            (Some(sku), _) if sku.carries_phone_system() => format!(
+                "the Calling Plan {plan} comes with {} ({}), which also carries Phone System, so do not remove that licence: turn off its service plan {plan} for the user in Microsoft 365 (or move the user to a licence without a Calling Plan, such as Microsoft 365 Business Voice (without Calling Plan) or Teams Phone Standard)",
+                sku.product_name, sku.part_number
+            ),
+            (Some(sku), _) => format!(
+                "the Calling Plan {plan} comes with the add-on licence {} ({}): remove that licence from the user in Microsoft 365",
+                sku.product_name, sku.part_number
+            ),
+            (None, Some(sku_id)) => format!(
+                "the Calling Plan {plan} comes with the licence with skuId {sku_id}: turn off its service plan {plan} for the user in Microsoft 365, or remove the licence if it is a Calling Plan add-on"
+            ),
+            (None, None) => format!(
+                "the Calling Plan {plan} is active for the user: turn it off in the user's licences in Microsoft 365"
+            ),
+        }
+    }
 }
 
 impl LicenceState {
@@ -46,17 +85,46 @@ impl LicenceState {
     /// not know, `assignedPlans` is trusted as it is.
     pub fn classify(plans: &[AssignedPlan], licences: &[AssignedLicense]) -> Self {
         let usable = |plan: &ServicePlan| plan_usable(plan, plans, licences);
+        let calling: Vec<&'static ServicePlan> =
+            catalog::CALLING_PLANS.iter().filter(|p| usable(p)).collect();
         Self {
             phone_system: catalog::PHONE_SYSTEM_PLANS
                 .iter()
                 .find(|p| usable(p))
                 .map(|p| p.name),
-            calling_plans: catalog::CALLING_PLANS
+            calling_plans: calling.iter().map(|p| p.name).collect(),
+            calling_plan_licences: calling
                 .iter()
-                .filter(|p| usable(p))
-                .map(|p| p.name)
+                .map(|plan| calling_plan_licence(plan, licences))
                 .collect(),
         }
+    }
+}
+
+/// Which licence brings the usable Calling Plan `plan`: a catalog licence that brings it and does
+/// not switch it off, else a licence the catalog does not know.
+fn calling_plan_licence(plan: &'static ServicePlan, licences: &[AssignedLicense]) -> CallingPlanLicence {
+    let switched_off = |licence: &AssignedLicense| {
+        licence
+            .disabled_plans
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(plan.id))
+    };
+    let known = licences
+        .iter()
+        .filter(|l| !switched_off(l))
+        .filter_map(|l| l.sku_id.as_deref().and_then(catalog::sku_by_id))
+        .find(|sku| sku.brings(plan.id));
+    let unknown_sku_id = licences
+        .iter()
+        .filter(|l| !switched_off(l))
+        .filter_map(|l| l.sku_id.as_deref())
+        .find(|id| catalog::sku_by_id(id).is_none())
+        .map(str::to_owned);
+    CallingPlanLicence {
+        plan: plan.name,
+        sku: known,
+        unknown_sku_id: if known.is_some() { None } else { unknown_sku_id },
     }
 }
 
@@ -72,8 +140,8 @@ fn plan_usable(plan: &ServicePlan, plans: &[AssignedPlan], licences: &[AssignedL
         return false;
     }
     let brings_it = |licence: &AssignedLicense| -> bool {
-        match licence.sku_id.as_deref().and_then(sku_by_id) {
-            Some(sku) => sku.plans.contains(&plan.name),
+        match licence.sku_id.as_deref().and_then(catalog::sku_by_id) {
+            Some(sku) => sku.brings(plan.id),
             None => true,
         }
     };
@@ -83,10 +151,6 @@ fn plan_usable(plan: &ServicePlan, plans: &[AssignedPlan], licences: &[AssignedL
             .iter()
             .all(|l| l.disabled_plans.iter().any(|d| d.eq_ignore_ascii_case(plan.id)));
     !switched_off_everywhere
-}
-
-fn sku_by_id(id: &str) -> Option<&'static catalog::Sku> {
-    catalog::SKUS.iter().find(|sku| sku.id.eq_ignore_ascii_case(id))
 }
 
 #[cfg(test)]
@@ -177,5 +241,50 @@ mod tests {
         );
         assert_eq!(state.phone_system, Some("MCOEV"));
         assert_eq!(state.calling_plans, vec!["MCOPSTN8"]);
+    }
+
+    #[test]
+    fn the_government_calling_plan_is_detected_by_its_guid() {
+        let plans = [AssignedPlan {
+            service_plan_id: Some("3C8A8792-7866-409B-BB61-1B20ACE0368B".into()),
+            capability_status: Some("Enabled".into()),
+        }];
+        let licences = [AssignedLicense {
+            sku_id: Some("923f58ab-fca1-46a1-92f9-89fda21238a8".into()),
+            disabled_plans: Vec::new(),
+        }];
+        let state = LicenceState::classify(&plans, &licences);
+        assert_eq!(state.calling_plans, vec!["MCOPSTN1_GOV"]);
+        let fix = state.calling_plan_licences[0].fix();
+        assert!(
+            fix.contains("add-on licence Microsoft 365 Domestic Calling Plan for GCC (MCOPSTN_1_GOV)"),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn a_calling_plan_from_a_licence_the_catalog_does_not_know_names_its_sku_id() {
+        let unknown = AssignedLicense {
+            sku_id: Some("00000000-1111-2222-3333-444444444444".into()),
+            disabled_plans: Vec::new(),
+        };
+        let state =
+            LicenceState::classify(&[plan("MCOPSTN2", "Enabled")], &[licence("SPE_E5", &[]), unknown]);
+        assert_eq!(state.calling_plans, vec!["MCOPSTN2"]);
+        let fix = state.calling_plan_licences[0].fix();
+        assert!(
+            fix.contains("skuId 00000000-1111-2222-3333-444444444444"),
+            "{fix}"
+        );
+    }
+
+    #[test]
+    fn a_calling_plan_switched_off_inside_its_bundle_does_not_count() {
+        let state = LicenceState::classify(
+            &[plan("MCOEV", "Enabled"), plan("MCOPSTN1", "Enabled")],
+            &[licence("MCOTEAMS_ESSENTIALS", &["MCOPSTN1"])],
+        );
+        assert!(state.calling_plans.is_empty());
+        assert_eq!(state.phone_system, Some("MCOEV"));
     }
 }

@@ -210,9 +210,15 @@ fn decide<'a>(
         return fail(decision, Reason::TeamsUserDisabled, message);
     }
     if !teams_user.licence.calling_plans.is_empty() {
-        let plans = teams_user.licence.calling_plans.join(", ");
+        let fixes: Vec<String> = teams_user
+            .licence
+            .calling_plan_licences
+            .iter()
+            .map(|licence| licence.fix())
+            .collect();
         let message = format!(
-            "{upn} has a Microsoft Calling Plan ({plans}), which Dialpad's Direct Routing does not allow; remove that plan from the user's licence in Microsoft 365"
+            "{upn} has a Microsoft Calling Plan, which Dialpad's Direct Routing does not allow: {}",
+            fixes.join("; ")
         );
         return fail(decision, Reason::CallingPlanAssigned, message);
     }

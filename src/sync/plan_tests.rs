@@ -7,11 +7,36 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::plan;
 use crate::api::{Reason, RemovalPolicy, SyncMode};
+use crate::microsoft::catalog::{self, ServicePlan};
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::graph::GraphUser;
-use crate::microsoft::licences::LicenceState;
+use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
 use crate::sync::model::*;
 use crate::sync::ownership::OwnershipRecord;
+
+/// The licence state of a user with `plans` enabled from the licences `skus`.
+fn licensed(plans: &[ServicePlan], skus: &[&str]) -> LicenceState {
+    let plans: Vec<AssignedPlan> = plans
+        .iter()
+        .map(|plan| AssignedPlan {
+            service_plan_id: Some(plan.id.to_owned()),
+            capability_status: Some("Enabled".into()),
+        })
+        .collect();
+    let licences: Vec<AssignedLicense> = skus
+        .iter()
+        .map(|part| AssignedLicense {
+            sku_id: Some(
+                catalog::sku_by_part_number(part)
+                    .expect("known SKU")
+                    .id
+                    .to_owned(),
+            ),
+            disabled_plans: Vec::new(),
+        })
+        .collect();
+    LicenceState::classify(&plans, &licences)
+}
 
 struct Case {
     policy: Policy,
@@ -74,15 +99,10 @@ impl Case {
 
     fn teams(mut self, id: &str, email: &str, licence: &str, enabled: bool) -> Self {
         let licence = match licence {
-            "E5" => LicenceState {
-                phone_system: Some("MCOEV"),
-                calling_plans: vec![],
-            },
+            "E5" => licensed(&[catalog::MCOEV], &["SPE_E5"]),
             "E3" => LicenceState::default(),
-            "E5+calling" => LicenceState {
-                phone_system: Some("MCOEV"),
-                calling_plans: vec!["MCOPSTN8"],
-            },
+            "E5+calling" => licensed(&[catalog::MCOEV, catalog::MCOPSTN8], &["SPE_E5_CALLINGMINUTES"]),
+            "E5+add-on" => licensed(&[catalog::MCOEV, catalog::MCOPSTN1], &["SPE_E5", "MCOPSTN1"]),
             other => panic!("unknown licence {other}"),
         };
         self.teams_users.push(TeamsUser {
@@ -224,6 +244,37 @@ fn a_calling_plan_reports_calling_plan_assigned_naming_it() {
         .run();
     assert_eq!(only(&plan).reason, Reason::CallingPlanAssigned);
     assert!(only(&plan).message.contains("MCOPSTN8"));
+}
+
+#[test]
+fn a_calling_plan_inside_a_bundle_says_to_turn_the_plan_off_not_to_remove_the_licence() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5+calling", true)
+        .run();
+    let message = &only(&plan).message;
+    assert!(
+        message.contains("comes with Microsoft 365 E5 with Calling Minutes (SPE_E5_CALLINGMINUTES), which also carries Phone System, so do not remove that licence: turn off its service plan MCOPSTN8"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_calling_plan_add_on_says_to_remove_that_licence() {
+    let plan = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5+add-on", true)
+        .run();
+    let message = &only(&plan).message;
+    assert_eq!(only(&plan).reason, Reason::CallingPlanAssigned);
+    assert!(
+        message.contains("the Calling Plan MCOPSTN1 comes with the add-on licence Skype for Business PSTN Domestic Calling (MCOPSTN1): remove that licence"),
+        "{message}"
+    );
+    assert!(
+        !message.contains("SPE_E5"),
+        "E5 is not the licence to touch: {message}"
+    );
 }
 
 #[test]
