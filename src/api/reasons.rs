@@ -124,6 +124,12 @@ reasons! {
     TenantNotFound => Failed, Tenant, "Correct spec.tenant.tenantId to the tenant's GUID or verified domain.";
     /// The app registration has no admin consent for the permissions the operator needs.
     ConsentMissing => Failed, Tenant, "Grant admin consent to the app registration for the listed permissions.";
+    /// The app registration (client id) is not registered in, or consented to by, this tenant.
+    AppNotFound => Failed, Tenant, "Check the client id in the Secret and spec.tenant.tenantId: the app must be registered in this tenant, or consented to by an admin of it.";
+    /// The app registration or its enterprise application is disabled in this tenant.
+    AppDisabled => Failed, Tenant, "Enable the enterprise application for sign-in in Microsoft Entra ID (Enterprise applications, the app, Properties, 'Enabled for users to sign-in').";
+    /// The app requires user assignment and the admin account is not assigned to it.
+    AccountNotAssigned => Failed, Tenant, "Assign the admin account to the enterprise application (Users and groups), or set its 'Assignment required' to No.";
     /// The admin's sign-in name is not dialpad-msteams-admin@<spec.tenant.domain>.
     AccountNameInvalid => Failed, Tenant, "Use the account dialpad-msteams-admin@<spec.tenant.domain> in the Secret.";
     /// A referenced Secret or key is missing or empty.

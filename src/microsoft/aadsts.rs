@@ -1,6 +1,8 @@
 //! Sign-in failures: the token endpoint's AADSTS codes mapped to the tenant reasons of
 //! DESIGN.md section 2, each with a message saying what the admin must change
-//! (`docs/microsoft-graph-teams.md` sections 1.4 and 1.5).
+//! (`docs/microsoft-graph-teams.md` sections 1.4 and 1.5). Each code's meaning is Microsoft
+//! Entra's own, from "Microsoft Entra authentication and authorization error codes"
+//! (learn.microsoft.com/entra/identity-platform/reference-error-codes).
 
 use crate::api::Reason;
 
@@ -17,8 +19,9 @@ pub struct SignInFailure {
     pub transient: bool,
 }
 
-/// Codes a retry fixes (Entra's own "retryable" list, throttling and loop detection).
-const TRANSIENT: &[u32] = &[50033, 90006, 90033, 90090, 50087, 90024, 90012, 90055, 50196];
+/// Codes a retry fixes (Entra's own "retryable" list and throttling). Not 50196 (LoopDetected):
+/// that is a client asking too often, which retrying sooner makes worse.
+const TRANSIENT: &[u32] = &[50033, 90006, 90033, 90090, 50087, 90024, 90012, 90055];
 
 /// Classifies a token-endpoint error from its OAuth `error`, its `error_codes` and its HTTP status.
 pub fn classify(
@@ -83,13 +86,23 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::CredentialsInvalid,
             format!("{account} does not exist in this tenant; check the user name in the Secret and spec.tenant."),
         ),
-        7000215 | 700027 => (
+        // InvalidClientSecretExpiredKeysProvided / InvalidClient: the secret does not match.
+        7000215 | 70002 => (
             Reason::CredentialsInvalid,
             "the app's client secret was rejected; put a current secret of this app registration in the Secret.".to_owned(),
+        ),
+        // Client assertion failed signature validation: a certificate credential, not a secret.
+        700027 => (
+            Reason::CredentialsInvalid,
+            "the app's client assertion failed signature validation; the certificate the operator signs with is not one registered on this app registration (or its key does not match); upload the certificate to the app registration or put the matching key in the Secret.".to_owned(),
         ),
         7000222 => (
             Reason::CredentialsInvalid,
             "the app's client secret has expired; create a new secret in Entra ID and update the Secret.".to_owned(),
+        ),
+        50078 => (
+            Reason::MfaRequired,
+            format!("the multi-factor authentication of {account} has expired under the tenant's policies and must be done again, which password sign-in cannot do; exclude the account from MFA in Conditional Access, or use spec.credentials.application."),
         ),
         50076 | 50074 | 50158 => (
             Reason::MfaRequired,
@@ -103,6 +116,10 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::SignInBlocked,
             format!("a Conditional Access policy blocked {account} (often a location rule); exclude the account, or allow sign-in from the operator's egress IPs (Dialpad requires at least North America)."),
         ),
+        53011 => (
+            Reason::SignInBlocked,
+            format!("Microsoft Entra ID Protection blocked {account} because of sign-in risk in its home tenant; an admin must review the risk (Identity Protection, risky users) and remediate or dismiss it."),
+        ),
         530035 => (
             Reason::SignInBlocked,
             format!("security defaults blocked the sign-in of {account}; turn off security defaults and use Conditional Access with an exclusion, or use spec.credentials.application."),
@@ -112,9 +129,14 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::AccountDisabled,
             format!("{account} is locked (too many wrong passwords, or sign-in from a blocked IP); unlock it in Entra ID and check the password in the Secret."),
         ),
-        50055 | 50144 | 50133 | 50132 => (
+        50055 | 50144 => (
             Reason::PasswordExpired,
             format!("the password of {account} has expired; set a new one, set it never to expire, and update the Secret."),
+        ),
+        // SsoArtifactInvalidOrExpired / SsoArtifactRevoked: expired *or recently changed*.
+        50132 | 50133 => (
+            Reason::PasswordExpired,
+            format!("the password of {account} has expired or was changed recently; put its current password in the Secret (and set it never to expire)."),
         ),
         50135 => (
             Reason::PasswordExpired,
@@ -132,9 +154,35 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::ConsentMissing,
             "the app registration lacks admin consent for Microsoft Graph; a Global Administrator must grant admin consent to it.".to_owned(),
         ),
-        700016 | 500011 => (
-            Reason::ConsentMissing,
-            "the app registration (client id) is not known in this tenant; check the client id, and that the app is registered or consented in this tenant.".to_owned(),
+        // UnauthorizedClient_DoesNotMatchRequest / UnauthorizedClientAppNotFoundInOrgIdTenant.
+        700016 | 700011 => (
+            Reason::AppNotFound,
+            "the app registration (client id) was not found in this tenant; check the client id, and that the app is registered in this tenant or consented to by one of its admins.".to_owned(),
+        ),
+        // InvalidResourceServicePrincipalNotFound: the *resource* (Microsoft Graph) is unknown.
+        500011 => (
+            Reason::TenantNotFound,
+            "the resource principal (Microsoft Graph) was not found in this tenant: the sign-in went to the wrong tenant, or asked for the wrong resource or scope; check spec.tenant.tenantId and, for a national cloud, that spec.endpoints point at that cloud's sign-in and Graph.".to_owned(),
+        ),
+        // UnauthorizedClient (application disabled) / UnauthorizedClientApplicationDisabled.
+        70001 | 7000112 => (
+            Reason::AppDisabled,
+            "the app registration is disabled in this tenant; enable its enterprise application for sign-in in Microsoft Entra ID.".to_owned(),
+        ),
+        // EntitlementGrantsNotFound: the app requires assignment.
+        50105 => (
+            Reason::AccountNotAssigned,
+            format!("{account} is not assigned to the app registration, which requires assignment; assign the account to the enterprise application (Users and groups) or set 'Assignment required' to No."),
+        ),
+        // UserUnauthorized: an account of another identity provider (for example a guest).
+        50020 => (
+            Reason::AccountNameInvalid,
+            format!("{account} is an account from another identity provider (for example a guest) and cannot sign in to this tenant this way; use a member account of this tenant, dialpad-msteams-admin@<spec.tenant.domain>."),
+        ),
+        // LoopDetected: the client asked for tokens too often; not fixed by asking again sooner.
+        50196 => (
+            Reason::UnknownError,
+            "Microsoft sign-in detected a client loop (the operator asked for tokens too often); the operator waits for its next scheduled sync instead of retrying; if this repeats, report it with the trace id.".to_owned(),
         ),
         7000218 => (
             Reason::ConsentMissing,
@@ -179,7 +227,19 @@ mod tests {
             (&[90124], Reason::TenantNotFound),
             (&[65001], Reason::ConsentMissing),
             (&[7000218], Reason::ConsentMissing),
-            (&[700016], Reason::ConsentMissing),
+            (&[700016], Reason::AppNotFound),
+            (&[700011], Reason::AppNotFound),
+            (&[500011], Reason::TenantNotFound),
+            (&[70002], Reason::CredentialsInvalid),
+            (&[700027], Reason::CredentialsInvalid),
+            (&[50078], Reason::MfaRequired),
+            (&[50105], Reason::AccountNotAssigned),
+            (&[70001], Reason::AppDisabled),
+            (&[7000112], Reason::AppDisabled),
+            (&[53011], Reason::SignInBlocked),
+            (&[50020], Reason::AccountNameInvalid),
+            (&[50132], Reason::PasswordExpired),
+            (&[50133], Reason::PasswordExpired),
             (&[70002, 50126], Reason::CredentialsInvalid),
         ];
         for (codes, expected) in cases {
@@ -191,7 +251,6 @@ mod tests {
     fn retryable_codes_and_server_errors_are_transient() {
         for failure in [
             classify("temporarily_unavailable", &[90033], 503, None, "a"),
-            classify("invalid_request", &[50196], 400, None, "a"),
             classify("server_error", &[], 500, None, "a"),
         ] {
             assert_eq!(failure.reason, Reason::TransientError);
@@ -226,5 +285,34 @@ mod tests {
         );
         assert!(failure.message.contains("dialpad-msteams-admin@contoso.com"));
         assert!(failure.message.contains("exclude it from MFA"));
+    }
+
+    #[test]
+    fn a_client_loop_is_not_retried_sooner() {
+        let failure = classify("invalid_request", &[50196], 400, None, "a");
+        assert!(!failure.transient);
+        assert_ne!(failure.reason, Reason::TransientError);
+        assert!(failure.message.contains("client loop"), "{}", failure.message);
+    }
+
+    #[test]
+    fn the_resource_principal_not_found_points_at_the_tenant_not_the_client_id() {
+        let message = classify("invalid_resource", &[500011], 400, None, "a").message;
+        assert!(message.contains("Microsoft Graph"), "{message}");
+        assert!(message.contains("wrong tenant"), "{message}");
+        assert!(!message.contains("client id"), "{message}");
+    }
+
+    #[test]
+    fn a_failed_client_assertion_is_about_the_certificate_not_a_secret() {
+        let message = classify("invalid_client", &[700027], 401, None, "a").message;
+        assert!(message.contains("client assertion"), "{message}");
+        assert!(!message.contains("client secret"), "{message}");
+    }
+
+    #[test]
+    fn a_recently_changed_password_is_named_as_such() {
+        let message = classify("invalid_grant", &[50133], 400, None, "admin@contoso.com").message;
+        assert!(message.contains("changed recently"), "{message}");
     }
 }
