@@ -196,6 +196,16 @@ async fn every_calling_plan_and_phone_system_variant_is_recognised_from_graph() 
 }
 
 #[tokio::test]
+async fn roles_held_through_a_role_assignable_group_count() {
+    let sandbox = Sandbox::start(&org(), SandboxOptions::default()).await.unwrap();
+    let roles = admin_graph(&sandbox, "dialpad-msteams-admin@grouproles.contoso.com")
+        .my_roles()
+        .await
+        .unwrap();
+    assert!(missing_roles(&roles).is_empty(), "{roles:?}");
+}
+
+#[tokio::test]
 async fn the_admins_roles_are_checked_by_template_id() {
     let sandbox = Sandbox::start(&org(), SandboxOptions::default()).await.unwrap();
     let roles = admin_graph(&sandbox, "dialpad-msteams-admin@contoso.com")

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::vendor::assert_graph_schema;
 use dialpad_teams_sandbox::directory_roles;
-use dialpad_teams_sandbox::fixture::TeamsUserFixture;
+use dialpad_teams_sandbox::fixture::{RoleGroupFixture, TeamsUserFixture};
 use dialpad_teams_sandbox::licensing::licensing;
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::StatusCode;
@@ -671,6 +671,88 @@ async fn me_with_an_app_only_token_is_a_bad_request() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(error_code(&body), "BadRequest");
     }
+}
+
+/// The small org with the admin's two roles held through a role-assignable group instead.
+fn group_roles_fixture() -> OrgFixture {
+    let mut fixture = small_fixture();
+    fixture.tenant.admins[0].roles.clear();
+    fixture.tenant.groups.push(RoleGroupFixture {
+        display_name: "Voice admins".into(),
+        roles: vec![
+            "TeamsAdministrator".into(),
+            "SkypeForBusinessAdministrator".into(),
+        ],
+        members: vec![ADMIN.into()],
+    });
+    fixture
+}
+
+#[tokio::test]
+async fn roles_held_through_a_group_are_transitive_memberships_only() {
+    let sandbox = start(&group_roles_fixture()).await;
+    let client = client();
+    let token = admin_token(&client, sandbox.base_url()).await;
+    let base = sandbox.base_url();
+
+    let (status, body) = get(
+        &client,
+        &format!("{base}/v1.0/me/memberOf/microsoft.graph.directoryRole"),
+        &token,
+        &[],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["value"],
+        json!([]),
+        "no role is assigned to the admin directly"
+    );
+    let (status, body) = get(&client, &format!("{base}/v1.0/me/memberOf"), &token, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let direct = body["value"].as_array().unwrap();
+    assert_eq!(direct.len(), 1, "{body}");
+    assert_eq!(direct[0]["@odata.type"], "#microsoft.graph.group");
+    assert_eq!(direct[0]["displayName"], "Voice admins");
+
+    let cast = format!("{base}/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true");
+    let (status, body) = get(&client, &cast, &token, &[]).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "the cast is an advanced query: {body}"
+    );
+    assert_eq!(error_code(&body), "Request_UnsupportedQuery");
+    let (status, body) = get(&client, &cast, &token, &[("ConsistencyLevel", "eventual")]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_graph_schema("microsoft.graph.directoryRoleCollectionResponse", &body);
+    assert_eq!(body["@odata.count"], 2);
+    let names: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Teams Administrator", "Skype for Business Administrator"]);
+
+    let numbers = format!("{base}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments");
+    let (status, body) = get(&client, &numbers, &token, &[]).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "roles through a group authorise Teams admin calls: {body}"
+    );
+}
+
+#[test]
+fn a_group_member_outside_the_tenant_is_named_in_the_fixture_error() {
+    let mut fixture = group_roles_fixture();
+    fixture.tenant.groups[0].members.push("nobody@contoso.com".into());
+    let error = fixture.check().unwrap_err();
+    assert_eq!(
+        error,
+        "tenant.groups[0].members: nobody@contoso.com is not an admin or user of the tenant"
+    );
 }
 
 #[tokio::test]

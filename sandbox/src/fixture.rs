@@ -60,6 +60,24 @@ pub struct TenantFixture {
     /// Directory users (Teams users).
     #[serde(default)]
     pub users: Vec<TeamsUserFixture>,
+    /// Role-assignable groups: their members hold the group's directory roles through it, and
+    /// are members of those roles only transitively (`/me/memberOf` lists the group, not them).
+    #[serde(default)]
+    pub groups: Vec<RoleGroupFixture>,
+}
+
+/// A role-assignable group (`isAssignableToRole`) with directory roles assigned to it.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleGroupFixture {
+    /// The group's display name.
+    pub display_name: String,
+    /// Directory roles assigned to the group, by key (as an admin's `roles`).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Members, by `userPrincipalName` (admins or users).
+    #[serde(default)]
+    pub members: Vec<String>,
 }
 
 /// A public client app registration ("Allow public client flows" on).
@@ -454,6 +472,20 @@ impl OrgFixture {
                 if crate::licensing::licensing().plan_by_name(plan).is_none() {
                     return Err(format!(
                         "tenant.users[{index}].disabledPlans: unknown service plan {plan}"
+                    ));
+                }
+            }
+        }
+        for (index, group) in self.tenant.groups.iter().enumerate() {
+            for role in &group.roles {
+                if crate::directory_roles::role_by_key(role).is_none() {
+                    return Err(format!("tenant.groups[{index}].roles: unknown role {role}"));
+                }
+            }
+            for member in &group.members {
+                if !upns.contains(&member.to_lowercase()) {
+                    return Err(format!(
+                        "tenant.groups[{index}].members: {member} is not an admin or user of the tenant"
                     ));
                 }
             }

@@ -219,6 +219,7 @@ pub fn generate(
                 ..Default::default()
             }],
             users: tenant_users,
+            groups: Vec::new(),
         },
         dialpad: DialpadFixture {
             api_key: api_key.into(),

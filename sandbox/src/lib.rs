@@ -19,8 +19,10 @@
 //!   no upload before assignment; unassigned numbers stay listed as `unassigned`; the listing pages
 //!   with `$top`/`$skip` only (no `@odata.nextLink`); the operation is a plain entity (no `value`
 //!   wrapper).
-//! - Graph: delegated tokens need a Teams admin role for `/admin/teams/...` (403
-//!   `Authorization_RequestDenied` otherwise); app-only tokens need the matching application
+//! - Graph: delegated tokens need a Teams admin role, held directly or through a role-assignable
+//!   group, for `/admin/teams/...` (403 `Authorization_RequestDenied` otherwise); `/me/memberOf`
+//!   lists direct memberships only and `/me/transitiveMemberOf` also the group-granted roles (its
+//!   OData cast needs `ConsistencyLevel: eventual` and `$count=true`, as documented); app-only tokens need the matching application
 //!   permission in their `roles` claim; `/me` with an app-only token answers 400.
 //! - Tokens look like JWTs (header.payload.signature) whose payload carries `tid`, `oid`, `upn`,
 //!   `scp` or `roles` and `exp`, as Entra's do; the signature is random and not verifiable.

@@ -33,7 +33,8 @@ pub enum Endpoint {
     /// `GET /v1.0/me`.
     #[serde(rename = "graph.me")]
     GraphMe,
-    /// `GET /v1.0/me/memberOf/...directoryRole`.
+    /// `GET /v1.0/me/memberOf/...` and `GET /v1.0/me/transitiveMemberOf/...` (direct and
+    /// transitive memberships: one endpoint for counters and faults).
     #[serde(rename = "graph.memberOf")]
     GraphMemberOf,
     /// `POST /v1.0/$batch`.
@@ -132,7 +133,7 @@ impl Endpoint {
         if path.starts_with("/v1.0/admin/teams/userConfigurations") {
             return Some(Endpoint::GraphUserConfigurations);
         }
-        if path.starts_with("/v1.0/me/memberOf") {
+        if path.starts_with("/v1.0/me/memberOf") || path.starts_with("/v1.0/me/transitiveMemberOf") {
             return Some(Endpoint::GraphMemberOf);
         }
         if path == "/v1.0/me" {
@@ -425,6 +426,11 @@ mod tests {
             (
                 Method::GET,
                 "/v1.0/me/memberOf/graph.directoryRole",
+                Endpoint::GraphMemberOf,
+            ),
+            (
+                Method::GET,
+                "/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole",
                 Endpoint::GraphMemberOf,
             ),
             (

@@ -246,14 +246,29 @@ impl GraphClient {
         self.follow_next_links("GET /v1.0/users", first).await
     }
 
-    /// The signed-in admin's directory roles (delegated tokens only).
+    /// The signed-in admin's directory roles (delegated tokens only), including those held
+    /// through a role-assignable group: `transitiveMemberOf`, because `memberOf` lists direct
+    /// memberships only. Microsoft documents the OData cast on it as an advanced query, which
+    /// needs `ConsistencyLevel: eventual` and `$count=true`
+    /// (https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof).
     pub async fn my_roles(&self) -> Result<Vec<DirectoryRole>, GraphError> {
-        let endpoint = "GET /v1.0/me/memberOf/microsoft.graph.directoryRole";
-        let url = format!(
-            "{}/v1.0/me/memberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId",
+        let endpoint = "GET /v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole";
+        let mut all = Vec::new();
+        let mut next = Some(format!(
+            "{}/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId&$count=true",
             self.base
-        );
-        self.follow_next_links(endpoint, url).await
+        ));
+        while let Some(url) = next.take() {
+            let answer = self
+                .send(endpoint, Idempotency::Idempotent, |http| {
+                    http.get(&url).header("ConsistencyLevel", "eventual")
+                })
+                .await?;
+            let page: Collection<DirectoryRole> = answer.json(Service::Graph, endpoint)?;
+            all.extend(page.value);
+            next = page.next_link;
+        }
+        Ok(all)
     }
 
     /// Every Teams telephone number, in pages of 1000 (`$top` + `$skip`).

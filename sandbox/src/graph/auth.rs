@@ -76,12 +76,11 @@ pub fn authorize(state: &Arc<SandboxState>, headers: &HeaderMap, need: Need) -> 
             roles.iter().any(|role| accepted.contains(&role.as_str()))
         }
         (Principal::User { .. }, Need::ReadUsers | Need::SignedInUser) => true,
-        (Principal::User { user_id, .. }, _) => world.user(user_id).is_some_and(|user| {
-            user.role_template_ids
-                .iter()
-                .filter_map(|r| directory_roles::role_by_template_id(r))
-                .any(|role| role.manages_teams_numbers)
-        }),
+        (Principal::User { user_id, .. }, _) => world
+            .effective_role_template_ids(user_id)
+            .iter()
+            .filter_map(|r| directory_roles::role_by_template_id(r))
+            .any(|role| role.manages_teams_numbers),
     };
     if allowed {
         Ok(principal)

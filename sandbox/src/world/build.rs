@@ -114,6 +114,30 @@ impl World {
         }
         users.sort_by(|a, b| a.id.cmp(&b.id));
         let user_index = users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+        let id_of_upn: HashMap<String, String> = users
+            .iter()
+            .map(|u| (u.user_principal_name.to_lowercase(), u.id.clone()))
+            .collect();
+        let groups = fixture
+            .tenant
+            .groups
+            .iter()
+            .map(|group| RoleGroup {
+                id: guid(&mut rng),
+                display_name: group.display_name.clone(),
+                role_template_ids: group
+                    .roles
+                    .iter()
+                    .filter_map(|key| directory_roles::role_by_key(key))
+                    .map(|r| r.template_id.to_owned())
+                    .collect(),
+                member_ids: group
+                    .members
+                    .iter()
+                    .filter_map(|upn| id_of_upn.get(&upn.to_lowercase()).cloned())
+                    .collect(),
+            })
+            .collect();
 
         let office_id = digits(&mut rng, 16);
         let start = Timestamp::from_second(1_624_216_680).expect("a valid timestamp");
@@ -154,6 +178,7 @@ impl World {
             applications: fixture.tenant.applications.clone(),
             admins,
             users,
+            groups,
             user_index,
             numbers,
             operations: HashMap::new(),

@@ -71,6 +71,19 @@ impl DirectoryUser {
     }
 }
 
+/// A role-assignable group and the directory roles assigned to it.
+#[derive(Clone, Debug)]
+pub struct RoleGroup {
+    /// Object id (GUID).
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Template ids of the roles assigned to the group.
+    pub role_template_ids: Vec<String>,
+    /// Object ids of its members.
+    pub member_ids: Vec<String>,
+}
+
 /// A telephone number known to Teams.
 #[derive(Clone, Debug)]
 pub struct NumberRecord {

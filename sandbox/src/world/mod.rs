@@ -34,6 +34,8 @@ pub struct World {
     pub admins: HashMap<String, AdminAccount>,
     /// Directory users sorted by id.
     pub users: Vec<DirectoryUser>,
+    /// Role-assignable groups.
+    pub groups: Vec<RoleGroup>,
     user_index: HashMap<String, usize>,
     /// Teams numbers by number.
     pub numbers: BTreeMap<String, NumberRecord>,
@@ -56,6 +58,28 @@ impl World {
     pub fn is_tenant(&self, tenant: &str) -> bool {
         self.tenant_id.eq_ignore_ascii_case(tenant)
             || self.domains.iter().any(|d| d.eq_ignore_ascii_case(tenant))
+    }
+
+    /// The role-assignable groups `user_id` is a direct member of.
+    pub fn groups_of<'a>(&'a self, user_id: &'a str) -> impl Iterator<Item = &'a RoleGroup> + 'a {
+        self.groups
+            .iter()
+            .filter(move |group| group.member_ids.iter().any(|m| m == user_id))
+    }
+
+    /// The template ids of every role `user_id` holds, directly or through a group; this is what
+    /// Teams and Graph authorise by.
+    pub fn effective_role_template_ids(&self, user_id: &str) -> Vec<String> {
+        let mut roles: Vec<String> = self
+            .user(user_id)
+            .map(|user| user.role_template_ids.clone())
+            .unwrap_or_default();
+        for role in self.groups_of(user_id).flat_map(|g| &g.role_template_ids) {
+            if !roles.iter().any(|r| r.eq_ignore_ascii_case(role)) {
+                roles.push(role.clone());
+            }
+        }
+        roles
     }
 
     /// The directory user with object id `id`.

@@ -39,6 +39,11 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/v1.0/me", get(me))
         .route("/v1.0/me/memberOf", get(member_of))
         .route("/v1.0/me/memberOf/{cast}", get(member_of_cast))
+        .route("/v1.0/me/transitiveMemberOf", get(transitive_member_of))
+        .route(
+            "/v1.0/me/transitiveMemberOf/{cast}",
+            get(transitive_member_of_cast),
+        )
 }
 
 /// `$top` bounds on `/users`.

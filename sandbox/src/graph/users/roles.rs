@@ -1,4 +1,6 @@
-//! The signed-in user's directory roles (`/me/memberOf/...directoryRole`).
+//! The signed-in user's memberships: `/me/memberOf` (direct: the roles assigned to the user and
+//! the groups it is a member of) and `/me/transitiveMemberOf` (also the roles its role-assignable
+//! groups hold), each with an optional OData cast (`.../microsoft.graph.directoryRole`).
 
 use std::sync::Arc;
 
@@ -17,20 +19,34 @@ use crate::world::Principal;
 
 use super::*;
 
-/// A directory role activated in the tenant.
+/// A directory object the signed-in user is a member of: a directory role activated in the
+/// tenant, or a role-assignable group.
 pub(super) struct RoleInstance {
     id: String,
-    display_name: &'static str,
+    display_name: String,
     description: &'static str,
-    template_id: String,
+    /// The role's template id; `None` for a group.
+    template_id: Option<String>,
+}
+
+/// Which memberships a request lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Depth {
+    /// `memberOf`: direct memberships only.
+    Direct,
+    /// `transitiveMemberOf`: also the roles held through groups.
+    Transitive,
 }
 
 impl FilterSubject for RoleInstance {
     fn value(&self, property: &str) -> PropertyValue<'_> {
         match property {
             "id" => PropertyValue::String(&self.id),
-            "displayName" => PropertyValue::String(self.display_name),
-            "roleTemplateId" => PropertyValue::String(&self.template_id),
+            "displayName" => PropertyValue::String(&self.display_name),
+            "roleTemplateId" => self
+                .template_id
+                .as_deref()
+                .map_or(PropertyValue::Null, PropertyValue::String),
             _ => PropertyValue::Null,
         }
     }
@@ -77,10 +93,11 @@ pub(super) fn role_instance_id(tenant_id: &str, template_id: &str) -> String {
     )
 }
 
-/// The signed-in user's directory roles, or the error response.
+/// The signed-in user's roles and groups at `depth`, or the error response.
 pub(super) fn signed_in_roles(
     state: &Arc<SandboxState>,
     headers: &HeaderMap,
+    depth: Depth,
 ) -> Result<Vec<RoleInstance>, Box<Response>> {
     let user_id = match authorize(state, headers, Need::SignedInUser).map_err(Box::new)? {
         Principal::User { user_id, .. } => user_id,
@@ -94,16 +111,26 @@ pub(super) fn signed_in_roles(
             &format!("Resource '{user_id}' does not exist or one of its queried reference-property objects are not present."),
         ))
     })?;
-    Ok(user
-        .role_template_ids
-        .iter()
-        .map(|template_id| RoleInstance {
-            id: role_instance_id(&world.tenant_id, template_id),
-            display_name: directory_roles::role_by_template_id(template_id).map_or("", |r| r.display_name),
-            description: directory_roles::role_by_template_id(template_id).map_or("", |r| r.description),
-            template_id: template_id.clone(),
-        })
-        .collect())
+    let template_ids = match depth {
+        Depth::Direct => user.role_template_ids.clone(),
+        Depth::Transitive => world.effective_role_template_ids(&user_id),
+    };
+    let roles = template_ids.into_iter().map(|template_id| {
+        let role = directory_roles::role_by_template_id(&template_id);
+        RoleInstance {
+            id: role_instance_id(&world.tenant_id, &template_id),
+            display_name: role.map_or("", |r| r.display_name).to_owned(),
+            description: role.map_or("", |r| r.description),
+            template_id: Some(template_id),
+        }
+    });
+    let groups = world.groups_of(&user_id).map(|group| RoleInstance {
+        id: group.id.clone(),
+        display_name: group.display_name.clone(),
+        description: "",
+        template_id: None,
+    });
+    Ok(roles.chain(groups).collect())
 }
 
 /// Renders roles as a directoryRole collection (`@odata.type` on each item).
@@ -153,13 +180,21 @@ pub(super) fn render_roles(
         .filter(|role| filter.as_ref().is_none_or(|f| f.matches(*role)))
         .map(|role| {
             let mut item = serde_json::Map::new();
-            item.insert("@odata.type".into(), "#microsoft.graph.directoryRole".into());
+            let odata_type = match role.template_id {
+                Some(_) => "#microsoft.graph.directoryRole",
+                None => "#microsoft.graph.group",
+            };
+            item.insert("@odata.type".into(), odata_type.into());
             for property in &properties {
                 let v = match *property {
                     "id" => role.id.clone().into(),
                     "description" => role.description.into(),
-                    "displayName" => role.display_name.into(),
-                    "roleTemplateId" => role.template_id.clone().into(),
+                    "displayName" => role.display_name.clone().into(),
+                    "roleTemplateId" => match &role.template_id {
+                        Some(template_id) => template_id.clone().into(),
+                        // A group has no roleTemplateId: Graph leaves it out.
+                        None => continue,
+                    },
                     _ => serde_json::Value::Null,
                 };
                 item.insert((*property).to_owned(), v);
@@ -180,18 +215,13 @@ pub(super) fn render_roles(
     Ok(json_response(StatusCode::OK, text))
 }
 
-/// `GET /v1.0/me/memberOf`: direct memberships; the sandbox's users belong to roles only.
+/// `GET /v1.0/me/memberOf`: direct memberships (roles assigned to the user, its groups).
 pub(super) async fn member_of(
     State(state): State<Arc<SandboxState>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let roles = match signed_in_roles(&state, &headers) {
-        Ok(roles) => roles,
-        Err(response) => return *response,
-    };
-    render_roles(&state, &roles, &headers, query.as_deref(), "directoryObjects")
-        .unwrap_or_else(QueryError::into_response)
+    memberships(&state, &headers, query.as_deref(), Depth::Direct, None)
 }
 
 /// `GET /v1.0/me/memberOf/{cast}`. Microsoft's memberOf page says the OData cast needs
@@ -203,25 +233,72 @@ pub(super) async fn member_of_cast(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let cast_name = cast.strip_prefix("microsoft.").unwrap_or(&cast);
-    let (entity_set, roles_wanted) = match cast_name {
-        "graph.directoryRole" => ("directoryRoles", true),
-        // Casts to other directory object types are valid; the sandbox has none of them.
-        "graph.group" => ("groups", false),
-        "graph.administrativeUnit" => ("administrativeUnits", false),
-        _ => {
-            return graph_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                &format!("Resource not found for the segment '{cast}'."),
-            );
-        }
-    };
-    let roles = match signed_in_roles(&state, &headers) {
-        Ok(roles) if roles_wanted => roles,
-        Ok(_) => Vec::new(),
+    memberships(&state, &headers, query.as_deref(), Depth::Direct, Some(&cast))
+}
+
+/// `GET /v1.0/me/transitiveMemberOf`: also the roles the user holds through role-assignable
+/// groups.
+pub(super) async fn transitive_member_of(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    memberships(&state, &headers, query.as_deref(), Depth::Transitive, None)
+}
+
+/// `GET /v1.0/me/transitiveMemberOf/{cast}`. Microsoft's transitiveMemberOf page documents the
+/// OData cast as an advanced query: it needs `ConsistencyLevel: eventual` and `$count=true`. The
+/// sandbox enforces what the page documents (a 400 `Request_UnsupportedQuery` otherwise; the
+/// wording is the sandbox's own), so a client that leaves them out fails here first.
+pub(super) async fn transitive_member_of_cast(
+    State(state): State<Arc<SandboxState>>,
+    Path(cast): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let counted = QueryOptions::parse(query.as_deref())
+        .ok()
+        .and_then(|options| options.get("$count").map(|c| c.eq_ignore_ascii_case("true")))
+        .unwrap_or(false);
+    if !(eventual(&headers) && counted) {
+        return graph_error(
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            "An OData cast on transitiveMemberOf is an advanced query: send the header ConsistencyLevel: eventual and $count=true.",
+        );
+    }
+    memberships(&state, &headers, query.as_deref(), Depth::Transitive, Some(&cast))
+}
+
+/// The memberships at `depth`, narrowed to the type `cast` names.
+fn memberships(
+    state: &Arc<SandboxState>,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    depth: Depth,
+    cast: Option<&str>,
+) -> Response {
+    let (entity_set, wanted): (&str, fn(&RoleInstance) -> bool) =
+        match cast.map(|c| c.strip_prefix("microsoft.").unwrap_or(c)) {
+            None => ("directoryObjects", |_| true),
+            Some("graph.directoryRole") => ("directoryRoles", |o| o.template_id.is_some()),
+            Some("graph.group") => ("groups", |o| o.template_id.is_none()),
+            // Casts to other directory object types are valid; the sandbox has none of them.
+            Some("graph.administrativeUnit") => ("administrativeUnits", |_| false),
+            Some(_) => {
+                return graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    &format!(
+                        "Resource not found for the segment '{}'.",
+                        cast.unwrap_or_default()
+                    ),
+                );
+            }
+        };
+    let objects = match signed_in_roles(state, headers, depth) {
+        Ok(objects) => objects.into_iter().filter(wanted).collect::<Vec<_>>(),
         Err(response) => return *response,
     };
-    render_roles(&state, &roles, &headers, query.as_deref(), entity_set)
-        .unwrap_or_else(QueryError::into_response)
+    render_roles(state, &objects, headers, query, entity_set).unwrap_or_else(QueryError::into_response)
 }
