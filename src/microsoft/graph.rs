@@ -136,6 +136,20 @@ pub enum OperationOutcome {
     StillRunning,
 }
 
+/// What Teams answered to a change request, before its verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Submitted {
+    /// Teams answered with its verdict at once.
+    Done(OperationOutcome),
+    /// Teams runs it as a long-running operation, to be looked at on `url`.
+    Running {
+        /// The operation's URL (the `Location` header).
+        url: String,
+        /// How long Teams asked the client to wait before looking (`Retry-After`), if it said.
+        retry_after: Option<Duration>,
+    },
+}
+
 /// Errors of Graph calls.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum GraphError {
@@ -319,11 +333,49 @@ impl GraphClient {
         self.number_action("unassignNumber", body).await
     }
 
+    /// Sends `assignNumber` without waiting for Teams' verdict.
+    pub async fn submit_assign(
+        &self,
+        number: &str,
+        user_id: &str,
+        number_type: &str,
+        location_id: Option<&str>,
+    ) -> Result<Submitted, GraphError> {
+        let mut body = serde_json::json!({
+            "telephoneNumber": number,
+            "assignmentTargetId": user_id,
+            "numberType": number_type,
+            "assignmentCategory": "primary",
+        });
+        if let Some(location) = location_id {
+            body["locationId"] = location.into();
+        }
+        self.submit("assignNumber", body).await
+    }
+
+    /// Sends `unassignNumber` without waiting for Teams' verdict.
+    pub async fn submit_unassign(&self, number: &str, number_type: &str) -> Result<Submitted, GraphError> {
+        let body = serde_json::json!({"telephoneNumber": number, "numberType": number_type});
+        self.submit("unassignNumber", body).await
+    }
+
+    /// The Graph budget this client keeps to (requests per second), if limited.
+    pub fn requests_per_second(&self) -> Option<u32> {
+        self.upstream.requests_per_second()
+    }
+
     async fn number_action(
         &self,
         action: &str,
         body: serde_json::Value,
     ) -> Result<OperationOutcome, GraphError> {
+        match self.submit(action, body).await? {
+            Submitted::Done(outcome) => Ok(outcome),
+            Submitted::Running { url, .. } => self.poll_operation(&url).await,
+        }
+    }
+
+    async fn submit(&self, action: &str, body: serde_json::Value) -> Result<Submitted, GraphError> {
         let endpoint = format!("POST {NUMBERS_PATH}/{action}");
         let url = format!("{}{NUMBERS_PATH}/{action}", self.base);
         let answer = self
@@ -331,54 +383,64 @@ impl GraphClient {
                 http.post(&url).json(&body)
             })
             .await?;
-        let Some(location) = answer
+        match answer
             .headers
             .get("location")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-        else {
+        {
+            Some(url) => Ok(Submitted::Running {
+                url,
+                retry_after: crate::upstream::retry_after_of(&answer.headers),
+            }),
             // 204: done synchronously (what Microsoft's generated description declares).
-            return Ok(OperationOutcome::Succeeded);
-        };
-        self.poll_operation(&location).await
+            None => Ok(Submitted::Done(OperationOutcome::Succeeded)),
+        }
+    }
+
+    /// One look at a long-running operation: its verdict, or `None` while it runs.
+    pub async fn operation_outcome(&self, url: &str) -> Result<Option<OperationOutcome>, GraphError> {
+        let endpoint = "GET /v1.0/admin/teams/telephoneNumberManagement/operations/{id}";
+        let answer = self
+            .send(endpoint, Idempotency::Idempotent, |http| http.get(url))
+            .await?;
+        let body: serde_json::Value = answer.json(Service::Graph, endpoint)?;
+        let operation = operation_of(&body).map_err(|detail| UpstreamError::Malformed {
+            service: Service::Graph,
+            endpoint: endpoint.to_owned(),
+            detail,
+            request_id: answer.request_id.clone(),
+        })?;
+        Ok(match operation.status.as_str() {
+            "succeeded" => Some(OperationOutcome::Succeeded),
+            "failed" => {
+                let detail = operation
+                    .numbers
+                    .iter()
+                    .find_map(|n| n.status_detail.clone())
+                    .unwrap_or_else(|| "the operation failed without a detail".into());
+                Some(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)))
+            }
+            "skipped" => {
+                let detail = "Teams skipped the operation, so the number was not changed";
+                Some(OperationOutcome::Failed(AssignmentFailure::Other(detail.into())))
+            }
+            _ => None,
+        })
     }
 
     async fn poll_operation(&self, location: &str) -> Result<OperationOutcome, GraphError> {
-        let endpoint = "GET /v1.0/admin/teams/telephoneNumberManagement/operations/{id}";
         let deadline = Instant::now() + self.operation_timeout;
         let mut wait = Duration::from_millis(100);
         loop {
-            let answer = self
-                .send(endpoint, Idempotency::Idempotent, |http| http.get(location))
-                .await?;
-            let body: serde_json::Value = answer.json(Service::Graph, endpoint)?;
-            let operation = operation_of(&body).map_err(|detail| UpstreamError::Malformed {
-                service: Service::Graph,
-                endpoint: endpoint.to_owned(),
-                detail,
-                request_id: answer.request_id.clone(),
-            })?;
-            match operation.status.as_str() {
-                "succeeded" => return Ok(OperationOutcome::Succeeded),
-                "failed" => {
-                    let detail = operation
-                        .numbers
-                        .iter()
-                        .find_map(|n| n.status_detail.clone())
-                        .unwrap_or_else(|| "the operation failed without a detail".into());
-                    return Ok(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)));
-                }
-                "skipped" => {
-                    let detail = "Teams skipped the operation, so the number was not changed";
-                    return Ok(OperationOutcome::Failed(AssignmentFailure::Other(detail.into())));
-                }
-                _ if Instant::now() + wait > deadline => return Ok(OperationOutcome::StillRunning),
-                _ => {
-                    let retry_after = crate::upstream::retry_after_of(&answer.headers);
-                    tokio::time::sleep(retry_after.unwrap_or(wait).max(wait)).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
+            if let Some(outcome) = self.operation_outcome(location).await? {
+                return Ok(outcome);
             }
+            if Instant::now() + wait > deadline {
+                return Ok(OperationOutcome::StillRunning);
+            }
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(5));
         }
     }
 

@@ -1,7 +1,8 @@
 //! The ports implemented over the real clients: Dialpad or the static list as the source, Graph
 //! as the tenant.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
 
 use super::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
 use super::numbers::normalise;
@@ -10,7 +11,7 @@ use crate::api::{Reason, StaticUser};
 use crate::dialpad::DialpadClient;
 use crate::microsoft::admin;
 use crate::microsoft::directory::EmailIndex;
-use crate::microsoft::graph::{GraphClient, GraphError, OperationOutcome};
+use crate::microsoft::graph::{GraphClient, GraphError, OperationOutcome, Submitted};
 use crate::microsoft::licences::LicenceState;
 use crate::microsoft::token::Credentials;
 
@@ -136,6 +137,50 @@ impl TeamsWriter for GraphTenant {
 
     async fn unassign(&self, number: &str, number_type: &str) -> Result<OperationOutcome, GraphError> {
         self.graph.unassign_number(number, number_type).await
+    }
+
+    async fn submit_assign(
+        &self,
+        number: &str,
+        user_id: &str,
+        number_type: &str,
+        location_id: Option<&str>,
+    ) -> Result<Submitted, GraphError> {
+        self.graph
+            .submit_assign(number, user_id, number_type, location_id)
+            .await
+    }
+
+    async fn submit_unassign(&self, number: &str, number_type: &str) -> Result<Submitted, GraphError> {
+        self.graph.submit_unassign(number, number_type).await
+    }
+
+    async fn operation_outcome(&self, url: &str) -> Result<Option<OperationOutcome>, GraphError> {
+        self.graph.operation_outcome(url).await
+    }
+
+    async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
+        let numbers = self.graph.list_numbers().await?;
+        Ok(numbers
+            .into_iter()
+            .map(|n| {
+                let holder = n
+                    .assignment_target_id
+                    .filter(|_| n.assignment_status.as_deref() == Some("userAssigned"));
+                (
+                    normalise(&n.telephone_number).unwrap_or(n.telephone_number),
+                    holder,
+                )
+            })
+            .collect())
+    }
+
+    fn requests_per_second(&self) -> Option<u32> {
+        self.graph.requests_per_second()
+    }
+
+    fn operation_timeout(&self) -> Duration {
+        self.graph.operation_timeout
     }
 }
 

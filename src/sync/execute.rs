@@ -1,4 +1,4 @@
-//! Applying a plan: actions run with bounded concurrency (each client has its own rate limiter),
+//! Applying a plan: changes are sent within the tenant's request budget and confirmed in bulk,
 //! each result folds back into its user's outcome, and users whose action failed transiently are
 //! retried on later syncs with a growing delay, without holding up anyone else.
 
@@ -8,13 +8,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 
-use super::model::{ActionKind, Plan, Policy, RetryState, UserKey};
+use tokio::time::Instant;
+
+use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
+use super::model::{Action, ActionKind, Plan, Policy, RetryState, UserKey};
 use super::ports::TeamsWriter;
 use crate::api::Reason;
-use crate::microsoft::graph::{AssignmentFailure, GraphError, OperationOutcome};
-
-/// Actions in flight at once per tenant.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+use crate::microsoft::graph::{AssignmentFailure, OperationOutcome, Submitted};
 
 /// The first retry delay of a user whose action failed transiently; it doubles per attempt.
 pub const RETRY_BASE: Duration = Duration::from_secs(60);
@@ -40,44 +40,79 @@ pub struct ExecutionSummary {
 
 /// Runs the plan's actions and folds the results into its outcomes. Departed users whose number
 /// was unassigned are removed from the outcomes: they are done. `progress(done, total)` is called
-/// after each action finishes.
+/// after each change is sent.
+///
+/// Changes are sent first, as fast as the writer's request budget allows (as many in flight as
+/// the budget and the observed latency need), and confirmed afterwards in bulk (see
+/// [`confirm`](super::confirm)), so that the budget goes to writes rather than to polling.
 pub async fn execute<W: TeamsWriter>(
     writer: &W,
     plan: &mut Plan,
     policy: &Policy,
     retries: &mut HashMap<UserKey, RetryState>,
     now: Timestamp,
-    concurrency: usize,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> ExecutionSummary {
     let actions = std::mem::take(&mut plan.actions);
     let total = actions.len();
-    let mut done = 0;
-    let results: Vec<(usize, ActionKind, Result<OperationOutcome, GraphError>)> =
-        futures::stream::iter(actions)
-            .map(|action| async move {
-                let result = match &action.kind {
-                    ActionKind::Assign { number, user_id } => {
-                        writer
-                            .assign(
-                                number,
-                                user_id,
-                                policy.number_type,
-                                policy.emergency_location_id.as_deref(),
-                            )
-                            .await
-                    }
-                    ActionKind::Unassign { number } => writer.unassign(number, policy.number_type).await,
-                };
-                (action.outcome, action.kind, result)
-            })
-            .buffer_unordered(concurrency.max(1))
-            .inspect(|_| {
-                done += 1;
-                progress(done, total);
-            })
-            .collect()
-            .await;
+    let submit = |action: Action| async move {
+        let sent = Instant::now();
+        let result = match &action.kind {
+            ActionKind::Assign { number, user_id } => {
+                writer
+                    .submit_assign(
+                        number,
+                        user_id,
+                        policy.number_type,
+                        policy.emergency_location_id.as_deref(),
+                    )
+                    .await
+            }
+            ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,
+        };
+        (action, result, sent.elapsed())
+    };
+    let mut actions = actions.into_iter();
+    let mut submitted = Vec::with_capacity(total);
+    // The first change alone measures the latency the concurrency is sized from.
+    if let Some(first) = actions.next() {
+        submitted.push(submit(first).await);
+        progress(1, total);
+    }
+    let latency = submitted.first().map_or(Duration::ZERO, |(_, _, took)| *took);
+    let concurrency = concurrency_for(writer.requests_per_second(), latency);
+    let mut done = submitted.len();
+    let rest: Vec<_> = futures::stream::iter(actions)
+        .map(submit)
+        .buffer_unordered(concurrency)
+        .inspect(|_| {
+            done += 1;
+            progress(done, total);
+        })
+        .collect()
+        .await;
+    submitted.extend(rest);
+
+    let mut results: Vec<Verdict> = Vec::with_capacity(total);
+    let mut pending = Vec::new();
+    let mut first_wait = FIRST_LOOK;
+    for (action, result, _) in submitted {
+        match result {
+            Ok(Submitted::Done(outcome)) => results.push((action.outcome, action.kind, Ok(outcome))),
+            Ok(Submitted::Running { url, retry_after }) => {
+                if let Some(asked) = retry_after {
+                    first_wait = first_wait.max(asked);
+                }
+                pending.push(PendingChange {
+                    outcome: action.outcome,
+                    kind: action.kind,
+                    url,
+                });
+            }
+            Err(error) => results.push((action.outcome, action.kind, Err(error))),
+        }
+    }
+    results.extend(confirm(writer, pending, first_wait).await);
     let mut summary = ExecutionSummary::default();
     let mut finished = Vec::new();
     for (index, kind, result) in results {
@@ -206,6 +241,7 @@ pub fn retry_delay(attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::microsoft::graph::GraphError;
     use crate::sync::model::{Action, UserOutcome};
 
     /// Refuses every assignment with `detail`, as Teams' operation would.
@@ -224,6 +260,38 @@ mod tests {
 
         async fn unassign(&self, _: &str, _: &str) -> Result<OperationOutcome, GraphError> {
             Ok(OperationOutcome::Succeeded)
+        }
+
+        async fn submit_assign(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: Option<&str>,
+        ) -> Result<Submitted, GraphError> {
+            Ok(Submitted::Done(OperationOutcome::Failed(
+                AssignmentFailure::from_detail(self.0),
+            )))
+        }
+
+        async fn submit_unassign(&self, _: &str, _: &str) -> Result<Submitted, GraphError> {
+            Ok(Submitted::Done(OperationOutcome::Succeeded))
+        }
+
+        async fn operation_outcome(&self, _: &str) -> Result<Option<OperationOutcome>, GraphError> {
+            Ok(None)
+        }
+
+        async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
+            Ok(HashMap::new())
+        }
+
+        fn requests_per_second(&self) -> Option<u32> {
+            None
+        }
+
+        fn operation_timeout(&self) -> Duration {
+            Duration::from_secs(1)
         }
     }
 
@@ -266,7 +334,7 @@ mod tests {
         };
         let mut retries = HashMap::new();
         let now = Timestamp::now();
-        let summary = execute(&refusing, &mut plan, &policy, &mut retries, now, 1, &|_, _| {}).await;
+        let summary = execute(&refusing, &mut plan, &policy, &mut retries, now, &|_, _| {}).await;
         assert_eq!(summary.refused_numbers, ["+14155550100"]);
         let outcome = &plan.outcomes[0];
         assert_eq!(outcome.reason, Reason::NumberNotInTenant);

@@ -4,6 +4,7 @@
 //! the traits of `ports`, implemented over the real clients in `adapters`.
 
 pub mod adapters;
+pub mod confirm;
 pub mod connect;
 pub mod execute;
 pub mod model;

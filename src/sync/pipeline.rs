@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
 use super::adapters::graph_failure;
-use super::execute::{DEFAULT_CONCURRENCY, ExecutionSummary, execute};
+use super::execute::{ExecutionSummary, execute};
 use super::model::{DesiredState, Plan, PlanInput, Policy, RetryState, TeamsState, TenantChecks, UserKey};
 use super::ownership::OwnershipRecord;
 use super::plan::plan;
@@ -71,11 +71,20 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
 ) -> Result<SyncRun, OwnershipStoreError> {
     let owned = store.load().await?;
     let now = Timestamp::now();
-    let mut checks = tenant.check().await;
-    let mut teams = TeamsState::default();
-    // The source is read even when the tenant checks fail, so the failure can be reported on
-    // every user it blocks.
-    let (desired, source_state) = match source.read().await {
+    // The source and the tenant are read at the same time: each has its own request budget,
+    // so neither waits for the other. The source is read even when the tenant checks fail, so
+    // the failure can be reported on every user it blocks.
+    let tenant_side = async {
+        let checks = tenant.check().await;
+        let read = if checks.connected.is_ok() && checks.authorized.is_ok() {
+            Some(tenant.read().await)
+        } else {
+            None
+        };
+        (checks, read)
+    };
+    let (source_read, (mut checks, tenant_read)) = futures::join!(source.read(), tenant_side);
+    let (desired, source_state) = match source_read {
         Ok(state) => (state, SourceState::Read),
         Err(failure) => (
             DesiredState::default(),
@@ -85,17 +94,19 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
             },
         ),
     };
-    let tenant_ok = checks.connected.is_ok() && checks.authorized.is_ok();
+    let mut teams = TeamsState::default();
     let mut teams_read = false;
-    if source_state == SourceState::Read && tenant_ok {
-        match tenant.read().await {
-            Ok(state) => {
+    // Without a complete source nothing is planned, and the Teams read is not used.
+    if source_state == SourceState::Read {
+        match tenant_read {
+            Some(Ok(state)) => {
                 teams = state;
                 teams_read = true;
             }
-            Err(error) => {
+            Some(Err(error)) => {
                 checks.connected = Err(graph_failure(&error, "cannot read Teams users and numbers"))
             }
+            None => {}
         }
     }
     let previous = memory
@@ -127,16 +138,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     if intent != owned {
         store.save(&intent).await?;
     }
-    let execution = execute(
-        tenant,
-        &mut plan,
-        policy,
-        &mut memory.retries,
-        now,
-        DEFAULT_CONCURRENCY,
-        progress,
-    )
-    .await;
+    let execution = execute(tenant, &mut plan, policy, &mut memory.retries, now, progress).await;
     let status = report::build_status(&ReportInput {
         outcomes: &plan.outcomes,
         checks: &checks,

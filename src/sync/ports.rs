@@ -6,7 +6,10 @@ use std::future::Future;
 use super::model::{DesiredState, TeamsState, TenantChecks};
 use super::ownership::OwnershipRecord;
 use crate::api::Reason;
-use crate::microsoft::graph::{GraphError, OperationOutcome};
+use std::collections::HashMap;
+use std::time::Duration;
+
+use crate::microsoft::graph::{GraphError, OperationOutcome, Submitted};
 
 /// Why the desired state could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +43,38 @@ pub trait TeamsWriter: Sync {
         number: &str,
         number_type: &str,
     ) -> impl Future<Output = Result<OperationOutcome, GraphError>> + Send;
+
+    /// Sends an assignment without waiting for Teams' verdict.
+    fn submit_assign(
+        &self,
+        number: &str,
+        user_id: &str,
+        number_type: &str,
+        location_id: Option<&str>,
+    ) -> impl Future<Output = Result<Submitted, GraphError>> + Send;
+
+    /// Sends an unassignment without waiting for Teams' verdict.
+    fn submit_unassign(
+        &self,
+        number: &str,
+        number_type: &str,
+    ) -> impl Future<Output = Result<Submitted, GraphError>> + Send;
+
+    /// One look at a submitted operation: its verdict, or `None` while it runs.
+    fn operation_outcome(
+        &self,
+        url: &str,
+    ) -> impl Future<Output = Result<Option<OperationOutcome>, GraphError>> + Send;
+
+    /// Who holds each number now (`None`: unassigned), in one paged read: confirms many
+    /// operations at the cost of one listing.
+    fn holders(&self) -> impl Future<Output = Result<HashMap<String, Option<String>>, GraphError>> + Send;
+
+    /// The request budget the writer keeps to (requests per second), if it is limited.
+    fn requests_per_second(&self) -> Option<u32>;
+
+    /// How long to wait for Teams' verdicts before reporting them as still running.
+    fn operation_timeout(&self) -> Duration;
 }
 
 /// The Teams tenant: its checks, its state, and changes to it.

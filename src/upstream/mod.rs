@@ -65,6 +65,7 @@ pub struct UpstreamClient {
     service: Service,
     http: reqwest::Client,
     limiter: Option<Arc<DefaultDirectRateLimiter>>,
+    requests_per_second: Option<u32>,
     retry: RetryPolicy,
     budget: Arc<RetryBudget>,
 }
@@ -77,16 +78,25 @@ impl UpstreamClient {
         requests_per_second: Option<u32>,
         retry: RetryPolicy,
     ) -> Self {
-        let limiter = requests_per_second
-            .and_then(NonZeroU32::new)
-            .map(|rate| Arc::new(RateLimiter::direct(Quota::per_second(rate))));
+        // The upstream's own bucket holds a second's worth of requests; ours holds nine tenths
+        // of it, so that requests bunched up by network jitter still find room there.
+        let limiter = requests_per_second.and_then(NonZeroU32::new).map(|rate| {
+            let burst = NonZeroU32::new(rate.get() * 9 / 10).unwrap_or(NonZeroU32::MIN);
+            Arc::new(RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)))
+        });
         Self {
             service,
             http,
             limiter,
+            requests_per_second: requests_per_second.filter(|rate| *rate > 0),
             retry,
             budget: Arc::new(RetryBudget::default()),
         }
+    }
+
+    /// The rate this client keeps to, if it is limited.
+    pub fn requests_per_second(&self) -> Option<u32> {
+        self.requests_per_second
     }
 
     /// The service this client talks to.
