@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use dialpad_teams_sandbox::fixture::FixtureError;
+use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxError, SandboxOptions};
 
 /// Keeps Dialpad users' phone numbers assigned to their Microsoft Teams users.
@@ -42,8 +43,20 @@ pub struct SandboxArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// The org fixture (YAML). Defaults to the bundled examples/sandbox-org.yaml.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "generate")]
     pub org: Option<PathBuf>,
+    /// Serve a generated org of this many Dialpad users instead: 70% in sync, 10% needing a
+    /// number, 20% spread over drift and every failure reason. It signs in with the example
+    /// org's sandbox credentials (see the README's "against the sandbox").
+    #[arg(long, value_name = "USERS")]
+    pub generate: Option<usize>,
+    /// With --generate: every user is healthy and needs its number assigned (the first sync of
+    /// a new tenant).
+    #[arg(long, requires = "generate")]
+    pub healthy: bool,
+    /// With --generate: the seed of the generated ids and names.
+    #[arg(long, requires = "generate", default_value_t = 1)]
+    pub seed: u64,
     /// Base URL clients reach the sandbox at, when a proxy sits in front of it.
     #[arg(long)]
     pub public_url: Option<String>,
@@ -95,14 +108,47 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-async fn serve_sandbox(args: SandboxArgs) -> Result<(), CliError> {
-    let (fixture, origin) = match &args.org {
+/// The credentials of the example org, which a generated org accepts too, so that the same
+/// Secrets work against both.
+const SANDBOX_ADMIN_PASSWORD: &str = "sandbox-admin-password";
+const SANDBOX_CLIENT_SECRET: &str = "sandbox-client-secret";
+const SANDBOX_DIALPAD_API_KEY: &str = "sandbox-dialpad-api-key";
+
+/// The org `sandbox` serves, and where it came from.
+fn sandbox_org(args: &SandboxArgs) -> Result<(OrgFixture, String), CliError> {
+    if let Some(users) = args.generate {
+        let spec = if args.healthy {
+            GeneratorSpec {
+                users,
+                seed: args.seed,
+                mix: vec![(Case::NeedsAssignment, 1)],
+            }
+        } else {
+            GeneratorSpec::with_every_case(users, args.seed)
+        };
+        let org = generator::generate(
+            &spec,
+            SANDBOX_ADMIN_PASSWORD,
+            SANDBOX_CLIENT_SECRET,
+            SANDBOX_DIALPAD_API_KEY,
+        );
+        let kind = if args.healthy { "healthy" } else { "mixed" };
+        return Ok((
+            org.fixture,
+            format!("generated ({users} users, {kind}, seed {})", args.seed),
+        ));
+    }
+    Ok(match &args.org {
         Some(path) => (OrgFixture::load(path)?, path.display().to_string()),
         None => (
             OrgFixture::from_yaml(EXAMPLE_ORG, "examples/sandbox-org.yaml")?,
             "bundled examples/sandbox-org.yaml".into(),
         ),
-    };
+    })
+}
+
+async fn serve_sandbox(args: SandboxArgs) -> Result<(), CliError> {
+    let (fixture, origin) = sandbox_org(&args)?;
     let options = SandboxOptions {
         listen: args.listen,
         public_url: args.public_url.clone(),
@@ -126,4 +172,51 @@ async fn serve_sandbox(args: SandboxArgs) -> Result<(), CliError> {
     tokio::signal::ctrl_c().await.map_err(CliError::Signal)?;
     drop(sandbox);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sandbox_args(args: &[&str]) -> Result<SandboxArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["dialpad-teams-operator", "sandbox"].iter().chain(args))?;
+        match cli.command {
+            Command::Sandbox(args) => Ok(args),
+            _ => unreachable!("the sandbox subcommand"),
+        }
+    }
+
+    #[test]
+    fn sandbox_generate_healthy_serves_users_who_all_need_a_number() {
+        let args = sandbox_args(&["--generate", "250", "--healthy"]).unwrap();
+        let (org, origin) = sandbox_org(&args).unwrap();
+        assert_eq!(org.dialpad.users.len(), 250);
+        assert_eq!(org.tenant.users.len(), 250);
+        assert!(
+            org.tenant.users.iter().all(|u| u.phone_number.is_none()),
+            "no number yet"
+        );
+        assert_eq!(origin, "generated (250 users, healthy, seed 1)");
+        assert_eq!(org.dialpad.api_key, SANDBOX_DIALPAD_API_KEY);
+    }
+
+    #[test]
+    fn sandbox_generate_mixes_every_reason_by_default() {
+        let args = sandbox_args(&["--generate", "1000", "--seed", "3"]).unwrap();
+        let (org, origin) = sandbox_org(&args).unwrap();
+        assert!(org.dialpad.users.len() >= 1000, "{}", org.dialpad.users.len());
+        assert!(
+            org.tenant.users.iter().any(|u| u.phone_number.is_some()),
+            "some are in sync"
+        );
+        assert_eq!(origin, "generated (1000 users, mixed, seed 3)");
+    }
+
+    #[test]
+    fn sandbox_generate_and_org_cannot_be_combined() {
+        let error = sandbox_args(&["--generate", "10", "--org", "org.yaml"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
+        let error = sandbox_args(&["--healthy"]).unwrap_err();
+        assert_eq!(error.kind(), clap::error::ErrorKind::MissingRequiredArgument);
+    }
 }
