@@ -316,6 +316,15 @@ async fn scenario(users: usize, options: &Options) {
         upstream_total(&before, &after, "graph."),
         upstream_total(&before, &after, "dialpad."),
     );
+    // The operator's own footprint: a sync of the converged org by the binary, in its own
+    // process, so the sandbox's memory is not counted.
+    let footprint = operator_process(&resource, graph_rate, dialpad_rate);
+    println!(
+        "| operator process (`plan --apply`, converged org) | {:.1} s | | | | | | peak RSS {:.0} MiB, CPU {:.1} s |",
+        footprint.wall.as_secs_f64(),
+        footprint.peak_rss_kib as f64 / 1024.0,
+        footprint.cpu.as_secs_f64(),
+    );
     drop(sandbox);
 
     // The naive baseline, on a fresh org of the same size, over a sample of its users.
@@ -328,6 +337,76 @@ async fn scenario(users: usize, options: &Options) {
         naive_per_user.as_secs_f64() * 1000.0,
         naive_total.as_secs_f64() / first_wall.as_secs_f64(),
     );
+}
+
+/// What the operator process used.
+struct Footprint {
+    wall: Duration,
+    peak_rss_kib: u64,
+    cpu: Duration,
+}
+
+/// Runs `dialpad-teams-operator plan --apply` for `resource` and samples its peak RSS (`VmHWM`)
+/// and CPU time from /proc until it exits.
+fn operator_process(resource: &TeamsTenantSync, graph_rate: f64, dialpad_rate: f64) -> Footprint {
+    let dir = std::env::temp_dir().join(format!("converge-{}", std::process::id()));
+    let write = |path: std::path::PathBuf, text: &str| {
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("a directory");
+        std::fs::write(path, text).expect("a file");
+    };
+    write(
+        dir.join("resource.yaml"),
+        &serde_yaml::to_string(resource).expect("YAML"),
+    );
+    write(dir.join("secrets/teams-admin/username"), generator::ADMIN_UPN);
+    write(dir.join("secrets/teams-admin/password"), PASSWORD);
+    write(dir.join("secrets/dialpad/apiKey"), KEY);
+    let started = Instant::now();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dialpad-teams-operator"))
+        .arg("plan")
+        .arg("--apply")
+        .arg("-f")
+        .arg(dir.join("resource.yaml"))
+        .arg("--secrets")
+        .arg(dir.join("secrets"))
+        .arg("--graph-requests-per-second")
+        .arg((graph_rate.round() as u32).to_string())
+        .arg("--dialpad-requests-per-second")
+        .arg((dialpad_rate.round() as u32).to_string())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the operator binary starts");
+    let ticks = 100.0; // USER_HZ on Linux
+    let (mut peak_rss_kib, mut cpu) = (0, Duration::ZERO);
+    loop {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        if let Some(kib) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        {
+            peak_rss_kib = kib;
+        }
+        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", child.id())) {
+            let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+            let utime: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            let stime: f64 = fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+            if utime + stime > 0.0 {
+                cpu = Duration::from_secs_f64((utime + stime) / ticks);
+            }
+        }
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            assert!(status.success(), "the operator's sync failed: {status}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    Footprint {
+        wall: started.elapsed(),
+        peak_rss_kib,
+        cpu,
+    }
 }
 
 /// One user at a time: look the user up by UPN with its licences, then assign the number and

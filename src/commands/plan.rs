@@ -30,6 +30,12 @@ pub struct PlanArgs {
     /// Extra CA certificate (PEM) to trust, e.g. the sandbox's with --tls.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
+    /// Graph requests per second for the tenant (as `run`'s flag).
+    #[arg(long)]
+    pub graph_requests_per_second: Option<u32>,
+    /// Dialpad requests per second for the company (as `run`'s flag).
+    #[arg(long, default_value_t = crate::dialpad::REQUESTS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..))]
+    pub dialpad_requests_per_second: u32,
 }
 
 /// Reads Secret values from `DIR/<name>/<key>`.
@@ -73,8 +79,8 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
     let options = ConnectOptions {
         http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
         retry: RetryPolicy::default(),
-        graph_requests_per_second: None,
-        dialpad_requests_per_second: None,
+        graph_requests_per_second: args.graph_requests_per_second,
+        dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
     };
     let secrets = FileSecrets {
         dir: args.secrets.clone(),

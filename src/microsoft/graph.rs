@@ -41,8 +41,12 @@ pub struct GraphUser {
     /// Usage location.
     #[serde(default)]
     pub usage_location: Option<String>,
-    /// Service plans.
-    #[serde(default, deserialize_with = "nullable_vec")]
+    /// Service plans: only those the licence classifier looks at (see
+    /// [`telephony_plans_only`](crate::microsoft::licences::telephony_plans_only)).
+    #[serde(
+        default,
+        deserialize_with = "crate::microsoft::licences::telephony_plans_only"
+    )]
     pub assigned_plans: Vec<AssignedPlan>,
     /// Licences.
     #[serde(default, deserialize_with = "nullable_vec")]
