@@ -147,6 +147,17 @@ fn ratio(wall: Duration, floor: Duration) -> String {
     }
 }
 
+/// The demo resource, pointed at `sandbox`.
+fn resource_for(sandbox: &Sandbox) -> TeamsTenantSync {
+    let mut resource = parse_resource(DEMO_RESOURCE, "demo").expect("the demo resource parses");
+    let base = sandbox.base_url().to_owned();
+    let endpoints = resource.spec.endpoints.as_mut().expect("the demo sets endpoints");
+    endpoints.login = base.clone();
+    endpoints.graph = base.clone();
+    endpoints.dialpad = base;
+    resource
+}
+
 async fn sync(
     connection: &Connection,
     resource: &TeamsTenantSync,
@@ -192,12 +203,7 @@ async fn scenario(users: usize, options: &Options) {
         .await
         .expect("the sandbox starts");
 
-    let mut resource = parse_resource(DEMO_RESOURCE, "demo").expect("the demo resource parses");
-    let base = sandbox.base_url().to_owned();
-    let endpoints = resource.spec.endpoints.as_mut().expect("the demo sets endpoints");
-    endpoints.login = base.clone();
-    endpoints.graph = base.clone();
-    endpoints.dialpad = base;
+    let mut resource = resource_for(&sandbox);
     resource.spec.removal.grace_period = "0s".into();
     // 1% churn unassigns more than the default safety limit of 25 at 10,000 users.
     resource.spec.safety.max_unassignments_per_sync = 10_000;
@@ -432,12 +438,8 @@ async fn naive_baseline(users: usize, options: &Options) -> Duration {
     let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
         .await
         .expect("the sandbox starts");
-    let mut resource = parse_resource(DEMO_RESOURCE, "demo").expect("the demo resource parses");
+    let resource = resource_for(&sandbox);
     let base = sandbox.base_url().to_owned();
-    let endpoints = resource.spec.endpoints.as_mut().expect("the demo sets endpoints");
-    endpoints.login = base.clone();
-    endpoints.graph = base.clone();
-    endpoints.dialpad = base.clone();
     let connect_options = ConnectOptions {
         http: http_client(&[]).expect("an HTTP client"),
         retry: RetryPolicy::default(),

@@ -315,16 +315,10 @@ impl GraphClient {
         number_type: &str,
         location_id: Option<&str>,
     ) -> Result<OperationOutcome, GraphError> {
-        let mut body = serde_json::json!({
-            "telephoneNumber": number,
-            "assignmentTargetId": user_id,
-            "numberType": number_type,
-            "assignmentCategory": "primary",
-        });
-        if let Some(location) = location_id {
-            body["locationId"] = location.into();
-        }
-        self.number_action("assignNumber", body).await
+        let submitted = self
+            .submit_assign(number, user_id, number_type, location_id)
+            .await?;
+        self.verdict(submitted).await
     }
 
     /// Unassigns `number` and waits for the operation.
@@ -333,8 +327,8 @@ impl GraphClient {
         number: &str,
         number_type: &str,
     ) -> Result<OperationOutcome, GraphError> {
-        let body = serde_json::json!({"telephoneNumber": number, "numberType": number_type});
-        self.number_action("unassignNumber", body).await
+        let submitted = self.submit_unassign(number, number_type).await?;
+        self.verdict(submitted).await
     }
 
     /// Sends `assignNumber` without waiting for Teams' verdict.
@@ -368,12 +362,9 @@ impl GraphClient {
         self.upstream.requests_per_second()
     }
 
-    async fn number_action(
-        &self,
-        action: &str,
-        body: serde_json::Value,
-    ) -> Result<OperationOutcome, GraphError> {
-        match self.submit(action, body).await? {
+    /// Teams' verdict on a submitted change, polling its operation until the operation timeout.
+    async fn verdict(&self, submitted: Submitted) -> Result<OperationOutcome, GraphError> {
+        match submitted {
             Submitted::Done(outcome) => Ok(outcome),
             Submitted::Running { url, .. } => self.poll_operation(&url).await,
         }
