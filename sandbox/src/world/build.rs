@@ -180,6 +180,7 @@ impl World {
             users,
             groups,
             user_index,
+            primaries: primaries_of(&numbers),
             numbers,
             operations: HashMap::new(),
             running: VecDeque::new(),
@@ -244,4 +245,20 @@ pub(super) fn target_type_of(status: &str) -> &'static str {
         "room" => "room",
         _ => "office",
     }
+}
+
+/// The index of primary numbers by holder.
+fn primaries_of(numbers: &BTreeMap<String, NumberRecord>) -> HashMap<String, Vec<String>> {
+    let mut primaries: HashMap<String, Vec<String>> = HashMap::new();
+    for record in numbers.values() {
+        if let Some(holder) = &record.assignment_target_id
+            && record.assignment_category == "primary"
+        {
+            primaries
+                .entry(holder.clone())
+                .or_default()
+                .push(record.telephone_number.clone());
+        }
+    }
+    primaries
 }

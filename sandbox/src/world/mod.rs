@@ -39,6 +39,10 @@ pub struct World {
     user_index: HashMap<String, usize>,
     /// Teams numbers by number.
     pub numbers: BTreeMap<String, NumberRecord>,
+    /// User id -> the numbers assigned to it as `primary`: an index over `numbers`, kept by the
+    /// operations, so that a new primary number replaces the old one without a scan of every
+    /// number (which made large orgs quadratic).
+    primaries: HashMap<String, Vec<String>>,
     /// Operations by id.
     pub operations: HashMap<String, Operation>,
     running: VecDeque<String>,

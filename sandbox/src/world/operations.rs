@@ -108,14 +108,19 @@ impl World {
                 // A new primary number replaces the user's previous primary number, as
                 // Set-CsPhoneNumberAssignment does (Graph behaviour UNCONFIRMED).
                 if category == "primary" {
-                    for record in self.numbers.values_mut() {
-                        if record.assignment_target_id.as_deref() == Some(target_id.as_str())
+                    for number in self.primaries.remove(target_id).unwrap_or_default() {
+                        if let Some(record) = self.numbers.get_mut(&number)
+                            && record.assignment_target_id.as_deref() == Some(target_id.as_str())
                             && record.assignment_category == "primary"
                         {
                             record.assignment_target_id = None;
                             record.activates_at = None;
                         }
                     }
+                    self.primaries
+                        .entry(target_id.clone())
+                        .or_default()
+                        .push(telephone_number.clone());
                 }
                 let activates_at = Some(now + Duration::from_millis(self.behaviour.activation_delay_ms));
                 let id = match self.numbers.get(telephone_number) {
@@ -142,10 +147,14 @@ impl World {
                     .get_mut(telephone_number)
                     .filter(|r| r.assignment_target_id.is_some())
                     .ok_or_else(|| detail::not_assigned(telephone_number))?;
-                record.assignment_target_id = None;
+                let holder = record.assignment_target_id.take();
                 record.activates_at = None;
                 record.location_id = None;
-                Ok(record.id.clone())
+                let id = record.id.clone();
+                if let Some(numbers) = holder.and_then(|h| self.primaries.get_mut(&h)) {
+                    numbers.retain(|n| n != telephone_number);
+                }
+                Ok(id)
             }
         }
     }
