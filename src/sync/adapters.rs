@@ -11,7 +11,7 @@ use crate::api::{Reason, StaticUser};
 use crate::dialpad::DialpadClient;
 use crate::microsoft::admin;
 use crate::microsoft::directory::EmailIndex;
-use crate::microsoft::graph::{GraphClient, GraphError, OperationOutcome, Submitted};
+use crate::microsoft::graph::{GraphClient, GraphError, NumberAssignment, OperationOutcome, Submitted};
 use crate::microsoft::licences::LicenceState;
 use crate::microsoft::token::Credentials;
 
@@ -161,18 +161,7 @@ impl TeamsWriter for GraphTenant {
 
     async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
         let numbers = self.graph.list_numbers().await?;
-        Ok(numbers
-            .into_iter()
-            .map(|n| {
-                let holder = n
-                    .assignment_target_id
-                    .filter(|_| n.assignment_status.as_deref() == Some("userAssigned"));
-                (
-                    normalise(&n.telephone_number).unwrap_or(n.telephone_number),
-                    holder,
-                )
-            })
-            .collect())
+        Ok(numbers.into_iter().map(|n| held_by(&n)).collect())
     }
 
     fn requests_per_second(&self) -> Option<u32> {
@@ -255,10 +244,9 @@ impl TeamsTenant for GraphTenant {
         let mut seen = BTreeSet::new();
         let numbers = numbers
             .into_iter()
-            .filter(|n| n.assignment_status.as_deref() == Some("userAssigned"))
             .filter_map(|n| {
-                let holder = n.assignment_target_id.clone()?;
-                let number = normalise(&n.telephone_number).unwrap_or(n.telephone_number.clone());
+                let (number, holder) = held_by(&n);
+                let holder = holder?;
                 let pending = matches!(
                     n.activation_state.as_deref(),
                     Some("assignmentPending" | "updatePending")
@@ -276,6 +264,17 @@ impl TeamsTenant for GraphTenant {
             numbers,
         })
     }
+}
+
+/// A listed number, normalised, and the user holding it: only a `userAssigned` number has one
+/// (an unassigned number may still name its last target).
+fn held_by(number: &NumberAssignment) -> (String, Option<String>) {
+    let holder = number
+        .assignment_target_id
+        .clone()
+        .filter(|_| number.assignment_status.as_deref() == Some("userAssigned"));
+    let normalised = normalise(&number.telephone_number).unwrap_or_else(|| number.telephone_number.clone());
+    (normalised, holder)
 }
 
 fn failed_connection(reason: Reason, message: String) -> TenantChecks {

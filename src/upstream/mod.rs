@@ -309,3 +309,38 @@ pub fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
     let seconds: f64 = text.trim().parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_limited_client_leaves_a_tenth_of_the_upstreams_burst_free() {
+        let client = UpstreamClient::new(
+            Service::Graph,
+            http_client(&[]).expect("an HTTP client"),
+            Some(200),
+            RetryPolicy::default(),
+        );
+        let limiter = client.limiter.as_ref().expect("a limiter");
+        let burst = NonZeroU32::new(180).expect("non-zero");
+        assert!(limiter.check_n(burst).is_ok_and(|r| r.is_ok()), "180 at once");
+        assert!(
+            limiter.check().is_err(),
+            "not a 181st: the upstream keeps 20 for jitter"
+        );
+        assert_eq!(client.requests_per_second(), Some(200));
+    }
+
+    #[test]
+    fn a_client_without_a_rate_has_no_limiter() {
+        let client = UpstreamClient::new(
+            Service::Graph,
+            http_client(&[]).expect("an HTTP client"),
+            Some(0),
+            RetryPolicy::default(),
+        );
+        assert!(client.limiter.is_none());
+        assert_eq!(client.requests_per_second(), None);
+    }
+}
