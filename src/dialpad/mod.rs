@@ -43,34 +43,55 @@ impl DialpadClient {
         state: &str,
         office_ids: &[String],
     ) -> Result<Vec<DialpadUser>, UpstreamError> {
-        let users: Vec<DialpadUser> = self.list("/api/v2/users", &[("state", state)]).await?;
-        if office_ids.is_empty() {
-            return Ok(users);
-        }
-        Ok(users
-            .into_iter()
-            .filter(|user| {
-                user.office_id
+        self.list_users_by_page(state, office_ids, &mut |_| {}).await
+    }
+
+    /// [`list_users`](Self::list_users), calling `on_page` with each page's users (after the
+    /// office filter) as it arrives, so that work can start before the listing ends. The list
+    /// returned is still the whole listing: a page seen is not a listing complete.
+    pub async fn list_users_by_page(
+        &self,
+        state: &str,
+        office_ids: &[String],
+        on_page: &mut (dyn FnMut(&[DialpadUser]) + Send),
+    ) -> Result<Vec<DialpadUser>, UpstreamError> {
+        let in_offices = |user: &DialpadUser| {
+            office_ids.is_empty()
+                || user
+                    .office_id
                     .as_ref()
                     .is_some_and(|office| office_ids.contains(office))
-            })
-            .collect())
+        };
+        let mut users = Vec::new();
+        self.list("/api/v2/users", &[("state", state)], &mut |page: Vec<
+            DialpadUser,
+        >| {
+            let start = users.len();
+            users.extend(page.into_iter().filter(in_offices));
+            on_page(&users[start..]);
+        })
+        .await?;
+        Ok(users)
     }
 
     /// The company's whole number inventory.
     pub async fn list_numbers(&self) -> Result<Vec<DialpadNumber>, UpstreamError> {
-        self.list("/api/v2/numbers", &[]).await
+        let mut numbers = Vec::new();
+        self.list("/api/v2/numbers", &[], &mut |page| numbers.extend(page))
+            .await?;
+        Ok(numbers)
     }
 
+    /// Reads every page of `path`, handing each page's items to `on_page` in order.
     async fn list<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<Vec<T>, UpstreamError> {
+        on_page: &mut (dyn FnMut(Vec<T>) + Send),
+    ) -> Result<(), UpstreamError> {
         let endpoint = format!("GET {path}");
         let url = format!("{}{path}", self.base);
         let limit = PAGE_SIZE.to_string();
-        let mut all = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
         loop {
@@ -92,9 +113,9 @@ impl DialpadClient {
                 .await?
                 .success(Service::Dialpad, &endpoint)?;
             let page: Page<T> = answer.json(Service::Dialpad, &endpoint)?;
-            all.extend(page.items);
+            on_page(page.items);
             match page.cursor.filter(|c| !c.is_empty()) {
-                None => return Ok(all),
+                None => return Ok(()),
                 Some(next) => {
                     if !seen.insert(next.clone()) {
                         return Err(UpstreamError::Malformed {

@@ -14,30 +14,37 @@ pub struct EmailIndex {
 impl EmailIndex {
     /// Indexes `users` (positions refer to that slice).
     pub fn new(users: &[GraphUser]) -> Self {
-        let mut by_address: HashMap<String, Vec<usize>> = HashMap::with_capacity(users.len() * 2);
+        let mut index = Self {
+            by_address: HashMap::with_capacity(users.len() * 2),
+        };
         for (position, user) in users.iter().enumerate() {
-            let proxies = user.proxy_addresses.iter().filter_map(|p| {
-                let (kind, address) = p.split_once(':')?;
-                kind.eq_ignore_ascii_case("smtp").then_some(address)
-            });
-            let addresses = user
-                .mail
-                .as_deref()
-                .into_iter()
-                .chain(user.user_principal_name.as_deref())
-                .chain(proxies);
-            for address in addresses {
-                let key = address.trim().to_lowercase();
-                if key.is_empty() {
-                    continue;
-                }
-                let entry = by_address.entry(key).or_default();
-                if !entry.contains(&position) {
-                    entry.push(position);
-                }
+            index.insert(position, user);
+        }
+        index
+    }
+
+    /// Indexes `user` at `position`, for an index built page by page.
+    pub fn insert(&mut self, position: usize, user: &GraphUser) {
+        let proxies = user.proxy_addresses.iter().filter_map(|p| {
+            let (kind, address) = p.split_once(':')?;
+            kind.eq_ignore_ascii_case("smtp").then_some(address)
+        });
+        let addresses = user
+            .mail
+            .as_deref()
+            .into_iter()
+            .chain(user.user_principal_name.as_deref())
+            .chain(proxies);
+        for address in addresses {
+            let key = address.trim().to_lowercase();
+            if key.is_empty() {
+                continue;
+            }
+            let entry = self.by_address.entry(key).or_default();
+            if !entry.contains(&position) {
+                entry.push(position);
             }
         }
-        Self { by_address }
     }
 
     /// The users answering to `email` (usually one; several means the directory is ambiguous).

@@ -260,8 +260,19 @@ impl GraphClient {
 
     /// Every user, in pages of 999, with the properties the sync needs.
     pub async fn list_users(&self) -> Result<Vec<GraphUser>, GraphError> {
+        let mut all = Vec::new();
+        self.list_users_by_page(&mut |page| all.extend(page)).await?;
+        Ok(all)
+    }
+
+    /// [`list_users`](Self::list_users), handing each page to `on_page` as it arrives, so that a
+    /// large directory need not be held whole before it is condensed.
+    pub async fn list_users_by_page(
+        &self,
+        on_page: &mut (dyn FnMut(Vec<GraphUser>) + Send),
+    ) -> Result<(), GraphError> {
         let first = format!("{}/v1.0/users?$select={USER_SELECT}&$top=999", self.base);
-        self.follow_next_links("GET /v1.0/users", first).await
+        self.follow_next_links("GET /v1.0/users", first, on_page).await
     }
 
     /// The signed-in admin's directory roles (delegated tokens only), including those held
@@ -291,18 +302,29 @@ impl GraphClient {
 
     /// Every Teams telephone number, in pages of 1000 (`$top` + `$skip`).
     pub async fn list_numbers(&self) -> Result<Vec<NumberAssignment>, GraphError> {
+        let mut all = Vec::new();
+        self.list_numbers_by_page(&mut |page| all.extend(page)).await?;
+        Ok(all)
+    }
+
+    /// [`list_numbers`](Self::list_numbers), handing each page to `on_page` as it arrives.
+    pub async fn list_numbers_by_page(
+        &self,
+        on_page: &mut (dyn FnMut(Vec<NumberAssignment>) + Send),
+    ) -> Result<(), GraphError> {
         let endpoint = format!("GET {NUMBERS_PATH}");
-        let mut all: Vec<NumberAssignment> = Vec::new();
+        let mut skip = 0;
         loop {
-            let url = format!("{}{NUMBERS_PATH}?$top=1000&$skip={}", self.base, all.len());
+            let url = format!("{}{NUMBERS_PATH}?$top=1000&$skip={skip}", self.base);
             let answer = self
                 .send(&endpoint, Idempotency::Idempotent, |http| http.get(&url))
                 .await?;
             let page: Collection<NumberAssignment> = answer.json(Service::Graph, &endpoint)?;
             let count = page.value.len();
-            all.extend(page.value);
+            skip += count;
+            on_page(page.value);
             if count < 1000 {
-                return Ok(all);
+                return Ok(());
             }
         }
     }
@@ -443,18 +465,18 @@ impl GraphClient {
         &self,
         endpoint: &str,
         first: String,
-    ) -> Result<Vec<T>, GraphError> {
-        let mut all = Vec::new();
+        on_page: &mut (dyn FnMut(Vec<T>) + Send),
+    ) -> Result<(), GraphError> {
         let mut next = Some(first);
         while let Some(url) = next.take() {
             let answer = self
                 .send(endpoint, Idempotency::Idempotent, |http| http.get(&url))
                 .await?;
             let page: Collection<T> = answer.json(Service::Graph, endpoint)?;
-            all.extend(page.value);
+            on_page(page.value);
             next = page.next_link;
         }
-        Ok(all)
+        Ok(())
     }
 
     /// Sends with a bearer token; a 401 invalidates the token and tries once more with a new one.

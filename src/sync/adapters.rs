@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
 use super::numbers::normalise;
-use super::ports::{DesiredSource, SourceFailure, TeamsTenant, TeamsWriter};
+use super::ports::{DesiredSource, SourceFailure, SourcePages, TeamsTenant, TeamsWriter};
 use crate::api::{Reason, StaticUser};
 use crate::dialpad::DialpadClient;
 use crate::microsoft::admin;
@@ -26,9 +26,20 @@ pub struct DialpadSource {
 
 impl DesiredSource for DialpadSource {
     async fn read(&self) -> Result<DesiredState, SourceFailure> {
+        let (pages, _) = tokio::sync::mpsc::unbounded_channel();
+        self.read_by_page(pages).await
+    }
+
+    async fn read_by_page(&self, pages: SourcePages) -> Result<DesiredState, SourceFailure> {
         let users = self
             .client
-            .list_users("all", &self.office_ids)
+            .list_users_by_page("all", &self.office_ids, &mut |page| {
+                let desired: Vec<DesiredUser> = page.iter().filter_map(desired_user).collect();
+                // Nobody listening (the reader stopped early) is not an error of the source.
+                if !desired.is_empty() {
+                    let _ = pages.send(desired);
+                }
+            })
             .await
             .map_err(source_failure)?;
         let inventory = self.client.list_numbers().await.map_err(source_failure)?;
@@ -42,7 +53,7 @@ impl DesiredSource for DialpadSource {
                 .owned_numbers
                 .insert(normalise(number).unwrap_or_else(|| number.to_owned()));
         }
-        for user in users {
+        for user in &users {
             for number in &user.phone_numbers {
                 let normalised = normalise(number).unwrap_or_else(|| number.clone());
                 state.owned_numbers.insert(normalised.clone());
@@ -53,25 +64,30 @@ impl DesiredSource for DialpadSource {
                     state.protected_numbers.insert(normalised);
                 }
             }
-            if user.state.as_deref() != Some("active") {
-                continue;
-            }
-            let display_name = user.display_name.clone().or_else(|| {
-                let name = [user.first_name.as_deref(), user.last_name.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>();
-                (!name.is_empty()).then(|| name.join(" "))
-            });
-            state.users.push(DesiredUser {
-                dialpad_user_id: user.id.clone(),
-                email: user.emails.first().cloned(),
-                phone_number: user.phone_numbers.first().cloned(),
-                display_name,
-            });
         }
+        state.users = users.iter().filter_map(desired_user).collect();
         Ok(state)
     }
+}
+
+/// The desired user a Dialpad user stands for: only active users are desired.
+fn desired_user(user: &crate::dialpad::DialpadUser) -> Option<DesiredUser> {
+    if user.state.as_deref() != Some("active") {
+        return None;
+    }
+    let display_name = user.display_name.clone().or_else(|| {
+        let name = [user.first_name.as_deref(), user.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>();
+        (!name.is_empty()).then(|| name.join(" "))
+    });
+    Some(DesiredUser {
+        dialpad_user_id: user.id.clone(),
+        email: user.emails.first().cloned(),
+        phone_number: user.phone_numbers.first().cloned(),
+        display_name,
+    })
 }
 
 fn source_failure(error: crate::upstream::UpstreamError) -> SourceFailure {
@@ -225,27 +241,22 @@ impl TeamsTenant for GraphTenant {
     }
 
     async fn read(&self) -> Result<TeamsState, GraphError> {
-        let graph_users = self.graph.list_users().await?;
-        let numbers = self.graph.list_numbers().await?;
-        let index = EmailIndex::new(&graph_users);
-        let users = graph_users
-            .iter()
-            .map(|user| TeamsUser {
-                id: user.id.clone(),
-                user_principal_name: user
-                    .user_principal_name
-                    .clone()
-                    .unwrap_or_else(|| user.id.clone()),
-                mail: user.mail.clone(),
-                enabled: user.account_enabled.unwrap_or(true),
-                licence: LicenceState::classify(&user.assigned_plans, &user.assigned_licenses),
-            })
-            .collect();
+        // Each page is condensed as it arrives (a Microsoft 365 E5 user carries some 86 service
+        // plans), and users and numbers are read side by side.
+        let mut users = Vec::new();
+        let mut index = EmailIndex::default();
+        let mut on_users = |page: Vec<crate::microsoft::graph::GraphUser>| {
+            for user in page {
+                index.insert(users.len(), &user);
+                users.push(teams_user(user));
+            }
+        };
+        let read_users = self.graph.list_users_by_page(&mut on_users);
         let mut seen = BTreeSet::new();
-        let numbers = numbers
-            .into_iter()
-            .filter_map(|n| {
-                let (number, holder) = held_by(&n);
+        let mut numbers = Vec::new();
+        let mut on_numbers = |page: Vec<NumberAssignment>| {
+            numbers.extend(page.iter().filter_map(|n| {
+                let (number, holder) = held_by(n);
                 let holder = holder?;
                 let pending = matches!(
                     n.activation_state.as_deref(),
@@ -256,13 +267,26 @@ impl TeamsTenant for GraphTenant {
                     holder,
                     pending,
                 })
-            })
-            .collect();
+            }));
+        };
+        let read_numbers = self.graph.list_numbers_by_page(&mut on_numbers);
+        futures::try_join!(read_users, read_numbers)?;
         Ok(TeamsState {
             users,
             index,
             numbers,
         })
+    }
+}
+
+/// What the sync keeps of a Graph user.
+fn teams_user(user: crate::microsoft::graph::GraphUser) -> TeamsUser {
+    TeamsUser {
+        licence: LicenceState::classify(&user.assigned_plans, &user.assigned_licenses),
+        user_principal_name: user.user_principal_name.unwrap_or_else(|| user.id.clone()),
+        id: user.id,
+        mail: user.mail,
+        enabled: user.account_enabled.unwrap_or(true),
     }
 }
 

@@ -14,7 +14,7 @@ use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confir
 use super::model::{Action, ActionKind, Plan, Policy, RetryState, UserKey};
 use super::ports::TeamsWriter;
 use crate::api::Reason;
-use crate::microsoft::graph::{AssignmentFailure, OperationOutcome, Submitted};
+use crate::microsoft::graph::{AssignmentFailure, GraphError, OperationOutcome, Submitted};
 
 /// The first retry delay of a user whose action failed transiently; it doubles per attempt.
 pub const RETRY_BASE: Duration = Duration::from_secs(60);
@@ -38,6 +38,53 @@ pub struct ExecutionSummary {
     pub refused_numbers: Vec<String>,
 }
 
+/// A change sent to Teams: the action, Teams' first answer, and how long sending took.
+#[derive(Debug)]
+pub struct SentChange {
+    /// What was asked, and for which outcome.
+    pub action: Action,
+    /// Teams' answer to the request: a verdict, or an operation to confirm later.
+    pub result: Result<Submitted, GraphError>,
+    /// How long the request took (the latency the concurrency is sized from).
+    pub took: Duration,
+}
+
+/// Sends one change without waiting for Teams' verdict.
+pub async fn send<W: TeamsWriter>(writer: &W, policy: &Policy, action: Action) -> SentChange {
+    let sent = Instant::now();
+    let result = match &action.kind {
+        ActionKind::Assign { number, user_id } => {
+            writer
+                .submit_assign(
+                    number,
+                    user_id,
+                    policy.number_type,
+                    policy.emergency_location_id.as_deref(),
+                )
+                .await
+        }
+        ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,
+    };
+    SentChange {
+        action,
+        result,
+        took: sent.elapsed(),
+    }
+}
+
+/// Changes sent while the source was still being read (see [`early`](super::early)), matched
+/// against the complete plan.
+#[derive(Debug, Default)]
+pub struct SentEarly {
+    /// Changes the complete plan makes too; `action.outcome` is their user in the plan. They
+    /// are confirmed and folded in like the plan's own.
+    pub planned: Vec<SentChange>,
+    /// Changes the complete plan would not make (for example, a later page showed the email on
+    /// a second source user), with their user's outcome if the plan has one. They are confirmed
+    /// so that the ownership record stays exact, and noted on the user.
+    pub unplanned: Vec<(Option<usize>, SentChange)>,
+}
+
 /// Runs the plan's actions and folds the results into its outcomes. Departed users whose number
 /// was unassigned are removed from the outcomes: they are done. `progress(done, total)` is called
 /// after each change is sent.
@@ -53,37 +100,39 @@ pub async fn execute<W: TeamsWriter>(
     now: Timestamp,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> ExecutionSummary {
+    execute_after(writer, plan, policy, retries, now, progress, SentEarly::default()).await
+}
+
+/// [`execute`], when some changes were sent before the plan was made: those are confirmed and
+/// folded in with the plan's own.
+pub async fn execute_after<W: TeamsWriter>(
+    writer: &W,
+    plan: &mut Plan,
+    policy: &Policy,
+    retries: &mut HashMap<UserKey, RetryState>,
+    now: Timestamp,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    early: SentEarly,
+) -> ExecutionSummary {
     let actions = std::mem::take(&mut plan.actions);
     let total = actions.len();
-    let submit = |action: Action| async move {
-        let sent = Instant::now();
-        let result = match &action.kind {
-            ActionKind::Assign { number, user_id } => {
-                writer
-                    .submit_assign(
-                        number,
-                        user_id,
-                        policy.number_type,
-                        policy.emergency_location_id.as_deref(),
-                    )
-                    .await
-            }
-            ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,
-        };
-        (action, result, sent.elapsed())
-    };
     let mut actions = actions.into_iter();
-    let mut submitted = Vec::with_capacity(total);
-    // The first change alone measures the latency the concurrency is sized from.
-    if let Some(first) = actions.next() {
-        submitted.push(submit(first).await);
+    let mut submitted = Vec::with_capacity(total + early.planned.len() + early.unplanned.len());
+    // The first change alone measures the latency the concurrency is sized from, unless an
+    // early change already has.
+    let mut latency = early.planned.first().map(|change| change.took);
+    if latency.is_none()
+        && let Some(first) = actions.next()
+    {
+        let change = send(writer, policy, first).await;
+        latency = Some(change.took);
+        submitted.push(change);
         progress(1, total);
     }
-    let latency = submitted.first().map_or(Duration::ZERO, |(_, _, took)| *took);
-    let concurrency = concurrency_for(writer.requests_per_second(), latency);
+    let concurrency = concurrency_for(writer.requests_per_second(), latency.unwrap_or_default());
     let mut done = submitted.len();
     let rest: Vec<_> = futures::stream::iter(actions)
-        .map(submit)
+        .map(|action| send(writer, policy, action))
         .buffer_unordered(concurrency)
         .inspect(|_| {
             done += 1;
@@ -92,11 +141,20 @@ pub async fn execute<W: TeamsWriter>(
         .collect()
         .await;
     submitted.extend(rest);
+    submitted.extend(early.planned);
+    // Unplanned changes are confirmed under indexes past the plan's outcomes.
+    let planned_count = plan.outcomes.len();
+    let mut unplanned_users = Vec::with_capacity(early.unplanned.len());
+    for (offset, (user, mut change)) in early.unplanned.into_iter().enumerate() {
+        change.action.outcome = planned_count + offset;
+        unplanned_users.push(user);
+        submitted.push(change);
+    }
 
-    let mut results: Vec<Verdict> = Vec::with_capacity(total);
+    let mut results: Vec<Verdict> = Vec::with_capacity(submitted.len());
     let mut pending = Vec::new();
     let mut first_wait = FIRST_LOOK;
-    for (action, result, _) in submitted {
+    for SentChange { action, result, .. } in submitted {
         match result {
             Ok(Submitted::Done(outcome)) => results.push((action.outcome, action.kind, Ok(outcome))),
             Ok(Submitted::Running { url, retry_after }) => {
@@ -116,6 +174,11 @@ pub async fn execute<W: TeamsWriter>(
     let mut summary = ExecutionSummary::default();
     let mut finished = Vec::new();
     for (index, kind, result) in results {
+        if index >= planned_count {
+            let user = unplanned_users[index - planned_count];
+            fold_unplanned(&mut summary, plan, user, kind, result);
+            continue;
+        }
         let outcome = &mut plan.outcomes[index];
         let drift = outcome.message.contains("drift corrected");
         match result {
@@ -205,6 +268,46 @@ pub async fn execute<W: TeamsWriter>(
     summary
 }
 
+/// Folds the verdict of a change sent early that the complete plan would not make: counted, the
+/// record kept exact (a refused number is dropped from it; one whose result is unknown stays until
+/// a sync sees Teams), and the user told what was done.
+fn fold_unplanned(
+    summary: &mut ExecutionSummary,
+    plan: &mut Plan,
+    user: Option<usize>,
+    kind: ActionKind,
+    result: Result<OperationOutcome, GraphError>,
+) {
+    let ActionKind::Assign { number, .. } = kind else {
+        // Only assignments are sent early.
+        return;
+    };
+    let made = matches!(
+        result,
+        Ok(OperationOutcome::Succeeded | OperationOutcome::StillRunning)
+    );
+    if made {
+        summary.assigned += 1;
+    } else {
+        summary.failed += 1;
+    }
+    if let Ok(OperationOutcome::Failed(_)) = result {
+        summary.refused_numbers.push(number.clone());
+    }
+    tracing::warn!(
+        number = %number,
+        made,
+        "a number was assigned while the source was still being read, and the complete read does not plan it"
+    );
+    if let (true, Some(index)) = (made, user) {
+        let outcome = &mut plan.outcomes[index];
+        outcome.message = format!(
+            "{}; {number} had already been assigned to this user's Teams account while Dialpad was still being read: it is recorded as this resource's number, and later syncs treat it as a number whose user no longer matches",
+            outcome.message
+        );
+    }
+}
+
 /// Records a failed change so the user is retried later, less and less often, keeping its reason.
 fn remember_failure(
     retries: &mut HashMap<UserKey, RetryState>,
@@ -241,7 +344,6 @@ pub fn retry_delay(attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::microsoft::graph::GraphError;
     use crate::sync::model::{Action, UserOutcome};
 
     /// Refuses every assignment with `detail`, as Teams' operation would.

@@ -6,6 +6,7 @@
 pub mod adapters;
 pub mod confirm;
 pub mod connect;
+pub mod early;
 pub mod execute;
 pub mod model;
 pub mod numbers;

@@ -110,6 +110,15 @@ impl OwnershipRecord {
         Self { entries }
     }
 
+    /// The record with `number` recorded as assigned to `holder`, for each pair.
+    pub fn with<'a>(&self, entries: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut record = self.clone();
+        for (number, holder) in entries {
+            record.entries.insert(number.to_owned(), holder.to_owned());
+        }
+        record
+    }
+
     /// What to unassign on delete: each owned number Teams still shows on its recorded user.
     pub fn removals(&self, teams: &TeamsState) -> Vec<Removal> {
         let held: HashMap<&str, &str> = teams

@@ -8,8 +8,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
 use super::adapters::graph_failure;
-use super::execute::{ExecutionSummary, execute};
-use super::model::{DesiredState, Plan, PlanInput, Policy, RetryState, TeamsState, TenantChecks, UserKey};
+use super::early::{EarlyAssigner, match_sent, send_early};
+use super::execute::{ExecutionSummary, execute_after};
+use super::model::{
+    ActionKind, DesiredState, Plan, PlanInput, Policy, RetryState, TeamsState, TenantChecks, UserKey,
+};
 use super::ownership::OwnershipRecord;
 use super::plan::plan;
 use super::ports::{DesiredSource, MemoryOwnership, OwnershipStore, OwnershipStoreError, TeamsTenant};
@@ -73,17 +76,45 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     let now = Timestamp::now();
     // The source and the tenant are read at the same time: each has its own request budget,
     // so neither waits for the other. The source is read even when the tenant checks fail, so
-    // the failure can be reported on every user it blocks.
+    // the failure can be reported on every user it blocks. Once Teams is read, assignments that
+    // no later source page can change are sent while the source is still being read.
+    let (pages_sender, pages) = tokio::sync::mpsc::unbounded_channel();
+    let mut recorded = owned.clone();
     let tenant_side = async {
         let checks = tenant.check().await;
-        let read = if checks.connected.is_ok() && checks.authorized.is_ok() {
-            Some(tenant.read().await)
-        } else {
-            None
+        if checks.connected.is_err() || checks.authorized.is_err() {
+            return (checks, None, Vec::new());
+        }
+        let read = tenant.read().await;
+        let sent = match &read {
+            Ok(teams) => {
+                let nobody = DesiredState::default();
+                let no_history = HashMap::new();
+                let input = PlanInput {
+                    policy,
+                    desired: &nobody,
+                    teams,
+                    checks: &checks,
+                    previous: &no_history,
+                    retries: &memory.retries,
+                    owned: &owned,
+                    now,
+                };
+                send_early(tenant, EarlyAssigner::new(&input), pages, store, &mut recorded).await
+            }
+            Err(_) => Vec::new(),
         };
-        (checks, read)
+        (checks, Some(read), sent)
     };
-    let (source_read, (mut checks, tenant_read)) = futures::join!(source.read(), tenant_side);
+    let (source_read, (mut checks, tenant_read, sent)) =
+        futures::join!(source.read_by_page(pages_sender), tenant_side);
+    let sent_numbers: Vec<(String, String)> = sent
+        .iter()
+        .filter_map(|(_, change)| match &change.action.kind {
+            ActionKind::Assign { number, user_id } => Some((number.clone(), user_id.clone())),
+            ActionKind::Unassign { .. } => None,
+        })
+        .collect();
     let (desired, source_state) = match source_read {
         Ok(state) => (state, SourceState::Read),
         Err(failure) => (
@@ -129,16 +160,27 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     } else {
         Plan::default()
     };
-    // Only a complete read of Teams may drop entries from the record.
+    // Only a complete read of Teams may drop entries from the record; what was sent early stays.
+    let early = match_sent(&mut plan, sent);
     let intent = if teams_read {
         owned.before_changes(&teams, &plan, policy.mode, policy.adopt_existing)
     } else {
         owned.clone()
-    };
-    if intent != owned {
+    }
+    .with(sent_numbers.iter().map(|(n, u)| (n.as_str(), u.as_str())));
+    if intent != recorded {
         store.save(&intent).await?;
     }
-    let execution = execute(tenant, &mut plan, policy, &mut memory.retries, now, progress).await;
+    let execution = execute_after(
+        tenant,
+        &mut plan,
+        policy,
+        &mut memory.retries,
+        now,
+        progress,
+        early,
+    )
+    .await;
     let status = report::build_status(&ReportInput {
         outcomes: &plan.outcomes,
         checks: &checks,

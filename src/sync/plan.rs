@@ -62,14 +62,14 @@ fn cascade(input: &PlanInput, user_reason: Reason, tenant_reason: Reason, messag
     }
 }
 
-struct Lookup<'a> {
+pub(super) struct Lookup<'a> {
     users_by_id: HashMap<&'a str, &'a TeamsUser>,
     holder_of: HashMap<&'a str, &'a HeldNumber>,
-    numbers_of: HashMap<&'a str, Vec<&'a HeldNumber>>,
+    pub(super) numbers_of: HashMap<&'a str, Vec<&'a HeldNumber>>,
 }
 
 impl<'a> Lookup<'a> {
-    fn new(input: &'a PlanInput) -> Self {
+    pub(super) fn new(input: &'a PlanInput) -> Self {
         let users_by_id = input.teams.users.iter().map(|u| (u.id.as_str(), u)).collect();
         let mut holder_of = HashMap::new();
         let mut numbers_of: HashMap<&str, Vec<&HeldNumber>> = HashMap::new();
@@ -105,14 +105,14 @@ fn duplicate_emails(users: &[DesiredUser]) -> HashSet<String> {
 }
 
 /// One desired user's verdict before retry gating and dry-run.
-struct Decision<'a> {
+pub(super) struct Decision<'a> {
     user: &'a DesiredUser,
     number: Option<String>,
     teams_user: Option<&'a TeamsUser>,
     reason: Reason,
     message: String,
-    action: Option<ActionKind>,
-    drift: bool,
+    pub(super) action: Option<ActionKind>,
+    pub(super) drift: bool,
 }
 
 fn name_of(user: &DesiredUser) -> String {
@@ -127,7 +127,7 @@ fn name_of(user: &DesiredUser) -> String {
     }
 }
 
-fn decide<'a>(
+pub(super) fn decide<'a>(
     input: &PlanInput<'a>,
     teams: &Lookup<'a>,
     user: &'a DesiredUser,
@@ -315,7 +315,7 @@ fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) {
 
 /// The last failure's reason and message when the user's change failed recently and its next
 /// attempt is not due yet.
-fn retry_gate(input: &PlanInput, key: &UserKey) -> Option<(Reason, String)> {
+pub(super) fn retry_gate(input: &PlanInput, key: &UserKey) -> Option<(Reason, String)> {
     let retry = input.retries.get(key)?;
     let next = retry.next_attempt?;
     (next > input.now).then(|| {

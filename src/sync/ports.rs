@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use super::model::{DesiredState, TeamsState, TenantChecks};
+use super::model::{DesiredState, DesiredUser, TeamsState, TenantChecks};
 use super::ownership::OwnershipRecord;
 use crate::api::Reason;
 use std::collections::HashMap;
@@ -20,10 +20,24 @@ pub struct SourceFailure {
     pub message: String,
 }
 
+/// Where a source hands its users over page by page while it is still being read.
+pub type SourcePages = tokio::sync::mpsc::UnboundedSender<Vec<DesiredUser>>;
+
 /// Where desired assignments come from (Dialpad, or the static list).
-pub trait DesiredSource {
+pub trait DesiredSource: Sync {
     /// Reads the whole desired state; a partial read is an error, never a smaller desired state.
     fn read(&self) -> impl Future<Output = Result<DesiredState, SourceFailure>> + Send;
+
+    /// [`read`](Self::read), also sending each page of desired users to `pages` as it arrives.
+    /// Pages are a head start, not the state: only the state returned is complete. A source
+    /// read in one piece sends nothing.
+    fn read_by_page(
+        &self,
+        pages: SourcePages,
+    ) -> impl Future<Output = Result<DesiredState, SourceFailure>> + Send {
+        drop(pages);
+        self.read()
+    }
 }
 
 /// Changes numbers in Teams.

@@ -1,0 +1,204 @@
+//! Assignments sent while the source is still being read. On a first sync the source's read
+//! (Dialpad: 20 requests/s, 100 users a page) would otherwise sit before every write; instead,
+//! once Teams has been read, each page of source users is checked as it arrives, and the users
+//! whose assignment the complete plan makes whatever the rest of the source says are recorded and
+//! sent at once. Everything else (removals, drift, conflicts, anything that needs the whole
+//! source) waits for the complete plan, which is made as before and then matched against what was
+//! already sent (see [`match_sent`]).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::confirm::concurrency_for;
+use super::execute::{SentChange, SentEarly, send};
+use super::model::{Action, ActionKind, DesiredUser, Plan, PlanInput, UserKey};
+use super::ownership::OwnershipRecord;
+use super::plan::{Lookup, decide, retry_gate};
+use super::ports::{OwnershipStore, TeamsWriter};
+use crate::api::SyncMode;
+
+/// An assignment that may be sent before the source is completely read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EarlyAssignment {
+    /// The source user it is for.
+    pub key: UserKey,
+    /// The assignment.
+    pub kind: ActionKind,
+}
+
+/// Picks early assignments from pages of source users, against a complete read of Teams.
+pub struct EarlyAssigner<'a> {
+    input: &'a PlanInput<'a>,
+    teams: Lookup<'a>,
+    emails: HashSet<String>,
+}
+
+impl<'a> EarlyAssigner<'a> {
+    /// An assigner over `input` (whose desired state is not read), or `None` when nothing may be
+    /// sent early: a dry run, or a tenant that failed its checks.
+    pub fn new(input: &'a PlanInput<'a>) -> Option<Self> {
+        let checked = input.checks.connected.is_ok() && input.checks.authorized.is_ok();
+        (checked && input.policy.mode == SyncMode::Enforce).then(|| Self {
+            input,
+            teams: Lookup::new(input),
+            emails: HashSet::new(),
+        })
+    }
+
+    /// The assignments among `users` that the complete plan makes whatever the rest of the
+    /// source holds: the user's email is the first of its kind so far, matches one enabled,
+    /// licensed Teams user who holds no number, the number is free in Teams, and no retry is
+    /// pending. Only a later source user with the same email can still change that verdict
+    /// (both are then `DuplicateEmail`); [`match_sent`] says so on the user.
+    pub fn assignments(&mut self, users: &[DesiredUser]) -> Vec<EarlyAssignment> {
+        let none = HashSet::new();
+        let mut picked = Vec::new();
+        for user in users {
+            let Some(email) = user.email.as_deref().map(|e| e.trim().to_lowercase()) else {
+                continue;
+            };
+            if email.is_empty() || !self.emails.insert(email) {
+                continue;
+            }
+            let decision = decide(self.input, &self.teams, user, &none);
+            let Some(kind @ ActionKind::Assign { user_id, .. }) = &decision.action else {
+                continue;
+            };
+            let key = user.key();
+            if decision.drift
+                || self.teams.numbers_of.contains_key(user_id.as_str())
+                || retry_gate(self.input, &key).is_some()
+            {
+                continue;
+            }
+            picked.push(EarlyAssignment {
+                key,
+                kind: kind.clone(),
+            });
+        }
+        picked
+    }
+}
+
+/// Sends the early assignments of the pages arriving on `pages` until the source's read ends,
+/// as fast as the writer's budget allows. Each batch is added to `record` and saved in `store`
+/// before any of it is sent; if saving fails, nothing more is sent early (the complete plan's
+/// own save then reports the error). Returns what was sent, by user.
+pub async fn send_early<W: TeamsWriter, O: OwnershipStore>(
+    writer: &W,
+    assigner: Option<EarlyAssigner<'_>>,
+    mut pages: UnboundedReceiver<Vec<DesiredUser>>,
+    store: &O,
+    record: &mut OwnershipRecord,
+) -> Vec<(UserKey, SentChange)> {
+    let Some(mut assigner) = assigner else {
+        return Vec::new();
+    };
+    let policy = assigner.input.policy;
+    let mut unsaved: Vec<EarlyAssignment> = Vec::new();
+    let mut queue: VecDeque<EarlyAssignment> = VecDeque::new();
+    let mut in_flight = FuturesUnordered::new();
+    let mut sent = Vec::new();
+    // One change at a time until the first one measures the latency.
+    let mut concurrency = 1;
+    let mut reading = true;
+    let mut recording = true;
+    loop {
+        // Record what arrived once the queue runs low: few saves, and nothing sent unrecorded.
+        if recording && !unsaved.is_empty() && queue.len() < concurrency {
+            let next = record.with(unsaved.iter().filter_map(|early| match &early.kind {
+                ActionKind::Assign { number, user_id } => Some((number.as_str(), user_id.as_str())),
+                ActionKind::Unassign { .. } => None,
+            }));
+            match store.save(&next).await {
+                Ok(()) => {
+                    *record = next;
+                    queue.extend(unsaved.drain(..));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot record early assignments; the rest wait for the complete plan");
+                    recording = false;
+                    unsaved.clear();
+                }
+            }
+        }
+        while in_flight.len() < concurrency
+            && let Some(early) = queue.pop_front()
+        {
+            let action = Action {
+                outcome: 0,
+                kind: early.kind,
+            };
+            let key = early.key;
+            in_flight.push(async move { (key, send(writer, policy, action).await) });
+        }
+        let unsent = !queue.is_empty() || (recording && !unsaved.is_empty());
+        if !reading && in_flight.is_empty() && !unsent {
+            break;
+        }
+        tokio::select! {
+            page = pages.recv(), if reading => match page {
+                Some(users) if recording => unsaved.extend(assigner.assignments(&users)),
+                Some(_) => {}
+                None => reading = false,
+            },
+            Some((key, change)) = in_flight.next(), if !in_flight.is_empty() => {
+                if sent.is_empty() {
+                    concurrency = concurrency_for(writer.requests_per_second(), change.took);
+                }
+                sent.push((key, change));
+            },
+            else => {}
+        }
+    }
+    sent
+}
+
+/// Matches the changes sent early against the complete `plan`: a change the plan makes too is
+/// taken out of its actions (it was sent) and folded into its user; any other is reported as
+/// unplanned, with its user's outcome when the plan has one.
+pub fn match_sent(plan: &mut Plan, sent: Vec<(UserKey, SentChange)>) -> SentEarly {
+    let by_key: HashMap<&UserKey, usize> = plan
+        .outcomes
+        .iter()
+        .enumerate()
+        .filter(|(_, outcome)| outcome.desired)
+        .map(|(index, outcome)| (&outcome.key, index))
+        .collect();
+    let action_of: HashMap<usize, usize> = plan
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(position, action)| (action.outcome, position))
+        .collect();
+    let mut early = SentEarly::default();
+    let mut taken = HashSet::new();
+    for (key, mut change) in sent {
+        let user = by_key.get(&key).copied();
+        let position = user
+            .and_then(|index| action_of.get(&index).copied())
+            .filter(|&position| plan.actions[position].kind == change.action.kind);
+        match (user, position) {
+            (Some(index), Some(position)) => {
+                taken.insert(position);
+                change.action.outcome = index;
+                early.planned.push(change);
+            }
+            _ => early.unplanned.push((user, change)),
+        }
+    }
+    let mut position = 0;
+    plan.actions.retain(|_| {
+        let keep = !taken.contains(&position);
+        position += 1;
+        keep
+    });
+    early
+}
+
+#[cfg(test)]
+#[path = "early_tests.rs"]
+mod tests;

@@ -1,0 +1,387 @@
+//! Early assignments through the whole pipeline, with a source that hands its users over page by
+//! page and a tenant that remembers what was sent and what was recorded when.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use super::*;
+use crate::api::{Reason, RemovalPolicy};
+use crate::microsoft::catalog;
+use crate::microsoft::directory::EmailIndex;
+use crate::microsoft::graph::{GraphError, GraphUser, OperationOutcome, Submitted};
+use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
+use crate::sync::model::{DesiredState, HeldNumber, Policy, TeamsState, TeamsUser, TenantChecks};
+use crate::sync::pipeline::{SyncMemory, sync_once_reporting};
+use crate::sync::ports::{DesiredSource, OwnershipStoreError, SourceFailure, SourcePages, TeamsTenant};
+
+fn policy(mode: SyncMode) -> Policy {
+    Policy {
+        mode,
+        removal: RemovalPolicy::Unassign,
+        grace_period: Duration::from_secs(3600),
+        adopt_existing: false,
+        max_unassignments: 25,
+        overwrite_foreign_numbers: false,
+        number_type: "directRouting",
+        emergency_location_id: None,
+    }
+}
+
+fn source_user(id: &str, email: &str, number: &str) -> DesiredUser {
+    DesiredUser {
+        dialpad_user_id: Some(id.into()),
+        email: Some(email.into()),
+        phone_number: Some(number.into()),
+        display_name: None,
+    }
+}
+
+/// Teams users `t<i>` with mail `<name>@contoso.com`, each licensed for Teams Phone, no numbers.
+fn teams(names: &[&str]) -> TeamsState {
+    let licence = LicenceState::classify(
+        &[AssignedPlan {
+            service_plan_id: Some(catalog::MCOEV.id.to_owned()),
+            capability_status: Some("Enabled".into()),
+        }],
+        &[AssignedLicense {
+            sku_id: Some(catalog::sku_by_part_number("SPE_E5").unwrap().id.to_owned()),
+            disabled_plans: Vec::new(),
+        }],
+    );
+    let users: Vec<TeamsUser> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| TeamsUser {
+            id: format!("t{i}"),
+            user_principal_name: format!("{name}@contoso.com"),
+            mail: Some(format!("{name}@contoso.com")),
+            enabled: true,
+            licence: licence.clone(),
+        })
+        .collect();
+    let graph_users: Vec<GraphUser> = users
+        .iter()
+        .map(|u| GraphUser {
+            id: u.id.clone(),
+            user_principal_name: Some(u.user_principal_name.clone()),
+            mail: u.mail.clone(),
+            ..Default::default()
+        })
+        .collect();
+    TeamsState {
+        index: EmailIndex::new(&graph_users),
+        users,
+        numbers: Vec::new(),
+    }
+}
+
+/// Hands over its first page, then waits for `gate` before the rest: a source whose read cannot
+/// end until something was sent. Read in one piece, it waits for `gate` too.
+struct PagedSource {
+    pages: Vec<Vec<DesiredUser>>,
+    gate: Arc<Notify>,
+}
+
+impl PagedSource {
+    fn state(&self) -> Result<DesiredState, SourceFailure> {
+        Ok(DesiredState {
+            users: self.pages.concat(),
+            ..Default::default()
+        })
+    }
+}
+
+impl DesiredSource for PagedSource {
+    async fn read(&self) -> Result<DesiredState, SourceFailure> {
+        self.gate.notified().await;
+        self.state()
+    }
+
+    async fn read_by_page(&self, pages: SourcePages) -> Result<DesiredState, SourceFailure> {
+        for (index, page) in self.pages.iter().enumerate() {
+            if index == 1 {
+                self.gate.notified().await;
+            }
+            let _ = pages.send(page.clone());
+        }
+        self.state()
+    }
+}
+
+/// Records every save.
+#[derive(Default)]
+struct Saves(Mutex<Vec<OwnershipRecord>>);
+
+impl OwnershipStore for Arc<Saves> {
+    async fn load(&self) -> Result<OwnershipRecord, OwnershipStoreError> {
+        Ok(self.0.lock().unwrap().last().cloned().unwrap_or_default())
+    }
+
+    async fn save(&self, record: &OwnershipRecord) -> Result<(), OwnershipStoreError> {
+        self.0.lock().unwrap().push(record.clone());
+        Ok(())
+    }
+}
+
+/// A tenant that accepts every change at once, opens `gate` at the first one, and notes whether
+/// each number was recorded in `saves` when it was sent.
+struct Tenant {
+    state: TeamsState,
+    gate: Arc<Notify>,
+    saves: Arc<Saves>,
+    sent: Mutex<Vec<(String, String, bool)>>,
+}
+
+impl TeamsWriter for Tenant {
+    async fn assign(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<OperationOutcome, GraphError> {
+        unreachable!("the pipeline submits and confirms")
+    }
+
+    async fn unassign(&self, _: &str, _: &str) -> Result<OperationOutcome, GraphError> {
+        unreachable!("the pipeline submits and confirms")
+    }
+
+    async fn submit_assign(
+        &self,
+        number: &str,
+        user_id: &str,
+        _: &str,
+        _: Option<&str>,
+    ) -> Result<Submitted, GraphError> {
+        let recorded = self
+            .saves
+            .0
+            .lock()
+            .unwrap()
+            .last()
+            .is_some_and(|record| record.owns(number, user_id));
+        self.sent
+            .lock()
+            .unwrap()
+            .push((number.to_owned(), user_id.to_owned(), recorded));
+        self.gate.notify_one();
+        Ok(Submitted::Done(OperationOutcome::Succeeded))
+    }
+
+    async fn submit_unassign(&self, _: &str, _: &str) -> Result<Submitted, GraphError> {
+        Ok(Submitted::Done(OperationOutcome::Succeeded))
+    }
+
+    async fn operation_outcome(&self, _: &str) -> Result<Option<OperationOutcome>, GraphError> {
+        Ok(None)
+    }
+
+    async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
+        Ok(HashMap::new())
+    }
+
+    fn requests_per_second(&self) -> Option<u32> {
+        Some(100)
+    }
+
+    fn operation_timeout(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+}
+
+impl TeamsTenant for Tenant {
+    async fn check(&self) -> TenantChecks {
+        TenantChecks::ok()
+    }
+
+    async fn read(&self) -> Result<TeamsState, GraphError> {
+        Ok(self.state.clone())
+    }
+}
+
+fn setup(names: &[&str], pages: Vec<Vec<DesiredUser>>) -> (PagedSource, Tenant, Arc<Saves>) {
+    let gate = Arc::new(Notify::new());
+    let saves = Arc::new(Saves::default());
+    let source = PagedSource {
+        pages,
+        gate: gate.clone(),
+    };
+    let tenant = Tenant {
+        state: teams(names),
+        gate,
+        saves: saves.clone(),
+        sent: Mutex::new(Vec::new()),
+    };
+    (source, tenant, saves)
+}
+
+async fn sync(
+    source: &PagedSource,
+    tenant: &Tenant,
+    saves: &Arc<Saves>,
+    mode: SyncMode,
+) -> super::super::pipeline::SyncRun {
+    let mut memory = SyncMemory::default();
+    let policy = policy(mode);
+    let run = sync_once_reporting(source, tenant, saves, &policy, &mut memory, None, &|_, _| {});
+    tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("the sync ends: the source waits for the first assignment, so it must be sent while the source is read")
+        .expect("the record is saved")
+}
+
+#[tokio::test]
+async fn assignments_start_while_the_source_is_still_being_read() {
+    let (source, tenant, saves) = setup(
+        &["ada", "bob"],
+        vec![
+            vec![source_user("1", "ada@contoso.com", "+14155550101")],
+            vec![source_user("2", "bob@contoso.com", "+14155550102")],
+        ],
+    );
+    let run = sync(&source, &tenant, &saves, SyncMode::Enforce).await;
+    let sent = tenant.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 2, "each number is sent once: {sent:?}");
+    assert_eq!(run.execution.assigned, 2);
+    assert!(
+        run.plan
+            .outcomes
+            .iter()
+            .all(|o| o.reason == Reason::AssignmentPending),
+        "{:#?}",
+        run.plan.outcomes
+    );
+}
+
+#[tokio::test]
+async fn every_early_assignment_is_recorded_before_it_is_sent() {
+    let (source, tenant, saves) = setup(
+        &["ada", "bob", "cy"],
+        vec![
+            vec![source_user("1", "ada@contoso.com", "+14155550101")],
+            vec![
+                source_user("2", "bob@contoso.com", "+14155550102"),
+                source_user("3", "cy@contoso.com", "+14155550103"),
+            ],
+        ],
+    );
+    sync(&source, &tenant, &saves, SyncMode::Enforce).await;
+    let sent = tenant.sent.lock().unwrap().clone();
+    assert_eq!(sent.len(), 3);
+    assert!(sent.iter().all(|(_, _, recorded)| *recorded), "{sent:?}");
+    let last = saves.0.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(last.len(), 3, "{}", last.to_text());
+}
+
+#[tokio::test]
+async fn a_duplicate_email_on_a_later_page_is_reported_and_the_early_number_stays_recorded() {
+    let (source, tenant, saves) = setup(
+        &["ada"],
+        vec![
+            vec![source_user("1", "ada@contoso.com", "+14155550101")],
+            vec![source_user("2", "Ada@contoso.com", "+14155550102")],
+        ],
+    );
+    let run = sync(&source, &tenant, &saves, SyncMode::Enforce).await;
+    let sent = tenant.sent.lock().unwrap().clone();
+    assert_eq!(sent, [("+14155550101".to_owned(), "t0".to_owned(), true)]);
+    let first = &run.plan.outcomes[0];
+    assert_eq!(first.reason, Reason::DuplicateEmail);
+    assert!(
+        first.message.contains("had already been assigned"),
+        "{}",
+        first.message
+    );
+    assert_eq!(run.plan.outcomes[1].reason, Reason::DuplicateEmail);
+    let last = saves.0.lock().unwrap().last().cloned().unwrap();
+    assert!(last.owns("+14155550101", "t0"), "{}", last.to_text());
+}
+
+#[tokio::test]
+async fn a_dry_run_sends_nothing_early_or_late() {
+    let (source, tenant, saves) = setup(
+        &["ada"],
+        vec![vec![source_user("1", "ada@contoso.com", "+14155550101")]],
+    );
+    let run = sync(&source, &tenant, &saves, SyncMode::DryRun).await;
+    assert!(tenant.sent.lock().unwrap().is_empty());
+    assert_eq!(run.execution.assigned, 0);
+}
+
+#[test]
+fn only_plain_assignments_are_picked_early() {
+    let mut state = teams(&["ada", "bob", "cy", "dee"]);
+    // bob already holds a number (a replacement needs the whole inventory); cy's number is held
+    // by dee.
+    state.numbers = vec![
+        HeldNumber {
+            number: "+14155550199".into(),
+            holder: "t1".into(),
+            pending: false,
+        },
+        HeldNumber {
+            number: "+14155550103".into(),
+            holder: "t3".into(),
+            pending: false,
+        },
+    ];
+    let policy = policy(SyncMode::Enforce);
+    let nobody = DesiredState::default();
+    let (previous, retries, owned) = (HashMap::new(), HashMap::new(), OwnershipRecord::default());
+    let checks = TenantChecks::ok();
+    let input = PlanInput {
+        policy: &policy,
+        desired: &nobody,
+        teams: &state,
+        checks: &checks,
+        previous: &previous,
+        retries: &retries,
+        owned: &owned,
+        now: k8s_openapi::jiff::Timestamp::now(),
+    };
+    let mut assigner = EarlyAssigner::new(&input).expect("an Enforce sync with a checked tenant");
+    let picked = assigner.assignments(&[
+        source_user("1", "ada@contoso.com", "+1 (415) 555-0101"),
+        source_user("2", "bob@contoso.com", "+14155550102"),
+        source_user("3", "cy@contoso.com", "+14155550103"),
+        source_user("4", "nobody@contoso.com", "+14155550104"),
+        source_user("5", "ADA@contoso.com", "+14155550105"),
+    ]);
+    assert_eq!(
+        picked,
+        [EarlyAssignment {
+            key: UserKey::Dialpad("1".into()),
+            kind: ActionKind::Assign {
+                number: "+14155550101".into(),
+                user_id: "t0".into(),
+            },
+        }]
+    );
+
+    let dry = crate::sync::model::Policy {
+        mode: SyncMode::DryRun,
+        ..policy.clone()
+    };
+    assert!(
+        EarlyAssigner::new(&PlanInput {
+            policy: &dry,
+            ..input
+        })
+        .is_none()
+    );
+    let failed = TenantChecks {
+        authorized: Err((Reason::RolesMissing, "no roles".into())),
+        ..TenantChecks::ok()
+    };
+    assert!(
+        EarlyAssigner::new(&PlanInput {
+            checks: &failed,
+            ..input
+        })
+        .is_none()
+    );
+}
