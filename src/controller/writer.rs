@@ -184,6 +184,7 @@ mod tests {
             drift_corrected: 3,
             unassigned_numbers: vec!["+14155550120".into(), "+14155550121".into()],
             refused_numbers: Vec::new(),
+            undone: 0,
         };
         let events = events_for(&run(execution, Vec::new(), Reason::SignedIn), None);
         assert_eq!(

@@ -127,6 +127,17 @@ impl AssignmentFailure {
             AssignmentFailure::Other(detail.to_owned())
         }
     }
+
+    /// Teams' own words.
+    pub fn detail(&self) -> &str {
+        match self {
+            AssignmentFailure::Licence(detail)
+            | AssignmentFailure::Conflict(detail)
+            | AssignmentFailure::UserNotFound(detail)
+            | AssignmentFailure::NumberNotInTenant(detail)
+            | AssignmentFailure::Other(detail) => detail,
+        }
+    }
 }
 
 /// How an assign or unassign ended.

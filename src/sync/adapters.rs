@@ -25,11 +25,6 @@ pub struct DialpadSource {
 }
 
 impl DesiredSource for DialpadSource {
-    async fn read(&self) -> Result<DesiredState, SourceFailure> {
-        let (pages, _) = tokio::sync::mpsc::unbounded_channel();
-        self.read_by_page(pages).await
-    }
-
     async fn read_by_page(&self, pages: SourcePages) -> Result<DesiredState, SourceFailure> {
         let users = self
             .client
@@ -114,7 +109,8 @@ pub struct StaticSource {
 }
 
 impl DesiredSource for StaticSource {
-    async fn read(&self) -> Result<DesiredState, SourceFailure> {
+    /// The list is in the spec, complete at once: there is no head start to give.
+    async fn read_by_page(&self, _pages: SourcePages) -> Result<DesiredState, SourceFailure> {
         let mut state = DesiredState::default();
         for user in &self.users {
             let normalised = normalise(&user.phone_number).unwrap_or_else(|| user.phone_number.clone());

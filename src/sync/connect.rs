@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::adapters::{DialpadSource, GraphTenant, StaticSource};
 use super::model::DesiredState;
-use super::ports::{DesiredSource, SourceFailure};
+use super::ports::{DesiredSource, SourceFailure, SourcePages};
 use crate::api::{DEFAULT_DIALPAD_URL, DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, Reason, TeamsTenantSyncSpec};
 use crate::dialpad::{self, DialpadClient};
 use crate::microsoft::graph::GraphClient;
@@ -30,10 +30,10 @@ pub enum AnySource {
 }
 
 impl DesiredSource for AnySource {
-    async fn read(&self) -> Result<DesiredState, SourceFailure> {
+    async fn read_by_page(&self, pages: SourcePages) -> Result<DesiredState, SourceFailure> {
         match self {
-            AnySource::Dialpad(source) => source.read().await,
-            AnySource::Static(source) => source.read().await,
+            AnySource::Dialpad(source) => source.read_by_page(pages).await,
+            AnySource::Static(source) => source.read_by_page(pages).await,
         }
     }
 }

@@ -12,13 +12,14 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::confirm::concurrency_for;
-use super::execute::{SentChange, SentEarly, send};
-use super::model::{Action, ActionKind, DesiredUser, Plan, PlanInput, UserKey};
+use super::confirm::{FIRST_LOOK, PendingChange, concurrency_for, confirm};
+use super::execute::{ExecutionSummary, SentChange, SentEarly, send};
+use super::model::{Action, ActionKind, DesiredUser, Plan, PlanInput, Policy, UserKey};
 use super::ownership::OwnershipRecord;
 use super::plan::{Lookup, decide, retry_gate};
 use super::ports::{OwnershipStore, TeamsWriter};
 use crate::api::SyncMode;
+use crate::microsoft::graph::{GraphError, OperationOutcome, Submitted};
 
 /// An assignment that may be sent before the source is completely read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,17 +35,20 @@ pub struct EarlyAssigner<'a> {
     input: &'a PlanInput<'a>,
     teams: Lookup<'a>,
     emails: HashSet<String>,
+    not_early: &'a HashSet<UserKey>,
 }
 
 impl<'a> EarlyAssigner<'a> {
-    /// An assigner over `input` (whose desired state is not read), or `None` when nothing may be
-    /// sent early: a dry run, or a tenant that failed its checks.
-    pub fn new(input: &'a PlanInput<'a>) -> Option<Self> {
+    /// An assigner over `input` (whose desired state is not read) that leaves the users of
+    /// `not_early` to the complete plan, or `None` when nothing may be sent early: a dry run,
+    /// or a tenant that failed its checks.
+    pub fn new(input: &'a PlanInput<'a>, not_early: &'a HashSet<UserKey>) -> Option<Self> {
         let checked = input.checks.connected.is_ok() && input.checks.authorized.is_ok();
         (checked && input.policy.mode == SyncMode::Enforce).then(|| Self {
             input,
             teams: Lookup::new(input),
             emails: HashSet::new(),
+            not_early,
         })
     }
 
@@ -69,6 +73,7 @@ impl<'a> EarlyAssigner<'a> {
             };
             let key = user.key();
             if decision.drift
+                || self.not_early.contains(&key)
                 || self.teams.numbers_of.contains_key(user_id.as_str())
                 || retry_gate(self.input, &key).is_some()
             {
@@ -197,6 +202,101 @@ pub fn match_sent(plan: &mut Plan, sent: Vec<(UserKey, SentChange)>) -> SentEarl
         keep
     });
     early
+}
+
+/// Settles the early assignments the complete plan does not make, so that the sync ends where
+/// the complete plan alone would have: each one Teams made (or is making) is unassigned again,
+/// one Teams refused is dropped from the record, and one whose result is unknown stays recorded
+/// until a sync sees Teams. Each user is told what happened to the number.
+pub(super) async fn settle_unplanned<W: TeamsWriter>(
+    writer: &W,
+    policy: &Policy,
+    plan: &mut Plan,
+    summary: &mut ExecutionSummary,
+    verdicts: Vec<(Option<usize>, ActionKind, Result<OperationOutcome, GraphError>)>,
+) {
+    let mut undo = Vec::new();
+    for (user, kind, result) in verdicts {
+        let ActionKind::Assign { number, .. } = kind else {
+            continue;
+        };
+        let note = match result {
+            Ok(OperationOutcome::Succeeded | OperationOutcome::StillRunning) => {
+                undo.push((user, number));
+                continue;
+            }
+            Ok(OperationOutcome::Failed(failure)) => {
+                summary.failed += 1;
+                summary.refused_numbers.push(number.clone());
+                format!("Teams refused it ({})", failure.detail())
+            }
+            Err(error) => {
+                summary.failed += 1;
+                format!(
+                    "its result is unknown ({error}): it stays recorded as this resource's until a sync sees whether Teams holds it"
+                )
+            }
+        };
+        note_on(plan, user, &number, &note);
+    }
+    if undo.is_empty() {
+        return;
+    }
+    tracing::warn!(
+        count = undo.len(),
+        "numbers assigned while the source was still being read are not in the complete plan; unassigning them again"
+    );
+    let mut pending = Vec::new();
+    let mut verdicts = Vec::new();
+    for (position, (_, number)) in undo.iter().enumerate() {
+        let kind = ActionKind::Unassign {
+            number: number.clone(),
+        };
+        let action = Action {
+            outcome: position,
+            kind: kind.clone(),
+        };
+        match send(writer, policy, action).await.result {
+            Ok(Submitted::Done(outcome)) => verdicts.push((position, kind, Ok(outcome))),
+            Ok(Submitted::Running { url, .. }) => pending.push(PendingChange {
+                outcome: position,
+                kind,
+                url,
+            }),
+            Err(error) => verdicts.push((position, kind, Err(error))),
+        }
+    }
+    verdicts.extend(confirm(writer, pending, FIRST_LOOK).await);
+    for (position, _, result) in verdicts {
+        let (user, number) = &undo[position];
+        let note = if let Ok(OperationOutcome::Succeeded) = result {
+            summary.undone += 1;
+            summary.unassigned_numbers.push(number.clone());
+            "it has been unassigned again".to_owned()
+        } else {
+            summary.assigned += 1;
+            let why = match result {
+                Ok(OperationOutcome::StillRunning) => "Teams is still processing the unassignment".to_owned(),
+                Ok(OperationOutcome::Failed(failure)) => failure.detail().to_owned(),
+                Err(error) => error.to_string(),
+                Ok(OperationOutcome::Succeeded) => unreachable!("handled above"),
+            };
+            format!(
+                "it could not be unassigned again yet ({why}): it stays recorded as this resource's, and later syncs treat it as a number whose user no longer matches"
+            )
+        };
+        note_on(plan, *user, number, &note);
+    }
+}
+
+/// Tells `user` what happened to `number`, assigned early before the complete read ruled it out.
+fn note_on(plan: &mut Plan, user: Option<usize>, number: &str, what: &str) {
+    if let Some(outcome) = user.and_then(|index| plan.outcomes.get_mut(index)) {
+        outcome.message = format!(
+            "{}; {number} had been assigned to this user's Teams account while Dialpad was still being read, before this was known: {what}",
+            outcome.message
+        );
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Early assignments through the whole pipeline, with a source that hands its users over page by
 //! page and a tenant that remembers what was sent and what was recorded when.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ fn teams(names: &[&str]) -> TeamsState {
 }
 
 /// Hands over its first page, then waits for `gate` before the rest: a source whose read cannot
-/// end until something was sent. Read in one piece, it waits for `gate` too.
+/// end until something was sent.
 struct PagedSource {
     pages: Vec<Vec<DesiredUser>>,
     gate: Arc<Notify>,
@@ -95,11 +95,6 @@ impl PagedSource {
 }
 
 impl DesiredSource for PagedSource {
-    async fn read(&self) -> Result<DesiredState, SourceFailure> {
-        self.gate.notified().await;
-        self.state()
-    }
-
     async fn read_by_page(&self, pages: SourcePages) -> Result<DesiredState, SourceFailure> {
         for (index, page) in self.pages.iter().enumerate() {
             if index == 1 {
@@ -133,6 +128,7 @@ struct Tenant {
     gate: Arc<Notify>,
     saves: Arc<Saves>,
     sent: Mutex<Vec<(String, String, bool)>>,
+    unassigned: Mutex<Vec<String>>,
 }
 
 impl TeamsWriter for Tenant {
@@ -172,7 +168,8 @@ impl TeamsWriter for Tenant {
         Ok(Submitted::Done(OperationOutcome::Succeeded))
     }
 
-    async fn submit_unassign(&self, _: &str, _: &str) -> Result<Submitted, GraphError> {
+    async fn submit_unassign(&self, number: &str, _: &str) -> Result<Submitted, GraphError> {
+        self.unassigned.lock().unwrap().push(number.to_owned());
         Ok(Submitted::Done(OperationOutcome::Succeeded))
     }
 
@@ -215,6 +212,7 @@ fn setup(names: &[&str], pages: Vec<Vec<DesiredUser>>) -> (PagedSource, Tenant, 
         gate,
         saves: saves.clone(),
         sent: Mutex::new(Vec::new()),
+        unassigned: Mutex::new(Vec::new()),
     };
     (source, tenant, saves)
 }
@@ -278,7 +276,7 @@ async fn every_early_assignment_is_recorded_before_it_is_sent() {
 }
 
 #[tokio::test]
-async fn a_duplicate_email_on_a_later_page_is_reported_and_the_early_number_stays_recorded() {
+async fn a_duplicate_email_on_a_later_page_undoes_the_early_assignment_in_the_same_sync() {
     let (source, tenant, saves) = setup(
         &["ada"],
         vec![
@@ -289,16 +287,18 @@ async fn a_duplicate_email_on_a_later_page_is_reported_and_the_early_number_stay
     let run = sync(&source, &tenant, &saves, SyncMode::Enforce).await;
     let sent = tenant.sent.lock().unwrap().clone();
     assert_eq!(sent, [("+14155550101".to_owned(), "t0".to_owned(), true)]);
+    assert_eq!(
+        tenant.unassigned.lock().unwrap().as_slice(),
+        ["+14155550101"],
+        "the complete plan assigns nothing here, so the early assignment is unassigned again"
+    );
+    assert_eq!((run.execution.assigned, run.execution.undone), (0, 1));
     let first = &run.plan.outcomes[0];
     assert_eq!(first.reason, Reason::DuplicateEmail);
-    assert!(
-        first.message.contains("had already been assigned"),
-        "{}",
-        first.message
-    );
+    assert!(first.message.contains("unassigned again"), "{}", first.message);
     assert_eq!(run.plan.outcomes[1].reason, Reason::DuplicateEmail);
     let last = saves.0.lock().unwrap().last().cloned().unwrap();
-    assert!(last.owns("+14155550101", "t0"), "{}", last.to_text());
+    assert!(last.is_empty(), "dropped once unassigned: {}", last.to_text());
 }
 
 #[tokio::test]
@@ -343,7 +343,8 @@ fn only_plain_assignments_are_picked_early() {
         owned: &owned,
         now: k8s_openapi::jiff::Timestamp::now(),
     };
-    let mut assigner = EarlyAssigner::new(&input).expect("an Enforce sync with a checked tenant");
+    let none = HashSet::new();
+    let mut assigner = EarlyAssigner::new(&input, &none).expect("an Enforce sync with a checked tenant");
     let picked = assigner.assignments(&[
         source_user("1", "ada@contoso.com", "+1 (415) 555-0101"),
         source_user("2", "bob@contoso.com", "+14155550102"),
@@ -367,10 +368,13 @@ fn only_plain_assignments_are_picked_early() {
         ..policy.clone()
     };
     assert!(
-        EarlyAssigner::new(&PlanInput {
-            policy: &dry,
-            ..input
-        })
+        EarlyAssigner::new(
+            &PlanInput {
+                policy: &dry,
+                ..input
+            },
+            &none
+        )
         .is_none()
     );
     let failed = TenantChecks {
@@ -378,10 +382,21 @@ fn only_plain_assignments_are_picked_early() {
         ..TenantChecks::ok()
     };
     assert!(
-        EarlyAssigner::new(&PlanInput {
-            checks: &failed,
-            ..input
-        })
+        EarlyAssigner::new(
+            &PlanInput {
+                checks: &failed,
+                ..input
+            },
+            &none
+        )
         .is_none()
+    );
+    let late = HashSet::from([UserKey::Dialpad("1".into())]);
+    let mut assigner = EarlyAssigner::new(&input, &late).unwrap();
+    assert!(
+        assigner
+            .assignments(&[source_user("1", "ada@contoso.com", "+14155550101")])
+            .is_empty(),
+        "a user whose early assignment was undone waits for the complete plan"
     );
 }

@@ -11,6 +11,7 @@ use k8s_openapi::jiff::Timestamp;
 use tokio::time::Instant;
 
 use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
+use super::early::settle_unplanned;
 use super::model::{Action, ActionKind, Plan, Policy, RetryState, UserKey};
 use super::ports::TeamsWriter;
 use crate::api::Reason;
@@ -36,6 +37,9 @@ pub struct ExecutionSummary {
     pub unassigned_numbers: Vec<String>,
     /// The numbers whose assignment Teams refused, for the ownership record.
     pub refused_numbers: Vec<String>,
+    /// Assignments sent while the source was still being read that the complete plan did not
+    /// make (a later page repeated the email), unassigned again in the same sync.
+    pub undone: usize,
 }
 
 /// A change sent to Teams: the action, Teams' first answer, and how long sending took.
@@ -173,10 +177,10 @@ pub async fn execute_after<W: TeamsWriter>(
     results.extend(confirm(writer, pending, first_wait).await);
     let mut summary = ExecutionSummary::default();
     let mut finished = Vec::new();
+    let mut unplanned = Vec::new();
     for (index, kind, result) in results {
         if index >= planned_count {
-            let user = unplanned_users[index - planned_count];
-            fold_unplanned(&mut summary, plan, user, kind, result);
+            unplanned.push((unplanned_users[index - planned_count], kind, result));
             continue;
         }
         let outcome = &mut plan.outcomes[index];
@@ -261,51 +265,12 @@ pub async fn execute_after<W: TeamsWriter>(
             }
         }
     }
+    settle_unplanned(writer, policy, plan, &mut summary, unplanned).await;
     finished.sort_unstable();
     for index in finished.into_iter().rev() {
         plan.outcomes.remove(index);
     }
     summary
-}
-
-/// Folds the verdict of a change sent early that the complete plan would not make: counted, the
-/// record kept exact (a refused number is dropped from it; one whose result is unknown stays until
-/// a sync sees Teams), and the user told what was done.
-fn fold_unplanned(
-    summary: &mut ExecutionSummary,
-    plan: &mut Plan,
-    user: Option<usize>,
-    kind: ActionKind,
-    result: Result<OperationOutcome, GraphError>,
-) {
-    let ActionKind::Assign { number, .. } = kind else {
-        // Only assignments are sent early.
-        return;
-    };
-    let made = matches!(
-        result,
-        Ok(OperationOutcome::Succeeded | OperationOutcome::StillRunning)
-    );
-    if made {
-        summary.assigned += 1;
-    } else {
-        summary.failed += 1;
-    }
-    if let Ok(OperationOutcome::Failed(_)) = result {
-        summary.refused_numbers.push(number.clone());
-    }
-    tracing::warn!(
-        number = %number,
-        made,
-        "a number was assigned while the source was still being read, and the complete read does not plan it"
-    );
-    if let (true, Some(index)) = (made, user) {
-        let outcome = &mut plan.outcomes[index];
-        outcome.message = format!(
-            "{}; {number} had already been assigned to this user's Teams account while Dialpad was still being read: it is recorded as this resource's number, and later syncs treat it as a number whose user no longer matches",
-            outcome.message
-        );
-    }
 }
 
 /// Records a failed change so the user is retried later, less and less often, keeping its reason.

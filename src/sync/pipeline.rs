@@ -2,7 +2,7 @@
 //! same pipeline serves `run`, `plan` and `demo`; they differ only in where the ports point and
 //! where the status goes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
@@ -43,6 +43,10 @@ pub struct SyncMemory {
     pub retries: HashMap<UserKey, RetryState>,
     /// The ownership record of [`sync_once`], which keeps it in memory.
     pub owned: OwnershipRecord,
+    /// Users whose early assignment the complete plan did not make (see
+    /// [`early`](super::early)): they wait for the complete plan from now on, so a repeated
+    /// email costs one assignment and its undoing once, not on every sync.
+    pub not_early: HashSet<UserKey>,
 }
 
 /// Runs one sync, keeping the ownership record in `memory`. Never panics on upstream data; every
@@ -100,7 +104,8 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
                     owned: &owned,
                     now,
                 };
-                send_early(tenant, EarlyAssigner::new(&input), pages, store, &mut recorded).await
+                let assigner = EarlyAssigner::new(&input, &memory.not_early);
+                send_early(tenant, assigner, pages, store, &mut recorded).await
             }
             Err(_) => Vec::new(),
         };
@@ -162,6 +167,15 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     };
     // Only a complete read of Teams may drop entries from the record; what was sent early stays.
     let early = match_sent(&mut plan, sent);
+    let late: Vec<UserKey> = early
+        .unplanned
+        .iter()
+        .filter_map(|(user, _)| user.map(|index| plan.outcomes[index].key.clone()))
+        .collect();
+    memory
+        .not_early
+        .retain(|key| plan.outcomes.iter().any(|o| &o.key == key));
+    memory.not_early.extend(late);
     let intent = if teams_read {
         owned.before_changes(&teams, &plan, policy.mode, policy.adopt_existing)
     } else {

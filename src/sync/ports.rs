@@ -25,18 +25,18 @@ pub type SourcePages = tokio::sync::mpsc::UnboundedSender<Vec<DesiredUser>>;
 
 /// Where desired assignments come from (Dialpad, or the static list).
 pub trait DesiredSource: Sync {
-    /// Reads the whole desired state; a partial read is an error, never a smaller desired state.
-    fn read(&self) -> impl Future<Output = Result<DesiredState, SourceFailure>> + Send;
-
-    /// [`read`](Self::read), also sending each page of desired users to `pages` as it arrives.
-    /// Pages are a head start, not the state: only the state returned is complete. A source
-    /// read in one piece sends nothing.
+    /// Reads the whole desired state, also sending each page of desired users to `pages` as it
+    /// arrives. Pages are a head start, not the state: only the state returned is complete, and
+    /// a partial read is an error, never a smaller desired state.
     fn read_by_page(
         &self,
         pages: SourcePages,
-    ) -> impl Future<Output = Result<DesiredState, SourceFailure>> + Send {
-        drop(pages);
-        self.read()
+    ) -> impl Future<Output = Result<DesiredState, SourceFailure>> + Send;
+
+    /// Reads the whole desired state.
+    fn read(&self) -> impl Future<Output = Result<DesiredState, SourceFailure>> + Send {
+        let (pages, _) = tokio::sync::mpsc::unbounded_channel();
+        self.read_by_page(pages)
     }
 }
 
