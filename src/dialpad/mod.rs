@@ -43,18 +43,21 @@ impl DialpadClient {
         state: &str,
         office_ids: &[String],
     ) -> Result<Vec<DialpadUser>, UpstreamError> {
-        self.list_users_by_page(state, office_ids, &mut |_| {}).await
+        let mut users = Vec::new();
+        self.list_users_by_page(state, office_ids, &mut |page| users.extend(page))
+            .await?;
+        Ok(users)
     }
 
-    /// [`list_users`](Self::list_users), calling `on_page` with each page's users (after the
-    /// office filter) as it arrives, so that work can start before the listing ends. The list
-    /// returned is still the whole listing: a page seen is not a listing complete.
+    /// [`list_users`](Self::list_users) without keeping the listing: each page's users (after
+    /// the office filter) go to `on_page` as they arrive, so that work can start before the
+    /// listing ends and a large company need not be held whole. `Ok` means every page was seen.
     pub async fn list_users_by_page(
         &self,
         state: &str,
         office_ids: &[String],
-        on_page: &mut (dyn FnMut(&[DialpadUser]) + Send),
-    ) -> Result<Vec<DialpadUser>, UpstreamError> {
+        on_page: &mut (dyn FnMut(Vec<DialpadUser>) + Send),
+    ) -> Result<(), UpstreamError> {
         let in_offices = |user: &DialpadUser| {
             office_ids.is_empty()
                 || user
@@ -62,24 +65,29 @@ impl DialpadClient {
                     .as_ref()
                     .is_some_and(|office| office_ids.contains(office))
         };
-        let mut users = Vec::new();
         self.list("/api/v2/users", &[("state", state)], &mut |page: Vec<
             DialpadUser,
         >| {
-            let start = users.len();
-            users.extend(page.into_iter().filter(in_offices));
-            on_page(&users[start..]);
+            on_page(page.into_iter().filter(in_offices).collect());
         })
-        .await?;
-        Ok(users)
+        .await
     }
 
     /// The company's whole number inventory.
     pub async fn list_numbers(&self) -> Result<Vec<DialpadNumber>, UpstreamError> {
         let mut numbers = Vec::new();
-        self.list("/api/v2/numbers", &[], &mut |page| numbers.extend(page))
+        self.list_numbers_by_page(&mut |page| numbers.extend(page))
             .await?;
         Ok(numbers)
+    }
+
+    /// [`list_numbers`](Self::list_numbers) without keeping the listing: each page goes to
+    /// `on_page` as it arrives.
+    pub async fn list_numbers_by_page(
+        &self,
+        on_page: &mut (dyn FnMut(Vec<DialpadNumber>) + Send),
+    ) -> Result<(), UpstreamError> {
+        self.list("/api/v2/numbers", &[], on_page).await
     }
 
     /// Reads every page of `path`, handing each page's items to `on_page` in order.

@@ -26,41 +26,48 @@ pub struct DialpadSource {
 
 impl DesiredSource for DialpadSource {
     async fn read_by_page(&self, pages: SourcePages) -> Result<DesiredState, SourceFailure> {
-        let users = self
-            .client
-            .list_users_by_page("all", &self.office_ids, &mut |page| {
-                let desired: Vec<DesiredUser> = page.iter().filter_map(desired_user).collect();
-                // Nobody listening (the reader stopped early) is not an error of the source.
-                if !desired.is_empty() {
-                    let _ = pages.send(desired);
+        // Each page is condensed into the desired state as it arrives; nothing of Dialpad's own
+        // records is kept.
+        let mut state = DesiredState::default();
+        let mut users = Vec::new();
+        let mut on_users = |page: Vec<crate::dialpad::DialpadUser>| {
+            for user in &page {
+                for number in &user.phone_numbers {
+                    let normalised = normalise(number).unwrap_or_else(|| number.clone());
+                    state.owned_numbers.insert(normalised.clone());
+                    if let Some(id) = &user.id {
+                        state.number_owners.insert(normalised.clone(), id.clone());
+                    }
+                    if user.state.as_deref() == Some("pending") {
+                        state.protected_numbers.insert(normalised);
+                    }
                 }
+            }
+            let desired: Vec<DesiredUser> = page.iter().filter_map(desired_user).collect();
+            // Nobody listening (the reader stopped early) is not an error of the source.
+            if !desired.is_empty() {
+                let _ = pages.send(desired.clone());
+            }
+            users.extend(desired);
+        };
+        self.client
+            .list_users_by_page("all", &self.office_ids, &mut on_users)
+            .await
+            .map_err(source_failure)?;
+        let mut inventory = Vec::new();
+        self.client
+            .list_numbers_by_page(&mut |page| {
+                inventory.extend(
+                    page.into_iter()
+                        .filter(|n| n.deleted != Some(true))
+                        .filter_map(|n| n.number)
+                        .map(|number| normalise(&number).unwrap_or(number)),
+                );
             })
             .await
             .map_err(source_failure)?;
-        let inventory = self.client.list_numbers().await.map_err(source_failure)?;
-        let mut state = DesiredState::default();
-        for number in inventory
-            .iter()
-            .filter(|n| n.deleted != Some(true))
-            .filter_map(|n| n.number.as_deref())
-        {
-            state
-                .owned_numbers
-                .insert(normalise(number).unwrap_or_else(|| number.to_owned()));
-        }
-        for user in &users {
-            for number in &user.phone_numbers {
-                let normalised = normalise(number).unwrap_or_else(|| number.clone());
-                state.owned_numbers.insert(normalised.clone());
-                if let Some(id) = &user.id {
-                    state.number_owners.insert(normalised.clone(), id.clone());
-                }
-                if user.state.as_deref() == Some("pending") {
-                    state.protected_numbers.insert(normalised);
-                }
-            }
-        }
-        state.users = users.iter().filter_map(desired_user).collect();
+        state.owned_numbers.extend(inventory);
+        state.users = users;
         Ok(state)
     }
 }
