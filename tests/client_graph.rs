@@ -460,3 +460,31 @@ async fn a_token_expiring_mid_listing_is_refreshed_once() {
         "four pages over 1.6 s: one sign-in, one renewal"
     );
 }
+
+#[tokio::test]
+async fn a_client_without_a_rate_learns_one_from_429s_and_loses_no_call() {
+    let mut org = org();
+    org.behaviour.graph_requests_per_second = 50;
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let graph = app_graph(&sandbox);
+    let calls = futures::future::join_all((0..250).map(|_| graph.list_numbers())).await;
+    let failed: Vec<String> = calls
+        .iter()
+        .filter_map(|call| call.as_ref().err().map(ToString::to_string))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of 250 calls failed, e.g. {}",
+        failed.len(),
+        failed[0]
+    );
+    let throttled = sandbox
+        .counters()
+        .responses_from(Endpoint::GraphNumberAssignments, 429);
+    // The first wave cannot know the limit: 250 at once against a bucket of 50 is up to 200
+    // 429s. After that the client paces itself and the sandbox throttles almost nothing.
+    assert!(
+        throttled <= 225,
+        "{throttled} 429s for 250 calls: the client kept sending after being told to slow down"
+    );
+}

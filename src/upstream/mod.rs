@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod retry;
+pub mod throttle;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -68,6 +69,7 @@ pub struct UpstreamClient {
     requests_per_second: Option<u32>,
     retry: RetryPolicy,
     budget: Arc<RetryBudget>,
+    throttle: Arc<throttle::Throttle>,
 }
 
 impl UpstreamClient {
@@ -91,6 +93,7 @@ impl UpstreamClient {
             requests_per_second: requests_per_second.filter(|rate| *rate > 0),
             retry,
             budget: Arc::new(RetryBudget::default()),
+            throttle: Arc::new(throttle::Throttle::default()),
         }
     }
 
@@ -125,6 +128,10 @@ impl UpstreamClient {
             if let Some(limiter) = &self.limiter {
                 limiter.until_ready().await;
             }
+            let wait = self.throttle.reserve(tokio::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             let outcome = build(&self.http).send().await;
             crate::telemetry::metrics::record_upstream_call(
                 self.service,
@@ -146,6 +153,12 @@ impl UpstreamClient {
                                 request_id,
                                 attempts: attempt,
                             };
+                            // The upstream's instruction to slow down holds for every request.
+                            if status == 429 || (status == 503 && retry_after.is_some()) {
+                                self.throttle.throttled(tokio::time::Instant::now(), retry_after);
+                            } else {
+                                self.throttle.passed(tokio::time::Instant::now());
+                            }
                             let retryable = error::is_transient_status(status)
                                 && (idempotency == Idempotency::Idempotent || status == 429);
                             if !retryable {
@@ -171,7 +184,9 @@ impl UpstreamClient {
             if retry_after.is_some_and(|wait| wait > self.retry.max_retry_after) {
                 return Err(failure);
             }
-            if !self.budget.try_withdraw() {
+            // Being throttled is pacing, not failing: it does not spend the retry budget.
+            let throttled = failure.status() == Some(429);
+            if !throttled && !self.budget.try_withdraw() {
                 return Err(UpstreamError::BudgetExhausted {
                     service: self.service,
                     endpoint: endpoint.to_owned(),
