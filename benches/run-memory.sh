@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The operator's own memory under `run`: a generated tenant of N users (default 100,000) served by
+# the sandbox, one TeamsTenantSync on a real cluster, `dialpad-teams-operator run` as its own
+# process; prints the peak RSS (VmHWM) and CPU after the first and the second completed sync.
+#
+#   KUBECONFIG=... benches/run-memory.sh [USERS]
+#
+# Needs a cluster to talk to (any apiserver: kind, or `../shared/k8s/up.sh` beside a clone) and
+# kubectl. It installs the CRD, uses a namespace `run-memory-<pid>` (deleted at the end), and serves
+# the sandbox on 127.0.0.1:18080. Figures are printed, never asserted.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+users=${1:-100000}
+: "${KUBECONFIG:?set KUBECONFIG to the cluster to use}"
+ns=run-memory-$$
+port=18080
+cargo build --release --locked --quiet
+bin=target/release/dialpad-teams-operator
+work=$(mktemp -d)
+cleanup() {
+    kill "${operator:-}" "${sandbox:-}" 2>/dev/null || true
+    kubectl delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$bin" sandbox --generate "$users" --listen "127.0.0.1:$port" >"$work/sandbox.log" 2>&1 &
+sandbox=$!
+until curl -s -o /dev/null "http://127.0.0.1:$port/"; do sleep 0.5; done
+
+"$bin" crd | kubectl apply -f - >/dev/null
+kubectl create namespace "$ns" >/dev/null
+kubectl -n "$ns" create secret generic teams-admin \
+    --from-literal=username=dialpad-msteams-admin@contoso.com \
+    --from-literal=password=sandbox-admin-password >/dev/null
+kubectl -n "$ns" create secret generic dialpad --from-literal=apiKey=sandbox-dialpad-api-key >/dev/null
+sed -e "s/namespace: telephony/namespace: $ns/" \
+    -e "s#http://127.0.0.1:8080#http://127.0.0.1:$port#" \
+    -e "s/syncInterval: 15m/syncInterval: 1m/" \
+    examples/teamstenantsync-demo.yaml | kubectl apply -f - >/dev/null
+
+RUST_LOG=warn "$bin" run --leader-election=false --operator-namespace "$ns" --namespace "$ns" \
+    --metrics-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
+operator=$!
+started=$(date +%s)
+ticks=$(getconf CLK_TCK)
+
+report() {
+    local hwm cpu
+    hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$operator/status")
+    cpu=$(awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$operator/stat")
+    printf '%s: %s users, %s s after start, peak RSS %s MiB, CPU %s s\n' \
+        "$1" "$users" "$(($(date +%s) - started))" "$((hwm / 1024))" "$cpu"
+}
+
+last=""
+for sync in first second; do
+    while :; do
+        kill -0 "$operator" 2>/dev/null || { cat "$work/operator.log" >&2; echo "the operator exited" >&2; exit 1; }
+        now=$(kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.lastSyncTime}' 2>/dev/null || true)
+        if [ -n "$now" ] && [ "$now" != "$last" ]; then
+            last=$now
+            break
+        fi
+        sleep 1
+    done
+    report "$sync sync"
+done
+kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.summary}'; echo
