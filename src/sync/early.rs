@@ -4,7 +4,8 @@
 //! whose assignment the complete plan makes whatever the rest of the source says are recorded and
 //! sent at once. Everything else (removals, drift, conflicts, anything that needs the whole
 //! source) waits for the complete plan, which is made as before and then matched against what was
-//! already sent (see [`match_sent`]).
+//! already sent (see [`match_sent`]); what it would not have made is undone in the same sync (see
+//! `settle_unplanned`), so the sync ends where the complete plan alone would have.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -56,7 +57,8 @@ impl<'a> EarlyAssigner<'a> {
     /// source holds: the user's email is the first of its kind so far, matches one enabled,
     /// licensed Teams user who holds no number, the number is free in Teams, and no retry is
     /// pending. Only a later source user with the same email can still change that verdict
-    /// (both are then `DuplicateEmail`); [`match_sent`] says so on the user.
+    /// (both are then `DuplicateEmail`): [`match_sent`] finds such an assignment unplanned, and
+    /// `settle_unplanned` unassigns it again in the same sync.
     pub fn assignments(&mut self, users: &[DesiredUser]) -> Vec<EarlyAssignment> {
         let none = HashSet::new();
         let mut picked = Vec::new();
@@ -207,7 +209,9 @@ pub fn match_sent(plan: &mut Plan, sent: Vec<(UserKey, SentChange)>) -> SentEarl
 /// Settles the early assignments the complete plan does not make, so that the sync ends where
 /// the complete plan alone would have: each one Teams made (or is making) is unassigned again,
 /// one Teams refused is dropped from the record, and one whose result is unknown stays recorded
-/// until a sync sees Teams. Each user is told what happened to the number.
+/// until a sync sees Teams. Each user is told what happened to the number. Without a complete
+/// read (no user: the source failed part-way) there is no plan to end at, and what Teams made
+/// stays, recorded, for the next sync to judge.
 pub(super) async fn settle_unplanned<W: TeamsWriter>(
     writer: &W,
     policy: &Policy,
@@ -221,6 +225,12 @@ pub(super) async fn settle_unplanned<W: TeamsWriter>(
             continue;
         };
         let note = match result {
+            // Without a complete read there is no plan to end at: what was sent early was right
+            // for everything read, so it stays (recorded) and the next sync judges it.
+            Ok(OperationOutcome::Succeeded | OperationOutcome::StillRunning) if user.is_none() => {
+                summary.assigned += 1;
+                continue;
+            }
             Ok(OperationOutcome::Succeeded | OperationOutcome::StillRunning) => {
                 undo.push((user, number));
                 continue;

@@ -16,6 +16,7 @@ use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
 use crate::sync::model::{DesiredState, HeldNumber, Policy, TeamsState, TeamsUser, TenantChecks};
 use crate::sync::pipeline::{SyncMemory, sync_once_reporting};
 use crate::sync::ports::{DesiredSource, OwnershipStoreError, SourceFailure, SourcePages, TeamsTenant};
+use crate::sync::report::SourceState;
 
 fn policy(mode: SyncMode) -> Policy {
     Policy {
@@ -83,6 +84,8 @@ fn teams(names: &[&str]) -> TeamsState {
 struct PagedSource {
     pages: Vec<Vec<DesiredUser>>,
     gate: Arc<Notify>,
+    /// Fail instead of handing over the pages after the first.
+    fail_after_first: bool,
 }
 
 impl PagedSource {
@@ -99,6 +102,12 @@ impl DesiredSource for PagedSource {
         for (index, page) in self.pages.iter().enumerate() {
             if index == 1 {
                 self.gate.notified().await;
+                if self.fail_after_first {
+                    return Err(SourceFailure {
+                        reason: Reason::TransientError,
+                        message: "Dialpad answered 503 on page 2".into(),
+                    });
+                }
             }
             let _ = pages.send(page.clone());
         }
@@ -206,6 +215,7 @@ fn setup(names: &[&str], pages: Vec<Vec<DesiredUser>>) -> (PagedSource, Tenant, 
     let source = PagedSource {
         pages,
         gate: gate.clone(),
+        fail_after_first: false,
     };
     let tenant = Tenant {
         state: teams(names),
@@ -299,6 +309,32 @@ async fn a_duplicate_email_on_a_later_page_undoes_the_early_assignment_in_the_sa
     assert_eq!(run.plan.outcomes[1].reason, Reason::DuplicateEmail);
     let last = saves.0.lock().unwrap().last().cloned().unwrap();
     assert!(last.is_empty(), "dropped once unassigned: {}", last.to_text());
+}
+
+#[tokio::test]
+async fn a_source_failing_part_way_keeps_what_was_sent_early_for_the_next_sync_to_judge() {
+    let (mut source, tenant, saves) = setup(
+        &["ada", "bob"],
+        vec![
+            vec![source_user("1", "ada@contoso.com", "+14155550101")],
+            vec![source_user("2", "bob@contoso.com", "+14155550102")],
+        ],
+    );
+    source.fail_after_first = true;
+    let run = sync(&source, &tenant, &saves, SyncMode::Enforce).await;
+    assert!(
+        matches!(run.source, SourceState::Failed { .. }),
+        "{:?}",
+        run.source
+    );
+    assert_eq!(tenant.sent.lock().unwrap().len(), 1);
+    assert!(
+        tenant.unassigned.lock().unwrap().is_empty(),
+        "a failed read changes nothing it did not have to: the early assignment stays"
+    );
+    assert_eq!(run.execution.assigned, 1);
+    let last = saves.0.lock().unwrap().last().cloned().unwrap();
+    assert!(last.owns("+14155550101", "t0"), "{}", last.to_text());
 }
 
 #[tokio::test]

@@ -84,8 +84,9 @@ pub struct SentEarly {
     /// are confirmed and folded in like the plan's own.
     pub planned: Vec<SentChange>,
     /// Changes the complete plan would not make (for example, a later page showed the email on
-    /// a second source user), with their user's outcome if the plan has one. They are confirmed
-    /// so that the ownership record stays exact, and noted on the user.
+    /// a second source user), with their user's outcome if the plan has one. They are confirmed,
+    /// then unassigned again so that the sync ends where the plan alone would, and noted on the
+    /// user.
     pub unplanned: Vec<(Option<usize>, SentChange)>,
 }
 

@@ -172,9 +172,11 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
         .iter()
         .filter_map(|(user, _)| user.map(|index| plan.outcomes[index].key.clone()))
         .collect();
-    memory
-        .not_early
-        .retain(|key| plan.outcomes.iter().any(|o| &o.key == key));
+    // Users who left the source are forgotten; without a complete read nobody is.
+    if source_state == SourceState::Read && !memory.not_early.is_empty() {
+        let present: HashSet<&UserKey> = plan.outcomes.iter().map(|o| &o.key).collect();
+        memory.not_early.retain(|key| present.contains(key));
+    }
     memory.not_early.extend(late);
     let intent = if teams_read {
         owned.before_changes(&teams, &plan, policy.mode, policy.adopt_existing)
