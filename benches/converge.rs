@@ -16,7 +16,8 @@
 //! `--rate-scale F` (default 1: Graph 200 requests/s, Dialpad 20 requests/s, operations take
 //! 100 ms; F multiplies the rates and divides the delay, so the ratios stay meaningful while
 //! large orgs finish sooner), `--naive-sample N` (default 200).
-//! The default run takes about two minutes on 2 cores. Figures are printed, never asserted.
+//! The default run takes about two and a half minutes on 2 cores after the build. Figures are
+//! printed, never asserted.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
