@@ -1,6 +1,8 @@
 //! Licence classification from a user's `assignedPlans` and `assignedLicenses`: does the user have
 //! Phone System (Teams Phone), and which Calling Plans does the user have?
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 
 use super::catalog::{self, ServicePlan};
@@ -15,6 +17,16 @@ pub struct AssignedPlan {
     /// `Enabled`, `Warning`, `Suspended`, `LockedOut` or `Deleted`.
     #[serde(default)]
     pub capability_status: Option<String>,
+}
+
+/// An `assignedPlans` entry as read, before it is known to be kept.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BorrowedPlan<'a> {
+    #[serde(default, borrow)]
+    service_plan_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    capability_status: Option<Cow<'a, str>>,
 }
 
 /// Reads `assignedPlans` keeping only the plans the catalog knows (Phone System, Calling Plans
@@ -47,14 +59,19 @@ where
         }
 
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            // Each entry is read borrowing from the page where it can, so that the 86 plans of
+            // an E5 user cost no allocation unless they are kept.
             let mut kept = Vec::new();
-            while let Some(plan) = seq.next_element::<AssignedPlan>()? {
+            while let Some(plan) = seq.next_element::<BorrowedPlan>()? {
                 let known = plan
                     .service_plan_id
                     .as_deref()
                     .is_some_and(|id| catalog::plan_by_id(id).is_some());
                 if known {
-                    kept.push(plan);
+                    kept.push(AssignedPlan {
+                        service_plan_id: plan.service_plan_id.map(Cow::into_owned),
+                        capability_status: plan.capability_status.map(Cow::into_owned),
+                    });
                 }
             }
             Ok(kept)
@@ -203,6 +220,36 @@ fn plan_usable(plan: &ServicePlan, plans: &[AssignedPlan], licences: &[AssignedL
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct User {
+        #[serde(deserialize_with = "telephony_plans_only")]
+        assigned_plans: Vec<AssignedPlan>,
+    }
+
+    #[test]
+    fn plans_in_upper_case_or_with_escapes_are_kept_and_others_dropped() {
+        let json = r#"{"assignedPlans": [
+            {"servicePlanId": "4828C8EC-DC2E-4779-B502-87AC9CE28AB7", "capabilityStatus": "Enab\u006ced"},
+            {"servicePlanId": "4828c8ec-dc2e-4779-b502-87ac9ce28ab\u0037", "capabilityStatus": "Deleted"},
+            {"servicePlanId": "00000000-0000-0000-0000-000000000000", "capabilityStatus": "Enabled"},
+            {"capabilityStatus": "Enabled"}
+        ]}"#;
+        let user: User = serde_json::from_str(json).unwrap();
+        let kept: Vec<(Option<&str>, Option<&str>)> = user
+            .assigned_plans
+            .iter()
+            .map(|p| (p.service_plan_id.as_deref(), p.capability_status.as_deref()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (Some("4828C8EC-DC2E-4779-B502-87AC9CE28AB7"), Some("Enabled")),
+                (Some("4828c8ec-dc2e-4779-b502-87ac9ce28ab7"), Some("Deleted")),
+            ]
+        );
+    }
 
     fn plan(name: &str, status: &str) -> AssignedPlan {
         AssignedPlan {
