@@ -97,11 +97,18 @@ fn the_namespaced_chart_grants_every_request_the_operator_makes_and_nothing_else
     check_nothing_else_is_granted(NAMESPACED, &rbac);
     assert_eq!(
         granted(&rbac.cluster_extra),
-        BTreeSet::from([(
-            "teamssync.io".to_owned(),
-            "teamstenantsyncs".to_owned(),
-            "patch".to_owned()
-        )]),
-        "cluster-wide, only the finalizer patch that outlives a deleted namespace's RoleBinding"
+        BTreeSet::from([
+            (
+                "teamssync.io".to_owned(),
+                "teamstenantsyncs".to_owned(),
+                "patch".to_owned()
+            ),
+            (
+                "teamssync.io".to_owned(),
+                "teamstenantsyncs/status".to_owned(),
+                "patch".to_owned()
+            ),
+        ]),
+        "cluster-wide, only the finalizer and status patches that outlive a deleted namespace's RoleBinding"
     );
 }
