@@ -93,13 +93,15 @@ impl<'a> EarlyAssigner<'a> {
 /// Sends the early assignments of the pages arriving on `pages` until the source's read ends,
 /// as fast as the writer's budget allows. Each batch is added to `record` and saved in `store`
 /// before any of it is sent; if saving fails, nothing more is sent early (the complete plan's
-/// own save then reports the error). Returns what was sent, by user.
+/// own save then reports the error). `progress(sent, known)` is called as changes are sent
+/// (`known` grows as pages arrive). Returns what was sent, by user.
 pub async fn send_early<W: TeamsWriter, O: OwnershipStore>(
     writer: &W,
     assigner: Option<EarlyAssigner<'_>>,
     mut pages: UnboundedReceiver<Vec<DesiredUser>>,
     store: &O,
     record: &mut OwnershipRecord,
+    progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<(UserKey, SentChange)> {
     let Some(mut assigner) = assigner else {
         return Vec::new();
@@ -157,6 +159,8 @@ pub async fn send_early<W: TeamsWriter, O: OwnershipStore>(
                     concurrency = concurrency_for(writer.requests_per_second(), change.took);
                 }
                 sent.push((key, change));
+                let known = sent.len() + in_flight.len() + queue.len() + unsaved.len();
+                progress(sent.len(), known);
             },
             else => {}
         }

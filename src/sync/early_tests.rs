@@ -233,13 +233,46 @@ async fn sync(
     saves: &Arc<Saves>,
     mode: SyncMode,
 ) -> super::super::pipeline::SyncRun {
+    sync_reporting(source, tenant, saves, mode, &|_, _| {}).await
+}
+
+async fn sync_reporting(
+    source: &PagedSource,
+    tenant: &Tenant,
+    saves: &Arc<Saves>,
+    mode: SyncMode,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> super::super::pipeline::SyncRun {
     let mut memory = SyncMemory::default();
     let policy = policy(mode);
-    let run = sync_once_reporting(source, tenant, saves, &policy, &mut memory, None, &|_, _| {});
+    let run = sync_once_reporting(source, tenant, saves, &policy, &mut memory, None, progress);
     tokio::time::timeout(Duration::from_secs(10), run)
         .await
         .expect("the sync ends: the source waits for the first assignment, so it must be sent while the source is read")
         .expect("the record is saved")
+}
+
+#[tokio::test]
+async fn progress_counts_the_changes_sent_early() {
+    let (source, tenant, saves) = setup(
+        &["ada", "bob"],
+        vec![
+            vec![source_user("1", "ada@contoso.com", "+14155550101")],
+            vec![source_user("2", "bob@contoso.com", "+14155550102")],
+        ],
+    );
+    let seen = Mutex::new(Vec::new());
+    sync_reporting(&source, &tenant, &saves, SyncMode::Enforce, &|done, total| {
+        seen.lock().unwrap().push((done, total))
+    })
+    .await;
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.last().map(|(done, _)| *done), Some(2), "{seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0].0 <= w[1].0),
+        "never back to zero: {seen:?}"
+    );
+    assert!(seen.iter().all(|(done, total)| done <= total), "{seen:?}");
 }
 
 #[tokio::test]

@@ -120,7 +120,10 @@ pub async fn execute_after<W: TeamsWriter>(
     early: SentEarly,
 ) -> ExecutionSummary {
     let actions = std::mem::take(&mut plan.actions);
+    // Progress counts the changes sent early too, so that it does not start again from zero.
+    let already = early.planned.len() + early.unplanned.len();
     let total = actions.len();
+    let progress = |done: usize, total: usize| progress(already + done, already + total);
     let mut actions = actions.into_iter();
     let mut submitted = Vec::with_capacity(total + early.planned.len() + early.unplanned.len());
     // The first change alone measures the latency the concurrency is sized from, unless an

@@ -105,7 +105,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
                     now,
                 };
                 let assigner = EarlyAssigner::new(&input, &memory.not_early);
-                send_early(tenant, assigner, pages, store, &mut recorded).await
+                send_early(tenant, assigner, pages, store, &mut recorded, progress).await
             }
             Err(_) => Vec::new(),
         };
