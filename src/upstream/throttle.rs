@@ -81,6 +81,9 @@ impl Throttle {
         let getting_through = state.passed.len() as f64 * 0.9;
         let learned = match state.rate {
             Some(rate) => (rate * 0.5).min(getting_through.max(SLOWEST)),
+            // Nothing got through lately (a cold client, or a quota someone else spent): there
+            // is no rate to learn, only the pause to honour.
+            None if getting_through < SLOWEST => return,
             None => getting_through,
         };
         state.rate = Some(learned.max(SLOWEST));
@@ -125,6 +128,20 @@ impl State {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_429_to_a_cold_client_pauses_it_without_learning_a_crawl() {
+        let throttle = Throttle::default();
+        let start = Instant::now();
+        throttle.throttled(start, Some(Duration::from_secs(3)));
+        assert_eq!(
+            throttle.rate(),
+            None,
+            "nothing got through, so there is no pace to learn"
+        );
+        assert_eq!(throttle.reserve(start), Duration::from_secs(3));
+        assert_eq!(throttle.reserve(start + Duration::from_secs(3)), Duration::ZERO);
+    }
 
     #[test]
     fn an_unthrottled_client_never_waits() {
