@@ -150,8 +150,17 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
                 .any(|l| l.contains("synced") && l.contains(&format!("{}/{name}", env.namespace))),
             "one info line per sync:\n{log}"
         );
+        let metrics = operator.metrics().await;
+        assert!(
+            metrics.contains("# TYPE"),
+            "the operator serves its metrics:\n{metrics}"
+        );
         for value in [&password, &wrong_password, &api_key] {
             assert!(!log.contains(value.as_str()), "a Secret value reached the log");
+            assert!(
+                !metrics.contains(value.as_str()),
+                "a Secret value reached /metrics"
+            );
         }
         let last = env.resources().get(name).await.expect("exists");
         assert_no_secret_leaks(&env, &last, &[&password, &wrong_password, &api_key]).await;

@@ -25,31 +25,54 @@ const OWN_NAMESPACE_ROLE: &str = "dialpad-teams-operator-own-namespace";
 /// Label on the cluster-scoped objects a test makes, so that cleanup finds them.
 const OWNER_LABEL: &str = "dto-e2e-namespace";
 
-/// The chart's watchNamespaces mode: its Role in each of `watched`, leaving out the verb
-/// `without` = `(resource, verb)` if given, its Role in the test's namespace (the operator's own),
-/// and its cluster-wide finalizer grant. Returns a kubeconfig that authenticates as the account.
+/// The chart's watchNamespaces mode: its Role in each of `watched`, its Role in the test's
+/// namespace (the operator's own), and its cluster-wide grant that outlives a deleted namespace's
+/// RoleBinding; `without` = `(resource, verb)` is left out of all of them. Returns a kubeconfig
+/// that authenticates as the account.
 pub async fn operator_identity(env: &Env, watched: &[String], without: Option<(&str, &str)>) -> PathBuf {
     let rbac = chart_rbac(NAMESPACED);
-    let mut rules = rbac.watched.clone();
-    if let Some((resource, verb)) = without {
-        for rule in &mut rules {
-            if rule
-                .resources
-                .as_ref()
-                .is_some_and(|r| r.iter().any(|x| x == resource))
-            {
-                rule.verbs.retain(|v| v != verb);
-            }
-        }
-        rules.retain(|rule| !rule.verbs.is_empty());
-    }
+    let (rules, cluster_extra) = match without {
+        Some((resource, verb)) => (
+            leave_out(&rbac.watched, resource, verb),
+            leave_out(&rbac.cluster_extra, resource, verb),
+        ),
+        None => (rbac.watched.clone(), rbac.cluster_extra.clone()),
+    };
     service_account(env).await;
     for namespace in watched {
         bind_role(env, namespace, "dialpad-teams-operator", &rules).await;
     }
     bind_role(env, &env.namespace, OWN_NAMESPACE_ROLE, &rbac.own_namespace).await;
-    bind_cluster_role(env, "finalizers", &rbac.cluster_extra).await;
+    bind_cluster_role(env, "finalizers", &cluster_extra).await;
     mint_kubeconfig(env).await
+}
+
+/// `rules` without `verb` on `resource`; every other resource keeps every verb.
+fn leave_out(rules: &[PolicyRule], resource: &str, verb: &str) -> Vec<PolicyRule> {
+    let mut kept = Vec::new();
+    for rule in rules {
+        let resources = rule.resources.clone().unwrap_or_default();
+        if !resources.iter().any(|r| r == resource) {
+            kept.push(rule.clone());
+            continue;
+        }
+        let others: Vec<String> = resources.into_iter().filter(|r| r != resource).collect();
+        if !others.is_empty() {
+            kept.push(PolicyRule {
+                resources: Some(others),
+                ..rule.clone()
+            });
+        }
+        let verbs: Vec<String> = rule.verbs.iter().filter(|v| *v != verb).cloned().collect();
+        if !verbs.is_empty() {
+            kept.push(PolicyRule {
+                resources: Some(vec![resource.to_owned()]),
+                verbs,
+                ..rule.clone()
+            });
+        }
+    }
+    kept
 }
 
 /// The chart's cluster-wide mode: its ClusterRole bound by a ClusterRoleBinding (which, unlike a
