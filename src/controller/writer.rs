@@ -73,7 +73,14 @@ pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Ve
         .iter()
         .filter(|o| o.reason == Reason::BlockedBySafetyLimit)
         .count();
+    // Announced when the limit starts to hold, not on every sync while it holds: the status
+    // keeps saying why (BlockedBySafetyLimit on each user) until someone acts.
+    let blocked_before = previous
+        .and_then(|p| p.summary.as_ref())
+        .and_then(|s| s.by_reason.get(Reason::BlockedBySafetyLimit.as_str()))
+        .is_some_and(|count| *count > 0);
     if blocked > 0
+        && !blocked_before
         && let Some(example) = run
             .plan
             .outcomes
@@ -237,6 +244,35 @@ mod tests {
             )]
         );
         assert!(matches!(events[0].type_, EventType::Warning));
+    }
+
+    #[test]
+    fn a_safety_limit_that_still_holds_is_not_announced_again() {
+        let blocked = UserOutcome {
+            key: UserKey::Departed {
+                teams_user_id: "t1".into(),
+                number: "+14155550100".into(),
+            },
+            email: None,
+            phone_number: None,
+            dialpad_user_id: None,
+            teams_user_id: None,
+            reason: Reason::BlockedBySafetyLimit,
+            message: "30 numbers are due to be unassigned".into(),
+            desired: false,
+        };
+        let previous = TeamsTenantSyncStatus {
+            summary: Some(crate::api::SyncSummary {
+                by_reason: [("BlockedBySafetyLimit".to_owned(), 30)].into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let again = run(ExecutionSummary::default(), vec![blocked], Reason::SignedIn);
+        assert!(
+            reasons(&events_for(&again, Some(&previous))).is_empty(),
+            "the limit held on the last sync too: no second Event"
+        );
     }
 
     #[test]
