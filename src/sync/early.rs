@@ -61,12 +61,20 @@ impl<'a> EarlyAssigner<'a> {
     /// `settle_unplanned` unassigns it again in the same sync.
     pub fn assignments(&mut self, users: &[DesiredUser]) -> Vec<EarlyAssignment> {
         let none = HashSet::new();
+        let email_of = |user: &DesiredUser| user.email.as_deref().map(|e| e.trim().to_lowercase());
+        // A repeat within the page is already known: neither user is sent early, so a small org
+        // (one page) never assigns and undoes.
+        let mut in_page: HashMap<String, usize> = HashMap::new();
+        for email in users.iter().filter_map(email_of) {
+            *in_page.entry(email).or_default() += 1;
+        }
         let mut picked = Vec::new();
         for user in users {
-            let Some(email) = user.email.as_deref().map(|e| e.trim().to_lowercase()) else {
+            let Some(email) = email_of(user) else {
                 continue;
             };
-            if email.is_empty() || !self.emails.insert(email) {
+            let repeated = in_page.get(&email).is_some_and(|count| *count > 1);
+            if email.is_empty() || !self.emails.insert(email) || repeated {
                 continue;
             }
             let decision = decide(self.input, &self.teams, user, &none);

@@ -383,7 +383,7 @@ async fn a_dry_run_sends_nothing_early_or_late() {
 
 #[test]
 fn only_plain_assignments_are_picked_early() {
-    let mut state = teams(&["ada", "bob", "cy", "dee"]);
+    let mut state = teams(&["ada", "bob", "cy", "dee", "eve"]);
     // bob already holds a number (a replacement needs the whole inventory); cy's number is held
     // by dee.
     state.numbers = vec![
@@ -419,7 +419,6 @@ fn only_plain_assignments_are_picked_early() {
         source_user("2", "bob@contoso.com", "+14155550102"),
         source_user("3", "cy@contoso.com", "+14155550103"),
         source_user("4", "nobody@contoso.com", "+14155550104"),
-        source_user("5", "ADA@contoso.com", "+14155550105"),
     ]);
     assert_eq!(
         picked,
@@ -430,6 +429,23 @@ fn only_plain_assignments_are_picked_early() {
                 user_id: "t0".into(),
             },
         }]
+    );
+
+    assert!(
+        assigner
+            .assignments(&[source_user("5", "ADA@contoso.com", "+14155550105")])
+            .is_empty(),
+        "an email seen on an earlier page is not sent again"
+    );
+    let mut fresh = EarlyAssigner::new(&input, &none).unwrap();
+    assert!(
+        fresh
+            .assignments(&[
+                source_user("6", "eve@contoso.com", "+14155550106"),
+                source_user("7", "Eve@contoso.com", "+14155550107"),
+            ])
+            .is_empty(),
+        "a repeat within one page is known at once: neither is sent early"
     );
 
     let dry = crate::sync::model::Policy {
