@@ -81,7 +81,9 @@ impl SecretStore for KubeSecrets {
                 None => Err(format!("Secret '{namespace}/{name}' has no key '{key}'; add it")),
                 Some(bytes) => {
                     let text = String::from_utf8(bytes.clone()).map_err(|_| {
-                        format!("key '{key}' of Secret '{namespace}/{name}' is not UTF-8 text")
+                        format!(
+                            "key '{key}' of Secret '{namespace}/{name}' is not UTF-8 text; store the value as plain text, e.g. kubectl create secret generic {name} --from-literal={key}=..."
+                        )
                     })?;
                     let text = text.trim_end_matches(['\r', '\n']).to_owned();
                     if text.trim().is_empty() {
@@ -94,5 +96,68 @@ impl SecretStore for KubeSecrets {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::ByteString;
+    use kube::api::ObjectMeta;
+    use kube::runtime::{reflector, watcher};
+    use secrecy::ExposeSecret;
+
+    use super::*;
+
+    /// A cache holding one Secret `creds` in `telephony` with `data`.
+    fn cached(data: &[(&str, &[u8])]) -> KubeSecrets {
+        let (cache, mut writer) = reflector::store::<Secret>();
+        let secret = Secret {
+            metadata: ObjectMeta {
+                name: Some("creds".into()),
+                namespace: Some("telephony".into()),
+                resource_version: Some("7".into()),
+                ..Default::default()
+            },
+            data: Some(
+                data.iter()
+                    .map(|(k, v)| ((*k).to_owned(), ByteString(v.to_vec())))
+                    .collect(),
+            ),
+            ..Default::default()
+        };
+        writer.apply_watcher_event(&watcher::Event::Apply(secret));
+        KubeSecrets::from_cache(&cache, "telephony", &["creds".into(), "absent".into()])
+    }
+
+    #[test]
+    fn a_value_is_read_without_its_trailing_newline() {
+        let secrets = cached(&[("password", b"s3cret\n")]);
+        assert_eq!(
+            secrets.get("creds", "password").unwrap().expose_secret(),
+            "s3cret"
+        );
+        assert_eq!(secrets.versions.get("creds").map(String::as_str), Some("7"));
+    }
+
+    #[test]
+    fn missing_empty_and_non_utf8_keys_each_name_the_secret_the_key_and_the_fix() {
+        let secrets = cached(&[("empty", b" \n"), ("binary", &[0xff, 0xfe, 0x00])]);
+        let error = |name: &str, key: &str| secrets.get(name, key).unwrap_err();
+        assert_eq!(
+            error("absent", "apiKey"),
+            "Secret 'absent' does not exist in namespace 'telephony'; create it with the key 'apiKey'"
+        );
+        assert_eq!(
+            error("creds", "apiKey"),
+            "Secret 'telephony/creds' has no key 'apiKey'; add it"
+        );
+        assert_eq!(
+            error("creds", "empty"),
+            "key 'empty' of Secret 'telephony/creds' is empty; put the value in it"
+        );
+        assert_eq!(
+            error("creds", "binary"),
+            "key 'binary' of Secret 'telephony/creds' is not UTF-8 text; store the value as plain text, e.g. kubectl create secret generic creds --from-literal=binary=..."
+        );
     }
 }
