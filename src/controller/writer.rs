@@ -175,6 +175,23 @@ mod tests {
         }
     }
 
+    /// A departed user whose removal the safety limit holds back.
+    fn blocked(id: &str) -> UserOutcome {
+        UserOutcome {
+            key: UserKey::Departed {
+                teams_user_id: id.into(),
+                number: id.into(),
+            },
+            email: None,
+            phone_number: None,
+            dialpad_user_id: None,
+            teams_user_id: None,
+            reason: Reason::BlockedBySafetyLimit,
+            message: "30 numbers are due to be unassigned".into(),
+            desired: false,
+        }
+    }
+
     fn reasons(events: &[Event]) -> Vec<(String, Option<String>)> {
         events
             .iter()
@@ -215,19 +232,6 @@ mod tests {
 
     #[test]
     fn a_blocked_removal_plan_raises_one_safety_limit_warning() {
-        let blocked = |n: &str| UserOutcome {
-            key: UserKey::Departed {
-                teams_user_id: n.into(),
-                number: n.into(),
-            },
-            email: None,
-            phone_number: None,
-            dialpad_user_id: None,
-            teams_user_id: None,
-            reason: Reason::BlockedBySafetyLimit,
-            message: "30 numbers are due to be unassigned".into(),
-            desired: false,
-        };
         let events = events_for(
             &run(
                 ExecutionSummary::default(),
@@ -248,19 +252,6 @@ mod tests {
 
     #[test]
     fn a_safety_limit_that_still_holds_is_not_announced_again() {
-        let blocked = UserOutcome {
-            key: UserKey::Departed {
-                teams_user_id: "t1".into(),
-                number: "+14155550100".into(),
-            },
-            email: None,
-            phone_number: None,
-            dialpad_user_id: None,
-            teams_user_id: None,
-            reason: Reason::BlockedBySafetyLimit,
-            message: "30 numbers are due to be unassigned".into(),
-            desired: false,
-        };
         let previous = TeamsTenantSyncStatus {
             summary: Some(crate::api::SyncSummary {
                 by_reason: [("BlockedBySafetyLimit".to_owned(), 30)].into(),
@@ -268,7 +259,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let again = run(ExecutionSummary::default(), vec![blocked], Reason::SignedIn);
+        let again = run(ExecutionSummary::default(), vec![blocked("t1")], Reason::SignedIn);
         assert!(
             reasons(&events_for(&again, Some(&previous))).is_empty(),
             "the limit held on the last sync too: no second Event"
