@@ -743,3 +743,43 @@ async fn requests_without_a_valid_token_are_401() {
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(error_code(&body), "InvalidAuthenticationToken");
 }
+
+#[tokio::test]
+async fn a_never_completing_operation_stays_running_and_does_not_hold_back_later_ones() {
+    let mut org = fixture("");
+    org.behaviour.never_completing_operations = 1;
+    let h = Harness::start_with(&org).await;
+    let lost = h.assign("assignNumber", "14255550100", ADA).await;
+    let next = h.assign("assignNumber", "14255550101", ERIN).await;
+    let done = h.finished_operation(&next).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(h.operation(&lost).await["status"], "running");
+    let (_, listing) = h.list(&[("$filter", "telephoneNumber eq '+14255550100'")]).await;
+    assert_eq!(listing["value"], json!([]), "a lost operation changes nothing");
+}
+
+#[tokio::test]
+async fn a_late_answer_comes_after_the_upstream_acted() {
+    let mut org = fixture("");
+    org.behaviour.operation_delay_ms = 0;
+    org.behaviour.faults =
+        vec![serde_yaml::from_str("{endpoint: graph.assignNumber, lateRate: 1.0, lateMs: 2000}").unwrap()];
+    let h = Harness::start_with(&org).await;
+    let body =
+        json!({"telephoneNumber": "14255550100", "assignmentTargetId": ADA, "numberType": "directRouting"});
+    let impatient = h
+        .client
+        .post(h.url(&format!("{NUMBERS}/numberAssignments/assignNumber")))
+        .bearer_auth(&h.token)
+        .json(&body)
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(impatient.is_err_and(|e| e.is_timeout()), "the answer is late");
+    assert_eq!(
+        h.assignment_of("+14255550100").await["assignmentTargetId"],
+        ADA,
+        "the number was assigned all the same"
+    );
+}

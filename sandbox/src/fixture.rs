@@ -298,6 +298,10 @@ pub struct BehaviourFixture {
     /// Faults to inject, matched by endpoint name.
     #[serde(default)]
     pub faults: Vec<FaultFixture>,
+    /// The first this many `assignNumber`/`unassignNumber` operations never complete: they stay
+    /// `running` and change nothing, as an operation lost inside Teams would.
+    #[serde(default)]
+    pub never_completing_operations: u32,
 }
 
 impl Default for BehaviourFixture {
@@ -309,6 +313,7 @@ impl Default for BehaviourFixture {
             graph_requests_per_second: default_graph_rate(),
             dialpad_requests_per_second: default_dialpad_rate(),
             faults: Vec::new(),
+            never_completing_operations: 0,
         }
     }
 }
@@ -344,6 +349,13 @@ pub struct FaultFixture {
     /// Share of requests (0..1) answered 200 with a truncated JSON body.
     #[serde(default)]
     pub malformed_rate: f64,
+    /// Share of requests (0..1) that are acted on but answered `lateMs` late, so that a client
+    /// with a shorter timeout gives up without learning the outcome.
+    #[serde(default)]
+    pub late_rate: f64,
+    /// How late those answers are, in milliseconds.
+    #[serde(default)]
+    pub late_ms: u64,
     /// Latency added to every matching request.
     #[serde(default)]
     pub latency_ms: u64,
@@ -503,6 +515,7 @@ impl OrgFixture {
                 fault.throttle_rate,
                 fault.reset_rate,
                 fault.malformed_rate,
+                fault.late_rate,
             ];
             if rates.iter().any(|rate| !(0.0..=1.0).contains(rate)) {
                 return Err(format!(

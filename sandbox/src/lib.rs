@@ -86,12 +86,13 @@ impl SandboxState {
         world
     }
 
-    fn count_request(&self, endpoint: Endpoint, method: &str) {
+    fn count_request(&self, endpoint: Endpoint, method: &str, now: Instant) {
         let mut counters = self.counters.lock().expect("counters lock");
         *counters
             .requests
             .entry(format!("{} {method}", endpoint.name()))
             .or_default() += 1;
+        counters.record_arrival(endpoint.upstream(), now);
     }
 
     fn count_response(&self, endpoint: Endpoint, status: u16) {

@@ -1,10 +1,10 @@
 //! What happens to every request before its handler: it is named, counted, rate limited and
 //! perhaps hit by an injected fault (latency, 5xx, 429 burst, dropped connection, malformed body).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -173,6 +173,15 @@ pub struct Counters {
     pub requests: BTreeMap<String, u64>,
     /// `"graph.users 429" -> 3`.
     pub responses: BTreeMap<String, u64>,
+    /// The most requests that arrived within any one second, per upstream (`"graph" -> 180`):
+    /// how fast the upstream was called, injected faults and refused requests included.
+    pub peak_per_second: BTreeMap<String, u64>,
+    /// Requests the upstream's own rate limit refused (429), per upstream; injected 429s are not
+    /// counted here.
+    pub rate_limited: BTreeMap<String, u64>,
+    /// Arrival times within the last second, per upstream, for `peak_per_second`.
+    #[serde(skip)]
+    recent: BTreeMap<&'static str, VecDeque<Instant>>,
 }
 
 impl Counters {
@@ -192,10 +201,53 @@ impl Counters {
             .unwrap_or(0)
     }
 
+    /// The most requests `upstream` received within any one second.
+    pub fn peak_per_second_of(&self, upstream: Upstream) -> u64 {
+        self.peak_per_second.get(upstream.name()).copied().unwrap_or(0)
+    }
+
+    /// Requests to `upstream` its own rate limit refused.
+    pub fn rate_limited_of(&self, upstream: Upstream) -> u64 {
+        self.rate_limited.get(upstream.name()).copied().unwrap_or(0)
+    }
+
+    /// Counts a request to `upstream` arriving at `now` in the one-second window ending then.
+    pub(crate) fn record_arrival(&mut self, upstream: Upstream, now: Instant) {
+        let recent = self.recent.entry(upstream.name()).or_default();
+        while recent
+            .front()
+            .is_some_and(|&arrived| now.duration_since(arrived) >= Duration::from_secs(1))
+        {
+            recent.pop_front();
+        }
+        recent.push_back(now);
+        let peak = self
+            .peak_per_second
+            .entry(upstream.name().to_owned())
+            .or_default();
+        *peak = (*peak).max(recent.len() as u64);
+    }
+
+    /// Counts a request `upstream`'s own rate limit refused.
+    pub(crate) fn record_rate_limited(&mut self, upstream: Upstream) {
+        *self.rate_limited.entry(upstream.name().to_owned()).or_default() += 1;
+    }
+
     /// Requests that could change state (POSTs to assign or unassign).
     pub fn write_requests(&self) -> u64 {
         self.requests_to(Endpoint::GraphAssignNumber, "POST")
             + self.requests_to(Endpoint::GraphUnassignNumber, "POST")
+    }
+}
+
+impl Upstream {
+    /// The name used in counters: `entra`, `graph` or `dialpad`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Upstream::Entra => "entra",
+            Upstream::Graph => "graph",
+            Upstream::Dialpad => "dialpad",
+        }
     }
 }
 
@@ -249,6 +301,9 @@ pub enum Fault {
     Reset,
     /// Answer 200 with a truncated body.
     Malformed,
+    /// Act on the request, then hold the answer back this long: a client that gives up sooner
+    /// does not learn that the upstream acted.
+    Late(Duration),
 }
 
 impl FaultInjector {
@@ -301,6 +356,8 @@ impl FaultInjector {
                 fault = Some(Fault::Reset);
             } else if rule.malformed_rate > 0.0 && draw() < rule.malformed_rate {
                 fault = Some(Fault::Malformed);
+            } else if rule.late_rate > 0.0 && draw() < rule.late_rate {
+                fault = Some(Fault::Late(Duration::from_millis(rule.late_ms)));
             }
         }
         (latency, fault)
@@ -325,7 +382,7 @@ pub async fn traffic(State(state): State<Arc<SandboxState>>, request: Request, n
         return next.run(request).await;
     };
     let method = request.method().as_str().to_owned();
-    state.count_request(endpoint, &method);
+    state.count_request(endpoint, &method, Instant::now());
     let response = shape(&state, endpoint, request, next).await;
     state.count_response(endpoint, response.status().as_u16());
     response
@@ -342,6 +399,11 @@ async fn shape(state: &Arc<SandboxState>, endpoint: Endpoint, request: Request, 
         tokio::time::sleep(latency).await;
     }
     if let Some(wait) = state.limits.check(upstream) {
+        state
+            .counters
+            .lock()
+            .expect("counters lock")
+            .record_rate_limited(upstream);
         let seconds = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
         return throttled(upstream, seconds.max(0.001));
     }
@@ -350,6 +412,11 @@ async fn shape(state: &Arc<SandboxState>, endpoint: Endpoint, request: Request, 
         Some(Fault::Throttle(seconds)) => throttled(upstream, seconds),
         Some(Fault::Reset) => reset(),
         Some(Fault::Malformed) => malformed(),
+        Some(Fault::Late(delay)) => {
+            let response = next.run(request).await;
+            tokio::time::sleep(delay).await;
+            response
+        }
         None => next.run(request).await,
     };
     if upstream == Upstream::Graph {
@@ -482,6 +549,39 @@ mod tests {
             .collect();
         let throttle = Some(Fault::Throttle(1.0));
         assert_eq!(faults, [throttle.clone(), throttle.clone(), throttle, None]);
+    }
+
+    #[test]
+    fn a_late_answer_is_drawn_after_the_other_faults_with_its_delay() {
+        let mut r = rule("graph.assignNumber");
+        r.late_rate = 0.5;
+        r.late_ms = 1500;
+        let mut injector = FaultInjector::new(vec![r]);
+        assert_eq!(
+            injector.decide(Endpoint::GraphAssignNumber, || 0.1).1,
+            Some(Fault::Late(Duration::from_millis(1500)))
+        );
+        assert_eq!(injector.decide(Endpoint::GraphAssignNumber, || 0.9).1, None);
+    }
+
+    #[test]
+    fn the_peak_counts_the_busiest_second_whenever_it_started() {
+        let mut counters = Counters::default();
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        // Four in the first whole second, five between 0.9 s and 1.85 s: the busiest second
+        // straddles a whole-second boundary.
+        for ms in [0, 100, 200, 900, 1000, 1500, 1800, 1850] {
+            counters.record_arrival(Upstream::Graph, at(ms));
+        }
+        counters.record_arrival(Upstream::Dialpad, at(0));
+        assert_eq!(
+            counters.peak_per_second_of(Upstream::Graph),
+            5,
+            "0.9 s to 1.85 s holds five"
+        );
+        assert_eq!(counters.peak_per_second_of(Upstream::Dialpad), 1);
+        assert_eq!(counters.peak_per_second_of(Upstream::Entra), 0);
     }
 
     #[test]

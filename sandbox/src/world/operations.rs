@@ -40,13 +40,22 @@ pub mod detail {
     }
 }
 
+/// How far in the future a never-completing operation is due: never, for any test or demo.
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
 impl World {
     /// Starts `assignNumber`; returns the operation id. Business rules are applied when the
     /// operation completes, as a real tenant does asynchronously.
     pub fn start_operation(&mut self, kind: OperationKind, now: Instant) -> String {
         self.complete_due_operations(now);
         let id = self.new_guid();
-        let delay = Duration::from_millis(self.behaviour.operation_delay_ms);
+        // Operations are never forgotten, so their count is the number started so far.
+        let never_completes = self.operations.len() < self.behaviour.never_completing_operations as usize;
+        let delay = if never_completes {
+            NEVER
+        } else {
+            Duration::from_millis(self.behaviour.operation_delay_ms)
+        };
         self.operations.insert(
             id.clone(),
             Operation {
@@ -57,7 +66,11 @@ impl World {
                 outcome: None,
             },
         );
-        self.running.push_back(id.clone());
+        // Operations complete in order: one that never does stays out of the queue, so it
+        // does not hold the others back.
+        if !never_completes {
+            self.running.push_back(id.clone());
+        }
         id
     }
 
