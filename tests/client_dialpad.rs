@@ -145,6 +145,18 @@ async fn a_429_is_waited_out_for_at_least_its_retry_after() {
 }
 
 #[tokio::test]
+async fn a_burst_of_429s_longer_than_the_attempts_is_waited_out() {
+    let mut org = org(10);
+    org.behaviour.faults = vec![fault(
+        "{endpoint: dialpad.users, failFirst: 8, errorStatus: 429, retryAfterSeconds: 0.05}",
+    )];
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let users = client(&sandbox, KEY, None).list_users("all", &[]).await.unwrap();
+    assert_eq!(users.len(), 10);
+    assert_eq!(sandbox.counters().responses_from(Endpoint::DialpadUsers, 429), 8);
+}
+
+#[tokio::test]
 async fn server_errors_and_resets_are_retried_then_reported_as_transient() {
     let mut org = org(10);
     org.behaviour.faults = vec![fault("{endpoint: dialpad.users, failFirst: 2}")];
@@ -180,4 +192,19 @@ async fn a_malformed_body_is_a_clear_error_not_a_panic() {
         .unwrap_err();
     let text = error.to_string();
     assert!(text.contains("unexpected response body"), "{text}");
+    assert_eq!(
+        sandbox.counters().requests_to(Endpoint::DialpadUsers, "GET"),
+        5,
+        "a body that never parses is read five times (the retry policy's attempts), then reported"
+    );
+}
+
+#[tokio::test]
+async fn pages_cut_off_mid_body_are_read_again() {
+    let mut org = org(450);
+    org.behaviour.faults = vec![fault("{endpoint: dialpad.users, malformedRate: 0.5}")];
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let users = client(&sandbox, KEY, None).list_users("all", &[]).await.unwrap();
+    assert_eq!(users.len(), 450);
+    assert!(sandbox.counters().requests_to(Endpoint::DialpadUsers, "GET") > 5);
 }

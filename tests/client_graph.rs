@@ -121,6 +121,27 @@ async fn all_users_are_listed_through_every_next_link() {
 }
 
 #[tokio::test]
+async fn pages_cut_off_mid_body_are_read_again() {
+    let mut org = org();
+    bulk_users(&mut org, 2_500);
+    // Half the user pages and number pages come back as 200 with a truncated body.
+    org.behaviour.faults = vec![
+        fault("{endpoint: graph.users, malformedRate: 0.5}"),
+        fault("{endpoint: graph.numberAssignments, malformedRate: 0.5}"),
+    ];
+    let expected = org.tenant.users.len() + org.tenant.admins.len();
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let graph = app_graph(&sandbox);
+    assert_eq!(graph.list_users().await.unwrap().len(), expected);
+    assert!(graph.list_numbers().await.is_ok());
+    let counters = sandbox.counters();
+    assert!(
+        counters.requests_to(Endpoint::GraphUsers, "GET") > 3,
+        "some of the three pages were read again"
+    );
+}
+
+#[tokio::test]
 async fn licences_are_classified_for_every_phone_system_and_calling_plan_case() {
     let sandbox = Sandbox::start(&org(), SandboxOptions::default()).await.unwrap();
     let users = app_graph(&sandbox).list_users().await.unwrap();

@@ -103,9 +103,8 @@ impl DialpadClient {
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
         loop {
-            let answer = self
-                .upstream
-                .call(&endpoint, Idempotency::Idempotent, |http| {
+            let fetch = || {
+                self.upstream.call(&endpoint, Idempotency::Idempotent, |http| {
                     let mut request = http.get(&url).query(query).query(&[("limit", limit.as_str())]);
                     if let Some(cursor) = &cursor {
                         request = request.query(&[("cursor", cursor.as_str())]);
@@ -118,9 +117,13 @@ impl DialpadClient {
                     header.set_sensitive(true);
                     request.header(reqwest::header::AUTHORIZATION, header)
                 })
-                .await?
-                .success(Service::Dialpad, &endpoint)?;
-            let page: Page<T> = answer.json(Service::Dialpad, &endpoint)?;
+            };
+            let (page, request_id): (Page<T>, _) = self
+                .upstream
+                .read_json(&endpoint, || async {
+                    fetch().await?.success(Service::Dialpad, &endpoint)
+                })
+                .await?;
             on_page(page.items);
             match page.cursor.filter(|c| !c.is_empty()) {
                 None => return Ok(()),
@@ -131,7 +134,7 @@ impl DialpadClient {
                             endpoint,
                             detail: "the same cursor came back twice; stopping to avoid an endless listing"
                                 .into(),
-                            request_id: answer.request_id,
+                            request_id,
                         });
                     }
                     cursor = Some(next);

@@ -299,12 +299,14 @@ impl GraphClient {
             self.base
         ));
         while let Some(url) = next.take() {
-            let answer = self
-                .send(endpoint, Idempotency::Idempotent, |http| {
-                    http.get(&url).header("ConsistencyLevel", "eventual")
+            let (page, _): (Collection<DirectoryRole>, _) = self
+                .upstream
+                .read_json(endpoint, || {
+                    self.send(endpoint, Idempotency::Idempotent, |http| {
+                        http.get(&url).header("ConsistencyLevel", "eventual")
+                    })
                 })
                 .await?;
-            let page: Collection<DirectoryRole> = answer.json(Service::Graph, endpoint)?;
             all.extend(page.value);
             next = page.next_link;
         }
@@ -327,10 +329,12 @@ impl GraphClient {
         let mut skip = 0;
         loop {
             let url = format!("{}{NUMBERS_PATH}?$top=1000&$skip={skip}", self.base);
-            let answer = self
-                .send(&endpoint, Idempotency::Idempotent, |http| http.get(&url))
+            let (page, _): (Collection<NumberAssignment>, _) = self
+                .upstream
+                .read_json(&endpoint, || {
+                    self.send(&endpoint, Idempotency::Idempotent, |http| http.get(&url))
+                })
                 .await?;
-            let page: Collection<NumberAssignment> = answer.json(Service::Graph, &endpoint)?;
             let count = page.value.len();
             skip += count;
             on_page(page.value);
@@ -480,10 +484,12 @@ impl GraphClient {
     ) -> Result<(), GraphError> {
         let mut next = Some(first);
         while let Some(url) = next.take() {
-            let answer = self
-                .send(endpoint, Idempotency::Idempotent, |http| http.get(&url))
+            let (page, _): (Collection<T>, _) = self
+                .upstream
+                .read_json(endpoint, || {
+                    self.send(endpoint, Idempotency::Idempotent, |http| http.get(&url))
+                })
                 .await?;
-            let page: Collection<T> = answer.json(Service::Graph, endpoint)?;
             on_page(page.value);
             next = page.next_link;
         }
