@@ -5,85 +5,21 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+mod common;
+
+use common::pipeline::{Values, connection, converged_reason, resource, secrets};
 use dialpad_teams_operator::api::{Reason, SyncMode, TeamsTenantSync};
 use dialpad_teams_operator::cli::EXAMPLE_ORG;
-use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
-use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection, SecretStore, connect};
+use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection};
 use dialpad_teams_operator::sync::model::{Policy, UserKey};
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
-use secrecy::SecretString;
 
 const PASSWORD: &str = "pipeline-admin-password";
 const SECRET: &str = "pipeline-client-secret";
 const KEY: &str = "pipeline-api-key";
-
-/// The reason the operator gives a user the generator planted as `case`, once a sync in Enforce
-/// mode has converged and assignments activated.
-fn converged_reason(case: Case) -> Reason {
-    match case {
-        Case::InSync | Case::NeedsAssignment | Case::Drift => Reason::InSync,
-        Case::EmailMissing => Reason::EmailMissing,
-        Case::PhoneNumberMissing => Reason::PhoneNumberMissing,
-        Case::TeamsUserNotFound => Reason::TeamsUserNotFound,
-        Case::PhoneSystemLicenseMissing => Reason::PhoneSystemLicenseMissing,
-        Case::CallingPlanAssigned => Reason::CallingPlanAssigned,
-        Case::InvalidPhoneNumber => Reason::InvalidPhoneNumber,
-        Case::DuplicateEmail => Reason::DuplicateEmail,
-        Case::NumberConflict => Reason::NumberConflict,
-        Case::TeamsUserDisabled => Reason::TeamsUserDisabled,
-        Case::RemovalPending => Reason::RemovalPending,
-    }
-}
-
-struct Values(HashMap<(&'static str, &'static str), String>);
-
-impl SecretStore for Values {
-    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
-        self.0
-            .iter()
-            .find(|((n, k), _)| *n == name && *k == key)
-            .map(|(_, v)| SecretString::from(v.clone()))
-            .ok_or_else(|| format!("Secret {name} has no key {key}"))
-    }
-}
-
-fn resource(sandbox: &Sandbox) -> TeamsTenantSync {
-    let mut resource = parse_resource(DEMO_RESOURCE, "demo").unwrap();
-    let base = sandbox.base_url().to_owned();
-    let endpoints = resource.spec.endpoints.as_mut().unwrap();
-    endpoints.login = base.clone();
-    endpoints.graph = base.clone();
-    endpoints.dialpad = base;
-    resource
-}
-
-fn secrets(username: &str, password: &str, key: &str) -> Values {
-    Values(HashMap::from([
-        (("teams-admin", "username"), username.to_owned()),
-        (("teams-admin", "password"), password.to_owned()),
-        (("dialpad", "apiKey"), key.to_owned()),
-    ]))
-}
-
-fn connection(resource: &TeamsTenantSync, store: &Values) -> Connection {
-    let options = ConnectOptions {
-        http: http_client(&[]).unwrap(),
-        retry: RetryPolicy {
-            base: Duration::from_millis(10),
-            cap: Duration::from_millis(50),
-            ..Default::default()
-        },
-        graph_requests_per_second: None,
-        dialpad_requests_per_second: None,
-    };
-    connect(&resource.spec, store, &options)
-        .map_err(|f| f.message)
-        .unwrap()
-}
 
 async fn run(connection: &Connection, resource: &TeamsTenantSync, memory: &mut SyncMemory) -> SyncRun {
     sync_once(

@@ -1,0 +1,96 @@
+//! Driving the sync pipeline against a sandbox: Secrets from memory, the demo resource pointed at
+//! the sandbox, a connection, and what the generator's planted cases converge to.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use dialpad_teams_operator::api::{Reason, TeamsTenantSync};
+use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection, SecretStore, connect};
+use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_sandbox::Sandbox;
+use dialpad_teams_sandbox::generator::Case;
+use secrecy::SecretString;
+
+/// The reason the operator gives a user the generator planted as `case`, once a sync in Enforce
+/// mode has converged and assignments activated.
+pub fn converged_reason(case: Case) -> Reason {
+    match case {
+        Case::InSync | Case::NeedsAssignment | Case::Drift => Reason::InSync,
+        Case::EmailMissing => Reason::EmailMissing,
+        Case::PhoneNumberMissing => Reason::PhoneNumberMissing,
+        Case::TeamsUserNotFound => Reason::TeamsUserNotFound,
+        Case::PhoneSystemLicenseMissing => Reason::PhoneSystemLicenseMissing,
+        Case::CallingPlanAssigned => Reason::CallingPlanAssigned,
+        Case::InvalidPhoneNumber => Reason::InvalidPhoneNumber,
+        Case::DuplicateEmail => Reason::DuplicateEmail,
+        Case::NumberConflict => Reason::NumberConflict,
+        Case::TeamsUserDisabled => Reason::TeamsUserDisabled,
+        Case::RemovalPending => Reason::RemovalPending,
+    }
+}
+
+/// Secrets held in memory: `(secret name, key) -> value`.
+pub struct Values(pub HashMap<(&'static str, &'static str), String>);
+
+impl SecretStore for Values {
+    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
+        self.0
+            .iter()
+            .find(|((n, k), _)| *n == name && *k == key)
+            .map(|(_, v)| SecretString::from(v.clone()))
+            .ok_or_else(|| format!("Secret {name} has no key {key}"))
+    }
+}
+
+/// The demo resource with every endpoint at `sandbox`.
+pub fn resource(sandbox: &Sandbox) -> TeamsTenantSync {
+    let mut resource = parse_resource(DEMO_RESOURCE, "demo").unwrap();
+    let base = sandbox.base_url().to_owned();
+    let endpoints = resource.spec.endpoints.as_mut().unwrap();
+    endpoints.login = base.clone();
+    endpoints.graph = base.clone();
+    endpoints.dialpad = base;
+    resource
+}
+
+/// The demo resource's Secrets: the admin's username and password and the Dialpad API key.
+pub fn secrets(username: &str, password: &str, key: &str) -> Values {
+    Values(HashMap::from([
+        (("teams-admin", "username"), username.to_owned()),
+        (("teams-admin", "password"), password.to_owned()),
+        (("dialpad", "apiKey"), key.to_owned()),
+    ]))
+}
+
+/// Retries fast enough for tests (10 ms to 50 ms apart), otherwise the defaults.
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        base: Duration::from_millis(10),
+        cap: Duration::from_millis(50),
+        ..Default::default()
+    }
+}
+
+/// Options with the default HTTP client, [`quick_retries`] and no rate of our own.
+pub fn quick_options() -> ConnectOptions {
+    ConnectOptions {
+        http: http_client(&[]).unwrap(),
+        retry: quick_retries(),
+        graph_requests_per_second: None,
+        dialpad_requests_per_second: None,
+    }
+}
+
+/// Connects `resource` with `store` and `options`; panics on a setup failure.
+pub fn connection_with(resource: &TeamsTenantSync, store: &Values, options: &ConnectOptions) -> Connection {
+    connect(&resource.spec, store, options)
+        .map_err(|f| f.message)
+        .unwrap()
+}
+
+/// Connects `resource` with `store` and [`quick_options`].
+pub fn connection(resource: &TeamsTenantSync, store: &Values) -> Connection {
+    connection_with(resource, store, &quick_options())
+}
