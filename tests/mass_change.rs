@@ -1,0 +1,223 @@
+//! Mass-change safety: after the operator assigned 300 numbers, the Dialpad listing suddenly
+//! comes back empty, truncated, or from another company (an upstream bug, a key rotated to
+//! another account). With the grace period at zero, the worst case, no sync ever unassigns more
+//! than `spec.safety.maxUnassignmentsPerSync`, and the status says why it stopped. (That the
+//! `SafetyLimitReached` Event fires once, when the limit starts to hold, is tested with the
+//! Events in `src/controller/writer.rs`.)
+
+mod common;
+
+use common::pipeline::{connection, resource, secrets};
+use dialpad_teams_operator::api::{Reason, TeamsTenantSync};
+use dialpad_teams_operator::sync::connect::Connection;
+use dialpad_teams_operator::sync::model::Policy;
+use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
+use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
+use dialpad_teams_sandbox::world::{DialpadNumber, World};
+use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
+
+const PASSWORD: &str = "mass-change-admin-password";
+const KEY: &str = "mass-change-api-key";
+const USERS: usize = 300;
+const LIMIT: usize = 25;
+
+/// A sandbox whose 300 Dialpad users the operator has assigned (and so owns), with the grace
+/// period at zero so that any departure is due for removal at once.
+struct Synced {
+    sandbox: Sandbox,
+    resource: TeamsTenantSync,
+    connection: Connection,
+    memory: SyncMemory,
+}
+
+impl Synced {
+    async fn start() -> Self {
+        let spec = GeneratorSpec {
+            users: USERS,
+            seed: 5,
+            mix: vec![(Case::NeedsAssignment, 1)],
+        };
+        let mut org = generator::generate(&spec, PASSWORD, "unused", KEY);
+        org.fixture.behaviour.activation_delay_ms = 0;
+        org.fixture.behaviour.operation_delay_ms = 0;
+        org.fixture.behaviour.graph_requests_per_second = 100_000;
+        org.fixture.behaviour.dialpad_requests_per_second = 100_000;
+        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+            .await
+            .unwrap();
+        let mut resource = resource(&sandbox);
+        resource.spec.removal.grace_period = "0s".into();
+        resource.spec.safety.max_unassignments_per_sync = LIMIT as i32;
+        let connection = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
+        let mut synced = Synced {
+            sandbox,
+            resource,
+            connection,
+            memory: SyncMemory::default(),
+        };
+        synced.sync().await;
+        let second = synced.sync().await;
+        let summary = second.status.summary.unwrap();
+        assert_eq!((summary.in_sync as usize, summary.owned as usize), (USERS, USERS));
+        synced
+    }
+
+    async fn sync(&mut self) -> SyncRun {
+        let policy = Policy::from_spec(&self.resource.spec);
+        let tenant = &self.connection.tenant;
+        sync_once(
+            &self.connection.source,
+            tenant,
+            &policy,
+            &mut self.memory,
+            Some(1),
+        )
+        .await
+    }
+
+    fn unassign_requests(&self) -> u64 {
+        self.sandbox
+            .counters()
+            .requests_to(dialpad_teams_sandbox::Endpoint::GraphUnassignNumber, "POST")
+    }
+
+    fn held(&self) -> usize {
+        self.sandbox
+            .assignments()
+            .iter()
+            .filter(|a| a.assignment_target_id.is_some())
+            .count()
+    }
+
+    /// Syncs three times more; asserts nothing was unassigned and every owned number is held.
+    async fn assert_never_unassigns(&mut self) -> SyncRun {
+        let before = self.unassign_requests();
+        let mut last = None;
+        for _ in 0..3 {
+            last = Some(self.sync().await);
+        }
+        assert_eq!(self.unassign_requests(), before, "no unassignment was even asked");
+        assert_eq!(self.held(), USERS, "every number is still assigned");
+        last.unwrap()
+    }
+}
+
+/// Keeps the users' numbers in the company's inventory (the numbers listing still shows them)
+/// while the users listing loses everyone after the first `keep` users.
+fn users_listing_cut_to(world: &mut World, keep: usize) {
+    let company = &mut world.dialpad;
+    let lost: Vec<_> = company.users.drain(keep.min(company.users.len())..).collect();
+    for user in lost {
+        for number in user.phone_numbers {
+            company.other_numbers.push(DialpadNumber {
+                number,
+                status: "user".into(),
+                target_id: Some(user.id.clone()),
+                target_type: Some("user".into()),
+                office_id: user.office_id.clone(),
+            });
+        }
+    }
+}
+
+fn count(run: &SyncRun, reason: Reason) -> usize {
+    run.plan.outcomes.iter().filter(|o| o.reason == reason).count()
+}
+
+#[tokio::test]
+async fn an_empty_users_listing_blocks_every_removal_and_says_why() {
+    let mut synced = Synced::start().await;
+    synced.sandbox.with_world(|world| users_listing_cut_to(world, 0));
+    let run = synced.assert_never_unassigns().await;
+    assert_eq!(count(&run, Reason::BlockedBySafetyLimit), USERS);
+    let blocked = run
+        .plan
+        .outcomes
+        .iter()
+        .find(|o| o.reason == Reason::BlockedBySafetyLimit)
+        .unwrap();
+    assert!(
+        blocked.message.contains("300 numbers are due to be unassigned")
+            && blocked
+                .message
+                .contains("spec.safety.maxUnassignmentsPerSync is 25"),
+        "{}",
+        blocked.message
+    );
+    let summary = run.status.summary.unwrap();
+    assert_eq!(
+        summary.by_reason.get("BlockedBySafetyLimit"),
+        Some(&(USERS as i32))
+    );
+}
+
+#[tokio::test]
+async fn a_listing_truncated_to_a_third_blocks_every_removal() {
+    let mut synced = Synced::start().await;
+    synced
+        .sandbox
+        .with_world(|world| users_listing_cut_to(world, USERS / 3));
+    let run = synced.assert_never_unassigns().await;
+    assert_eq!(count(&run, Reason::BlockedBySafetyLimit), USERS - USERS / 3);
+    assert_eq!(count(&run, Reason::InSync), USERS / 3);
+}
+
+#[tokio::test]
+async fn a_company_with_no_users_and_no_numbers_unassigns_nothing() {
+    let mut synced = Synced::start().await;
+    synced.sandbox.with_world(|world| {
+        world.dialpad.users.clear();
+        world.dialpad.other_numbers.clear();
+    });
+    let run = synced.assert_never_unassigns().await;
+    assert!(
+        run.plan.outcomes.iter().all(|o| o.reason != Reason::InSync),
+        "nobody is reported in sync with a source that lists nobody"
+    );
+}
+
+#[tokio::test]
+async fn another_companys_listing_with_the_same_emails_replaces_no_number() {
+    let mut synced = Synced::start().await;
+    // Another account: the same people (emails), other numbers, and none of ours in its inventory.
+    synced.sandbox.with_world(|world| {
+        for user in &mut world.dialpad.users {
+            for number in &mut user.phone_numbers {
+                number.replace_range(1..5, "1999");
+            }
+        }
+        world.dialpad.other_numbers.clear();
+    });
+    let writes = synced.sandbox.counters().write_requests();
+    let run = synced.assert_never_unassigns().await;
+    assert_eq!(
+        synced.sandbox.counters().write_requests(),
+        writes,
+        "no number was replaced or assigned"
+    );
+    assert_eq!(count(&run, Reason::NumberConflict), USERS);
+    let conflict = run
+        .plan
+        .outcomes
+        .iter()
+        .find(|o| o.reason == Reason::NumberConflict)
+        .unwrap();
+    assert!(
+        conflict.message.contains("a number the source does not own"),
+        "{}",
+        conflict.message
+    );
+}
+
+#[tokio::test]
+async fn departures_within_the_limit_are_unassigned_and_no_more() {
+    let mut synced = Synced::start().await;
+    synced
+        .sandbox
+        .with_world(|world| users_listing_cut_to(world, USERS - LIMIT));
+    let before = synced.unassign_requests();
+    let run = synced.sync().await;
+    assert_eq!(run.execution.unassigned, LIMIT);
+    assert_eq!(synced.unassign_requests() - before, LIMIT as u64);
+    assert_eq!(synced.held(), USERS - LIMIT);
+}
