@@ -135,6 +135,8 @@ async fn only_the_leader_syncs_and_a_killed_or_stopped_leader_is_replaced() {
             "the replica that took over syncs"
         );
         a.assert_running();
+        let secrets = secrets_of(&sandbox, &[&password, &api_key]);
+        assert_no_secret_anywhere(&env, &[&a, &b], &secrets).await;
     })
     .await;
 }

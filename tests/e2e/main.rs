@@ -8,6 +8,7 @@
 //!   scenarios also its cluster-wide mode);
 //! - [`chart`]: the chart's rendered manifests, dry-run applied, and its pod under the restricted
 //!   Pod Security Standard;
+//! - [`crash`]: `kill -9` of the binary mid-sync, and what a new process finishes;
 //! - [`leader`]: two replicas of the binary with leader election;
 //! - [`scale`]: fifty resources in five namespaces.
 //!
@@ -21,6 +22,7 @@ mod binary;
 mod chart;
 #[path = "../common/mod.rs"]
 mod common;
+mod crash;
 mod harness;
 mod in_process;
 mod leader;

@@ -112,19 +112,60 @@ pub fn secret_value() -> String {
     format!("e2e-{:016x}", rand::random::<u64>())
 }
 
-/// Fails if any of `values` appears in the resource or in any Event of the namespace.
-pub async fn assert_no_secret_leaks(env: &Env, resource: &TeamsTenantSync, values: &[&str]) {
-    let status = serde_json::to_string(&resource.status).expect("status serializes");
-    let events =
-        serde_json::to_string(&env.events().await.expect("listing Events")).expect("Events serialize");
-    for value in values {
-        assert!(
-            !status.contains(value),
-            "a Secret value appears in the status: {status}"
-        );
-        assert!(
-            !events.contains(value),
-            "a Secret value appears in an Event: {events}"
-        );
+/// Every secret a scenario's operator handled: `values` (passwords, API keys) and every access
+/// and refresh token the sandbox issued.
+pub fn secrets_of(sandbox: &Sandbox, values: &[&str]) -> Vec<String> {
+    let mut secrets: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+    sandbox.with_world(|world| {
+        secrets.extend(world.access_tokens.keys().cloned());
+        secrets.extend(world.refresh_tokens.keys().cloned());
+    });
+    secrets
+}
+
+/// Fails if any of `secrets` appears in any line of the operators' logs (panic messages
+/// included: they go to the same stderr), in their metrics, in any resource's status of the
+/// namespace, or in any of its Events.
+pub async fn assert_no_secret_anywhere(
+    env: &Env,
+    operators: &[&super::process::OperatorProcess],
+    secrets: &[String],
+) {
+    let mut places: Vec<(String, String)> = Vec::new();
+    for operator in operators {
+        places.push((format!("the log of {}", operator.name), operator.log()));
+        // Empty when the process is gone.
+        places.push((
+            format!("the metrics of {}", operator.name),
+            operator.metrics().await,
+        ));
+    }
+    let resources = env
+        .resources()
+        .list(&Default::default())
+        .await
+        .expect("listing resources");
+    for resource in resources {
+        let status = serde_json::to_string(&resource.status).expect("status serializes");
+        places.push((
+            format!("the status of {}", resource.metadata.name.unwrap_or_default()),
+            status,
+        ));
+    }
+    let events = env.events().await.expect("listing Events");
+    places.push((
+        "the Events".into(),
+        serde_json::to_string(&events).expect("Events serialize"),
+    ));
+    for secret in secrets {
+        for (place, text) in &places {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret ({} characters, starting {:?}) appears in {place}",
+                secret.len(),
+                secret.chars().take(4).collect::<String>()
+            );
+        }
     }
 }
+

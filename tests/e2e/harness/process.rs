@@ -60,6 +60,18 @@ impl OperatorProcess {
     /// Starts one replica without leader election, as a scenario's operator: it keeps its own
     /// objects in the test's namespace, watches `watched`, and gets `extra` arguments.
     pub fn start_for(env: &super::Env, kubeconfig: &Path, watched: &[String], extra: &[&str]) -> Self {
+        Self::start_for_as(env, "operator", kubeconfig, watched, extra)
+    }
+
+    /// [`start_for`](Self::start_for) with its own name (and log file), for a scenario that
+    /// starts one after another.
+    pub fn start_for_as(
+        env: &super::Env,
+        name: &str,
+        kubeconfig: &Path,
+        watched: &[String],
+        extra: &[&str],
+    ) -> Self {
         let mut args = vec![
             "--leader-election=false",
             "--operator-namespace",
@@ -69,7 +81,7 @@ impl OperatorProcess {
             args.extend(["--namespace", namespace.as_str()]);
         }
         args.extend(extra);
-        Self::start(&format!("{}-operator", env.namespace), kubeconfig, &args)
+        Self::start(&format!("{}-{name}", env.namespace), kubeconfig, &args)
     }
 
     /// Its log so far.
