@@ -1,0 +1,138 @@
+//! A TeamsTenantSync that slipped past the schema, seen by the controller against kube's
+//! tower-test mocked apiserver: one the operator reads but whose spec breaks the CRD's rules is
+//! reported as `InvalidSpec` by its reconcile, naming the field, and changes nothing.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dialpad_teams_operator::api::TeamsTenantSync;
+use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::controller::Context;
+use dialpad_teams_operator::controller::context::FINALIZER;
+use dialpad_teams_operator::controller::reconcile::reconcile;
+use dialpad_teams_operator::controller::scope::{Scope, scope};
+use dialpad_teams_operator::sync::connect::ConnectOptions;
+use dialpad_teams_operator::upstream::http_client;
+use http::{Method, Request, Response, StatusCode};
+use kube::client::Body;
+use kube::runtime::reflector;
+use serde_json::{Value, json};
+use tower_test::mock::SendResponse;
+
+mod common;
+use common::apiserver::ApiServer;
+
+const TTS_PATH: &str = "/apis/teamssync.io/v1alpha1/namespaces/telephony/teamstenantsyncs";
+const SECRETS_PATH: &str = "/api/v1/namespaces/telephony/secrets";
+const EVENTS_PATH: &str = "/apis/events.k8s.io/v1/namespaces/telephony/events";
+
+fn connect() -> ConnectOptions {
+    ConnectOptions {
+        http: http_client(&[]).unwrap(),
+        retry: Default::default(),
+        graph_requests_per_second: None,
+        dialpad_requests_per_second: None,
+    }
+}
+
+/// The demo resource (upstreams unreachable) named `name`, with the finalizer, as JSON.
+fn resource(name: &str, uid: &str) -> Value {
+    let mut resource: TeamsTenantSync = parse_resource(
+        &DEMO_RESOURCE.replace("http://127.0.0.1:8080", "http://127.0.0.1:9"),
+        "demo",
+    )
+    .unwrap();
+    resource.metadata.name = Some(name.into());
+    resource.metadata.uid = Some(uid.into());
+    resource.metadata.generation = Some(2);
+    resource.metadata.resource_version = Some("100".into());
+    resource.metadata.finalizers = Some(vec![FINALIZER.into()]);
+    serde_json::to_value(resource).unwrap()
+}
+
+fn reply(send: SendResponse<Response<Body>>, status: StatusCode, body: &Value) {
+    send.send_response(
+        Response::builder()
+            .status(status)
+            .body(Body::from(serde_json::to_vec(body).unwrap()))
+            .unwrap(),
+    );
+}
+
+fn list(kind: &str, api_version: &str, items: Vec<Value>) -> Value {
+    json!({"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": "1"}, "items": items})
+}
+
+fn ready_of(status_patch: &Value) -> Value {
+    status_patch["status"]["conditions"]
+        .as_array()
+        .and_then(|conditions| conditions.iter().find(|c| c["type"] == "Ready"))
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn a_readable_spec_that_breaks_the_crds_rules_is_stalled_with_the_field_and_changes_nothing() {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let mut server = ApiServer::new(handle);
+    let (secrets, _writer) = reflector::store();
+    let ctx = Arc::new(Context::new(
+        kube::Client::new(service, "telephony"),
+        connect(),
+        None,
+        secrets,
+    ));
+    let mut document = resource("contoso", "uid-contoso");
+    document["spec"]["removal"] = json!({"policy": "Unassign", "gracePeriod": "3 days"});
+    let typed: TeamsTenantSync = serde_json::from_value(document.clone()).unwrap();
+    let verifier = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            let (request, send) = tokio::time::timeout(Duration::from_secs(10), server.next_request())
+                .await
+                .expect("a request in time")
+                .unwrap();
+            let path = request.uri().path().to_owned();
+            let bytes = request.into_body().collect_bytes().await.unwrap();
+            let body: Value = serde_json::from_slice(&bytes).unwrap();
+            if path.ends_with("/status") {
+                let mut echoed = document.clone();
+                echoed["status"] = body["status"].clone();
+                reply(send, StatusCode::OK, &echoed);
+            } else {
+                assert_eq!(path, EVENTS_PATH);
+                reply(send, StatusCode::CREATED, &body);
+            }
+            seen.push((path, body));
+        }
+        let extra = tokio::time::timeout(Duration::from_millis(300), server.next_request()).await;
+        if let Ok(Some((request, _))) = extra {
+            panic!(
+                "nothing else is read or written: {} {}",
+                request.method(),
+                request.uri()
+            );
+        }
+        seen
+    });
+    let action = reconcile(Arc::new(typed), ctx).await.unwrap();
+    let seen = verifier.await.unwrap();
+    let status = &seen.iter().find(|(path, _)| path.ends_with("/status")).unwrap().1;
+    let ready = ready_of(status);
+    assert_eq!(ready["reason"], "InvalidSpec");
+    let message = ready["message"].as_str().unwrap();
+    assert!(
+        message.contains("spec.removal.gracePeriod: ")
+            && message.contains("3 days")
+            && message.contains("kubectl explain teamstenantsync.spec.removal.gracePeriod"),
+        "{message}"
+    );
+    let event = &seen.iter().find(|(path, _)| path == EVENTS_PATH).unwrap().1;
+    assert_eq!(event["reason"], "InvalidSpec");
+    assert!(
+        format!("{action:?}").contains("requeue_after: Some(")
+            && !format!("{action:?}").contains("requeue_after: Some(0ns)"),
+        "waits for a change, no hot loop: {action:?}"
+    );
+}
