@@ -1,6 +1,9 @@
-//! A TeamsTenantSync that slipped past the schema, seen by the controller against kube's
-//! tower-test mocked apiserver: one the operator reads but whose spec breaks the CRD's rules is
-//! reported as `InvalidSpec` by its reconcile, naming the field, and changes nothing.
+//! A TeamsTenantSync that slipped past the schema, seen by the running controller against kube's
+//! tower-test mocked apiserver. One the operator's types cannot read (written before a CRD
+//! upgrade: a `mode` that no longer exists) is reported on its own status as `InvalidSpec`, naming
+//! the field, while the other resources of its scope are listed, cached and reconciled as usual;
+//! one it reads but whose spec breaks the CRD's rules is reported the same way by its reconcile,
+//! and changes nothing.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +73,135 @@ fn ready_of(status_patch: &Value) -> Value {
         .and_then(|conditions| conditions.iter().find(|c| c["type"] == "Ready"))
         .cloned()
         .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_syncs() {
+    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let mut server = ApiServer::new(handle);
+    let client = kube::Client::new(service, "telephony");
+    let mut suspended = resource("contoso", "uid-contoso");
+    suspended["spec"]["suspend"] = json!(true);
+    let mut broken = resource("written-before-the-upgrade", "uid-broken");
+    broken["spec"]["mode"] = json!("Audit");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let Scope {
+        resources,
+        secrets,
+        run,
+        ..
+    } = scope(
+        client,
+        Some("telephony".into()),
+        connect(),
+        None,
+        Default::default(),
+        async move {
+            let _ = stopped.await;
+        },
+    );
+    let running = tokio::spawn(run);
+    let synced = tokio::spawn(Scope::synced(resources.clone(), secrets));
+
+    let mut watches = Vec::new();
+    let (mut broken_status, mut broken_event, mut contoso_status) = (None, None, None);
+    while broken_status.is_none() || broken_event.is_none() || contoso_status.is_none() {
+        let (request, send) = tokio::time::timeout(Duration::from_secs(10), server.next_request())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "stuck: broken status {broken_status:?}, event {broken_event:?}, contoso status {contoso_status:?}"
+                )
+            })
+            .expect("the client is alive");
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
+        let query = request.uri().query().unwrap_or_default().to_owned();
+        let body: Value = {
+            let bytes = request.into_body().collect_bytes().await.unwrap();
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+        };
+        match (method, path.as_str()) {
+            (Method::GET, _) if query.contains("watch=true") => watches.push(send),
+            (Method::GET, TTS_PATH) => reply(
+                send,
+                StatusCode::OK,
+                &list(
+                    "TeamsTenantSyncList",
+                    "teamssync.io/v1alpha1",
+                    vec![broken.clone(), suspended.clone()],
+                ),
+            ),
+            (Method::GET, SECRETS_PATH) => reply(send, StatusCode::OK, &list("SecretList", "v1", vec![])),
+            (Method::PATCH, p) if p == format!("{TTS_PATH}/written-before-the-upgrade/status") => {
+                let mut echoed = broken.clone();
+                echoed["status"] = body["status"].clone();
+                reply(send, StatusCode::OK, &echoed);
+                broken_status = Some(body);
+            }
+            (Method::PATCH, p) if p == format!("{TTS_PATH}/contoso/status") => {
+                let mut echoed = suspended.clone();
+                echoed["status"] = body["status"].clone();
+                reply(send, StatusCode::OK, &echoed);
+                contoso_status = Some(body);
+            }
+            (Method::POST, EVENTS_PATH) => {
+                reply(send, StatusCode::CREATED, &body);
+                if body["regarding"]["name"] == "written-before-the-upgrade" {
+                    broken_event = Some(body);
+                }
+            }
+            (method, other) => panic!("unexpected request {method} {other}?{query}"),
+        }
+    }
+
+    let broken_status = broken_status.unwrap();
+    let ready = ready_of(&broken_status);
+    assert_eq!(
+        (&ready["status"], &ready["reason"]),
+        (&json!("False"), &json!("InvalidSpec"))
+    );
+    let message = ready["message"].as_str().unwrap();
+    assert!(
+        message.contains("spec.mode: ") && message.contains("Audit") && message.contains("Enforce"),
+        "names the field, the value and what is allowed: {message}"
+    );
+    assert_eq!(broken_status["status"]["observedGeneration"], 2);
+    let stalled = broken_status["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Stalled")
+        .cloned()
+        .unwrap();
+    assert_eq!(stalled["status"], "True");
+    let event = broken_event.unwrap();
+    assert_eq!(
+        (&event["type"], &event["reason"]),
+        (&json!("Warning"), &json!("InvalidSpec"))
+    );
+    assert_eq!(ready_of(&contoso_status.unwrap())["reason"], "Suspended");
+
+    tokio::time::timeout(Duration::from_secs(5), synced)
+        .await
+        .expect("the scope's caches are complete although one resource cannot be read")
+        .unwrap();
+    let cached: Vec<String> = resources
+        .state()
+        .iter()
+        .map(|r| r.metadata.name.clone().unwrap())
+        .collect();
+    assert_eq!(
+        cached,
+        ["contoso"],
+        "the unreadable resource is never cached or reconciled"
+    );
+    stop.send(()).unwrap();
+    drop(watches);
+    tokio::time::timeout(Duration::from_secs(10), running)
+        .await
+        .expect("the scope stops when asked")
+        .unwrap();
 }
 
 #[tokio::test]

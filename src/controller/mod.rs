@@ -19,6 +19,7 @@ pub mod schedule;
 pub mod scope;
 pub mod secrets;
 pub mod spec_check;
+pub mod unreadable;
 pub mod writer;
 
 use std::future::Future;
