@@ -2,5 +2,6 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub mod apiserver;
+pub mod raw_http;
 pub mod rbac;
 pub mod vendor;
