@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use secrecy::{ExposeSecret, SecretString};
 
 use model::Page;
-pub use model::{DialpadNumber, DialpadUser};
+pub use model::{DialpadNumber, DialpadUser, Standing};
 
 use crate::upstream::{BodyProblem, Idempotency, Service, UpstreamClient, UpstreamError, read_json};
 
