@@ -32,8 +32,9 @@ pub struct GraphUser {
     /// Primary SMTP address.
     #[serde(default)]
     pub mail: Option<String>,
-    /// `SMTP:`/`smtp:` addresses.
-    #[serde(default, deserialize_with = "nullable_vec")]
+    /// Addresses with their type as prefix: `SMTP:` the primary email address, `smtp:` the
+    /// others, and other types (`SIP:`, `X500:`, ...) that are not email addresses.
+    #[serde(default, deserialize_with = "super::nullable_strings")]
     pub proxy_addresses: Vec<String>,
     /// Whether the account is enabled (`None` if Graph did not say).
     #[serde(default)]
