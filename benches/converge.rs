@@ -168,7 +168,7 @@ async fn sync(
     let run = sync_once(
         &connection.source,
         &connection.tenant,
-        &Policy::from_spec(&resource.spec),
+        &Policy::from_spec(&resource.spec).expect("the bench resource is valid"),
         memory,
         Some(1),
     )

@@ -86,7 +86,7 @@ impl Operator {
     /// One whole sync; its status is written.
     async fn sync(&mut self) -> SyncRun {
         let mut memory = self.memory();
-        let policy = Policy::from_spec(&self.resource.spec);
+        let policy = Policy::from_spec(&self.resource.spec).expect("a valid spec");
         let run = sync_once_reporting(
             &self.connection.source,
             &self.connection.tenant,
@@ -105,7 +105,7 @@ impl Operator {
     /// A sync cut off at `at`: nothing of it is written but what it saved in the record.
     async fn crash(&mut self, at: CrashAt) {
         let mut memory = self.memory();
-        let policy = Policy::from_spec(&self.resource.spec);
+        let policy = Policy::from_spec(&self.resource.spec).expect("a valid spec");
         let counters = || self.sandbox.counters();
         let (assigns, unassigns) = (
             counters().requests_to(Endpoint::GraphAssignNumber, "POST"),

@@ -63,7 +63,7 @@ impl Synced {
     }
 
     async fn sync(&mut self) -> SyncRun {
-        let policy = Policy::from_spec(&self.resource.spec);
+        let policy = Policy::from_spec(&self.resource.spec).expect("a valid spec");
         let tenant = &self.connection.tenant;
         sync_once(
             &self.connection.source,

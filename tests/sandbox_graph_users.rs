@@ -751,7 +751,7 @@ fn a_group_member_outside_the_tenant_is_named_in_the_fixture_error() {
     let error = fixture.check().unwrap_err();
     assert_eq!(
         error,
-        "tenant.groups[0].members: nobody@contoso.com is not an admin or user of the tenant"
+        "tenant.groups[0].members[1]: nobody@contoso.com is not an admin or user of the tenant; add the account to tenant.admins or tenant.users, or remove it from the group"
     );
 }
 

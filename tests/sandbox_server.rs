@@ -43,7 +43,7 @@ fn a_fixture_with_an_unknown_licence_is_rejected_naming_it() {
     let yaml = "tenant: {id: t, domains: [contoso.com], users: [{userPrincipalName: a@contoso.com, licenses: [NOPE]}]}";
     let error = OrgFixture::from_yaml(yaml, "org.yaml").unwrap_err().to_string();
     assert!(
-        error.contains("tenant.users[0].licenses: unknown SKU NOPE"),
+        error.contains("tenant.users[0].licenses[0]: unknown SKU NOPE"),
         "{error}"
     );
 }

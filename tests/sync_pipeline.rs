@@ -25,7 +25,7 @@ async fn run(connection: &Connection, resource: &TeamsTenantSync, memory: &mut S
     sync_once(
         &connection.source,
         &connection.tenant,
-        &Policy::from_spec(&resource.spec),
+        &Policy::from_spec(&resource.spec).unwrap(),
         memory,
         Some(1),
     )

@@ -456,59 +456,14 @@ impl OrgFixture {
         Self::from_yaml(&text, &origin)
     }
 
-    /// Checks references a YAML schema cannot: known SKUs, plans and roles, unique names.
+    /// Checks what a YAML schema cannot: known SKUs, plans and roles, unique names, ids and
+    /// numbers, E.164 Teams numbers, Dialpad's states (see [`crate::fixture_check`]). The error
+    /// names the field by its path and says how to correct it.
     pub fn check(&self) -> Result<(), String> {
         if self.tenant.domains.is_empty() {
             return Err("tenant.domains must list at least one verified domain".into());
         }
-        let mut upns = std::collections::HashSet::new();
-        let admin_upns = self.tenant.admins.iter().map(|a| &a.user_principal_name);
-        for upn in self
-            .tenant
-            .users
-            .iter()
-            .map(|u| &u.user_principal_name)
-            .chain(admin_upns)
-        {
-            if !upns.insert(upn.to_lowercase()) {
-                return Err(format!("userPrincipalName {upn} appears twice"));
-            }
-        }
-        for (index, user) in self.tenant.users.iter().enumerate() {
-            for sku in &user.licenses {
-                if crate::licensing::licensing().sku_by_part_number(sku).is_none() {
-                    return Err(format!("tenant.users[{index}].licenses: unknown SKU {sku}"));
-                }
-            }
-            for plan in &user.disabled_plans {
-                if crate::licensing::licensing().plan_by_name(plan).is_none() {
-                    return Err(format!(
-                        "tenant.users[{index}].disabledPlans: unknown service plan {plan}"
-                    ));
-                }
-            }
-        }
-        for (index, group) in self.tenant.groups.iter().enumerate() {
-            for role in &group.roles {
-                if crate::directory_roles::role_by_key(role).is_none() {
-                    return Err(format!("tenant.groups[{index}].roles: unknown role {role}"));
-                }
-            }
-            for member in &group.members {
-                if !upns.contains(&member.to_lowercase()) {
-                    return Err(format!(
-                        "tenant.groups[{index}].members: {member} is not an admin or user of the tenant"
-                    ));
-                }
-            }
-        }
-        for (index, admin) in self.tenant.admins.iter().enumerate() {
-            for role in &admin.roles {
-                if crate::directory_roles::role_by_key(role).is_none() {
-                    return Err(format!("tenant.admins[{index}].roles: unknown role {role}"));
-                }
-            }
-        }
+        crate::fixture_check::check_references(self)?;
         for (index, fault) in self.behaviour.faults.iter().enumerate() {
             let rates = [
                 fault.error_rate,

@@ -32,6 +32,7 @@ pub mod directory_roles;
 pub mod entra;
 pub mod errors;
 pub mod fixture;
+pub mod fixture_check;
 pub mod generator;
 pub mod graph;
 pub mod licensing;

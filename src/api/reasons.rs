@@ -158,6 +158,10 @@ reasons! {
     /// Another TeamsTenantSync already syncs this Microsoft tenant (the message names it); this one
     /// changes nothing and takes over when that one is deleted.
     DuplicateTenant => Failed, Tenant, "Keep one TeamsTenantSync per Microsoft tenant: delete this one, or the one the message names (this one then takes over).";
+    /// The resource breaks a rule of the installed CRD (it was written before the CRD was
+    /// upgraded, or by a client that skipped validation); the message names the field. Nothing is
+    /// read or changed until it is corrected.
+    InvalidSpec => Failed, Tenant, "Correct the field named in the message (kubectl explain teamstenantsync.spec shows its format) and apply the resource again.";
     /// A sync is running; the message says how far it is.
     Syncing => Pending, Tenant, "Nothing; the status is complete when the sync finishes.";
     // ---- either (seed causes 7 and 8) ----

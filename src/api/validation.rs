@@ -10,7 +10,7 @@ use kube::CustomResourceExt;
 use kube::core::cel::Validator as CelValidator;
 use serde_json::Value;
 
-use super::TeamsTenantSync;
+use super::{TeamsTenantSync, TeamsTenantSyncSpec};
 
 /// One rule a document breaks.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +73,21 @@ pub fn validate_document(document: &Value) -> Result<(), SchemaViolations> {
     } else {
         Err(SchemaViolations(violations))
     }
+}
+
+/// Validates the spec of a resource the apiserver already holds against the CRD's current rules.
+///
+/// The apiserver validates a resource when it is written, not when it is read: one written before
+/// the CRD was upgraded keeps whatever the older schema allowed. The operator checks every spec
+/// again before acting on it, so that such a resource is reported instead of half-understood.
+pub fn validate_spec(spec: &TeamsTenantSyncSpec) -> Result<(), SchemaViolations> {
+    let document = serde_json::json!({
+        "apiVersion": "teamssync.io/v1alpha1",
+        "kind": "TeamsTenantSync",
+        "metadata": {},
+        "spec": spec,
+    });
+    validate_document(&document)
 }
 
 /// The apiserver checks `apiVersion` and `kind` itself; the schema does not describe them.

@@ -132,7 +132,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
     };
     let connection =
         connect(&resource.spec, &secrets, &options).map_err(|f| CommandError::Setup(f.message))?;
-    let policy = Policy::from_spec(&resource.spec);
+    let policy = Policy::from_spec(&resource.spec).map_err(|e| CommandError::Setup(e.to_string()))?;
     let mut memory = SyncMemory::default();
     println!("Sandbox {base} simulates Dialpad, Microsoft sign-in and Graph for {org_origin}.");
     println!("Syncing {origin} ({:?} mode) against it.\n", policy.mode);

@@ -87,7 +87,7 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
     };
     let connection = connect(&resource.spec, &secrets, &options)
         .map_err(|f| CommandError::Setup(format!("{}: {}", f.reason, f.message)))?;
-    let policy = Policy::from_spec(&resource.spec);
+    let policy = Policy::from_spec(&resource.spec).map_err(|e| CommandError::Setup(e.to_string()))?;
     let mut memory = SyncMemory::default();
     let run = sync_once(
         &connection.source,

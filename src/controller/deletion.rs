@@ -20,7 +20,7 @@ use super::writer::{publish, truncate};
 use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
 use crate::microsoft::graph::OperationOutcome;
 use crate::sync::connect::connect_tenant;
-use crate::sync::model::Policy;
+use crate::sync::model::number_type_name;
 use crate::sync::ports::{OwnershipStore, TeamsTenant, TeamsWriter};
 use crate::telemetry::metrics;
 
@@ -106,7 +106,7 @@ async fn unassign_owned(
             removals.len()
         ));
     }
-    let number_type = Policy::from_spec(&resource.spec).number_type;
+    let number_type = number_type_name(resource.spec.assignment.number_type);
     let mut failed = Vec::new();
     for removal in &removals {
         match tenant.unassign(&removal.number, number_type).await {

@@ -18,6 +18,8 @@ pub mod reconcile;
 pub mod schedule;
 pub mod scope;
 pub mod secrets;
+pub mod spec_check;
+pub mod unreadable;
 pub mod writer;
 
 use std::future::Future;

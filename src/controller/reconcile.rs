@@ -18,6 +18,7 @@ use super::progress::{ProgressReport, first_sync_status};
 use super::schedule;
 use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
+use super::spec_check::checked_policy;
 use super::writer::{condition_warnings, events_for, publish, write_status};
 use crate::api::conditions::{
     ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, find_condition,
@@ -25,7 +26,7 @@ use crate::api::conditions::{
 };
 use crate::api::{Reason, SyncMode, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::connect::{SetupFailure, connect_reusing};
-use crate::sync::model::{Policy, parse_duration};
+use crate::sync::model::parse_duration;
 use crate::sync::pipeline::{SyncRun, sync_once_reporting};
 use crate::sync::report;
 use crate::telemetry::metrics;
@@ -232,6 +233,34 @@ async fn apply(
         ctx.remember(&key, memory);
         return Ok(Action::requeue(jittered(sync_interval(resource))));
     }
+    let policy = match checked_policy(&resource.spec) {
+        Ok(policy) => policy,
+        Err(message) => {
+            // Nothing is read or changed; a corrected spec is a new generation, which reconciles at
+            // once, so the interval re-check only keeps the status honest.
+            let status = held_status(
+                resource.meta().generation,
+                memory.sync.status.as_ref(),
+                Reason::InvalidSpec,
+                &message,
+            );
+            write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
+            metrics::set_conditions(namespace, &name, &status.conditions);
+            let was_invalid = memory
+                .sync
+                .status
+                .as_ref()
+                .and_then(|s| find_condition(&s.conditions, READY))
+                .is_some_and(|c| c.reason == Reason::InvalidSpec.as_str() && c.message == message);
+            if !was_invalid {
+                tracing::warn!(resource = %key, "invalid spec: {message}");
+                publish(&ctx.recorder, &reference, &[invalid_spec_warning(&message)]).await;
+            }
+            memory.sync.status = Some(status);
+            ctx.remember(&key, memory);
+            return Ok(Action::requeue(jittered(sync_interval(resource))));
+        }
+    };
     // Only a resource that changes Teams needs to be the tenant's one owner.
     if resource.spec.mode == SyncMode::Enforce
         && let Claim::Refused { holder } =
@@ -242,7 +271,7 @@ async fn apply(
             resource.spec.tenant.tenant_id
         );
         let status = held_status(
-            resource,
+            resource.meta().generation,
             memory.sync.status.as_ref(),
             Reason::DuplicateTenant,
             &message,
@@ -306,7 +335,6 @@ async fn apply(
         write_status(api, &name, &status).await?;
         metrics::set_conditions(namespace, &name, &status.conditions);
     }
-    let policy = Policy::from_spec(&resource.spec);
     let (progress_tx, progress_rx) = tokio::sync::watch::channel((0, 0));
     let report = ProgressReport {
         api,
@@ -433,17 +461,17 @@ fn setup_failure_status(
     status
 }
 
-/// The status of a resource that does not sync: suspended, or refused because another resource
-/// owns the tenant. `Ready` is False with `reason`; `Reconciling` goes, and `Stalled` says a person
-/// must act unless the resource is merely suspended. Nothing was tried, so the tenant conditions,
-/// the users, `lastSyncTime` and the handled `sync-now` value stay those of the last sync.
-fn held_status(
-    resource: &TeamsTenantSync,
+/// The status of a resource that does not sync: suspended, its spec invalid, or refused because
+/// another resource owns the tenant. `Ready` is False with `reason`; `Reconciling` goes, and
+/// `Stalled` says a person must act unless the resource is merely suspended. Nothing was tried, so
+/// the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value stay those
+/// of the last sync.
+pub(super) fn held_status(
+    generation: Option<i64>,
     previous: Option<&TeamsTenantSyncStatus>,
     reason: Reason,
     message: &str,
 ) -> TeamsTenantSyncStatus {
-    let generation = resource.meta().generation;
     let now = Time(k8s_openapi::jiff::Timestamp::now());
     let mut status = previous.cloned().unwrap_or_default();
     status.observed_generation = generation;
@@ -474,7 +502,7 @@ fn suspended_status(
     previous: Option<&TeamsTenantSyncStatus>,
 ) -> TeamsTenantSyncStatus {
     let message = "spec.suspend is true: nothing is read or changed until it is set to false";
-    held_status(resource, previous, Reason::Suspended, message)
+    held_status(resource.meta().generation, previous, Reason::Suspended, message)
 }
 
 fn duplicate_warning(message: &str) -> kube::runtime::events::Event {
@@ -483,6 +511,16 @@ fn duplicate_warning(message: &str) -> kube::runtime::events::Event {
         reason: Reason::DuplicateTenant.as_str().into(),
         note: Some(super::writer::truncate(message, 1000)),
         action: "Claim".into(),
+        secondary: None,
+    }
+}
+
+fn invalid_spec_warning(message: &str) -> kube::runtime::events::Event {
+    kube::runtime::events::Event {
+        type_: kube::runtime::events::EventType::Warning,
+        reason: Reason::InvalidSpec.as_str().into(),
+        note: Some(super::writer::truncate(message, 1000)),
+        action: "Validate".into(),
         secondary: None,
     }
 }
@@ -600,7 +638,12 @@ mod tests {
     #[test]
     fn a_refused_resource_is_stalled_and_keeps_its_transition_time_while_refused() {
         let message = "TeamsTenantSync telephony/first already syncs Microsoft tenant t";
-        let first = held_status(&demo(), Some(&stuck()), Reason::DuplicateTenant, message);
+        let first = held_status(
+            demo().meta().generation,
+            Some(&stuck()),
+            Reason::DuplicateTenant,
+            message,
+        );
         assert_eq!(condition(&first, READY), Some("DuplicateTenant"));
         assert_eq!(condition(&first, STALLED), Some("DuplicateTenant"));
         assert_eq!(condition(&first, RECONCILING), None);
@@ -608,7 +651,12 @@ mod tests {
         for c in &mut earlier.conditions {
             c.last_transition_time = Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
         }
-        let again = held_status(&demo(), Some(&earlier), Reason::DuplicateTenant, message);
+        let again = held_status(
+            demo().meta().generation,
+            Some(&earlier),
+            Reason::DuplicateTenant,
+            message,
+        );
         let stalled = find_condition(&again.conditions, STALLED).unwrap();
         assert_eq!(
             stalled.last_transition_time.0,

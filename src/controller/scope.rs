@@ -1,12 +1,14 @@
 //! One watched scope (all namespaces, or one namespace): a kube-runtime Controller over its
 //! TeamsTenantSyncs, fed by a watch of its Secrets that both fills the Secret cache the reconciles
-//! read and re-syncs exactly the resources that reference a changed Secret.
+//! read and re-syncs exactly the resources that reference a changed Secret. TeamsTenantSyncs the
+//! operator cannot read are reported on their own status instead (see [`super::unreadable`]).
 
 use std::future::Future;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Secret;
+use kube::api::DynamicObject;
 use kube::runtime::controller::Error as ControllerRunError;
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
@@ -15,6 +17,7 @@ use kube::{Api, Client, ResourceExt};
 use super::context::{Context, OperatorSettings};
 use super::reconcile::{self, ReconcileError};
 use super::secrets::referenced_secrets;
+use super::unreadable;
 use crate::api::TeamsTenantSync;
 use crate::sync::connect::ConnectOptions;
 
@@ -73,12 +76,17 @@ pub fn scope(
     settings: OperatorSettings,
     stop: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> Scope {
-    let (resources_api, secrets_api): (Api<TeamsTenantSync>, Api<Secret>) = match &namespace {
+    // TeamsTenantSyncs are watched untyped and read one by one (see `unreadable`): one resource the
+    // operator's types cannot read must not make the whole scope's list fail.
+    let (resources_api, secrets_api): (Api<DynamicObject>, Api<Secret>) = match &namespace {
         Some(ns) => (
-            Api::namespaced(client.clone(), ns),
+            Api::namespaced_with(client.clone(), ns, &unreadable::resource()),
             Api::namespaced(client.clone(), ns),
         ),
-        None => (Api::all(client.clone()), Api::all(client.clone())),
+        None => (
+            Api::all_with(client.clone(), &unreadable::resource()),
+            Api::all(client.clone()),
+        ),
     };
     let name = namespace.map_or_else(|| "all namespaces".to_owned(), |ns| format!("namespace {ns}"));
     let secret_filter = UNCACHED_SECRET_TYPES
@@ -94,11 +102,25 @@ pub fn scope(
             .modify(|secret| secret.managed_fields_mut().clear()),
     )
     .touched_objects();
-    let controller = Controller::new(resources_api, watcher::Config::default().any_semantic());
-    let resources = controller.store();
+    let (reports, reported) = tokio::sync::mpsc::unbounded_channel();
+    let readable_events =
+        watcher(resources_api, watcher::Config::default().any_semantic()).try_filter_map(move |event| {
+            let (typed, unreadable) = unreadable::read_event(event);
+            if let Some(unreadable) = unreadable {
+                // The reporter outlives the watch; a send fails only while shutting down.
+                let _ = reports.send(unreadable);
+            }
+            std::future::ready(Ok(typed))
+        });
+    let (resources, resource_writer) = reflector::store::<TeamsTenantSync>();
+    let controller = Controller::for_stream(
+        reflector::reflector(resource_writer, readable_events).applied_objects(),
+        resources.clone(),
+    );
     let mut ctx = Context::new(client, connect, instance, secrets.clone());
     ctx.settings = settings;
     let ctx = Arc::new(ctx);
+    let report_unreadable = unreadable::report(ctx.clone(), reported);
     let mapper_store = resources.clone();
     let scope_name = name.clone();
     let run = controller
@@ -119,11 +141,15 @@ pub fn scope(
             log_outcome(&scope_name, result);
             std::future::ready(())
         });
+    // The reporter ends when the controller drops its watch, at shutdown.
+    let run = futures::future::join(run, report_unreadable);
     Scope {
         name,
         resources,
         secrets,
-        run: Box::pin(run),
+        run: Box::pin(async move {
+            run.await;
+        }),
     }
 }
 

@@ -8,9 +8,9 @@ use std::collections::HashSet;
 use secrecy::{ExposeSecret, SecretString};
 
 use model::Page;
-pub use model::{DialpadNumber, DialpadUser};
+pub use model::{DialpadNumber, DialpadUser, Standing};
 
-use crate::upstream::{Idempotency, Service, UpstreamClient, UpstreamError};
+use crate::upstream::{BodyProblem, Idempotency, Service, UpstreamClient, UpstreamError, read_json};
 
 /// Dialpad documents 20 requests per second per company.
 pub const REQUESTS_PER_SECOND: u32 = 20;
@@ -103,27 +103,26 @@ impl DialpadClient {
         let mut cursor: Option<String> = None;
         let mut seen = HashSet::new();
         loop {
-            let fetch = || {
-                self.upstream.call(&endpoint, Idempotency::Idempotent, |http| {
-                    let mut request = http.get(&url).query(query).query(&[("limit", limit.as_str())]);
-                    if let Some(cursor) = &cursor {
-                        request = request.query(&[("cursor", cursor.as_str())]);
-                    }
-                    let mut header = reqwest::header::HeaderValue::from_str(&format!(
-                        "Bearer {}",
-                        self.api_key.expose_secret()
-                    ))
-                    .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
-                    header.set_sensitive(true);
-                    request.header(reqwest::header::AUTHORIZATION, header)
-                })
+            let (at, url, limit, cursor_now) = (endpoint.as_str(), &url, &limit, cursor.as_deref());
+            let fetch = move || async move {
+                self.upstream
+                    .call(at, Idempotency::Idempotent, |http| {
+                        let mut request = http.get(url).query(query).query(&[("limit", limit.as_str())]);
+                        if let Some(cursor) = cursor_now {
+                            request = request.query(&[("cursor", cursor)]);
+                        }
+                        let mut header = reqwest::header::HeaderValue::from_str(&format!(
+                            "Bearer {}",
+                            self.api_key.expose_secret()
+                        ))
+                        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
+                        header.set_sensitive(true);
+                        request.header(reqwest::header::AUTHORIZATION, header)
+                    })
+                    .await?
+                    .success(Service::Dialpad, at)
             };
-            let (page, request_id): (Page<T>, _) = self
-                .upstream
-                .read_json(&endpoint, || async {
-                    fetch().await?.success(Service::Dialpad, &endpoint)
-                })
-                .await?;
+            let (page, request_id): (Page<T>, _) = read_json(Service::Dialpad, &endpoint, fetch).await?;
             on_page(page.items);
             match page.cursor.filter(|c| !c.is_empty()) {
                 None => return Ok(()),
@@ -135,6 +134,7 @@ impl DialpadClient {
                             detail: "the same cursor came back twice; stopping to avoid an endless listing"
                                 .into(),
                             request_id,
+                            problem: BodyProblem::UnexpectedShape,
                         });
                     }
                     cursor = Some(next);

@@ -33,6 +33,40 @@ pub struct DialpadUser {
     pub last_name: Option<String>,
 }
 
+/// What a Dialpad user's `state` means for the sync.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// `active`: the user should have their number in Teams.
+    Desired,
+    /// `suspended`, `deleted` or `cancelled`: the user left, and a number this resource assigned
+    /// them may be unassigned after the grace period.
+    Gone,
+    /// `pending` (invited, not yet active), no state at all, or a state this operator does not
+    /// know: not synced, and their numbers are never unassigned. A state Dialpad adds later is
+    /// never taken for a departure.
+    Protected,
+}
+
+impl DialpadUser {
+    /// What this user's state means for the sync. The states are those of Dialpad's
+    /// `schemas.user.UserProto.state` (vendor/dialpad-openapi.json).
+    pub fn standing(&self) -> Standing {
+        match self.state.as_deref() {
+            Some("active") => Standing::Desired,
+            Some("suspended" | "deleted" | "cancelled") => Standing::Gone,
+            _ => Standing::Protected,
+        }
+    }
+
+    /// Whether Dialpad documents this user's state (a missing state counts as undocumented).
+    pub fn has_documented_state(&self) -> bool {
+        matches!(
+            self.state.as_deref(),
+            Some("active" | "pending" | "suspended" | "deleted" | "cancelled")
+        )
+    }
+}
+
 /// A company number (`schemas.number.NumberProto`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct DialpadNumber {
@@ -118,6 +152,24 @@ mod tests {
         let user: DialpadUser =
             serde_json::from_str(r#"{"id": 1, "onboarding_completed": true, "voicemail": {}}"#).unwrap();
         assert_eq!(user.id.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn only_documented_departures_let_a_number_go() {
+        let with = |state: Option<&str>| DialpadUser {
+            state: state.map(str::to_owned),
+            ..Default::default()
+        };
+        assert_eq!(with(Some("active")).standing(), Standing::Desired);
+        for gone in ["suspended", "deleted", "cancelled"] {
+            assert_eq!(with(Some(gone)).standing(), Standing::Gone, "{gone}");
+        }
+        for kept in [Some("pending"), None, Some("frozen"), Some("Active"), Some("")] {
+            assert_eq!(with(kept).standing(), Standing::Protected, "{kept:?}");
+        }
+        assert!(with(Some("pending")).has_documented_state());
+        assert!(!with(Some("frozen")).has_documented_state());
+        assert!(!with(None).has_documented_state());
     }
 
     #[test]

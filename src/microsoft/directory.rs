@@ -101,6 +101,74 @@ mod tests {
     }
 
     #[test]
+    fn odd_proxy_addresses_are_ignored_and_never_panic() {
+        let users = [user(
+            "1",
+            "a@contoso.com",
+            None,
+            &[
+                "b@contoso.com",
+                "",
+                "smtp:",
+                "SMTP:   ",
+                ":c@contoso.com",
+                "SMTP",
+                "sip:d@contoso.com",
+                "SMTP:e@contoso.com:extra",
+                "smtp:ada@contoso.com",
+                "SMTP:ada@contoso.com",
+            ],
+        )];
+        let index = EmailIndex::new(&users);
+        for ignored in ["b@contoso.com", "c@contoso.com", "d@contoso.com", ""] {
+            assert!(index.find(ignored).is_empty(), "{ignored:?}");
+        }
+        assert_eq!(
+            index.find("e@contoso.com:extra"),
+            [0],
+            "everything after the first colon is the address"
+        );
+        assert_eq!(
+            index.find("ada@contoso.com"),
+            [0],
+            "an address listed twice on one user is that user once"
+        );
+    }
+
+    #[test]
+    fn a_proxy_address_equal_to_another_users_mail_makes_the_address_ambiguous() {
+        let users = [
+            user("1", "a@contoso.com", Some("sales@contoso.com"), &[]),
+            user("2", "b@contoso.com", None, &["smtp:SALES@contoso.com"]),
+        ];
+        assert_eq!(EmailIndex::new(&users).find("sales@contoso.com"), [0, 1]);
+    }
+
+    #[test]
+    fn non_ascii_addresses_match_ignoring_case() {
+        let users = [user(
+            "1",
+            "zoe@contoso.com",
+            Some("Zoë.Ärlig@Contoso.com"),
+            &["smtp:ÉMILE@contoso.com"],
+        )];
+        let index = EmailIndex::new(&users);
+        assert_eq!(index.find("zoë.ärlig@contoso.com"), [0]);
+        assert_eq!(index.find("émile@CONTOSO.com"), [0]);
+    }
+
+    #[test]
+    fn null_proxy_addresses_on_the_wire_are_skipped_not_fatal() {
+        let user: GraphUser = serde_json::from_str(
+            r#"{"id": "1", "proxyAddresses": ["SMTP:a@contoso.com", null, "smtp:b@contoso.com"]}"#,
+        )
+        .unwrap();
+        assert_eq!(user.proxy_addresses, ["SMTP:a@contoso.com", "smtp:b@contoso.com"]);
+        let none: GraphUser = serde_json::from_str(r#"{"id": "2", "proxyAddresses": null}"#).unwrap();
+        assert!(none.proxy_addresses.is_empty());
+    }
+
+    #[test]
     fn an_address_shared_by_two_users_returns_both() {
         let users = [
             user("1", "a@contoso.com", Some("desk@contoso.com"), &[]),

@@ -12,7 +12,7 @@ use super::aadsts::SignInFailure;
 use super::licences::{AssignedLicense, AssignedPlan};
 use super::nullable_vec;
 use super::token::TokenClient;
-use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
+use crate::upstream::{Answer, BodyProblem, Idempotency, Service, UpstreamClient, UpstreamError, read_json};
 
 /// The user properties the sync reads (`$select`).
 pub const USER_SELECT: &str =
@@ -32,8 +32,9 @@ pub struct GraphUser {
     /// Primary SMTP address.
     #[serde(default)]
     pub mail: Option<String>,
-    /// `SMTP:`/`smtp:` addresses.
-    #[serde(default, deserialize_with = "nullable_vec")]
+    /// Addresses with their type as prefix: `SMTP:` the primary email address, `smtp:` the
+    /// others, and other types (`SIP:`, `X500:`, ...) that are not email addresses.
+    #[serde(default, deserialize_with = "super::nullable_strings")]
     pub proxy_addresses: Vec<String>,
     /// Whether the account is enabled (`None` if Graph did not say).
     #[serde(default)]
@@ -222,8 +223,10 @@ const OPERATION_DONE: [&str; 3] = ["succeeded", "failed", "skipped"];
 /// read normally comes bare, so both are read
 /// (https://learn.microsoft.com/en-us/graph/api/teamsadministration-telephonenumberlongrunningoperation-get).
 /// Anything else, or a status outside the documented ones, is an error naming what came, so that
-/// polling never waits on a body it cannot read.
-fn operation_of(body: &serde_json::Value) -> Result<OperationBody, String> {
+/// polling never waits on a body it cannot read. A status this client does not know is
+/// [`BodyProblem::UnknownValue`]: not a verdict, so the change counts as still running and the
+/// next sync reads the number's state from the listing.
+fn operation_of(body: &serde_json::Value) -> Result<OperationBody, (BodyProblem, String)> {
     let entity = match body.get("value") {
         Some(inner) if inner.is_object() && body.get("status").is_none() => inner,
         _ => body,
@@ -233,14 +236,20 @@ fn operation_of(body: &serde_json::Value) -> Result<OperationBody, String> {
             .as_object()
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        format!("an operation body without a status (top-level keys: {keys:?})")
+        (
+            BodyProblem::UnexpectedShape,
+            format!("an operation body without a status (top-level keys: {keys:?})"),
+        )
     })?;
     let known = OPERATION_PENDING.contains(&operation.status.as_str())
         || OPERATION_DONE.contains(&operation.status.as_str());
     if !known {
-        return Err(format!(
-            "an operation status this client does not know: {:?}",
-            operation.status
+        return Err((
+            BodyProblem::UnknownValue,
+            format!(
+                "an operation status this client does not know: {:?}",
+                operation.status
+            ),
         ));
     }
     Ok(operation)
@@ -299,14 +308,14 @@ impl GraphClient {
             self.base
         ));
         while let Some(url) = next.take() {
-            let (page, _): (Collection<DirectoryRole>, _) = self
-                .upstream
-                .read_json(endpoint, || {
-                    self.send(endpoint, Idempotency::Idempotent, |http| {
-                        http.get(&url).header("ConsistencyLevel", "eventual")
-                    })
+            let url = &url;
+            let fetch = move || {
+                self.send(endpoint, Idempotency::Idempotent, move |http| {
+                    http.get(url).header("ConsistencyLevel", "eventual")
                 })
-                .await?;
+            };
+            let (page, _): (Collection<DirectoryRole>, _) =
+                read_json(Service::Graph, endpoint, fetch).await?;
             all.extend(page.value);
             next = page.next_link;
         }
@@ -329,12 +338,9 @@ impl GraphClient {
         let mut skip = 0;
         loop {
             let url = format!("{}{NUMBERS_PATH}?$top=1000&$skip={skip}", self.base);
-            let (page, _): (Collection<NumberAssignment>, _) = self
-                .upstream
-                .read_json(&endpoint, || {
-                    self.send(&endpoint, Idempotency::Idempotent, |http| http.get(&url))
-                })
-                .await?;
+            let (at, url) = (endpoint.as_str(), &url);
+            let fetch = move || self.send(at, Idempotency::Idempotent, move |http| http.get(url));
+            let (page, _): (Collection<NumberAssignment>, _) = read_json(Service::Graph, at, fetch).await?;
             let count = page.value.len();
             skip += count;
             on_page(page.value);
@@ -433,15 +439,14 @@ impl GraphClient {
     /// One look at a long-running operation: its verdict, or `None` while it runs.
     pub async fn operation_outcome(&self, url: &str) -> Result<Option<OperationOutcome>, GraphError> {
         let endpoint = "GET /v1.0/admin/teams/telephoneNumberManagement/operations/{id}";
-        let answer = self
-            .send(endpoint, Idempotency::Idempotent, |http| http.get(url))
-            .await?;
-        let body: serde_json::Value = answer.json(Service::Graph, endpoint)?;
-        let operation = operation_of(&body).map_err(|detail| UpstreamError::Malformed {
+        let fetch = move || self.send(endpoint, Idempotency::Idempotent, move |http| http.get(url));
+        let (body, request_id): (serde_json::Value, _) = read_json(Service::Graph, endpoint, fetch).await?;
+        let operation = operation_of(&body).map_err(|(problem, detail)| UpstreamError::Malformed {
             service: Service::Graph,
             endpoint: endpoint.to_owned(),
             detail,
-            request_id: answer.request_id.clone(),
+            request_id,
+            problem,
         })?;
         Ok(match operation.status.as_str() {
             "succeeded" => Some(OperationOutcome::Succeeded),
@@ -484,12 +489,9 @@ impl GraphClient {
     ) -> Result<(), GraphError> {
         let mut next = Some(first);
         while let Some(url) = next.take() {
-            let (page, _): (Collection<T>, _) = self
-                .upstream
-                .read_json(endpoint, || {
-                    self.send(endpoint, Idempotency::Idempotent, |http| http.get(&url))
-                })
-                .await?;
+            let url = &url;
+            let fetch = move || self.send(endpoint, Idempotency::Idempotent, move |http| http.get(url));
+            let (page, _): (Collection<T>, _) = read_json(Service::Graph, endpoint, fetch).await?;
             on_page(page.value);
             next = page.next_link;
         }
@@ -559,14 +561,20 @@ mod tests {
 
     #[test]
     fn an_operation_body_without_a_status_is_an_error_naming_its_shape() {
-        let error = operation_of(&serde_json::json!({"id": "1", "state": "done"}))
+        let (problem, error) = operation_of(&serde_json::json!({"id": "1", "state": "done"}))
             .err()
             .unwrap();
         assert!(error.contains(r#"["id", "state"]"#), "{error}");
-        let unknown = operation_of(&serde_json::json!({"status": "paused"}))
+        assert_eq!(problem, BodyProblem::UnexpectedShape);
+        let (problem, unknown) = operation_of(&serde_json::json!({"status": "paused"}))
             .err()
             .unwrap();
         assert!(unknown.contains("\"paused\""), "{unknown}");
+        assert_eq!(
+            problem,
+            BodyProblem::UnknownValue,
+            "an unknown status is no verdict: the change counts as still running"
+        );
         assert!(operation_of(&serde_json::json!({"status": "skipped"})).is_ok());
     }
 

@@ -19,3 +19,13 @@ where
 {
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
 }
+
+/// Reads a JSON array of strings that may be `null` or missing, or hold `null` entries, as the
+/// strings it holds: one odd entry never makes a whole page unreadable.
+pub(crate) fn nullable_strings<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let entries = Option::<Vec<Option<String>>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(entries.into_iter().flatten().collect())
+}

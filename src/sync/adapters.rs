@@ -8,7 +8,7 @@ use super::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser,
 use super::numbers::normalise;
 use super::ports::{DesiredSource, SourceFailure, SourcePages, TeamsTenant, TeamsWriter};
 use crate::api::{Reason, StaticUser};
-use crate::dialpad::DialpadClient;
+use crate::dialpad::{DialpadClient, Standing};
 use crate::microsoft::admin;
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::graph::{GraphClient, GraphError, NumberAssignment, OperationOutcome, Submitted};
@@ -30,15 +30,20 @@ impl DesiredSource for DialpadSource {
         // records is kept.
         let mut state = DesiredState::default();
         let mut users = Vec::new();
+        let mut undocumented = BTreeSet::new();
         let mut on_users = |page: Vec<crate::dialpad::DialpadUser>| {
             for user in &page {
+                let standing = user.standing();
+                if !user.has_documented_state() {
+                    undocumented.insert(format!("{:?}", user.state.as_deref().unwrap_or("(none)")));
+                }
                 for number in &user.phone_numbers {
                     let normalised = normalise(number).unwrap_or_else(|| number.clone());
                     state.owned_numbers.insert(normalised.clone());
                     if let Some(id) = &user.id {
                         state.number_owners.insert(normalised.clone(), id.clone());
                     }
-                    if user.state.as_deref() == Some("pending") {
+                    if standing == Standing::Protected {
                         state.protected_numbers.insert(normalised);
                     }
                 }
@@ -68,13 +73,20 @@ impl DesiredSource for DialpadSource {
             .map_err(source_failure)?;
         state.owned_numbers.extend(inventory);
         state.users = users;
+        if !undocumented.is_empty() {
+            let states: Vec<String> = undocumented.into_iter().collect();
+            tracing::warn!(
+                states = %states.join(", "),
+                "Dialpad users in a state Dialpad does not document are not synced, and their numbers are never unassigned"
+            );
+        }
         Ok(state)
     }
 }
 
 /// The desired user a Dialpad user stands for: only active users are desired.
 fn desired_user(user: &crate::dialpad::DialpadUser) -> Option<DesiredUser> {
-    if user.state.as_deref() != Some("active") {
+    if user.standing() != Standing::Desired {
         return None;
     }
     let display_name = user.display_name.clone().or_else(|| {

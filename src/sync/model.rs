@@ -32,25 +32,50 @@ pub struct Policy {
     pub emergency_location_id: Option<String>,
 }
 
+/// A policy setting of the spec that cannot be acted on. The schema refuses these at admission;
+/// a resource written before a CRD upgrade can still carry one, and a removal setting is never
+/// guessed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    /// `spec.removal.gracePeriod` is not a non-negative Go duration.
+    #[error(
+        "spec.removal.gracePeriod {0:?} is not a duration; write it as a Go duration such as 72h, 30m or 0s (0s unassigns at once)"
+    )]
+    GracePeriod(String),
+    /// `spec.safety.maxUnassignmentsPerSync` is negative.
+    #[error(
+        "spec.safety.maxUnassignmentsPerSync is {0}; it must be 0 or more (0 lets no sync unassign anything)"
+    )]
+    MaxUnassignments(i32),
+}
+
 impl Policy {
-    /// The policy of `spec`; durations that do not parse fall back to the defaults (the schema
-    /// rejects them at admission, so this only happens for hand-made objects).
-    pub fn from_spec(spec: &TeamsTenantSyncSpec) -> Self {
-        let grace = parse_duration(&spec.removal.grace_period).unwrap_or(Duration::from_secs(72 * 3600));
-        Self {
+    /// The policy of `spec`, or the first setting that cannot be acted on. Nothing falls back to
+    /// a default: a grace period that does not parse would otherwise decide when numbers go.
+    pub fn from_spec(spec: &TeamsTenantSyncSpec) -> Result<Self, PolicyError> {
+        let grace_period = parse_duration(&spec.removal.grace_period)
+            .ok_or_else(|| PolicyError::GracePeriod(spec.removal.grace_period.clone()))?;
+        let limit = spec.safety.max_unassignments_per_sync;
+        let max_unassignments = usize::try_from(limit).map_err(|_| PolicyError::MaxUnassignments(limit))?;
+        Ok(Self {
             mode: spec.mode,
             removal: spec.removal.policy,
-            grace_period: grace,
+            grace_period,
             adopt_existing: spec.removal.adopt_existing,
-            max_unassignments: usize::try_from(spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0),
+            max_unassignments,
             overwrite_foreign_numbers: spec.safety.overwrite_foreign_numbers,
-            number_type: match spec.assignment.number_type {
-                NumberType::DirectRouting => "directRouting",
-                NumberType::CallingPlan => "callingPlan",
-                NumberType::OperatorConnect => "operatorConnect",
-            },
+            number_type: number_type_name(spec.assignment.number_type),
             emergency_location_id: spec.assignment.emergency_location_id.clone(),
-        }
+        })
+    }
+}
+
+/// The Graph `numberType` of a spec's number type.
+pub fn number_type_name(number_type: NumberType) -> &'static str {
+    match number_type {
+        NumberType::DirectRouting => "directRouting",
+        NumberType::CallingPlan => "callingPlan",
+        NumberType::OperatorConnect => "operatorConnect",
     }
 }
 

@@ -67,10 +67,12 @@ pub enum UpstreamError {
         service: Service,
         /// The endpoint.
         endpoint: String,
-        /// The parse error (position and expectation, never the body).
+        /// What is wrong with it (position and expectation, never the body).
         detail: String,
         /// The upstream request id.
         request_id: Option<String>,
+        /// Which kind of problem it is, which decides whether asking again may help.
+        problem: BodyProblem,
     },
     /// The client's retry budget is spent: the upstream has been failing for many calls.
     #[error(
@@ -86,6 +88,34 @@ pub enum UpstreamError {
     },
 }
 
+/// What is wrong with the body of a success answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BodyProblem {
+    /// The body ends before its JSON does, or is empty: a connection or proxy cut it short, and
+    /// asking again may get it whole.
+    Truncated,
+    /// The body is not JSON at all: an HTML or text page, as a proxy, a captive portal or a wrong
+    /// endpoint URL sends. Asking again gets the same page.
+    NotJson,
+    /// The body is JSON, but not of the shape the endpoint documents: the upstream changed, or the
+    /// URL is another service's.
+    UnexpectedShape,
+    /// The body holds a value this client does not know (such as a new operation status): not a
+    /// verdict, so the next look may say more.
+    UnknownValue,
+}
+
+impl BodyProblem {
+    /// The problem a JSON parse error shows.
+    pub fn of(error: &serde_json::Error) -> Self {
+        match error.classify() {
+            serde_json::error::Category::Eof | serde_json::error::Category::Io => BodyProblem::Truncated,
+            serde_json::error::Category::Syntax => BodyProblem::NotJson,
+            serde_json::error::Category::Data => BodyProblem::UnexpectedShape,
+        }
+    }
+}
+
 fn code_text(code: &Option<String>) -> String {
     code.as_deref().map(|c| format!(" {c}")).unwrap_or_default()
 }
@@ -98,14 +128,28 @@ fn request_id_text(request_id: &Option<String>) -> String {
 }
 
 impl UpstreamError {
-    /// Whether a later retry may succeed: transport failures, 408, 429, 5xx, truncated bodies and
-    /// an exhausted retry budget.
+    /// Whether a later retry may succeed: transport failures, 408, 429, 5xx, truncated bodies,
+    /// values not known yet and an exhausted retry budget. A body that is not JSON, or JSON of
+    /// another shape, is not: the same URL answers the same way until someone changes something.
     pub fn is_transient(&self) -> bool {
         match self {
             UpstreamError::Transport { .. } | UpstreamError::BudgetExhausted { .. } => true,
-            UpstreamError::Malformed { .. } => true,
+            UpstreamError::Malformed { problem, .. } => {
+                matches!(problem, BodyProblem::Truncated | BodyProblem::UnknownValue)
+            }
             UpstreamError::Status { status, .. } => is_transient_status(*status),
         }
+    }
+
+    /// Whether this is a success answer whose body was cut short.
+    pub fn is_truncated_body(&self) -> bool {
+        matches!(
+            self,
+            UpstreamError::Malformed {
+                problem: BodyProblem::Truncated,
+                ..
+            }
+        )
     }
 
     /// The HTTP status, if the upstream answered with an error status.

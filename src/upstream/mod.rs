@@ -14,7 +14,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-pub use error::{Service, UpstreamError};
+pub use error::{BodyProblem, Service, UpstreamError};
 pub use retry::{RetryBudget, RetryPolicy};
 
 /// How many 429 answers one call waits out (each for its `Retry-After`) before it fails as
@@ -211,40 +211,6 @@ impl UpstreamClient {
         }
     }
 
-    /// Reads one JSON document with `fetch` (which makes the call and checks its status) and
-    /// parses it as `T`. A read is safe to repeat, so a body that does not parse (cut off by a
-    /// dropped connection or a proxy) is fetched again, within the retry policy and budget like
-    /// any transient failure; after the last attempt the parse error returns. Returns the
-    /// document and the request id of the answer it came from.
-    pub async fn read_json<T, E, F, Fut>(
-        &self,
-        endpoint: &str,
-        mut fetch: F,
-    ) -> Result<(T, Option<String>), E>
-    where
-        T: DeserializeOwned,
-        E: From<UpstreamError>,
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<Answer, E>>,
-    {
-        let mut attempt = 1;
-        loop {
-            let answer = fetch().await?;
-            match answer.json(self.service, endpoint) {
-                Ok(parsed) => return Ok((parsed, answer.request_id)),
-                Err(malformed) => {
-                    if attempt >= self.retry.max_attempts || !self.budget.try_withdraw() {
-                        return Err(malformed.into());
-                    }
-                    attempt += 1;
-                    let delay = self.retry.delay_now(attempt - 1, None);
-                    tracing::debug!(service = %self.service, endpoint, attempt, ?delay, error = %malformed, "reading again a body that did not parse");
-                    tokio::time::sleep(delay).await;
-                }
-            }
-        }
-    }
-
     fn transport_error(&self, endpoint: &str, error: &reqwest::Error, attempts: u32) -> UpstreamError {
         // reqwest's Display includes the URL; strip it so query values never reach messages.
         let detail = error.without_url_ref().to_string();
@@ -285,13 +251,23 @@ impl Answer {
         (200..300).contains(&self.status)
     }
 
-    /// Parses the body as `T`; a body that does not parse is [`UpstreamError::Malformed`].
+    /// Parses the body as `T`; a body that does not parse is [`UpstreamError::Malformed`], saying
+    /// whether it was cut short, is not JSON at all, or is JSON of another shape.
     pub fn json<T: DeserializeOwned>(&self, service: Service, endpoint: &str) -> Result<T, UpstreamError> {
-        serde_json::from_slice(&self.body).map_err(|error| UpstreamError::Malformed {
-            service,
-            endpoint: endpoint.to_owned(),
-            detail: error.to_string(),
-            request_id: self.request_id.clone(),
+        serde_json::from_slice(&self.body).map_err(|error| {
+            let problem = BodyProblem::of(&error);
+            let content_type = self
+                .headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or("no content type");
+            UpstreamError::Malformed {
+                service,
+                endpoint: endpoint.to_owned(),
+                detail: body_detail(problem, &error, content_type, self.body.len(), service),
+                request_id: self.request_id.clone(),
+                problem,
+            }
         })
     }
 
@@ -339,6 +315,63 @@ impl Answer {
             request_id: self.request_id.or(inner_request_id),
             retry_after: retry_after_of(&self.headers),
             attempts: self.attempts,
+        }
+    }
+}
+
+/// What an unreadable success body was, for the error message: its size and content type, never
+/// its content.
+fn body_detail(
+    problem: BodyProblem,
+    error: &serde_json::Error,
+    content_type: &str,
+    length: usize,
+    service: Service,
+) -> String {
+    match problem {
+        BodyProblem::Truncated if length == 0 => {
+            format!("HTTP 2xx with an empty body ({content_type}) where JSON was expected")
+        }
+        BodyProblem::Truncated => {
+            format!("the body ends after {length} bytes, before its JSON does (cut short?): {error}")
+        }
+        BodyProblem::NotJson => format!(
+            "the body is not JSON ({content_type}, {length} bytes), as a proxy's, a captive portal's or another web server's page would be; check the endpoint URL (spec.endpoints) and any proxy between the operator and {service}: {error}"
+        ),
+        BodyProblem::UnexpectedShape | BodyProblem::UnknownValue => {
+            format!("JSON that is not what this endpoint returns ({length} bytes): {error}")
+        }
+    }
+}
+
+/// How many times a read whose body was cut short is asked again before the error is returned.
+pub const TRUNCATED_BODY_RETRIES: u32 = 2;
+
+/// Reads `fetch`'s answer as JSON, fetching again up to [`TRUNCATED_BODY_RETRIES`] times when the
+/// body was cut short (for reads only: `fetch` must be safe to repeat). Any other body problem is
+/// returned at once. Returns the value and the answer's request id.
+pub async fn read_json<T, E, F, Fut>(
+    service: Service,
+    endpoint: &str,
+    mut fetch: F,
+) -> Result<(T, Option<String>), E>
+where
+    T: DeserializeOwned,
+    E: From<UpstreamError>,
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Answer, E>>,
+{
+    let mut retries = 0;
+    loop {
+        let answer = fetch().await?;
+        match answer.json::<T>(service, endpoint) {
+            Ok(value) => return Ok((value, answer.request_id)),
+            Err(error) if error.is_truncated_body() && retries < TRUNCATED_BODY_RETRIES => {
+                retries += 1;
+                tracing::debug!(%service, endpoint, retries, %error, "reading again a body that was cut short");
+                tokio::time::sleep(Duration::from_millis(100 * u64::from(retries))).await;
+            }
+            Err(error) => return Err(E::from(error)),
         }
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod apiserver;
 pub mod pipeline;
+pub mod raw_http;
 pub mod rbac;
 pub mod vendor;

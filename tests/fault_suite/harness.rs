@@ -79,7 +79,7 @@ pub async fn run_scenario(scenario: Scenario) {
     // Waiting the production minute for an operation that never completes would only slow the
     // suite; what is still running after 5 s is handled the same way.
     connection.tenant.graph.operation_timeout = Duration::from_secs(5);
-    let policy = Policy::from_spec(&resource.spec);
+    let policy = Policy::from_spec(&resource.spec).expect("a valid spec");
     let expected = expected_by_reason(&org);
 
     let started = Instant::now();

@@ -168,4 +168,3 @@ pub async fn assert_no_secret_anywhere(
         }
     }
 }
-

@@ -1,0 +1,152 @@
+//! A tiny HTTP/1.1 server on loopback that answers every request with the exact bytes a test
+//! scripts: what no well-behaved server sends (an HTML page with status 200, an empty or cut JSON
+//! body, a `Content-Length` longer than the body), so the clients can be driven into them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// One request as the script sees it.
+pub struct Seen {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// How many requests to this method and path came before this one.
+    pub earlier: usize,
+}
+
+type Script = dyn Fn(&Seen) -> Vec<u8> + Send + Sync;
+
+/// The running server; it stops when dropped.
+pub struct RawServer {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    counts: Arc<Mutex<HashMap<String, usize>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl RawServer {
+    /// Starts a server answering with `script`.
+    pub async fn start(script: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let script: Arc<Script> = Arc::new(script);
+        let task_counts = counts.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let script = script.clone();
+                let counts = task_counts.clone();
+                tokio::spawn(async move {
+                    let Some((method, path)) = read_request(&mut stream).await else {
+                        return;
+                    };
+                    let earlier = {
+                        let mut counts = counts.lock().unwrap();
+                        let count = counts.entry(format!("{method} {path}")).or_default();
+                        *count += 1;
+                        *count - 1
+                    };
+                    let answer = script(&Seen {
+                        method,
+                        path,
+                        earlier,
+                    });
+                    let _ = stream.write_all(&answer).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        Self { base, counts, task }
+    }
+
+    /// How many requests `method path` (path without query) received.
+    pub fn requests(&self, method: &str, path: &str) -> usize {
+        self.counts
+            .lock()
+            .unwrap()
+            .get(&format!("{method} {path}"))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// Reads one request (its head and any `Content-Length` body); the method and the path.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> Option<(String, String)> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buffer.len() < head_end + length {
+        let read = stream.read(&mut chunk).await.ok()?;
+        if read == 0 {
+            break;
+        }
+        buffer.extend_from_slice(&chunk[..read]);
+    }
+    let mut words = head.lines().next()?.split_whitespace();
+    let method = words.next()?.to_owned();
+    let target = words.next()?;
+    let path = target.split('?').next().unwrap_or(target).to_owned();
+    Some((method, path))
+}
+
+/// A whole response: `status`, `content_type` (none if empty) and `body` with its true length.
+pub fn response(status: u16, content_type: &str, body: &[u8]) -> Vec<u8> {
+    response_declaring(status, content_type, body, body.len())
+}
+
+/// A response whose `Content-Length` says `declared` whatever the body's length: larger than
+/// the body, the connection closes before the body is whole.
+pub fn response_declaring(status: u16, content_type: &str, body: &[u8], declared: usize) -> Vec<u8> {
+    let mut head =
+        format!("HTTP/1.1 {status} Whatever\r\nContent-Length: {declared}\r\nConnection: close\r\n");
+    if !content_type.is_empty() {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// A JSON response with status 200.
+pub fn json(body: &serde_json::Value) -> Vec<u8> {
+    response(200, "application/json", &serde_json::to_vec(body).unwrap())
+}
+
+/// The answer of Entra's token endpoint to any sign-in (an opaque token: no claims).
+pub fn token() -> Vec<u8> {
+    json(
+        &serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "opaque-test-token"}),
+    )
+}
