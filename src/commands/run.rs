@@ -56,7 +56,8 @@ pub struct RunArgs {
     /// that died without releasing it (a leader that stops normally releases it at once).
     #[arg(long, default_value = "15s", value_parser = parse_lease_duration)]
     pub lease_duration: Duration,
-    /// Graph requests per second per tenant (Graph's own 429s also slow us down).
+    /// Graph requests per second per tenant, evenly spaced: no second ever holds more (Graph's
+    /// own 429s also slow us down).
     #[arg(long)]
     pub graph_requests_per_second: Option<u32>,
     /// Dialpad requests per second per company, shared by all its endpoints (Dialpad documents
