@@ -179,6 +179,8 @@ pub struct Counters {
     /// Requests the upstream's own rate limit refused (429), per upstream; injected 429s are not
     /// counted here.
     pub rate_limited: BTreeMap<String, u64>,
+    /// Faults injected, by kind: `error`, `throttle`, `reset`, `malformed`, `late`.
+    pub injected: BTreeMap<String, u64>,
     /// Arrival times within the last second, per upstream, for `peak_per_second`.
     #[serde(skip)]
     recent: BTreeMap<&'static str, VecDeque<Instant>>,
@@ -306,6 +308,19 @@ pub enum Fault {
     Late(Duration),
 }
 
+impl Fault {
+    /// Its kind, as counted in [`Counters::injected`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Error(_) => "error",
+            Fault::Throttle(_) => "throttle",
+            Fault::Reset => "reset",
+            Fault::Malformed => "malformed",
+            Fault::Late(_) => "late",
+        }
+    }
+}
+
 impl FaultInjector {
     /// An injector for `rules`.
     pub fn new(rules: Vec<FaultFixture>) -> Self {
@@ -406,6 +421,10 @@ async fn shape(state: &Arc<SandboxState>, endpoint: Endpoint, request: Request, 
             .record_rate_limited(upstream);
         let seconds = (wait.as_secs_f64() * 1000.0).ceil() / 1000.0;
         return throttled(upstream, seconds.max(0.001));
+    }
+    if let Some(fault) = &fault {
+        let mut counters = state.counters.lock().expect("counters lock");
+        *counters.injected.entry(fault.kind().to_owned()).or_default() += 1;
     }
     let mut response = match fault {
         Some(Fault::Error(status)) => injected_error(upstream, status),

@@ -20,10 +20,14 @@ use crate::common::pipeline::{connection_with, converged_reason, quick_retries, 
 
 /// Users in every scenario's org.
 const USERS: usize = 10_000;
-/// The sandbox's Graph limit, which the operator is configured to keep to.
+/// The sandbox's Graph limit.
 const GRAPH_LIMIT: u32 = 500;
-/// The sandbox's Dialpad limit, likewise.
+/// The sandbox's Dialpad limit.
 const DIALPAD_LIMIT: u32 = 100;
+/// The operator is configured 2% under each limit: it spaces its requests evenly, but the sandbox
+/// counts them as they arrive, and network jitter can bring two arrivals closer than they left
+/// (one run measured exactly 100 in a second at a configured 100).
+const CONFIGURED_SHARE: f64 = 0.98;
 /// Syncs a scenario may take to converge.
 const MAX_SYNCS: usize = 8;
 
@@ -72,8 +76,8 @@ pub async fn run_scenario(scenario: Scenario) {
             .build()
             .expect("an HTTP client"),
         retry: quick_retries(),
-        graph_requests_per_second: Some(GRAPH_LIMIT),
-        dialpad_requests_per_second: Some(DIALPAD_LIMIT),
+        graph_requests_per_second: Some((f64::from(GRAPH_LIMIT) * CONFIGURED_SHARE) as u32),
+        dialpad_requests_per_second: Some((f64::from(DIALPAD_LIMIT) * CONFIGURED_SHARE) as u32),
     };
     let mut connection = connection_with(&resource, &store, &options);
     // Waiting the production minute for an operation that never completes would only slow the
@@ -324,15 +328,10 @@ fn figures(name: &str, syncs: usize, elapsed: Duration, counters: &Counters) -> 
             .map(|(_, count)| count)
             .sum()
     };
-    let injected: u64 = counters
-        .responses
-        .iter()
-        .filter(|(key, _)| key.ends_with(" 500") || key.ends_with(" 503") || key.ends_with(" 429"))
-        .map(|(_, count)| count)
-        .sum();
+    let injected: u64 = counters.injected.values().sum();
     format!(
         "fault-suite {name}: converged in {syncs} syncs, {:.1} s; requests graph {} (writes {}), \
-         dialpad {}, entra {}; 5xx/429 answers {injected}; peak graph {}/s (limit {GRAPH_LIMIT}), \
+         dialpad {}, entra {}; faults injected {injected}; peak graph {}/s (limit {GRAPH_LIMIT}), \
          peak dialpad {}/s (limit {DIALPAD_LIMIT}); refused by the rate limit: graph {}, dialpad {}",
         elapsed.as_secs_f64(),
         per_upstream("graph."),
