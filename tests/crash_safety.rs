@@ -10,15 +10,15 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::pipeline::{connection, resource, secrets};
+use common::pipeline::{connection, needing_numbers, resource, secrets};
 use dialpad_teams_operator::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use dialpad_teams_operator::sync::connect::Connection;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once_reporting};
 use dialpad_teams_operator::sync::ports::MemoryOwnership;
-use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
+use dialpad_teams_sandbox::generator;
 use dialpad_teams_sandbox::world::OperationKind;
-use dialpad_teams_sandbox::{Endpoint, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::{Endpoint, Sandbox};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -49,20 +49,9 @@ enum CrashAt {
 
 impl Operator {
     async fn start(grace: &str) -> Self {
-        let spec = GeneratorSpec {
-            users: USERS,
-            seed: 9,
-            mix: vec![(Case::NeedsAssignment, 1)],
-        };
-        let mut org = generator::generate(&spec, PASSWORD, "unused", KEY);
-        org.fixture.behaviour.activation_delay_ms = 0;
-        org.fixture.behaviour.operation_delay_ms = 0;
-        // Slow enough that a crash lands in the middle of the writes.
-        org.fixture.behaviour.graph_requests_per_second = 400;
-        org.fixture.behaviour.dialpad_requests_per_second = 100_000;
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .unwrap();
+        // Graph at 400 requests a second: slow enough that a crash lands in the middle of the
+        // writes.
+        let sandbox = needing_numbers(USERS, 9, 400, PASSWORD, KEY).await;
         let mut resource = resource(&sandbox);
         resource.spec.removal.grace_period = grace.into();
         let connection = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
@@ -83,11 +72,10 @@ impl Operator {
         }
     }
 
-    /// One whole sync; its status is written.
-    async fn sync(&mut self) -> SyncRun {
-        let mut memory = self.memory();
+    /// One sync from `memory`, saving to the record; nothing is written unless it completes.
+    async fn run(&self, mut memory: SyncMemory) -> SyncRun {
         let policy = Policy::from_spec(&self.resource.spec).expect("a valid spec");
-        let run = sync_once_reporting(
+        sync_once_reporting(
             &self.connection.source,
             &self.connection.tenant,
             &self.record,
@@ -97,29 +85,24 @@ impl Operator {
             &|_, _| {},
         )
         .await
-        .expect("a record in memory is always readable");
+        .expect("a record in memory is always readable")
+    }
+
+    /// One whole sync; its status is written.
+    async fn sync(&mut self) -> SyncRun {
+        let run = self.run(self.memory()).await;
         self.written = Some(run.status.clone());
         run
     }
 
     /// A sync cut off at `at`: nothing of it is written but what it saved in the record.
-    async fn crash(&mut self, at: CrashAt) {
-        let mut memory = self.memory();
-        let policy = Policy::from_spec(&self.resource.spec).expect("a valid spec");
+    async fn crash(&self, at: CrashAt) {
         let counters = || self.sandbox.counters();
         let (assigns, unassigns) = (
             counters().requests_to(Endpoint::GraphAssignNumber, "POST"),
             counters().requests_to(Endpoint::GraphUnassignNumber, "POST"),
         );
-        let sync = sync_once_reporting(
-            &self.connection.source,
-            &self.connection.tenant,
-            &self.record,
-            &policy,
-            &mut memory,
-            Some(1),
-            &|_, _| {},
-        );
+        let sync = self.run(self.memory());
         let cut = async {
             match at {
                 CrashAt::After(delay) => tokio::time::sleep(delay).await,

@@ -7,14 +7,14 @@
 
 mod common;
 
-use common::pipeline::{connection, resource, secrets};
+use common::pipeline::{connection, needing_numbers, resource, secrets};
 use dialpad_teams_operator::api::{Reason, TeamsTenantSync};
 use dialpad_teams_operator::sync::connect::Connection;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
-use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
+use dialpad_teams_sandbox::Sandbox;
+use dialpad_teams_sandbox::generator;
 use dialpad_teams_sandbox::world::{DialpadNumber, World};
-use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 
 const PASSWORD: &str = "mass-change-admin-password";
 const KEY: &str = "mass-change-api-key";
@@ -32,19 +32,7 @@ struct Synced {
 
 impl Synced {
     async fn start() -> Self {
-        let spec = GeneratorSpec {
-            users: USERS,
-            seed: 5,
-            mix: vec![(Case::NeedsAssignment, 1)],
-        };
-        let mut org = generator::generate(&spec, PASSWORD, "unused", KEY);
-        org.fixture.behaviour.activation_delay_ms = 0;
-        org.fixture.behaviour.operation_delay_ms = 0;
-        org.fixture.behaviour.graph_requests_per_second = 100_000;
-        org.fixture.behaviour.dialpad_requests_per_second = 100_000;
-        let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-            .await
-            .unwrap();
+        let sandbox = needing_numbers(USERS, 5, 100_000, PASSWORD, KEY).await;
         let mut resource = resource(&sandbox);
         resource.spec.removal.grace_period = "0s".into();
         resource.spec.safety.max_unassignments_per_sync = LIMIT as i32;

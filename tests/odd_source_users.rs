@@ -9,25 +9,21 @@
 use std::collections::HashMap;
 
 use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
-use dialpad_teams_operator::dialpad::DialpadClient;
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
 use dialpad_teams_operator::microsoft::licences::{AssignedPlan, LicenceState};
-use dialpad_teams_operator::sync::adapters::DialpadSource;
 use dialpad_teams_operator::sync::model::{
     DesiredState, Plan, PlanInput, Policy, TeamsState, TeamsUser, TenantChecks, UserOutcome,
 };
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
 use dialpad_teams_operator::sync::plan::plan;
 use dialpad_teams_operator::sync::ports::DesiredSource;
-use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
 use k8s_openapi::jiff::Timestamp;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 mod common;
-use common::raw_http::{RawServer, Seen, json as json_response, response};
+use common::raw_http::{RawServer, Seen, dialpad_source, json as json_response, response};
 
 const LONG_DIGITS: usize = 300;
 
@@ -101,16 +97,7 @@ async fn read_source() -> DesiredState {
         _ => response(404, "application/json", b"{}"),
     })
     .await;
-    let upstream = UpstreamClient::new(
-        Service::Dialpad,
-        http_client(&[]).unwrap(),
-        None,
-        RetryPolicy::default(),
-    );
-    let source = DialpadSource {
-        client: DialpadClient::new(upstream, &server.base, SecretString::from("k".to_owned())),
-        office_ids: Vec::new(),
-    };
+    let source = dialpad_source(&server.base);
     source.read().await.expect("every odd user is readable")
 }
 

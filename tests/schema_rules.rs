@@ -1,25 +1,12 @@
 //! Admission rules: what the apiserver (and `plan -f`) rejects, and that the message names the field.
 
+mod common;
+
 use dialpad_teams_operator::api::validation::{SchemaViolations, validate_document};
 use serde_json::{Value, json};
 
 fn valid() -> Value {
-    json!({
-        "apiVersion": "teamssync.io/v1alpha1",
-        "kind": "TeamsTenantSync",
-        "metadata": {"name": "contoso", "namespace": "telephony"},
-        "spec": {
-            "tenant": {"tenantId": "9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34", "domain": "contoso.com"},
-            "credentials": {
-                "adminAccount": {
-                    "secretRef": {"name": "teams-admin"},
-                    "clientId": "0d1f8a7e-3c2b-4e5f-8a9b-1c2d3e4f5a6b"
-                }
-            },
-            "source": {"static": {"users": [{"email": "a@contoso.com", "phoneNumber": "+14155550100"}]}},
-            "syncInterval": "15m"
-        }
-    })
+    common::specs::valid_static_resource()
 }
 
 fn with(path: &str, value: Value) -> Value {

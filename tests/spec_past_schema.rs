@@ -4,28 +4,15 @@
 //! setting falls back to a default. (What admission refuses is in `schema_rules.rs`; a spec the
 //! operator's types cannot even read is in `controller_invalid_spec.rs`.)
 
+mod common;
+
 use dialpad_teams_operator::api::{DEFAULT_GRACE_PERIOD, TeamsTenantSync};
 use dialpad_teams_operator::controller::spec_check::checked_policy;
 use dialpad_teams_operator::sync::model::{Policy, PolicyError};
 use serde_json::{Value, json};
 
 fn valid() -> Value {
-    json!({
-        "apiVersion": "teamssync.io/v1alpha1",
-        "kind": "TeamsTenantSync",
-        "metadata": {"name": "contoso", "namespace": "telephony"},
-        "spec": {
-            "tenant": {"tenantId": "9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34", "domain": "contoso.com"},
-            "credentials": {
-                "adminAccount": {
-                    "secretRef": {"name": "teams-admin"},
-                    "clientId": "0d1f8a7e-3c2b-4e5f-8a9b-1c2d3e4f5a6b"
-                }
-            },
-            "source": {"static": {"users": [{"email": "a@contoso.com", "phoneNumber": "+14155550100"}]}},
-            "syncInterval": "15m"
-        }
-    })
+    common::specs::valid_static_resource()
 }
 
 /// `valid()` with the JSON pointer `path` set to `value`, read as the watcher reads it.

@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
-use dialpad_teams_operator::dialpad::DialpadClient;
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::microsoft::licences::{AssignedPlan, LicenceState};
 use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
-use dialpad_teams_operator::sync::adapters::{DialpadSource, GraphTenant};
+use dialpad_teams_operator::sync::adapters::GraphTenant;
 use dialpad_teams_operator::sync::model::{
     ActionKind, DesiredState, Plan, PlanInput, Policy, TeamsState, TenantChecks,
 };
@@ -25,7 +24,7 @@ use secrecy::SecretString;
 use serde_json::{Value, json};
 
 mod common;
-use common::raw_http::{RawServer, Seen, json as json_response, response, token};
+use common::raw_http::{RawServer, Seen, dialpad_source, json as json_response, response, token};
 
 const NUMBERS: &str = "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments";
 const OPERATION: &str = "/v1.0/admin/teams/telephoneNumberManagement/operations/op-1";
@@ -233,16 +232,7 @@ async fn a_dialpad_state_dialpad_does_not_document_keeps_the_users_number() {
         ("/api/v2/numbers", json!({"items": []})),
     ])
     .await;
-    let upstream = UpstreamClient::new(
-        Service::Dialpad,
-        http_client(&[]).unwrap(),
-        None,
-        RetryPolicy::default(),
-    );
-    let source = DialpadSource {
-        client: DialpadClient::new(upstream, &server.base, SecretString::from("k".to_owned())),
-        office_ids: Vec::new(),
-    };
+    let source = dialpad_source(&server.base);
     let desired = source.read().await.unwrap();
     assert!(desired.users.is_empty(), "only active users are synced");
     assert!(

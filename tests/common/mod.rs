@@ -5,4 +5,5 @@ pub mod apiserver;
 pub mod pipeline;
 pub mod raw_http;
 pub mod rbac;
+pub mod specs;
 pub mod vendor;

@@ -9,8 +9,8 @@ use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection, SecretStore, connect};
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
-use dialpad_teams_sandbox::Sandbox;
-use dialpad_teams_sandbox::generator::Case;
+use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
+use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use secrecy::SecretString;
 
 /// The reason the operator gives a user the generator planted as `case`, once a sync in Enforce
@@ -93,4 +93,23 @@ pub fn connection_with(resource: &TeamsTenantSync, store: &Values, options: &Con
 /// Connects `resource` with `store` and [`quick_options`].
 pub fn connection(resource: &TeamsTenantSync, store: &Values) -> Connection {
     connection_with(resource, store, &quick_options())
+}
+
+/// A sandbox serving `users` Dialpad users who each need a number (seeded by `seed`), with
+/// operations and activation immediate and Graph limited to `graph_rate` requests a second.
+pub async fn needing_numbers(users: usize, seed: u64, graph_rate: u32, password: &str, key: &str) -> Sandbox {
+    let spec = GeneratorSpec {
+        users,
+        seed,
+        mix: vec![(Case::NeedsAssignment, 1)],
+    };
+    let mut org = generator::generate(&spec, password, "unused-client-secret", key);
+    let behaviour = &mut org.fixture.behaviour;
+    behaviour.activation_delay_ms = 0;
+    behaviour.operation_delay_ms = 0;
+    behaviour.graph_requests_per_second = graph_rate;
+    behaviour.dialpad_requests_per_second = 100_000;
+    Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .expect("the sandbox starts")
 }

@@ -150,3 +150,22 @@ pub fn token() -> Vec<u8> {
         &serde_json::json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "opaque-test-token"}),
     )
 }
+
+/// The Dialpad source the operator builds, reading the Dialpad API at `base` with default retries.
+pub fn dialpad_source(base: &str) -> dialpad_teams_operator::sync::adapters::DialpadSource {
+    use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
+    let upstream = UpstreamClient::new(
+        Service::Dialpad,
+        http_client(&[]).unwrap(),
+        None,
+        RetryPolicy::default(),
+    );
+    dialpad_teams_operator::sync::adapters::DialpadSource {
+        client: dialpad_teams_operator::dialpad::DialpadClient::new(
+            upstream,
+            base,
+            secrecy::SecretString::from("k".to_owned()),
+        ),
+        office_ids: Vec::new(),
+    }
+}
