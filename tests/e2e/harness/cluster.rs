@@ -58,10 +58,7 @@ where
         eprintln!("{SKIP}");
         return;
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_test_writer()
-        .try_init();
+    super::logs::install();
     let client = admin_client(&path).await;
     install_crd(&client).await;
     let base = format!("dto-e2e-{:08x}", rand::random::<u32>());

@@ -124,14 +124,15 @@ pub fn secrets_of(sandbox: &Sandbox, values: &[&str]) -> Vec<String> {
 }
 
 /// Fails if any of `secrets` appears in any line of the operators' logs (panic messages
-/// included: they go to the same stderr), in their metrics, in any resource's status of the
+/// included: they go to the same stderr), in what the operator logged in this process, in their
+/// metrics, in any resource's status of the
 /// namespace, or in any of its Events.
 pub async fn assert_no_secret_anywhere(
     env: &Env,
     operators: &[&super::process::OperatorProcess],
     secrets: &[String],
 ) {
-    let mut places: Vec<(String, String)> = Vec::new();
+    let mut places: Vec<(String, String)> = vec![("the in-process log".into(), super::logs::text())];
     for operator in operators {
         places.push((format!("the log of {}", operator.name), operator.log()));
         // Empty when the process is gone.

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod fixtures;
+pub mod logs;
 pub mod process;
 pub mod rbac;
 
