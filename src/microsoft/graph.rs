@@ -196,12 +196,13 @@ pub struct GraphClient {
     pub operation_timeout: Duration,
 }
 
+/// One page of a Graph collection, as the clients read it (also by `crate::fuzzing`).
 #[derive(Deserialize)]
-struct Collection<T> {
+pub(crate) struct Collection<T> {
     #[serde(default = "Vec::new")]
-    value: Vec<T>,
+    pub(crate) value: Vec<T>,
     #[serde(rename = "@odata.nextLink", default)]
-    next_link: Option<String>,
+    pub(crate) next_link: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -244,6 +245,37 @@ fn operation_of(body: &serde_json::Value) -> Result<OperationBody, String> {
         ));
     }
     Ok(operation)
+}
+
+/// The verdict an operation answer carries (`None` while it runs), as
+/// [`GraphClient::operation_outcome`] reads it; also the fuzz targets' entry (`crate::fuzzing`).
+pub(crate) fn outcome_of_answer(
+    answer: &Answer,
+    endpoint: &str,
+) -> Result<Option<OperationOutcome>, UpstreamError> {
+    let body: serde_json::Value = answer.json(Service::Graph, endpoint)?;
+    let operation = operation_of(&body).map_err(|detail| UpstreamError::Malformed {
+        service: Service::Graph,
+        endpoint: endpoint.to_owned(),
+        detail,
+        request_id: answer.request_id.clone(),
+    })?;
+    Ok(match operation.status.as_str() {
+        "succeeded" => Some(OperationOutcome::Succeeded),
+        "failed" => {
+            let detail = operation
+                .numbers
+                .iter()
+                .find_map(|n| n.status_detail.clone())
+                .unwrap_or_else(|| "the operation failed without a detail".into());
+            Some(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)))
+        }
+        "skipped" => {
+            let detail = "Teams skipped the operation, so the number was not changed";
+            Some(OperationOutcome::Failed(AssignmentFailure::Other(detail.into())))
+        }
+        _ => None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -432,29 +464,7 @@ impl GraphClient {
         let answer = self
             .send(endpoint, Idempotency::Idempotent, |http| http.get(url))
             .await?;
-        let body: serde_json::Value = answer.json(Service::Graph, endpoint)?;
-        let operation = operation_of(&body).map_err(|detail| UpstreamError::Malformed {
-            service: Service::Graph,
-            endpoint: endpoint.to_owned(),
-            detail,
-            request_id: answer.request_id.clone(),
-        })?;
-        Ok(match operation.status.as_str() {
-            "succeeded" => Some(OperationOutcome::Succeeded),
-            "failed" => {
-                let detail = operation
-                    .numbers
-                    .iter()
-                    .find_map(|n| n.status_detail.clone())
-                    .unwrap_or_else(|| "the operation failed without a detail".into());
-                Some(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)))
-            }
-            "skipped" => {
-                let detail = "Teams skipped the operation, so the number was not changed";
-                Some(OperationOutcome::Failed(AssignmentFailure::Other(detail.into())))
-            }
-            _ => None,
-        })
+        outcome_of_answer(&answer, endpoint).map_err(GraphError::from)
     }
 
     async fn poll_operation(&self, location: &str) -> Result<OperationOutcome, GraphError> {

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::aadsts::{self, SignInFailure};
 use crate::api::Reason;
-use crate::upstream::{Idempotency, Service, UpstreamClient, UpstreamError};
+use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
 
 /// How the operator signs in.
 #[derive(Clone)]
@@ -99,7 +99,8 @@ pub struct AccessToken {
     pub claims: TokenClaims,
 }
 
-struct Cached {
+/// A token as cached, with when to renew it.
+pub(crate) struct Cached {
     token: AccessToken,
     renew_at: Instant,
     refresh_token: Option<SecretString>,
@@ -120,6 +121,49 @@ struct TokenErrorBody {
     error_codes: Vec<u32>,
     #[serde(default)]
     trace_id: Option<String>,
+}
+
+/// Why a token endpoint answer gave no token.
+pub(crate) enum TokenAnswerError {
+    /// The sign-in was refused (a non-2xx answer), classified.
+    SignIn(SignInFailure),
+    /// A 2xx answer whose body is not a token response.
+    Malformed(UpstreamError),
+}
+
+/// Reads the token endpoint's answer received at `now`: the token to cache, or why there is
+/// none. `account` names who signed in, for messages. Also the fuzz targets' entry
+/// (`crate::fuzzing`).
+pub(crate) fn read_token_answer(
+    answer: &Answer,
+    endpoint: &str,
+    account: &str,
+    now: Instant,
+) -> Result<Cached, TokenAnswerError> {
+    if !answer.is_success() {
+        let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
+        return Err(TokenAnswerError::SignIn(aadsts::classify(
+            &body.error,
+            &body.error_codes,
+            answer.status,
+            body.trace_id.as_deref(),
+            account,
+        )));
+    }
+    let response: TokenResponse = answer
+        .json(Service::Entra, endpoint)
+        .map_err(TokenAnswerError::Malformed)?;
+    let lifetime = Duration::from_secs(response.expires_in.unwrap_or(3599));
+    let margin = Duration::from_secs(60).min(lifetime / 5);
+    let claims = TokenClaims::from_jwt(&response.access_token).unwrap_or_default();
+    Ok(Cached {
+        token: AccessToken {
+            secret: SecretString::from(response.access_token),
+            claims,
+        },
+        renew_at: now + lifetime - margin,
+        refresh_token: response.refresh_token.map(SecretString::from),
+    })
 }
 
 /// Signs in to one tenant and keeps a token.
@@ -208,30 +252,12 @@ impl TokenClient {
             })
             .await
             .map_err(|error| self.transport_failure(&error))?;
-        if !answer.is_success() {
-            let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
-            return Err(aadsts::classify(
-                &body.error,
-                &body.error_codes,
-                answer.status,
-                body.trace_id.as_deref(),
-                &self.credentials.principal(),
-            ));
-        }
-        let response: TokenResponse = answer
-            .json(Service::Entra, endpoint)
-            .map_err(|error| self.transport_failure(&error))?;
-        let lifetime = Duration::from_secs(response.expires_in.unwrap_or(3599));
-        let margin = Duration::from_secs(60).min(lifetime / 5);
-        let claims = TokenClaims::from_jwt(&response.access_token).unwrap_or_default();
-        Ok(Cached {
-            token: AccessToken {
-                secret: SecretString::from(response.access_token),
-                claims,
+        read_token_answer(&answer, endpoint, &self.credentials.principal(), Instant::now()).map_err(
+            |failure| match failure {
+                TokenAnswerError::SignIn(failure) => failure,
+                TokenAnswerError::Malformed(error) => self.transport_failure(&error),
             },
-            renew_at: Instant::now() + lifetime - margin,
-            refresh_token: response.refresh_token.map(SecretString::from),
-        })
+        )
     }
 
     fn transport_failure(&self, error: &UpstreamError) -> SignInFailure {
