@@ -123,6 +123,11 @@ struct TokenErrorBody {
     trace_id: Option<String>,
 }
 
+/// The longest a token is kept, whatever lifetime the answer claims (Entra's last about an hour):
+/// a token said to live longer is renewed after this, and the instant to renew it at can always
+/// be computed.
+pub const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
 /// Why a token endpoint answer gave no token.
 pub(crate) enum TokenAnswerError {
     /// The sign-in was refused (a non-2xx answer), classified.
@@ -153,7 +158,7 @@ pub(crate) fn read_token_answer(
     let response: TokenResponse = answer
         .json(Service::Entra, endpoint)
         .map_err(TokenAnswerError::Malformed)?;
-    let lifetime = Duration::from_secs(response.expires_in.unwrap_or(3599));
+    let lifetime = Duration::from_secs(response.expires_in.unwrap_or(3599)).min(LONGEST_TOKEN_LIFETIME);
     let margin = Duration::from_secs(60).min(lifetime / 5);
     let claims = TokenClaims::from_jwt(&response.access_token).unwrap_or_default();
     Ok(Cached {
@@ -315,5 +320,43 @@ impl TokenForm {
             .iter()
             .map(|(name, value)| (*name, value.expose_secret()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &'static str) -> Answer {
+        Answer {
+            status: 200,
+            headers: Default::default(),
+            body: bytes::Bytes::from_static(body.as_bytes()),
+            request_id: None,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn a_token_said_to_live_for_ever_is_renewed_within_a_day_not_a_panic() {
+        // Found while writing the graph_parser fuzz target, and confirmed through it: an
+        // expires_in of u64::MAX overflowed the instant to renew the token at.
+        let now = Instant::now();
+        let body = r#"{"access_token": "x", "expires_in": 18446744073709551615}"#;
+        let Ok(cached) = read_token_answer(&answer(body), "POST /token", "admin@contoso.com", now) else {
+            panic!("a 200 with an access token gives a token");
+        };
+        assert!(cached.renew_at <= now + LONGEST_TOKEN_LIFETIME);
+        assert!(cached.renew_at > now + LONGEST_TOKEN_LIFETIME - Duration::from_secs(61));
+    }
+
+    #[test]
+    fn a_token_is_renewed_a_minute_before_it_expires() {
+        let now = Instant::now();
+        let body = r#"{"access_token": "x", "expires_in": 3599}"#;
+        let Ok(cached) = read_token_answer(&answer(body), "POST /token", "admin@contoso.com", now) else {
+            panic!("a 200 with an access token gives a token");
+        };
+        assert_eq!(cached.renew_at, now + Duration::from_secs(3599 - 60));
     }
 }
