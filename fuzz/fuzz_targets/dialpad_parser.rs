@@ -10,7 +10,7 @@ use dialpad_teams_operator::fuzzing;
 use dialpad_teams_operator::upstream::Service;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |data: &[u8]| {
     let answer = fuzzing::answer_from_input(data);
     if let Ok((desired, state)) = fuzzing::dialpad_users_page(&answer) {
         // Every desired user's number is in the inventory the page adds to.

@@ -13,7 +13,7 @@ use dialpad_teams_operator::microsoft::token::TokenClaims;
 use dialpad_teams_operator::upstream::{Service, retry_after_of};
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |data: &[u8]| {
     let answer = fuzzing::answer_from_input(data);
     if let Ok((users, index)) = fuzzing::graph_users_page(&answer) {
         // Every user with a mail is found by it.

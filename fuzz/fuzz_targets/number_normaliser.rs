@@ -6,7 +6,7 @@
 use dialpad_teams_operator::sync::numbers::normalise;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|raw: &str| {
+fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |raw: &str| {
     let Some(number) = normalise(raw) else {
         return;
     };

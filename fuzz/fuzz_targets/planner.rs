@@ -13,7 +13,7 @@ use dialpad_teams_operator::sync::plan::plan;
 use dialpad_teams_operator_fuzz::Snapshot;
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |data: &[u8]| {
     let mut input = arbitrary::Unstructured::new(data);
     let Ok(snapshot) = Snapshot::build(&mut input) else {
         return;
