@@ -8,6 +8,8 @@ pub mod cli;
 pub mod commands;
 pub mod controller;
 pub mod dialpad;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod microsoft;
 pub mod sync;
 pub mod telemetry;

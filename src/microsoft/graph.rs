@@ -197,12 +197,13 @@ pub struct GraphClient {
     pub operation_timeout: Duration,
 }
 
+/// One page of a Graph collection, as the clients read it (also by `crate::fuzzing`).
 #[derive(Deserialize)]
-struct Collection<T> {
+pub(crate) struct Collection<T> {
     #[serde(default = "Vec::new")]
-    value: Vec<T>,
+    pub(crate) value: Vec<T>,
     #[serde(rename = "@odata.nextLink", default)]
-    next_link: Option<String>,
+    pub(crate) next_link: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -253,6 +254,47 @@ fn operation_of(body: &serde_json::Value) -> Result<OperationBody, (BodyProblem,
         ));
     }
     Ok(operation)
+}
+
+/// The verdict an operation answer carries (`None` while it runs); the fuzz targets' entry
+/// (`crate::fuzzing`). [`GraphClient::operation_outcome`] reads the body with [`read_json`] first.
+pub(crate) fn outcome_of_answer(
+    answer: &Answer,
+    endpoint: &str,
+) -> Result<Option<OperationOutcome>, UpstreamError> {
+    let body: serde_json::Value = answer.json(Service::Graph, endpoint)?;
+    outcome_of_body(&body, endpoint, answer.request_id.clone())
+}
+
+/// The verdict an operation's body carries (`None` while it runs).
+fn outcome_of_body(
+    body: &serde_json::Value,
+    endpoint: &str,
+    request_id: Option<String>,
+) -> Result<Option<OperationOutcome>, UpstreamError> {
+    let operation = operation_of(body).map_err(|(problem, detail)| UpstreamError::Malformed {
+        service: Service::Graph,
+        endpoint: endpoint.to_owned(),
+        detail,
+        request_id,
+        problem,
+    })?;
+    Ok(match operation.status.as_str() {
+        "succeeded" => Some(OperationOutcome::Succeeded),
+        "failed" => {
+            let detail = operation
+                .numbers
+                .iter()
+                .find_map(|n| n.status_detail.clone())
+                .unwrap_or_else(|| "the operation failed without a detail".into());
+            Some(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)))
+        }
+        "skipped" => {
+            let detail = "Teams skipped the operation, so the number was not changed";
+            Some(OperationOutcome::Failed(AssignmentFailure::Other(detail.into())))
+        }
+        _ => None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -441,29 +483,7 @@ impl GraphClient {
         let endpoint = "GET /v1.0/admin/teams/telephoneNumberManagement/operations/{id}";
         let fetch = move || self.send(endpoint, Idempotency::Idempotent, move |http| http.get(url));
         let (body, request_id): (serde_json::Value, _) = read_json(Service::Graph, endpoint, fetch).await?;
-        let operation = operation_of(&body).map_err(|(problem, detail)| UpstreamError::Malformed {
-            service: Service::Graph,
-            endpoint: endpoint.to_owned(),
-            detail,
-            request_id,
-            problem,
-        })?;
-        Ok(match operation.status.as_str() {
-            "succeeded" => Some(OperationOutcome::Succeeded),
-            "failed" => {
-                let detail = operation
-                    .numbers
-                    .iter()
-                    .find_map(|n| n.status_detail.clone())
-                    .unwrap_or_else(|| "the operation failed without a detail".into());
-                Some(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)))
-            }
-            "skipped" => {
-                let detail = "Teams skipped the operation, so the number was not changed";
-                Some(OperationOutcome::Failed(AssignmentFailure::Other(detail.into())))
-            }
-            _ => None,
-        })
+        Ok(outcome_of_body(&body, endpoint, request_id)?)
     }
 
     async fn poll_operation(&self, location: &str) -> Result<OperationOutcome, GraphError> {

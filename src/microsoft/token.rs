@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::aadsts::{self, SignInFailure};
 use crate::api::Reason;
-use crate::upstream::{Idempotency, Service, UpstreamClient, UpstreamError};
+use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
 
 /// How the operator signs in.
 #[derive(Clone)]
@@ -99,7 +99,8 @@ pub struct AccessToken {
     pub claims: TokenClaims,
 }
 
-struct Cached {
+/// A token as cached, with when to renew it.
+pub(crate) struct Cached {
     token: AccessToken,
     renew_at: Instant,
     refresh_token: Option<SecretString>,
@@ -120,6 +121,54 @@ struct TokenErrorBody {
     error_codes: Vec<u32>,
     #[serde(default)]
     trace_id: Option<String>,
+}
+
+/// The longest a token is kept, whatever lifetime the answer claims (Entra's last about an hour):
+/// a token said to live longer is renewed after this, and the instant to renew it at can always
+/// be computed.
+pub const LONGEST_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Why a token endpoint answer gave no token.
+pub(crate) enum TokenAnswerError {
+    /// The sign-in was refused (a non-2xx answer), classified.
+    SignIn(SignInFailure),
+    /// A 2xx answer whose body is not a token response.
+    Malformed(UpstreamError),
+}
+
+/// Reads the token endpoint's answer received at `now`: the token to cache, or why there is
+/// none. `account` names who signed in, for messages. Also the fuzz targets' entry
+/// (`crate::fuzzing`).
+pub(crate) fn read_token_answer(
+    answer: &Answer,
+    endpoint: &str,
+    account: &str,
+    now: Instant,
+) -> Result<Cached, TokenAnswerError> {
+    if !answer.is_success() {
+        let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
+        return Err(TokenAnswerError::SignIn(aadsts::classify(
+            &body.error,
+            &body.error_codes,
+            answer.status,
+            body.trace_id.as_deref(),
+            account,
+        )));
+    }
+    let response: TokenResponse = answer
+        .json(Service::Entra, endpoint)
+        .map_err(TokenAnswerError::Malformed)?;
+    let lifetime = Duration::from_secs(response.expires_in.unwrap_or(3599)).min(LONGEST_TOKEN_LIFETIME);
+    let margin = Duration::from_secs(60).min(lifetime / 5);
+    let claims = TokenClaims::from_jwt(&response.access_token).unwrap_or_default();
+    Ok(Cached {
+        token: AccessToken {
+            secret: SecretString::from(response.access_token),
+            claims,
+        },
+        renew_at: now + lifetime - margin,
+        refresh_token: response.refresh_token.map(SecretString::from),
+    })
 }
 
 /// Signs in to one tenant and keeps a token.
@@ -208,30 +257,12 @@ impl TokenClient {
             })
             .await
             .map_err(|error| self.transport_failure(&error))?;
-        if !answer.is_success() {
-            let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
-            return Err(aadsts::classify(
-                &body.error,
-                &body.error_codes,
-                answer.status,
-                body.trace_id.as_deref(),
-                &self.credentials.principal(),
-            ));
-        }
-        let response: TokenResponse = answer
-            .json(Service::Entra, endpoint)
-            .map_err(|error| self.transport_failure(&error))?;
-        let lifetime = Duration::from_secs(response.expires_in.unwrap_or(3599));
-        let margin = Duration::from_secs(60).min(lifetime / 5);
-        let claims = TokenClaims::from_jwt(&response.access_token).unwrap_or_default();
-        Ok(Cached {
-            token: AccessToken {
-                secret: SecretString::from(response.access_token),
-                claims,
+        read_token_answer(&answer, endpoint, &self.credentials.principal(), Instant::now()).map_err(
+            |failure| match failure {
+                TokenAnswerError::SignIn(failure) => failure,
+                TokenAnswerError::Malformed(error) => self.transport_failure(&error),
             },
-            renew_at: Instant::now() + lifetime - margin,
-            refresh_token: response.refresh_token.map(SecretString::from),
-        })
+        )
     }
 
     fn transport_failure(&self, error: &UpstreamError) -> SignInFailure {
@@ -289,5 +320,43 @@ impl TokenForm {
             .iter()
             .map(|(name, value)| (*name, value.expose_secret()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &'static str) -> Answer {
+        Answer {
+            status: 200,
+            headers: Default::default(),
+            body: bytes::Bytes::from_static(body.as_bytes()),
+            request_id: None,
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn a_token_said_to_live_for_ever_is_renewed_within_a_day_not_a_panic() {
+        // Found while writing the graph_parser fuzz target, and confirmed through it: an
+        // expires_in of u64::MAX overflowed the instant to renew the token at.
+        let now = Instant::now();
+        let body = r#"{"access_token": "x", "expires_in": 18446744073709551615}"#;
+        let Ok(cached) = read_token_answer(&answer(body), "POST /token", "admin@contoso.com", now) else {
+            panic!("a 200 with an access token gives a token");
+        };
+        assert!(cached.renew_at <= now + LONGEST_TOKEN_LIFETIME);
+        assert!(cached.renew_at > now + LONGEST_TOKEN_LIFETIME - Duration::from_secs(61));
+    }
+
+    #[test]
+    fn a_token_is_renewed_a_minute_before_it_expires() {
+        let now = Instant::now();
+        let body = r#"{"access_token": "x", "expires_in": 3599}"#;
+        let Ok(cached) = read_token_answer(&answer(body), "POST /token", "admin@contoso.com", now) else {
+            panic!("a 200 with an access token gives a token");
+        };
+        assert_eq!(cached.renew_at, now + Duration::from_secs(3599 - 60));
     }
 }

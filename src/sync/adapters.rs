@@ -32,23 +32,10 @@ impl DesiredSource for DialpadSource {
         let mut users = Vec::new();
         let mut undocumented = BTreeSet::new();
         let mut on_users = |page: Vec<crate::dialpad::DialpadUser>| {
-            for user in &page {
-                let standing = user.standing();
-                if !user.has_documented_state() {
-                    undocumented.insert(format!("{:?}", user.state.as_deref().unwrap_or("(none)")));
-                }
-                for number in &user.phone_numbers {
-                    let normalised = normalise(number).unwrap_or_else(|| number.clone());
-                    state.owned_numbers.insert(normalised.clone());
-                    if let Some(id) = &user.id {
-                        state.number_owners.insert(normalised.clone(), id.clone());
-                    }
-                    if standing == Standing::Protected {
-                        state.protected_numbers.insert(normalised);
-                    }
-                }
+            for user in page.iter().filter(|user| !user.has_documented_state()) {
+                undocumented.insert(format!("{:?}", user.state.as_deref().unwrap_or("(none)")));
             }
-            let desired: Vec<DesiredUser> = page.iter().filter_map(desired_user).collect();
+            let desired = condense_users(&mut state, &page);
             // Nobody listening (the reader stopped early) is not an error of the source.
             if !desired.is_empty() {
                 let _ = pages.send(desired.clone());
@@ -61,14 +48,7 @@ impl DesiredSource for DialpadSource {
             .map_err(source_failure)?;
         let mut inventory = Vec::new();
         self.client
-            .list_numbers_by_page(&mut |page| {
-                inventory.extend(
-                    page.into_iter()
-                        .filter(|n| n.deleted != Some(true))
-                        .filter_map(|n| n.number)
-                        .map(|number| normalise(&number).unwrap_or(number)),
-                );
-            })
+            .list_numbers_by_page(&mut |page| inventory.extend(inventory_numbers(page)))
             .await
             .map_err(source_failure)?;
         state.owned_numbers.extend(inventory);
@@ -82,6 +62,38 @@ impl DesiredSource for DialpadSource {
         }
         Ok(state)
     }
+}
+
+/// Adds the numbers of a page of Dialpad users to `state` (every user's numbers are the company's;
+/// those of a user who has not documentedly left are protected) and returns the page's desired
+/// users.
+pub(crate) fn condense_users(
+    state: &mut DesiredState,
+    page: &[crate::dialpad::DialpadUser],
+) -> Vec<DesiredUser> {
+    for user in page {
+        let standing = user.standing();
+        for number in &user.phone_numbers {
+            let normalised = normalise(number).unwrap_or_else(|| number.clone());
+            state.owned_numbers.insert(normalised.clone());
+            if let Some(id) = &user.id {
+                state.number_owners.insert(normalised.clone(), id.clone());
+            }
+            if standing == Standing::Protected {
+                state.protected_numbers.insert(normalised);
+            }
+        }
+    }
+    page.iter().filter_map(desired_user).collect()
+}
+
+/// The numbers of a page of Dialpad's inventory that are still the company's, normalised where
+/// they can be.
+pub(crate) fn inventory_numbers(page: Vec<crate::dialpad::DialpadNumber>) -> impl Iterator<Item = String> {
+    page.into_iter()
+        .filter(|n| n.deleted != Some(true))
+        .filter_map(|n| n.number)
+        .map(|number| normalise(&number).unwrap_or(number))
 }
 
 /// The desired user a Dialpad user stands for: only active users are desired.
@@ -295,7 +307,7 @@ impl TeamsTenant for GraphTenant {
 }
 
 /// What the sync keeps of a Graph user.
-fn teams_user(user: crate::microsoft::graph::GraphUser) -> TeamsUser {
+pub(crate) fn teams_user(user: crate::microsoft::graph::GraphUser) -> TeamsUser {
     TeamsUser {
         licence: LicenceState::classify(&user.assigned_plans, &user.assigned_licenses),
         user_principal_name: user.user_principal_name.unwrap_or_else(|| user.id.clone()),
@@ -307,7 +319,7 @@ fn teams_user(user: crate::microsoft::graph::GraphUser) -> TeamsUser {
 
 /// A listed number, normalised, and the user holding it: only a `userAssigned` number has one
 /// (an unassigned number may still name its last target).
-fn held_by(number: &NumberAssignment) -> (String, Option<String>) {
+pub(crate) fn held_by(number: &NumberAssignment) -> (String, Option<String>) {
     let holder = number
         .assignment_target_id
         .clone()

@@ -38,9 +38,16 @@ pub fn normalise(raw: &str) -> Option<String> {
     if !acceptable {
         return None;
     }
-    let extension = explicit_extension
-        .map(str::to_owned)
-        .or_else(|| number.extension().map(|e| e.to_string()));
+    let extension = match explicit_extension {
+        Some(extension) => Some(extension.to_owned()),
+        // An extension marker with nothing after it ("ext.") is no extension; anything but digits
+        // after it is no phone number, as for an explicit `;ext=`.
+        None => match number.extension().map(|e| e.to_string()) {
+            Some(extension) if extension.is_empty() => None,
+            Some(extension) if !extension.chars().all(|c| c.is_ascii_digit()) => return None,
+            other => other,
+        },
+    };
     Some(match extension {
         Some(extension) => format!("{e164};ext={extension}"),
         None => e164,
@@ -98,6 +105,17 @@ mod tests {
             "+14155550100;ext=12a",
         ] {
             assert_eq!(normalise(raw), None, "{raw}");
+        }
+    }
+
+    #[test]
+    fn an_extension_marker_without_digits_gives_no_empty_extension() {
+        // Found by the number_normaliser fuzz target: libphonenumber reads "xt." as an extension
+        // marker with an empty extension, which came out as "+1414155550;ext=".
+        for raw in ["+11 41 415 555 0xt.", "+1 415 555 0100 ext."] {
+            let number = normalise(raw).expect(raw);
+            assert!(!number.contains(";ext="), "{raw} gave {number}");
+            assert_eq!(normalise(&number), Some(number.clone()), "{raw}");
         }
     }
 

@@ -3,6 +3,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use k8s_openapi::jiff::Timestamp;
+
 use super::model::{
     Action, ActionKind, DesiredUser, HeldNumber, Plan, PlanInput, TeamsUser, UserKey, UserOutcome,
 };
@@ -363,7 +365,9 @@ fn plan_removals(input: &PlanInput, teams: &Lookup, matched: &HashSet<&str>, pla
             .filter(|p| matches!(p.reason, Reason::RemovalPending | Reason::BlockedBySafetyLimit))
             .map(|p| p.since)
             .unwrap_or(input.now);
-        let deadline = since + grace;
+        // The schema admits any Go duration: a grace period that ends beyond the calendar never
+        // ends.
+        let deadline = since.checked_add(grace).unwrap_or(Timestamp::MAX);
         let upn = teams.upn(&held.holder);
         let why = match wanted_by.get(&held.number) {
             Some(other) => format!("which the source assigns to {other}"),

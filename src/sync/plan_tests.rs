@@ -459,6 +459,17 @@ fn a_zero_grace_period_unassigns_at_once_and_retain_never_does() {
 }
 
 #[test]
+fn a_grace_period_beyond_the_calendar_keeps_the_number_instead_of_panicking() {
+    // Found by the planner fuzz target: the schema admits any Go duration, and the deadline of one
+    // this long did not fit in a timestamp.
+    let mut case = departed();
+    case.policy.grace_period = parse_duration("99999999999h").expect("a duration the schema admits");
+    let plan = case.run();
+    assert_eq!(only(&plan).reason, Reason::RemovalPending);
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
 fn protected_and_foreign_numbers_are_never_unassigned() {
     let mut case = departed();
     case.policy.grace_period = Duration::ZERO;

@@ -397,11 +397,18 @@ fn request_id_of(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// `Retry-After` in seconds (fractions allowed, as Graph sends them).
+/// The longest `Retry-After` read as it is; a longer one is read as this. Far beyond any wait a
+/// client keeps to (see [`RetryPolicy::max_retry_after`]), and near enough that the instant it
+/// ends can always be computed.
+pub const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// `Retry-After` in seconds (fractions allowed, as Graph sends them), at most
+/// [`LONGEST_RETRY_AFTER`].
 pub fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
     let text = headers.get("retry-after")?.to_str().ok()?;
     let seconds: f64 = text.trim().parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    (seconds.is_finite() && seconds >= 0.0)
+        .then(|| Duration::from_secs_f64(seconds.min(LONGEST_RETRY_AFTER.as_secs_f64())))
 }
 
 #[cfg(test)]
@@ -423,6 +430,22 @@ mod tests {
             "not a second one at the same instant: the next waits 1/200 s"
         );
         assert_eq!(client.requests_per_second(), Some(200));
+    }
+
+    #[test]
+    fn a_huge_retry_after_is_read_as_a_day_not_a_panic() {
+        // Found by the dialpad_parser fuzz target: a Retry-After of a hundred 6s overflowed
+        // Duration::from_secs_f64; one of 1e19 seconds overflowed the throttle's pause instant.
+        for text in ["6".repeat(100).as_str(), "1e19", "86401"] {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", text.parse().expect("a header value"));
+            let wait = retry_after_of(&headers);
+            assert_eq!(wait, Some(LONGEST_RETRY_AFTER), "{text}");
+            throttle::Throttle::default().throttled(tokio::time::Instant::now(), wait);
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "1.5".parse().expect("a header value"));
+        assert_eq!(retry_after_of(&headers), Some(Duration::from_millis(1500)));
     }
 
     #[test]

@@ -341,7 +341,7 @@ fn project(mut object: Map<String, Value>, select: Option<&[String]>) -> Map<Str
 /// The filterable properties of `numberAssignment`: all but `id` and `city`, per Microsoft's
 /// documentation. Enum values compare ignoring case (Microsoft's own example filters
 /// `numberType eq 'DirectRouting'`).
-const NUMBER_FILTER: FilterSchema = FilterSchema {
+pub const NUMBER_FILTER: FilterSchema = FilterSchema {
     resource: "numberAssignment",
     properties: &[
         ("telephoneNumber", Kind::String),

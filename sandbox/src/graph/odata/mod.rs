@@ -16,6 +16,10 @@
 //! literal := 'string' | true | false
 //! ```
 //!
+//! A filter of more than 100 clauses, or nesting parentheses deeper than 32 levels, is refused
+//! with `Request_BadRequest`: the sandbox's own bound (Graph documents none), which keeps parsing
+//! and evaluation off the end of the stack.
+//!
 //! Inside `any(x: ...)` the target is the range variable `x`. Anything else (`ne`, `not`,
 //! `endsWith`, numbers, GUID literals, `null`, nested lambdas, unknown properties, a boolean
 //! compared with a string) is refused with [`QueryError`], as Graph refuses advanced queries
@@ -220,6 +224,8 @@ impl Filter {
             schema,
             range: None,
             text,
+            depth: 0,
+            clauses: 0,
         };
         if parser.tokens.is_empty() {
             return Err(syntax_error(text, 0));

@@ -83,6 +83,11 @@ pub(super) const UNSUPPORTED_OPERATORS: &[&str] = &[
     "ne", "not", "gt", "ge", "lt", "le", "has", "endswith", "contains", "all",
 ];
 
+/// The deepest nesting of parentheses (and `any` predicates) a filter may have.
+pub(super) const MAX_DEPTH: usize = 32;
+/// The most clauses (comparisons, groups, lambdas) a filter may have.
+pub(super) const MAX_CLAUSES: usize = 100;
+
 pub(super) struct Parser<'s, 't> {
     pub(super) tokens: Vec<(Token, usize)>,
     pub(super) position: usize,
@@ -90,6 +95,10 @@ pub(super) struct Parser<'s, 't> {
     /// Inside `any`: the range variable's name and its element kind.
     pub(super) range: Option<(String, Kind)>,
     pub(super) text: &'t str,
+    /// Groups open around the current position.
+    pub(super) depth: usize,
+    /// Clauses read so far.
+    pub(super) clauses: usize,
 }
 
 impl Parser<'_, '_> {
@@ -147,10 +156,26 @@ impl Parser<'_, '_> {
         Ok(left)
     }
 
+    /// Parsing recurses once per group and builds one tree level per clause, so both are
+    /// bounded: a filter of a hundred thousand parentheses or clauses overflowed the stack of the
+    /// thread serving it and took the whole sandbox down.
+    fn count_clause(&mut self) -> Result<(), QueryError> {
+        self.clauses += 1;
+        if self.clauses > MAX_CLAUSES || self.depth > MAX_DEPTH {
+            return Err(QueryError::bad_request(format!(
+                "Invalid filter clause: the filter has more than {MAX_CLAUSES} clauses or nests deeper than {MAX_DEPTH} levels."
+            )));
+        }
+        Ok(())
+    }
+
     pub(super) fn primary(&mut self) -> Result<Expr, QueryError> {
+        self.count_clause()?;
         match self.next() {
             Some(Token::Open) => {
+                self.depth += 1;
                 let inner = self.expr()?;
+                self.depth -= 1;
                 self.expect(Token::Close)?;
                 Ok(inner)
             }
@@ -318,7 +343,9 @@ impl Parser<'_, '_> {
         };
         self.expect(Token::Colon)?;
         self.range = Some((variable, kind.element()));
+        self.depth += 1;
         let predicate = self.expr();
+        self.depth -= 1;
         self.range = None;
         let predicate = predicate.map_err(|e| {
             if e.code == "Request_UnsupportedQuery" {

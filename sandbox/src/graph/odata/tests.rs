@@ -270,3 +270,29 @@ fn skip_count_and_select_parse() {
     assert_eq!(parse_select(" id , mail").unwrap(), ["id", "mail"]);
     assert!(parse_select("id,,mail").is_err());
 }
+
+#[test]
+fn a_filter_too_deep_or_too_long_is_a_bad_request_not_a_stack_overflow() {
+    // Found by running long inputs through the odata_parser fuzz target: each of these overflowed
+    // the stack, which aborts the whole sandbox.
+    let deep = format!("{}mail eq 'a'{}", "(".repeat(50_000), ")".repeat(50_000));
+    let long = vec!["mail eq 'a'"; 100_000].join(" or ");
+    let unclosed = "(".repeat(50_000);
+    for filter in [deep, long, unclosed] {
+        let refused = Filter::parse(&filter, &USERS).expect_err("refused");
+        assert_eq!(refused.code, "Request_BadRequest");
+        assert!(
+            refused.message.contains("clauses or nests deeper"),
+            "{}",
+            refused.message
+        );
+    }
+    let nested = format!(
+        "{}mail eq 'ann@contoso.com'{}",
+        "(".repeat(parser::MAX_DEPTH),
+        ")".repeat(parser::MAX_DEPTH)
+    );
+    assert!(matches(&nested, &ann()));
+    let clauses = vec!["mail eq 'x'"; parser::MAX_CLAUSES - 1].join(" or ") + " or mail eq 'ann@contoso.com'";
+    assert!(matches(&clauses, &ann()));
+}

@@ -1,0 +1,139 @@
+//! The planner on arbitrary snapshots: desired users, Teams users and numbers, the source's
+//! inventory, the ownership record, earlier outcomes, retries and policies, all drawn from small
+//! alphabets so that emails, ids and numbers collide. It never panics, plans the same twice, and
+//! plans only what its rules allow; above all, it unassigns only a number of the source's
+//! inventory that the ownership record holds for the user Teams shows it on.
+
+#![no_main]
+
+use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
+use dialpad_teams_operator::sync::model::{ActionKind, Plan, PlanInput, UserKey};
+use dialpad_teams_operator::sync::numbers::normalise;
+use dialpad_teams_operator::sync::plan::plan;
+use dialpad_teams_operator_fuzz::Snapshot;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |data: &[u8]| {
+    let mut input = arbitrary::Unstructured::new(data);
+    let Ok(snapshot) = Snapshot::build(&mut input) else {
+        return;
+    };
+    let input = snapshot.input();
+    let planned = plan(&input);
+    assert_eq!(planned, plan(&input), "the same snapshot planned twice differs");
+    check_outcomes(&input, &planned);
+    for action in &planned.actions {
+        match &action.kind {
+            ActionKind::Unassign { number } => check_unassignment(&input, &planned, action.outcome, number),
+            ActionKind::Assign { number, user_id } => {
+                check_assignment(&input, &planned, action.outcome, number, user_id)
+            }
+        }
+    }
+});
+
+/// One outcome per desired user, in source order, then departed users only; actions point at
+/// outcomes, and none is planned when the tenant checks failed or in DryRun.
+fn check_outcomes(input: &PlanInput, planned: &Plan) {
+    let users = &input.desired.users;
+    assert!(planned.outcomes.len() >= users.len());
+    for (user, outcome) in users.iter().zip(&planned.outcomes) {
+        assert!(outcome.desired);
+        assert_eq!(outcome.key, user.key());
+    }
+    assert!(planned.outcomes[users.len()..].iter().all(|o| !o.desired));
+    assert!(planned.actions.iter().all(|a| a.outcome < planned.outcomes.len()));
+    let checks_failed = input.checks.connected.is_err() || input.checks.authorized.is_err();
+    if checks_failed || input.policy.mode == SyncMode::DryRun {
+        assert!(planned.actions.is_empty(), "{:#?}", planned.actions);
+    }
+    let assignments = planned
+        .actions
+        .iter()
+        .filter(|a| matches!(a.kind, ActionKind::Assign { .. }))
+        .count();
+    assert!(planned.drift_corrections <= assignments);
+    let unassignments = planned.actions.len() - assignments;
+    assert!(unassignments <= input.policy.max_unassignments);
+    if unassignments > 0 {
+        assert_eq!(input.policy.removal, RemovalPolicy::Unassign);
+    }
+}
+
+/// An unassignment is of a number the source owns and does not protect, that Teams shows on a
+/// user no desired user matched, recorded as assigned to that user by this resource, whose grace
+/// period has passed (or whose removal was attempted before) and whose retry is due.
+fn check_unassignment(input: &PlanInput, planned: &Plan, index: usize, number: &str) {
+    let outcome = &planned.outcomes[index];
+    assert!(!outcome.desired && outcome.reason == Reason::RemovalPending);
+    let holder = outcome
+        .teams_user_id
+        .as_deref()
+        .expect("a departed outcome names its holder");
+    assert!(
+        input.desired.owned_numbers.contains(number),
+        "{number} is unassigned but is not in the source's inventory"
+    );
+    assert!(!input.desired.protected_numbers.contains(number));
+    assert!(
+        input.owned.owns(number, holder),
+        "{number} is unassigned from {holder} but the ownership record does not hold it for {holder}"
+    );
+    assert!(
+        input
+            .teams
+            .numbers
+            .iter()
+            .any(|h| h.number == number && h.holder == holder)
+    );
+    assert!(
+        planned.outcomes[..input.desired.users.len()]
+            .iter()
+            .all(|o| o.teams_user_id.as_deref() != Some(holder)),
+        "{number} is unassigned from {holder}, whom a desired user matched"
+    );
+    let key = UserKey::Departed {
+        teams_user_id: holder.to_owned(),
+        number: number.to_owned(),
+    };
+    let since = input
+        .previous
+        .get(&key)
+        .filter(|p| matches!(p.reason, Reason::RemovalPending | Reason::BlockedBySafetyLimit))
+        .map_or(input.now, |p| p.since);
+    let grace_passed = since
+        .checked_add(input.policy.grace_period)
+        .is_ok_and(|deadline| input.now >= deadline);
+    assert!(
+        grace_passed || input.retries.contains_key(&key),
+        "{number} is unassigned before its grace period has passed"
+    );
+    let retry_due = input
+        .retries
+        .get(&key)
+        .and_then(|r| r.next_attempt)
+        .is_none_or(|next| next <= input.now);
+    assert!(retry_due, "{number} is unassigned before its retry is due");
+}
+
+/// An assignment is of the desired user's number, normalised, to an enabled Teams user with Phone
+/// System and no Calling Plan, and of a number Teams shows on nobody.
+fn check_assignment(input: &PlanInput, planned: &Plan, index: usize, number: &str, user_id: &str) {
+    let outcome = &planned.outcomes[index];
+    assert!(outcome.desired && outcome.reason == Reason::AssignmentPending);
+    assert_eq!(outcome.teams_user_id.as_deref(), Some(user_id));
+    let user = &input.desired.users[index];
+    let raw = user.phone_number.as_deref().map(str::trim).unwrap_or_default();
+    assert_eq!(normalise(raw).as_deref(), Some(number));
+    assert!(
+        input.teams.users.iter().any(|u| u.id == user_id
+            && u.enabled
+            && u.licence.phone_system.is_some()
+            && u.licence.calling_plans.is_empty()),
+        "{number} is assigned to {user_id}, who cannot have it"
+    );
+    assert!(
+        input.teams.numbers.iter().all(|h| h.number != number),
+        "{number} is assigned to {user_id} while Teams shows it on someone"
+    );
+}
