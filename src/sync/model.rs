@@ -84,8 +84,18 @@ pub fn display_time(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Parses a Go duration (`90s`, `15m`, `1h30m`, `0`).
+/// Parses a Go duration (`90s`, `15m`, `1h30m`, `0`). `None` also for one longer than 64
+/// characters or with a number of more than 12 digits before its point: kube's parser panics on
+/// durations that do not fit, and the schema's pattern admits them.
 pub fn parse_duration(text: &str) -> Option<Duration> {
+    let longest_integer = text
+        .split(|c: char| !c.is_ascii_digit())
+        .map(str::len)
+        .max()
+        .unwrap_or(0);
+    if text.len() > 64 || longest_integer > 12 {
+        return None;
+    }
     text.parse::<kube::core::Duration>()
         .ok()
         .filter(|d| !d.is_negative())
@@ -312,5 +322,24 @@ impl Plan {
             *counts.entry(outcome.reason).or_default() += 1;
         }
         counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_too_long_for_kube_to_parse_is_none_not_a_panic() {
+        // Found by the planner fuzz target: kube's parser panics on values that overflow, and
+        // spec.removal.gracePeriod's pattern admits them.
+        assert_eq!(parse_duration("99999999999999999999h"), None);
+        assert_eq!(parse_duration(&"999999999999h".repeat(6000)), None);
+        assert_eq!(
+            parse_duration("999999999999h"),
+            Some(Duration::from_secs(999_999_999_999 * 3600))
+        );
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
     }
 }

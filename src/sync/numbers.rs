@@ -32,9 +32,10 @@ pub fn normalise(raw: &str) -> Option<String> {
     let e164 = number.format().mode(Mode::E164).to_string();
     let digits = e164.len().saturating_sub(1);
     // Numbers libphonenumber does not (yet) know are still accepted when they carry an explicit
-    // country code and a plausible length; numbers without one must be valid in the region.
+    // country code; numbers without one must be valid in the region. Either way E.164 allows at
+    // most 15 digits, which libphonenumber's validity alone does not ensure.
     let acceptable =
-        phonenumber::is_valid(&number) || (base.trim_start().starts_with('+') && (8..=15).contains(&digits));
+        (8..=15).contains(&digits) && (phonenumber::is_valid(&number) || base.trim_start().starts_with('+'));
     if !acceptable {
         return None;
     }
@@ -117,6 +118,13 @@ mod tests {
             assert!(!number.contains(";ext="), "{raw} gave {number}");
             assert_eq!(normalise(&number), Some(number.clone()), "{raw}");
         }
+    }
+
+    #[test]
+    fn a_number_of_more_than_fifteen_digits_is_invalid_even_when_libphonenumber_accepts_it() {
+        // Found by the number_normaliser fuzz target in CI's smoke run: libphonenumber reads the
+        // letters as digits and finds a valid German number of 17 digits.
+        assert_eq!(normalise("+49 21 790 9R06262R90"), None);
     }
 
     #[test]
