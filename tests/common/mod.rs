@@ -2,6 +2,7 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 pub mod apiserver;
+pub mod captured_log;
 pub mod pipeline;
 pub mod raw_http;
 pub mod rbac;

@@ -2,7 +2,6 @@
 //! outcome counts match the truth, and the checks over everything the sandbox saw.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -16,6 +15,7 @@ use dialpad_teams_sandbox::traffic::Upstream;
 use dialpad_teams_sandbox::world::{OperationKind, World};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
 
+use crate::common::captured_log::{Captured, keep_panics};
 use crate::common::pipeline::{connection_with, converged_reason, quick_retries, resource, secrets};
 
 /// Users in every scenario's org.
@@ -355,26 +355,8 @@ fn captured_log() -> Arc<Mutex<Vec<u8>>> {
             .with_env_filter("info,dialpad_teams_operator=debug")
             .with_writer(move || Captured(writer.clone()))
             .init();
-        let panics = buffer.clone();
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let _ = writeln!(panics.lock().expect("log lock"), "panic: {info}");
-            previous(info);
-        }));
+        keep_panics(buffer.clone());
         buffer
     })
     .clone()
-}
-
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
