@@ -8,13 +8,11 @@ use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::dialpad::DialpadClient;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
-use dialpad_teams_operator::microsoft::graph::GraphClient;
-use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
 use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
 use secrecy::SecretString;
 
 mod common;
-use common::raw_http::{RawServer, Seen, response, token};
+use common::raw_http::{RawServer, Seen, graph_client, response, token};
 
 const ITEMS: usize = 100_000;
 const PHONE_SYSTEM: &str = "4828c8ec-dc2e-4779-b502-87ac9ce28ab7";
@@ -131,21 +129,7 @@ async fn pages_of_100000_items_are_read_whole_without_a_panic() {
     );
     assert_eq!((seen, phones), (ITEMS, ITEMS));
 
-    let tokens = TokenClient::new(
-        UpstreamClient::new(Service::Entra, http.clone(), None, RetryPolicy::default()),
-        &server.base,
-        "contoso.com",
-        &server.base,
-        Credentials::ClientSecret {
-            client_id: "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f".into(),
-            secret: SecretString::from("s".to_owned()),
-        },
-    );
-    let graph = GraphClient::new(
-        UpstreamClient::new(Service::Graph, http, None, RetryPolicy::default()),
-        &server.base,
-        Arc::new(tokens),
-    );
+    let graph = graph_client(&server.base);
     reset_peak();
     let before = memory().1;
     let started = Instant::now();

@@ -4,13 +4,11 @@
 //! panics, and none of them makes the planner unassign a number, even one this resource owns.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::microsoft::licences::{AssignedPlan, LicenceState};
-use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
 use dialpad_teams_operator::sync::adapters::GraphTenant;
 use dialpad_teams_operator::sync::model::{
     ActionKind, DesiredState, Plan, PlanInput, Policy, TeamsState, TenantChecks,
@@ -18,13 +16,13 @@ use dialpad_teams_operator::sync::model::{
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
 use dialpad_teams_operator::sync::plan::plan;
 use dialpad_teams_operator::sync::ports::{DesiredSource, TeamsTenant};
-use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
 use k8s_openapi::jiff::Timestamp;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 mod common;
-use common::raw_http::{RawServer, Seen, dialpad_source, json as json_response, response, token};
+use common::raw_http::{
+    RawServer, Seen, dialpad_source, graph_client, json as json_response, response, token,
+};
 
 const NUMBERS: &str = "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments";
 const OPERATION: &str = "/v1.0/admin/teams/telephoneNumberManagement/operations/op-1";
@@ -44,22 +42,7 @@ async fn serve(routes: Vec<(&'static str, Value)>) -> RawServer {
 }
 
 fn graph(server: &RawServer) -> GraphClient {
-    let http = http_client(&[]).unwrap();
-    let tokens = TokenClient::new(
-        UpstreamClient::new(Service::Entra, http.clone(), None, RetryPolicy::default()),
-        &server.base,
-        "contoso.com",
-        &server.base,
-        Credentials::ClientSecret {
-            client_id: "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f".into(),
-            secret: SecretString::from("s".to_owned()),
-        },
-    );
-    GraphClient::new(
-        UpstreamClient::new(Service::Graph, http, None, RetryPolicy::default()),
-        &server.base,
-        Arc::new(tokens),
-    )
+    graph_client(&server.base)
 }
 
 fn licensed_user(id: &str, email: &str, capability: &str) -> Value {

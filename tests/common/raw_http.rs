@@ -169,3 +169,26 @@ pub fn dialpad_source(base: &str) -> dialpad_teams_operator::sync::adapters::Dia
         office_ids: Vec::new(),
     }
 }
+
+/// A Graph client for the tenant at `base`, signing in there as an app with a placeholder secret.
+pub fn graph_client(base: &str) -> dialpad_teams_operator::microsoft::graph::GraphClient {
+    use dialpad_teams_operator::microsoft::graph::GraphClient;
+    use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
+    use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
+    let http = http_client(&[]).unwrap();
+    let tokens = TokenClient::new(
+        UpstreamClient::new(Service::Entra, http.clone(), None, RetryPolicy::default()),
+        base,
+        "contoso.com",
+        base,
+        Credentials::ClientSecret {
+            client_id: "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f".into(),
+            secret: secrecy::SecretString::from("s".to_owned()),
+        },
+    );
+    GraphClient::new(
+        UpstreamClient::new(Service::Graph, http, None, RetryPolicy::default()),
+        base,
+        std::sync::Arc::new(tokens),
+    )
+}
