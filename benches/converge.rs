@@ -213,6 +213,7 @@ async fn scenario(users: usize, options: &Options) {
         retry: RetryPolicy::default(),
         graph_requests_per_second: Some(graph_rate.round() as u32),
         dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
+        federated_token: Default::default(),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)
@@ -449,6 +450,7 @@ async fn naive_baseline(users: usize, options: &Options) -> (Duration, Duration)
         retry: RetryPolicy::default(),
         graph_requests_per_second: Some(graph_rate.round() as u32),
         dialpad_requests_per_second: Some((DIALPAD_RATE * options.rate_scale).round() as u32),
+        federated_token: Default::default(),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)

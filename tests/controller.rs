@@ -50,6 +50,7 @@ fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
         },
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
+        federated_token: Default::default(),
     };
     (
         Arc::new(Context::new(client, connect, None, store)),

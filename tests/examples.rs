@@ -97,7 +97,14 @@ fn every_referenced_secret_exists_among_the_examples_with_its_keys() {
             wanted.push((r.name.clone(), r.password_key.clone()));
         }
         if let Some(app) = &tts.spec.credentials.application {
-            wanted.push((app.secret_ref.name.clone(), app.client_secret_key().to_owned()));
+            if let Some(secret_ref) = &app.secret_ref {
+                wanted.push((secret_ref.name.clone(), app.client_secret_key().to_owned()));
+            }
+            if let Some(certificate) = &app.certificate {
+                let r = &certificate.secret_ref;
+                wanted.push((r.name.clone(), r.certificate_key.clone()));
+                wanted.push((r.name.clone(), r.private_key_key.clone()));
+            }
         }
         if let Some(dialpad) = &tts.spec.source.dialpad {
             wanted.push((

@@ -400,6 +400,7 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
+        federated_token: Default::default(),
     };
     let gone = Values(HashMap::new());
     let failure = connect_tenant(&resource.spec, &gone, &options, None)

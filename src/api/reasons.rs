@@ -134,6 +134,20 @@ reasons! {
     AccountNameInvalid => Failed, Tenant, "Use the account dialpad-msteams-admin@<spec.tenant.domain> in the Secret.";
     /// A referenced Secret or key is missing or empty.
     SecretInvalid => Failed, Tenant, "Create the Secret named in the message in this resource's namespace, with the named key.";
+    /// Microsoft Entra rejected the signature of the certificate's client assertion: the
+    /// certificate is not registered on the app registration, or the key is not the certificate's.
+    CertificateRejected => Failed, Tenant, "Upload the certificate of the Secret (tls.crt) to the app registration (Certificates & secrets, Certificates), or put the key pair of a registered certificate in the Secret.";
+    /// The client assertion or ServiceAccount token was outside its valid time range: a wrong
+    /// clock on the operator's node, or a projected token file that was not renewed.
+    AssertionExpired => Failed, Tenant, "Synchronise the clock of the operator's node (NTP); with workload identity, check that the kubelet renews the projected token file.";
+    /// The app registration has no federated credential for the operator's ServiceAccount token.
+    FederatedCredentialMissing => Failed, Tenant, "Add a federated credential to the app registration with the issuer, subject and audience the message names (Certificates & secrets, Federated credentials).";
+    /// A federated credential of the app registration does not match the token's issuer,
+    /// subject or audience; the message says which and what the token carries.
+    FederatedCredentialMismatch => Failed, Tenant, "Correct the app registration's federated credential to the value the message names: issuer the cluster's service account issuer, subject system:serviceaccount:<namespace>:<name> of the operator, audience api://AzureADTokenExchange.";
+    /// The operator has no readable ServiceAccount token for workload identity, or may not send
+    /// it to spec.endpoints.login.
+    FederatedTokenUnavailable => Failed, Tenant, "Deploy the operator with a projected ServiceAccount token (chart value workloadIdentity.enabled) and keep spec.endpoints.login at a Microsoft sign-in endpoint the operator allows (--federated-token-login-endpoint).";
     // ---- tenant authorization (seed cause 6) ----
     /// The admin holds every required role, or the app every required permission.
     Authorized => Healthy, Tenant, "";

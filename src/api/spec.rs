@@ -145,7 +145,8 @@ pub struct CredentialsSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_account: Option<AdminAccountCredentials>,
 
-    /// Sign in as an app registration with a client secret (client credentials). The app needs the
+    /// Sign in as an app registration (client credentials) with a client secret, a certificate or
+    /// workload identity federation. The app needs the
     /// Graph application permissions `TeamsTelephoneNumber.ReadWrite.All` and `User.Read.All` (or
     /// `User.ReadWrite.All`, `Directory.Read.All`, `Directory.ReadWrite.All`), granted by admin
     /// consent; no user account, MFA or admin roles are involved.
@@ -193,27 +194,99 @@ fn default_password_key() -> String {
     "password".to_owned()
 }
 
-/// App-only sign-in with client credentials.
+/// App-only sign-in as an app registration (client credentials). Exactly one way to prove the
+/// app's identity is set: a client secret, a certificate, or workload identity federation.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("[has(self.secretRef), has(self.certificate), has(self.workloadIdentity)].filter(x, x).size() == 1").message("set exactly one of secretRef, certificate or workloadIdentity"))]
 pub struct ApplicationCredentials {
     /// Application (client) ID of the app registration, a GUID.
     #[schemars(pattern(schema::GUID))]
     pub client_id: String,
 
     /// The Secret, in this resource's namespace, that holds the app's client secret.
-    pub secret_ref: SecretKeyRef,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<SecretKeyRef>,
+
+    /// Sign in with a certificate registered on the app registration: the operator signs a
+    /// short-lived client assertion with its private key, so no secret travels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateCredentials>,
+
+    /// Sign in with no stored secret: the operator's own ServiceAccount token (a projected token
+    /// file with the audience `api://AzureADTokenExchange`) is exchanged for an Entra token. The
+    /// app registration needs a federated credential trusting the cluster's issuer and the
+    /// operator's ServiceAccount (see the manual).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload_identity: Option<WorkloadIdentityCredentials>,
 }
 
 impl ApplicationCredentials {
     /// The Secret key that holds the client secret.
     pub fn client_secret_key(&self) -> &str {
         self.secret_ref
-            .key
-            .as_deref()
+            .as_ref()
+            .and_then(|r| r.key.as_deref())
             .unwrap_or(DEFAULT_CLIENT_SECRET_KEY)
     }
 }
+
+/// A certificate and its private key in a Secret, for signing client assertions.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateCredentials {
+    /// The Secret, in this resource's namespace, that holds the certificate and its key: a
+    /// `kubernetes.io/tls` Secret (`kubectl create secret tls`), or any Secret with those keys.
+    pub secret_ref: TlsSecretRef,
+
+    /// The signature algorithm of the client assertion. Microsoft Entra accepts RS256 and PS256.
+    #[serde(default)]
+    pub algorithm: AssertionAlgorithm,
+}
+
+/// Where a certificate and its private key are stored.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsSecretRef {
+    /// Name of the Secret in this resource's namespace.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+
+    /// Key of the PEM certificate (the first certificate in it is the app's).
+    #[serde(default = "default_certificate_key")]
+    #[schemars(length(min = 1))]
+    pub certificate_key: String,
+
+    /// Key of the PEM private key (PKCS#8 or PKCS#1 RSA).
+    #[serde(default = "default_private_key_key")]
+    #[schemars(length(min = 1))]
+    pub private_key_key: String,
+}
+
+fn default_certificate_key() -> String {
+    "tls.crt".to_owned()
+}
+
+fn default_private_key_key() -> String {
+    "tls.key".to_owned()
+}
+
+/// The signature algorithm of a certificate's client assertion.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum AssertionAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    #[default]
+    RS256,
+    /// RSASSA-PSS with SHA-256.
+    PS256,
+}
+
+/// Workload identity federation. The token file is the operator's own configuration
+/// (`--federated-token-file`), not the resource's, so that a resource cannot make the operator
+/// read or send another file.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadIdentityCredentials {}
 
 /// The default key of the client secret in an application's Secret.
 pub const DEFAULT_CLIENT_SECRET_KEY: &str = "clientSecret";

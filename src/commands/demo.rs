@@ -77,6 +77,7 @@ fn fixture_secrets(resource: &TeamsTenantSync, org: &OrgFixture) -> FixtureSecre
         }
     }
     if let Some(app) = &spec.credentials.application
+        && let Some(secret_ref) = &app.secret_ref
         && let Some(registered) = org
             .tenant
             .applications
@@ -84,7 +85,7 @@ fn fixture_secrets(resource: &TeamsTenantSync, org: &OrgFixture) -> FixtureSecre
             .find(|a| a.client_id.eq_ignore_ascii_case(&app.client_id))
     {
         values.insert(
-            (app.secret_ref.name.clone(), app.client_secret_key().to_owned()),
+            (secret_ref.name.clone(), app.client_secret_key().to_owned()),
             registered.client_secret.clone(),
         );
     }
@@ -129,6 +130,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
+        federated_token: Default::default(),
     };
     let connection =
         connect(&resource.spec, &secrets, &options).map_err(|f| CommandError::Setup(f.message))?;

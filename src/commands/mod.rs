@@ -80,3 +80,32 @@ pub fn parse_resource(text: &str, origin: &str) -> Result<TeamsTenantSync, Comma
     })?;
     serde_json::from_value(document).map_err(|e| parse_error(e.to_string()))
 }
+
+/// Where `workloadIdentity` sign-ins take the operator's ServiceAccount token from, and where
+/// they may send it: the operator's configuration, never a resource's.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FederatedTokenArgs {
+    /// The projected ServiceAccount token file (audience api://AzureADTokenExchange) that
+    /// `workloadIdentity` sign-ins exchange; read again before every exchange, as the kubelet
+    /// renews it. The Azure Workload Identity webhook sets AZURE_FEDERATED_TOKEN_FILE.
+    #[arg(long, env = crate::microsoft::federated::TOKEN_FILE_VARIABLE)]
+    pub federated_token_file: Option<std::path::PathBuf>,
+    /// A sign-in endpoint the token may be sent to besides Microsoft's own (global, US
+    /// Government, 21Vianet), such as the sandbox's; repeat, or separate with commas.
+    #[arg(
+        long = "federated-token-login-endpoint",
+        env = "FEDERATED_TOKEN_LOGIN_ENDPOINTS",
+        value_delimiter = ','
+    )]
+    pub federated_token_login_endpoints: Vec<String>,
+}
+
+impl FederatedTokenArgs {
+    /// The token source these flags describe.
+    pub fn token(&self) -> crate::microsoft::federated::FederatedToken {
+        crate::microsoft::federated::FederatedToken {
+            file: self.federated_token_file.clone(),
+            extra_login_endpoints: self.federated_token_login_endpoints.clone(),
+        }
+    }
+}

@@ -30,6 +30,9 @@ pub struct PlanArgs {
     /// Extra CA certificate (PEM) to trust, e.g. the sandbox's with --tls.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
+    /// The ServiceAccount token for `workloadIdentity` sign-ins.
+    #[command(flatten)]
+    pub federated_token: super::FederatedTokenArgs,
     /// Graph requests per second for the tenant (as `run`'s flag).
     #[arg(long)]
     pub graph_requests_per_second: Option<u32>,
@@ -81,6 +84,7 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
         retry: RetryPolicy::default(),
         graph_requests_per_second: args.graph_requests_per_second,
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
+        federated_token: args.federated_token.token(),
     };
     let secrets = FileSecrets {
         dir: args.secrets.clone(),

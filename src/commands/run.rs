@@ -68,6 +68,9 @@ pub struct RunArgs {
     /// Extra CA certificate (PEM) to trust for upstream HTTPS, e.g. a proxy's or the sandbox's.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
+    /// The ServiceAccount token for `workloadIdentity` sign-ins.
+    #[command(flatten)]
+    pub federated_token: super::FederatedTokenArgs,
 }
 
 /// Runs the operator until SIGTERM or Ctrl-C.
@@ -89,6 +92,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         retry: RetryPolicy::default(),
         graph_requests_per_second: args.graph_requests_per_second,
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
+        federated_token: args.federated_token.token(),
     };
     let identity = args
         .identity

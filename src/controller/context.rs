@@ -165,6 +165,7 @@ mod tests {
             retry: Default::default(),
             graph_requests_per_second: None,
             dialpad_requests_per_second: None,
+            federated_token: Default::default(),
         };
         let (secrets, _writer) = kube::runtime::reflector::store();
         let ctx = Context::new(Client::new(service, "default"), connect, None, secrets);

@@ -674,6 +674,7 @@ mod tests {
             retry: Default::default(),
             graph_requests_per_second: None,
             dialpad_requests_per_second: None,
+            federated_token: Default::default(),
         };
         // The writer stays alive but never sees a complete list (listing Secrets is forbidden).
         let (secrets, _writer) = kube::runtime::reflector::store();

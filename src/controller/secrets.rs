@@ -17,7 +17,8 @@ pub fn referenced_secrets(spec: &TeamsTenantSyncSpec) -> Vec<String> {
         names.push(admin.secret_ref.name.clone());
     }
     if let Some(app) = &spec.credentials.application {
-        names.push(app.secret_ref.name.clone());
+        names.extend(app.secret_ref.as_ref().map(|r| r.name.clone()));
+        names.extend(app.certificate.as_ref().map(|c| c.secret_ref.name.clone()));
     }
     if let Some(dialpad) = &spec.source.dialpad {
         names.push(dialpad.api_key_secret_ref.name.clone());

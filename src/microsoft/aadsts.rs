@@ -91,10 +91,46 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::CredentialsInvalid,
             "the app's client secret was rejected; put a current secret of this app registration in the Secret.".to_owned(),
         ),
-        // Client assertion failed signature validation: a certificate credential, not a secret.
+        // Client assertion failed signature validation (the Entra error-code reference): the
+        // certificate is not one registered on the app, or the key is not the certificate's.
         700027 => (
-            Reason::CredentialsInvalid,
-            "the app's client assertion failed signature validation; the certificate the operator signs with is not one registered on this app registration (or its key does not match); upload the certificate to the app registration or put the matching key in the Secret.".to_owned(),
+            Reason::CertificateRejected,
+            "the app's client assertion failed signature validation; the certificate the operator signs with is not registered on this app registration (or its key does not match); upload the Secret's certificate to the app registration (Certificates & secrets) or put a registered certificate's key pair in the Secret.".to_owned(),
+        ),
+        // "Client assertion is not within its valid time range": Microsoft's workload identity
+        // errors for Azure DevOps service connections (learn.microsoft.com/azure/devops,
+        // "errors-workload-identity") and MSAL's certificate flows.
+        700024 => (
+            Reason::AssertionExpired,
+            "the client assertion is not within its valid time range; the clock of the operator's node is wrong (synchronise it with NTP), or, with workload identity, the projected ServiceAccount token file was not renewed by the kubelet.".to_owned(),
+        ),
+        // "No matching federated identity record found for presented assertion. Assertion Issuer:
+        // ... Subject: ... Audience: ..." (Azure Workload Identity's troubleshooting guide,
+        // azure.github.io/azure-workload-identity/docs/troubleshooting.html): the app has no
+        // federated credential for this token. Entra's text carries the token's values.
+        // AADSTS70025: the app "has no configured federated identity credentials" (Azure DevOps'
+        // workload identity troubleshooting, learn.microsoft.com/azure/devops/pipelines/release/
+        // troubleshoot-workload-identity).
+        70021 | 70025 => (
+            Reason::FederatedCredentialMissing,
+            "the app registration has no federated credential for the operator's ServiceAccount token; add one (Certificates & secrets, Federated credentials, scenario Kubernetes) with the issuer, subject and audience Microsoft names above.".to_owned(),
+        ),
+        // The issuer / audience / subject variants of the same failure, as workload identity
+        // users report them: AADSTS700211 "... presented assertion issuer '...'", AADSTS7002121
+        // "... presented assertion audience '...'", AADSTS700213 "... presented assertion
+        // subject '...'" (matching is case-sensitive). 700212 and 7002131 are the audience and
+        // subject codes seen in other reports; UNCONFIRMED which of each pair Entra sends today.
+        700211 => (
+            Reason::FederatedCredentialMismatch,
+            "no federated credential of the app registration has the token's issuer; set the credential's issuer to the cluster's service account issuer exactly (for AKS: az aks show --query oidcIssuerProfile.issuerUrl).".to_owned(),
+        ),
+        700212 | 7002121 => (
+            Reason::FederatedCredentialMismatch,
+            "no federated credential of the app registration accepts the token's audience; set the credential's audience to api://AzureADTokenExchange, the audience of the operator's projected token.".to_owned(),
+        ),
+        700213 | 7002131 => (
+            Reason::FederatedCredentialMismatch,
+            "no federated credential of the app registration has the token's subject; set the credential's subject to system:serviceaccount:<operator namespace>:<operator ServiceAccount> exactly (case-sensitive).".to_owned(),
         ),
         7000222 => (
             Reason::CredentialsInvalid,
@@ -231,7 +267,13 @@ mod tests {
             (&[700011], Reason::AppNotFound),
             (&[500011], Reason::TenantNotFound),
             (&[70002], Reason::CredentialsInvalid),
-            (&[700027], Reason::CredentialsInvalid),
+            (&[700027], Reason::CertificateRejected),
+            (&[700024], Reason::AssertionExpired),
+            (&[70021], Reason::FederatedCredentialMissing),
+            (&[70025], Reason::FederatedCredentialMissing),
+            (&[700211], Reason::FederatedCredentialMismatch),
+            (&[7002121], Reason::FederatedCredentialMismatch),
+            (&[700213], Reason::FederatedCredentialMismatch),
             (&[50078], Reason::MfaRequired),
             (&[50105], Reason::AccountNotAssigned),
             (&[70001], Reason::AppDisabled),

@@ -3,8 +3,10 @@
 
 pub mod aadsts;
 pub mod admin;
+pub mod assertion;
 pub mod catalog;
 pub mod directory;
+pub mod federated;
 pub mod graph;
 pub mod licences;
 pub mod token;

@@ -1,14 +1,18 @@
 //! Signing in to Microsoft: password sign-in (ROPC) as the Teams admin, or client credentials as
-//! an app. Tokens are cached and renewed shortly before they expire (with the refresh token when
-//! there is one), so a sync signs in once, not once per call.
+//! an app (with a client secret, a certificate's signed assertion, or the operator's federated
+//! ServiceAccount token). Tokens are cached and renewed shortly before they expire (with the
+//! refresh token when there is one), so a sync signs in once, not once per call.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::aadsts::{self, SignInFailure};
+use super::assertion::CertificateSigner;
+use super::federated::FederatedToken;
 use crate::api::Reason;
 use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
 
@@ -31,7 +35,27 @@ pub enum Credentials {
         /// The client secret.
         secret: SecretString,
     },
+    /// Client credentials as an app registration, proved by an assertion signed with the
+    /// private key of a certificate registered on the app.
+    Certificate {
+        /// The application id.
+        client_id: String,
+        /// The certificate's signer (holds the private key).
+        signer: Arc<CertificateSigner>,
+    },
+    /// Client credentials as an app registration, proved by the operator's own ServiceAccount
+    /// token (workload identity federation).
+    WorkloadIdentity {
+        /// The application id.
+        client_id: String,
+        /// Where the token is read from, and where it may be sent.
+        token: FederatedToken,
+    },
 }
+
+/// The `client_assertion_type` of a JWT client assertion (RFC 7523), for certificates and
+/// federated tokens alike.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,6 +71,16 @@ impl std::fmt::Debug for Credentials {
                 .debug_struct("ClientSecret")
                 .field("client_id", client_id)
                 .finish_non_exhaustive(),
+            Credentials::Certificate { client_id, signer } => f
+                .debug_struct("Certificate")
+                .field("client_id", client_id)
+                .field("thumbprint", &signer.thumbprint_hex)
+                .finish_non_exhaustive(),
+            Credentials::WorkloadIdentity { client_id, token } => f
+                .debug_struct("WorkloadIdentity")
+                .field("client_id", client_id)
+                .field("token_file", &token.file)
+                .finish_non_exhaustive(),
         }
     }
 }
@@ -56,7 +90,9 @@ impl Credentials {
     pub fn principal(&self) -> String {
         match self {
             Credentials::Password { username, .. } => username.clone(),
-            Credentials::ClientSecret { client_id, .. } => format!("app {client_id}"),
+            Credentials::ClientSecret { client_id, .. }
+            | Credentials::Certificate { client_id, .. }
+            | Credentials::WorkloadIdentity { client_id, .. } => format!("app {client_id}"),
         }
     }
 }
@@ -120,7 +156,27 @@ struct TokenErrorBody {
     #[serde(default)]
     error_codes: Vec<u32>,
     #[serde(default)]
+    error_description: String,
+    #[serde(default)]
     trace_id: Option<String>,
+}
+
+/// The reasons whose Entra description names what the admin must register: the federated
+/// token's issuer, subject and audience (never secret: they are the token's public claims).
+const REASONS_QUOTING_ENTRA: &[Reason] = &[
+    Reason::FederatedCredentialMissing,
+    Reason::FederatedCredentialMismatch,
+];
+
+/// The first line of an Entra error description without its `AADSTSnnnnn: ` prefix, at most
+/// 500 characters.
+fn entra_said(description: &str) -> Option<String> {
+    let line = description.lines().next()?.trim();
+    let text = match line.split_once(": ") {
+        Some((code, rest)) if code.starts_with("AADSTS") => rest,
+        _ => line,
+    };
+    (!text.is_empty()).then(|| text.chars().take(500).collect())
 }
 
 /// The longest a token is kept, whatever lifetime the answer claims (Entra's last about an hour):
@@ -147,13 +203,19 @@ pub(crate) fn read_token_answer(
 ) -> Result<Cached, TokenAnswerError> {
     if !answer.is_success() {
         let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
-        return Err(TokenAnswerError::SignIn(aadsts::classify(
+        let mut failure = aadsts::classify(
             &body.error,
             &body.error_codes,
             answer.status,
             body.trace_id.as_deref(),
             account,
-        )));
+        );
+        if REASONS_QUOTING_ENTRA.contains(&failure.reason)
+            && let Some(said) = entra_said(&body.error_description)
+        {
+            failure.message = format!("{} Microsoft said: {said}", failure.message);
+        }
+        return Err(TokenAnswerError::SignIn(failure));
     }
     let response: TokenResponse = answer
         .json(Service::Entra, endpoint)
@@ -174,6 +236,7 @@ pub(crate) fn read_token_answer(
 /// Signs in to one tenant and keeps a token.
 pub struct TokenClient {
     upstream: UpstreamClient,
+    login_base: String,
     token_url: String,
     scope: String,
     credentials: Credentials,
@@ -198,6 +261,7 @@ impl TokenClient {
         }
         Self {
             upstream,
+            login_base: login_base.trim_end_matches('/').to_owned(),
             token_url,
             scope,
             credentials,
@@ -249,7 +313,7 @@ impl TokenClient {
     async fn request(&self, refresh_token: Option<&SecretString>) -> Result<Cached, SignInFailure> {
         self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let endpoint = "POST /oauth2/v2.0/token";
-        let form = self.form(refresh_token);
+        let form = self.form(refresh_token)?;
         let answer = self
             .upstream
             .call(endpoint, Idempotency::Idempotent, |http| {
@@ -279,7 +343,7 @@ impl TokenClient {
         }
     }
 
-    fn form(&self, refresh_token: Option<&SecretString>) -> TokenForm {
+    fn form(&self, refresh_token: Option<&SecretString>) -> Result<TokenForm, SignInFailure> {
         let mut fields = vec![("scope", SecretString::from(self.scope.clone()))];
         let plain = |value: &str| SecretString::from(value.to_owned());
         match (&self.credentials, refresh_token) {
@@ -306,8 +370,32 @@ impl TokenClient {
                 fields.push(("client_id", plain(client_id)));
                 fields.push(("client_secret", secret.clone()));
             }
+            (Credentials::Certificate { client_id, signer }, _) => {
+                // A fresh assertion per request: each has its own jti and a short lifetime.
+                let assertion = signer
+                    .sign(client_id, &self.token_url, SystemTime::now())
+                    .map_err(|message| SignInFailure {
+                        reason: Reason::SecretInvalid,
+                        message,
+                        code: None,
+                        transient: false,
+                    })?;
+                fields.push(("grant_type", plain("client_credentials")));
+                fields.push(("client_id", plain(client_id)));
+                fields.push(("client_assertion_type", plain(JWT_BEARER_ASSERTION)));
+                fields.push(("client_assertion", assertion));
+            }
+            (Credentials::WorkloadIdentity { client_id, token }, _) => {
+                // Read again for every exchange: the kubelet replaces the file before the token
+                // expires.
+                let assertion = token.read_for(&self.login_base)?;
+                fields.push(("grant_type", plain("client_credentials")));
+                fields.push(("client_id", plain(client_id)));
+                fields.push(("client_assertion_type", plain(JWT_BEARER_ASSERTION)));
+                fields.push(("client_assertion", assertion));
+            }
         }
-        TokenForm(fields)
+        Ok(TokenForm(fields))
     }
 }
 

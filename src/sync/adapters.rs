@@ -246,7 +246,9 @@ impl TeamsTenant for GraphTenant {
                 }
                 Err(error) => Err(graph_failure(&error, "cannot read the admin's directory roles")),
             },
-            Credentials::ClientSecret { client_id, .. } => {
+            Credentials::ClientSecret { client_id, .. }
+            | Credentials::Certificate { client_id, .. }
+            | Credentials::WorkloadIdentity { client_id, .. } => {
                 let missing = admin::missing_permissions(&token.claims);
                 if missing.is_empty() {
                     Ok(())

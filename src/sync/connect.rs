@@ -11,6 +11,8 @@ use super::model::DesiredState;
 use super::ports::{DesiredSource, SourceFailure, SourcePages};
 use crate::api::{DEFAULT_DIALPAD_URL, DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, Reason, TeamsTenantSyncSpec};
 use crate::dialpad::{self, DialpadClient};
+use crate::microsoft::assertion::CertificateSigner;
+use crate::microsoft::federated::FederatedToken;
 use crate::microsoft::graph::GraphClient;
 use crate::microsoft::token::{Credentials, TokenClient};
 use crate::upstream::{RetryPolicy, Service, UpstreamClient};
@@ -78,6 +80,12 @@ fn sign_in_fingerprint(login: &str, tenant: &str, graph: &str, credentials: &Cre
         Credentials::ClientSecret { client_id, secret } => {
             ("client-secret", client_id, secret.expose_secret()).hash(&mut hasher)
         }
+        Credentials::Certificate { client_id, signer } => {
+            ("certificate", client_id, signer.fingerprint()).hash(&mut hasher)
+        }
+        Credentials::WorkloadIdentity { client_id, token } => {
+            ("workload-identity", client_id, token).hash(&mut hasher)
+        }
     }
     hasher.finish()
 }
@@ -94,6 +102,8 @@ pub struct ConnectOptions {
     /// Dialpad requests per second per company (`None`: Dialpad's documented
     /// [`dialpad::REQUESTS_PER_SECOND`]).
     pub dialpad_requests_per_second: Option<u32>,
+    /// The operator's ServiceAccount token for `workloadIdentity` sign-ins.
+    pub federated_token: FederatedToken,
 }
 
 /// What was found missing before any call: Secrets or keys, or a part of the spec. Every
@@ -152,7 +162,7 @@ pub fn connect_reusing(
     let mut sign_in_problems = Vec::new();
     let mut source_problems = Vec::new();
     let take = |problems: &mut Vec<String>, name: &str, key: &str| take_secret(secrets, problems, name, key);
-    let credentials = sign_in_credentials(spec, secrets, &mut sign_in_problems);
+    let credentials = sign_in_credentials(spec, secrets, options, &mut sign_in_problems);
     let api_key = match (&spec.source.dialpad, &spec.source.static_list) {
         (Some(source), _) => take(
             &mut source_problems,
@@ -213,6 +223,7 @@ fn non_empty<'a>(value: &'a str, default: &'a str) -> &'a str {
 fn sign_in_credentials(
     spec: &TeamsTenantSyncSpec,
     secrets: &dyn SecretStore,
+    options: &ConnectOptions,
     sign_in_problems: &mut Vec<String>,
 ) -> Option<Credentials> {
     let take = |problems: &mut Vec<String>, name: &str, key: &str| take_secret(secrets, problems, name, key);
@@ -237,12 +248,44 @@ fn sign_in_credentials(
                 })
         }
         (None, Some(app)) => {
-            take(sign_in_problems, &app.secret_ref.name, app.client_secret_key()).map(|secret| {
-                Credentials::ClientSecret {
-                    client_id: app.client_id.clone(),
-                    secret,
+            let client_id = app.client_id.clone();
+            if let Some(secret_ref) = &app.secret_ref {
+                take(sign_in_problems, &secret_ref.name, app.client_secret_key())
+                    .map(|secret| Credentials::ClientSecret { client_id, secret })
+            } else if let Some(certificate) = &app.certificate {
+                let tls = &certificate.secret_ref;
+                let pem = take(sign_in_problems, &tls.name, &tls.certificate_key);
+                let key = take(sign_in_problems, &tls.name, &tls.private_key_key);
+                let (pem, key) = pem.zip(key)?;
+                match CertificateSigner::from_pem(
+                    pem.expose_secret(),
+                    key.expose_secret(),
+                    certificate.algorithm,
+                    std::time::SystemTime::now(),
+                ) {
+                    Ok(signer) => Some(Credentials::Certificate {
+                        client_id,
+                        signer: Arc::new(signer),
+                    }),
+                    Err(problem) => {
+                        sign_in_problems.push(format!(
+                            "Secret '{}' (keys '{}' and '{}'): {problem}",
+                            tls.name, tls.certificate_key, tls.private_key_key
+                        ));
+                        None
+                    }
                 }
-            })
+            } else if app.workload_identity.is_some() {
+                Some(Credentials::WorkloadIdentity {
+                    client_id,
+                    token: options.federated_token.clone(),
+                })
+            } else {
+                sign_in_problems.push(
+                    "spec.credentials.application sets none of secretRef, certificate or workloadIdentity; set exactly one".into(),
+                );
+                None
+            }
         }
         (None, None) => {
             sign_in_problems
@@ -278,7 +321,7 @@ pub fn connect_tenant(
     previous: Option<&SignIn>,
 ) -> Result<GraphTenant, SetupFailure> {
     let mut problems = Vec::new();
-    let sign_in = match sign_in_credentials(spec, secrets, &mut problems) {
+    let sign_in = match sign_in_credentials(spec, secrets, options, &mut problems) {
         Some(credentials) => sign_in_for(spec, credentials, options, previous),
         None => match previous {
             Some(previous) => previous.clone(),

@@ -80,6 +80,7 @@ pub fn quick_options() -> ConnectOptions {
         retry: quick_retries(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
+        federated_token: Default::default(),
     }
 }
 

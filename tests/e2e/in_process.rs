@@ -41,6 +41,7 @@ where
                 },
                 graph_requests_per_second: None,
                 dialpad_requests_per_second: None,
+                federated_token: Default::default(),
             },
             settings: OperatorSettings {
                 operator_namespace: env.namespace.clone(),

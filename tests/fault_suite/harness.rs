@@ -78,6 +78,7 @@ pub async fn run_scenario(scenario: Scenario) {
         retry: quick_retries(),
         graph_requests_per_second: Some((f64::from(GRAPH_LIMIT) * CONFIGURED_SHARE) as u32),
         dialpad_requests_per_second: Some((f64::from(DIALPAD_LIMIT) * CONFIGURED_SHARE) as u32),
+        federated_token: Default::default(),
     };
     let mut connection = connection_with(&resource, &store, &options);
     // Waiting the production minute for an operation that never completes would only slow the
