@@ -91,14 +91,24 @@ pub struct PublicClientFixture {
     pub consented: bool,
 }
 
-/// A confidential app registration with a client secret.
+/// A confidential app registration: a client secret, certificates and federated identity
+/// credentials, any of which may be absent.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ApplicationFixture {
     /// The application (client) id.
     pub client_id: String,
-    /// The client secret.
+    /// The client secret; empty or absent means the app has none, and any secret presented is
+    /// refused as a wrong one (AADSTS7000215).
+    #[serde(default)]
     pub client_secret: String,
+    /// Certificates (PEM, public part only) registered on the app, for client assertions signed
+    /// with their private keys.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    /// Federated identity credentials: which external issuer's tokens the app accepts.
+    #[serde(default)]
+    pub federated_credentials: Vec<FederatedCredentialFixture>,
     /// Whether the secret has expired (AADSTS7000222).
     #[serde(default)]
     pub secret_expired: bool,
@@ -106,6 +116,37 @@ pub struct ApplicationFixture {
     /// token's `roles` claim.
     #[serde(default)]
     pub permissions: Vec<String>,
+}
+
+/// A federated identity credential on an app registration: tokens from `issuer` about `subject`
+/// for one of `audiences` are accepted as the app's client assertion.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FederatedCredentialFixture {
+    /// The credential's name.
+    pub name: String,
+    /// The external issuer (`iss`), compared exactly.
+    pub issuer: String,
+    /// The subject (`sub`), compared exactly, e.g. `system:serviceaccount:ns:name`.
+    pub subject: String,
+    /// Accepted audiences (`aud`).
+    #[serde(default = "default_federation_audiences")]
+    pub audiences: Vec<String>,
+}
+
+/// How the sandbox reaches an external OIDC issuer for its discovery document and keys.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OidcIssuerFixture {
+    /// The issuer, as in tokens' `iss`.
+    pub issuer: String,
+    /// A base URL (such as `https://127.0.0.1:16443`) used instead of the issuer's own origin, for
+    /// the discovery document and for a `jwks_uri` on that origin: the sandbox's stand-in for DNS.
+    #[serde(default)]
+    pub address: Option<String>,
+    /// A CA certificate (PEM) to trust, alone, for this issuer's HTTPS.
+    #[serde(default)]
+    pub ca_pem: Option<String>,
 }
 
 /// An admin account and how its password sign-in behaves.
@@ -302,6 +343,14 @@ pub struct BehaviourFixture {
     /// `running` and change nothing, as an operation lost inside Teams would.
     #[serde(default)]
     pub never_completing_operations: u32,
+    /// External OIDC issuers' addresses and CAs (workload identity federation); issuers not
+    /// listed are fetched at their own URL.
+    #[serde(default)]
+    pub oidc_issuers: Vec<OidcIssuerFixture>,
+    /// The sandbox's Entra clock runs this many seconds ahead of the host's when it checks
+    /// client assertions' lifetimes (negative: behind), to reproduce a host with a wrong clock.
+    #[serde(default)]
+    pub entra_clock_skew_seconds: i64,
 }
 
 impl Default for BehaviourFixture {
@@ -314,6 +363,8 @@ impl Default for BehaviourFixture {
             dialpad_requests_per_second: default_dialpad_rate(),
             faults: Vec::new(),
             never_completing_operations: 0,
+            oidc_issuers: Vec::new(),
+            entra_clock_skew_seconds: 0,
         }
     }
 }
@@ -361,6 +412,9 @@ pub struct FaultFixture {
     pub latency_ms: u64,
 }
 
+fn default_federation_audiences() -> Vec<String> {
+    vec!["api://AzureADTokenExchange".to_owned()]
+}
 fn yes() -> bool {
     true
 }

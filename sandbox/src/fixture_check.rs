@@ -17,6 +17,7 @@ pub const DIALPAD_USER_STATES: &[&str] = &["active", "pending", "suspended", "de
 /// The first mistake in `org`'s references and values, as `path: what is wrong; how to fix it`.
 pub fn check_references(org: &OrgFixture) -> Result<(), String> {
     check_accounts(org)?;
+    check_credentials(org)?;
     check_licences(org)?;
     check_teams_numbers(org)?;
     check_roles_and_groups(org)?;
@@ -70,6 +71,34 @@ fn check_accounts(org: &OrgFixture) -> Result<(), String> {
         if let Err(first) = ids.insert(id.to_lowercase(), format!("tenant.users[{index}]")) {
             return Err(format!(
                 "tenant.users[{index}].id: {id} is also {first}'s; give each user its own id, or leave it out to have one generated"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_credentials(org: &OrgFixture) -> Result<(), String> {
+    for (index, app) in org.tenant.applications.iter().enumerate() {
+        for (position, pem) in app.certificates.iter().enumerate() {
+            if let Err(problem) = crate::entra::certificate::parse_certificate(pem) {
+                return Err(format!(
+                    "tenant.applications[{index}].certificates[{position}]: {problem}; give the certificate's public part as PEM (-----BEGIN CERTIFICATE----- ...)"
+                ));
+            }
+        }
+        for (position, credential) in app.federated_credentials.iter().enumerate() {
+            if credential.audiences.is_empty() {
+                return Err(format!(
+                    "tenant.applications[{index}].federatedCredentials[{position}].audiences: empty; leave it out for api://AzureADTokenExchange"
+                ));
+            }
+        }
+    }
+    for (index, issuer) in org.behaviour.oidc_issuers.iter().enumerate() {
+        let Some(pem) = &issuer.ca_pem else { continue };
+        if let Err(problem) = crate::entra::certificate::parse_ca(pem) {
+            return Err(format!(
+                "behaviour.oidcIssuers[{index}].caPem: {problem}; give the issuer's CA certificate as PEM"
             ));
         }
     }

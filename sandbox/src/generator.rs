@@ -205,6 +205,8 @@ pub fn generate(
                 client_id: APPLICATION_CLIENT_ID.into(),
                 client_secret: client_secret.into(),
                 secret_expired: false,
+                certificates: Vec::new(),
+                federated_credentials: Vec::new(),
                 permissions: ["User.Read.All", "TeamsTelephoneNumber.ReadWrite.All"]
                     .map(str::to_owned)
                     .to_vec(),

@@ -62,6 +62,10 @@ pub struct SandboxState {
     /// The base URL clients use to reach this sandbox (for `@odata.nextLink`, `Location` and
     /// discovery documents), without a trailing slash.
     pub public_url: String,
+    /// External OIDC issuers' keys (workload identity federation), cached.
+    pub oidc_keys: entra::OidcKeys,
+    /// The `jti`s of accepted certificate assertions, until they expire.
+    pub seen_assertions: entra::SeenAssertions,
 }
 
 impl SandboxState {
@@ -77,6 +81,8 @@ impl SandboxState {
                 behaviour.dialpad_requests_per_second,
             ),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            oidc_keys: entra::OidcKeys::default(),
+            seen_assertions: entra::SeenAssertions::default(),
         }
     }
 

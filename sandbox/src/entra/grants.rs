@@ -240,23 +240,60 @@ pub(super) fn id_token(
     format!("{header}.{payload}.{}", world.new_opaque(32))
 }
 
+/// What a `client_credentials` request brings besides the world.
+pub(super) struct ClientCredentialsRequest<'a> {
+    pub(super) tenant_name: TenantName,
+    /// The `{tenant}` path segment as sent.
+    pub(super) tenant_segment: &'a str,
+    pub(super) form: &'a TokenForm,
+    pub(super) headers: &'a HeaderMap,
+    /// An external issuer's keys, fetched before the world was locked.
+    pub(super) prefetched: Option<&'a super::federation::Prefetched>,
+}
+
+/// Client credentials: a secret, or a client assertion (certificate or federated token); when a
+/// request carries both, the assertion decides (a sandbox choice, UNCONFIRMED).
 pub(super) fn client_credentials_grant(
+    state: &SandboxState,
     world: &mut World,
-    tenant_name: TenantName,
-    form: &TokenForm,
-    headers: &HeaderMap,
+    request: &ClientCredentialsRequest<'_>,
 ) -> Result<Value, AadError> {
-    let credentials = client_credentials_of(form, headers)?;
-    let client_id = credentials
-        .client_id
-        .as_deref()
-        .ok_or_else(|| AadError::missing("client_id"))?;
-    let scope = form.require("scope")?;
-    if tenant_name == TenantName::Consumers {
-        return Err(AadError::unknown_client(client_id, "Microsoft Accounts"));
+    let form = request.form;
+    let credentials = client_credentials_of(form, request.headers)?;
+    let assertion = form.get("client_assertion").is_some() || form.get("client_assertion_type").is_some();
+    if !assertion && credentials.client_id.is_none() {
+        return Err(AadError::missing("client_id"));
     }
-    let directory = directory_name(world, tenant_name);
-    let client = authenticate_client(world, client_id, credentials.secret.as_deref(), false, &directory)?;
+    let named_client = credentials.client_id.as_deref().unwrap_or_default();
+    let scope = form.require("scope")?;
+    if request.tenant_name == TenantName::Consumers {
+        return Err(AadError::unknown_client(named_client, "Microsoft Accounts"));
+    }
+    let directory = directory_name(world, request.tenant_name);
+    let client_id = if assertion {
+        super::assertion::authenticate_with_assertion(
+            state,
+            world,
+            request.tenant_segment,
+            form,
+            credentials.client_id.as_deref(),
+            request.prefetched,
+            &directory,
+        )?
+    } else {
+        authenticate_client(
+            world,
+            named_client,
+            credentials.secret.as_deref(),
+            false,
+            &directory,
+        )?
+        .client_id
+    };
+    let client = AuthenticatedClient {
+        client_id,
+        consented: true,
+    };
     let scopes: Vec<&str> = scope.split_whitespace().collect();
     if scopes.len() != 1 || !scopes[0].ends_with("/.default") {
         return Err(AadError::bad(

@@ -18,9 +18,16 @@
 //! - Refreshing needs the client the refresh token was issued to (AADSTS70000 otherwise) and an
 //!   enabled account (AADSTS50057); the old refresh token stops working.
 
+mod assertion;
+mod assertion_error;
+pub(crate) mod certificate;
 mod error;
+mod federation;
 mod grants;
 mod metadata;
+
+pub use assertion::SeenAssertions;
+pub use federation::OidcKeys;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -236,7 +243,7 @@ fn authenticate_client(
     match (secret, app, public) {
         (_, None, None) => Err(AadError::unknown_client(client_id, directory)),
         (Some(secret), Some(app), _) => {
-            if secret != app.client_secret {
+            if app.client_secret.is_empty() || secret != app.client_secret {
                 Err(AadError::client(
                     7000215,
                     format!(
@@ -284,8 +291,13 @@ async fn token(
     body: Bytes,
 ) -> Response {
     let form = TokenForm::parse(&body);
+    // Keys of an external issuer are fetched before the world is locked.
+    let prefetched = match form.get("grant_type") {
+        Some("client_credentials") => federation::prefetch(&state, form.get("client_assertion")).await,
+        _ => None,
+    };
     let mut world = state.world();
-    match issue(&state, &mut world, &tenant, &form, &headers) {
+    match issue(&state, &mut world, &tenant, &form, &headers, prefetched.as_ref()) {
         Ok(body) => {
             let mut response = (StatusCode::OK, Json(body)).into_response();
             response.headers_mut().insert(
@@ -304,6 +316,7 @@ fn issue(
     tenant: &str,
     form: &TokenForm,
     headers: &HeaderMap,
+    prefetched: Option<&federation::Prefetched>,
 ) -> Result<Value, AadError> {
     let Some(tenant_name) = resolve_tenant(world, tenant) else {
         return Err(AadError::tenant_not_found("invalid_request", tenant));
@@ -311,7 +324,16 @@ fn issue(
     let grant_type = form.require("grant_type")?;
     match grant_type {
         "password" => password_grant(state, world, tenant_name, form, headers),
-        "client_credentials" => client_credentials_grant(world, tenant_name, form, headers),
+        "client_credentials" => {
+            let request = ClientCredentialsRequest {
+                tenant_name,
+                tenant_segment: tenant,
+                form,
+                headers,
+                prefetched,
+            };
+            client_credentials_grant(state, world, &request)
+        }
         "refresh_token" => refresh_token_grant(state, world, tenant_name, form, headers),
         other => Err(AadError::bad(
             "unsupported_grant_type",

@@ -1,0 +1,254 @@
+//! Client authentication with a signed JWT (`client_assertion_type=
+//! urn:ietf:params:oauth:client-assertion-type:jwt-bearer`), as the certificate-credentials page
+//! (https://learn.microsoft.com/entra/identity-platform/certificate-credentials) describes it:
+//!
+//! - `iss` == `sub` == the app's client id: a **certificate credential**. The header's `x5t#S256`
+//!   (or legacy `x5t`) names a certificate registered on the app; `alg` is RS256 or PS256; `aud`
+//!   is this tenant's token endpoint (tenant id or a verified domain, the v2.0 or v1 path, as the
+//!   page's examples show both); `exp`/`nbf` cover now; a `jti` is accepted once while valid.
+//! - otherwise: **workload identity federation** (see `federation.rs`).
+//!
+//! Checks run in this order (a sandbox choice; Microsoft does not document one): form, claims
+//! shape, client id, credential match, signature, audience, lifetime, `jti`.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use jiff::Timestamp;
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use serde_json::Value;
+
+use crate::SandboxState;
+use crate::fixture::ApplicationFixture;
+use crate::world::World;
+
+use super::TokenForm;
+use super::assertion_error as fail;
+use super::certificate::find_certificate;
+use super::error::AadError;
+use super::federation::{Prefetched, verify_federated_assertion};
+
+/// The only `client_assertion_type` Entra accepts.
+pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Tolerance on `exp`/`nbf`. UNCONFIRMED: Microsoft documents none for client assertions; five
+/// minutes is the default clock skew of Microsoft's own token validation library
+/// (Microsoft.IdentityModel `TokenValidationParameters.DefaultClockSkew`).
+pub(super) const CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// A client assertion read without verification.
+pub(super) struct UnverifiedJwt {
+    /// The compact form, for verification.
+    pub(super) raw: String,
+    /// The header.
+    pub(super) header: Header,
+    /// The claims (a JSON object).
+    pub(super) claims: Value,
+}
+
+impl UnverifiedJwt {
+    /// Reads the header and claims; anything unreadable is a malformed assertion.
+    pub(super) fn parse(raw: &str) -> Result<Self, AadError> {
+        let header = jsonwebtoken::decode_header(raw).map_err(|_| fail::malformed())?;
+        let claims = super::grants::claims_of(raw)
+            .filter(Value::is_object)
+            .ok_or_else(fail::malformed)?;
+        Ok(Self {
+            raw: raw.to_owned(),
+            header,
+            claims,
+        })
+    }
+
+    /// A string claim.
+    pub(super) fn claim(&self, name: &str) -> Option<&str> {
+        self.claims.get(name).and_then(Value::as_str)
+    }
+
+    /// `aud` as a list (a string or an array of strings).
+    pub(super) fn audiences(&self) -> Vec<&str> {
+        match self.claims.get("aud") {
+            Some(Value::String(one)) => vec![one.as_str()],
+            Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether this is a certificate credential: `iss` and `sub` present and equal.
+    pub(super) fn is_certificate_credential(&self) -> bool {
+        matches!((self.claim("iss"), self.claim("sub")), (Some(iss), Some(sub)) if iss.eq_ignore_ascii_case(sub))
+    }
+
+    /// Verifies the signature with `key` for one of `algorithms`; claims are checked separately.
+    pub(super) fn verify(&self, key: &DecodingKey, algorithms: &[Algorithm]) -> Result<(), String> {
+        if !algorithms.contains(&self.header.alg) {
+            return Err(format!("The algorithm {:?} is not accepted.", self.header.alg));
+        }
+        let mut validation = Validation::new(self.header.alg);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        jsonwebtoken::decode::<Value>(&self.raw, key, &validation)
+            .map(|_| ())
+            .map_err(|_| "The signature does not verify.".to_owned())
+    }
+}
+
+/// The Entra clock: the host's plus the fixture's `entraClockSkewSeconds`.
+pub(super) fn entra_now(skew_seconds: i64) -> i64 {
+    Timestamp::now().as_second().saturating_add(skew_seconds)
+}
+
+/// Checks `exp` (required) and `nbf` (when present) against `now`, with [`CLOCK_SKEW_SECONDS`].
+pub(super) fn check_lifetime(jwt: &UnverifiedJwt, now: i64) -> Result<i64, AadError> {
+    let number = |name: &str| jwt.claims.get(name).and_then(Value::as_i64);
+    let exp = number("exp");
+    let nbf = number("nbf");
+    let show = |seconds: Option<i64>| {
+        seconds
+            .and_then(|s| Timestamp::from_second(s).ok())
+            .map(|t| t.to_string())
+            .unwrap_or_else(|| "(none)".to_owned())
+    };
+    let valid = exp.is_some_and(|exp| now < exp.saturating_add(CLOCK_SKEW_SECONDS))
+        && nbf.is_none_or(|nbf| nbf.saturating_sub(CLOCK_SKEW_SECONDS) <= now);
+    match exp {
+        Some(exp) if valid => Ok(exp),
+        _ => Err(fail::out_of_time_range(&show(Some(now)), &show(nbf), &show(exp))),
+    }
+}
+
+/// Verifies a certificate credential for `app`: registered certificate, RS256/PS256 signature,
+/// audience among `audiences`, lifetime at `now`. Returns `exp`, for the `jti` store.
+pub(super) fn verify_certificate_assertion(
+    jwt: &UnverifiedJwt,
+    app: &ApplicationFixture,
+    audiences: &[String],
+    now: i64,
+) -> Result<i64, AadError> {
+    let s256 = jwt.header.x5t_s256.as_deref();
+    let sha1 = jwt.header.x5t.as_deref();
+    let Some(certificate) = find_certificate(&app.certificates, s256, sha1) else {
+        let thumbprint = s256.or(sha1).unwrap_or("(none)");
+        return Err(fail::bad_signature(&format!(
+            "The key was not found., Thumbprint of key used by client: '{thumbprint}'. Please visit the Azure \
+             Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{}'.",
+            app.client_id
+        )));
+    };
+    let key = DecodingKey::from_rsa_der(&certificate.rsa_public_key_der);
+    jwt.verify(&key, &[Algorithm::RS256, Algorithm::PS256])
+        .map_err(|reason| fail::bad_signature(&reason))?;
+    let accepted = jwt
+        .audiences()
+        .iter()
+        .any(|aud| audiences.iter().any(|a| a.eq_ignore_ascii_case(aud)));
+    if !accepted {
+        return Err(fail::wrong_audience());
+    }
+    check_lifetime(jwt, now)
+}
+
+/// The audiences a certificate assertion may carry: the token endpoint under `public_url` for
+/// the tenant id, each verified domain and the path segment the request used, v2.0 and v1.
+pub(super) fn token_endpoint_audiences(public_url: &str, tenants: &[&str]) -> Vec<String> {
+    tenants
+        .iter()
+        .flat_map(|tenant| {
+            [
+                format!("{public_url}/{tenant}/oauth2/v2.0/token"),
+                format!("{public_url}/{tenant}/oauth2/token"),
+            ]
+        })
+        .collect()
+}
+
+/// The `jti`s of accepted certificate assertions, kept until their `exp` (plus the skew).
+#[derive(Debug, Default)]
+pub struct SeenAssertions {
+    seen: Mutex<HashMap<(String, String), i64>>,
+}
+
+impl SeenAssertions {
+    /// Records `jti` of `client_id` valid until `exp`; `Err` when it is already there and valid.
+    pub(super) fn remember(&self, client_id: &str, jti: &str, exp: i64, now: i64) -> Result<(), AadError> {
+        let mut seen = self.seen.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        seen.retain(|_, until| *until > now);
+        let key = (client_id.to_ascii_lowercase(), jti.to_owned());
+        if seen.contains_key(&key) {
+            return Err(fail::replayed());
+        }
+        seen.insert(key, exp.saturating_add(CLOCK_SKEW_SECONDS));
+        Ok(())
+    }
+}
+
+/// Authenticates the client of a `client_credentials` request by its assertion; returns the
+/// app's client id. `tenant_segment` is the `{tenant}` of the request's path.
+pub(super) fn authenticate_with_assertion(
+    state: &SandboxState,
+    world: &World,
+    tenant_segment: &str,
+    form: &TokenForm,
+    form_client_id: Option<&str>,
+    prefetched: Option<&Prefetched>,
+    directory: &str,
+) -> Result<String, AadError> {
+    if form.get("client_assertion_type") != Some(JWT_BEARER) {
+        return Err(fail::wrong_assertion_type());
+    }
+    let jwt = UnverifiedJwt::parse(form.require("client_assertion")?)?;
+    let now = entra_now(world.behaviour.entra_clock_skew_seconds);
+    if jwt.is_certificate_credential() {
+        let issuer = jwt.claim("iss").unwrap_or_default();
+        if form_client_id.is_some_and(|id| !id.eq_ignore_ascii_case(issuer)) {
+            return Err(fail::client_id_mismatch());
+        }
+        let app = find_app(world, issuer, directory)?;
+        let mut tenants: Vec<&str> = vec![world.tenant_id.as_str(), tenant_segment];
+        tenants.extend(world.domains.iter().map(String::as_str));
+        let audiences = token_endpoint_audiences(&state.public_url, &tenants);
+        let exp = verify_certificate_assertion(&jwt, app, &audiences, now)?;
+        if let Some(jti) = jwt.claim("jti") {
+            state.seen_assertions.remember(&app.client_id, jti, exp, now)?;
+        }
+        return Ok(app.client_id.clone());
+    }
+    let client_id = form_client_id.ok_or_else(|| AadError::missing("client_id"))?;
+    if jwt
+        .claim("iss")
+        .is_some_and(|iss| iss.eq_ignore_ascii_case(client_id))
+    {
+        return Err(fail::subject_mismatches_issuer());
+    }
+    let app = find_app(world, client_id, directory)?;
+    verify_federated_assertion(&jwt, app, prefetched, now)?;
+    Ok(app.client_id.clone())
+}
+
+/// The confidential app `client_id`; a public client may present no assertion (AADSTS700025).
+fn find_app<'w>(
+    world: &'w World,
+    client_id: &str,
+    directory: &str,
+) -> Result<&'w ApplicationFixture, AadError> {
+    if let Some(app) = world
+        .applications
+        .iter()
+        .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+    {
+        return Ok(app);
+    }
+    if world
+        .public_clients
+        .iter()
+        .any(|c| c.client_id.eq_ignore_ascii_case(client_id))
+    {
+        return Err(AadError::client(
+            700025,
+            "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.",
+        ));
+    }
+    Err(AadError::unknown_client(client_id, directory))
+}
