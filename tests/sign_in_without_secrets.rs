@@ -1,0 +1,333 @@
+//! Certificate credentials and workload identity federation through the whole pipeline against
+//! the sandbox: both sync the example org as a client secret does, and a wrong certificate, an
+//! assertion outside its time range, a token for another subject and an app without federated
+//! credentials each give their own reason on `Ready` and `AdminConnected`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+mod common;
+
+use common::issuer::{ISSUER, service_account_token, start_issuer};
+use common::pipeline::{Values, connection_with, quick_options, resource};
+use dialpad_teams_operator::api::{
+    ApplicationCredentials, AssertionAlgorithm, CertificateCredentials, Reason, TeamsTenantSync,
+    TlsSecretRef, WorkloadIdentityCredentials,
+};
+use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::microsoft::federated::FederatedToken;
+use dialpad_teams_operator::sync::connect::ConnectOptions;
+use dialpad_teams_operator::sync::model::Policy;
+use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
+use dialpad_teams_sandbox::fixture::{ApplicationFixture, FederatedCredentialFixture, OidcIssuerFixture};
+use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
+
+const CERTIFICATE_APP: &str = "3f6c1a2b-7d8e-4f90-a1b2-c3d4e5f60718";
+const FEDERATED_APP: &str = "4a7d2b3c-8e9f-4a01-b2c3-d4e5f6071829";
+const UNFEDERATED_APP: &str = "5b8e3c4d-9fa0-4b12-83d4-e5f60718293a";
+const OPERATOR: &str = "system:serviceaccount:dialpad-teams:dialpad-teams-operator";
+const PERMISSIONS: [&str; 3] = [
+    "User.Read.All",
+    "TeamsUserConfiguration.Read.All",
+    "TeamsTelephoneNumber.ReadWrite.All",
+];
+
+fn certificate_file(name: &str) -> String {
+    let path = format!(
+        "{}/tests/fixtures/certificates/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The example org with a certificate app, a federated app and an app with neither; the issuer
+/// at `issuer_address`; Entra's clock `skew` seconds ahead.
+async fn sandbox(issuer_address: &str, skew: i64) -> Sandbox {
+    let mut org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
+    org.behaviour.activation_delay_ms = 0;
+    org.behaviour.operation_delay_ms = 0;
+    org.behaviour.entra_clock_skew_seconds = skew;
+    org.behaviour.oidc_issuers.push(OidcIssuerFixture {
+        issuer: ISSUER.into(),
+        address: Some(issuer_address.into()),
+        ca_pem: None,
+    });
+    let app = |client_id: &str| ApplicationFixture {
+        client_id: client_id.into(),
+        permissions: PERMISSIONS.map(String::from).to_vec(),
+        ..Default::default()
+    };
+    org.tenant.applications.push(ApplicationFixture {
+        certificates: vec![certificate_file("app.crt")],
+        ..app(CERTIFICATE_APP)
+    });
+    org.tenant.applications.push(ApplicationFixture {
+        federated_credentials: vec![FederatedCredentialFixture {
+            name: "dialpad-teams-operator".into(),
+            issuer: ISSUER.into(),
+            subject: OPERATOR.into(),
+            audiences: vec!["api://AzureADTokenExchange".into()],
+        }],
+        ..app(FEDERATED_APP)
+    });
+    org.tenant.applications.push(app(UNFEDERATED_APP));
+    Sandbox::start(&org, SandboxOptions::default()).await.unwrap()
+}
+
+/// The demo resource at `sandbox`, signing in as `application`.
+fn signing_in_as(sandbox: &Sandbox, application: ApplicationCredentials) -> TeamsTenantSync {
+    let mut resource = resource(sandbox);
+    resource.spec.credentials.admin_account = None;
+    resource.spec.credentials.application = Some(application);
+    resource
+}
+
+fn with_certificate(algorithm: AssertionAlgorithm) -> ApplicationCredentials {
+    ApplicationCredentials {
+        client_id: CERTIFICATE_APP.into(),
+        secret_ref: None,
+        certificate: Some(CertificateCredentials {
+            secret_ref: TlsSecretRef {
+                name: "teams-app-certificate".into(),
+                certificate_key: "tls.crt".into(),
+                private_key_key: "tls.key".into(),
+            },
+            algorithm,
+        }),
+        workload_identity: None,
+    }
+}
+
+fn with_workload_identity(client_id: &str) -> ApplicationCredentials {
+    ApplicationCredentials {
+        client_id: client_id.into(),
+        secret_ref: None,
+        certificate: None,
+        workload_identity: Some(WorkloadIdentityCredentials::default()),
+    }
+}
+
+/// The Dialpad key and a TLS Secret holding `certificate` and `key`.
+fn secrets(certificate: &str, key: &str) -> Values {
+    Values(HashMap::from([
+        (("dialpad", "apiKey"), "sandbox-dialpad-api-key".to_owned()),
+        (
+            ("teams-app-certificate", "tls.crt"),
+            certificate_file(certificate),
+        ),
+        (("teams-app-certificate", "tls.key"), certificate_file(key)),
+    ]))
+}
+
+/// Options whose federated token is a file holding a token for `subject`, and which may be sent
+/// to `sandbox`.
+fn federated_options(sandbox: &Sandbox, subject: &str, name: &str) -> (ConnectOptions, PathBuf) {
+    let file = std::env::temp_dir().join(format!("federated-token-{name}-{}", std::process::id()));
+    std::fs::write(&file, service_account_token(subject)).unwrap();
+    let options = ConnectOptions {
+        federated_token: FederatedToken {
+            file: Some(file.clone()),
+            extra_login_endpoints: vec![sandbox.base_url().to_owned()],
+        },
+        ..quick_options()
+    };
+    (options, file)
+}
+
+async fn sync(resource: &TeamsTenantSync, store: &Values, options: &ConnectOptions) -> SyncRun {
+    let connection = connection_with(resource, store, options);
+    sync_once(
+        &connection.source,
+        &connection.tenant,
+        &Policy::from_spec(&resource.spec).unwrap(),
+        &mut SyncMemory::default(),
+        Some(1),
+    )
+    .await
+}
+
+/// `(reason, message)` of the condition `type_`.
+fn condition(run: &SyncRun, type_: &str) -> (String, String) {
+    let c = run.status.conditions.iter().find(|c| c.type_ == type_).unwrap();
+    (c.reason.clone(), c.message.clone())
+}
+
+/// What the example org's first sync does with any working credentials: three assignments and
+/// one drift corrected (as `sync_pipeline.rs` shows for the admin account).
+fn assert_example_org_synced(run: &SyncRun) {
+    assert_eq!(
+        condition(run, "AdminConnected").0,
+        "SignedIn",
+        "{:?}",
+        condition(run, "AdminConnected")
+    );
+    assert_eq!(condition(run, "AdminAuthorized").0, "Authorized");
+    assert_eq!((run.execution.assigned, run.execution.drift_corrected), (3, 1));
+}
+
+#[tokio::test]
+async fn a_certificate_syncs_the_example_org_with_rs256_and_ps256() {
+    for algorithm in [AssertionAlgorithm::RS256, AssertionAlgorithm::PS256] {
+        let sandbox = sandbox(&start_issuer().await, 0).await;
+        let resource = signing_in_as(&sandbox, with_certificate(algorithm));
+        let run = sync(&resource, &secrets("app.crt", "app.key"), &quick_options()).await;
+        assert_example_org_synced(&run);
+    }
+}
+
+#[tokio::test]
+async fn workload_identity_syncs_the_example_org() {
+    let issuer = start_issuer().await;
+    let sandbox = sandbox(&issuer, 0).await;
+    let (options, file) = federated_options(&sandbox, OPERATOR, "sync");
+    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
+    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    std::fs::remove_file(file).unwrap();
+    assert_example_org_synced(&run);
+}
+
+#[tokio::test]
+async fn a_certificate_the_app_does_not_know_is_certificate_rejected() {
+    let sandbox = sandbox(&start_issuer().await, 0).await;
+    let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::RS256));
+    let run = sync(&resource, &secrets("other.crt", "other.key"), &quick_options()).await;
+    let (reason, message) = condition(&run, "Ready");
+    assert_eq!(reason, Reason::CertificateRejected.as_str());
+    assert!(message.contains("AADSTS700027"), "{message}");
+    assert_eq!(run.execution.assigned, 0);
+}
+
+#[tokio::test]
+async fn an_assertion_outside_entras_clock_is_assertion_expired() {
+    // Entra's clock an hour ahead of the operator's node: every assertion signed "now" has expired.
+    let sandbox = sandbox(&start_issuer().await, 3600).await;
+    let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::RS256));
+    let run = sync(&resource, &secrets("app.crt", "app.key"), &quick_options()).await;
+    let (reason, message) = condition(&run, "AdminConnected");
+    assert_eq!(reason, Reason::AssertionExpired.as_str());
+    assert!(
+        message.contains("AADSTS700024") && message.contains("NTP"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_token_for_another_service_account_is_a_federated_credential_mismatch_naming_it() {
+    let sandbox = sandbox(&start_issuer().await, 0).await;
+    let intruder = "system:serviceaccount:default:someone-else";
+    let (options, file) = federated_options(&sandbox, intruder, "mismatch");
+    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
+    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    std::fs::remove_file(file).unwrap();
+    let (reason, message) = condition(&run, "AdminConnected");
+    assert_eq!(reason, Reason::FederatedCredentialMismatch.as_str());
+    assert!(
+        message.contains("AADSTS700213") && message.contains(intruder),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_app_without_federated_credentials_is_federated_credential_missing() {
+    let sandbox = sandbox(&start_issuer().await, 0).await;
+    let (options, file) = federated_options(&sandbox, OPERATOR, "missing");
+    let resource = signing_in_as(&sandbox, with_workload_identity(UNFEDERATED_APP));
+    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    std::fs::remove_file(file).unwrap();
+    let (reason, message) = condition(&run, "AdminConnected");
+    assert_eq!(reason, Reason::FederatedCredentialMissing.as_str());
+    assert!(message.contains("Federated credentials"), "{message}");
+}
+
+#[tokio::test]
+async fn the_federated_token_is_not_sent_to_a_login_endpoint_the_operator_does_not_allow() {
+    let sandbox = sandbox(&start_issuer().await, 0).await;
+    let (mut options, file) = federated_options(&sandbox, OPERATOR, "refused");
+    options.federated_token.extra_login_endpoints.clear();
+    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
+    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    std::fs::remove_file(file).unwrap();
+    assert_eq!(
+        condition(&run, "AdminConnected").0,
+        Reason::FederatedTokenUnavailable.as_str()
+    );
+    let token_requests = sandbox.counters().requests_to(Endpoint::EntraToken, "POST");
+    assert_eq!(token_requests, 0, "the token never left the operator");
+}
+
+/// Every JWT-shaped string in `text` (header and payload both base64url JSON objects).
+fn jwts_in(text: &str) -> Vec<&str> {
+    text.match_indices("eyJ")
+        .map(|(at, _)| {
+            let rest = &text[at..];
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
+        .filter(|candidate| candidate.matches('.').count() >= 2)
+        .collect()
+}
+
+#[tokio::test]
+async fn no_private_key_assertion_or_service_account_token_reaches_the_log_status_or_metrics() {
+    use common::captured_log::{Captured, LogBuffer, keep_panics, text};
+    let buffer = LogBuffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("debug")
+        .with_writer(move || Captured(writer.clone()))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    keep_panics(buffer.clone());
+
+    let sandbox = sandbox(&start_issuer().await, 0).await;
+    let mut statuses = Vec::new();
+    for (certificate, key) in [("app.crt", "app.key"), ("other.crt", "other.key")] {
+        let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::PS256));
+        let run = sync(&resource, &secrets(certificate, key), &quick_options()).await;
+        statuses.push(serde_json::to_string(&run.status).unwrap());
+    }
+    let mut service_account_tokens = Vec::new();
+    for (subject, name) in [(OPERATOR, "scan-ok"), ("system:serviceaccount:x:y", "scan-wrong")] {
+        let (options, file) = federated_options(&sandbox, subject, name);
+        service_account_tokens.push(std::fs::read_to_string(&file).unwrap());
+        let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
+        let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+        std::fs::remove_file(file).unwrap();
+        statuses.push(serde_json::to_string(&run.status).unwrap());
+    }
+
+    let log = text(&buffer);
+    assert!(
+        log.contains("connecting to 127.0.0.1"),
+        "the scan reads everything logged at debug, down to the HTTP client's connections"
+    );
+    let everything = format!(
+        "{log}\n{}\n{}",
+        statuses.join("\n"),
+        dialpad_teams_operator::telemetry::metrics::encode()
+    );
+    for key in ["app.key", "other.key"] {
+        for line in certificate_file(key).lines().filter(|l| !l.starts_with("-----")) {
+            assert!(
+                !everything.contains(line),
+                "a line of the private key {key} was written out"
+            );
+        }
+    }
+    for token in &service_account_tokens {
+        let signature = token.rsplit('.').next().unwrap();
+        assert!(
+            !everything.contains(signature),
+            "a ServiceAccount token was written out"
+        );
+    }
+    let jwts = jwts_in(&everything);
+    assert!(
+        jwts.is_empty(),
+        "{} JWT-shaped strings (assertions, ServiceAccount or access tokens) were written out, the first {} characters long",
+        jwts.len(),
+        jwts.first().map_or(0, |j| j.len())
+    );
+}
