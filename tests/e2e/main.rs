@@ -9,6 +9,8 @@
 //! - [`chart`]: the chart's rendered manifests, dry-run applied, and its pod under the restricted
 //!   Pod Security Standard;
 //! - [`crash`]: `kill -9` of the binary mid-sync, and what a new process finishes;
+//! - [`federation`]: certificate and workload identity sign-ins, with a token the apiserver minted
+//!   and the sandbox verified against the apiserver's own discovery document and keys;
 //! - [`leader`]: two replicas of the binary with leader election;
 //! - [`scale`]: fifty resources in five namespaces.
 //!
@@ -16,13 +18,15 @@
 //! apiserver of `../shared/k8s/up.sh`) with cluster-admin rights; otherwise every test prints why
 //! and passes, except in CI (`CI` set), where a missing cluster fails the suite. Each test creates
 //! its own namespaces `dto-e2e-<random>` (labelled `dto-e2e=true`) and deletes them at the end, also
-//! when an assertion fails. The CRD is left installed. Operator logs go to `target/tmp/e2e-logs/`.
+//! when an assertion fails. The CRD is left installed, and so is the ClusterRoleBinding
+//! `dto-e2e-public-issuer-discovery` that lets anyone read the service account issuer's keys. Operator logs go to `target/tmp/e2e-logs/`.
 
 mod binary;
 mod chart;
 #[path = "../common/mod.rs"]
 mod common;
 mod crash;
+mod federation;
 mod harness;
 mod in_process;
 mod leader;
