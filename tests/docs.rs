@@ -28,14 +28,26 @@ const FLAGS_BEGIN: &str = "<!-- flags:begin -->";
 const FLAGS_END: &str = "<!-- flags:end -->";
 
 /// Flags of other tools (kubectl, helm) that the manual's commands use.
-const OTHER_TOOLS_FLAGS: [&str; 10] = [
+const OTHER_TOOLS_FLAGS: [&str; 17] = [
     "--all",
+    // kubectl create secret tls
+    "--cert",
     "--create-namespace",
     "--field-selector",
     "--for",
     "--from-literal",
+    // az ad app federated-credential create
+    "--id",
+    "--key",
     "--namespace",
     "--overwrite",
+    "--parameters",
+    // az aks show
+    "--query",
+    // kubectl get --raw
+    "--raw",
+    // kube-apiserver's own flag, named when explaining the issuer
+    "--service-account-issuer",
     "--set",
     "--timeout",
     "--type",
