@@ -249,3 +249,60 @@ fn violations_read_like_the_apiservers() {
     let message = rejected(document).to_string();
     assert_eq!(message, "spec.source: set exactly one of dialpad or static");
 }
+
+/// A document whose only credentials are an application with `proofs` beside its client id.
+fn application_with(proofs: Value) -> Value {
+    let mut application = json!({"clientId": "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f"});
+    for (key, value) in proofs.as_object().expect("an object") {
+        application[key] = value.clone();
+    }
+    with("/spec/credentials", json!({"application": application}))
+}
+
+#[test]
+fn a_certificate_or_workload_identity_alone_is_accepted() {
+    validate_document(&application_with(
+        json!({"certificate": {"secretRef": {"name": "app-tls"}}}),
+    ))
+    .unwrap();
+    validate_document(&application_with(
+        json!({"certificate": {"secretRef": {"name": "app-tls"}, "algorithm": "PS256"}}),
+    ))
+    .unwrap();
+    validate_document(&application_with(json!({"workloadIdentity": {}}))).unwrap();
+}
+
+#[test]
+fn two_ways_of_proving_the_app_are_rejected_naming_application() {
+    for proofs in [
+        json!({"secretRef": {"name": "app"}, "certificate": {"secretRef": {"name": "app-tls"}}}),
+        json!({"secretRef": {"name": "app"}, "workloadIdentity": {}}),
+        json!({"certificate": {"secretRef": {"name": "app-tls"}}, "workloadIdentity": {}}),
+    ] {
+        assert_names(
+            &rejected(application_with(proofs)),
+            "spec.credentials.application",
+            "exactly one of secretRef, certificate or workloadIdentity",
+        );
+    }
+}
+
+#[test]
+fn an_application_with_no_way_of_proving_itself_is_rejected_naming_application() {
+    assert_names(
+        &rejected(application_with(json!({}))),
+        "spec.credentials.application",
+        "exactly one of secretRef, certificate or workloadIdentity",
+    );
+}
+
+#[test]
+fn an_unknown_assertion_algorithm_is_rejected_naming_it() {
+    let document =
+        application_with(json!({"certificate": {"secretRef": {"name": "app-tls"}, "algorithm": "HS256"}}));
+    assert_names(
+        &rejected(document),
+        "spec.credentials.application.certificate.algorithm",
+        "RS256",
+    );
+}
