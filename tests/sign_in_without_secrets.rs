@@ -16,7 +16,7 @@ use dialpad_teams_operator::api::{
 };
 use dialpad_teams_operator::cli::EXAMPLE_ORG;
 use dialpad_teams_operator::microsoft::federated::FederatedToken;
-use dialpad_teams_operator::sync::connect::ConnectOptions;
+use dialpad_teams_operator::sync::connect::{ConnectOptions, connect};
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_sandbox::fixture::{ApplicationFixture, FederatedCredentialFixture, OidcIssuerFixture};
@@ -184,6 +184,23 @@ async fn workload_identity_syncs_the_example_org() {
     let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
     std::fs::remove_file(file).unwrap();
     assert_example_org_synced(&run);
+}
+
+#[tokio::test]
+async fn a_key_that_is_not_the_certificates_is_secret_invalid_before_any_call() {
+    let sandbox = sandbox(&start_issuer().await, 0).await;
+    let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::RS256));
+    let Err(failure) = connect(&resource.spec, &secrets("app.crt", "other.key"), &quick_options()) else {
+        panic!("a key of another certificate cannot sign in");
+    };
+    assert_eq!(failure.reason, Reason::SecretInvalid);
+    let message = failure.sign_in.unwrap_or_default();
+    assert!(
+        message.contains("Secret 'teams-app-certificate'")
+            && message.contains("does not belong to the certificate"),
+        "{message}"
+    );
+    assert_eq!(sandbox.counters().requests_to(Endpoint::EntraToken, "POST"), 0);
 }
 
 #[tokio::test]

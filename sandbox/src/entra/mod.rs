@@ -1,6 +1,10 @@
 //! The Microsoft identity platform (Entra ID) v2.0 endpoints the operator and MSAL-style clients
-//! touch: the token endpoint (ROPC, client credentials, refresh tokens), OpenID discovery,
-//! instance discovery and the user-realm look-up.
+//! touch: the token endpoint (ROPC, client credentials with a secret or a JWT client assertion,
+//! refresh tokens), OpenID discovery, instance discovery and the user-realm look-up. Client
+//! assertions are checked as Entra checks them: a certificate's (`certificate.rs`,
+//! `assertion.rs`: thumbprint, signature, `aud`, `iss`/`sub`, lifetime, `jti` reuse) or a federated
+//! token of an external issuer (`federation.rs`: the app's federated credentials, then the
+//! signature against the issuer's keys found by OIDC discovery).
 //!
 //! Errors (see `error.rs`) follow `docs/microsoft-graph-teams.md` sections 1.1 to 1.6: HTTP 400 (401 for client
 //! authentication, 503 for transient failures) with `error`, `error_description`
