@@ -7,9 +7,10 @@
 //! `FederatedCredentialMismatch` naming that account. No private key or token is written anywhere.
 
 use base64::Engine;
+use dialpad_teams_operator::cli::EXAMPLE_ORG;
 use dialpad_teams_sandbox::fixture::{ApplicationFixture, FederatedCredentialFixture, OidcIssuerFixture};
-use dialpad_teams_sandbox::generator::Case;
 use dialpad_teams_sandbox::world::Principal;
+use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
@@ -33,6 +34,10 @@ const PERMISSIONS: [&str; 3] = [
 ];
 /// The audience Entra expects of a federated token.
 const AUDIENCE: &str = "api://AzureADTokenExchange";
+/// Dialpad users of the example org, and how many of them end in sync (as in
+/// `tests/sync_pipeline.rs`).
+const EXAMPLE_DESIRED: i32 = 18;
+const EXAMPLE_IN_SYNC: i32 = 4;
 /// Another ServiceAccount of the namespace, which the app does not trust.
 const INTRUDER: &str = "intruder";
 
@@ -150,9 +155,13 @@ async fn put_tls_secret(env: &Env) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accounts_token_is_refused() {
     with_namespaces("sign-in-without-secrets", 1, |env, names| async move {
-        let api_key = secret_value();
-        let mix = vec![(Case::InSync, 4), (Case::NeedsAssignment, 4)];
-        let mut org = org(8, 23, mix, &secret_value(), &api_key);
+        // The example org of `demo` (examples/sandbox-org.yaml): 18 Dialpad users with every
+        // reason; a first sync assigns three numbers and corrects one, and four end in sync.
+        let mut org = OrgFixture::from_yaml(EXAMPLE_ORG, "examples/sandbox-org.yaml")
+            .expect("the example org parses");
+        org.behaviour.activation_delay_ms = 0;
+        org.behaviour.operation_delay_ms = 0;
+        let api_key = org.dialpad.api_key.clone();
         let (server, ca) = apiserver(&env);
         let issuer = issuer_of(&env).await;
         let operator_subject = format!("system:serviceaccount:{}:{SERVICE_ACCOUNT}", env.namespace);
@@ -161,11 +170,11 @@ async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accoun
             permissions: PERMISSIONS.map(String::from).to_vec(),
             ..Default::default()
         };
-        org.fixture.tenant.applications.push(ApplicationFixture {
+        org.tenant.applications.push(ApplicationFixture {
             certificates: vec![certificate_file("app.crt")],
             ..app(CERTIFICATE_APP)
         });
-        org.fixture.tenant.applications.push(ApplicationFixture {
+        org.tenant.applications.push(ApplicationFixture {
             federated_credentials: vec![FederatedCredentialFixture {
                 name: "dialpad-teams-operator".into(),
                 issuer: issuer.clone(),
@@ -176,12 +185,14 @@ async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accoun
         });
         // The issuer's name (kubernetes.default.svc...) resolves only inside the cluster: the
         // sandbox reaches it at the apiserver's address, trusting the cluster's CA.
-        org.fixture.behaviour.oidc_issuers.push(OidcIssuerFixture {
+        org.behaviour.oidc_issuers.push(OidcIssuerFixture {
             issuer: issuer.clone(),
             address: Some(server),
             ca_pem: Some(ca),
         });
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = Sandbox::start(&org, SandboxOptions::default())
+            .await
+            .expect("the sandbox starts");
         publish_issuer_keys(&env).await;
         env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
         put_tls_secret(&env).await;
@@ -204,7 +215,7 @@ async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accoun
         }))
         .expect("certificate credentials");
         env.apply(&resource).await.expect("the resource is accepted");
-        let first = env.wait_first_status(name, 8).await;
+        let first = env.wait_first_status(name, EXAMPLE_DESIRED).await;
         assert_eq!(
             condition(&first, "AdminConnected").0,
             "True",
@@ -214,11 +225,16 @@ async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accoun
         env.wait_event(name, "Normal", "NumbersAssigned").await;
         let synced = env
             .wait(name, "every user in sync", |r| {
-                r.is_some_and(|r| by_reason(r).get("InSync") == Some(&8))
+                r.is_some_and(|r| by_reason(r).get("InSync") == Some(&EXAMPLE_IN_SYNC))
             })
             .await
             .expect("the resource exists");
-        assert_eq!(condition(&synced, "Ready").0, "True", "{}", describe(&synced));
+        assert_eq!(
+            status(&synced).summary.as_ref().map(|s| s.owned),
+            Some(3),
+            "it owns the three numbers it assigned: {}",
+            describe(&synced)
+        );
 
         // Workload identity: the apiserver's own token, verified through its discovery and JWKS.
         env.patch_spec(
@@ -232,7 +248,7 @@ async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accoun
             })
             .await
             .expect("the resource exists");
-        assert_eq!(by_reason(&federated_sync).get("InSync"), Some(&8), "{}", describe(&federated_sync));
+        assert_eq!(by_reason(&federated_sync).get("InSync"), Some(&EXAMPLE_IN_SYNC), "{}", describe(&federated_sync));
         let federated_tokens = sandbox.with_world(|world| {
             world
                 .access_tokens
