@@ -272,6 +272,24 @@ async fn the_federated_token_is_not_sent_to_a_login_endpoint_the_operator_does_n
     assert_eq!(token_requests, 0, "the token never left the operator");
 }
 
+/// Everything logged at debug by any test of this binary, and every panic message. A global
+/// subscriber: a per-thread one misses events whose call sites another thread registered first.
+fn captured_log() -> common::captured_log::LogBuffer {
+    use common::captured_log::{Captured, LogBuffer, keep_panics};
+    static LOG: std::sync::OnceLock<LogBuffer> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let writer = buffer.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("debug")
+            .with_writer(move || Captured(writer.clone()))
+            .init();
+        keep_panics(buffer.clone());
+        buffer
+    })
+    .clone()
+}
+
 /// Every JWT-shaped string in `text` (header and payload both base64url JSON objects).
 fn jwts_in(text: &str) -> Vec<&str> {
     text.match_indices("eyJ")
@@ -288,16 +306,7 @@ fn jwts_in(text: &str) -> Vec<&str> {
 
 #[tokio::test]
 async fn no_private_key_assertion_or_service_account_token_reaches_the_log_status_or_metrics() {
-    use common::captured_log::{Captured, LogBuffer, keep_panics, text};
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("debug")
-        .with_writer(move || Captured(writer.clone()))
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    keep_panics(buffer.clone());
-
+    let buffer = captured_log();
     let sandbox = sandbox(&start_issuer().await, 0).await;
     let mut statuses = Vec::new();
     for (certificate, key) in [("app.crt", "app.key"), ("other.crt", "other.key")] {
@@ -315,7 +324,7 @@ async fn no_private_key_assertion_or_service_account_token_reaches_the_log_statu
         statuses.push(serde_json::to_string(&run.status).unwrap());
     }
 
-    let log = text(&buffer);
+    let log = common::captured_log::text(&buffer);
     assert!(
         log.contains("connecting to 127.0.0.1"),
         "the scan reads everything logged at debug, down to the HTTP client's connections"
@@ -347,4 +356,75 @@ async fn no_private_key_assertion_or_service_account_token_reaches_the_log_statu
         jwts.len(),
         jwts.first().map_or(0, |j| j.len())
     );
+}
+
+#[tokio::test]
+async fn a_retried_token_request_carries_a_freshly_signed_assertion() {
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use dialpad_teams_operator::microsoft::assertion::CertificateSigner;
+    use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
+    use dialpad_teams_operator::upstream::{Service, UpstreamClient, http_client};
+
+    // Entra answers the first attempt "temporarily unavailable" (after it may have seen the
+    // assertion), the second with a token: the retry must not present the same jti again.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let recorder = seen.clone();
+    let app = Router::new().route(
+        "/{tenant}/oauth2/v2.0/token",
+        post(move |body: String| {
+            let seen = recorder.clone();
+            async move {
+                let form: HashMap<String, String> = serde_urlencoded::from_str(&body).unwrap();
+                let mut seen = seen.lock().unwrap();
+                seen.push(form["client_assertion"].clone());
+                if seen.len() == 1 {
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        r#"{"error":"temporarily_unavailable","error_codes":[90033]}"#.to_owned(),
+                    )
+                } else {
+                    (
+                        StatusCode::OK,
+                        r#"{"access_token":"t","expires_in":3599}"#.to_owned(),
+                    )
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let signer = CertificateSigner::from_pem(
+        &certificate_file("app.crt"),
+        &certificate_file("app.key"),
+        AssertionAlgorithm::RS256,
+        std::time::SystemTime::now(),
+    )
+    .unwrap();
+    let upstream = UpstreamClient::new(
+        Service::Entra,
+        http_client(&[]).unwrap(),
+        None,
+        common::pipeline::quick_retries(),
+    );
+    let credentials = Credentials::Certificate {
+        client_id: CERTIFICATE_APP.into(),
+        signer: Arc::new(signer),
+    };
+    let client = TokenClient::new(upstream, &base, "contoso.com", &base, credentials);
+    client.access_token().await.expect("the retry signs in");
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2, "one retry");
+    let jti = |assertion: &str| {
+        let payload = assertion.split('.').nth(1).unwrap();
+        let bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap();
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["jti"].clone()
+    };
+    assert_ne!(jti(&seen[0]), jti(&seen[1]), "each attempt has its own jti");
 }

@@ -113,7 +113,7 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
         // troubleshoot-workload-identity).
         70021 | 70025 => (
             Reason::FederatedCredentialMissing,
-            "the app registration has no federated credential for the operator's ServiceAccount token; add one (Certificates & secrets, Federated credentials, scenario Kubernetes) with the issuer, subject and audience Microsoft names above.".to_owned(),
+            "the app registration has no federated credential for the operator's ServiceAccount token; add one (Certificates & secrets, Federated credentials, scenario Kubernetes) with the issuer, subject and audience that Microsoft's message quotes.".to_owned(),
         ),
         // The issuer / audience / subject variants of the same failure, as workload identity
         // users report them: AADSTS700211 "... presented assertion issuer '...'", AADSTS7002121

@@ -313,11 +313,16 @@ impl TokenClient {
     async fn request(&self, refresh_token: Option<&SecretString>) -> Result<Cached, SignInFailure> {
         self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let endpoint = "POST /oauth2/v2.0/token";
+        // Built once before any call, so that a credential that cannot be used fails here.
         let form = self.form(refresh_token)?;
         let answer = self
             .upstream
             .call(endpoint, Idempotency::Idempotent, |http| {
-                http.post(&self.token_url).form(&form.fields())
+                // Every attempt carries a freshly signed assertion (Entra refuses a jti it has
+                // seen, and a retry may follow an attempt Entra did process) and the token file
+                // as it is now.
+                let attempt = self.form(refresh_token).unwrap_or_else(|_| form.clone());
+                http.post(&self.token_url).form(&attempt.fields())
             })
             .await
             .map_err(|error| self.transport_failure(&error))?;
@@ -400,6 +405,7 @@ impl TokenClient {
 }
 
 /// Form fields, all kept secret until the moment they are encoded.
+#[derive(Clone)]
 struct TokenForm(Vec<(&'static str, SecretString)>);
 
 impl TokenForm {
