@@ -10,66 +10,31 @@ mod common;
 
 use common::issuer::{ISSUER, service_account_token, start_issuer};
 use common::pipeline::{Values, connection_with, quick_options, resource};
+use common::sign_in::{CERTIFICATE_APP, FEDERATED_APP, app, certificate_file, example_org_with_apps};
 use dialpad_teams_operator::api::{
     ApplicationCredentials, AssertionAlgorithm, CertificateCredentials, Reason, TeamsTenantSync,
     TlsSecretRef, WorkloadIdentityCredentials,
 };
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
 use dialpad_teams_operator::microsoft::federated::FederatedToken;
 use dialpad_teams_operator::sync::connect::{ConnectOptions, connect};
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
-use dialpad_teams_sandbox::fixture::{ApplicationFixture, FederatedCredentialFixture, OidcIssuerFixture};
-use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::fixture::OidcIssuerFixture;
+use dialpad_teams_sandbox::{Endpoint, Sandbox, SandboxOptions};
 
-const CERTIFICATE_APP: &str = "3f6c1a2b-7d8e-4f90-a1b2-c3d4e5f60718";
-const FEDERATED_APP: &str = "4a7d2b3c-8e9f-4a01-b2c3-d4e5f6071829";
 const UNFEDERATED_APP: &str = "5b8e3c4d-9fa0-4b12-83d4-e5f60718293a";
 const OPERATOR: &str = "system:serviceaccount:dialpad-teams:dialpad-teams-operator";
-const PERMISSIONS: [&str; 3] = [
-    "User.Read.All",
-    "TeamsUserConfiguration.Read.All",
-    "TeamsTelephoneNumber.ReadWrite.All",
-];
-
-fn certificate_file(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/certificates/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// The example org with a certificate app, a federated app and an app with neither; the issuer
 /// at `issuer_address`; Entra's clock `skew` seconds ahead.
 async fn sandbox(issuer_address: &str, skew: i64) -> Sandbox {
-    let mut org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
-    org.behaviour.activation_delay_ms = 0;
-    org.behaviour.operation_delay_ms = 0;
-    org.behaviour.entra_clock_skew_seconds = skew;
-    org.behaviour.oidc_issuers.push(OidcIssuerFixture {
+    let route = OidcIssuerFixture {
         issuer: ISSUER.into(),
         address: Some(issuer_address.into()),
         ca_pem: None,
-    });
-    let app = |client_id: &str| ApplicationFixture {
-        client_id: client_id.into(),
-        permissions: PERMISSIONS.map(String::from).to_vec(),
-        ..Default::default()
     };
-    org.tenant.applications.push(ApplicationFixture {
-        certificates: vec![certificate_file("app.crt")],
-        ..app(CERTIFICATE_APP)
-    });
-    org.tenant.applications.push(ApplicationFixture {
-        federated_credentials: vec![FederatedCredentialFixture {
-            name: "dialpad-teams-operator".into(),
-            issuer: ISSUER.into(),
-            subject: OPERATOR.into(),
-            audiences: vec!["api://AzureADTokenExchange".into()],
-        }],
-        ..app(FEDERATED_APP)
-    });
+    let mut org = example_org_with_apps(OPERATOR, route);
+    org.behaviour.entra_clock_skew_seconds = skew;
     org.tenant.applications.push(app(UNFEDERATED_APP));
     Sandbox::start(&org, SandboxOptions::default()).await.unwrap()
 }

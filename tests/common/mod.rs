@@ -7,5 +7,6 @@ pub mod issuer;
 pub mod pipeline;
 pub mod raw_http;
 pub mod rbac;
+pub mod sign_in;
 pub mod specs;
 pub mod vendor;

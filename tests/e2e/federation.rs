@@ -7,10 +7,9 @@
 //! `FederatedCredentialMismatch` naming that account. No private key or token is written anywhere.
 
 use base64::Engine;
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
-use dialpad_teams_sandbox::fixture::{ApplicationFixture, FederatedCredentialFixture, OidcIssuerFixture};
+use dialpad_teams_sandbox::fixture::OidcIssuerFixture;
 use dialpad_teams_sandbox::world::Principal;
-use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
@@ -19,35 +18,21 @@ use kube::Api;
 use kube::api::{ObjectMeta, Patch, PatchParams, PostParams};
 use serde_json::{Value, json};
 
+use crate::common::sign_in::{
+    AUDIENCE, CERTIFICATE_APP, FEDERATED_APP, certificate_file, example_org_with_apps,
+};
 use crate::harness::cluster::with_namespaces;
 use crate::harness::fixtures::*;
 use crate::harness::process::{OperatorProcess, log_dir};
 use crate::harness::rbac::{SERVICE_ACCOUNT, operator_identity};
 use crate::harness::*;
 
-const CERTIFICATE_APP: &str = "3f6c1a2b-7d8e-4f90-a1b2-c3d4e5f60718";
-const FEDERATED_APP: &str = "4a7d2b3c-8e9f-4a01-b2c3-d4e5f6071829";
-const PERMISSIONS: [&str; 3] = [
-    "User.Read.All",
-    "TeamsUserConfiguration.Read.All",
-    "TeamsTelephoneNumber.ReadWrite.All",
-];
-/// The audience Entra expects of a federated token.
-const AUDIENCE: &str = "api://AzureADTokenExchange";
 /// Dialpad users of the example org, and how many of them end in sync (as in
 /// `tests/sync_pipeline.rs`).
 const EXAMPLE_DESIRED: i32 = 18;
 const EXAMPLE_IN_SYNC: i32 = 4;
 /// Another ServiceAccount of the namespace, which the app does not trust.
 const INTRUDER: &str = "intruder";
-
-fn certificate_file(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/certificates/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// The apiserver's URL and CA (PEM) from the admin kubeconfig.
 fn apiserver(env: &Env) -> (String, String) {
@@ -157,39 +142,17 @@ async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accoun
     with_namespaces("sign-in-without-secrets", 1, |env, names| async move {
         // The example org of `demo` (examples/sandbox-org.yaml): 18 Dialpad users with every
         // reason; a first sync assigns three numbers and corrects one, and four end in sync.
-        let mut org = OrgFixture::from_yaml(EXAMPLE_ORG, "examples/sandbox-org.yaml")
-            .expect("the example org parses");
-        org.behaviour.activation_delay_ms = 0;
-        org.behaviour.operation_delay_ms = 0;
-        let api_key = org.dialpad.api_key.clone();
-        let (server, ca) = apiserver(&env);
-        let issuer = issuer_of(&env).await;
-        let operator_subject = format!("system:serviceaccount:{}:{SERVICE_ACCOUNT}", env.namespace);
-        let app = |client_id: &str| ApplicationFixture {
-            client_id: client_id.into(),
-            permissions: PERMISSIONS.map(String::from).to_vec(),
-            ..Default::default()
-        };
-        org.tenant.applications.push(ApplicationFixture {
-            certificates: vec![certificate_file("app.crt")],
-            ..app(CERTIFICATE_APP)
-        });
-        org.tenant.applications.push(ApplicationFixture {
-            federated_credentials: vec![FederatedCredentialFixture {
-                name: "dialpad-teams-operator".into(),
-                issuer: issuer.clone(),
-                subject: operator_subject.clone(),
-                audiences: vec![AUDIENCE.into()],
-            }],
-            ..app(FEDERATED_APP)
-        });
         // The issuer's name (kubernetes.default.svc...) resolves only inside the cluster: the
         // sandbox reaches it at the apiserver's address, trusting the cluster's CA.
-        org.behaviour.oidc_issuers.push(OidcIssuerFixture {
-            issuer: issuer.clone(),
+        let (server, ca) = apiserver(&env);
+        let route = OidcIssuerFixture {
+            issuer: issuer_of(&env).await,
             address: Some(server),
             ca_pem: Some(ca),
-        });
+        };
+        let operator_subject = format!("system:serviceaccount:{}:{SERVICE_ACCOUNT}", env.namespace);
+        let org = example_org_with_apps(&operator_subject, route);
+        let api_key = org.dialpad.api_key.clone();
         let sandbox = Sandbox::start(&org, SandboxOptions::default())
             .await
             .expect("the sandbox starts");
