@@ -33,6 +33,11 @@ fn signed(claims: &Value, key: &str, cert: &str, alg: Algorithm) -> String {
     sign(claims, key, alg, |h| h.x5t_s256 = Some(thumbprint))
 }
 
+/// `claims` signed RS256 with the registered app certificate's key, as a well-behaved client does.
+fn signed_by_app(claims: &Value) -> String {
+    signed(claims, "app-key.pem", "app-cert.pem", Algorithm::RS256)
+}
+
 #[tokio::test]
 async fn certificate_assertion_signed_rs256_or_ps256_gets_a_token_with_the_apps_roles() {
     let sandbox = start(&fixture(0)).await;
@@ -79,7 +84,7 @@ async fn expired_assertion_answers_aadsts700024() {
     let mut old = claims(&sandbox, TENANT);
     old["nbf"] = json!(now() - 7200);
     old["exp"] = json!(now() - 3600);
-    let jwt = signed(&old, "app-key.pem", "app-cert.pem", Algorithm::RS256);
+    let jwt = signed_by_app(&old);
     let (status, body) = request_token(&sandbox, &jwt, Some(APP)).await;
     assert_eq!((status, code(&body)), (401, 700024), "{body}");
 }
@@ -87,32 +92,17 @@ async fn expired_assertion_answers_aadsts700024() {
 #[tokio::test]
 async fn entra_clock_ahead_of_the_host_makes_a_fresh_assertion_expired() {
     let ahead = start(&fixture(3600)).await;
-    let jwt = signed(
-        &claims(&ahead, TENANT),
-        "app-key.pem",
-        "app-cert.pem",
-        Algorithm::RS256,
-    );
+    let jwt = signed_by_app(&claims(&ahead, TENANT));
     assert_eq!(code(&request_token(&ahead, &jwt, Some(APP)).await.1), 700024);
     let behind = start(&fixture(-3600)).await;
-    let jwt = signed(
-        &claims(&behind, TENANT),
-        "app-key.pem",
-        "app-cert.pem",
-        Algorithm::RS256,
-    );
+    let jwt = signed_by_app(&claims(&behind, TENANT));
     assert_eq!(code(&request_token(&behind, &jwt, Some(APP)).await.1), 700024);
 }
 
 #[tokio::test]
 async fn reused_jti_answers_aadsts50013() {
     let sandbox = start(&fixture(0)).await;
-    let jwt = signed(
-        &claims(&sandbox, TENANT),
-        "app-key.pem",
-        "app-cert.pem",
-        Algorithm::RS256,
-    );
+    let jwt = signed_by_app(&claims(&sandbox, TENANT));
     assert_eq!(request_token(&sandbox, &jwt, Some(APP)).await.0, 200);
     let (status, body) = request_token(&sandbox, &jwt, Some(APP)).await;
     assert_eq!((status, code(&body)), (401, 50013), "{body}");
@@ -125,7 +115,7 @@ async fn assertion_for_another_audience_answers_aadsts700023() {
     wrong["aud"] = json!(format!(
         "https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"
     ));
-    let jwt = signed(&wrong, "app-key.pem", "app-cert.pem", Algorithm::RS256);
+    let jwt = signed_by_app(&wrong);
     let (status, body) = request_token(&sandbox, &jwt, Some(APP)).await;
     assert_eq!((status, code(&body)), (401, 700023), "{body}");
 }
@@ -133,17 +123,12 @@ async fn assertion_for_another_audience_answers_aadsts700023() {
 #[tokio::test]
 async fn assertion_whose_issuer_is_not_the_client_id_answers_aadsts700021() {
     let sandbox = start(&fixture(0)).await;
-    let jwt = signed(
-        &claims(&sandbox, TENANT),
-        "app-key.pem",
-        "app-cert.pem",
-        Algorithm::RS256,
-    );
+    let jwt = signed_by_app(&claims(&sandbox, TENANT));
     let other = "bbbbbbbb-0000-4000-8000-000000000009";
     assert_eq!(code(&request_token(&sandbox, &jwt, Some(other)).await.1), 700021);
     let mut split = claims(&sandbox, TENANT);
     split["sub"] = json!(other);
-    let jwt = signed(&split, "app-key.pem", "app-cert.pem", Algorithm::RS256);
+    let jwt = signed_by_app(&split);
     assert_eq!(code(&request_token(&sandbox, &jwt, Some(APP)).await.1), 50048);
 }
 
