@@ -28,8 +28,13 @@ const DIALPAD_LIMIT: u32 = 100;
 /// counts them as they arrive, and network jitter can bring two arrivals closer than they left
 /// (one run measured exactly 100 in a second at a configured 100).
 const CONFIGURED_SHARE: f64 = 0.98;
-/// Syncs a scenario may take to converge.
-const MAX_SYNCS: usize = 8;
+/// Syncs a scenario may take to converge: a guard against a scenario that never converges, not a
+/// speed target (the figures line reports how many it took). At 20% 5xx on every request a whole
+/// sync is lost whenever one of its ~120 page reads fails all five attempts (about 4% a sync), and
+/// the last few users need a sync or two more each (a pending assignment was seen to stay pending
+/// for two syncs without a write). In fifteen local runs the passing ones took 5 to 9 syncs;
+/// three of them, and one CI run, did not converge within the earlier bound of 8.
+const MAX_SYNCS: usize = 14;
 
 /// One kind of fault, and how the client meets it.
 pub struct Scenario {
