@@ -30,7 +30,7 @@ const DIALPAD_LIMIT: u32 = 100;
 const CONFIGURED_SHARE: f64 = 0.98;
 /// Syncs a scenario may take to converge: a guard against a scenario that never converges, not a
 /// speed target (the figures line reports how many it took). At 20% 5xx on every request a whole
-/// sync is lost whenever one of its ~120 page reads fails all five attempts (about 4% a sync), and
+/// sync is lost whenever one of its page reads (a hundred Dialpad pages alone) fails five times, and
 /// the last few users need a sync or two more each (a pending assignment was seen to stay pending
 /// for two syncs without a write). In fifteen local runs the passing ones took 5 to 9 syncs;
 /// three of them, and one CI run, did not converge within the earlier bound of 8.
