@@ -273,6 +273,8 @@ mod tests {
             (&[70025], Reason::FederatedCredentialMissing),
             (&[700211], Reason::FederatedCredentialMismatch),
             (&[7002121], Reason::FederatedCredentialMismatch),
+            (&[700212], Reason::FederatedCredentialMismatch),
+            (&[7002131], Reason::FederatedCredentialMismatch),
             (&[700213], Reason::FederatedCredentialMismatch),
             (&[50078], Reason::MfaRequired),
             (&[50105], Reason::AccountNotAssigned),

@@ -313,15 +313,19 @@ impl TokenClient {
     async fn request(&self, refresh_token: Option<&SecretString>) -> Result<Cached, SignInFailure> {
         self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let endpoint = "POST /oauth2/v2.0/token";
-        // Built once before any call, so that a credential that cannot be used fails here.
-        let form = self.form(refresh_token)?;
+        // Built before any call, so that a credential that cannot be used fails here.
+        let first = self.form(refresh_token)?;
+        let retrying = std::sync::atomic::AtomicBool::new(false);
         let answer = self
             .upstream
             .call(endpoint, Idempotency::Idempotent, |http| {
-                // Every attempt carries a freshly signed assertion (Entra refuses a jti it has
-                // seen, and a retry may follow an attempt Entra did process) and the token file
-                // as it is now.
-                let attempt = self.form(refresh_token).unwrap_or_else(|_| form.clone());
+                // A retry carries a freshly signed assertion (Entra refuses a jti it has seen, and
+                // a retry may follow an attempt Entra did process) and the token file as it is now.
+                let attempt = if retrying.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                    self.form(refresh_token).unwrap_or_else(|_| first.clone())
+                } else {
+                    first.clone()
+                };
                 http.post(&self.token_url).form(&attempt.fields())
             })
             .await
