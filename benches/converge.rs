@@ -20,16 +20,19 @@
 //! printed, never asserted.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::microsoft::federated::FederatedTokenSource;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::sync::connect::{AnySource, ConnectOptions, Connection, SecretStore, connect};
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::sync::report::status_changed;
+use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
@@ -95,6 +98,10 @@ impl SecretStore for Secrets {
             _ => return Err(format!("no {name}/{key}")),
         };
         Ok(SecretString::from(value.to_owned()))
+    }
+
+    fn federated_token(&self, _: Option<&str>) -> Result<Arc<dyn FederatedTokenSource>, String> {
+        Err("the bench signs in with the admin account".into())
     }
 }
 
@@ -213,7 +220,7 @@ async fn scenario(users: usize, options: &Options) {
         retry: RetryPolicy::default(),
         graph_requests_per_second: Some(graph_rate.round() as u32),
         dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
-        federated_token: Default::default(),
+        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)
@@ -450,7 +457,7 @@ async fn naive_baseline(users: usize, options: &Options) -> (Duration, Duration)
         retry: RetryPolicy::default(),
         graph_requests_per_second: Some(graph_rate.round() as u32),
         dialpad_requests_per_second: Some((DIALPAD_RATE * options.rate_scale).round() as u32),
-        federated_token: Default::default(),
+        allowed_endpoints: AllowedEndpoints::parse(&[&base]).expect("the sandbox URL"),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)

@@ -80,6 +80,7 @@ async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
         "sandbox-admin-password\n",
     );
     write(dir.join("secrets/dialpad/apiKey"), "sandbox-dialpad-api-key");
+    let base = sandbox.base_url().to_owned();
     let output = tokio::task::spawn_blocking(move || {
         binary()
             .arg("plan")
@@ -87,6 +88,8 @@ async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
             .arg(dir.join("tts.yaml"))
             .arg("--secrets")
             .arg(dir.join("secrets"))
+            .arg("--allowed-endpoint")
+            .arg(base)
             .output()
     })
     .await
@@ -120,6 +123,7 @@ fn plan_names_the_missing_secret_file() {
         .arg(dir.join("tts.yaml"))
         .arg("--secrets")
         .arg(dir.join("secrets"))
+        .env("ALLOWED_ENDPOINTS", "http://127.0.0.1:9")
         .output()
         .unwrap();
     assert!(!output.status.success());
@@ -128,6 +132,44 @@ fn plan_names_the_missing_secret_file() {
         stderr.contains("SecretInvalid") && stderr.contains("teams-admin/username"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn plan_sends_nothing_to_an_endpoint_it_was_not_allowed() {
+    let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let dir = temp_dir("plan-not-allowed");
+    write(dir.join("tts.yaml"), &resource_for(sandbox.base_url()));
+    write(
+        dir.join("secrets/teams-admin/username"),
+        "dialpad-msteams-admin@contoso.com",
+    );
+    write(dir.join("secrets/teams-admin/password"), "sandbox-admin-password");
+    write(dir.join("secrets/dialpad/apiKey"), "sandbox-dialpad-api-key");
+    let output = tokio::task::spawn_blocking(move || {
+        binary()
+            .arg("plan")
+            .arg("-f")
+            .arg(dir.join("tts.yaml"))
+            .arg("--secrets")
+            .arg(dir.join("secrets"))
+            .output()
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for field in ["login", "graph", "dialpad"] {
+        let named = format!("spec.endpoints.{field} is {}", sandbox.base_url());
+        assert!(stderr.contains(&named), "{stderr}");
+    }
+    assert!(
+        stderr.starts_with("error: EndpointNotAllowed") && stderr.contains("--allowed-endpoint"),
+        "{stderr}"
+    );
+    let requests: u64 = sandbox.counters().requests.values().sum();
+    assert_eq!(requests, 0, "not one request reached it");
 }
 
 #[test]

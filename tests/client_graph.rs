@@ -71,8 +71,10 @@ fn admin_graph(sandbox: &Sandbox, username: &str) -> GraphClient {
         sandbox,
         Credentials::Password {
             client_id: "0d1f8a7e-3c2b-4e5f-8a9b-1c2d3e4f5a6b".into(),
-            username: username.into(),
+            username: SecretString::from(username.to_owned()),
             password: SecretString::from("sandbox-admin-password".to_owned()),
+            username_in: "Secret 'teams-admin' (key 'username')".into(),
+            account: username.into(),
         },
     )
 }

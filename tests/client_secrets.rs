@@ -74,8 +74,10 @@ async fn no_secret_reaches_logs_or_error_messages() {
     for credentials in [
         Credentials::Password {
             client_id: generator::PUBLIC_CLIENT_ID.into(),
-            username: generator::ADMIN_UPN.into(),
+            username: SecretString::from(generator::ADMIN_UPN.to_owned()),
             password: SecretString::from(PASSWORD.to_owned()),
+            username_in: "Secret 'teams-admin' (key 'username')".into(),
+            account: generator::ADMIN_UPN.into(),
         },
         Credentials::ClientSecret {
             client_id: generator::APPLICATION_CLIENT_ID.into(),
@@ -116,8 +118,10 @@ async fn no_secret_reaches_logs_or_error_messages() {
     for credentials in [
         Credentials::Password {
             client_id: generator::PUBLIC_CLIENT_ID.into(),
-            username: generator::ADMIN_UPN.into(),
+            username: SecretString::from(generator::ADMIN_UPN.to_owned()),
             password: SecretString::from(format!("{PASSWORD}-wrong")),
+            username_in: "Secret 'teams-admin' (key 'username')".into(),
+            account: generator::ADMIN_UPN.into(),
         },
         Credentials::ClientSecret {
             client_id: generator::APPLICATION_CLIENT_ID.into(),

@@ -44,8 +44,10 @@ fn client(sandbox: &Sandbox, tenant: &str, credentials: Credentials) -> TokenCli
 fn admin(username: &str, password: &str, client_id: &str) -> Credentials {
     Credentials::Password {
         client_id: client_id.into(),
-        username: username.into(),
+        username: SecretString::from(username.to_owned()),
         password: SecretString::from(password.to_owned()),
+        username_in: "Secret 'teams-admin' (key 'username')".into(),
+        account: username.into(),
     }
 }
 
@@ -292,4 +294,31 @@ fn credentials_never_print_their_secrets() {
     let printed = format!("{credentials:?}");
     assert!(!printed.contains("hunter2"), "{printed}");
     assert!(printed.contains("dialpad-msteams-admin@contoso.com"));
+}
+
+#[tokio::test]
+async fn a_tenant_named_by_any_verified_domain_resolves_to_its_guid() {
+    use dialpad_teams_operator::microsoft::tenant_id::tenant_guid;
+    let sandbox = Sandbox::start(&org(), SandboxOptions::default()).await.unwrap();
+    let upstream = UpstreamClient::new(Service::Entra, http_client(&[]).unwrap(), None, fast_retries());
+    for spelling in [
+        TENANT,
+        &TENANT.to_uppercase(),
+        "contoso.com",
+        "CONTOSO.onmicrosoft.com",
+    ] {
+        let guid = tenant_guid(&upstream, sandbox.base_url(), spelling).await;
+        assert_eq!(guid.as_deref(), Ok(TENANT), "{spelling}");
+    }
+    let unknown = tenant_guid(&upstream, sandbox.base_url(), "fabrikam.example")
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.reason, Reason::TenantNotFound, "{}", unknown.message);
+    assert!(
+        unknown
+            .message
+            .contains("'fabrikam.example' (spec.tenant.tenantId)"),
+        "{}",
+        unknown.message
+    );
 }

@@ -13,6 +13,7 @@ use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
 use dialpad_teams_operator::controller::reconcile::reconcile;
 use dialpad_teams_operator::sync::connect::ConnectOptions;
+use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
@@ -30,8 +31,15 @@ use common::apiserver::ApiServer;
 const PASSWORD: &str = "controller-test-password";
 const KEY: &str = "controller-test-api-key";
 
-/// A controller context whose Secret cache holds `secrets` (as the watch would have filled it).
+/// A controller context whose Secret cache holds `secrets` (as the watch would have filled it),
+/// allowing credentials to go to the unreachable `http://127.0.0.1:9` of the tests that make no
+/// upstream call.
 fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
+    context_allowing(secrets, "http://127.0.0.1:9")
+}
+
+/// [`context`], allowing credentials to go to `sandbox_base` (as `--allowed-endpoint` does).
+fn context_allowing(secrets: &[Value], sandbox_base: &str) -> (Arc<Context>, ApiServer) {
     let (store, mut writer) = reflector::store::<Secret>();
     writer.apply_watcher_event(&watcher::Event::Init);
     for secret in secrets {
@@ -50,7 +58,7 @@ fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
         },
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
-        federated_token: Default::default(),
+        allowed_endpoints: AllowedEndpoints::parse(&[sandbox_base]).unwrap(),
     };
     (
         Arc::new(Context::new(client, connect, None, store)),
@@ -260,7 +268,7 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
     let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
         .await
         .unwrap();
-    let (ctx, mut server) = context(&demo_secrets());
+    let (ctx, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
     let first = resource(sandbox.base_url(), true);
     let expected = first.clone();
     let verifier = tokio::spawn(async move {
@@ -378,7 +386,7 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
     let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
         .await
         .unwrap();
-    let (ctx, mut server) = context(&demo_secrets());
+    let (ctx, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
     let resource = resource(sandbox.base_url(), true);
     let expected = resource.clone();
     let verifier = tokio::spawn(async move {
@@ -558,7 +566,7 @@ async fn a_long_sync_writes_its_progress_before_its_result() {
     let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
         .await
         .unwrap();
-    let (ctx, mut server) = context(&demo_secrets());
+    let (ctx, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
     let mut ctx = Arc::into_inner(ctx).expect("the only reference");
     ctx.progress_every = Duration::from_millis(250);
     let ctx = Arc::new(ctx);

@@ -36,7 +36,7 @@ fn connect() -> ConnectOptions {
         retry: Default::default(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
-        federated_token: Default::default(),
+        allowed_endpoints: Default::default(),
     }
 }
 

@@ -39,7 +39,7 @@ async fn the_controller_lists_and_watches_while_it_runs_and_is_ready_only_after_
             retry: Default::default(),
             graph_requests_per_second: None,
             dialpad_requests_per_second: None,
-            federated_token: Default::default(),
+            allowed_endpoints: Default::default(),
         },
         settings: Default::default(),
         readiness: readiness.clone(),

@@ -15,7 +15,6 @@ use dialpad_teams_operator::api::{
     ApplicationCredentials, AssertionAlgorithm, CertificateCredentials, Reason, TeamsTenantSync,
     TlsSecretRef, WorkloadIdentityCredentials,
 };
-use dialpad_teams_operator::microsoft::federated::FederatedToken;
 use dialpad_teams_operator::sync::connect::{ConnectOptions, connect};
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
@@ -33,7 +32,7 @@ async fn sandbox(issuer_address: &str, skew: i64) -> Sandbox {
         address: Some(issuer_address.into()),
         ca_pem: None,
     };
-    let mut org = example_org_with_apps(OPERATOR, route);
+    let mut org = example_org_with_apps(&[OPERATOR], route);
     org.behaviour.entra_clock_skew_seconds = skew;
     org.tenant.applications.push(app(UNFEDERATED_APP));
     Sandbox::start(&org, SandboxOptions::default()).await.unwrap()
@@ -74,7 +73,7 @@ fn with_workload_identity(client_id: &str) -> ApplicationCredentials {
 
 /// The Dialpad key and a TLS Secret holding `certificate` and `key`.
 fn secrets(certificate: &str, key: &str) -> Values {
-    Values(HashMap::from([
+    Values::new(HashMap::from([
         (("dialpad", "apiKey"), "sandbox-dialpad-api-key".to_owned()),
         (
             ("teams-app-certificate", "tls.crt"),
@@ -84,19 +83,13 @@ fn secrets(certificate: &str, key: &str) -> Values {
     ]))
 }
 
-/// Options whose federated token is a file holding a token for `subject`, and which may be sent
-/// to `sandbox`.
-fn federated_options(sandbox: &Sandbox, subject: &str, name: &str) -> (ConnectOptions, PathBuf) {
+/// The Secrets of [`secrets`] and a token file holding a ServiceAccount token for `subject`.
+fn federated_secrets(subject: &str, name: &str) -> (Values, PathBuf) {
     let file = std::env::temp_dir().join(format!("federated-token-{name}-{}", std::process::id()));
     std::fs::write(&file, service_account_token(subject)).unwrap();
-    let options = ConnectOptions {
-        federated_token: FederatedToken {
-            file: Some(file.clone()),
-            extra_login_endpoints: vec![sandbox.base_url().to_owned()],
-        },
-        ..quick_options()
-    };
-    (options, file)
+    let mut store = secrets("app.crt", "app.key");
+    store.token_file = Some(file.clone());
+    (store, file)
 }
 
 async fn sync(resource: &TeamsTenantSync, store: &Values, options: &ConnectOptions) -> SyncRun {
@@ -135,7 +128,12 @@ async fn a_certificate_syncs_the_example_org_with_rs256_and_ps256() {
     for algorithm in [AssertionAlgorithm::RS256, AssertionAlgorithm::PS256] {
         let sandbox = sandbox(&start_issuer().await, 0).await;
         let resource = signing_in_as(&sandbox, with_certificate(algorithm));
-        let run = sync(&resource, &secrets("app.crt", "app.key"), &quick_options()).await;
+        let run = sync(
+            &resource,
+            &secrets("app.crt", "app.key"),
+            &quick_options(sandbox.base_url()),
+        )
+        .await;
         assert_example_org_synced(&run);
     }
 }
@@ -144,9 +142,9 @@ async fn a_certificate_syncs_the_example_org_with_rs256_and_ps256() {
 async fn workload_identity_syncs_the_example_org() {
     let issuer = start_issuer().await;
     let sandbox = sandbox(&issuer, 0).await;
-    let (options, file) = federated_options(&sandbox, OPERATOR, "sync");
+    let (store, file) = federated_secrets(OPERATOR, "sync");
     let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
     std::fs::remove_file(file).unwrap();
     assert_example_org_synced(&run);
 }
@@ -155,11 +153,15 @@ async fn workload_identity_syncs_the_example_org() {
 async fn a_key_that_is_not_the_certificates_is_secret_invalid_before_any_call() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
     let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::RS256));
-    let Err(failure) = connect(&resource.spec, &secrets("app.crt", "other.key"), &quick_options()) else {
+    let Err(failure) = connect(
+        &resource.spec,
+        &secrets("app.crt", "other.key"),
+        &quick_options(sandbox.base_url()),
+    ) else {
         panic!("a key of another certificate cannot sign in");
     };
     assert_eq!(failure.reason, Reason::SecretInvalid);
-    let message = failure.sign_in.unwrap_or_default();
+    let message = failure.sign_in.map(|side| side.message).unwrap_or_default();
     assert!(
         message.contains("Secret 'teams-app-certificate'")
             && message.contains("does not belong to the certificate"),
@@ -172,7 +174,12 @@ async fn a_key_that_is_not_the_certificates_is_secret_invalid_before_any_call() 
 async fn a_certificate_the_app_does_not_know_is_certificate_rejected() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
     let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::RS256));
-    let run = sync(&resource, &secrets("other.crt", "other.key"), &quick_options()).await;
+    let run = sync(
+        &resource,
+        &secrets("other.crt", "other.key"),
+        &quick_options(sandbox.base_url()),
+    )
+    .await;
     let (reason, message) = condition(&run, "Ready");
     assert_eq!(reason, Reason::CertificateRejected.as_str());
     assert!(message.contains("AADSTS700027"), "{message}");
@@ -184,7 +191,12 @@ async fn an_assertion_outside_entras_clock_is_assertion_expired() {
     // Entra's clock an hour ahead of the operator's node: every assertion signed "now" has expired.
     let sandbox = sandbox(&start_issuer().await, 3600).await;
     let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::RS256));
-    let run = sync(&resource, &secrets("app.crt", "app.key"), &quick_options()).await;
+    let run = sync(
+        &resource,
+        &secrets("app.crt", "app.key"),
+        &quick_options(sandbox.base_url()),
+    )
+    .await;
     let (reason, message) = condition(&run, "AdminConnected");
     assert_eq!(reason, Reason::AssertionExpired.as_str());
     assert!(
@@ -197,9 +209,9 @@ async fn an_assertion_outside_entras_clock_is_assertion_expired() {
 async fn a_token_for_another_service_account_is_a_federated_credential_mismatch_naming_it() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
     let intruder = "system:serviceaccount:default:someone-else";
-    let (options, file) = federated_options(&sandbox, intruder, "mismatch");
+    let (store, file) = federated_secrets(intruder, "mismatch");
     let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
     std::fs::remove_file(file).unwrap();
     let (reason, message) = condition(&run, "AdminConnected");
     assert_eq!(reason, Reason::FederatedCredentialMismatch.as_str());
@@ -212,9 +224,9 @@ async fn a_token_for_another_service_account_is_a_federated_credential_mismatch_
 #[tokio::test]
 async fn an_app_without_federated_credentials_is_federated_credential_missing() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
-    let (options, file) = federated_options(&sandbox, OPERATOR, "missing");
+    let (store, file) = federated_secrets(OPERATOR, "missing");
     let resource = signing_in_as(&sandbox, with_workload_identity(UNFEDERATED_APP));
-    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
     std::fs::remove_file(file).unwrap();
     let (reason, message) = condition(&run, "AdminConnected");
     assert_eq!(reason, Reason::FederatedCredentialMissing.as_str());
@@ -224,14 +236,21 @@ async fn an_app_without_federated_credentials_is_federated_credential_missing() 
 #[tokio::test]
 async fn the_federated_token_is_not_sent_to_a_login_endpoint_the_operator_does_not_allow() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
-    let (mut options, file) = federated_options(&sandbox, OPERATOR, "refused");
-    options.federated_token.extra_login_endpoints.clear();
+    let (store, file) = federated_secrets(OPERATOR, "refused");
     let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-    let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+    let nothing_allowed = ConnectOptions {
+        allowed_endpoints: Default::default(),
+        ..quick_options(sandbox.base_url())
+    };
+    let refused = connect(&resource.spec, &store, &nothing_allowed).err();
     std::fs::remove_file(file).unwrap();
-    assert_eq!(
-        condition(&run, "AdminConnected").0,
-        Reason::FederatedTokenUnavailable.as_str()
+    let refused = refused.expect("an endpoint the operator does not allow is refused");
+    assert_eq!(refused.reason, Reason::EndpointNotAllowed);
+    let sign_in = refused.sign_in.expect("on the sign-in side").message;
+    assert!(
+        sign_in.contains("spec.endpoints.login is http://127.0.0.1")
+            && sign_in.contains("--allowed-endpoint"),
+        "{sign_in}"
     );
     let token_requests = sandbox.counters().requests_to(Endpoint::EntraToken, "POST");
     assert_eq!(token_requests, 0, "the token never left the operator");
@@ -276,15 +295,20 @@ async fn no_private_key_assertion_or_service_account_token_reaches_the_log_statu
     let mut statuses = Vec::new();
     for (certificate, key) in [("app.crt", "app.key"), ("other.crt", "other.key")] {
         let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::PS256));
-        let run = sync(&resource, &secrets(certificate, key), &quick_options()).await;
+        let run = sync(
+            &resource,
+            &secrets(certificate, key),
+            &quick_options(sandbox.base_url()),
+        )
+        .await;
         statuses.push(serde_json::to_string(&run.status).unwrap());
     }
     let mut service_account_tokens = Vec::new();
     for (subject, name) in [(OPERATOR, "scan-ok"), ("system:serviceaccount:x:y", "scan-wrong")] {
-        let (options, file) = federated_options(&sandbox, subject, name);
+        let (store, file) = federated_secrets(subject, name);
         service_account_tokens.push(std::fs::read_to_string(&file).unwrap());
         let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-        let run = sync(&resource, &secrets("app.crt", "app.key"), &options).await;
+        let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
         std::fs::remove_file(file).unwrap();
         statuses.push(serde_json::to_string(&run.status).unwrap());
     }

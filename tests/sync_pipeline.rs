@@ -13,6 +13,7 @@ use dialpad_teams_operator::cli::EXAMPLE_ORG;
 use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection};
 use dialpad_teams_operator::sync::model::{Policy, UserKey};
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
+use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
@@ -400,9 +401,9 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
-        federated_token: Default::default(),
+        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).unwrap(),
     };
-    let gone = Values(HashMap::new());
+    let gone = Values::new(HashMap::new());
     let failure = connect_tenant(&resource.spec, &gone, &options, None)
         .err()
         .expect("no Secrets and no earlier sign-in: nothing to sign in with");

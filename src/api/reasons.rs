@@ -145,9 +145,13 @@ reasons! {
     /// A federated credential of the app registration does not match the token's issuer,
     /// subject or audience; the message says which and what the token carries.
     FederatedCredentialMismatch => Failed, Tenant, "Correct the app registration's federated credential to the value the message names: issuer the cluster's service account issuer, subject system:serviceaccount:<namespace>:<name> of the operator, audience api://AzureADTokenExchange.";
-    /// The operator has no readable ServiceAccount token for workload identity, or may not send
-    /// it to spec.endpoints.login.
-    FederatedTokenUnavailable => Failed, Tenant, "Deploy the operator with a projected ServiceAccount token (chart value workloadIdentity.enabled) and keep spec.endpoints.login at a Microsoft sign-in endpoint the operator allows (--federated-token-login-endpoint).";
+    /// No ServiceAccount token can be had for workload identity: the named ServiceAccount does not
+    /// exist or the operator may not mint tokens for it, or the resource asks for the operator's
+    /// own token in a namespace a platform admin did not allow it for.
+    FederatedTokenUnavailable => Failed, Tenant, "Set spec.credentials.application.workloadIdentity.serviceAccountName to a ServiceAccount of this namespace (create it if the message says it is missing); the operator's own token needs a platform admin to list this namespace with --operator-token-namespace.";
+    /// A spec.endpoints URL is neither the vendor's public endpoint nor one a platform admin
+    /// allowed; no credential or request was sent to it.
+    EndpointNotAllowed => Failed, Tenant, "Remove the spec.endpoints field the message names (the vendor's public endpoint is the default), or ask a platform admin to allow the URL with --allowed-endpoint (chart value allowedEndpoints).";
     // ---- tenant authorization (seed cause 6) ----
     /// The admin holds every required role, or the app every required permission.
     Authorized => Healthy, Tenant, "";

@@ -9,6 +9,10 @@ pub const GUID: &str = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-
 /// A fully qualified DNS name such as `contoso.com` (at least two labels, letters-only top level).
 pub const DNS_NAME: &str = r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$";
 
+/// A Kubernetes object name such as a ServiceAccount's: an RFC 1123 subdomain (lower-case letters,
+/// digits, `-` and `.`, starting and ending with a letter or digit).
+pub const DNS_SUBDOMAIN: &str = r"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$";
+
 /// An Entra tenant ID (GUID) or a verified domain.
 pub const GUID_OR_DNS_NAME: &str = r"^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63})$";
 

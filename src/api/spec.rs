@@ -213,10 +213,10 @@ pub struct ApplicationCredentials {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate: Option<CertificateCredentials>,
 
-    /// Sign in with no stored secret: the operator's own ServiceAccount token (a projected token
-    /// file with the audience `api://AzureADTokenExchange`) is exchanged for an Entra token. The
-    /// app registration needs a federated credential trusting the cluster's issuer and the
-    /// operator's ServiceAccount (see the manual).
+    /// Sign in with no stored secret (workload identity federation): a Kubernetes ServiceAccount
+    /// token with the audience `api://AzureADTokenExchange` is exchanged for an Entra token. The
+    /// app registration needs a federated credential trusting the cluster's service account
+    /// issuer and the ServiceAccount's subject (see the manual).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload_identity: Option<WorkloadIdentityCredentials>,
 }
@@ -281,12 +281,19 @@ pub enum AssertionAlgorithm {
     PS256,
 }
 
-/// Workload identity federation. The token file is the operator's own configuration
-/// (`--federated-token-file`), not the resource's, so that a resource cannot make the operator
-/// read or send another file.
+/// Workload identity federation: whose ServiceAccount token is exchanged.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct WorkloadIdentityCredentials {}
+pub struct WorkloadIdentityCredentials {
+    /// A ServiceAccount in this resource's namespace. The operator mints a short-lived token for
+    /// it (TokenRequest API), so the federated credential's subject is
+    /// `system:serviceaccount:<this namespace>:<name>`. Leave unset to use the operator's own
+    /// ServiceAccount token, which a platform admin allows only for some namespaces
+    /// (`--operator-token-namespace`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253), pattern(schema::DNS_SUBDOMAIN))]
+    pub service_account_name: Option<String>,
+}
 
 /// The default key of the client secret in an application's Secret.
 pub const DEFAULT_CLIENT_SECRET_KEY: &str = "clientSecret";

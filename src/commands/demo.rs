@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
@@ -11,9 +12,11 @@ use secrecy::SecretString;
 use super::output;
 use super::{CommandError, load_resource};
 use crate::api::{EndpointsSpec, TeamsTenantSync};
+use crate::microsoft::federated::FederatedTokenSource;
 use crate::sync::connect::{ConnectOptions, SecretStore, connect};
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncMemory, sync_once};
+use crate::upstream::allowed::AllowedEndpoints;
 use crate::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 
@@ -50,6 +53,10 @@ impl SecretStore for FixtureSecrets {
             .get(&(name.to_owned(), key.to_owned()))
             .map(|value| SecretString::from(value.clone()))
             .ok_or_else(|| format!("the demo has no value for key '{key}' of Secret '{name}'"))
+    }
+
+    fn federated_token(&self, _: Option<&str>) -> Result<Arc<dyn FederatedTokenSource>, String> {
+        Err("the demo signs in with the sandbox org's stored credentials; workload identity needs a cluster (run) or a token file (plan --federated-token-file)".into())
     }
 }
 
@@ -130,7 +137,8 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
-        federated_token: Default::default(),
+        // The in-process sandbox, and nothing else, besides the vendors' public endpoints.
+        allowed_endpoints: AllowedEndpoints::parse(&[&base]).map_err(CommandError::Setup)?,
     };
     let connection =
         connect(&resource.spec, &secrets, &options).map_err(|f| CommandError::Setup(f.message))?;

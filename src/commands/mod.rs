@@ -6,10 +6,11 @@ pub mod output;
 pub mod plan;
 pub mod run;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::api::TeamsTenantSync;
 use crate::api::validation::{SchemaViolations, validate_document};
+use crate::upstream::allowed::{AllowedEndpoint, AllowedEndpoints};
 use dialpad_teams_sandbox::SandboxError;
 use dialpad_teams_sandbox::fixture::FixtureError;
 
@@ -81,31 +82,42 @@ pub fn parse_resource(text: &str, origin: &str) -> Result<TeamsTenantSync, Comma
     serde_json::from_value(document).map_err(|e| parse_error(e.to_string()))
 }
 
-/// Where `workloadIdentity` sign-ins take the operator's ServiceAccount token from, and where
-/// they may send it: the operator's configuration, never a resource's.
+/// Where credentials may be sent, and the ServiceAccount token file: the operator's
+/// configuration, never a resource's.
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct FederatedTokenArgs {
-    /// The projected ServiceAccount token file (audience api://AzureADTokenExchange) that
-    /// `workloadIdentity` sign-ins exchange; read again before every exchange, as the kubelet
-    /// renews it. The Azure Workload Identity webhook sets AZURE_FEDERATED_TOKEN_FILE.
-    #[arg(long, env = crate::microsoft::federated::TOKEN_FILE_VARIABLE)]
-    pub federated_token_file: Option<std::path::PathBuf>,
-    /// A sign-in endpoint the token may be sent to besides Microsoft's own (global, US
-    /// Government, 21Vianet), such as the sandbox's; repeat, or separate with commas.
+pub struct CredentialArgs {
+    /// An endpoint credentials may be sent to besides Microsoft's and Dialpad's public ones (a
+    /// proxy, a sovereign cloud's gateway, the sandbox): a resource's spec.endpoints may name it.
+    /// An https:// URL allows its paths; an http:// URL only itself. Repeat, or separate with
+    /// commas.
     #[arg(
-        long = "federated-token-login-endpoint",
-        env = "FEDERATED_TOKEN_LOGIN_ENDPOINTS",
-        value_delimiter = ','
+        long = "allowed-endpoint",
+        env = "ALLOWED_ENDPOINTS",
+        value_delimiter = ',',
+        value_parser = AllowedEndpoint::parse
     )]
-    pub federated_token_login_endpoints: Vec<String>,
+    pub allowed_endpoints: Vec<AllowedEndpoint>,
+    /// A projected ServiceAccount token file (audience api://AzureADTokenExchange) for
+    /// `workloadIdentity` sign-ins; read again before every exchange, as the kubelet renews it.
+    /// The Azure Workload Identity webhook sets AZURE_FEDERATED_TOKEN_FILE.
+    #[arg(long, env = crate::microsoft::federated::TOKEN_FILE_VARIABLE)]
+    pub federated_token_file: Option<PathBuf>,
 }
 
-impl FederatedTokenArgs {
-    /// The token source these flags describe.
-    pub fn token(&self) -> crate::microsoft::federated::FederatedToken {
-        crate::microsoft::federated::FederatedToken {
-            file: self.federated_token_file.clone(),
-            extra_login_endpoints: self.federated_token_login_endpoints.clone(),
-        }
+impl CredentialArgs {
+    /// The endpoints these flags allow.
+    pub fn allowed_endpoints(&self) -> AllowedEndpoints {
+        AllowedEndpoints::new(self.allowed_endpoints.clone())
     }
+}
+
+/// Reads the CA certificates (PEM) given with `--ca-file`, for the HTTP client.
+pub fn extra_roots(ca_file: Option<&Path>) -> Result<Vec<Vec<u8>>, CommandError> {
+    ca_file
+        .map(|path| {
+            std::fs::read(path)
+                .map_err(|e| CommandError::Setup(format!("cannot read {}: {e}", path.display())))
+        })
+        .into_iter()
+        .collect()
 }

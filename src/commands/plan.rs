@@ -3,12 +3,14 @@
 //! mounted Secret volume (`DIR/<secret name>/<key>`), never from arguments.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
 use secrecy::SecretString;
 
 use super::{CommandError, load_resource, output};
 use crate::api::SyncMode;
+use crate::microsoft::federated::{ENTRA_TOKEN_EXCHANGE_AUDIENCE, FederatedTokenSource, TokenFile};
 use crate::sync::connect::{ConnectOptions, SecretStore, connect};
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncMemory, sync_once};
@@ -30,9 +32,9 @@ pub struct PlanArgs {
     /// Extra CA certificate (PEM) to trust, e.g. the sandbox's with --tls.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
-    /// The ServiceAccount token for `workloadIdentity` sign-ins.
+    /// Where credentials may go, and the token for `workloadIdentity` sign-ins.
     #[command(flatten)]
-    pub federated_token: super::FederatedTokenArgs,
+    pub credentials: super::CredentialArgs,
     /// Graph requests per second for the tenant (as `run`'s flag).
     #[arg(long)]
     pub graph_requests_per_second: Option<u32>,
@@ -41,10 +43,12 @@ pub struct PlanArgs {
     pub dialpad_requests_per_second: u32,
 }
 
-/// Reads Secret values from `DIR/<name>/<key>`.
+/// Reads Secret values from `DIR/<name>/<key>`, and the workload identity token from a file.
 pub struct FileSecrets {
     /// The directory.
     pub dir: PathBuf,
+    /// The token `--federated-token-file` names.
+    pub federated_token_file: Option<PathBuf>,
 }
 
 impl SecretStore for FileSecrets {
@@ -64,6 +68,25 @@ impl SecretStore for FileSecrets {
             )),
         }
     }
+
+    fn federated_token(
+        &self,
+        service_account: Option<&str>,
+    ) -> Result<Arc<dyn FederatedTokenSource>, String> {
+        let owner = match service_account {
+            Some(name) => format!("ServiceAccount '{name}'"),
+            None => "the ServiceAccount token given to plan".to_owned(),
+        };
+        match &self.federated_token_file {
+            Some(path) => Ok(Arc::new(TokenFile {
+                path: path.clone(),
+                owner,
+            })),
+            None => Err(format!(
+                "plan runs outside the cluster and cannot mint a token for {owner}; make one with `kubectl create token NAME -n NAMESPACE --audience {ENTRA_TOKEN_EXCHANGE_AUDIENCE} > FILE` and pass --federated-token-file FILE"
+            )),
+        }
+    }
 }
 
 /// Runs `plan`.
@@ -72,22 +95,17 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
     if !args.apply {
         resource.spec.mode = SyncMode::DryRun;
     }
-    let mut roots = Vec::new();
-    if let Some(path) = &args.ca_file {
-        roots.push(
-            std::fs::read(path)
-                .map_err(|e| CommandError::Setup(format!("cannot read {}: {e}", path.display())))?,
-        );
-    }
+    let roots = super::extra_roots(args.ca_file.as_deref())?;
     let options = ConnectOptions {
         http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: args.graph_requests_per_second,
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
-        federated_token: args.federated_token.token(),
+        allowed_endpoints: args.credentials.allowed_endpoints(),
     };
     let secrets = FileSecrets {
         dir: args.secrets.clone(),
+        federated_token_file: args.credentials.federated_token_file.clone(),
     };
     let connection = connect(&resource.spec, &secrets, &options)
         .map_err(|f| CommandError::Setup(format!("{}: {}", f.reason, f.message)))?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 
 use super::CommandError;
+use crate::controller::workload_identity::OperatorToken;
 use crate::controller::{ControllerConfig, LeaderElection, OperatorSettings, run_until};
 use crate::sync::connect::ConnectOptions;
 use crate::telemetry::logging::LogFormat;
@@ -68,9 +69,19 @@ pub struct RunArgs {
     /// Extra CA certificate (PEM) to trust for upstream HTTPS, e.g. a proxy's or the sandbox's.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
-    /// The ServiceAccount token for `workloadIdentity` sign-ins.
+    /// Where credentials may go, and the operator's own token for `workloadIdentity` sign-ins.
     #[command(flatten)]
-    pub federated_token: super::FederatedTokenArgs,
+    pub credentials: super::CredentialArgs,
+    /// A namespace whose TeamsTenantSyncs may sign in with the operator's own ServiceAccount token
+    /// (workloadIdentity without serviceAccountName); repeat, or separate with commas; `*` for
+    /// every namespace. None by default: that token is trusted wherever the operator is, so each
+    /// namespace should sign in as a ServiceAccount of its own.
+    #[arg(
+        long = "operator-token-namespace",
+        env = "OPERATOR_TOKEN_NAMESPACES",
+        value_delimiter = ','
+    )]
+    pub operator_token_namespaces: Vec<String>,
 }
 
 /// Runs the operator until SIGTERM or Ctrl-C.
@@ -80,19 +91,13 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
             "cannot reach Kubernetes (in-cluster config or kubeconfig): {e}"
         ))
     })?;
-    let mut roots = Vec::new();
-    if let Some(path) = &args.ca_file {
-        roots.push(
-            std::fs::read(path)
-                .map_err(|e| CommandError::Setup(format!("cannot read {}: {e}", path.display())))?,
-        );
-    }
+    let roots = super::extra_roots(args.ca_file.as_deref())?;
     let connect = ConnectOptions {
         http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: args.graph_requests_per_second,
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
-        federated_token: args.federated_token.token(),
+        allowed_endpoints: args.credentials.allowed_endpoints(),
     };
     let identity = args
         .identity
@@ -102,7 +107,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
     let leader_election = args.leader_election.then(|| LeaderElection {
         lease_name: args.lease_name.clone(),
         lease_namespace: args.operator_namespace.clone(),
-        identity,
+        identity: identity.clone(),
         lease_duration: args.lease_duration,
     });
     let readiness = Readiness::default();
@@ -127,10 +132,21 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         settings: OperatorSettings {
             operator_namespace: args.operator_namespace.clone(),
             cleanup_timeout: args.cleanup_timeout,
+            operator_token: OperatorToken {
+                file: args.credentials.federated_token_file.clone(),
+                namespaces: args.operator_token_namespaces.clone(),
+            },
+            identity,
         },
         readiness: readiness.clone(),
     };
-    tracing::info!(namespaces = ?args.namespaces, "starting the controller");
+    let allowed: Vec<String> = args
+        .credentials
+        .allowed_endpoints
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    tracing::info!(namespaces = ?args.namespaces, allowed_endpoints = ?allowed, "starting the controller");
     let outcome = run_until(client, config, shutdown_signal()).await;
     readiness.not_ready();
     let _ = stop_tx.send(true);

@@ -11,6 +11,9 @@ use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::Store;
 
+use super::claim::TenantIds;
+use super::secrets::KubeSecrets;
+use super::workload_identity::{OperatorToken, ResourceCredentials};
 use crate::sync::connect::{ConnectOptions, SignIn};
 use crate::sync::pipeline::SyncMemory;
 
@@ -33,6 +36,12 @@ pub struct OperatorSettings {
     pub operator_namespace: String,
     /// How long, from the deletion request, cleanup keeps trying before it gives up.
     pub cleanup_timeout: Duration,
+    /// The operator's own ServiceAccount token for workload identity, and the namespaces that may
+    /// use it.
+    pub operator_token: OperatorToken,
+    /// This replica's identity (its leader-election identity), named on the tenant claims it
+    /// writes for.
+    pub identity: String,
 }
 
 impl Default for OperatorSettings {
@@ -40,6 +49,8 @@ impl Default for OperatorSettings {
         Self {
             operator_namespace: "default".into(),
             cleanup_timeout: DEFAULT_CLEANUP_TIMEOUT,
+            operator_token: OperatorToken::default(),
+            identity: MANAGER.into(),
         }
     }
 }
@@ -84,6 +95,8 @@ pub struct Context {
     pub settings: OperatorSettings,
     /// Per-resource memory by `namespace/name`.
     pub memory: Mutex<HashMap<String, ResourceMemory>>,
+    /// The tenants' GUIDs, by the names resources give them.
+    pub tenant_ids: TenantIds,
 }
 
 impl Context {
@@ -107,6 +120,21 @@ impl Context {
             progress_every: super::progress::PROGRESS_EVERY,
             settings: OperatorSettings::default(),
             memory: Mutex::new(HashMap::new()),
+            tenant_ids: TenantIds::default(),
+        }
+    }
+
+    /// What a resource of `namespace` signs in with: `secrets` and its ServiceAccounts' tokens.
+    pub fn credentials<'a>(
+        &'a self,
+        namespace: &'a str,
+        secrets: &'a KubeSecrets,
+    ) -> ResourceCredentials<'a> {
+        ResourceCredentials {
+            secrets,
+            client: self.client.clone(),
+            namespace,
+            operator_token: &self.settings.operator_token,
         }
     }
 
@@ -165,7 +193,7 @@ mod tests {
             retry: Default::default(),
             graph_requests_per_second: None,
             dialpad_requests_per_second: None,
-            federated_token: Default::default(),
+            allowed_endpoints: Default::default(),
         };
         let (secrets, _writer) = kube::runtime::reflector::store();
         let ctx = Context::new(Client::new(service, "default"), connect, None, secrets);

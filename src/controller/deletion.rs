@@ -12,7 +12,7 @@ use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType, Recorder};
 use kube::{Resource, ResourceExt};
 
-use super::claim::release;
+use super::claim::{held_claims, lease_name, release};
 use super::context::Context;
 use super::ownership::ConfigMapOwnership;
 use super::reconcile::{ReconcileError, cached_secrets, key_of};
@@ -44,7 +44,7 @@ pub(super) async fn cleanup(
                     "Unassigned {count} number(s) this resource owned, on delete (removal policy Unassign)"
                 );
                 let event = normal("NumbersUnassigned", note);
-                publish_somewhere(ctx, &reference, &claim_reference(ctx, resource), &event).await;
+                publish_somewhere(ctx, &reference, &claim_reference(ctx, resource).await, &event).await;
             }
             Err(problem) if !past_deadline(resource, ctx) => {
                 return deletion_blocked(&ctx.recorder, &reference, problem, ctx).await;
@@ -86,8 +86,9 @@ async fn unassign_owned(
         .await
         .map_err(|e| e.to_string())?;
     let sign_in = ctx.recall(&key_of(resource)).sign_in;
+    let credentials = ctx.credentials(namespace, &secrets);
     let tenant =
-        connect_tenant(&resource.spec, &secrets, &ctx.connect, sign_in.as_ref()).map_err(|failure| {
+        connect_tenant(&resource.spec, &credentials, &ctx.connect, sign_in.as_ref()).map_err(|failure| {
             format!(
                 "{}; and no earlier sign-in is at hand (the operator restarted since the last sync)",
                 failure.message
@@ -212,7 +213,7 @@ async fn give_up(
             name: Some(first.clone()),
             ..Default::default()
         },
-        None => claim_reference(ctx, resource),
+        None => claim_reference(ctx, resource).await,
     };
     // The operator's namespace still exists; the resource's may be terminating.
     publish(&ctx.recorder, &regarding, std::slice::from_ref(&event)).await;
@@ -225,13 +226,21 @@ async fn give_up(
     Ok(Action::await_change())
 }
 
-/// The tenant claim Lease, as an Event's subject in the operator's namespace.
-fn claim_reference(ctx: &Context, resource: &TeamsTenantSync) -> ObjectReference {
+/// The tenant claim Lease the resource holds, as an Event's subject in the operator's namespace
+/// (named after the tenant as the spec names it if the claim cannot be read).
+async fn claim_reference(ctx: &Context, resource: &TeamsTenantSync) -> ObjectReference {
+    let leases = kube::Api::namespaced(ctx.client.clone(), &ctx.settings.operator_namespace);
+    let held = held_claims(&leases, &resource.uid().unwrap_or_default()).await;
+    let name = held
+        .ok()
+        .and_then(|claims| claims.into_iter().next())
+        .map(|lease| lease.name_any())
+        .unwrap_or_else(|| lease_name(&resource.spec.tenant.tenant_id));
     ObjectReference {
         api_version: Some("coordination.k8s.io/v1".into()),
         kind: Some("Lease".into()),
         namespace: Some(ctx.settings.operator_namespace.clone()),
-        name: Some(super::claim::lease_name(&resource.spec.tenant.tenant_id)),
+        name: Some(name),
         ..Default::default()
     }
 }

@@ -10,7 +10,9 @@
 pub mod claim;
 pub mod context;
 pub mod deletion;
+pub mod held;
 pub mod leader;
+pub mod owner;
 pub mod ownership;
 pub mod permissions;
 pub mod progress;
@@ -20,6 +22,7 @@ pub mod scope;
 pub mod secrets;
 pub mod spec_check;
 pub mod unreadable;
+pub mod workload_identity;
 pub mod writer;
 
 use std::future::Future;

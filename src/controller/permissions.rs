@@ -89,6 +89,12 @@ pub const API_REQUESTS: &[ApiRequest] = &[
     ),
     watched("", "secrets", "list", "the Secret cache (initial list)"),
     watched("", "secrets", "watch", "the Secret cache"),
+    watched(
+        "",
+        "serviceaccounts/token",
+        "create",
+        "workload identity: a token minted for a ServiceAccount of the resource's namespace",
+    ),
     watched(EVENTS, "events", "create", "a new Event"),
     watched(EVENTS, "events", "patch", "a repeated Event, counted as a series"),
     own(

@@ -5,14 +5,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
-use super::claim::{Claim, claim};
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, backoff_after};
 use super::deletion::cleanup;
+use super::held::{held_status, setup_failure_status, suspended_status};
+use super::owner::{Ownership, own_tenant};
 use super::ownership::ConfigMapOwnership;
 use super::progress::{ProgressReport, first_sync_status};
 use super::schedule;
@@ -20,11 +20,8 @@ use super::scope::store_ready;
 use super::secrets::{KubeSecrets, referenced_secrets};
 use super::spec_check::checked_policy;
 use super::writer::{condition_warnings, events_for, publish, write_status};
-use crate::api::conditions::{
-    ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, find_condition,
-    set_condition,
-};
-use crate::api::{Reason, SyncMode, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::api::conditions::{READY, find_condition};
+use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::connect::{SetupFailure, connect_reusing};
 use crate::sync::model::parse_duration;
 use crate::sync::pipeline::{SyncRun, sync_once_reporting};
@@ -235,63 +232,18 @@ async fn apply(
     }
     let policy = match checked_policy(&resource.spec) {
         Ok(policy) => policy,
+        // Nothing is read or changed; a corrected spec is a new generation, which reconciles at
+        // once, so the interval re-check only keeps the status honest.
         Err(message) => {
-            // Nothing is read or changed; a corrected spec is a new generation, which reconciles at
-            // once, so the interval re-check only keeps the status honest.
-            let status = held_status(
-                resource.meta().generation,
-                memory.sync.status.as_ref(),
-                Reason::InvalidSpec,
-                &message,
-            );
-            write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
-            metrics::set_conditions(namespace, &name, &status.conditions);
-            let was_invalid = memory
-                .sync
-                .status
-                .as_ref()
-                .and_then(|s| find_condition(&s.conditions, READY))
-                .is_some_and(|c| c.reason == Reason::InvalidSpec.as_str() && c.message == message);
-            if !was_invalid {
-                tracing::warn!(resource = %key, "invalid spec: {message}");
-                publish(&ctx.recorder, &reference, &[invalid_spec_warning(&message)]).await;
-            }
-            memory.sync.status = Some(status);
-            ctx.remember(&key, memory);
-            return Ok(Action::requeue(jittered(sync_interval(resource))));
+            let held = Held {
+                reason: Reason::InvalidSpec,
+                message,
+                action: "Validate",
+                recheck: jittered(sync_interval(resource)),
+            };
+            return hold(api, ctx, resource, memory, held).await;
         }
     };
-    // Only a resource that changes Teams needs to be the tenant's one owner.
-    if resource.spec.mode == SyncMode::Enforce
-        && let Claim::Refused { holder } =
-            claim(&ctx.client, &ctx.settings.operator_namespace, resource).await?
-    {
-        let message = format!(
-            "TeamsTenantSync {holder} already syncs Microsoft tenant {}, so this resource changes nothing; delete one of them (this one takes over once {holder} is gone)",
-            resource.spec.tenant.tenant_id
-        );
-        let status = held_status(
-            resource.meta().generation,
-            memory.sync.status.as_ref(),
-            Reason::DuplicateTenant,
-            &message,
-        );
-        write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
-        metrics::set_conditions(namespace, &name, &status.conditions);
-        let was_refused = memory
-            .sync
-            .status
-            .as_ref()
-            .and_then(|s| find_condition(&s.conditions, READY))
-            .is_some_and(|c| c.reason == Reason::DuplicateTenant.as_str());
-        if !was_refused {
-            tracing::warn!(resource = %key, %holder, "refused: another resource syncs this tenant");
-            publish(&ctx.recorder, &reference, &[duplicate_warning(&message)]).await;
-        }
-        memory.sync.status = Some(status);
-        ctx.remember(&key, memory);
-        return Ok(Action::requeue(CLAIM_RECHECK));
-    }
     let secrets = cached_secrets(ctx, namespace, resource).await?;
     if let Err(remaining) = due(resource, &memory, &secrets.versions) {
         return Ok(Action::requeue(remaining));
@@ -302,30 +254,40 @@ async fn apply(
     memory.sync_now = sync_now.clone();
     memory.secret_versions = secrets.versions.clone();
     let started = Instant::now();
-    let connection = match connect_reusing(&resource.spec, &secrets, &ctx.connect, memory.sign_in.as_ref()) {
+    let credentials = ctx.credentials(namespace, &secrets);
+    let connection = match connect_reusing(
+        &resource.spec,
+        &credentials,
+        &ctx.connect,
+        memory.sign_in.as_ref(),
+    ) {
         Ok(connection) => connection,
-        Err(failure) => {
-            // Secrets or keys missing: report each on its side, touch nothing, retry with backoff.
-            let mut status = setup_failure_status(resource, memory.sync.status.as_ref(), &failure);
-            status.last_handled_sync_now = sync_now;
-            write_status(api, &name, &status).await?;
-            metrics::set_conditions(namespace, &name, &status.conditions);
-            let previous = memory.sync.status.replace(status.clone());
-            publish(
-                &ctx.recorder,
-                &reference,
-                &condition_warnings(&status.conditions, previous.as_ref()),
-            )
-            .await;
-            metrics::observe_sync(namespace, &name, started.elapsed().as_secs_f64());
-            tracing::info!(resource = %key, reason = %failure.reason, "sync stopped before any call: {}", failure.message);
-            memory.failures = memory.failures.saturating_add(1);
-            let wait = backoff_after(memory.failures);
-            memory.next_sync = Some(Instant::now() + wait);
-            ctx.remember(&key, memory);
-            return Ok(Action::requeue(wait));
-        }
+        Err(failure) => return stop_before_any_call(api, ctx, resource, memory, &failure, started).await,
     };
+    // Only a resource that changes Teams needs to be the tenant's one owner.
+    match own_tenant(ctx, resource).await? {
+        Ownership::Owner => {}
+        Ownership::Unknown(failure) => {
+            let failure = SetupFailure::on_sign_in(failure.reason, failure.message);
+            return stop_before_any_call(api, ctx, resource, memory, &failure, started).await;
+        }
+        Ownership::Refused { holder, tenant } => {
+            let message = format!(
+                "TeamsTenantSync {holder} already syncs Microsoft tenant {} ({tenant}), so this resource changes nothing; delete one of them (this one takes over once {holder} is gone)",
+                resource.spec.tenant.tenant_id
+            );
+            tracing::debug!(resource = %key, %holder, "refused: another resource syncs this tenant");
+            // Looked at again soon, whatever the schedule: the owner may be gone by then.
+            memory.next_sync = None;
+            let held = Held {
+                reason: Reason::DuplicateTenant,
+                message,
+                action: "Claim",
+                recheck: CLAIM_RECHECK,
+            };
+            return hold(api, ctx, resource, memory, held).await;
+        }
+    }
     memory.sign_in = Some(connection.sign_in.clone());
     let previous = memory.sync.status.clone();
     if previous.is_none() {
@@ -420,109 +382,87 @@ async fn write_if_changed(
     write_status(api, name, status).await
 }
 
-/// The status of a sync that stopped before any call because Secrets or keys are missing: the
-/// condition of each side that lacks something (`AdminConnected` for signing in, `SourceConnected`
-/// for the source) is False with every problem and its fix, and so is `Ready`; `Stalled` says a
-/// person must act. What was not tried
-/// keeps the last sync's state, except a stale `SecretInvalid` on a side that is now complete.
-fn setup_failure_status(
-    resource: &TeamsTenantSync,
-    previous: Option<&TeamsTenantSyncStatus>,
-    failure: &SetupFailure,
-) -> TeamsTenantSyncStatus {
-    let generation = resource.meta().generation;
-    let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let mut status = previous.cloned().unwrap_or_default();
-    status.observed_generation = generation;
-    status.last_sync_time = Some(now.clone());
-    status.conditions.retain(|c| c.type_ != RECONCILING);
-    set_condition(
-        &mut status.conditions,
-        ConditionUpdate::holding(STALLED, failure.reason, failure.message.as_str())
-            .with_generation(generation),
-        &now,
-    );
-    for (type_, problem) in [
-        (ADMIN_CONNECTED, &failure.sign_in),
-        (SOURCE_CONNECTED, &failure.source),
-        (READY, &Some(failure.message.clone())),
-    ] {
-        match problem {
-            Some(message) => set_condition(
-                &mut status.conditions,
-                ConditionUpdate::new(type_, failure.reason, message.as_str()).with_generation(generation),
-                &now,
-            ),
-            None => status
-                .conditions
-                .retain(|c| c.type_ != type_ || c.reason != failure.reason.as_str()),
-        }
-    }
-    status
-}
-
-/// The status of a resource that does not sync: suspended, its spec invalid, or refused because
-/// another resource owns the tenant. `Ready` is False with `reason`; `Reconciling` goes, and
-/// `Stalled` says a person must act unless the resource is merely suspended. Nothing was tried, so
-/// the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value stay those
-/// of the last sync.
-pub(super) fn held_status(
-    generation: Option<i64>,
-    previous: Option<&TeamsTenantSyncStatus>,
+/// Why a resource does not sync now, and when to look again.
+struct Held {
     reason: Reason,
-    message: &str,
-) -> TeamsTenantSyncStatus {
-    let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let mut status = previous.cloned().unwrap_or_default();
-    status.observed_generation = generation;
-    // Nothing is in progress. A suspended resource waits for nobody; a refused one keeps one
-    // Stalled condition (and its transition time) for as long as it is refused.
-    let suspended = reason == Reason::Suspended;
-    status
-        .conditions
-        .retain(|c| c.type_ != RECONCILING && (c.type_ != STALLED || !suspended));
-    if !suspended {
-        set_condition(
-            &mut status.conditions,
-            ConditionUpdate::holding(STALLED, reason, message).with_generation(generation),
-            &now,
-        );
-    }
-    set_condition(
-        &mut status.conditions,
-        ConditionUpdate::new(READY, reason, message).with_generation(generation),
-        &now,
-    );
-    status
+    message: String,
+    /// The Event's action.
+    action: &'static str,
+    recheck: Duration,
 }
 
-/// The status of a suspended resource (see [`held_status`]).
-fn suspended_status(
+/// Holds a resource that must not sync (its spec is invalid, or another resource owns its
+/// tenant): its status says why (written only when it changes), and a Warning Event says so once
+/// per reason and message.
+async fn hold(
+    api: &Api<TeamsTenantSync>,
+    ctx: &Context,
     resource: &TeamsTenantSync,
-    previous: Option<&TeamsTenantSyncStatus>,
-) -> TeamsTenantSyncStatus {
-    let message = "spec.suspend is true: nothing is read or changed until it is set to false";
-    held_status(resource.meta().generation, previous, Reason::Suspended, message)
+    mut memory: ResourceMemory,
+    held: Held,
+) -> Result<Action, ReconcileError> {
+    let (key, name) = (key_of(resource), resource.name_any());
+    let namespace = resource.namespace().unwrap_or_default();
+    let status = held_status(
+        resource.meta().generation,
+        memory.sync.status.as_ref(),
+        held.reason,
+        &held.message,
+    );
+    write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
+    metrics::set_conditions(&namespace, &name, &status.conditions);
+    let already = memory
+        .sync
+        .status
+        .as_ref()
+        .and_then(|s| find_condition(&s.conditions, READY))
+        .is_some_and(|c| c.reason == held.reason.as_str() && c.message == held.message);
+    if !already {
+        tracing::warn!(resource = %key, reason = %held.reason, "not syncing: {}", held.message);
+        let warning = kube::runtime::events::Event {
+            type_: kube::runtime::events::EventType::Warning,
+            reason: held.reason.as_str().into(),
+            note: Some(super::writer::truncate(&held.message, 1000)),
+            action: held.action.into(),
+            secondary: None,
+        };
+        publish(&ctx.recorder, &resource.object_ref(&()), &[warning]).await;
+    }
+    memory.sync.status = Some(status);
+    ctx.remember(&key, memory);
+    Ok(Action::requeue(held.recheck))
 }
 
-fn duplicate_warning(message: &str) -> kube::runtime::events::Event {
-    kube::runtime::events::Event {
-        type_: kube::runtime::events::EventType::Warning,
-        reason: Reason::DuplicateTenant.as_str().into(),
-        note: Some(super::writer::truncate(message, 1000)),
-        action: "Claim".into(),
-        secondary: None,
-    }
-}
-
-fn invalid_spec_warning(message: &str) -> kube::runtime::events::Event {
-    kube::runtime::events::Event {
-        type_: kube::runtime::events::EventType::Warning,
-        reason: Reason::InvalidSpec.as_str().into(),
-        note: Some(super::writer::truncate(message, 1000)),
-        action: "Validate".into(),
-        secondary: None,
-    }
+/// Reports a sync that stopped before any call (see [`setup_failure_status`]): each problem on
+/// its side, nothing touched, retried with backoff.
+async fn stop_before_any_call(
+    api: &Api<TeamsTenantSync>,
+    ctx: &Context,
+    resource: &TeamsTenantSync,
+    mut memory: ResourceMemory,
+    failure: &SetupFailure,
+    started: Instant,
+) -> Result<Action, ReconcileError> {
+    let (key, name) = (key_of(resource), resource.name_any());
+    let namespace = resource.namespace().unwrap_or_default();
+    let mut status = setup_failure_status(resource, memory.sync.status.as_ref(), failure);
+    status.last_handled_sync_now = memory.sync_now.clone();
+    write_status(api, &name, &status).await?;
+    metrics::set_conditions(&namespace, &name, &status.conditions);
+    let previous = memory.sync.status.replace(status.clone());
+    publish(
+        &ctx.recorder,
+        &resource.object_ref(&()),
+        &condition_warnings(&status.conditions, previous.as_ref()),
+    )
+    .await;
+    metrics::observe_sync(&namespace, &name, started.elapsed().as_secs_f64());
+    tracing::info!(resource = %key, reason = %failure.reason, "sync stopped before any call: {}", failure.message);
+    memory.failures = memory.failures.saturating_add(1);
+    let wait = backoff_after(memory.failures);
+    memory.next_sync = Some(Instant::now() + wait);
+    ctx.remember(&key, memory);
+    Ok(Action::requeue(wait))
 }
 
 #[cfg(test)]
@@ -576,95 +516,6 @@ mod tests {
         assert_eq!(due(&changed, &memory, &Default::default()), Ok(()));
     }
 
-    fn condition<'a>(status: &'a TeamsTenantSyncStatus, type_: &str) -> Option<&'a str> {
-        find_condition(&status.conditions, type_).map(|c| c.reason.as_str())
-    }
-
-    /// A last status where sign-in failed for a missing key and users were stuck.
-    fn stuck() -> TeamsTenantSyncStatus {
-        let mut status = TeamsTenantSyncStatus::default();
-        let now = Time(k8s_openapi::jiff::Timestamp::now());
-        for update in [
-            ConditionUpdate::new(ADMIN_CONNECTED, Reason::SecretInvalid, "no key 'password'"),
-            ConditionUpdate::holding(STALLED, Reason::SecretInvalid, "no key 'password'"),
-            ConditionUpdate::holding(RECONCILING, Reason::AssignmentPending, "activating 2"),
-        ] {
-            set_condition(&mut status.conditions, update, &now);
-        }
-        status
-    }
-
-    #[test]
-    fn a_source_secret_problem_drops_a_fixed_sign_in_problem_and_stalls() {
-        let failure = SetupFailure {
-            reason: Reason::SecretInvalid,
-            message: "Secret 'dialpad' does not exist".into(),
-            sign_in: None,
-            source: Some("Secret 'dialpad' does not exist".into()),
-        };
-        let status = setup_failure_status(&demo(), Some(&stuck()), &failure);
-        assert_eq!(
-            condition(&status, ADMIN_CONNECTED),
-            None,
-            "the sign-in side is complete now: its stale SecretInvalid goes"
-        );
-        assert_eq!(condition(&status, SOURCE_CONNECTED), Some("SecretInvalid"));
-        assert_eq!(condition(&status, READY), Some("SecretInvalid"));
-        let stalled = find_condition(&status.conditions, STALLED).unwrap();
-        assert_eq!(
-            (stalled.status.as_str(), stalled.message.as_str()),
-            ("True", "Secret 'dialpad' does not exist")
-        );
-        assert_eq!(
-            condition(&status, RECONCILING),
-            None,
-            "nothing is converging while a Secret is missing"
-        );
-    }
-
-    #[test]
-    fn suspend_drops_reconciling_and_stalled() {
-        let status = suspended_status(&demo(), Some(&stuck()));
-        assert_eq!(condition(&status, READY), Some("Suspended"));
-        assert_eq!(condition(&status, RECONCILING), None);
-        assert_eq!(condition(&status, STALLED), None);
-        assert_eq!(
-            condition(&status, ADMIN_CONNECTED),
-            Some("SecretInvalid"),
-            "not tried: left as it was"
-        );
-    }
-
-    #[test]
-    fn a_refused_resource_is_stalled_and_keeps_its_transition_time_while_refused() {
-        let message = "TeamsTenantSync telephony/first already syncs Microsoft tenant t";
-        let first = held_status(
-            demo().meta().generation,
-            Some(&stuck()),
-            Reason::DuplicateTenant,
-            message,
-        );
-        assert_eq!(condition(&first, READY), Some("DuplicateTenant"));
-        assert_eq!(condition(&first, STALLED), Some("DuplicateTenant"));
-        assert_eq!(condition(&first, RECONCILING), None);
-        let mut earlier = first.clone();
-        for c in &mut earlier.conditions {
-            c.last_transition_time = Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
-        }
-        let again = held_status(
-            demo().meta().generation,
-            Some(&earlier),
-            Reason::DuplicateTenant,
-            message,
-        );
-        let stalled = find_condition(&again.conditions, STALLED).unwrap();
-        assert_eq!(
-            stalled.last_transition_time.0,
-            k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
-            "a recheck that finds it still refused does not move lastTransitionTime"
-        );
-    }
-
     #[tokio::test(start_paused = true)]
     async fn a_secret_cache_that_never_syncs_fails_the_reconcile_after_a_bounded_wait() {
         let (service, _apiserver) =
@@ -674,7 +525,7 @@ mod tests {
             retry: Default::default(),
             graph_requests_per_second: None,
             dialpad_requests_per_second: None,
-            federated_token: Default::default(),
+            allowed_endpoints: Default::default(),
         };
         // The writer stays alive but never sees a complete list (listing Secrets is forbidden).
         let (secrets, _writer) = kube::runtime::reflector::store();

@@ -8,7 +8,6 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use secrecy::SecretString;
 
 use crate::api::TeamsTenantSyncSpec;
-use crate::sync::connect::SecretStore;
 
 /// The names of the Secrets `spec` references (sorted, without duplicates).
 pub fn referenced_secrets(spec: &TeamsTenantSyncSpec) -> Vec<String> {
@@ -71,8 +70,10 @@ impl KubeSecrets {
     }
 }
 
-impl SecretStore for KubeSecrets {
-    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
+impl KubeSecrets {
+    /// The value of `key` in the Secret `name`, or a message naming the Secret, the key and the
+    /// fix (see [`crate::sync::connect::SecretStore::get`]).
+    pub fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
         let namespace = &self.namespace;
         match self.secrets.get(name) {
             None | Some(None) => Err(format!(

@@ -18,7 +18,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 
 use super::context::{Context, FINALIZER, MANAGER};
-use super::reconcile::held_status;
+use super::held::held_status;
 use super::spec_check::invalid_spec_message;
 use super::writer::{publish, truncate};
 use crate::api::conditions::{READY, find_condition};

@@ -12,6 +12,11 @@ pub use model::{DialpadNumber, DialpadUser, Standing};
 
 use crate::upstream::{BodyProblem, Idempotency, Service, UpstreamClient, UpstreamError, read_json};
 
+/// Dialpad's API hosts: production and the developer sandbox (the `servers` of Dialpad's own
+/// OpenAPI description, vendor/dialpad-openapi.json). A Dialpad API key may be sent to these
+/// without a platform admin naming them (see [`crate::upstream::allowed`]).
+pub const API_ENDPOINTS: &[&str] = &["https://dialpad.com", "https://sandbox.dialpad.com"];
+
 /// Dialpad documents 20 requests per second per company.
 pub const REQUESTS_PER_SECOND: u32 = 20;
 

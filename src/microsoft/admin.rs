@@ -10,15 +10,17 @@ pub fn required_account_name(domain: &str) -> String {
     format!("dialpad-msteams-admin@{domain}")
 }
 
-/// `Err` with a message naming the expected account if `username` is not
-/// `dialpad-msteams-admin@<domain>` (compared ignoring case). Checked before any call.
-pub fn check_account_name(username: &str, domain: &str) -> Result<(), String> {
+/// `Err` if `username` is not `dialpad-msteams-admin@<domain>` (compared ignoring case), with a
+/// message naming the expected account and `held_in`, where the name is kept (such as
+/// "Secret telephony/teams-admin, key username"), never the value itself: it was read from a
+/// Secret, and the key may name any value of it. Checked before any call.
+pub fn check_account_name(username: &str, domain: &str, held_in: &str) -> Result<(), String> {
     let expected = required_account_name(domain);
     if username.trim().eq_ignore_ascii_case(&expected) {
         Ok(())
     } else {
         Err(format!(
-            "the admin account is '{username}', but it must be '{expected}' (spec.tenant.domain is '{domain}'); \
+            "the value of {held_in} is not {expected}, the account the integration requires (spec.tenant.domain is '{domain}'); \
              put that account in the Secret, or correct spec.tenant.domain"
         ))
     }
@@ -71,13 +73,18 @@ mod tests {
 
     #[test]
     fn only_the_dialpad_admin_name_of_the_domain_passes() {
-        assert!(check_account_name("Dialpad-MSTeams-Admin@Contoso.com", "contoso.com").is_ok());
-        let error = check_account_name("teams-admin@contoso.com", "contoso.com").unwrap_err();
+        let held_in = "Secret telephony/teams-admin, key username";
+        assert!(check_account_name("Dialpad-MSTeams-Admin@Contoso.com", "contoso.com", held_in).is_ok());
+        let error = check_account_name("db-password-7Qx", "contoso.com", held_in).unwrap_err();
         assert!(
-            error.contains("must be 'dialpad-msteams-admin@contoso.com'"),
+            !error.contains("7Qx"),
+            "never the value read from the Secret: {error}"
+        );
+        assert!(
+            error.starts_with("the value of Secret telephony/teams-admin, key username is not dialpad-msteams-admin@contoso.com"),
             "{error}"
         );
-        assert!(check_account_name("dialpad-msteams-admin@fabrikam.com", "contoso.com").is_err());
+        assert!(check_account_name("dialpad-msteams-admin@fabrikam.com", "contoso.com", held_in).is_err());
     }
 
     #[test]

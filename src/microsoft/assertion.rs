@@ -102,17 +102,17 @@ impl CertificateSigner {
         algorithm: AssertionAlgorithm,
         now: SystemTime,
     ) -> Result<Self, CertificateProblem> {
+        // The parsers' own messages can quote what they read (a label, a byte), and the key names
+        // any value of any Secret: only fixed descriptions go into the message.
+        let unreadable = |what: &str| CertificateProblem::CertificateUnreadable(what.to_owned());
         let (_, pem) = parse_x509_pem(certificate_pem.as_bytes())
-            .map_err(|error| CertificateProblem::CertificateUnreadable(error.to_string()))?;
+            .map_err(|_| unreadable("no PEM block that decodes"))?;
         if pem.label != "CERTIFICATE" {
-            return Err(CertificateProblem::CertificateUnreadable(format!(
-                "the first PEM block is '{}'",
-                pem.label
-            )));
+            return Err(unreadable("the first PEM block is not a CERTIFICATE"));
         }
         let certificate = pem
             .parse_x509()
-            .map_err(|error| CertificateProblem::CertificateUnreadable(error.to_string()))?;
+            .map_err(|_| unreadable("the CERTIFICATE block is not valid X.509"))?;
         let digest = Sha256::digest(&pem.contents);
         let thumbprint_hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
         let spki = certificate.public_key();

@@ -113,6 +113,25 @@ fn unreadable_expired_and_non_rsa_certificates_each_say_what_to_do() {
 }
 
 #[test]
+fn a_secret_value_read_as_a_certificate_never_appears_in_the_message() {
+    let now = SystemTime::now();
+    for value in [
+        "-----BEGIN VAULT-TOKEN-7Qx-----\nczNjcjN0\n-----END VAULT-TOKEN-7Qx-----\n",
+        "-----BEGIN CERTIFICATE-----\nnot*base64*7Qx\n-----END CERTIFICATE-----\n",
+        "-----BEGIN CERTIFICATE-----\nczNjcjN0LTdReA==\n-----END CERTIFICATE-----\n",
+    ] {
+        let message = CertificateSigner::from_pem(value, APP_KEY, AssertionAlgorithm::RS256, now)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("not a PEM X.509 certificate"), "{message}");
+        assert!(
+            !message.contains("7Qx") && !message.contains("VAULT"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
 fn the_signer_never_prints_its_key() {
     let signer =
         CertificateSigner::from_pem(APP_CRT, APP_KEY, AssertionAlgorithm::RS256, SystemTime::now()).unwrap();

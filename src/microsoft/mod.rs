@@ -5,10 +5,12 @@ pub mod aadsts;
 pub mod admin;
 pub mod assertion;
 pub mod catalog;
+pub mod clouds;
 pub mod directory;
 pub mod federated;
 pub mod graph;
 pub mod licences;
+pub mod tenant_id;
 pub mod token;
 
 use serde::{Deserialize, Deserializer};

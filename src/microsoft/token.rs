@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::aadsts::{self, SignInFailure};
 use super::assertion::CertificateSigner;
-use super::federated::FederatedToken;
+use super::federated::FederatedTokenSource;
 use crate::api::Reason;
 use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
 
@@ -23,10 +23,16 @@ pub enum Credentials {
     Password {
         /// The public client's application id.
         client_id: String,
-        /// The sign-in name.
-        username: String,
+        /// The sign-in name. Read from a Secret, so never shown: messages use `account`.
+        username: SecretString,
         /// The password.
         password: SecretString,
+        /// Where the sign-in name is kept, for messages: "Secret telephony/teams-admin, key
+        /// username".
+        username_in: String,
+        /// Who signs in, for messages: the name the spec requires when the Secret holds it, else
+        /// "the account in" `username_in`.
+        account: String,
     },
     /// Client credentials as an app registration.
     ClientSecret {
@@ -43,13 +49,13 @@ pub enum Credentials {
         /// The certificate's signer (holds the private key).
         signer: Arc<CertificateSigner>,
     },
-    /// Client credentials as an app registration, proved by the operator's own ServiceAccount
-    /// token (workload identity federation).
+    /// Client credentials as an app registration, proved by a Kubernetes ServiceAccount token
+    /// (workload identity federation).
     WorkloadIdentity {
         /// The application id.
         client_id: String,
-        /// Where the token is read from, and where it may be sent.
-        token: FederatedToken,
+        /// Where the token comes from.
+        token: Arc<dyn FederatedTokenSource>,
     },
 }
 
@@ -61,11 +67,11 @@ impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credentials::Password {
-                client_id, username, ..
+                client_id, account, ..
             } => f
                 .debug_struct("Password")
                 .field("client_id", client_id)
-                .field("username", username)
+                .field("account", account)
                 .finish_non_exhaustive(),
             Credentials::ClientSecret { client_id, .. } => f
                 .debug_struct("ClientSecret")
@@ -79,17 +85,18 @@ impl std::fmt::Debug for Credentials {
             Credentials::WorkloadIdentity { client_id, token } => f
                 .debug_struct("WorkloadIdentity")
                 .field("client_id", client_id)
-                .field("token_file", &token.file)
+                .field("token", &token.describe())
                 .finish_non_exhaustive(),
         }
     }
 }
 
 impl Credentials {
-    /// Who signs in, for messages: the user name or the app's client id.
+    /// Who signs in, for messages: the admin account (never a value read from a Secret, see
+    /// [`Credentials::Password::account`]) or the app's client id.
     pub fn principal(&self) -> String {
         match self {
-            Credentials::Password { username, .. } => username.clone(),
+            Credentials::Password { account, .. } => account.clone(),
             Credentials::ClientSecret { client_id, .. }
             | Credentials::Certificate { client_id, .. }
             | Credentials::WorkloadIdentity { client_id, .. } => format!("app {client_id}"),
@@ -236,7 +243,6 @@ pub(crate) fn read_token_answer(
 /// Signs in to one tenant and keeps a token.
 pub struct TokenClient {
     upstream: UpstreamClient,
-    login_base: String,
     token_url: String,
     scope: String,
     credentials: Credentials,
@@ -261,7 +267,6 @@ impl TokenClient {
         }
         Self {
             upstream,
-            login_base: login_base.trim_end_matches('/').to_owned(),
             token_url,
             scope,
             credentials,
@@ -313,16 +318,22 @@ impl TokenClient {
     async fn request(&self, refresh_token: Option<&SecretString>) -> Result<Cached, SignInFailure> {
         self.sign_ins.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let endpoint = "POST /oauth2/v2.0/token";
-        // Built before any call, so that a credential that cannot be used fails here.
-        let first = self.form(refresh_token)?;
+        // A federated token is fetched once per request (a minted one lives ten minutes or more),
+        // before any call, so that one that cannot be had fails here.
+        let federated = match &self.credentials {
+            Credentials::WorkloadIdentity { token, .. } => Some(token.token().await?),
+            _ => None,
+        };
+        let first = self.form(refresh_token, federated.as_ref())?;
         let retrying = std::sync::atomic::AtomicBool::new(false);
         let answer = self
             .upstream
             .call(endpoint, Idempotency::Idempotent, |http| {
                 // A retry carries a freshly signed assertion (Entra refuses a jti it has seen, and
-                // a retry may follow an attempt Entra did process) and the token file as it is now.
+                // a retry may follow an attempt Entra did process).
                 let attempt = if retrying.swap(true, std::sync::atomic::Ordering::Relaxed) {
-                    self.form(refresh_token).unwrap_or_else(|_| first.clone())
+                    self.form(refresh_token, federated.as_ref())
+                        .unwrap_or_else(|_| first.clone())
                 } else {
                     first.clone()
                 };
@@ -352,7 +363,11 @@ impl TokenClient {
         }
     }
 
-    fn form(&self, refresh_token: Option<&SecretString>) -> Result<TokenForm, SignInFailure> {
+    fn form(
+        &self,
+        refresh_token: Option<&SecretString>,
+        federated: Option<&SecretString>,
+    ) -> Result<TokenForm, SignInFailure> {
         let mut fields = vec![("scope", SecretString::from(self.scope.clone()))];
         let plain = |value: &str| SecretString::from(value.to_owned());
         match (&self.credentials, refresh_token) {
@@ -366,12 +381,13 @@ impl TokenClient {
                     client_id,
                     username,
                     password,
+                    ..
                 },
                 None,
             ) => {
                 fields.push(("grant_type", plain("password")));
                 fields.push(("client_id", plain(client_id)));
-                fields.push(("username", plain(username)));
+                fields.push(("username", username.clone()));
                 fields.push(("password", password.clone()));
             }
             (Credentials::ClientSecret { client_id, secret }, _) => {
@@ -395,9 +411,9 @@ impl TokenClient {
                 fields.push(("client_assertion", assertion));
             }
             (Credentials::WorkloadIdentity { client_id, token }, _) => {
-                // Read again for every exchange: the kubelet replaces the file before the token
-                // expires.
-                let assertion = token.read_for(&self.login_base)?;
+                let assertion = federated.cloned().ok_or_else(|| {
+                    super::federated::token_unavailable(format!("no token from {}", token.describe()))
+                })?;
                 fields.push(("grant_type", plain("client_credentials")));
                 fields.push(("client_id", plain(client_id)));
                 fields.push(("client_assertion_type", plain(JWT_BEARER_ASSERTION)));

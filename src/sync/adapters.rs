@@ -14,6 +14,7 @@ use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::graph::{GraphClient, GraphError, NumberAssignment, OperationOutcome, Submitted};
 use crate::microsoft::licences::LicenceState;
 use crate::microsoft::token::Credentials;
+use secrecy::ExposeSecret;
 
 /// Dialpad as the source: active users are desired; invited (pending) users' numbers are never
 /// unassigned; every company number counts as Dialpad's.
@@ -219,8 +220,13 @@ impl TeamsWriter for GraphTenant {
 impl TeamsTenant for GraphTenant {
     async fn check(&self) -> TenantChecks {
         let credentials = self.graph.tokens().credentials();
-        if let Credentials::Password { username, .. } = credentials
-            && let Err(message) = admin::check_account_name(username, &self.domain)
+        if let Credentials::Password {
+            username,
+            username_in,
+            ..
+        } = credentials
+            && let Err(message) =
+                admin::check_account_name(username.expose_secret(), &self.domain, username_in)
         {
             return failed_connection(Reason::AccountNameInvalid, message);
         }
@@ -229,7 +235,7 @@ impl TeamsTenant for GraphTenant {
             Err(failure) => return failed_connection(failure.reason, failure.message),
         };
         let authorized = match credentials {
-            Credentials::Password { username, .. } => match self.graph.my_roles().await {
+            Credentials::Password { account, .. } => match self.graph.my_roles().await {
                 Ok(roles) => {
                     let missing = admin::missing_roles(&roles);
                     if missing.is_empty() {
@@ -238,7 +244,7 @@ impl TeamsTenant for GraphTenant {
                         Err((
                             Reason::RolesMissing,
                             format!(
-                                "{username} lacks the {} role(s); assign them in Entra ID as active (not only PIM-eligible) assignments",
+                                "{account} lacks the {} role(s); assign them in Entra ID as active (not only PIM-eligible) assignments",
                                 missing.join(" and ")
                             ),
                         ))

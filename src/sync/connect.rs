@@ -11,16 +11,25 @@ use super::model::DesiredState;
 use super::ports::{DesiredSource, SourceFailure, SourcePages};
 use crate::api::{DEFAULT_DIALPAD_URL, DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, Reason, TeamsTenantSyncSpec};
 use crate::dialpad::{self, DialpadClient};
+use crate::microsoft::admin::required_account_name;
 use crate::microsoft::assertion::CertificateSigner;
-use crate::microsoft::federated::FederatedToken;
+use crate::microsoft::federated::FederatedTokenSource;
 use crate::microsoft::graph::GraphClient;
 use crate::microsoft::token::{Credentials, TokenClient};
+use crate::upstream::allowed::{AllowedEndpoints, EndpointField};
 use crate::upstream::{RetryPolicy, Service, UpstreamClient};
 
-/// Where Secret values come from: the Kubernetes API, files, or a test.
+/// Where a resource's credentials come from: the Secrets of its namespace (from the Kubernetes
+/// API, files, or a test) and the ServiceAccount tokens of workload identity.
 pub trait SecretStore {
     /// The value of `key` in the Secret `name`, or a message naming the Secret, the key and the fix.
     fn get(&self, name: &str, key: &str) -> Result<SecretString, String>;
+
+    /// Where `workloadIdentity` takes its token from: a token minted for `service_account` of
+    /// the resource's namespace, or with `None` the operator's own ServiceAccount token (only
+    /// where a platform admin allows it); or a message saying why there is none and the fix.
+    fn federated_token(&self, service_account: Option<&str>)
+    -> Result<Arc<dyn FederatedTokenSource>, String>;
 }
 
 /// Either source behind one type.
@@ -52,10 +61,12 @@ pub struct Connection {
 
 /// A token client with the fingerprint of what it signs in with (endpoints, tenant, client id,
 /// user name and secret), so that a later sync reuses its cached token while nothing changed and
-/// signs in afresh when anything did (a rotated password, another tenant).
+/// signs in afresh when anything did (a rotated password, another tenant). It keeps the Graph
+/// base URL its tokens are for: they are only ever sent there.
 #[derive(Clone)]
 pub struct SignIn {
     fingerprint: u64,
+    graph_base: String,
     tokens: Arc<TokenClient>,
 }
 
@@ -76,7 +87,14 @@ fn sign_in_fingerprint(login: &str, tenant: &str, graph: &str, credentials: &Cre
             client_id,
             username,
             password,
-        } => ("password", client_id, username, password.expose_secret()).hash(&mut hasher),
+            ..
+        } => (
+            "password",
+            client_id,
+            username.expose_secret(),
+            password.expose_secret(),
+        )
+            .hash(&mut hasher),
         Credentials::ClientSecret { client_id, secret } => {
             ("client-secret", client_id, secret.expose_secret()).hash(&mut hasher)
         }
@@ -84,7 +102,7 @@ fn sign_in_fingerprint(login: &str, tenant: &str, graph: &str, credentials: &Cre
             ("certificate", client_id, signer.fingerprint()).hash(&mut hasher)
         }
         Credentials::WorkloadIdentity { client_id, token } => {
-            ("workload-identity", client_id, token).hash(&mut hasher)
+            ("workload-identity", client_id, token.describe()).hash(&mut hasher)
         }
     }
     hasher.finish()
@@ -102,41 +120,115 @@ pub struct ConnectOptions {
     /// Dialpad requests per second per company (`None`: Dialpad's documented
     /// [`dialpad::REQUESTS_PER_SECOND`]).
     pub dialpad_requests_per_second: Option<u32>,
-    /// The operator's ServiceAccount token for `workloadIdentity` sign-ins.
-    pub federated_token: FederatedToken,
+    /// The endpoints credentials may be sent to (`--allowed-endpoint`).
+    pub allowed_endpoints: AllowedEndpoints,
 }
 
-/// What was found missing before any call: Secrets or keys, or a part of the spec. Every
-/// problem is listed, not only the first, each naming the Secret, the key and the fix.
+/// What was found wrong before any call: an endpoint no credential may go to, Secrets or keys
+/// missing, no ServiceAccount token to be had. Every problem is listed, not only the first, each
+/// naming the field or Secret and the fix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetupFailure {
-    /// `SecretInvalid`.
+    /// The most pressing reason of either side (see [`SetupProblem::reason`]).
     pub reason: Reason,
     /// Every problem, for a command line: [`SetupFailure::sign_in`] then [`SetupFailure::source`].
     pub message: String,
     /// What signing in to Microsoft lacks (the `AdminConnected` side), if anything.
-    pub sign_in: Option<String>,
+    pub sign_in: Option<SetupProblem>,
     /// What reading the source lacks (the `SourceConnected` side), if anything.
-    pub source: Option<String>,
+    pub source: Option<SetupProblem>,
+}
+
+/// The problems of one side of a resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetupProblem {
+    /// The first of [`SETUP_REASONS`] among its problems (`EndpointNotAllowed` if an endpoint is
+    /// refused, ...), or the reason of its only problem (a tenant that cannot be looked up).
+    pub reason: Reason,
+    /// Every problem of the side, joined.
+    pub message: String,
+}
+
+/// The reasons of problems found before any call, most pressing first.
+pub const SETUP_REASONS: &[Reason] = &[
+    Reason::EndpointNotAllowed,
+    Reason::FederatedTokenUnavailable,
+    Reason::SecretInvalid,
+];
+
+impl SetupProblem {
+    fn of(problems: &[(Reason, String)]) -> Option<Self> {
+        let (first, _) = problems.first()?;
+        let reason = SETUP_REASONS
+            .iter()
+            .copied()
+            .find(|reason| problems.iter().any(|(r, _)| r == reason))
+            .unwrap_or(*first);
+        let messages: Vec<&str> = problems.iter().map(|(_, message)| message.as_str()).collect();
+        Some(Self {
+            reason,
+            message: messages.join("; "),
+        })
+    }
 }
 
 impl SetupFailure {
+    /// A failure of the sign-in side alone, such as a tenant whose ID cannot be looked up.
+    pub fn on_sign_in(reason: Reason, message: String) -> Self {
+        Self::of(&[(reason, message)], &[])
+    }
+
     /// A failure from the problems of each side.
-    fn of(sign_in: &[String], source: &[String]) -> Self {
-        let join = |problems: &[String]| (!problems.is_empty()).then(|| problems.join("; "));
-        let (sign_in, source) = (join(sign_in), join(source));
-        let message = [sign_in.as_deref(), source.as_deref()]
-            .into_iter()
+    fn of(sign_in: &[(Reason, String)], source: &[(Reason, String)]) -> Self {
+        let (sign_in, source) = (SetupProblem::of(sign_in), SetupProblem::of(source));
+        let sides = [sign_in.as_ref(), source.as_ref()];
+        let message = sides
+            .iter()
             .flatten()
+            .map(|side| side.message.as_str())
             .collect::<Vec<_>>()
             .join("; ");
+        let reason = SETUP_REASONS
+            .iter()
+            .copied()
+            .find(|reason| sides.iter().flatten().any(|side| side.reason == *reason))
+            .or_else(|| sides.iter().flatten().map(|side| side.reason).next())
+            .unwrap_or(Reason::SecretInvalid);
         Self {
-            reason: Reason::SecretInvalid,
+            reason,
             message,
             sign_in,
             source,
         }
     }
+}
+
+/// Problems found before any call, each with its reason.
+type Problems = Vec<(Reason, String)>;
+
+/// The endpoints of `spec` that no credential may go to, by side: sign-in and Graph, and Dialpad
+/// when it is the source.
+fn endpoint_problems(spec: &TeamsTenantSyncSpec, allowed: &AllowedEndpoints) -> (Problems, Problems) {
+    let endpoints = spec.endpoints.clone().unwrap_or_default();
+    let refused = |field: EndpointField, url: &str, default: &str| {
+        allowed
+            .check(field, non_empty(url, default))
+            .err()
+            .map(|message| (Reason::EndpointNotAllowed, message))
+    };
+    let sign_in = [
+        refused(EndpointField::Login, &endpoints.login, DEFAULT_LOGIN_URL),
+        refused(EndpointField::Graph, &endpoints.graph, DEFAULT_GRAPH_URL),
+    ];
+    let source = spec
+        .source
+        .dialpad
+        .as_ref()
+        .and_then(|_| refused(EndpointField::Dialpad, &endpoints.dialpad, DEFAULT_DIALPAD_URL));
+    (
+        sign_in.into_iter().flatten().collect(),
+        source.into_iter().collect(),
+    )
 }
 
 /// Builds the ports of `spec` with the values from `secrets`, signing in afresh.
@@ -159,10 +251,9 @@ pub fn connect_reusing(
 ) -> Result<Connection, SetupFailure> {
     let endpoints = spec.endpoints.clone().unwrap_or_default();
     let dialpad_base = non_empty(&endpoints.dialpad, DEFAULT_DIALPAD_URL);
-    let mut sign_in_problems = Vec::new();
-    let mut source_problems = Vec::new();
-    let take = |problems: &mut Vec<String>, name: &str, key: &str| take_secret(secrets, problems, name, key);
-    let credentials = sign_in_credentials(spec, secrets, options, &mut sign_in_problems);
+    let (mut sign_in_problems, mut source_problems) = endpoint_problems(spec, &options.allowed_endpoints);
+    let take = |problems: &mut Problems, name: &str, key: &str| take_secret(secrets, problems, name, key);
+    let credentials = sign_in_credentials(spec, secrets, &mut sign_in_problems);
     let api_key = match (&spec.source.dialpad, &spec.source.static_list) {
         (Some(source), _) => take(
             &mut source_problems,
@@ -171,7 +262,10 @@ pub fn connect_reusing(
         ),
         (None, Some(_)) => None,
         (None, None) => {
-            source_problems.push("spec.source sets neither dialpad nor static; set exactly one".into());
+            source_problems.push((
+                Reason::SecretInvalid,
+                "spec.source sets neither dialpad nor static; set exactly one".into(),
+            ));
             None
         }
     };
@@ -223,39 +317,41 @@ fn non_empty<'a>(value: &'a str, default: &'a str) -> &'a str {
 fn sign_in_credentials(
     spec: &TeamsTenantSyncSpec,
     secrets: &dyn SecretStore,
-    options: &ConnectOptions,
-    sign_in_problems: &mut Vec<String>,
+    problems: &mut Problems,
 ) -> Option<Credentials> {
-    let take = |problems: &mut Vec<String>, name: &str, key: &str| take_secret(secrets, problems, name, key);
+    let take = |problems: &mut Problems, name: &str, key: &str| take_secret(secrets, problems, name, key);
     match (&spec.credentials.admin_account, &spec.credentials.application) {
         (Some(admin), _) => {
-            let username = take(
-                sign_in_problems,
-                &admin.secret_ref.name,
-                &admin.secret_ref.username_key,
-            );
-            let password = take(
-                sign_in_problems,
-                &admin.secret_ref.name,
-                &admin.secret_ref.password_key,
-            );
-            username
-                .zip(password)
-                .map(|(username, password)| Credentials::Password {
-                    client_id: admin.client_id.clone(),
-                    username: username.expose_secret().trim().to_owned(),
-                    password,
-                })
+            let secret_ref = &admin.secret_ref;
+            let username = take(problems, &secret_ref.name, &secret_ref.username_key);
+            let password = take(problems, &secret_ref.name, &secret_ref.password_key);
+            let (username, password) = username.zip(password)?;
+            let username_in = format!("Secret '{}' (key '{}')", secret_ref.name, secret_ref.username_key);
+            // The name the spec requires may be shown once the Secret is known to hold it; any
+            // other value is not, since the key may point at any value of any Secret.
+            let required = required_account_name(&spec.tenant.domain);
+            let account = if username.expose_secret().trim().eq_ignore_ascii_case(&required) {
+                required
+            } else {
+                format!("the account in {username_in}")
+            };
+            Some(Credentials::Password {
+                client_id: admin.client_id.clone(),
+                username: SecretString::from(username.expose_secret().trim().to_owned()),
+                password,
+                username_in,
+                account,
+            })
         }
         (None, Some(app)) => {
             let client_id = app.client_id.clone();
             if let Some(secret_ref) = &app.secret_ref {
-                take(sign_in_problems, &secret_ref.name, app.client_secret_key())
+                take(problems, &secret_ref.name, app.client_secret_key())
                     .map(|secret| Credentials::ClientSecret { client_id, secret })
             } else if let Some(certificate) = &app.certificate {
                 let tls = &certificate.secret_ref;
-                let pem = take(sign_in_problems, &tls.name, &tls.certificate_key);
-                let key = take(sign_in_problems, &tls.name, &tls.private_key_key);
+                let pem = take(problems, &tls.name, &tls.certificate_key);
+                let key = take(problems, &tls.name, &tls.private_key_key);
                 let (pem, key) = pem.zip(key)?;
                 match CertificateSigner::from_pem(
                     pem.expose_secret(),
@@ -268,28 +364,37 @@ fn sign_in_credentials(
                         signer: Arc::new(signer),
                     }),
                     Err(problem) => {
-                        sign_in_problems.push(format!(
-                            "Secret '{}' (keys '{}' and '{}'): {problem}",
-                            tls.name, tls.certificate_key, tls.private_key_key
+                        problems.push((
+                            Reason::SecretInvalid,
+                            format!(
+                                "Secret '{}' (keys '{}' and '{}'): {problem}",
+                                tls.name, tls.certificate_key, tls.private_key_key
+                            ),
                         ));
                         None
                     }
                 }
-            } else if app.workload_identity.is_some() {
-                Some(Credentials::WorkloadIdentity {
-                    client_id,
-                    token: options.federated_token.clone(),
-                })
+            } else if let Some(workload_identity) = &app.workload_identity {
+                match secrets.federated_token(workload_identity.service_account_name.as_deref()) {
+                    Ok(token) => Some(Credentials::WorkloadIdentity { client_id, token }),
+                    Err(message) => {
+                        problems.push((Reason::FederatedTokenUnavailable, message));
+                        None
+                    }
+                }
             } else {
-                sign_in_problems.push(
+                problems.push((
+                    Reason::SecretInvalid,
                     "spec.credentials.application sets none of secretRef, certificate or workloadIdentity; set exactly one".into(),
-                );
+                ));
                 None
             }
         }
         (None, None) => {
-            sign_in_problems
-                .push("spec.credentials sets neither adminAccount nor application; set exactly one".into());
+            problems.push((
+                Reason::SecretInvalid,
+                "spec.credentials sets neither adminAccount nor application; set exactly one".into(),
+            ));
             None
         }
     }
@@ -297,14 +402,14 @@ fn sign_in_credentials(
 
 fn take_secret(
     secrets: &dyn SecretStore,
-    problems: &mut Vec<String>,
+    problems: &mut Problems,
     name: &str,
     key: &str,
 ) -> Option<SecretString> {
     match secrets.get(name, key) {
         Ok(value) => Some(value),
         Err(message) => {
-            problems.push(message);
+            problems.push((Reason::SecretInvalid, message));
             None
         }
     }
@@ -320,8 +425,11 @@ pub fn connect_tenant(
     options: &ConnectOptions,
     previous: Option<&SignIn>,
 ) -> Result<GraphTenant, SetupFailure> {
-    let mut problems = Vec::new();
-    let sign_in = match sign_in_credentials(spec, secrets, options, &mut problems) {
+    let (mut problems, _) = endpoint_problems(spec, &options.allowed_endpoints);
+    if !problems.is_empty() {
+        return Err(SetupFailure::of(&problems, &[]));
+    }
+    let sign_in = match sign_in_credentials(spec, secrets, &mut problems) {
         Some(credentials) => sign_in_for(spec, credentials, options, previous),
         None => match previous {
             Some(previous) => previous.clone(),
@@ -347,6 +455,7 @@ fn sign_in_for(
         Some(previous) => previous.clone(),
         None => SignIn {
             fingerprint,
+            graph_base: graph_base.to_owned(),
             tokens: Arc::new(TokenClient::new(
                 UpstreamClient::new(Service::Entra, options.http.clone(), None, options.retry.clone()),
                 login,
@@ -358,9 +467,10 @@ fn sign_in_for(
     }
 }
 
-/// The Teams tenant of `spec`, signing in with `sign_in`.
+/// The Teams tenant of `spec`, signing in with `sign_in`, at the Graph base URL the sign-in's
+/// tokens are for (a deletion with an earlier sign-in never sends its token to a new
+/// `spec.endpoints.graph`).
 fn tenant_for(spec: &TeamsTenantSyncSpec, sign_in: &SignIn, options: &ConnectOptions) -> GraphTenant {
-    let endpoints = spec.endpoints.clone().unwrap_or_default();
     let graph = GraphClient::new(
         UpstreamClient::new(
             Service::Graph,
@@ -368,7 +478,7 @@ fn tenant_for(spec: &TeamsTenantSyncSpec, sign_in: &SignIn, options: &ConnectOpt
             options.graph_requests_per_second,
             options.retry.clone(),
         ),
-        non_empty(&endpoints.graph, DEFAULT_GRAPH_URL),
+        &sign_in.graph_base,
         sign_in.tokens.clone(),
     );
     GraphTenant {

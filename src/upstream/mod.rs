@@ -1,6 +1,7 @@
 //! What every upstream client shares: one reqwest client with timeouts, a per-tenant rate limiter,
 //! retries with backoff that honour `Retry-After`, a retry budget, and error classification.
 
+pub mod allowed;
 pub mod error;
 pub mod retry;
 pub mod throttle;

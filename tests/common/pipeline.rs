@@ -2,12 +2,16 @@
 //! the sandbox, a connection, and what the generator's planted cases converge to.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dialpad_teams_operator::api::{Reason, TeamsTenantSync};
 use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::microsoft::federated::{FederatedTokenSource, TokenFile};
 use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection, SecretStore, connect};
+use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
@@ -31,16 +35,42 @@ pub fn converged_reason(case: Case) -> Reason {
     }
 }
 
-/// Secrets held in memory: `(secret name, key) -> value`.
-pub struct Values(pub HashMap<(&'static str, &'static str), String>);
+/// Secrets held in memory (`(secret name, key) -> value`), and a token file that stands for
+/// every ServiceAccount's token.
+pub struct Values {
+    /// The Secrets' values.
+    pub values: HashMap<(&'static str, &'static str), String>,
+    /// The workload identity token, as `plan --federated-token-file` gives it.
+    pub token_file: Option<PathBuf>,
+}
+
+impl Values {
+    /// Secrets without a token file.
+    pub fn new(values: HashMap<(&'static str, &'static str), String>) -> Self {
+        Self {
+            values,
+            token_file: None,
+        }
+    }
+}
 
 impl SecretStore for Values {
     fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
-        self.0
+        self.values
             .iter()
             .find(|((n, k), _)| *n == name && *k == key)
             .map(|(_, v)| SecretString::from(v.clone()))
             .ok_or_else(|| format!("Secret {name} has no key {key}"))
+    }
+
+    fn federated_token(
+        &self,
+        service_account: Option<&str>,
+    ) -> Result<Arc<dyn FederatedTokenSource>, String> {
+        let path = self.token_file.clone().ok_or("no token file in this test")?;
+        let owner =
+            service_account.map_or("the operator".to_owned(), |name| format!("ServiceAccount {name}"));
+        Ok(Arc::new(TokenFile { path, owner }))
     }
 }
 
@@ -57,7 +87,7 @@ pub fn resource(sandbox: &Sandbox) -> TeamsTenantSync {
 
 /// The demo resource's Secrets: the admin's username and password and the Dialpad API key.
 pub fn secrets(username: &str, password: &str, key: &str) -> Values {
-    Values(HashMap::from([
+    Values::new(HashMap::from([
         (("teams-admin", "username"), username.to_owned()),
         (("teams-admin", "password"), password.to_owned()),
         (("dialpad", "apiKey"), key.to_owned()),
@@ -73,14 +103,16 @@ pub fn quick_retries() -> RetryPolicy {
     }
 }
 
-/// Options with the default HTTP client, [`quick_retries`] and no rate of our own.
-pub fn quick_options() -> ConnectOptions {
+/// Options with the default HTTP client, [`quick_retries`], no rate of our own, and credentials
+/// allowed to go to `sandbox` (as a platform admin allows a local sandbox with
+/// `--allowed-endpoint`) at `sandbox_base`.
+pub fn quick_options(sandbox_base: &str) -> ConnectOptions {
     ConnectOptions {
         http: http_client(&[]).unwrap(),
         retry: quick_retries(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
-        federated_token: Default::default(),
+        allowed_endpoints: AllowedEndpoints::parse(&[sandbox_base]).unwrap(),
     }
 }
 
@@ -91,9 +123,16 @@ pub fn connection_with(resource: &TeamsTenantSync, store: &Values, options: &Con
         .unwrap()
 }
 
-/// Connects `resource` with `store` and [`quick_options`].
+/// Connects `resource` with `store` and [`quick_options`] allowing the sandbox its Graph endpoint
+/// names (see [`resource`]).
 pub fn connection(resource: &TeamsTenantSync, store: &Values) -> Connection {
-    connection_with(resource, store, &quick_options())
+    let sandbox_base = &resource
+        .spec
+        .endpoints
+        .as_ref()
+        .expect("endpoints at a sandbox")
+        .graph;
+    connection_with(resource, store, &quick_options(sandbox_base))
 }
 
 /// A sandbox serving `users` Dialpad users who each need a number (seeded by `seed`), with

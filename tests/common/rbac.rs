@@ -24,6 +24,28 @@ pub const CLUSTER_WIDE: &str = "deploy/dialpad-teams-operator.yaml";
 /// The chart rendered with `watchNamespaces: [telephony-a, telephony-b]`.
 pub const NAMESPACED: &str = "deploy/dialpad-teams-operator-namespaced.yaml";
 
+/// The operator container's arguments in the render at `path`, after `run`, without
+/// `--metrics-addr` (each test process gets a port of its own).
+pub fn chart_args(path: &str) -> Vec<String> {
+    let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    for document in serde_yaml::Deserializer::from_str(&text) {
+        let value: Value =
+            serde::Deserialize::deserialize(document).unwrap_or_else(|e| panic!("{path}: {e}"));
+        if value["kind"] != "Deployment" {
+            continue;
+        }
+        let args = &value["spec"]["template"]["spec"]["containers"][0]["args"];
+        let args: Vec<String> = serde_json::from_value(args.clone()).expect("the container's args");
+        return args
+            .into_iter()
+            .skip_while(|arg| arg == "run")
+            .filter(|arg| !arg.starts_with("--metrics-addr"))
+            .collect();
+    }
+    panic!("{path} has no Deployment")
+}
+
 /// The RBAC in the render at `path` (relative to the repository).
 pub fn chart_rbac(path: &str) -> ChartRbac {
     let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));

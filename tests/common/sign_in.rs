@@ -38,8 +38,9 @@ pub fn app(client_id: &str) -> ApplicationFixture {
 }
 
 /// The example org, operations and activation immediate, with [`CERTIFICATE_APP`] and
-/// [`FEDERATED_APP`] trusting `subject` of `route.issuer`, which the sandbox reaches by `route`.
-pub fn example_org_with_apps(subject: &str, route: OidcIssuerFixture) -> OrgFixture {
+/// [`FEDERATED_APP`] trusting each of `subjects` of `route.issuer` (a federated credential each),
+/// which the sandbox reaches by `route`.
+pub fn example_org_with_apps(subjects: &[&str], route: OidcIssuerFixture) -> OrgFixture {
     let mut org =
         OrgFixture::from_yaml(EXAMPLE_ORG, "examples/sandbox-org.yaml").expect("the example org parses");
     org.behaviour.activation_delay_ms = 0;
@@ -48,13 +49,17 @@ pub fn example_org_with_apps(subject: &str, route: OidcIssuerFixture) -> OrgFixt
         certificates: vec![certificate_file("app.crt")],
         ..app(CERTIFICATE_APP)
     });
-    org.tenant.applications.push(ApplicationFixture {
-        federated_credentials: vec![FederatedCredentialFixture {
-            name: "dialpad-teams-operator".into(),
+    let trusted = subjects
+        .iter()
+        .enumerate()
+        .map(|(index, subject)| FederatedCredentialFixture {
+            name: format!("kubernetes-{index}"),
             issuer: route.issuer.clone(),
-            subject: subject.into(),
+            subject: (*subject).into(),
             audiences: vec![AUDIENCE.into()],
-        }],
+        });
+    org.tenant.applications.push(ApplicationFixture {
+        federated_credentials: trusted.collect(),
         ..app(FEDERATED_APP)
     });
     org.behaviour.oidc_issuers.push(route);

@@ -49,7 +49,7 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
             (Case::CallingPlanAssigned, 2),
         ];
         let org = org(12, 11, mix, &password, &api_key);
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
@@ -171,7 +171,7 @@ async fn without_the_status_permission_the_log_names_it_and_the_operator_keeps_r
     with_namespaces("binary-missing-rule", 1, |env, names| async move {
         let (password, api_key) = (secret_value(), secret_value());
         let org = org(4, 12, vec![(Case::InSync, 4)], &password, &api_key);
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, Some(("teamstenantsyncs/status", "patch"))).await;
         let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);

@@ -69,7 +69,7 @@ async fn the_binary_killed_mid_sync_finishes_from_what_the_apiserver_kept() {
         );
         // Slow writes, so that the kill lands in the middle of them.
         org.fixture.behaviour.graph_requests_per_second = 60;
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let mut first = OperatorProcess::start_for_as(&env, "first", &kubeconfig, &names, &[]);

@@ -1,15 +1,17 @@
 //! Signing in without a stored password, on the real apiserver: the binary signs in with a
 //! certificate from a `kubernetes.io/tls` Secret, then, after a spec change, with workload identity
-//! federation: a ServiceAccount token the apiserver minted (TokenRequest, audience
-//! `api://AzureADTokenExchange`) is exchanged at the sandbox, which verifies it against the
-//! apiserver's own discovery document and JWKS (`/.well-known/openid-configuration`,
-//! `/openid/v1/jwks`). A token of another ServiceAccount is refused with
-//! `FederatedCredentialMismatch` naming that account. No private key or token is written anywhere.
+//! federation as a ServiceAccount of the resource's own namespace: the operator has the apiserver
+//! mint a token for it (TokenRequest, audience `api://AzureADTokenExchange`), which the sandbox
+//! verifies against the apiserver's own discovery document and JWKS
+//! (`/.well-known/openid-configuration`, `/openid/v1/jwks`). Another namespace naming the same app
+//! is refused with `FederatedCredentialMismatch` naming its own account, and cannot borrow the
+//! operator's token; the namespace a platform admin allowed can. No private key or token is
+//! written anywhere.
 
 use base64::Engine;
+use dialpad_teams_sandbox::Sandbox;
 use dialpad_teams_sandbox::fixture::OidcIssuerFixture;
 use dialpad_teams_sandbox::world::Principal;
-use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
@@ -31,8 +33,8 @@ use crate::harness::*;
 /// `tests/sync_pipeline.rs`).
 const EXAMPLE_DESIRED: i32 = 18;
 const EXAMPLE_IN_SYNC: i32 = 4;
-/// Another ServiceAccount of the namespace, which the app does not trust.
-const INTRUDER: &str = "intruder";
+/// The team's own ServiceAccount, which the app trusts in the first namespace only.
+const TEAM_ACCOUNT: &str = "teams-sync";
 
 /// The apiserver's URL and CA (PEM) from the admin kubeconfig.
 fn apiserver(env: &Env) -> (String, String) {
@@ -82,21 +84,24 @@ async fn publish_issuer_keys(env: &Env) {
         .expect("the discovery binding is applied");
 }
 
+/// Creates the ServiceAccount `account` in `env`'s namespace.
+async fn create_service_account(env: &Env, account: &str) {
+    let accounts: Api<ServiceAccount> = Api::namespaced(env.client.clone(), &env.namespace);
+    let object = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account}});
+    accounts
+        .patch(
+            account,
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(object),
+        )
+        .await
+        .expect("the ServiceAccount is created");
+}
+
 /// A token the apiserver mints for `account` with the Entra audience, written to a file as the
 /// kubelet would project it; the file's path and the token.
 async fn projected_token(env: &Env, account: &str) -> (String, String) {
     let accounts: Api<ServiceAccount> = Api::namespaced(env.client.clone(), &env.namespace);
-    if account != SERVICE_ACCOUNT {
-        let object = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": account}});
-        accounts
-            .patch(
-                account,
-                &PatchParams::apply(MANAGER).force(),
-                &Patch::Apply(object),
-            )
-            .await
-            .expect("the ServiceAccount is created");
-    }
     let request = TokenRequest {
         spec: TokenRequestSpec {
             audiences: vec![AUDIENCE.into()],
@@ -137,54 +142,77 @@ async fn put_tls_secret(env: &Env) {
         .expect("the TLS Secret is created");
 }
 
+/// The reason and message of the condition `type_`.
+fn reason_of(resource: &dialpad_teams_operator::api::TeamsTenantSync, type_: &str) -> (String, String) {
+    status(resource)
+        .conditions
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| (c.reason.clone(), c.message.clone()))
+        .unwrap_or_default()
+}
+
+/// How many tokens the sandbox issued to the federated app.
+fn federated_grants(sandbox: &Sandbox) -> usize {
+    sandbox.with_world(|world| {
+        world
+            .access_tokens
+            .values()
+            .filter(|grant| {
+                matches!(&grant.principal, Principal::Application { client_id, .. } if client_id == FEDERATED_APP)
+            })
+            .count()
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accounts_token_is_refused() {
-    with_namespaces("sign-in-without-secrets", 1, |env, names| async move {
+async fn a_certificate_then_a_namespaces_own_service_account_sign_in_and_no_namespace_borrows_another_identity()
+ {
+    with_namespaces("sign-in-without-secrets", 2, |env, names| async move {
         // The example org of `demo` (examples/sandbox-org.yaml): 18 Dialpad users with every
-        // reason; a first sync assigns three numbers and corrects one, and four end in sync.
-        // The issuer's name (kubernetes.default.svc...) resolves only inside the cluster: the
-        // sandbox reaches it at the apiserver's address, trusting the cluster's CA.
+        // reason. The issuer's name (kubernetes.default.svc...) resolves only inside the cluster:
+        // the sandbox reaches it at the apiserver's address, trusting the cluster's CA.
+        let team_b = env.in_namespace(&names[1]);
         let (server, ca) = apiserver(&env);
         let route = OidcIssuerFixture {
             issuer: issuer_of(&env).await,
             address: Some(server),
             ca_pem: Some(ca),
         };
+        // The app trusts team A's own ServiceAccount, and the operator's (for the namespace a
+        // platform admin lets use the operator's token).
+        let team_subject = format!("system:serviceaccount:{}:{TEAM_ACCOUNT}", env.namespace);
         let operator_subject = format!("system:serviceaccount:{}:{SERVICE_ACCOUNT}", env.namespace);
-        let org = example_org_with_apps(&operator_subject, route);
+        let org = example_org_with_apps(&[&team_subject, &operator_subject], route);
         let api_key = org.dialpad.api_key.clone();
-        let sandbox = Sandbox::start(&org, SandboxOptions::default())
-            .await
-            .expect("the sandbox starts");
+        let sandbox = env.start_sandbox_with(&org).await;
         publish_issuer_keys(&env).await;
-        env.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+        for namespace in [&env, &team_b] {
+            namespace.put_secret("dialpad", &[("apiKey", &api_key)]).await;
+            create_service_account(namespace, TEAM_ACCOUNT).await;
+        }
         put_tls_secret(&env).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let (token_file, operator_token) = projected_token(&env, SERVICE_ACCOUNT).await;
-        let federated = [
+        let own_token = [
             "--federated-token-file",
             token_file.as_str(),
-            "--federated-token-login-endpoint",
-            sandbox.base_url(),
+            "--operator-token-namespace",
+            env.namespace.as_str(),
         ];
-        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &federated);
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &own_token);
         operator.wait_ready().await;
 
         // A certificate from a kubernetes.io/tls Secret.
         let name = "contoso";
-        let mut resource = resource(&env, name, sandbox.base_url(), "Retain");
-        resource.spec.credentials = serde_json::from_value(json!({
+        let mut contoso = resource(&env, name, sandbox.base_url(), "Retain");
+        contoso.spec.credentials = serde_json::from_value(json!({
             "application": {"clientId": CERTIFICATE_APP, "certificate": {"secretRef": {"name": "teams-app-certificate"}, "algorithm": "PS256"}}
         }))
         .expect("certificate credentials");
-        env.apply(&resource).await.expect("the resource is accepted");
+        env.apply(&contoso).await.expect("the resource is accepted");
         let first = env.wait_first_status(name, EXAMPLE_DESIRED).await;
-        assert_eq!(
-            condition(&first, "AdminConnected").0,
-            "True",
-            "{}",
-            describe(&first)
-        );
+        assert_eq!(reason_of(&first, "AdminConnected").0, "SignedIn", "{}", describe(&first));
         env.wait_event(name, "Normal", "NumbersAssigned").await;
         let synced = env
             .wait(name, "every user in sync", |r| {
@@ -199,72 +227,86 @@ async fn a_certificate_then_an_apiserver_minted_token_sign_in_and_another_accoun
             describe(&synced)
         );
 
-        // Workload identity: the apiserver's own token, verified through its discovery and JWKS.
+        // Workload identity as the namespace's own ServiceAccount: the apiserver mints its token.
         env.patch_spec(
             name,
-            json!({"credentials": {"application": {"clientId": FEDERATED_APP, "certificate": null, "workloadIdentity": {}}}}),
+            json!({"credentials": {"application": {"clientId": FEDERATED_APP, "certificate": null, "workloadIdentity": {"serviceAccountName": TEAM_ACCOUNT}}}}),
         )
         .await;
         let federated_sync = env
-            .wait(name, "a sync signed in by workload identity", |r| {
+            .wait(name, "a sync signed in as the namespace's ServiceAccount", |r| {
                 r.is_some_and(|r| observed(r) && condition(r, "AdminConnected").0 == "True")
             })
             .await
             .expect("the resource exists");
         assert_eq!(by_reason(&federated_sync).get("InSync"), Some(&EXAMPLE_IN_SYNC), "{}", describe(&federated_sync));
-        let federated_tokens = sandbox.with_world(|world| {
-            world
-                .access_tokens
-                .values()
-                .filter(|grant| {
-                    matches!(&grant.principal, Principal::Application { client_id, .. } if client_id == FEDERATED_APP)
-                })
-                .count()
-        });
-        assert!(federated_tokens >= 1, "the sandbox issued the federated app a token");
-        let (_, stopped) = operator.terminate().await;
-        assert!(stopped.success());
+        assert!(federated_grants(&sandbox) >= 1, "the sandbox issued the federated app a token");
 
-        // Another ServiceAccount's token: refused, naming the subject it carries.
-        let (intruder_file, intruder_token) = projected_token(&env, INTRUDER).await;
-        let intruder_args = [
-            "--federated-token-file",
-            intruder_file.as_str(),
-            "--federated-token-login-endpoint",
-            sandbox.base_url(),
-        ];
-        let mut intruder =
-            OperatorProcess::start_for_as(&env, "intruder", &kubeconfig, &names, &intruder_args);
-        intruder.wait_ready().await;
-        env.sync_now(name).await;
-        let refused = env
-            .wait(name, "AdminConnected=False (FederatedCredentialMismatch)", |r| {
+        // Team B names A's app with its own ServiceAccount: Entra sees B's subject and refuses.
+        // (DryRun, so that it does not need to own the tenant A's resource owns.)
+        let grants_before = federated_grants(&sandbox);
+        let mut borrowed = resource(&team_b, "borrowed", sandbox.base_url(), "Retain");
+        borrowed.spec.mode = dialpad_teams_operator::api::SyncMode::DryRun;
+        borrowed.spec.credentials = serde_json::from_value(json!({
+            "application": {"clientId": FEDERATED_APP, "workloadIdentity": {"serviceAccountName": TEAM_ACCOUNT}}
+        }))
+        .expect("workload identity credentials");
+        team_b.apply(&borrowed).await.expect("the resource is accepted");
+        let refused = team_b
+            .wait("borrowed", "AdminConnected=False", |r| {
                 r.is_some_and(|r| condition(r, "AdminConnected").0 == "False")
             })
             .await
             .expect("the resource exists");
-        let connected = status(&refused)
-            .conditions
-            .iter()
-            .find(|c| c.type_ == "AdminConnected")
-            .expect("an AdminConnected condition");
-        let message = &connected.message;
-        assert_eq!(connected.reason, "FederatedCredentialMismatch", "{message}");
-        assert!(
-            message.contains("AADSTS700213") && message.contains(&format!(":{INTRUDER}")),
-            "{message}"
-        );
-        env.wait_event(name, "Warning", "FederatedCredentialMismatch").await;
+        let (reason, message) = reason_of(&refused, "AdminConnected");
+        assert_eq!(reason, "FederatedCredentialMismatch", "{message}");
+        let b_subject = format!("system:serviceaccount:{}:{TEAM_ACCOUNT}", names[1]);
+        assert!(message.contains("AADSTS700213") && message.contains(&b_subject), "{message}");
+        team_b.wait_event("borrowed", "Warning", "FederatedCredentialMismatch").await;
 
-        let mut secrets = secrets_of(&sandbox, &[&api_key, &operator_token, &intruder_token]);
+        // Nor can team B borrow the operator's own token: only team A's namespace may use it.
+        let mut own = resource(&team_b, "own-token", sandbox.base_url(), "Retain");
+        own.spec.mode = dialpad_teams_operator::api::SyncMode::DryRun;
+        own.spec.credentials = serde_json::from_value(json!({
+            "application": {"clientId": FEDERATED_APP, "workloadIdentity": {}}
+        }))
+        .expect("workload identity credentials");
+        team_b.apply(&own).await.expect("the resource is accepted");
+        let unavailable = team_b
+            .wait("own-token", "AdminConnected=False", |r| {
+                r.is_some_and(|r| condition(r, "AdminConnected").0 == "False")
+            })
+            .await
+            .expect("the resource exists");
+        let (reason, message) = reason_of(&unavailable, "AdminConnected");
+        assert_eq!(reason, "FederatedTokenUnavailable", "{message}");
+        assert!(message.contains("--operator-token-namespace"), "{message}");
+        assert_eq!(federated_grants(&sandbox), grants_before, "team B got no token of the app");
+
+        // Team A, which a platform admin allowed, may use the operator's own token.
+        env.patch_spec(
+            name,
+            json!({"credentials": {"application": {"workloadIdentity": {"serviceAccountName": null}}}}),
+        )
+        .await;
+        let own_sync = env
+            .wait(name, "a sync signed in with the operator's own token", |r| {
+                r.is_some_and(|r| observed(r) && condition(r, "AdminConnected").0 == "True")
+            })
+            .await
+            .expect("the resource exists");
+        assert_eq!(by_reason(&own_sync).get("InSync"), Some(&EXAMPLE_IN_SYNC), "{}", describe(&own_sync));
+
+        let mut secrets = secrets_of(&sandbox, &[&api_key, &operator_token]);
         secrets.extend(
             certificate_file("app.key")
                 .lines()
                 .filter(|line| !line.starts_with("-----"))
                 .map(str::to_owned),
         );
-        assert_no_secret_anywhere(&env, &[&operator, &intruder], &secrets).await;
-        intruder.terminate().await;
+        assert_no_secret_anywhere(&env, &[&operator], &secrets).await;
+        assert_no_secret_anywhere(&team_b, &[&operator], &secrets).await;
+        operator.terminate().await;
     })
     .await;
 }

@@ -41,7 +41,7 @@ where
                 },
                 graph_requests_per_second: None,
                 dialpad_requests_per_second: None,
-                federated_token: Default::default(),
+                allowed_endpoints: env.allowed_sandboxes(),
             },
             settings: OperatorSettings {
                 operator_namespace: env.namespace.clone(),
@@ -100,7 +100,7 @@ async fn a_tenant_with_calling_plan_users_syncs_reports_rotates_secrets_and_unas
         ];
         let org = org(20, 7, mix, &password, &api_key);
         let numbers = numbers_by_case(&org);
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let name = "contoso";
         env.apply(&resource(&env, name, sandbox.base_url(), "Unassign"))
@@ -273,7 +273,7 @@ async fn a_tenant_without_failures_becomes_ready_and_retain_keeps_numbers_on_del
             &api_key,
         );
         let numbers = numbers_by_case(&org);
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let name = "fabrikam";
         let resource = resource(&env, name, sandbox.base_url(), "Retain");

@@ -1,7 +1,8 @@
-//! Two replicas of the binary with leader election: only the Lease holder syncs; `kill -9` of the
-//! leader hands over within the lease duration and syncs go on; a restarted replica stands by and
-//! never assigns a number twice; SIGTERM of the leader releases the Lease, so the other takes over
-//! at once.
+//! Two replicas of the binary started with the chart's default arguments (one replica's, as a
+//! rolling update starts the new pod beside the old): only the Lease holder syncs, so one resource
+//! gets one set of writes; `kill -9` of the leader hands over within the lease duration and syncs
+//! go on; a restarted replica stands by and never assigns a number twice; SIGTERM of the leader
+//! releases the Lease, so the other takes over at once.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use dialpad_teams_sandbox::generator::Case;
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
 
+use crate::common::rbac::{CLUSTER_WIDE, chart_args};
 use crate::harness::cluster::with_namespaces;
 use crate::harness::fixtures::*;
 use crate::harness::process::OperatorProcess;
@@ -51,23 +53,27 @@ async fn only_the_leader_syncs_and_a_killed_or_stopped_leader_is_replaced() {
             &password,
             &api_key,
         );
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let ns = env.namespace.clone();
+        // What the chart's Deployment runs with default values (leader election included), plus
+        // what it takes from the pod (POD_NAMESPACE, POD_NAME) and the test's scope and sandbox.
+        let chart = chart_args(CLUSTER_WIDE);
+        assert!(chart.contains(&"--leader-election=true".to_owned()), "{chart:?}");
         let replica = |identity: &str| {
-            OperatorProcess::start(
-                &format!("{ns}-{identity}"),
-                &kubeconfig,
-                &[
-                    "--namespace",
-                    &ns,
-                    "--lease-namespace",
-                    &ns,
-                    "--identity",
-                    identity,
-                ],
-            )
+            let mut args: Vec<&str> = chart.iter().map(String::as_str).collect();
+            args.extend([
+                "--namespace",
+                &ns,
+                "--operator-namespace",
+                &ns,
+                "--identity",
+                identity,
+                "--allowed-endpoint",
+                sandbox.base_url(),
+            ]);
+            OperatorProcess::start(&format!("{ns}-{identity}"), &kubeconfig, &args)
         };
         let mut a = replica("a");
         a.wait_ready().await;
@@ -87,6 +93,11 @@ async fn only_the_leader_syncs_and_a_killed_or_stopped_leader_is_replaced() {
             b.syncs().await.is_empty(),
             "the standby never syncs: {:?}",
             b.syncs().await
+        );
+        assert_eq!(
+            sandbox.counters().write_requests(),
+            5,
+            "one set of writes for the one resource: the five numbers, once"
         );
 
         // kill -9: no release; b takes over when the Lease expires.

@@ -3,15 +3,18 @@
 //! get/describe` would show (status, conditions, finalizer, Events, the Lease).
 //!
 //! - [`in_process`]: the controller loop in this process (`run_until`, as `run` calls it);
+//! - [`boundary`]: what a user who may only write TeamsTenantSyncs can make the operator do: no
+//!   Secret read back through the status, no credential sent to an endpoint nobody allowed;
 //! - [`binary`]: the `dialpad-teams-operator run` binary as a child process under a ServiceAccount
 //!   holding exactly the RBAC the chart renders (its watchNamespaces mode; the namespace-deletion
 //!   scenarios also its cluster-wide mode);
 //! - [`chart`]: the chart's rendered manifests, dry-run applied, and its pod under the restricted
 //!   Pod Security Standard;
 //! - [`crash`]: `kill -9` of the binary mid-sync, and what a new process finishes;
-//! - [`federation`]: certificate and workload identity sign-ins, with a token the apiserver minted
-//!   and the sandbox verified against the apiserver's own discovery document and keys;
-//! - [`leader`]: two replicas of the binary with leader election;
+//! - [`federation`]: certificate and workload identity sign-ins, with tokens the apiserver minted
+//!   for the namespace's own ServiceAccount and the operator's, verified by the sandbox against the
+//!   apiserver's own discovery document and keys; no namespace borrows another's identity;
+//! - [`leader`]: two replicas of the binary with the chart's default arguments (leader election);
 //! - [`scale`]: fifty resources in five namespaces.
 //!
 //! They run only when `E2E_KUBECONFIG` names a kubeconfig of a disposable cluster (kind, k3d, the
@@ -22,6 +25,7 @@
 //! `dto-e2e-public-issuer-discovery` that lets anyone read the service account issuer's keys. Operator logs go to `target/tmp/e2e-logs/`.
 
 mod binary;
+mod boundary;
 mod chart;
 #[path = "../common/mod.rs"]
 mod common;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::controller::claim::lease_name;
+use dialpad_teams_operator::controller::claim::{OPERATOR_ANNOTATION, lease_name};
 use dialpad_teams_operator::controller::ownership::{LEFT_ANNOTATION, OWNER_UID_LABEL};
 use dialpad_teams_sandbox::Endpoint;
 use dialpad_teams_sandbox::generator::{Case, TENANT_ID};
@@ -57,7 +57,7 @@ async fn a_second_resource_for_a_tenant_is_refused_and_takes_over_when_the_first
             &api_key,
         );
         let mine = assigned_by_operator(&org);
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
@@ -73,9 +73,13 @@ async fn a_second_resource_for_a_tenant_is_refused_and_takes_over_when_the_first
             "{}",
             describe(&first)
         );
-        env.apply(&resource(&env, "second", sandbox.base_url(), "Unassign"))
-            .await
-            .expect("accepted");
+        // The same tenant by one of its verified domains instead of its GUID: still one tenant.
+        let by_domain = |policy: &str| {
+            let mut second = resource(&env, "second", sandbox.base_url(), policy);
+            second.spec.tenant.tenant_id = "contoso.onmicrosoft.com".into();
+            second
+        };
+        env.apply(&by_domain("Unassign")).await.expect("accepted");
         let refused = env
             .wait("second", "Ready=False (DuplicateTenant)", |r| {
                 r.is_some_and(|r| condition(r, "Ready") == ("False".into(), "DuplicateTenant".into()))
@@ -88,8 +92,8 @@ async fn a_second_resource_for_a_tenant_is_refused_and_takes_over_when_the_first
                 .message
                 .clone();
         assert!(
-            ready.contains(&format!("{}/first", env.namespace)),
-            "names the owner: {ready}"
+            ready.contains(&format!("{}/first", env.namespace)) && ready.contains(TENANT_ID),
+            "names the owner and the tenant's GUID: {ready}"
         );
         assert_eq!(condition(&refused, "Stalled").0, "True", "{}", describe(&refused));
         env.wait_event("second", "Warning", "DuplicateTenant").await;
@@ -109,16 +113,20 @@ async fn a_second_resource_for_a_tenant_is_refused_and_takes_over_when_the_first
         let leases: Api<Lease> = Api::namespaced(env.client.clone(), &env.namespace);
         let claim = lease_name(TENANT_ID);
         let holder = |lease: Lease| lease.spec.and_then(|s| s.holder_identity);
+        let first_claim = leases.get(&claim).await.expect("the claim");
         assert_eq!(
-            holder(leases.get(&claim).await.expect("the claim")),
-            Some(format!("{}/first", env.namespace))
+            first_claim
+                .annotations()
+                .get(OPERATOR_ANNOTATION)
+                .map(String::as_str),
+            Some("operator"),
+            "the claim names the operator replica that writes for its holder"
         );
+        assert_eq!(holder(first_claim), Some(format!("{}/first", env.namespace)));
 
         // The second again, then delete the first: it unassigns exactly its five; the second takes
         // over, assigns them again and becomes the owner.
-        env.apply(&resource(&env, "second", sandbox.base_url(), "Retain"))
-            .await
-            .expect("accepted");
+        env.apply(&by_domain("Retain")).await.expect("accepted");
         env.wait("second", "Ready=False (DuplicateTenant)", |r| {
             r.is_some_and(|r| condition(r, "Ready").1 == "DuplicateTenant")
         })
@@ -203,7 +211,7 @@ async fn synced_namespace(
     let (password, api_key) = (secret_value(), secret_value());
     let mix = vec![(Case::InSync, half), (Case::NeedsAssignment, half)];
     let org = org(2 * half as usize, seed, mix, &password, &api_key);
-    let sandbox = start_sandbox(&org).await;
+    let sandbox = env.start_sandbox(&org).await;
     let tenant = env.in_namespace(&names[1]);
     tenant.put_credentials(&password, &api_key).await;
     let kubeconfig = if cluster_wide {

@@ -41,26 +41,37 @@ async fn fifty_resources_in_five_namespaces_sync_and_a_hanging_tenant_delays_non
             &password,
             &api_key,
         );
+        // A tenant of its own for each resource, with a distinct id; the operator allows them
+        // all and the hanging sign-in endpoint, as a platform admin allows local sandboxes.
         let mut sandboxes = Vec::new();
+        for index in 0..NAMESPACES * PER_NAMESPACE {
+            let mut tenant = org.clone();
+            tenant.fixture.tenant.id = format!("00000000-0000-4000-8000-{index:012}");
+            let sandbox = dialpad_teams_sandbox::Sandbox::start(&tenant.fixture, Default::default())
+                .await
+                .expect("the sandbox starts");
+            sandboxes.push((tenant.fixture.tenant.id.clone(), sandbox));
+        }
         let hanging = hanging_endpoint().await;
+        let mut allowed: Vec<String> = sandboxes.iter().map(|(_, s)| s.base_url().to_owned()).collect();
+        allowed.push(hanging.clone());
+        let allowed = allowed.join(",");
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
+        let mut operator =
+            OperatorProcess::start_for(&env, &kubeconfig, &names, &["--allowed-endpoint", &allowed]);
         operator.wait_ready().await;
 
         let started = Instant::now();
         let mut healthy = Vec::new();
+        let mut tenants = sandboxes.iter();
         for namespace in &names {
             let ns_env = env.in_namespace(namespace);
             ns_env.put_credentials(&password, &api_key).await;
             for i in 0..PER_NAMESPACE {
                 let name = format!("tenant-{i}");
-                // A tenant of its own, with a distinct id.
-                let mut tenant = org.clone();
-                tenant.fixture.tenant.id = format!("00000000-0000-4000-8000-{:012}", sandboxes.len());
-                let sandbox = start_sandbox(&tenant).await;
+                let (tenant_id, sandbox) = tenants.next().expect("a tenant for every resource");
                 let mut resource = resource(&ns_env, &name, sandbox.base_url(), "Retain");
-                resource.spec.tenant.tenant_id = tenant.fixture.tenant.id.clone();
-                sandboxes.push(sandbox);
+                resource.spec.tenant.tenant_id = tenant_id.clone();
                 if namespace == &env.namespace && i == 0 {
                     if let Some(endpoints) = resource.spec.endpoints.as_mut() {
                         endpoints.login = hanging.clone();
@@ -111,7 +122,7 @@ async fn ten_thousand_users_with_one_percent_failing_describe_in_a_few_hundred_l
             (Case::PhoneSystemLicenseMissing, 1),
         ];
         let org = org(10_000, 31, mix, &password, &api_key);
-        let sandbox = start_sandbox(&org).await;
+        let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
         let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);

@@ -9,6 +9,7 @@ use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::telemetry::metrics;
+use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_sandbox::fixture::FaultFixture;
 use dialpad_teams_sandbox::generator::{self, Case, GeneratedOrg, GeneratorSpec};
 use dialpad_teams_sandbox::traffic::Upstream;
@@ -83,7 +84,7 @@ pub async fn run_scenario(scenario: Scenario) {
         retry: quick_retries(),
         graph_requests_per_second: Some((f64::from(GRAPH_LIMIT) * CONFIGURED_SHARE) as u32),
         dialpad_requests_per_second: Some((f64::from(DIALPAD_LIMIT) * CONFIGURED_SHARE) as u32),
-        federated_token: Default::default(),
+        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
     };
     let mut connection = connection_with(&resource, &store, &options);
     // Waiting the production minute for an operation that never completes would only slow the

@@ -35,8 +35,3 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
-
-{{/* Leader election is on whenever more than one replica runs. */}}
-{{- define "dto.leaderElection" -}}
-{{- if gt (int .Values.replicaCount) 1 -}}true{{- else -}}false{{- end -}}
-{{- end -}}

@@ -95,6 +95,7 @@ where
         namespace: base.clone(),
         kubeconfig: path.clone(),
         operator_exit: Arc::new(Mutex::new(None)),
+        sandboxes: Arc::new(super::fixtures::SandboxSlots::reserve()),
     };
     let started = Instant::now();
     let outcome = AssertUnwindSafe(body(env, names.clone())).catch_unwind().await;

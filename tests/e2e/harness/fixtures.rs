@@ -1,10 +1,12 @@
 //! The orgs, resources and secret values of the scenarios.
 
 use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_sandbox::fixture::TeamsUserFixture;
+use dialpad_teams_sandbox::fixture::{OrgFixture, TeamsUserFixture};
 use dialpad_teams_sandbox::generator::{
     self, Case, DOMAIN, GeneratedOrg, GeneratorSpec, PUBLIC_CLIENT_ID, TENANT_ID,
 };
@@ -40,11 +42,52 @@ pub fn org(users: usize, seed: u64, mix: Vec<(Case, u32)>, password: &str, api_k
     org
 }
 
-/// Serves `org` on a loopback port.
-pub async fn start_sandbox(org: &GeneratedOrg) -> Sandbox {
-    Sandbox::start(&org.fixture, SandboxOptions::default())
-        .await
-        .expect("the sandbox starts")
+/// How many sandboxes one scenario may start.
+const SANDBOX_SLOTS: usize = 8;
+
+/// Loopback addresses reserved for a scenario's sandboxes, so that the operator can be started
+/// allowing them (as a platform admin allows a local sandbox with `--allowed-endpoint`) before
+/// they run.
+pub struct SandboxSlots {
+    addresses: Vec<SocketAddr>,
+    next: AtomicUsize,
+}
+
+impl SandboxSlots {
+    /// Reserves [`SANDBOX_SLOTS`] free loopback ports.
+    pub fn reserve() -> Self {
+        let listeners: Vec<TcpListener> = (0..SANDBOX_SLOTS)
+            .map(|_| TcpListener::bind("127.0.0.1:0").expect("a free port"))
+            .collect();
+        Self {
+            addresses: listeners
+                .iter()
+                .map(|l| l.local_addr().expect("an address"))
+                .collect(),
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The sandboxes' base URLs.
+    pub fn urls(&self) -> Vec<String> {
+        self.addresses.iter().map(|a| format!("http://{a}")).collect()
+    }
+
+    /// Serves `fixture` on the next reserved address.
+    pub async fn start(&self, fixture: &OrgFixture) -> Sandbox {
+        let slot = self.next.fetch_add(1, Ordering::Relaxed);
+        let listen = *self
+            .addresses
+            .get(slot)
+            .unwrap_or_else(|| panic!("a scenario starts at most {SANDBOX_SLOTS} sandboxes"));
+        let options = SandboxOptions {
+            listen,
+            ..Default::default()
+        };
+        Sandbox::start(fixture, options)
+            .await
+            .expect("the sandbox starts")
+    }
 }
 
 /// The numbers of the org's Dialpad users, by planted case.
@@ -167,4 +210,19 @@ pub async fn assert_no_secret_anywhere(
             );
         }
     }
+    // Tokens the test never saw (those the apiserver minted for the operator, say) are JWTs.
+    for (place, text) in &places {
+        assert!(!holds_a_jwt(text), "a JWT (not shown) appears in {place}");
+    }
+}
+
+/// Whether `text` holds something shaped like a JWT: a base64url JSON header, a dot, a base64url
+/// JSON payload (both start `eyJ`, the encoding of `{"`).
+fn holds_a_jwt(text: &str) -> bool {
+    let base64url = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    text.match_indices("eyJ").any(|(at, _)| {
+        let rest = &text[at..];
+        let header = rest.find(|c: char| !base64url(c)).unwrap_or(rest.len());
+        header > 10 && rest[header..].starts_with(".eyJ")
+    })
 }

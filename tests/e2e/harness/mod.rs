@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 use dialpad_teams_operator::api::conditions::find_condition;
 use dialpad_teams_operator::api::{TeamsTenantSync, TeamsTenantSyncStatus};
 use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
+use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
+use dialpad_teams_sandbox::Sandbox;
+use dialpad_teams_sandbox::fixture::OrgFixture;
+use dialpad_teams_sandbox::generator::GeneratedOrg;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{ListParams, ObjectMeta, Patch, PatchParams, PostParams};
@@ -40,6 +44,8 @@ pub struct Env {
     pub kubeconfig: PathBuf,
     /// Set when an in-process operator ends early; waits fail fast with it.
     pub operator_exit: Arc<Mutex<Option<String>>>,
+    /// Where the scenario's sandboxes listen.
+    pub sandboxes: Arc<fixtures::SandboxSlots>,
 }
 
 impl Env {
@@ -49,6 +55,27 @@ impl Env {
             namespace: namespace.to_owned(),
             ..self.clone()
         }
+    }
+
+    /// Serves `org` on the next of the scenario's sandbox addresses.
+    pub async fn start_sandbox(&self, org: &GeneratedOrg) -> Sandbox {
+        self.sandboxes.start(&org.fixture).await
+    }
+
+    /// Serves `fixture` on the next of the scenario's sandbox addresses.
+    pub async fn start_sandbox_with(&self, fixture: &OrgFixture) -> Sandbox {
+        self.sandboxes.start(fixture).await
+    }
+
+    /// The operator's arguments that allow the scenario's sandboxes, as a platform admin allows a
+    /// local sandbox.
+    pub fn allowed_sandbox_args(&self) -> Vec<String> {
+        vec!["--allowed-endpoint".into(), self.sandboxes.urls().join(",")]
+    }
+
+    /// The same, for an operator in this process.
+    pub fn allowed_sandboxes(&self) -> AllowedEndpoints {
+        AllowedEndpoints::parse(&self.sandboxes.urls()).expect("loopback URLs")
     }
 
     pub fn resources(&self) -> Api<TeamsTenantSync> {

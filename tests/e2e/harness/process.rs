@@ -58,7 +58,8 @@ impl OperatorProcess {
     }
 
     /// Starts one replica without leader election, as a scenario's operator: it keeps its own
-    /// objects in the test's namespace, watches `watched`, and gets `extra` arguments.
+    /// objects in the test's namespace, watches `watched`, is called `operator` (its identity on
+    /// the tenant claims), and gets `extra` arguments.
     pub fn start_for(env: &super::Env, kubeconfig: &Path, watched: &[String], extra: &[&str]) -> Self {
         Self::start_for_as(env, "operator", kubeconfig, watched, extra)
     }
@@ -72,11 +73,15 @@ impl OperatorProcess {
         watched: &[String],
         extra: &[&str],
     ) -> Self {
+        let allowed = env.allowed_sandbox_args();
         let mut args = vec![
             "--leader-election=false",
             "--operator-namespace",
             env.namespace.as_str(),
+            "--identity",
+            name,
         ];
+        args.extend(allowed.iter().map(String::as_str));
         for namespace in watched {
             args.extend(["--namespace", namespace.as_str()]);
         }

@@ -1,0 +1,236 @@
+//! The statuses of reconciles that stop before a sync: a resource that is suspended, invalid or
+//! refused for a duplicate tenant ([`held_status`]), and a sync stopped before any call
+//! ([`setup_failure_status`]). Pure: they build the status from the last one and never write.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::Resource;
+
+use crate::api::conditions::{
+    ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, set_condition,
+};
+use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::sync::connect::{SETUP_REASONS, SetupFailure, SetupProblem};
+
+/// The status of a sync that stopped before any call (an endpoint not allowed, Secrets or keys
+/// missing, no ServiceAccount token, the tenant not found): the condition of each side that lacks
+/// something (`AdminConnected` for signing in, `SourceConnected` for the source) is False with
+/// every problem and its fix, and so is `Ready`; `Stalled` says a person must act, unless the
+/// failure is transient. What was not tried keeps the last sync's state, except a stale setup
+/// problem (such as `SecretInvalid`) on a side that is now complete.
+pub fn setup_failure_status(
+    resource: &TeamsTenantSync,
+    previous: Option<&TeamsTenantSyncStatus>,
+    failure: &SetupFailure,
+) -> TeamsTenantSyncStatus {
+    let generation = resource.meta().generation;
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let mut status = previous.cloned().unwrap_or_default();
+    status.observed_generation = generation;
+    status.last_sync_time = Some(now.clone());
+    status.conditions.retain(|c| c.type_ != RECONCILING);
+    if failure.reason == Reason::TransientError {
+        // Nobody needs to act: the next attempt may get through.
+        status.conditions.retain(|c| c.type_ != STALLED);
+    } else {
+        set_condition(
+            &mut status.conditions,
+            ConditionUpdate::holding(STALLED, failure.reason, failure.message.as_str())
+                .with_generation(generation),
+            &now,
+        );
+    }
+    let ready = SetupProblem {
+        reason: failure.reason,
+        message: failure.message.clone(),
+    };
+    for (type_, problem) in [
+        (ADMIN_CONNECTED, failure.sign_in.as_ref()),
+        (SOURCE_CONNECTED, failure.source.as_ref()),
+        (READY, Some(&ready)),
+    ] {
+        match problem {
+            Some(problem) => set_condition(
+                &mut status.conditions,
+                ConditionUpdate::new(type_, problem.reason, problem.message.as_str())
+                    .with_generation(generation),
+                &now,
+            ),
+            // A side that is complete now loses a setup problem an earlier sync found on it.
+            None => status
+                .conditions
+                .retain(|c| c.type_ != type_ || !SETUP_REASONS.iter().any(|r| c.reason == r.as_str())),
+        }
+    }
+    status
+}
+
+/// The status of a resource that does not sync: suspended, its spec invalid, or refused because
+/// another resource owns the tenant. `Ready` is False with `reason`; `Reconciling` goes, and
+/// `Stalled` says a person must act unless the resource is merely suspended. Nothing was tried, so
+/// the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value stay those
+/// of the last sync.
+pub fn held_status(
+    generation: Option<i64>,
+    previous: Option<&TeamsTenantSyncStatus>,
+    reason: Reason,
+    message: &str,
+) -> TeamsTenantSyncStatus {
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let mut status = previous.cloned().unwrap_or_default();
+    status.observed_generation = generation;
+    // Nothing is in progress. A suspended resource waits for nobody; a refused one keeps one
+    // Stalled condition (and its transition time) for as long as it is refused.
+    let suspended = reason == Reason::Suspended;
+    status
+        .conditions
+        .retain(|c| c.type_ != RECONCILING && (c.type_ != STALLED || !suspended));
+    if !suspended {
+        set_condition(
+            &mut status.conditions,
+            ConditionUpdate::holding(STALLED, reason, message).with_generation(generation),
+            &now,
+        );
+    }
+    set_condition(
+        &mut status.conditions,
+        ConditionUpdate::new(READY, reason, message).with_generation(generation),
+        &now,
+    );
+    status
+}
+
+/// The status of a suspended resource (see [`held_status`]).
+pub fn suspended_status(
+    resource: &TeamsTenantSync,
+    previous: Option<&TeamsTenantSyncStatus>,
+) -> TeamsTenantSyncStatus {
+    let message = "spec.suspend is true: nothing is read or changed until it is set to false";
+    held_status(resource.meta().generation, previous, Reason::Suspended, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::conditions::find_condition;
+    use crate::commands::demo::DEMO_RESOURCE;
+    use crate::commands::parse_resource;
+
+    fn demo() -> TeamsTenantSync {
+        let mut resource = parse_resource(DEMO_RESOURCE, "demo").unwrap();
+        resource.metadata.generation = Some(1);
+        resource
+    }
+
+    fn condition<'a>(status: &'a TeamsTenantSyncStatus, type_: &str) -> Option<&'a str> {
+        find_condition(&status.conditions, type_).map(|c| c.reason.as_str())
+    }
+
+    /// A last status where sign-in failed for a missing key and users were stuck.
+    fn stuck() -> TeamsTenantSyncStatus {
+        let mut status = TeamsTenantSyncStatus::default();
+        let now = Time(k8s_openapi::jiff::Timestamp::now());
+        for update in [
+            ConditionUpdate::new(ADMIN_CONNECTED, Reason::SecretInvalid, "no key 'password'"),
+            ConditionUpdate::holding(STALLED, Reason::SecretInvalid, "no key 'password'"),
+            ConditionUpdate::holding(RECONCILING, Reason::AssignmentPending, "activating 2"),
+        ] {
+            set_condition(&mut status.conditions, update, &now);
+        }
+        status
+    }
+
+    #[test]
+    fn a_source_secret_problem_drops_a_fixed_sign_in_problem_and_stalls() {
+        let failure = SetupFailure {
+            reason: Reason::SecretInvalid,
+            message: "Secret 'dialpad' does not exist".into(),
+            sign_in: None,
+            source: Some(SetupProblem {
+                reason: Reason::SecretInvalid,
+                message: "Secret 'dialpad' does not exist".into(),
+            }),
+        };
+        let status = setup_failure_status(&demo(), Some(&stuck()), &failure);
+        assert_eq!(
+            condition(&status, ADMIN_CONNECTED),
+            None,
+            "the sign-in side is complete now: its stale SecretInvalid goes"
+        );
+        assert_eq!(condition(&status, SOURCE_CONNECTED), Some("SecretInvalid"));
+        assert_eq!(condition(&status, READY), Some("SecretInvalid"));
+        let stalled = find_condition(&status.conditions, STALLED).unwrap();
+        assert_eq!(
+            (stalled.status.as_str(), stalled.message.as_str()),
+            ("True", "Secret 'dialpad' does not exist")
+        );
+        assert_eq!(
+            condition(&status, RECONCILING),
+            None,
+            "nothing is converging while a Secret is missing"
+        );
+    }
+
+    #[test]
+    fn suspend_drops_reconciling_and_stalled() {
+        let status = suspended_status(&demo(), Some(&stuck()));
+        assert_eq!(condition(&status, READY), Some("Suspended"));
+        assert_eq!(condition(&status, RECONCILING), None);
+        assert_eq!(condition(&status, STALLED), None);
+        assert_eq!(
+            condition(&status, ADMIN_CONNECTED),
+            Some("SecretInvalid"),
+            "not tried: left as it was"
+        );
+    }
+
+    #[test]
+    fn a_refused_resource_is_stalled_and_keeps_its_transition_time_while_refused() {
+        let message = "TeamsTenantSync telephony/first already syncs Microsoft tenant t";
+        let first = held_status(
+            demo().meta().generation,
+            Some(&stuck()),
+            Reason::DuplicateTenant,
+            message,
+        );
+        assert_eq!(condition(&first, READY), Some("DuplicateTenant"));
+        assert_eq!(condition(&first, STALLED), Some("DuplicateTenant"));
+        assert_eq!(condition(&first, RECONCILING), None);
+        let mut earlier = first.clone();
+        for c in &mut earlier.conditions {
+            c.last_transition_time = Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
+        }
+        let again = held_status(
+            demo().meta().generation,
+            Some(&earlier),
+            Reason::DuplicateTenant,
+            message,
+        );
+        let stalled = find_condition(&again.conditions, STALLED).unwrap();
+        assert_eq!(
+            stalled.last_transition_time.0,
+            k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+            "a recheck that finds it still refused does not move lastTransitionTime"
+        );
+    }
+
+    #[test]
+    fn a_transient_failure_before_any_call_is_not_stalled() {
+        let failure = SetupFailure {
+            reason: Reason::TransientError,
+            message: "cannot look up the tenant's ID: no answer".into(),
+            sign_in: Some(SetupProblem {
+                reason: Reason::TransientError,
+                message: "cannot look up the tenant's ID: no answer".into(),
+            }),
+            source: None,
+        };
+        let status = setup_failure_status(&demo(), Some(&stuck()), &failure);
+        assert_eq!(condition(&status, ADMIN_CONNECTED), Some("TransientError"));
+        assert_eq!(condition(&status, READY), Some("TransientError"));
+        assert_eq!(
+            condition(&status, STALLED),
+            None,
+            "a retry may get through: nobody must act"
+        );
+    }
+}
