@@ -1,7 +1,8 @@
 //! The controller against kube's tower-test mocked apiserver, asserting the exact requests: the
 //! finalizer, a missing Secret reported as SecretInvalid, the status written by server-side apply
 //! once per completed sync, Events with counts (none when nothing changed), and `run_until` listing
-//! and watching while it runs. Upstreams are the sandbox; Secrets come from the scope's cache.
+//! and watching while it runs. Upstreams are the sandbox; the scope's watch lists the Secrets, and
+//! the mocked apiserver serves their GETs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,12 +13,12 @@ use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
 use dialpad_teams_operator::controller::reconcile::reconcile;
+use dialpad_teams_operator::controller::secret_cache::{ListedSecret, SecretCache};
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use http::{Method, Request, Response, StatusCode};
-use k8s_openapi::api::core::v1::Secret;
 use kube::client::Body;
 use kube::runtime::controller::Action;
 use kube::runtime::{reflector, watcher};
@@ -30,16 +31,24 @@ use common::apiserver::ApiServer;
 const PASSWORD: &str = "controller-test-password";
 const KEY: &str = "controller-test-api-key";
 
-/// A controller context whose Secret cache holds `secrets` (as the watch would have filled it).
+/// A controller context whose Secret watch has listed `secrets`, which the apiserver serves.
 fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
-    let (store, mut writer) = reflector::store::<Secret>();
+    let (store, mut writer) = reflector::store::<ListedSecret>();
     writer.apply_watcher_event(&watcher::Event::Init);
     for secret in secrets {
-        let secret: Secret = serde_json::from_value(secret.clone()).unwrap();
-        writer.apply_watcher_event(&watcher::Event::InitApply(secret));
+        let listed: ListedSecret = serde_json::from_value(secret.clone()).unwrap();
+        writer.apply_watcher_event(&watcher::Event::InitApply(listed));
     }
     writer.apply_watcher_event(&watcher::Event::InitDone);
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let mut server = ApiServer::new(handle);
+    for secret in secrets {
+        let path = format!(
+            "/api/v1/namespaces/telephony/secrets/{}",
+            secret["metadata"]["name"].as_str().unwrap()
+        );
+        server.objects.insert(path, secret.clone());
+    }
     let client = kube::Client::new(service, "telephony");
     let connect = ConnectOptions {
         http: http_client(&[]).unwrap(),
@@ -53,8 +62,8 @@ fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
         federated_token: Default::default(),
     };
     (
-        Arc::new(Context::new(client, connect, None, store)),
-        ApiServer::new(handle),
+        Arc::new(Context::new(client, connect, None, SecretCache::new(store))),
+        server,
     )
 }
 
