@@ -12,7 +12,9 @@
 //! - [`federation`]: certificate and workload identity sign-ins, with a token the apiserver minted
 //!   and the sandbox verified against the apiserver's own discovery document and keys;
 //! - [`leader`]: two replicas of the binary with leader election;
-//! - [`scale`]: fifty resources in five namespaces.
+//! - [`scale`]: fifty resources in five namespaces;
+//! - [`secrets`]: the operator's memory beside 3,000 unrelated Secrets, and a referenced Secret
+//!   created after its resource.
 //!
 //! They run only when `E2E_KUBECONFIG` names a kubeconfig of a disposable cluster (kind, k3d, the
 //! apiserver of `../shared/k8s/up.sh`) with cluster-admin rights; otherwise every test prints why
@@ -32,3 +34,4 @@ mod in_process;
 mod leader;
 mod ownership;
 mod scale;
+mod secrets;
