@@ -1,8 +1,7 @@
 //! `run_until`, the loop that `dialpad-teams-operator run` runs, against kube's tower-test mocked
 //! apiserver: while it runs it lists and watches TeamsTenantSyncs and the Secrets' metadata (never
-//! their data), it reports ready only
-//! once both lists are in, and it stops promptly when asked. (The e2e suite runs the binary itself
-//! against a real apiserver.)
+//! their data), it reports ready only once both lists are in, and it stops promptly when asked.
+//! (The e2e suite runs the binary itself against a real apiserver.)
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
