@@ -1,7 +1,8 @@
 //! The controller against kube's tower-test mocked apiserver, asserting the exact requests: the
 //! finalizer, a missing Secret reported as SecretInvalid, the status written by server-side apply
 //! once per completed sync, Events with counts (none when nothing changed), and `run_until` listing
-//! and watching while it runs. Upstreams are the sandbox; Secrets come from the scope's cache.
+//! and watching while it runs. Upstreams are the sandbox; the scope's watch lists the Secrets, and
+//! the mocked apiserver serves their GETs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,13 +13,13 @@ use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
 use dialpad_teams_operator::controller::reconcile::reconcile;
+use dialpad_teams_operator::controller::secret_cache::{ListedSecret, SecretCache};
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use http::{Method, Request, Response, StatusCode};
-use k8s_openapi::api::core::v1::Secret;
 use kube::client::Body;
 use kube::runtime::controller::Action;
 use kube::runtime::{reflector, watcher};
@@ -31,7 +32,7 @@ use common::apiserver::ApiServer;
 const PASSWORD: &str = "controller-test-password";
 const KEY: &str = "controller-test-api-key";
 
-/// A controller context whose Secret cache holds `secrets` (as the watch would have filled it),
+/// A controller context whose Secret watch has listed `secrets`, which the apiserver serves,
 /// allowing credentials to go to the unreachable `http://127.0.0.1:9` of the tests that make no
 /// upstream call.
 fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
@@ -40,14 +41,22 @@ fn context(secrets: &[Value]) -> (Arc<Context>, ApiServer) {
 
 /// [`context`], allowing credentials to go to `sandbox_base` (as `--allowed-endpoint` does).
 fn context_allowing(secrets: &[Value], sandbox_base: &str) -> (Arc<Context>, ApiServer) {
-    let (store, mut writer) = reflector::store::<Secret>();
+    let (store, mut writer) = reflector::store::<ListedSecret>();
     writer.apply_watcher_event(&watcher::Event::Init);
     for secret in secrets {
-        let secret: Secret = serde_json::from_value(secret.clone()).unwrap();
-        writer.apply_watcher_event(&watcher::Event::InitApply(secret));
+        let listed: ListedSecret = serde_json::from_value(secret.clone()).unwrap();
+        writer.apply_watcher_event(&watcher::Event::InitApply(listed));
     }
     writer.apply_watcher_event(&watcher::Event::InitDone);
     let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let mut server = ApiServer::new(handle);
+    for secret in secrets {
+        let path = format!(
+            "/api/v1/namespaces/telephony/secrets/{}",
+            secret["metadata"]["name"].as_str().unwrap()
+        );
+        server.objects.insert(path, secret.clone());
+    }
     let client = kube::Client::new(service, "telephony");
     let connect = ConnectOptions {
         http: http_client(&[]).unwrap(),
@@ -61,8 +70,8 @@ fn context_allowing(secrets: &[Value], sandbox_base: &str) -> (Arc<Context>, Api
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox_base]).unwrap(),
     };
     (
-        Arc::new(Context::new(client, connect, None, store)),
-        ApiServer::new(handle),
+        Arc::new(Context::new(client, connect, None, SecretCache::new(store))),
+        server,
     )
 }
 

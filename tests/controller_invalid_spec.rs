@@ -15,6 +15,7 @@ use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::FINALIZER;
 use dialpad_teams_operator::controller::reconcile::reconcile;
 use dialpad_teams_operator::controller::scope::{Scope, scope};
+use dialpad_teams_operator::controller::secret_cache::SecretCache;
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::upstream::http_client;
 use http::{Method, Request, Response, StatusCode};
@@ -214,7 +215,7 @@ async fn a_readable_spec_that_breaks_the_crds_rules_is_stalled_with_the_field_an
         kube::Client::new(service, "telephony"),
         connect(),
         None,
-        secrets,
+        SecretCache::new(secrets),
     ));
     let mut document = resource("contoso", "uid-contoso");
     document["spec"]["removal"] = json!({"policy": "Unassign", "gracePeriod": "3 days"});

@@ -1,7 +1,7 @@
 //! `run_until`, the loop that `dialpad-teams-operator run` runs, against kube's tower-test mocked
-//! apiserver: while it runs it lists and watches TeamsTenantSyncs and Secrets, it reports ready only
-//! once both lists are in, and it stops promptly when asked. (The e2e suite runs the binary itself
-//! against a real apiserver.)
+//! apiserver: while it runs it lists and watches TeamsTenantSyncs and the Secrets' metadata (never
+//! their data), it reports ready only once both lists are in, and it stops promptly when asked.
+//! (The e2e suite runs the binary itself against a real apiserver.)
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -59,6 +59,13 @@ async fn the_controller_lists_and_watches_while_it_runs_and_is_ready_only_after_
         assert_eq!(request.method(), Method::GET, "{}", request.uri());
         let path = request.uri().path().to_owned();
         let query = request.uri().query().unwrap_or_default().to_owned();
+        if path == SECRETS_PATH {
+            let accept = request.headers().get("accept").and_then(|v| v.to_str().ok());
+            assert!(
+                accept.is_some_and(|a| a.contains("as=PartialObjectMetadata")),
+                "Secrets are listed and watched as metadata only: Accept {accept:?}"
+            );
+        }
         if query.contains("watch=true") {
             // Held open, as a watch with nothing to report is.
             watches.push((path, send));

@@ -1,17 +1,16 @@
 //! What reconciles of one watched scope share: the Kubernetes client, the HTTP client for
-//! upstreams, the cache of the scope's Secrets, the Event recorder, and per-resource memory (last
-//! status, retry state, when and why it last synced, consecutive failures).
+//! upstreams, the scope's Secrets (see [`SecretCache`]), the Event recorder, and per-resource
+//! memory (last status, retry state, when and why it last synced, consecutive failures).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::Store;
 
 use super::claim::TenantIds;
+use super::secret_cache::SecretCache;
 use super::secrets::KubeSecrets;
 use super::workload_identity::{OperatorToken, ResourceCredentials};
 use crate::sync::connect::{ConnectOptions, SignIn};
@@ -84,8 +83,8 @@ pub struct Context {
     pub client: Client,
     /// Upstream HTTP settings.
     pub connect: ConnectOptions,
-    /// The Secrets of the scope, kept current by a watch (no GET per reconcile).
-    pub secrets: Store<Secret>,
+    /// The Secrets of the scope: a watch of their versions, the data of the referenced ones.
+    pub secrets: SecretCache,
     /// Publishes Events; kept across reconciles, so that an Event repeated within the recorder's
     /// cache period becomes a series (a count on the first Event) instead of a new object.
     pub recorder: Recorder,
@@ -106,7 +105,7 @@ impl Context {
         client: Client,
         connect: ConnectOptions,
         instance: Option<String>,
-        secrets: Store<Secret>,
+        secrets: SecretCache,
     ) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
@@ -196,7 +195,12 @@ mod tests {
             allowed_endpoints: Default::default(),
         };
         let (secrets, _writer) = kube::runtime::reflector::store();
-        let ctx = Context::new(Client::new(service, "default"), connect, None, secrets);
+        let ctx = Context::new(
+            Client::new(service, "default"),
+            connect,
+            None,
+            SecretCache::new(secrets),
+        );
         let waits: Vec<Duration> = (0..12).map(|_| ctx.backoff("ns/a")).collect();
         assert!(
             waits[0] >= Duration::from_secs(5) && waits[0] < Duration::from_secs(6),

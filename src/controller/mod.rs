@@ -19,6 +19,7 @@ pub mod progress;
 pub mod reconcile;
 pub mod schedule;
 pub mod scope;
+pub mod secret_cache;
 pub mod secrets;
 pub mod spec_check;
 pub mod unreadable;

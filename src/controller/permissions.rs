@@ -87,8 +87,14 @@ pub const API_REQUESTS: &[ApiRequest] = &[
         "patch",
         "the status, by server-side apply",
     ),
-    watched("", "secrets", "list", "the Secret cache (initial list)"),
-    watched("", "secrets", "watch", "the Secret cache"),
+    watched("", "secrets", "list", "the Secret metadata watch (initial list)"),
+    watched("", "secrets", "watch", "the Secret metadata watch"),
+    watched(
+        "",
+        "secrets",
+        "get",
+        "a referenced Secret's data, once per resourceVersion",
+    ),
     watched(
         "",
         "serviceaccounts/token",

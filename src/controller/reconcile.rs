@@ -122,18 +122,18 @@ pub fn error_policy(resource: Arc<TeamsTenantSync>, error: &ReconcileError, ctx:
     Action::requeue(wait)
 }
 
-/// The Secrets `resource` references, from the scope's cache once it is synced.
+/// The Secrets `resource` references, once the scope's Secret watch has listed (each one's data
+/// is read only when its version is not held, see [`super::secret_cache`]).
 pub(super) async fn cached_secrets(
     ctx: &Context,
     namespace: &str,
     resource: &TeamsTenantSync,
 ) -> Result<KubeSecrets, ReconcileError> {
-    match tokio::time::timeout(SECRET_CACHE_WAIT, store_ready(&ctx.secrets)).await {
-        Ok(true) => Ok(KubeSecrets::from_cache(
-            &ctx.secrets,
-            namespace,
-            &referenced_secrets(&resource.spec),
-        )),
+    match tokio::time::timeout(SECRET_CACHE_WAIT, store_ready(ctx.secrets.listed())).await {
+        Ok(true) => {
+            let names = referenced_secrets(&resource.spec);
+            Ok(ctx.secrets.read(&ctx.client, namespace, &names).await?)
+        }
         _ => Err(ReconcileError::SecretCacheNotSynced(namespace.to_owned())),
     }
 }
@@ -529,6 +529,7 @@ mod tests {
         };
         // The writer stays alive but never sees a complete list (listing Secrets is forbidden).
         let (secrets, _writer) = kube::runtime::reflector::store();
+        let secrets = crate::controller::secret_cache::SecretCache::new(secrets);
         let ctx = Context::new(kube::Client::new(service, "telephony"), connect, None, secrets);
         let started = tokio::time::Instant::now();
         let error = cached_secrets(&ctx, "telephony", &demo()).await.err().unwrap();

@@ -1,13 +1,13 @@
 //! One watched scope (all namespaces, or one namespace): a kube-runtime Controller over its
-//! TeamsTenantSyncs, fed by a watch of its Secrets that both fills the Secret cache the reconciles
-//! read and re-syncs exactly the resources that reference a changed Secret. TeamsTenantSyncs the
-//! operator cannot read are reported on their own status instead (see [`super::unreadable`]).
+//! TeamsTenantSyncs, fed by a metadata-only watch of its Secrets that both keeps the Secret cache
+//! current (see [`super::secret_cache`]) and re-syncs exactly the resources that reference a
+//! changed Secret. TeamsTenantSyncs the operator cannot read are reported on their own status
+//! instead (see [`super::unreadable`]).
 
 use std::future::Future;
 use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
-use k8s_openapi::api::core::v1::Secret;
 use kube::api::DynamicObject;
 use kube::runtime::controller::Error as ControllerRunError;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -16,13 +16,14 @@ use kube::{Api, Client, ResourceExt};
 
 use super::context::{Context, OperatorSettings};
 use super::reconcile::{self, ReconcileError};
+use super::secret_cache::{ListedSecret, SecretCache, in_use, strip};
 use super::secrets::referenced_secrets;
 use super::unreadable;
 use crate::api::TeamsTenantSync;
 use crate::sync::connect::ConnectOptions;
 
-/// Secret types the operator never reads, left out of the cache to keep it small: Helm keeps
-/// whole release manifests in `helm.sh/release.v1` Secrets.
+/// Secret types no resource can use, left out of the watch: Helm keeps a release in a
+/// `helm.sh/release.v1` Secret, and every upgrade would wake the watch for nothing.
 pub const UNCACHED_SECRET_TYPES: &[&str] = &["helm.sh/release.v1"];
 
 /// A running scope.
@@ -31,15 +32,15 @@ pub struct Scope {
     pub name: String,
     /// The scope's TeamsTenantSync cache.
     pub resources: Store<TeamsTenantSync>,
-    /// The scope's Secret cache.
-    pub secrets: Store<Secret>,
+    /// The scope's listed Secrets (names and versions only).
+    pub secrets: Store<ListedSecret>,
     /// Runs the controller until `stop` resolves and the reconciles in flight finish.
     pub run: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
 }
 
 impl Scope {
     /// Resolves once both caches hold a complete list (the first list succeeded).
-    pub async fn synced(resources: Store<TeamsTenantSync>, secrets: Store<Secret>) {
+    pub async fn synced(resources: Store<TeamsTenantSync>, secrets: Store<ListedSecret>) {
         store_ready(&resources).await;
         store_ready(&secrets).await;
     }
@@ -78,7 +79,8 @@ pub fn scope(
 ) -> Scope {
     // TeamsTenantSyncs are watched untyped and read one by one (see `unreadable`): one resource the
     // operator's types cannot read must not make the whole scope's list fail.
-    let (resources_api, secrets_api): (Api<DynamicObject>, Api<Secret>) = match &namespace {
+    // An `Api` of `PartialObjectMeta` lists and watches metadata only.
+    let (resources_api, secrets_api): (Api<DynamicObject>, Api<ListedSecret>) = match &namespace {
         Some(ns) => (
             Api::namespaced_with(client.clone(), ns, &unreadable::resource()),
             Api::namespaced(client.clone(), ns),
@@ -94,12 +96,15 @@ pub fn scope(
         .map(|t| format!("type!={t}"))
         .collect::<Vec<_>>()
         .join(",");
-    let (secrets, writer) = reflector::store::<Secret>();
+    let (secrets, writer) = reflector::store::<ListedSecret>();
+    let cache = SecretCache::new(secrets.clone());
+    let observer = cache.clone();
     let secret_events = reflector::reflector(
         writer,
         watcher(secrets_api, watcher::Config::default().fields(&secret_filter))
             .default_backoff()
-            .modify(|secret| secret.managed_fields_mut().clear()),
+            .modify(strip)
+            .inspect_ok(move |event| observer.observe(event)),
     )
     .touched_objects();
     let (reports, reported) = tokio::sync::mpsc::unbounded_channel();
@@ -113,18 +118,19 @@ pub fn scope(
             std::future::ready(Ok(typed))
         });
     let (resources, resource_writer) = reflector::store::<TeamsTenantSync>();
-    let controller = Controller::for_stream(
-        reflector::reflector(resource_writer, readable_events).applied_objects(),
-        resources.clone(),
-    );
-    let mut ctx = Context::new(client, connect, instance, secrets.clone());
+    // Once the store has taken in a change of resources, the data of Secrets none uses goes.
+    let (in_store, pruned) = (resources.clone(), cache.clone());
+    let resource_events = reflector::reflector(resource_writer, readable_events)
+        .inspect_ok(move |_| pruned.retain(&in_use(&in_store.state())));
+    let controller = Controller::for_stream(resource_events.applied_objects(), resources.clone());
+    let mut ctx = Context::new(client, connect, instance, cache);
     ctx.settings = settings;
     let ctx = Arc::new(ctx);
     let report_unreadable = unreadable::report(ctx.clone(), reported);
     let mapper_store = resources.clone();
     let scope_name = name.clone();
     let run = controller
-        .watches_stream(secret_events, move |secret: Secret| {
+        .watches_stream(secret_events, move |secret: ListedSecret| {
             let namespace = secret.namespace();
             let secret_name = secret.name_any();
             mapper_store

@@ -1,13 +1,15 @@
-//! Secrets a TeamsTenantSync references, read only from its own namespace, out of the scope's
-//! Secret cache (a watch keeps it current, so a reconcile makes no request for them).
+//! Secrets a TeamsTenantSync references, read only from its own namespace (through the scope's
+//! [`SecretCache`](super::secret_cache::SecretCache)), and the values a sync takes from them.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Secret;
-use kube::runtime::reflector::{ObjectRef, Store};
 use secrecy::SecretString;
 
 use crate::api::TeamsTenantSyncSpec;
+
+/// The keys and values of one Secret.
+pub type SecretData = BTreeMap<String, Vec<u8>>;
 
 /// The names of the Secrets `spec` references (sorted, without duplicates).
 pub fn referenced_secrets(spec: &TeamsTenantSyncSpec) -> Vec<String> {
@@ -27,40 +29,29 @@ pub fn referenced_secrets(spec: &TeamsTenantSyncSpec) -> Vec<String> {
     names
 }
 
-/// The referenced Secrets of one namespace, as the cache held them when a sync started.
+/// The referenced Secrets of one namespace, as they were when a sync started.
 pub struct KubeSecrets {
     namespace: String,
-    secrets: HashMap<String, Option<BTreeMap<String, Vec<u8>>>>,
+    secrets: HashMap<String, Option<Arc<SecretData>>>,
     /// `name -> resourceVersion` of the Secrets found, to notice rotations.
     pub versions: BTreeMap<String, String>,
 }
 
 impl KubeSecrets {
-    /// Takes `names` of `namespace` from `cache`. A missing Secret is remembered as missing, not an
-    /// error: the sync reports it as `SecretInvalid`. The cache must be synced (see
-    /// [`Store::wait_until_ready`]), or every Secret looks missing.
-    pub fn from_cache(cache: &Store<Secret>, namespace: &str, names: &[String]) -> Self {
-        let mut secrets = HashMap::new();
+    /// `names` of `namespace`, of which `found` holds those that exist (`name -> (resourceVersion,
+    /// data)`). A missing Secret is remembered as missing, not an error: the sync reports it as
+    /// `SecretInvalid`.
+    pub fn new(
+        namespace: &str,
+        names: &[String],
+        found: BTreeMap<String, (String, Arc<SecretData>)>,
+    ) -> Self {
+        let mut secrets: HashMap<String, Option<Arc<SecretData>>> =
+            names.iter().map(|name| (name.clone(), None)).collect();
         let mut versions = BTreeMap::new();
-        for name in names {
-            let secret = cache.get(&ObjectRef::new(name).within(namespace));
-            if let Some(version) = secret.as_ref().and_then(|s| s.metadata.resource_version.clone()) {
-                versions.insert(name.clone(), version);
-            }
-            let data = secret.map(|s| {
-                let mut data: BTreeMap<String, Vec<u8>> = s
-                    .data
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(k, v)| (k, v.0))
-                    .collect();
-                for (key, value) in s.string_data.clone().unwrap_or_default() {
-                    data.insert(key, value.into_bytes());
-                }
-                data
-            });
-            secrets.insert(name.clone(), data);
+        for (name, (version, data)) in found {
+            versions.insert(name.clone(), version);
+            secrets.insert(name, Some(data));
         }
         Self {
             namespace: namespace.to_owned(),
@@ -68,9 +59,7 @@ impl KubeSecrets {
             versions,
         }
     }
-}
 
-impl KubeSecrets {
     /// The value of `key` in the Secret `name`, or a message naming the Secret, the key and the
     /// fix (see [`crate::sync::connect::SecretStore::get`]).
     pub fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
@@ -103,32 +92,15 @@ impl KubeSecrets {
 
 #[cfg(test)]
 mod tests {
-    use k8s_openapi::ByteString;
-    use kube::api::ObjectMeta;
-    use kube::runtime::{reflector, watcher};
     use secrecy::ExposeSecret;
 
     use super::*;
 
-    /// A cache holding one Secret `creds` in `telephony` with `data`.
+    /// One Secret `creds` in `telephony` with `data` at version 7, and `absent`, which is missing.
     fn cached(data: &[(&str, &[u8])]) -> KubeSecrets {
-        let (cache, mut writer) = reflector::store::<Secret>();
-        let secret = Secret {
-            metadata: ObjectMeta {
-                name: Some("creds".into()),
-                namespace: Some("telephony".into()),
-                resource_version: Some("7".into()),
-                ..Default::default()
-            },
-            data: Some(
-                data.iter()
-                    .map(|(k, v)| ((*k).to_owned(), ByteString(v.to_vec())))
-                    .collect(),
-            ),
-            ..Default::default()
-        };
-        writer.apply_watcher_event(&watcher::Event::Apply(secret));
-        KubeSecrets::from_cache(&cache, "telephony", &["creds".into(), "absent".into()])
+        let data: SecretData = data.iter().map(|(k, v)| ((*k).to_owned(), v.to_vec())).collect();
+        let found = [("creds".to_owned(), ("7".to_owned(), Arc::new(data)))].into();
+        KubeSecrets::new("telephony", &["creds".into(), "absent".into()], found)
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A tower-test mocked apiserver that answers the operator's bookkeeping itself: the tenant claim
 //! Leases and the ownership-record ConfigMaps in the operator's namespace, kept in memory like a
-//! tiny apiserver would. Every other request goes to the test, which asserts on it exactly.
+//! tiny apiserver would, and the GET of a Secret the test put in [`ApiServer::objects`]. Every
+//! other request goes to the test, which asserts on it exactly.
 
 use std::collections::BTreeMap;
 
@@ -12,13 +13,14 @@ use tower_test::mock::{Handle, SendResponse};
 /// The mocked apiserver, with the bookkeeping objects it holds.
 pub struct ApiServer {
     handle: Handle<Request<Body>, Response<Body>>,
-    /// Leases and ConfigMaps by their URL path.
+    /// Leases, ConfigMaps and Secrets by their URL path.
     pub objects: BTreeMap<String, Value>,
 }
 
-fn is_bookkeeping(path: &str) -> bool {
+fn is_bookkeeping(method: &Method, path: &str) -> bool {
     path.starts_with("/apis/coordination.k8s.io/")
         || (path.starts_with("/api/v1/") && path.contains("/configmaps"))
+        || (method == Method::GET && path.starts_with("/api/v1/") && path.contains("/secrets/"))
 }
 
 fn reply(send: SendResponse<Response<Body>>, status: StatusCode, body: &Value) {
@@ -47,7 +49,7 @@ impl ApiServer {
     pub async fn next_request(&mut self) -> Option<(Request<Body>, SendResponse<Response<Body>>)> {
         loop {
             let (request, send) = self.handle.next_request().await?;
-            if !is_bookkeeping(request.uri().path()) {
+            if !is_bookkeeping(request.method(), request.uri().path()) {
                 return Some((request, send));
             }
             self.serve(request, send).await;

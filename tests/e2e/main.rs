@@ -15,7 +15,9 @@
 //!   for the namespace's own ServiceAccount and the operator's, verified by the sandbox against the
 //!   apiserver's own discovery document and keys; no namespace borrows another's identity;
 //! - [`leader`]: two replicas of the binary with the chart's default arguments (leader election);
-//! - [`scale`]: fifty resources in five namespaces.
+//! - [`scale`]: fifty resources in five namespaces;
+//! - [`secrets`]: the operator's memory beside 3,000 unrelated Secrets, and a referenced Secret
+//!   created after its resource.
 //!
 //! They run only when `E2E_KUBECONFIG` names a kubeconfig of a disposable cluster (kind, k3d, the
 //! apiserver of `../shared/k8s/up.sh`) with cluster-admin rights; otherwise every test prints why
@@ -36,3 +38,4 @@ mod in_process;
 mod leader;
 mod ownership;
 mod scale;
+mod secrets;

@@ -125,6 +125,18 @@ impl OperatorProcess {
         }
     }
 
+    /// Its resident memory now, in bytes (`VmRSS` of `/proc/PID/status`).
+    pub fn rss_bytes(&self) -> u64 {
+        let path = format!("/proc/{}/status", self.child.id());
+        let status = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
+        let kib = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or_else(|| panic!("no VmRSS line in {path}:\n{status}"));
+        kib * 1024
+    }
+
     /// Its `/metrics` text (empty when it does not answer).
     pub async fn metrics(&self) -> String {
         self.get("/metrics")
