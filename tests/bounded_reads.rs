@@ -50,6 +50,14 @@ async fn serving(
     server
 }
 
+/// The error of listing the Dialpad users `server` serves, reading at most `limits`.
+async fn dialpad_users_failing(server: &RawServer, limits: ReadLimits) -> UpstreamError {
+    dialpad_client_reading(&server.base, limits)
+        .list_users("all", &[])
+        .await
+        .unwrap_err()
+}
+
 /// A 200 whose JSON body starts and then repeats `item` for ever, with no `Content-Length`.
 fn endless(start: &str, item: &str) -> Reply {
     let head =
@@ -64,10 +72,7 @@ fn endless(start: &str, item: &str) -> Reply {
 async fn an_endless_dialpad_body_stops_at_the_size_bound_quickly_and_is_not_retried() {
     let server = serving(DIALPAD_USERS, |_, _| endless(r#"{"items": ["#, r#"{"id": "1"},"#)).await;
     let started = Instant::now();
-    let error = dialpad_client_reading(&server.base, limits(MIB, 10))
-        .list_users("all", &[])
-        .await
-        .unwrap_err();
+    let error = dialpad_users_failing(&server, limits(MIB, 10)).await;
     assert_eq!(
         error,
         UpstreamError::TooLarge {
@@ -118,10 +123,7 @@ async fn a_body_declaring_more_than_the_bound_is_refused_before_it_is_read() {
         ))
     })
     .await;
-    let error = dialpad_client_reading(&server.base, limits(MIB, 10))
-        .list_users("all", &[])
-        .await
-        .unwrap_err();
+    let error = dialpad_users_failing(&server, limits(MIB, 10)).await;
     assert!(
         matches!(error, UpstreamError::TooLarge { limit, .. } if limit == MIB),
         "{error}"
@@ -144,15 +146,20 @@ async fn a_body_at_the_bound_is_read_whole() {
     assert_eq!(users.len(), 1);
 }
 
-#[tokio::test]
-async fn a_graph_listing_whose_next_link_never_ends_stops_at_the_page_bound() {
-    let server = serving(USERS, |base, earlier| {
+/// Graph users, one a page, each page's `@odata.nextLink` carrying `skiptoken(earlier)`.
+async fn users_linking(skiptoken: fn(usize) -> String) -> RawServer {
+    serving(USERS, move |base, earlier| {
         Reply::Whole(json(&json!({
             "value": [{"id": format!("{earlier}")}],
-            "@odata.nextLink": format!("{base}{USERS}?$skiptoken={earlier}"),
+            "@odata.nextLink": format!("{base}{USERS}?$skiptoken={}", skiptoken(earlier)),
         })))
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_graph_listing_whose_next_link_never_ends_stops_at_the_page_bound() {
+    let server = users_linking(|earlier| format!("{earlier}")).await;
     let graph = graph_client_reading(&server.base, &server.base, limits(MIB, 25));
     let mut handed_on = 0;
     let error = graph
@@ -171,13 +178,7 @@ async fn a_graph_listing_whose_next_link_never_ends_stops_at_the_page_bound() {
 
 #[tokio::test]
 async fn a_next_link_that_comes_back_stops_the_listing_at_once() {
-    let server = serving(USERS, |base, earlier| {
-        Reply::Whole(json(&json!({
-            "value": [{"id": format!("{earlier}")}],
-            "@odata.nextLink": format!("{base}{USERS}?$skiptoken=the-same"),
-        })))
-    })
-    .await;
+    let server = users_linking(|_| "the-same".to_owned()).await;
     let graph = graph_client_reading(&server.base, &server.base, ReadLimits::default());
     let error = graph.list_users().await.unwrap_err();
     let text = error.to_string();
@@ -220,10 +221,7 @@ async fn a_dialpad_listing_whose_cursor_never_ends_stops_at_the_page_bound() {
         ))
     })
     .await;
-    let error = dialpad_client_reading(&server.base, limits(MIB, 4))
-        .list_users("all", &[])
-        .await
-        .unwrap_err();
+    let error = dialpad_users_failing(&server, limits(MIB, 4)).await;
     assert_eq!(
         error,
         UpstreamError::TooManyPages {
@@ -243,10 +241,7 @@ async fn a_dialpad_cursor_that_comes_back_stops_the_listing_at_once() {
         ))
     })
     .await;
-    let error = dialpad_client_reading(&server.base, ReadLimits::default())
-        .list_users("all", &[])
-        .await
-        .unwrap_err();
+    let error = dialpad_users_failing(&server, ReadLimits::default()).await;
     assert!(
         error
             .to_string()
