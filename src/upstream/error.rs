@@ -88,7 +88,7 @@ pub enum UpstreamError {
     /// An answer with a redirect status. The HTTP client follows none (every upstream request
     /// carries a credential, which must not go where the redirect points).
     #[error(
-        "{service} {endpoint}: answered HTTP {status} with a redirect to {to}; the operator does not follow redirects on requests that carry credentials; set {} to the final URL",
+        "{service} {endpoint}: answered HTTP {status} with a redirect {to}; the operator does not follow redirects on requests that carry credentials; set {} to the final URL",
         .service.endpoint_field()
     )]
     Redirected {
@@ -98,8 +98,8 @@ pub enum UpstreamError {
         endpoint: String,
         /// The HTTP status (3xx).
         status: u16,
-        /// Where `Location` points: its origin only (scheme, host and port), never its path or
-        /// query, or a phrase saying there is no usable one.
+        /// Where `Location` points, as "to" and its origin only (scheme, host and port), never
+        /// its path or query; or a phrase saying there is no usable one.
         to: String,
     },
     /// A response body larger than the client reads of one answer.
@@ -312,7 +312,7 @@ mod tests {
             service: Service::Entra,
             endpoint: "POST /oauth2/v2.0/token".into(),
             status: 302,
-            to: "https://login.example".into(),
+            to: "to https://login.example".into(),
         };
         assert!(
             error

@@ -18,14 +18,15 @@ pub fn origin_text(url: &Url) -> String {
     }
 }
 
-/// Where a redirect points, as [`UpstreamError::Redirected`] shows it: the origin of its
-/// `Location` (resolved against the request's URL when relative), never its path or query.
+/// Where a redirect points, as [`UpstreamError::Redirected`] shows it after "a redirect": `to`
+/// the origin of its `Location` (resolved against the request's URL when relative), never its
+/// path or query.
 pub fn redirect_target(request: &Url, location: Option<&str>) -> String {
     match location {
-        None => "no Location".to_owned(),
+        None => "without a Location header".to_owned(),
         Some(location) => match request.join(location) {
-            Ok(target) => origin_text(&target),
-            Err(_) => "a Location that is not a URL".to_owned(),
+            Ok(target) => format!("to {}", origin_text(&target)),
+            Err(_) => "to a Location that is not a URL".to_owned(),
         },
     }
 }
@@ -133,12 +134,12 @@ mod tests {
         let request = Url::parse("https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token").unwrap();
         assert_eq!(
             redirect_target(&request, Some("https://login.evil.example:8443/steal?code=1")),
-            "https://login.evil.example:8443"
+            "to https://login.evil.example:8443"
         );
         assert_eq!(
             redirect_target(&request, Some("/elsewhere?x=1")),
-            "https://login.microsoftonline.com"
+            "to https://login.microsoftonline.com"
         );
-        assert_eq!(redirect_target(&request, None), "no Location");
+        assert_eq!(redirect_target(&request, None), "without a Location header");
     }
 }
