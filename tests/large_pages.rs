@@ -1,7 +1,9 @@
 //! Pages of 100,000 items, which no upstream documents (Dialpad pages hold at most 100 users,
 //! Graph at most 999) but a misbehaving proxy or a future API could send: each is read whole
 //! without a panic, every item is handed on, and the figures (body size, time, peak memory) are
-//! printed, never asserted. One test in this binary, so that the peak memory is its own.
+//! printed, never asserted. Each body (the largest about 60 MiB) is within the 64 MiB the clients
+//! read of one answer (`ReadLimits`; a larger one is refused, `tests/bounded_reads.rs`). One test
+//! in this binary, so that the peak memory is its own.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

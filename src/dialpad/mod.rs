@@ -3,14 +3,12 @@
 
 pub mod model;
 
-use std::collections::HashSet;
-
 use secrecy::{ExposeSecret, SecretString};
 
 use model::Page;
 pub use model::{DialpadNumber, DialpadUser, Standing};
 
-use crate::upstream::{BodyProblem, Idempotency, Service, UpstreamClient, UpstreamError, read_json};
+use crate::upstream::{Idempotency, Pages, Service, UpstreamClient, UpstreamError, read_json};
 
 /// Dialpad's API hosts: production and the developer sandbox (the `servers` of Dialpad's own
 /// OpenAPI description, vendor/dialpad-openapi.json). A Dialpad API key may be sent to these
@@ -95,7 +93,10 @@ impl DialpadClient {
         self.list("/api/v2/numbers", &[], on_page).await
     }
 
-    /// Reads every page of `path`, handing each page's items to `on_page` in order.
+    /// Reads every page of `path`, handing each page's items to `on_page` in order. The cursor is
+    /// the only thing Dialpad hands back (`cursor` in its collections, `vendor/dialpad-openapi.json`),
+    /// sent as a query parameter to the configured endpoint; a cursor that comes back a second
+    /// time, or a listing longer than [`ReadLimits::max_pages`](crate::upstream::ReadLimits), stops.
     async fn list<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
@@ -106,8 +107,14 @@ impl DialpadClient {
         let url = format!("{}{path}", self.base);
         let limit = PAGE_SIZE.to_string();
         let mut cursor: Option<String> = None;
-        let mut seen = HashSet::new();
+        let mut pages = Pages::new(Service::Dialpad, &endpoint, self.upstream.limits().max_pages);
+        let mut handed_by: Option<String> = None;
         loop {
+            pages.follow(
+                cursor.as_deref().unwrap_or_default(),
+                "cursor",
+                handed_by.as_deref(),
+            )?;
             let (at, url, limit, cursor_now) = (endpoint.as_str(), &url, &limit, cursor.as_deref());
             let fetch = move || async move {
                 self.upstream
@@ -128,22 +135,11 @@ impl DialpadClient {
                     .success(Service::Dialpad, at)
             };
             let (page, request_id): (Page<T>, _) = read_json(Service::Dialpad, &endpoint, fetch).await?;
+            handed_by = request_id;
             on_page(page.items);
             match page.cursor.filter(|c| !c.is_empty()) {
                 None => return Ok(()),
-                Some(next) => {
-                    if !seen.insert(next.clone()) {
-                        return Err(UpstreamError::Malformed {
-                            service: Service::Dialpad,
-                            endpoint,
-                            detail: "the same cursor came back twice; stopping to avoid an endless listing"
-                                .into(),
-                            request_id,
-                            problem: BodyProblem::UnexpectedShape,
-                        });
-                    }
-                    cursor = Some(next);
-                }
+                Some(next) => cursor = Some(next),
             }
         }
     }

@@ -12,7 +12,10 @@ use super::aadsts::SignInFailure;
 use super::licences::{AssignedLicense, AssignedPlan};
 use super::nullable_vec;
 use super::token::TokenClient;
-use crate::upstream::{Answer, BodyProblem, Idempotency, Service, UpstreamClient, UpstreamError, read_json};
+use crate::upstream::{
+    Answer, BodyProblem, EndpointOrigin, Idempotency, Pages, Service, UpstreamClient, UpstreamError,
+    read_json,
+};
 
 /// The user properties the sync reads (`$select`).
 pub const USER_SELECT: &str =
@@ -192,6 +195,8 @@ impl GraphError {
 pub struct GraphClient {
     upstream: UpstreamClient,
     base: String,
+    /// The origin of `base`: the only one `@odata.nextLink`s and operation URLs may point to.
+    origin: EndpointOrigin,
     tokens: Arc<TokenClient>,
     /// How long to poll a number operation before reporting it as still running.
     pub operation_timeout: Duration,
@@ -239,7 +244,9 @@ fn operation_of(body: &serde_json::Value) -> Result<OperationBody, (BodyProblem,
             .unwrap_or_default();
         (
             BodyProblem::UnexpectedShape,
-            format!("an operation body without a status (top-level keys: {keys:?})"),
+            quoted(&format!(
+                "an operation body without a status (top-level keys: {keys:?})"
+            )),
         )
     })?;
     let known = OPERATION_PENDING.contains(&operation.status.as_str())
@@ -247,10 +254,10 @@ fn operation_of(body: &serde_json::Value) -> Result<OperationBody, (BodyProblem,
     if !known {
         return Err((
             BodyProblem::UnknownValue,
-            format!(
+            quoted(&format!(
                 "an operation status this client does not know: {:?}",
                 operation.status
-            ),
+            )),
         ));
     }
     Ok(operation)
@@ -285,7 +292,7 @@ fn outcome_of_body(
             let detail = operation
                 .numbers
                 .iter()
-                .find_map(|n| n.status_detail.clone())
+                .find_map(|n| n.status_detail.as_deref().map(quoted))
                 .unwrap_or_else(|| "the operation failed without a detail".into());
             Some(OperationOutcome::Failed(AssignmentFailure::from_detail(&detail)))
         }
@@ -295,6 +302,11 @@ fn outcome_of_body(
         }
         _ => None,
     })
+}
+
+/// Teams' own words as a message quotes them: cut to a bounded length.
+fn quoted(text: &str) -> String {
+    crate::upstream::error::bounded(text, crate::upstream::error::QUOTED_TEXT_CHARS)
 }
 
 #[derive(Deserialize)]
@@ -310,6 +322,7 @@ impl GraphClient {
         Self {
             upstream,
             base: base.trim_end_matches('/').to_owned(),
+            origin: EndpointOrigin::of(Service::Graph, base),
             tokens,
             operation_timeout: Duration::from_secs(60),
         }
@@ -334,7 +347,8 @@ impl GraphClient {
         on_page: &mut (dyn FnMut(Vec<GraphUser>) + Send),
     ) -> Result<(), GraphError> {
         let first = format!("{}/v1.0/users?$select={USER_SELECT}&$top=999", self.base);
-        self.follow_next_links("GET /v1.0/users", first, on_page).await
+        self.follow_next_links("GET /v1.0/users", first, |request| request, on_page)
+            .await
     }
 
     /// The signed-in admin's directory roles (delegated tokens only), including those held
@@ -344,23 +358,14 @@ impl GraphClient {
     /// (https://learn.microsoft.com/en-us/graph/api/user-list-transitivememberof).
     pub async fn my_roles(&self) -> Result<Vec<DirectoryRole>, GraphError> {
         let endpoint = "GET /v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole";
-        let mut all = Vec::new();
-        let mut next = Some(format!(
+        let first = format!(
             "{}/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId&$count=true",
             self.base
-        ));
-        while let Some(url) = next.take() {
-            let url = &url;
-            let fetch = move || {
-                self.send(endpoint, Idempotency::Idempotent, move |http| {
-                    http.get(url).header("ConsistencyLevel", "eventual")
-                })
-            };
-            let (page, _): (Collection<DirectoryRole>, _) =
-                read_json(Service::Graph, endpoint, fetch).await?;
-            all.extend(page.value);
-            next = page.next_link;
-        }
+        );
+        let mut all = Vec::new();
+        let eventual = |request: reqwest::RequestBuilder| request.header("ConsistencyLevel", "eventual");
+        self.follow_next_links(endpoint, first, eventual, &mut |page| all.extend(page))
+            .await?;
         Ok(all)
     }
 
@@ -377,9 +382,11 @@ impl GraphClient {
         on_page: &mut (dyn FnMut(Vec<NumberAssignment>) + Send),
     ) -> Result<(), GraphError> {
         let endpoint = format!("GET {NUMBERS_PATH}");
+        let mut pages = Pages::new(Service::Graph, &endpoint, self.upstream.limits().max_pages);
         let mut skip = 0;
         loop {
             let url = format!("{}{NUMBERS_PATH}?$top=1000&$skip={skip}", self.base);
+            pages.follow(&url, "page", None)?;
             let (at, url) = (endpoint.as_str(), &url);
             let fetch = move || self.send(at, Idempotency::Idempotent, move |http| http.get(url));
             let (page, _): (Collection<NumberAssignment>, _) = read_json(Service::Graph, at, fetch).await?;
@@ -478,9 +485,12 @@ impl GraphClient {
         }
     }
 
-    /// One look at a long-running operation: its verdict, or `None` while it runs.
+    /// One look at a long-running operation: its verdict, or `None` while it runs. `url` (the
+    /// `Location` Teams answered, now or in an earlier sync) is looked at only on the origin of
+    /// the Graph endpoint this client was built with, where its token may go.
     pub async fn operation_outcome(&self, url: &str) -> Result<Option<OperationOutcome>, GraphError> {
         let endpoint = "GET /v1.0/admin/teams/telephoneNumberManagement/operations/{id}";
+        self.origin.check(endpoint, "operation's Location", url)?;
         let fetch = move || self.send(endpoint, Idempotency::Idempotent, move |http| http.get(url));
         let (body, request_id): (serde_json::Value, _) = read_json(Service::Graph, endpoint, fetch).await?;
         Ok(outcome_of_body(&body, endpoint, request_id)?)
@@ -501,17 +511,32 @@ impl GraphClient {
         }
     }
 
+    /// Reads `first` and every `@odata.nextLink` after it, each request made by `decorate` from a
+    /// GET, handing each page to `on_page`. A next link is followed only on the configured
+    /// origin, never twice, and to at most [`ReadLimits::max_pages`](crate::upstream::ReadLimits)
+    /// pages in all (https://learn.microsoft.com/en-us/graph/paging: the link is a URL to the
+    /// next page, requested as it is).
     async fn follow_next_links<T: DeserializeOwned>(
         &self,
         endpoint: &str,
         first: String,
+        decorate: impl Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder + Sync,
         on_page: &mut (dyn FnMut(Vec<T>) + Send),
     ) -> Result<(), GraphError> {
+        let mut pages = Pages::new(Service::Graph, endpoint, self.upstream.limits().max_pages);
         let mut next = Some(first);
+        let mut handed_by: Option<String> = None;
         while let Some(url) = next.take() {
-            let url = &url;
-            let fetch = move || self.send(endpoint, Idempotency::Idempotent, move |http| http.get(url));
-            let (page, _): (Collection<T>, _) = read_json(Service::Graph, endpoint, fetch).await?;
+            self.origin.check(endpoint, "@odata.nextLink", &url)?;
+            pages.follow(&url, "@odata.nextLink", handed_by.as_deref())?;
+            let (url, decorate) = (&url, &decorate);
+            let fetch = move || {
+                self.send(endpoint, Idempotency::Idempotent, move |http| {
+                    decorate(http.get(url))
+                })
+            };
+            let (page, request_id): (Collection<T>, _) = read_json(Service::Graph, endpoint, fetch).await?;
+            handed_by = request_id;
             on_page(page.value);
             next = page.next_link;
         }

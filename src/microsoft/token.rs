@@ -14,6 +14,7 @@ use super::aadsts::{self, SignInFailure};
 use super::assertion::CertificateSigner;
 use super::federated::FederatedTokenSource;
 use crate::api::Reason;
+use crate::upstream::error::{QUOTED_CODE_CHARS, QUOTED_TEXT_CHARS, bounded};
 use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
 
 /// How the operator signs in.
@@ -175,15 +176,15 @@ const REASONS_QUOTING_ENTRA: &[Reason] = &[
     Reason::FederatedCredentialMismatch,
 ];
 
-/// The first line of an Entra error description without its `AADSTSnnnnn: ` prefix, at most
-/// 500 characters.
+/// The first line of an Entra error description without its `AADSTSnnnnn: ` prefix, cut to
+/// [`QUOTED_TEXT_CHARS`].
 fn entra_said(description: &str) -> Option<String> {
     let line = description.lines().next()?.trim();
     let text = match line.split_once(": ") {
         Some((code, rest)) if code.starts_with("AADSTS") => rest,
         _ => line,
     };
-    (!text.is_empty()).then(|| text.chars().take(500).collect())
+    (!text.is_empty()).then(|| bounded(text, QUOTED_TEXT_CHARS))
 }
 
 /// The longest a token is kept, whatever lifetime the answer claims (Entra's last about an hour):
@@ -210,11 +211,13 @@ pub(crate) fn read_token_answer(
 ) -> Result<Cached, TokenAnswerError> {
     if !answer.is_success() {
         let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
+        // Entra's words are quoted in the message: its error and trace id, cut to a bound.
+        let trace_id = body.trace_id.as_deref().map(|id| bounded(id, QUOTED_CODE_CHARS));
         let mut failure = aadsts::classify(
-            &body.error,
+            &bounded(&body.error, QUOTED_CODE_CHARS),
             &body.error_codes,
             answer.status,
-            body.trace_id.as_deref(),
+            trace_id.as_deref(),
             account,
         );
         if REASONS_QUOTING_ENTRA.contains(&failure.reason)
@@ -462,6 +465,37 @@ mod tests {
         };
         assert!(cached.renew_at <= now + LONGEST_TOKEN_LIFETIME);
         assert!(cached.renew_at > now + LONGEST_TOKEN_LIFETIME - Duration::from_secs(61));
+    }
+
+    #[test]
+    fn entras_words_of_10_kb_are_quoted_cut_short() {
+        let long = "d".repeat(10 * 1024);
+        let body = serde_json::json!({
+            "error": "e".repeat(10 * 1024),
+            "error_codes": [700211],
+            "error_description": format!("AADSTS700211: {long}"),
+            "trace_id": "t".repeat(10 * 1024),
+        });
+        let mut refused = answer("");
+        refused.status = 400;
+        refused.body = bytes::Bytes::from(serde_json::to_vec(&body).unwrap());
+        let Err(TokenAnswerError::SignIn(failure)) =
+            read_token_answer(&refused, "POST /token", "app 1", Instant::now())
+        else {
+            panic!("a 400 is a refused sign-in");
+        };
+        assert_eq!(failure.reason, Reason::FederatedCredentialMismatch);
+        assert!(
+            failure.message.contains("Microsoft said: ddd"),
+            "{}",
+            failure.message
+        );
+        assert!(
+            failure.message.contains("d…") && failure.message.contains("t…"),
+            "{}",
+            failure.message
+        );
+        assert!(failure.message.len() < 1500, "{} bytes", failure.message.len());
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 pub mod allowed;
 pub mod error;
+pub mod limits;
+pub mod origin;
 pub mod retry;
 pub mod throttle;
 
@@ -16,20 +18,26 @@ use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
 pub use error::{BodyProblem, Service, UpstreamError};
+pub use limits::{Pages, ReadLimits};
+pub use origin::EndpointOrigin;
 pub use retry::{RetryBudget, RetryPolicy};
 
 /// How many 429 answers one call waits out (each for its `Retry-After`) before it fails as
 /// transient; the next sync tries again.
 pub const THROTTLED_ATTEMPTS: u32 = 20;
 
-/// Builds the process's HTTP client: rustls, HTTP/2 when offered, connect and request timeouts.
-/// `extra_roots` adds CA certificates (PEM), e.g. the sandbox's.
+/// Builds the process's HTTP client: rustls, HTTP/2 when offered, connect and request timeouts,
+/// and no redirect followed: every upstream request carries a credential (the token form, the
+/// Graph bearer token, the Dialpad key), which must not go wherever a redirect points; a 3xx
+/// answer becomes [`UpstreamError::Redirected`]. `extra_roots` adds CA certificates (PEM), e.g.
+/// the sandbox's.
 pub fn http_client(extra_roots: &[Vec<u8>]) -> Result<reqwest::Client, reqwest::Error> {
     crate::tls::ensure_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(60))
         .pool_idle_timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("dialpad-teams-operator/", env!("CARGO_PKG_VERSION")));
     if !extra_roots.is_empty() {
         let mut certificates = Vec::new();
@@ -75,6 +83,7 @@ pub struct UpstreamClient {
     retry: RetryPolicy,
     budget: Arc<RetryBudget>,
     throttle: Arc<throttle::Throttle>,
+    limits: ReadLimits,
 }
 
 impl UpstreamClient {
@@ -102,7 +111,19 @@ impl UpstreamClient {
             retry,
             budget: Arc::new(RetryBudget::default()),
             throttle: Arc::new(throttle::Throttle::default()),
+            limits: ReadLimits::default(),
         }
+    }
+
+    /// This client reading at most `limits` (the default is [`ReadLimits::default`]).
+    pub fn with_limits(mut self, limits: ReadLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// What this client reads at most.
+    pub fn limits(&self) -> ReadLimits {
+        self.limits
     }
 
     /// The rate this client keeps to, if it is limited.
@@ -122,7 +143,8 @@ impl UpstreamClient {
 
     /// Sends the request `build` makes (called again for every attempt), retrying transient
     /// failures as `idempotency` allows. Returns the final answer whatever its status, except that
-    /// a transient status still failing after the last attempt becomes an error.
+    /// a transient status still failing after the last attempt becomes an error, and that a
+    /// redirect or a body over [`ReadLimits::max_body_bytes`] is an error at once, never retried.
     pub async fn call(
         &self,
         endpoint: &str,
@@ -150,10 +172,22 @@ impl UpstreamClient {
             let (retry_after, failure) = match outcome {
                 Ok(response) => {
                     let status = response.status().as_u16();
+                    if response.status().is_redirection() && status != 304 {
+                        let location = response.headers().get(reqwest::header::LOCATION);
+                        return Err(UpstreamError::Redirected {
+                            service: self.service,
+                            endpoint: endpoint.to_owned(),
+                            status,
+                            to: origin::redirect_target(
+                                response.url(),
+                                location.and_then(|value| value.to_str().ok()),
+                            ),
+                        });
+                    }
                     let headers = response.headers().clone();
                     let request_id = request_id_of(&headers);
                     let retry_after = retry_after_of(&headers);
-                    match response.bytes().await {
+                    match limits::read_body(response, self.limits.max_body_bytes).await {
                         Ok(body) => {
                             let answer = Answer {
                                 status,
@@ -175,7 +209,14 @@ impl UpstreamClient {
                             }
                             (retry_after, answer.into_error(self.service, endpoint))
                         }
-                        Err(error) => (None, self.transport_error(endpoint, &error, attempt)),
+                        Err(None) => {
+                            return Err(UpstreamError::TooLarge {
+                                service: self.service,
+                                endpoint: endpoint.to_owned(),
+                                limit: self.limits.max_body_bytes,
+                            });
+                        }
+                        Err(Some(error)) => (None, self.transport_error(endpoint, &error, attempt)),
                     }
                 }
                 Err(error) => {
@@ -214,7 +255,7 @@ impl UpstreamClient {
 
     fn transport_error(&self, endpoint: &str, error: &reqwest::Error, attempts: u32) -> UpstreamError {
         // reqwest's Display includes the URL; strip it so query values never reach messages.
-        let detail = error.without_url_ref().to_string();
+        let detail = error::bounded(&error.without_url_ref(), error::QUOTED_TEXT_CHARS);
         UpstreamError::Transport {
             service: self.service,
             endpoint: endpoint.to_owned(),
@@ -283,7 +324,7 @@ impl Answer {
 
     /// The error an unsuccessful answer describes, with the upstream's code and message when the
     /// body has them (Graph `error.code`/`error.message`, Dialpad `error.message`, Entra
-    /// `error`/`error_description`).
+    /// `error`/`error_description`), each cut to a bounded length ([`error::bounded`]).
     pub fn into_error(self, service: Service, endpoint: &str) -> UpstreamError {
         let body: serde_json::Value = serde_json::from_slice(&self.body).unwrap_or_default();
         let error = &body["error"];
@@ -307,13 +348,14 @@ impl Answer {
             message
         };
         let inner_request_id = error["innerError"]["request-id"].as_str().map(str::to_owned);
+        let short = |text: String| error::bounded(&text, error::QUOTED_CODE_CHARS);
         UpstreamError::Status {
             service,
             endpoint: endpoint.to_owned(),
             status: self.status,
-            code,
-            message,
-            request_id: self.request_id.or(inner_request_id),
+            code: code.map(short),
+            message: error::bounded(&message, error::QUOTED_TEXT_CHARS),
+            request_id: self.request_id.or(inner_request_id).map(short),
             retry_after: retry_after_of(&self.headers),
             attempts: self.attempts,
         }
@@ -329,6 +371,8 @@ fn body_detail(
     length: usize,
     service: Service,
 ) -> String {
+    // serde's words may quote a value of the body (an unknown variant, a string of the wrong type).
+    let error = error::bounded(&error.to_string(), error::QUOTED_TEXT_CHARS);
     match problem {
         BodyProblem::Truncated if length == 0 => {
             format!("HTTP 2xx with an empty body ({content_type}) where JSON was expected")
@@ -395,7 +439,7 @@ fn request_id_of(headers: &HeaderMap) -> Option<String> {
         .iter()
         .find_map(|name| headers.get(*name))
         .and_then(|value| value.to_str().ok())
-        .map(str::to_owned)
+        .map(|id| error::bounded(id, error::QUOTED_CODE_CHARS))
 }
 
 /// The longest `Retry-After` read as it is; a longer one is read as this. Far beyond any wait a

@@ -1,6 +1,7 @@
 //! A tiny HTTP/1.1 server on loopback that answers every request with the exact bytes a test
 //! scripts: what no well-behaved server sends (an HTML page with status 200, an empty or cut JSON
-//! body, a `Content-Length` longer than the body), so the clients can be driven into them.
+//! body, a `Content-Length` longer than the body, a body that never ends), so the clients can be
+//! driven into them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +19,20 @@ pub struct Seen {
     pub earlier: usize,
 }
 
-type Script = dyn Fn(&Seen) -> Vec<u8> + Send + Sync;
+/// What the server writes in answer to one request.
+pub enum Reply {
+    /// These bytes, then the connection closes.
+    Whole(Vec<u8>),
+    /// `head`, then `chunk` again and again until the client hangs up.
+    Endless {
+        /// The status line and headers, ending in the blank line.
+        head: Vec<u8>,
+        /// What is written over and over.
+        chunk: Vec<u8>,
+    },
+}
+
+type Script = dyn Fn(&Seen) -> Reply + Send + Sync;
 
 /// The running server; it stops when dropped.
 pub struct RawServer {
@@ -37,6 +51,11 @@ impl Drop for RawServer {
 impl RawServer {
     /// Starts a server answering with `script`.
     pub async fn start(script: impl Fn(&Seen) -> Vec<u8> + Send + Sync + 'static) -> Self {
+        Self::start_replying(move |seen: &Seen| Reply::Whole(script(seen))).await
+    }
+
+    /// Starts a server answering with `script`, which may also write without end.
+    pub async fn start_replying(script: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let counts: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
@@ -59,12 +78,20 @@ impl RawServer {
                         *count += 1;
                         *count - 1
                     };
-                    let answer = script(&Seen {
+                    let reply = script(&Seen {
                         method,
                         path,
                         earlier,
                     });
-                    let _ = stream.write_all(&answer).await;
+                    match reply {
+                        Reply::Whole(answer) => {
+                            let _ = stream.write_all(&answer).await;
+                        }
+                        Reply::Endless { head, chunk } => {
+                            let _ = stream.write_all(&head).await;
+                            while stream.write_all(&chunk).await.is_ok() {}
+                        }
+                    }
                     let _ = stream.shutdown().await;
                 });
             }
@@ -80,6 +107,11 @@ impl RawServer {
             .get(&format!("{method} {path}"))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// How many requests the server received in all, whatever their method and path.
+    pub fn all_requests(&self) -> usize {
+        self.counts.lock().unwrap().values().sum()
     }
 }
 
@@ -153,42 +185,62 @@ pub fn token() -> Vec<u8> {
 
 /// The Dialpad source the operator builds, reading the Dialpad API at `base` with default retries.
 pub fn dialpad_source(base: &str) -> dialpad_teams_operator::sync::adapters::DialpadSource {
+    dialpad_teams_operator::sync::adapters::DialpadSource {
+        client: dialpad_client_reading(base, Default::default()),
+        office_ids: Vec::new(),
+    }
+}
+
+/// A Dialpad client for the API at `base` with a placeholder key and default retries, reading at
+/// most `limits`.
+pub fn dialpad_client_reading(
+    base: &str,
+    limits: dialpad_teams_operator::upstream::ReadLimits,
+) -> dialpad_teams_operator::dialpad::DialpadClient {
     use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
     let upstream = UpstreamClient::new(
         Service::Dialpad,
         http_client(&[]).unwrap(),
         None,
         RetryPolicy::default(),
-    );
-    dialpad_teams_operator::sync::adapters::DialpadSource {
-        client: dialpad_teams_operator::dialpad::DialpadClient::new(
-            upstream,
-            base,
-            secrecy::SecretString::from("k".to_owned()),
-        ),
-        office_ids: Vec::new(),
-    }
+    )
+    .with_limits(limits);
+    dialpad_teams_operator::dialpad::DialpadClient::new(
+        upstream,
+        base,
+        secrecy::SecretString::from("k".to_owned()),
+    )
 }
 
 /// A Graph client for the tenant at `base`, signing in there as an app with a placeholder secret.
 pub fn graph_client(base: &str) -> dialpad_teams_operator::microsoft::graph::GraphClient {
+    graph_client_reading(base, base, Default::default())
+}
+
+/// A Graph client for the tenant at `graph`, signing in at `login` as an app with a placeholder
+/// secret, its Graph client reading at most `limits`.
+pub fn graph_client_reading(
+    login: &str,
+    graph: &str,
+    limits: dialpad_teams_operator::upstream::ReadLimits,
+) -> dialpad_teams_operator::microsoft::graph::GraphClient {
     use dialpad_teams_operator::microsoft::graph::GraphClient;
     use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
     use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
     let http = http_client(&[]).unwrap();
     let tokens = TokenClient::new(
         UpstreamClient::new(Service::Entra, http.clone(), None, RetryPolicy::default()),
-        base,
+        login,
         "contoso.com",
-        base,
+        graph,
         Credentials::ClientSecret {
             client_id: "7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f".into(),
             secret: secrecy::SecretString::from("s".to_owned()),
         },
     );
     GraphClient::new(
-        UpstreamClient::new(Service::Graph, http, None, RetryPolicy::default()),
-        base,
+        UpstreamClient::new(Service::Graph, http, None, RetryPolicy::default()).with_limits(limits),
+        graph,
         std::sync::Arc::new(tokens),
     )
 }
