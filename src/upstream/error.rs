@@ -128,6 +128,25 @@ pub enum UpstreamError {
         /// The bound, in pages.
         limit: u32,
     },
+    /// A listing stopped because the process holds most of its memory limit: another page could
+    /// get it killed, and every tenant's sync with it.
+    #[error(
+        "{service} {endpoint}: stopped the listing after {pages} pages: the operator holds {} of its {} memory limit; give it more memory (chart value resources.limits.memory) if this directory is that large",
+        byte_size(*.resident - *.resident % (1024 * 1024)),
+        byte_size(*.limit - *.limit % (1024 * 1024))
+    )]
+    MemoryBudget {
+        /// The upstream.
+        service: Service,
+        /// The endpoint.
+        endpoint: String,
+        /// Pages read before it stopped.
+        pages: u32,
+        /// Resident memory, in bytes.
+        resident: u64,
+        /// The memory limit, in bytes.
+        limit: u64,
+    },
     /// A URL the upstream handed back (a next page, an operation to poll) on another origin than
     /// the configured endpoint's: not followed, so the credential never leaves that origin.
     #[error(
@@ -234,10 +253,13 @@ impl UpstreamError {
     /// values not known yet and an exhausted retry budget. A body that is not JSON, or JSON of
     /// another shape, is not: the same URL answers the same way until someone changes something.
     /// Nor are a redirect, a body over the size bound, a listing over the page bound or a link to
-    /// another origin: asking again meets them again.
+    /// another origin: asking again meets them again. A listing stopped for memory is: other
+    /// syncs may have let go of theirs by the next attempt.
     pub fn is_transient(&self) -> bool {
         match self {
-            UpstreamError::Transport { .. } | UpstreamError::BudgetExhausted { .. } => true,
+            UpstreamError::Transport { .. }
+            | UpstreamError::BudgetExhausted { .. }
+            | UpstreamError::MemoryBudget { .. } => true,
             UpstreamError::Redirected { .. }
             | UpstreamError::TooLarge { .. }
             | UpstreamError::TooManyPages { .. }

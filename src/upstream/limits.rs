@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use bytes::{Bytes, BytesMut};
 
+use super::memory::{self, MemoryUse};
 use super::{Service, UpstreamError};
 
 /// The most bytes of one response body the clients read, by default: 64 MiB.
@@ -75,8 +76,8 @@ pub(crate) async fn read_body(
 }
 
 /// One listing's pages as they are read: how many, and which links were followed, so that a
-/// listing stops at [`ReadLimits::max_pages`] and at the first link that comes back a second
-/// time.
+/// listing stops at [`ReadLimits::max_pages`], at the first link that comes back a second time,
+/// and once the process holds most of its memory limit (see [`super::memory`]).
 #[derive(Debug)]
 pub struct Pages {
     service: Service,
@@ -84,6 +85,7 @@ pub struct Pages {
     limit: u32,
     read: u32,
     followed: HashSet<String>,
+    memory: fn() -> Option<MemoryUse>,
 }
 
 impl Pages {
@@ -95,7 +97,13 @@ impl Pages {
             limit,
             read: 0,
             followed: HashSet::new(),
+            memory: memory::current,
         }
+    }
+
+    /// The same listing, reading the process's memory use with `memory` (for tests).
+    pub fn with_memory(self, memory: fn() -> Option<MemoryUse>) -> Self {
+        Self { memory, ..self }
     }
 
     /// Records that the next page is read from `link` (a URL, or a cursor): an error if the
@@ -108,6 +116,15 @@ impl Pages {
                 service: self.service,
                 endpoint: self.endpoint.clone(),
                 limit: self.limit,
+            });
+        }
+        if let Some(used) = (self.memory)().filter(MemoryUse::over_listing_budget) {
+            return Err(UpstreamError::MemoryBudget {
+                service: self.service,
+                endpoint: self.endpoint.clone(),
+                pages: self.read,
+                resident: used.resident,
+                limit: used.limit,
             });
         }
         if !self.followed.insert(link.to_owned()) {
@@ -151,6 +168,46 @@ mod tests {
         );
         assert!(!error.is_transient(), "the next sync meets the same listing");
         assert!(error.to_string().contains("after 3 pages"), "{error}");
+    }
+
+    #[test]
+    fn a_listing_stops_when_the_process_holds_most_of_its_memory_limit() {
+        let nearly_full = || {
+            Some(MemoryUse {
+                resident: 230 << 20,
+                limit: 256 << 20,
+            })
+        };
+        let mut pages = Pages::new(Service::Graph, "GET /v1.0/users", 5_000).with_memory(nearly_full);
+        let error = pages
+            .follow("https://graph.microsoft.com/v1.0/users", "link", None)
+            .unwrap_err();
+        assert!(
+            matches!(error, UpstreamError::MemoryBudget { pages: 0, .. }),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains("holds 230 MiB of its 256 MiB memory limit")
+                && text.contains("resources.limits.memory"),
+            "{text}"
+        );
+        assert!(
+            error.is_transient(),
+            "other syncs may have let go of theirs by the next attempt"
+        );
+        let roomy = || {
+            Some(MemoryUse {
+                resident: 100 << 20,
+                limit: 256 << 20,
+            })
+        };
+        let mut pages = Pages::new(Service::Graph, "GET /v1.0/users", 5_000).with_memory(roomy);
+        assert!(
+            pages
+                .follow("https://graph.microsoft.com/v1.0/users", "link", None)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod allowed;
 pub mod error;
 pub mod limits;
+pub mod memory;
 pub mod origin;
 pub mod retry;
 pub mod throttle;
