@@ -7,7 +7,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::pipeline::{Values, connection, converged_reason, resource, secrets};
+use common::pipeline::{Values, connection, converged_reason, quick_options, resource, secrets};
 use dialpad_teams_operator::api::{Reason, SyncMode, TeamsTenantSync};
 use dialpad_teams_operator::cli::EXAMPLE_ORG;
 use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection};
@@ -418,4 +418,47 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
     let checks = tenant.check().await;
     assert_eq!(checks.connected, Ok(()));
     assert!(tenant.read().await.is_ok());
+}
+
+#[tokio::test]
+async fn a_deletion_with_the_last_syncs_sign_in_never_sends_its_token_to_a_new_graph_endpoint() {
+    use dialpad_teams_operator::sync::connect::connect_tenant;
+    use dialpad_teams_operator::sync::ports::TeamsTenant;
+    use dialpad_teams_sandbox::Endpoint;
+    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let other = Sandbox::start(&example_org(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let resource = resource(&sandbox);
+    let complete = secrets(
+        "dialpad-msteams-admin@contoso.com",
+        "sandbox-admin-password",
+        "sandbox-dialpad-api-key",
+    );
+    let synced = connection(&resource, &complete);
+    run(&synced, &resource, &mut SyncMemory::default()).await;
+    // Before deleting, someone points spec.endpoints.graph at another endpoint the operator allows.
+    let mut moved = resource.clone();
+    moved.spec.endpoints.as_mut().unwrap().graph = other.base_url().to_owned();
+    let options = ConnectOptions {
+        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url(), other.base_url()]).unwrap(),
+        ..quick_options(sandbox.base_url())
+    };
+    let tenant = connect_tenant(
+        &moved.spec,
+        &Values::new(HashMap::new()),
+        &options,
+        Some(&synced.sign_in),
+    )
+    .expect("the last sync's sign-in stands in for the deleted Secrets");
+    assert_eq!(tenant.check().await.connected, Ok(()));
+    assert!(tenant.read().await.is_ok());
+    let reached: u64 = other.counters().requests.values().sum();
+    assert_eq!(
+        reached, 0,
+        "the earlier sign-in's token goes only to the Graph it was issued for"
+    );
+    assert!(sandbox.counters().requests_to(Endpoint::GraphUsers, "GET") > 0);
 }
