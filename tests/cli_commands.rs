@@ -65,12 +65,11 @@ fn resource_for(base: &str) -> String {
     dialpad_teams_operator::commands::demo::DEMO_RESOURCE.replace("http://127.0.0.1:8080", base)
 }
 
-#[tokio::test]
-async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
-    let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
-    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
-    let dir = temp_dir("plan");
-    write(dir.join("tts.yaml"), &resource_for(sandbox.base_url()));
+/// A directory `name` holding the demo resource at `base` and its Secrets' files, laid out for
+/// `plan --secrets` (the bundled org's test credentials).
+fn plan_dir(name: &str, base: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    write(dir.join("tts.yaml"), &resource_for(base));
     write(
         dir.join("secrets/teams-admin/username"),
         "dialpad-msteams-admin@contoso.com\n",
@@ -80,21 +79,33 @@ async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
         "sandbox-admin-password\n",
     );
     write(dir.join("secrets/dialpad/apiKey"), "sandbox-dialpad-api-key");
-    let base = sandbox.base_url().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
+    dir
+}
+
+/// Runs `plan -f DIR/tts.yaml --secrets DIR/secrets` with `extra` arguments, off the runtime.
+async fn plan_in(dir: PathBuf, extra: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
         binary()
             .arg("plan")
             .arg("-f")
             .arg(dir.join("tts.yaml"))
             .arg("--secrets")
             .arg(dir.join("secrets"))
-            .arg("--allowed-endpoint")
-            .arg(base)
+            .args(extra)
             .output()
     })
     .await
     .unwrap()
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
+    let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let dir = plan_dir("plan", sandbox.base_url());
+    let allowed = vec!["--allowed-endpoint".to_owned(), sandbox.base_url().to_owned()];
+    let output = plan_in(dir, allowed).await;
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -138,26 +149,7 @@ fn plan_names_the_missing_secret_file() {
 async fn plan_sends_nothing_to_an_endpoint_it_was_not_allowed() {
     let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
     let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
-    let dir = temp_dir("plan-not-allowed");
-    write(dir.join("tts.yaml"), &resource_for(sandbox.base_url()));
-    write(
-        dir.join("secrets/teams-admin/username"),
-        "dialpad-msteams-admin@contoso.com",
-    );
-    write(dir.join("secrets/teams-admin/password"), "sandbox-admin-password");
-    write(dir.join("secrets/dialpad/apiKey"), "sandbox-dialpad-api-key");
-    let output = tokio::task::spawn_blocking(move || {
-        binary()
-            .arg("plan")
-            .arg("-f")
-            .arg(dir.join("tts.yaml"))
-            .arg("--secrets")
-            .arg(dir.join("secrets"))
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let output = plan_in(plan_dir("plan-not-allowed", sandbox.base_url()), Vec::new()).await;
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     for field in ["login", "graph", "dialpad"] {

@@ -291,6 +291,11 @@ fn manual_names_only_metrics_the_operator_exports() {
 
 /// Every Rust source file's text under `src/`.
 fn source_text() -> String {
+    rust_text("src")
+}
+
+/// Every Rust source file's text under `dir` (relative to the repository).
+fn rust_text(dir: &str) -> String {
     fn walk(dir: &Path, text: &mut String) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
@@ -306,7 +311,7 @@ fn source_text() -> String {
         }
     }
     let mut text = String::new();
-    walk(&Path::new(ROOT).join("src"), &mut text);
+    walk(&Path::new(ROOT).join(dir), &mut text);
     text
 }
 
@@ -431,4 +436,31 @@ fn links_reach_their_files_and_headings() {
         broken.is_empty(),
         "links to files or headings that do not exist: {broken:#?}"
     );
+}
+
+#[test]
+fn security_names_only_tests_and_test_files_that_exist() {
+    let page = read("docs/security.md");
+    let code = format!("{}{}", rust_text("src"), rust_text("tests"));
+    let mut missing = BTreeSet::new();
+    let mut named = 0;
+    for span in code_spans(&page) {
+        let is_test_name = span.matches('_').count() >= 3
+            && span.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if is_test_name {
+            named += 1;
+            if !code.contains(&format!("fn {span}(")) {
+                missing.insert(span.to_owned());
+            }
+        } else if span.ends_with(".rs") && !span.contains([' ', '<']) {
+            let found = [span.to_owned(), format!("tests/{span}")]
+                .iter()
+                .any(|candidate| Path::new(ROOT).join(candidate).is_file());
+            if !found {
+                missing.insert(span.to_owned());
+            }
+        }
+    }
+    assert!(named >= 20, "docs/security.md names the test behind each promise ({named} found)");
+    assert!(missing.is_empty(), "docs/security.md names tests or files that do not exist: {missing:?}");
 }

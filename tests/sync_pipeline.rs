@@ -380,10 +380,8 @@ async fn a_wrong_dialpad_key_keeps_the_previous_users_and_changes_nothing() {
     assert_eq!(source.reason, "SourceCredentialsInvalid");
 }
 
-#[tokio::test]
-async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_in() {
-    use dialpad_teams_operator::sync::connect::connect_tenant;
-    use dialpad_teams_operator::sync::ports::TeamsTenant;
+/// The example org's sandbox, the demo resource at it, and its connection after one sync.
+async fn synced_example_org() -> (Sandbox, TeamsTenantSync, Connection) {
     let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
         .await
         .unwrap();
@@ -394,8 +392,15 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
         "sandbox-dialpad-api-key",
     );
     let synced = connection(&resource, &complete);
-    let mut memory = SyncMemory::default();
-    run(&synced, &resource, &mut memory).await;
+    run(&synced, &resource, &mut SyncMemory::default()).await;
+    (sandbox, resource, synced)
+}
+
+#[tokio::test]
+async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_in() {
+    use dialpad_teams_operator::sync::connect::connect_tenant;
+    use dialpad_teams_operator::sync::ports::TeamsTenant;
+    let (sandbox, resource, synced) = synced_example_org().await;
     let options = ConnectOptions {
         http: http_client(&[]).unwrap(),
         retry: RetryPolicy::default(),
@@ -425,20 +430,10 @@ async fn a_deletion_with_the_last_syncs_sign_in_never_sends_its_token_to_a_new_g
     use dialpad_teams_operator::sync::connect::connect_tenant;
     use dialpad_teams_operator::sync::ports::TeamsTenant;
     use dialpad_teams_sandbox::Endpoint;
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
+    let (sandbox, resource, synced) = synced_example_org().await;
     let other = Sandbox::start(&example_org(), SandboxOptions::default())
         .await
         .unwrap();
-    let resource = resource(&sandbox);
-    let complete = secrets(
-        "dialpad-msteams-admin@contoso.com",
-        "sandbox-admin-password",
-        "sandbox-dialpad-api-key",
-    );
-    let synced = connection(&resource, &complete);
-    run(&synced, &resource, &mut SyncMemory::default()).await;
     // Before deleting, someone points spec.endpoints.graph at another endpoint the operator allows.
     let mut moved = resource.clone();
     moved.spec.endpoints.as_mut().unwrap().graph = other.base_url().to_owned();

@@ -16,16 +16,6 @@ use crate::harness::*;
 /// The (made-up) value of another Secret of the namespace the resource's writer may not read.
 const DATABASE_PASSWORD: &str = "db-password-3c9f1e77a2";
 
-/// The reason and message of the condition `type_`.
-fn reason_of(resource: &dialpad_teams_operator::api::TeamsTenantSync, type_: &str) -> (String, String) {
-    status(resource)
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.reason.clone(), c.message.clone()))
-        .unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resource_writer_reads_no_secret_through_the_status_and_reaches_no_endpoint_nobody_allowed() {
     with_namespaces("boundary", 1, |env, names| async move {
@@ -58,7 +48,7 @@ async fn a_resource_writer_reads_no_secret_through_the_status_and_reaches_no_end
             })
             .await
             .expect("the resource exists");
-        let (reason, message) = reason_of(&refused, "AdminConnected");
+        let (reason, message) = reason_and_message(&refused, "AdminConnected");
         assert_eq!(reason, "AccountNameInvalid", "{message}");
         assert!(
             message.contains("Secret 'database' (key 'password')"),
@@ -75,14 +65,17 @@ async fn a_resource_writer_reads_no_secret_through_the_status_and_reaches_no_end
             })
             .await
             .expect("the resource exists");
-        let (reason, message) = reason_of(&blocked, "AdminConnected");
+        let (reason, message) = reason_and_message(&blocked, "AdminConnected");
         assert_eq!(reason, "EndpointNotAllowed", "{message}");
         for field in ["login", "graph"] {
             let named = format!("spec.endpoints.{field} is {}", elsewhere.base_url());
             assert!(message.contains(&named), "{message}");
         }
         assert!(message.contains("--allowed-endpoint"), "{message}");
-        assert_eq!(reason_of(&blocked, "SourceConnected").0, "EndpointNotAllowed");
+        assert_eq!(
+            reason_and_message(&blocked, "SourceConnected").0,
+            "EndpointNotAllowed"
+        );
         env.wait_event("elsewhere", "Warning", "EndpointNotAllowed").await;
         let reached: u64 = elsewhere.counters().requests.values().sum();
         assert_eq!(reached, 0, "not one request reached the endpoint nobody allowed");

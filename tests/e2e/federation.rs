@@ -142,16 +142,6 @@ async fn put_tls_secret(env: &Env) {
         .expect("the TLS Secret is created");
 }
 
-/// The reason and message of the condition `type_`.
-fn reason_of(resource: &dialpad_teams_operator::api::TeamsTenantSync, type_: &str) -> (String, String) {
-    status(resource)
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.reason.clone(), c.message.clone()))
-        .unwrap_or_default()
-}
-
 /// How many tokens the sandbox issued to the federated app.
 fn federated_grants(sandbox: &Sandbox) -> usize {
     sandbox.with_world(|world| {
@@ -163,6 +153,26 @@ fn federated_grants(sandbox: &Sandbox) -> usize {
             })
             .count()
     })
+}
+
+/// Applies `name` in `env`'s namespace signing in as the federated app with `workload_identity`
+/// (in DryRun, so that it needs no claim on the tenant another namespace's resource owns), and
+/// returns `AdminConnected`'s reason and message once it is False.
+async fn sign_in_elsewhere(env: &Env, name: &str, base: &str, workload_identity: Value) -> (String, String) {
+    let mut resource = resource(env, name, base, "Retain");
+    resource.spec.mode = dialpad_teams_operator::api::SyncMode::DryRun;
+    resource.spec.credentials = serde_json::from_value(json!({
+        "application": {"clientId": FEDERATED_APP, "workloadIdentity": workload_identity}
+    }))
+    .expect("workload identity credentials");
+    env.apply(&resource).await.expect("the resource is accepted");
+    let refused = env
+        .wait(name, "AdminConnected=False", |r| {
+            r.is_some_and(|r| condition(r, "AdminConnected").0 == "False")
+        })
+        .await
+        .expect("the resource exists");
+    reason_and_message(&refused, "AdminConnected")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +222,7 @@ async fn a_certificate_then_a_namespaces_own_service_account_sign_in_and_no_name
         .expect("certificate credentials");
         env.apply(&contoso).await.expect("the resource is accepted");
         let first = env.wait_first_status(name, EXAMPLE_DESIRED).await;
-        assert_eq!(reason_of(&first, "AdminConnected").0, "SignedIn", "{}", describe(&first));
+        assert_eq!(reason_and_message(&first, "AdminConnected").0, "SignedIn", "{}", describe(&first));
         env.wait_event(name, "Normal", "NumbersAssigned").await;
         let synced = env
             .wait(name, "every user in sync", |r| {
@@ -243,42 +253,15 @@ async fn a_certificate_then_a_namespaces_own_service_account_sign_in_and_no_name
         assert!(federated_grants(&sandbox) >= 1, "the sandbox issued the federated app a token");
 
         // Team B names A's app with its own ServiceAccount: Entra sees B's subject and refuses.
-        // (DryRun, so that it does not need to own the tenant A's resource owns.)
         let grants_before = federated_grants(&sandbox);
-        let mut borrowed = resource(&team_b, "borrowed", sandbox.base_url(), "Retain");
-        borrowed.spec.mode = dialpad_teams_operator::api::SyncMode::DryRun;
-        borrowed.spec.credentials = serde_json::from_value(json!({
-            "application": {"clientId": FEDERATED_APP, "workloadIdentity": {"serviceAccountName": TEAM_ACCOUNT}}
-        }))
-        .expect("workload identity credentials");
-        team_b.apply(&borrowed).await.expect("the resource is accepted");
-        let refused = team_b
-            .wait("borrowed", "AdminConnected=False", |r| {
-                r.is_some_and(|r| condition(r, "AdminConnected").0 == "False")
-            })
-            .await
-            .expect("the resource exists");
-        let (reason, message) = reason_of(&refused, "AdminConnected");
+        let (reason, message) = sign_in_elsewhere(&team_b, "borrowed", sandbox.base_url(), json!({"serviceAccountName": TEAM_ACCOUNT})).await;
         assert_eq!(reason, "FederatedCredentialMismatch", "{message}");
         let b_subject = format!("system:serviceaccount:{}:{TEAM_ACCOUNT}", names[1]);
         assert!(message.contains("AADSTS700213") && message.contains(&b_subject), "{message}");
         team_b.wait_event("borrowed", "Warning", "FederatedCredentialMismatch").await;
 
         // Nor can team B borrow the operator's own token: only team A's namespace may use it.
-        let mut own = resource(&team_b, "own-token", sandbox.base_url(), "Retain");
-        own.spec.mode = dialpad_teams_operator::api::SyncMode::DryRun;
-        own.spec.credentials = serde_json::from_value(json!({
-            "application": {"clientId": FEDERATED_APP, "workloadIdentity": {}}
-        }))
-        .expect("workload identity credentials");
-        team_b.apply(&own).await.expect("the resource is accepted");
-        let unavailable = team_b
-            .wait("own-token", "AdminConnected=False", |r| {
-                r.is_some_and(|r| condition(r, "AdminConnected").0 == "False")
-            })
-            .await
-            .expect("the resource exists");
-        let (reason, message) = reason_of(&unavailable, "AdminConnected");
+        let (reason, message) = sign_in_elsewhere(&team_b, "own-token", sandbox.base_url(), json!({})).await;
         assert_eq!(reason, "FederatedTokenUnavailable", "{message}");
         assert!(message.contains("--operator-token-namespace"), "{message}");
         assert_eq!(federated_grants(&sandbox), grants_before, "team B got no token of the app");

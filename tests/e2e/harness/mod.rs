@@ -291,6 +291,16 @@ pub fn condition(resource: &TeamsTenantSync, type_: &str) -> (String, String) {
         .unwrap_or_default()
 }
 
+/// The reason and message of the condition `type_`.
+pub fn reason_and_message(resource: &TeamsTenantSync, type_: &str) -> (String, String) {
+    resource
+        .status
+        .as_ref()
+        .and_then(|s| find_condition(&s.conditions, type_))
+        .map(|c| (c.reason.clone(), c.message.clone()))
+        .unwrap_or_default()
+}
+
 pub fn status(resource: &TeamsTenantSync) -> &TeamsTenantSyncStatus {
     resource.status.as_ref().expect("the resource has a status")
 }
