@@ -128,10 +128,13 @@ pub(super) struct Replacing {
     adopted: Vec<String>,
 }
 
-/// What approves taking a number off a synced user, strongest first.
+/// What approves taking a number off a synced user, strongest first: as for a departed user's
+/// unassignment, a number the source owns that the ownership record holds for the user (or that
+/// adoption takes over); any other number only with `spec.safety.overwriteForeignNumbers`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Approval {
-    /// The ownership record holds it for this user: this resource assigned or adopted it.
+    /// The source owns it and the ownership record holds it for this user: this resource
+    /// assigned or adopted it.
     Recorded,
     /// The source owns it and `spec.removal.adoptExisting` takes it over.
     Adopted,
@@ -141,9 +144,10 @@ enum Approval {
 
 impl Approval {
     fn of(input: &PlanInput, number: &str, holder: &str) -> Option<Self> {
-        if input.owned.owns(number, holder) {
+        let source_owns = input.desired.owned_numbers.contains(number);
+        if source_owns && input.owned.owns(number, holder) {
             Some(Self::Recorded)
-        } else if input.policy.adopt_existing && input.desired.owned_numbers.contains(number) {
+        } else if source_owns && input.policy.adopt_existing {
             Some(Self::Adopted)
         } else if input.policy.overwrite_foreign_numbers {
             Some(Self::Overwrite)
@@ -347,7 +351,7 @@ pub(super) fn decide<'a>(
 fn conflict_on_user(input: &PlanInput, held: &str, number: &str, upn: &str) -> String {
     if input.desired.owned_numbers.contains(held) {
         format!(
-            "{upn} holds {held}, a number the source owns but this resource did not assign to {upn} (its ownership record does not hold it), so it is not replaced with {number}; unassign it in Teams, or set spec.removal.adoptExisting to take it over (spec.safety.overwriteForeignNumbers also replaces it)"
+            "{upn} holds {held}, a number the source owns that this resource did not assign to the user (its ownership record does not hold it for them), so it is not replaced with {number}; unassign it in Teams, or set spec.removal.adoptExisting to take it over (spec.safety.overwriteForeignNumbers also replaces it)"
         )
     } else {
         format!(
@@ -376,13 +380,14 @@ fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) -> Option<TakenO
             outcome.reason = reason;
             outcome.message = waiting;
         } else {
-            if let (Some(replacing), Some(user)) = (decision.replacing, decision.teams_user) {
-                let wanted = outcome.phone_number.clone().unwrap_or_default();
+            if let (Some(replacing), Some(user), ActionKind::Assign { number, .. }) =
+                (decision.replacing, decision.teams_user, &kind)
+            {
                 taken = Some(TakenOff::replacement(
                     plan.outcomes.len(),
                     replacing.numbers,
                     &user.user_principal_name,
-                    &wanted,
+                    number,
                     replacing
                         .adopted
                         .into_iter()

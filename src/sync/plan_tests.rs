@@ -370,6 +370,25 @@ fn a_recorded_number_changed_by_hand_is_drift_and_gets_corrected() {
 }
 
 #[test]
+fn a_recorded_number_the_source_no_longer_owns_is_replaced_only_with_overwrite() {
+    // The Dialpad key now reads another company: Ada's number is ours, but not its.
+    let mut case = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .holds("t1", "+12125550150", false)
+        .recorded("+12125550150", "t1");
+    let plan = case.run();
+    assert_eq!(only(&plan).reason, Reason::NumberConflict);
+    assert!(
+        only(&plan).message.contains("a number the source does not own"),
+        "{}",
+        only(&plan).message
+    );
+    case.policy.overwrite_foreign_numbers = true;
+    assert_eq!(case.run().actions.len(), 1);
+}
+
+#[test]
 fn adoption_approves_replacing_a_source_number_and_adopts_it_first() {
     let mut case = drifted();
     case.policy.adopt_existing = true;
