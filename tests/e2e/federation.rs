@@ -30,7 +30,7 @@ use crate::harness::*;
 /// Dialpad users of the example org, and how many of them end in sync (as in
 /// `tests/sync_pipeline.rs`).
 const EXAMPLE_DESIRED: i32 = 18;
-const EXAMPLE_IN_SYNC: i32 = 4;
+const EXAMPLE_IN_SYNC: i32 = 3;
 /// Another ServiceAccount of the namespace, which the app does not trust.
 const INTRUDER: &str = "intruder";
 
