@@ -122,7 +122,11 @@ pub(super) struct Decision<'a> {
 
 /// The numbers a replacement takes off its user, each approved.
 pub(super) struct Replacing {
-    /// Every number Teams shows on the user: assigning a primary number may take any of them off.
+    /// Every number Teams shows on the user. A user may hold more than one (Graph's
+    /// `numberAssignment.assignmentCategory` is `primary`, `private` or `alternate`:
+    /// <https://learn.microsoft.com/en-us/graph/api/resources/teamsAdministration-numberAssignment>),
+    /// and which of them assigning the new primary number takes off is not modelled, so each
+    /// needs approval and counts toward the safety limit.
     numbers: Vec<String>,
     /// Those approved by adoption alone, to record before the change.
     adopted: Vec<String>,
