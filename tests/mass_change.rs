@@ -78,6 +78,18 @@ impl Synced {
             .count()
     }
 
+    /// Like [`Synced::assert_never_unassigns`], and asserts that nothing was written to Teams.
+    async fn assert_never_writes(&mut self) -> SyncRun {
+        let writes = self.sandbox.counters().write_requests();
+        let run = self.assert_never_unassigns().await;
+        assert_eq!(
+            self.sandbox.counters().write_requests(),
+            writes,
+            "no number was replaced or assigned"
+        );
+        run
+    }
+
     /// Syncs three times more; asserts nothing was unassigned and every owned number is held.
     async fn assert_never_unassigns(&mut self) -> SyncRun {
         let before = self.unassign_requests();
@@ -113,26 +125,24 @@ fn count(run: &SyncRun, reason: Reason) -> usize {
     run.plan.outcomes.iter().filter(|o| o.reason == reason).count()
 }
 
+/// The message of the first user whose reason is `reason`.
+fn first_message(run: &SyncRun, reason: Reason) -> &str {
+    let outcome = run.plan.outcomes.iter().find(|o| o.reason == reason);
+    &outcome.unwrap_or_else(|| panic!("no user is {reason}")).message
+}
+
 #[tokio::test]
 async fn an_empty_users_listing_blocks_every_removal_and_says_why() {
     let mut synced = Synced::start().await;
     synced.sandbox.with_world(|world| users_listing_cut_to(world, 0));
     let run = synced.assert_never_unassigns().await;
     assert_eq!(count(&run, Reason::BlockedBySafetyLimit), USERS);
-    let blocked = run
-        .plan
-        .outcomes
-        .iter()
-        .find(|o| o.reason == Reason::BlockedBySafetyLimit)
-        .unwrap();
+    let blocked = first_message(&run, Reason::BlockedBySafetyLimit);
     assert!(
-        blocked.message.contains(
+        blocked.contains(
             "300 numbers are due to be taken off users in this sync (300 by unassignment, 0 by replacement)"
-        ) && blocked
-            .message
-            .contains("spec.safety.maxUnassignmentsPerSync is 25"),
-        "{}",
-        blocked.message
+        ) && blocked.contains("spec.safety.maxUnassignmentsPerSync is 25"),
+        "{blocked}"
     );
     let summary = run.status.summary.unwrap();
     assert_eq!(
@@ -178,24 +188,12 @@ async fn another_companys_listing_with_the_same_emails_replaces_no_number() {
         }
         world.dialpad.other_numbers.clear();
     });
-    let writes = synced.sandbox.counters().write_requests();
-    let run = synced.assert_never_unassigns().await;
-    assert_eq!(
-        synced.sandbox.counters().write_requests(),
-        writes,
-        "no number was replaced or assigned"
-    );
+    let run = synced.assert_never_writes().await;
     assert_eq!(count(&run, Reason::NumberConflict), USERS);
-    let conflict = run
-        .plan
-        .outcomes
-        .iter()
-        .find(|o| o.reason == Reason::NumberConflict)
-        .unwrap();
+    let conflict = first_message(&run, Reason::NumberConflict);
     assert!(
-        conflict.message.contains("a number the source does not own"),
-        "{}",
-        conflict.message
+        conflict.contains("a number the source does not own"),
+        "{conflict}"
     );
 }
 
@@ -236,26 +234,14 @@ fn renumber(world: &mut World, count: usize) {
 async fn renumbering_every_user_replaces_no_number_past_the_limit() {
     let mut synced = Synced::start().await;
     synced.sandbox.with_world(|world| renumber(world, USERS));
-    let writes = synced.sandbox.counters().write_requests();
-    let run = synced.assert_never_unassigns().await;
-    assert_eq!(
-        synced.sandbox.counters().write_requests(),
-        writes,
-        "no number was replaced"
-    );
+    let run = synced.assert_never_writes().await;
     assert_eq!(count(&run, Reason::BlockedBySafetyLimit), USERS);
-    let blocked = run
-        .plan
-        .outcomes
-        .iter()
-        .find(|o| o.reason == Reason::BlockedBySafetyLimit)
-        .unwrap();
+    let blocked = first_message(&run, Reason::BlockedBySafetyLimit);
     assert!(
-        blocked.message.contains(
+        blocked.contains(
             "300 numbers are due to be taken off users in this sync (0 by unassignment, 300 by replacement) but spec.safety.maxUnassignmentsPerSync is 25"
         ),
-        "{}",
-        blocked.message
+        "{blocked}"
     );
 }
 

@@ -44,20 +44,31 @@ fn example_org() -> OrgFixture {
     org
 }
 
-#[tokio::test]
-async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
+/// The example org's sandbox, and the demo resource pointed at it.
+async fn example_sandbox() -> (Sandbox, TeamsTenantSync) {
     let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
         .await
         .unwrap();
     let resource = resource(&sandbox);
-    let connection = connection(
-        &resource,
+    (sandbox, resource)
+}
+
+/// A connection for `resource` with the example org's credentials.
+fn example_connection(resource: &TeamsTenantSync) -> Connection {
+    connection(
+        resource,
         &secrets(
             "dialpad-msteams-admin@contoso.com",
             "sandbox-admin-password",
             "sandbox-dialpad-api-key",
         ),
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
+    let (sandbox, resource) = example_sandbox().await;
+    let connection = example_connection(&resource);
     let mut memory = SyncMemory::default();
     let first = run(&connection, &resource, &mut memory).await;
     assert_eq!(
@@ -113,19 +124,9 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
 
 #[tokio::test]
 async fn adopting_existing_numbers_replaces_graces_stray_line_after_recording_it() {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let mut resource = resource(&sandbox);
+    let (_sandbox, mut resource) = example_sandbox().await;
     resource.spec.removal.adopt_existing = true;
-    let connection = connection(
-        &resource,
-        &secrets(
-            "dialpad-msteams-admin@contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
-    );
+    let connection = example_connection(&resource);
     let mut memory = SyncMemory::default();
     let first = run(&connection, &resource, &mut memory).await;
     assert_eq!(
@@ -266,19 +267,9 @@ async fn a_sync_interrupted_half_way_converges_without_double_assignment() {
 
 #[tokio::test]
 async fn dry_run_reports_the_plan_and_writes_nothing() {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let mut resource = resource(&sandbox);
+    let (sandbox, mut resource) = example_sandbox().await;
     resource.spec.mode = SyncMode::DryRun;
-    let connection = connection(
-        &resource,
-        &secrets(
-            "dialpad-msteams-admin@contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
-    );
+    let connection = example_connection(&resource);
     let run = run(&connection, &resource, &mut SyncMemory::default()).await;
     assert_eq!(sandbox.counters().write_requests(), 0);
     assert_eq!(

@@ -165,6 +165,12 @@ fn only(plan: &Plan) -> &UserOutcome {
     &plan.outcomes[0]
 }
 
+/// Asserts that the only user's message contains `text`.
+fn says(plan: &Plan, text: &str) {
+    let message = &only(plan).message;
+    assert!(message.contains(text), "{text:?} missing: {message}");
+}
+
 #[test]
 fn user_without_email_reports_email_missing() {
     let plan = Case::new().dialpad("1", None, Some("+14155550100")).run();
@@ -379,11 +385,7 @@ fn a_recorded_number_the_source_no_longer_owns_is_replaced_only_with_overwrite()
         .recorded("+12125550150", "t1");
     let plan = case.run();
     assert_eq!(only(&plan).reason, Reason::NumberConflict);
-    assert!(
-        only(&plan).message.contains("a number the source does not own"),
-        "{}",
-        only(&plan).message
-    );
+    says(&plan, "a number the source does not own");
     case.policy.overwrite_foreign_numbers = true;
     assert_eq!(case.run().actions.len(), 1);
 }
@@ -394,13 +396,7 @@ fn adoption_approves_replacing_a_source_number_and_adopts_it_first() {
     case.policy.adopt_existing = true;
     let plan = case.run();
     assert_eq!(plan.actions.len(), 1);
-    assert!(
-        only(&plan)
-            .message
-            .contains("approved by spec.removal.adoptExisting"),
-        "{}",
-        only(&plan).message
-    );
+    says(&plan, "approved by spec.removal.adoptExisting");
     assert_eq!(plan.adoptions, [("+14155550199".to_owned(), "t1".to_owned())]);
     let mut foreign = Case::new()
         .dialpad("1", Some("a@c.com"), Some("+14155550100"))
@@ -420,13 +416,7 @@ fn overwrite_approves_replacing_any_number_without_adopting_it() {
     case.policy.overwrite_foreign_numbers = true;
     let plan = case.run();
     assert_eq!(plan.actions.len(), 1);
-    assert!(
-        only(&plan)
-            .message
-            .contains("approved by spec.safety.overwriteForeignNumbers"),
-        "{}",
-        only(&plan).message
-    );
+    says(&plan, "approved by spec.safety.overwriteForeignNumbers");
     assert!(plan.adoptions.is_empty());
 }
 
@@ -437,12 +427,9 @@ fn every_number_the_user_holds_needs_approval_before_a_replacement() {
         .holds("t1", "+12125550150", false)
         .run();
     assert_eq!(only(&plan).reason, Reason::NumberConflict);
-    assert!(
-        only(&plan)
-            .message
-            .contains("a@c.com holds +12125550150, a number the source does not own"),
-        "{}",
-        only(&plan).message
+    says(
+        &plan,
+        "a@c.com holds +12125550150, a number the source does not own",
     );
     assert!(plan.actions.is_empty());
 }
