@@ -19,8 +19,8 @@ pub struct Policy {
     pub removal: RemovalPolicy,
     /// How long a departed user keeps the number.
     pub grace_period: Duration,
-    /// Whether correct assignments made before this resource are taken over (see
-    /// [`super::ownership`]).
+    /// Whether numbers of the source that synced users held before this resource assigned them
+    /// are taken over (see [`super::ownership`]): the right one stays, another one is replaced.
     pub adopt_existing: bool,
     /// The most numbers one sync may take off users: unassignments and replacements together.
     pub max_unassignments: usize,

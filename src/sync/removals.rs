@@ -23,6 +23,7 @@ pub(super) struct TakenOff {
     change: Change,
 }
 
+/// What a [`TakenOff`] is.
 enum Change {
     /// A departed user's number, unassigned when the limit allows.
     Unassign(String),
