@@ -213,7 +213,8 @@ async fn scenario(users: usize, options: &Options) {
 
     let mut resource = resource_for(&sandbox);
     resource.spec.removal.grace_period = "0s".into();
-    // 1% churn unassigns more than the default safety limit of 25 at 10,000 users.
+    // 1% churn takes more numbers off users (leavers' unassigned, changers' replaced) than the
+    // default safety limit of 25 at 10,000 users.
     resource.spec.safety.max_unassignments_per_sync = 10_000;
     let connect_options = ConnectOptions {
         http: http_client(&[]).expect("an HTTP client"),

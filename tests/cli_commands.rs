@@ -20,7 +20,7 @@ fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        stdout.contains("=== Sync 1: 3 assigned (1 drift corrected)"),
+        stdout.contains("=== Sync 1: 2 assigned (0 drift corrected)"),
         "{stdout}"
     );
     assert!(
@@ -28,6 +28,12 @@ fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
             "=== Sync 2: 0 assigned (0 drift corrected), 0 unassigned, 0 failed; 0 write calls to Teams ==="
         ),
         "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "grace.hopper@contoso.com holds +14155550199, a number the source owns that this resource did not assign to the user"
+        ),
+        "a number put on Grace by hand is not replaced on a first sync: {stdout}"
     );
     for reason in [
         "EmailMissing",

@@ -1,7 +1,8 @@
 //! Mass-change safety: after the operator assigned 300 numbers, the Dialpad listing suddenly
-//! comes back empty, truncated, or from another company (an upstream bug, a key rotated to
-//! another account). With the grace period at zero, the worst case, no sync ever unassigns more
-//! than `spec.safety.maxUnassignmentsPerSync`, and the status says why it stopped. (That the
+//! comes back empty, truncated, from another company (an upstream bug, a key rotated to another
+//! account), or with every user renumbered. With the grace period at zero, the worst case, no sync
+//! ever takes more than `spec.safety.maxUnassignmentsPerSync` numbers off users (unassigned or
+//! replaced), and the status says why it stopped. (That the
 //! `SafetyLimitReached` Event fires once, when the limit starts to hold, is tested with the
 //! Events in `src/controller/writer.rs`.)
 
@@ -77,6 +78,18 @@ impl Synced {
             .count()
     }
 
+    /// Like [`Synced::assert_never_unassigns`], and asserts that nothing was written to Teams.
+    async fn assert_never_writes(&mut self) -> SyncRun {
+        let writes = self.sandbox.counters().write_requests();
+        let run = self.assert_never_unassigns().await;
+        assert_eq!(
+            self.sandbox.counters().write_requests(),
+            writes,
+            "no number was replaced or assigned"
+        );
+        run
+    }
+
     /// Syncs three times more; asserts nothing was unassigned and every owned number is held.
     async fn assert_never_unassigns(&mut self) -> SyncRun {
         let before = self.unassign_requests();
@@ -112,25 +125,24 @@ fn count(run: &SyncRun, reason: Reason) -> usize {
     run.plan.outcomes.iter().filter(|o| o.reason == reason).count()
 }
 
+/// The message of the first user whose reason is `reason`.
+fn first_message(run: &SyncRun, reason: Reason) -> &str {
+    let outcome = run.plan.outcomes.iter().find(|o| o.reason == reason);
+    &outcome.unwrap_or_else(|| panic!("no user is {reason}")).message
+}
+
 #[tokio::test]
 async fn an_empty_users_listing_blocks_every_removal_and_says_why() {
     let mut synced = Synced::start().await;
     synced.sandbox.with_world(|world| users_listing_cut_to(world, 0));
     let run = synced.assert_never_unassigns().await;
     assert_eq!(count(&run, Reason::BlockedBySafetyLimit), USERS);
-    let blocked = run
-        .plan
-        .outcomes
-        .iter()
-        .find(|o| o.reason == Reason::BlockedBySafetyLimit)
-        .unwrap();
+    let blocked = first_message(&run, Reason::BlockedBySafetyLimit);
     assert!(
-        blocked.message.contains("300 numbers are due to be unassigned")
-            && blocked
-                .message
-                .contains("spec.safety.maxUnassignmentsPerSync is 25"),
-        "{}",
-        blocked.message
+        blocked.contains(
+            "300 numbers are due to be taken off users in this sync (300 by unassignment, 0 by replacement)"
+        ) && blocked.contains("spec.safety.maxUnassignmentsPerSync is 25"),
+        "{blocked}"
     );
     let summary = run.status.summary.unwrap();
     assert_eq!(
@@ -176,24 +188,12 @@ async fn another_companys_listing_with_the_same_emails_replaces_no_number() {
         }
         world.dialpad.other_numbers.clear();
     });
-    let writes = synced.sandbox.counters().write_requests();
-    let run = synced.assert_never_unassigns().await;
-    assert_eq!(
-        synced.sandbox.counters().write_requests(),
-        writes,
-        "no number was replaced or assigned"
-    );
+    let run = synced.assert_never_writes().await;
     assert_eq!(count(&run, Reason::NumberConflict), USERS);
-    let conflict = run
-        .plan
-        .outcomes
-        .iter()
-        .find(|o| o.reason == Reason::NumberConflict)
-        .unwrap();
+    let conflict = first_message(&run, Reason::NumberConflict);
     assert!(
-        conflict.message.contains("a number the source does not own"),
-        "{}",
-        conflict.message
+        conflict.contains("a number the source does not own"),
+        "{conflict}"
     );
 }
 
@@ -208,4 +208,59 @@ async fn departures_within_the_limit_are_unassigned_and_no_more() {
     assert_eq!(run.execution.unassigned, LIMIT);
     assert_eq!(synced.unassign_requests() - before, LIMIT as u64);
     assert_eq!(synced.held(), USERS - LIMIT);
+}
+
+/// Gives the first `count` users another number of the company's and keeps their old one in its
+/// inventory (an office line now), as a renumbering in Dialpad does.
+fn renumber(world: &mut World, count: usize) {
+    let company = &mut world.dialpad;
+    let office_id = company.office_id.clone();
+    for user in company.users.iter_mut().take(count) {
+        for number in &mut user.phone_numbers {
+            let old = number.clone();
+            number.replace_range(1..5, "1999");
+            company.other_numbers.push(DialpadNumber {
+                number: old,
+                status: "office".into(),
+                target_id: Some(office_id.clone()),
+                target_type: Some("office".into()),
+                office_id: office_id.clone(),
+            });
+        }
+    }
+}
+
+#[tokio::test]
+async fn renumbering_every_user_replaces_no_number_past_the_limit() {
+    let mut synced = Synced::start().await;
+    synced.sandbox.with_world(|world| renumber(world, USERS));
+    let run = synced.assert_never_writes().await;
+    assert_eq!(count(&run, Reason::BlockedBySafetyLimit), USERS);
+    let blocked = first_message(&run, Reason::BlockedBySafetyLimit);
+    assert!(
+        blocked.contains(
+            "300 numbers are due to be taken off users in this sync (0 by unassignment, 300 by replacement) but spec.safety.maxUnassignmentsPerSync is 25"
+        ),
+        "{blocked}"
+    );
+}
+
+#[tokio::test]
+async fn renumbering_within_the_limit_replaces_exactly_those_numbers() {
+    let mut synced = Synced::start().await;
+    synced.sandbox.with_world(|world| renumber(world, LIMIT));
+    let run = synced.sync().await;
+    assert_eq!(
+        (run.execution.assigned, run.execution.drift_corrected),
+        (LIMIT, LIMIT),
+        "numbers this resource assigned are replaced when the source changes them"
+    );
+    let replaced = run
+        .plan
+        .outcomes
+        .iter()
+        .filter(|o| o.message.contains("approved by the ownership record"))
+        .count();
+    assert_eq!(replaced, LIMIT);
+    assert_eq!(synced.held(), USERS);
 }

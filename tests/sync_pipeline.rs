@@ -1,6 +1,7 @@
 //! The whole pipeline against the sandbox: the example org, a generated org of 10,000 users with
 //! every reason mixed in (counts match the generator's truth), a second sync without writes, a
-//! sync interrupted half-way that converges when re-run, DryRun, and tenant failures.
+//! sync interrupted half-way that converges when re-run, replacements (only of a number this
+//! resource owns or adopts), DryRun, and tenant failures.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -44,34 +45,46 @@ fn example_org() -> OrgFixture {
     org
 }
 
-#[tokio::test]
-async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
+/// The example org's sandbox, and the demo resource pointed at it.
+async fn example_sandbox() -> (Sandbox, TeamsTenantSync) {
     let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
         .await
         .unwrap();
     let resource = resource(&sandbox);
-    let connection = connection(
-        &resource,
+    (sandbox, resource)
+}
+
+/// A connection for `resource` with the example org's credentials.
+fn example_connection(resource: &TeamsTenantSync) -> Connection {
+    connection(
+        resource,
         &secrets(
             "dialpad-msteams-admin@contoso.com",
             "sandbox-admin-password",
             "sandbox-dialpad-api-key",
         ),
-    );
+    )
+}
+
+#[tokio::test]
+async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
+    let (sandbox, resource) = example_sandbox().await;
+    let connection = example_connection(&resource);
     let mut memory = SyncMemory::default();
     let first = run(&connection, &resource, &mut memory).await;
     assert_eq!(
         (first.execution.assigned, first.execution.drift_corrected),
-        (3, 1)
+        (2, 0)
     );
     let expected_first: BTreeMap<String, i32> = [
-        ("AssignmentPending", 3),
+        ("AssignmentPending", 2),
         ("CallingPlanAssigned", 2),
         ("DuplicateEmail", 2),
         ("EmailMissing", 1),
         ("InSync", 1),
         ("InvalidPhoneNumber", 1),
-        ("NumberConflict", 2),
+        // Grace's stray office line is the source's, but this resource never assigned it to her.
+        ("NumberConflict", 3),
         ("PhoneNumberMissing", 1),
         ("PhoneSystemLicenseMissing", 2),
         // The two departed users' numbers were assigned before this resource: not its to remove.
@@ -85,8 +98,8 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
     assert_eq!(by_reason(&first), expected_first);
     assert_eq!(
         first.status.summary.as_ref().map(|s| s.owned),
-        Some(3),
-        "it owns the three numbers it assigned"
+        Some(2),
+        "it owns the two numbers it assigned"
     );
     tokio::time::sleep(Duration::from_millis(400)).await;
     let writes = sandbox.counters().write_requests();
@@ -97,7 +110,7 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
         "the second sync makes no write call"
     );
     let summary = second.status.summary.unwrap();
-    assert_eq!((summary.desired, summary.in_sync, summary.failed), (18, 4, 14));
+    assert_eq!((summary.desired, summary.in_sync, summary.failed), (18, 3, 15));
     let ready = second
         .status
         .conditions
@@ -107,6 +120,40 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
     assert_eq!(
         (ready.status.as_str(), ready.reason.as_str()),
         ("False", "UsersNotInSync")
+    );
+}
+
+#[tokio::test]
+async fn adopting_existing_numbers_replaces_graces_stray_line_after_recording_it() {
+    let (_sandbox, mut resource) = example_sandbox().await;
+    resource.spec.removal.adopt_existing = true;
+    let connection = example_connection(&resource);
+    let mut memory = SyncMemory::default();
+    let first = run(&connection, &resource, &mut memory).await;
+    assert_eq!(
+        (first.execution.assigned, first.execution.drift_corrected),
+        (3, 1)
+    );
+    let grace = first
+        .plan
+        .outcomes
+        .iter()
+        .find(|o| o.email.as_deref() == Some("grace.hopper@contoso.com"))
+        .unwrap();
+    assert!(
+        grace.message.starts_with(
+            "replacing +14155550199 with +14155550104 on grace.hopper@contoso.com (drift corrected; approved by spec.removal.adoptExisting)"
+        ),
+        "{}",
+        grace.message
+    );
+    let holder = grace.teams_user_id.as_deref().unwrap();
+    assert!(
+        memory
+            .owned
+            .entries()
+            .any(|(number, user)| number == "+14155550199" && user == holder),
+        "the office line was recorded as adopted before it was replaced"
     );
 }
 
@@ -125,9 +172,10 @@ async fn a_generated_org_of_10000_users_matches_the_generators_truth() {
     let mut memory = SyncMemory::default();
     let first = run(&connection, &resource, &mut memory).await;
     let counts = org.case_counts();
-    let needing = counts[&Case::NeedsAssignment] + counts[&Case::Drift];
+    // Drift is a number this resource never assigned: reported, not replaced.
+    let needing = counts[&Case::NeedsAssignment];
     assert_eq!(first.execution.assigned, needing);
-    assert_eq!(first.execution.drift_corrected, counts[&Case::Drift]);
+    assert_eq!(first.execution.drift_corrected, 0);
     let writes = sandbox.counters().write_requests();
     let second = run(&connection, &resource, &mut memory).await;
     assert_eq!(
@@ -162,7 +210,7 @@ async fn a_generated_org_of_10000_users_matches_the_generators_truth() {
     let summary = second.status.summary.unwrap();
     let desired = 10_000 - counts[&Case::RemovalPending];
     assert_eq!(summary.desired as usize, desired);
-    let in_sync = counts[&Case::InSync] + counts[&Case::NeedsAssignment] + counts[&Case::Drift];
+    let in_sync = counts[&Case::InSync] + counts[&Case::NeedsAssignment];
     assert_eq!(summary.in_sync as usize, in_sync);
 }
 
@@ -220,25 +268,15 @@ async fn a_sync_interrupted_half_way_converges_without_double_assignment() {
 
 #[tokio::test]
 async fn dry_run_reports_the_plan_and_writes_nothing() {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let mut resource = resource(&sandbox);
+    let (sandbox, mut resource) = example_sandbox().await;
     resource.spec.mode = SyncMode::DryRun;
-    let connection = connection(
-        &resource,
-        &secrets(
-            "dialpad-msteams-admin@contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
-    );
+    let connection = example_connection(&resource);
     let run = run(&connection, &resource, &mut SyncMemory::default()).await;
     assert_eq!(sandbox.counters().write_requests(), 0);
     assert_eq!(
         by_reason(&run)["DryRun"],
-        4,
-        "three assignments, and the one Teams would refuse"
+        3,
+        "two assignments, and the one Teams would refuse"
     );
 }
 

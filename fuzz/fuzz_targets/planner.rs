@@ -2,7 +2,10 @@
 //! inventory, the ownership record, earlier outcomes, retries and policies, all drawn from small
 //! alphabets so that emails, ids and numbers collide. It never panics, plans the same twice, and
 //! plans only what its rules allow; above all, it unassigns only a number of the source's
-//! inventory that the ownership record holds for the user Teams shows it on.
+//! inventory that the ownership record holds for the user Teams shows it on, it replaces a
+//! number on a user only when overwriting is allowed or the number is the inventory's and the
+//! record holds it for that user (or adoption takes it over), and the numbers it takes off users
+//! in one sync never exceed the limit.
 
 #![no_main]
 
@@ -54,10 +57,48 @@ fn check_outcomes(input: &PlanInput, planned: &Plan) {
         .count();
     assert!(planned.drift_corrections <= assignments);
     let unassignments = planned.actions.len() - assignments;
-    assert!(unassignments <= input.policy.max_unassignments);
     if unassignments > 0 {
         assert_eq!(input.policy.removal, RemovalPolicy::Unassign);
     }
+    // Every number Teams shows on a user an assignment targets may leave that user.
+    let replaced: Vec<usize> = planned
+        .actions
+        .iter()
+        .filter_map(|a| match &a.kind {
+            ActionKind::Assign { user_id, .. } => Some(held_by(input, user_id).count()),
+            ActionKind::Unassign { .. } => None,
+        })
+        .filter(|held| *held > 0)
+        .collect();
+    assert_eq!(planned.drift_corrections, replaced.len());
+    let taken_off = unassignments + replaced.iter().sum::<usize>();
+    assert!(
+        taken_off <= input.policy.max_unassignments,
+        "{taken_off} numbers leave users, the limit is {}",
+        input.policy.max_unassignments
+    );
+    for (number, user_id) in &planned.adoptions {
+        assert!(input.policy.adopt_existing && input.desired.owned_numbers.contains(number));
+        assert!(!input.owned.owns(number, user_id), "{number} is recorded already");
+        assert!(held_by(input, user_id).any(|held| held == number));
+        assert!(
+            planned
+                .actions
+                .iter()
+                .any(|a| matches!(&a.kind, ActionKind::Assign { user_id: to, .. } if to == user_id)),
+            "{number} is adopted from {user_id} without a replacement"
+        );
+    }
+}
+
+/// The numbers Teams shows on `user_id`.
+fn held_by<'a>(input: &'a PlanInput, user_id: &'a str) -> impl Iterator<Item = &'a str> {
+    input
+        .teams
+        .numbers
+        .iter()
+        .filter(move |h| h.holder == user_id)
+        .map(|h| h.number.as_str())
 }
 
 /// An unassignment is of a number the source owns and does not protect, that Teams shows on a
@@ -117,7 +158,9 @@ fn check_unassignment(input: &PlanInput, planned: &Plan, index: usize, number: &
 }
 
 /// An assignment is of the desired user's number, normalised, to an enabled Teams user with Phone
-/// System and no Calling Plan, and of a number Teams shows on nobody.
+/// System and no Calling Plan, and of a number Teams shows on nobody; every number it may take off
+/// that user is one of the source's inventory recorded for them or adopted (with adoptExisting,
+/// recorded first), or overwriting is allowed.
 fn check_assignment(input: &PlanInput, planned: &Plan, index: usize, number: &str, user_id: &str) {
     let outcome = &planned.outcomes[index];
     assert!(outcome.desired && outcome.reason == Reason::AssignmentPending);
@@ -136,4 +179,22 @@ fn check_assignment(input: &PlanInput, planned: &Plan, index: usize, number: &st
         input.teams.numbers.iter().all(|h| h.number != number),
         "{number} is assigned to {user_id} while Teams shows it on someone"
     );
+    for held in held_by(input, user_id) {
+        let source_owns = input.desired.owned_numbers.contains(held);
+        let recorded = source_owns && input.owned.owns(held, user_id);
+        let adopted = source_owns && input.policy.adopt_existing;
+        assert!(
+            recorded || adopted || input.policy.overwrite_foreign_numbers,
+            "{held} is replaced on {user_id} without the record, adoption or overwrite"
+        );
+        assert!(
+            recorded
+                || !adopted
+                || planned
+                    .adoptions
+                    .iter()
+                    .any(|(n, u)| n == held && u == user_id),
+            "{held} is replaced on {user_id} by adoption but not adopted first"
+        );
+    }
 }

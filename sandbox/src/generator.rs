@@ -17,7 +17,9 @@ pub enum Case {
     InSync,
     /// Licensed Teams user without a number: a sync assigns it.
     NeedsAssignment,
-    /// A Dialpad number the user does not own was put on them in Teams by hand: a sync corrects it.
+    /// A Dialpad number the user does not own was put on them in Teams by hand. The operator did
+    /// not assign it, so it reports `NumberConflict` rather than replace it (unless the resource
+    /// adopts existing numbers or overwrites foreign ones).
     Drift,
     /// No email in Dialpad.
     EmailMissing,

@@ -89,8 +89,8 @@ reasons! {
     InvalidPhoneNumber => Failed, User, "Correct the number in the source to E.164 form, e.g. +14155550100.";
     /// Two or more source users share this email; none of them is synced.
     DuplicateEmail => Failed, User, "Give each user a unique email address in the source.";
-    /// The number is held by another Teams user, or this Teams user holds a number the source does not own.
-    NumberConflict => Failed, User, "Unassign the conflicting number in Teams, or set spec.safety.overwriteForeignNumbers.";
+    /// The number is held by another Teams user, or this Teams user holds a number this resource may not replace: one the source does not own, or one it owns that this resource did not assign to the user.
+    NumberConflict => Failed, User, "Unassign the conflicting number in Teams; or set spec.removal.adoptExisting to take over a number the source owns, or spec.safety.overwriteForeignNumbers to replace any number.";
     /// Teams does not know the number for the configured number type in this tenant (the message quotes Teams).
     NumberNotInTenant => Failed, User, "Check spec.assignment.numberType (Dialpad's numbers are DirectRouting); a Calling Plan or Operator Connect number must first be in the tenant's number inventory.";
     /// The Teams user's account is disabled; numbers cannot be assigned to it.
@@ -99,8 +99,8 @@ reasons! {
     AssignmentPending => Pending, Both, "Nothing; the next sync checks again.";
     /// The user left the source; the number is unassigned once the grace period has passed.
     RemovalPending => Pending, User, "Nothing, unless the user should keep the number: add them back to the source.";
-    /// The plan would unassign more numbers than spec.safety.maxUnassignmentsPerSync allows; none were unassigned.
-    BlockedBySafetyLimit => Failed, User, "Check the planned removals; if intended, raise spec.safety.maxUnassignmentsPerSync for one sync.";
+    /// The plan would take more numbers off users (departed users' unassignments and synced users' replacements together) than spec.safety.maxUnassignmentsPerSync allows; none were taken off.
+    BlockedBySafetyLimit => Failed, User, "Check the planned removals and replacements; if intended, raise spec.safety.maxUnassignmentsPerSync for one sync.";
     /// spec.mode is DryRun: the message says what would be done; nothing was changed.
     DryRun => Pending, Both, "Set spec.mode to Enforce to apply the plan.";
     /// The tenant cannot sign in; the message carries the tenant's reason (seed cause 5).

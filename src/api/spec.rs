@@ -414,9 +414,12 @@ pub struct RemovalSpec {
     #[serde(default)]
     pub policy: RemovalPolicy,
 
-    /// Whether a number Teams already held on the right user before this resource ran is taken
-    /// over as if this resource had assigned it, so that `Unassign` may later remove it. Off by
-    /// default: such a number counts as in sync but not owned, and this resource never removes it.
+    /// Whether a number of the source that Teams already held on a synced user before this
+    /// resource assigned it is taken over as if this resource had assigned it: the user's right
+    /// number, so that `Unassign` may later remove it, and another number of the source (one put
+    /// on the user by hand), so that a sync may replace it with the right one (recorded first;
+    /// it counts toward `safety.maxUnassignmentsPerSync`). Off by default: the right number counts
+    /// as in sync but not owned, and is never removed; another one is `NumberConflict`.
     #[serde(default)]
     pub adopt_existing: bool,
 
@@ -459,14 +462,18 @@ pub enum RemovalPolicy {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SafetySpec {
-    /// The most numbers one sync may unassign. A plan with more unassignments unassigns none of
-    /// them (reason `BlockedBySafetyLimit`) until the limit is raised; assignments still go ahead.
+    /// The most numbers one sync may take off users: departed users' numbers it unassigns and
+    /// synced users' numbers it replaces, counted together. A plan that would take off more takes
+    /// off none of them (reason `BlockedBySafetyLimit` on each such user) until the limit is
+    /// raised; assignments to users without a number still go ahead.
     #[serde(default = "default_max_unassignments")]
     #[schemars(range(min = 0))]
     pub max_unassignments_per_sync: i32,
 
-    /// Allow replacing a number that a Teams user holds but Dialpad (or the static list) does
-    /// not own. Off by default: such users are reported as `NumberConflict` and left alone.
+    /// Allow replacing any number a synced Teams user holds: one Dialpad (or the static list)
+    /// does not own, and one it owns that this resource neither assigned to the user nor adopted
+    /// (see `removal.adoptExisting`). Replacements still count toward `maxUnassignmentsPerSync`.
+    /// Off by default: such users are reported as `NumberConflict` and left alone.
     #[serde(default)]
     pub overwrite_foreign_numbers: bool,
 }

@@ -166,8 +166,7 @@ mod tests {
             status,
             plan: Plan {
                 outcomes,
-                actions: Vec::new(),
-                drift_corrections: 0,
+                ..Plan::default()
             },
             execution,
             checks: TenantChecks::ok(),

@@ -82,7 +82,9 @@ impl<'a> EarlyAssigner<'a> {
                 continue;
             };
             let key = user.key();
-            if decision.drift
+            // A replacement takes a number off the user: it waits for the complete plan, which
+            // holds it to the safety limit with every other removal.
+            if decision.replacing.is_some()
                 || self.not_early.contains(&key)
                 || self.teams.numbers_of.contains_key(user_id.as_str())
                 || retry_gate(self.input, &key).is_some()

@@ -384,8 +384,8 @@ async fn a_dry_run_sends_nothing_early_or_late() {
 #[test]
 fn only_plain_assignments_are_picked_early() {
     let mut state = teams(&["ada", "bob", "cy", "dee", "eve"]);
-    // bob already holds a number (a replacement needs the whole inventory); cy's number is held
-    // by dee.
+    // bob already holds a number this resource assigned him (replacing it takes it off him, so it
+    // waits for the complete plan and its safety limit); cy's number is held by dee.
     state.numbers = vec![
         HeldNumber {
             number: "+14155550199".into(),
@@ -400,7 +400,8 @@ fn only_plain_assignments_are_picked_early() {
     ];
     let policy = policy(SyncMode::Enforce);
     let nobody = DesiredState::default();
-    let (previous, retries, owned) = (HashMap::new(), HashMap::new(), OwnershipRecord::default());
+    let (previous, retries) = (HashMap::new(), HashMap::new());
+    let owned = OwnershipRecord::from_entries([("+14155550199".into(), "t1".into())]);
     let checks = TenantChecks::ok();
     let input = PlanInput {
         policy: &policy,

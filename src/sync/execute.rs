@@ -385,7 +385,7 @@ mod tests {
                     user_id: "t1".into(),
                 },
             }],
-            drift_corrections: 0,
+            ..Plan::default()
         }
     }
 

@@ -14,4 +14,5 @@ pub mod ownership;
 pub mod pipeline;
 pub mod plan;
 pub mod ports;
+mod removals;
 pub mod report;

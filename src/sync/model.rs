@@ -19,12 +19,13 @@ pub struct Policy {
     pub removal: RemovalPolicy,
     /// How long a departed user keeps the number.
     pub grace_period: Duration,
-    /// Whether correct assignments made before this resource are taken over (see
-    /// [`super::ownership`]).
+    /// Whether numbers of the source that synced users held before this resource assigned them
+    /// are taken over (see [`super::ownership`]): the right one stays, another one is replaced.
     pub adopt_existing: bool,
-    /// The most unassignments one sync may do.
+    /// The most numbers one sync may take off users: unassignments and replacements together.
     pub max_unassignments: usize,
-    /// Whether numbers the source does not own may be replaced.
+    /// Whether a synced user's number may be replaced without the ownership record's approval,
+    /// including numbers the source does not own.
     pub overwrite_foreign_numbers: bool,
     /// The Graph `numberType` to assign.
     pub number_type: &'static str,
@@ -310,8 +311,13 @@ pub struct Plan {
     pub outcomes: Vec<UserOutcome>,
     /// Changes, assignments first, then unassignments.
     pub actions: Vec<Action>,
-    /// Drift corrections among the actions (a user held another source number).
+    /// Replacements among the actions (a user held another number, which the assignment takes
+    /// off them).
     pub drift_corrections: usize,
+    /// Numbers that planned replacements take off their users and that this resource adopts
+    /// first (`spec.removal.adoptExisting`), each with the Teams user id holding it: recorded
+    /// before any change is made, as if this resource had assigned them.
+    pub adoptions: Vec<(String, String)>,
 }
 
 impl Plan {

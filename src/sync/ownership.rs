@@ -65,7 +65,8 @@ impl OwnershipRecord {
     /// The record to keep before a plan's changes are made (written first, so that a crash after
     /// an assignment never leaves an assigned number unrecorded). From a complete read of Teams
     /// it drops what Teams no longer shows on the recorded user (someone unassigned or moved it),
-    /// adds every planned assignment and, with `adopt`, every number a desired user already holds.
+    /// adds every planned assignment and, with `adopt`, every number a desired user already holds
+    /// as desired and every number a planned replacement adopts ([`Plan::adoptions`]).
     /// In `DryRun` nothing changes.
     pub fn before_changes(&self, teams: &TeamsState, plan: &Plan, mode: SyncMode, adopt: bool) -> Self {
         if mode == SyncMode::DryRun {
@@ -89,6 +90,13 @@ impl OwnershipRecord {
                     (in_place, &outcome.phone_number, &outcome.teams_user_id)
                     && held.get(number.as_str()) == Some(&user.as_str())
                 {
+                    entries.insert(number.clone(), user.clone());
+                }
+            }
+            // What a planned replacement takes off a user it may take only as this resource's:
+            // recorded first, so that a replacement Teams refuses leaves the number adopted.
+            for (number, user) in &plan.adoptions {
+                if held.get(number.as_str()) == Some(&user.as_str()) {
                     entries.insert(number.clone(), user.clone());
                 }
             }

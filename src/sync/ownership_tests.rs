@@ -48,7 +48,7 @@ fn assigning(number: &str, user: &str) -> Plan {
                 user_id: user.into(),
             },
         }],
-        drift_corrections: 0,
+        ..Plan::default()
     }
 }
 
@@ -98,6 +98,30 @@ fn existing_assignments_are_adopted_only_when_the_spec_says_so() {
             .before_changes(&observed, &plan, SyncMode::DryRun, true)
             .is_empty(),
         "DryRun changes nothing, not even the record"
+    );
+}
+
+#[test]
+fn a_number_a_replacement_adopts_is_recorded_before_the_change() {
+    // Ada holds 0199, which the plan replaces with 0100 after adopting it.
+    let observed = teams(&[("+14155550199", "ada")]);
+    let plan = Plan {
+        adoptions: vec![("+14155550199".into(), "ada".into())],
+        ..assigning("+14155550100", "ada")
+    };
+    let empty = OwnershipRecord::default();
+    assert_eq!(
+        empty.before_changes(&observed, &plan, SyncMode::Enforce, true),
+        record(&[("+14155550100", "ada"), ("+14155550199", "ada")])
+    );
+    assert_eq!(
+        empty.before_changes(&teams(&[]), &plan, SyncMode::Enforce, true),
+        record(&[("+14155550100", "ada")]),
+        "a number Teams no longer shows on the user is not adopted"
+    );
+    assert_eq!(
+        empty.before_changes(&observed, &plan, SyncMode::Enforce, false),
+        record(&[("+14155550100", "ada")])
     );
 }
 

@@ -1,15 +1,16 @@
 //! The planner: desired x observed -> actions and one outcome per user. Pure and deterministic:
-//! the same input gives the same plan in the same order.
+//! the same input gives the same plan in the same order. Every number a plan takes off a user
+//! (a departed user's unassignment, or a replacement) needs the ownership record's approval (see
+//! `removals`) and counts toward one safety limit.
 
 use std::collections::{HashMap, HashSet};
-
-use k8s_openapi::jiff::Timestamp;
 
 use super::model::{
     Action, ActionKind, DesiredUser, HeldNumber, Plan, PlanInput, TeamsUser, UserKey, UserOutcome,
 };
 use super::numbers::normalise;
-use crate::api::{Reason, RemovalPolicy, SyncMode};
+use super::removals::{TakenOff, hold_to_limit, plan_removals};
+use crate::api::{Reason, SyncMode};
 
 /// Plans one sync.
 pub fn plan(input: &PlanInput) -> Plan {
@@ -23,14 +24,16 @@ pub fn plan(input: &PlanInput) -> Plan {
     let mut plan = Plan::default();
     let duplicates = duplicate_emails(&input.desired.users);
     let mut matched: HashSet<&str> = HashSet::new();
+    let mut taken = Vec::new();
     for user in &input.desired.users {
         let decision = decide(input, &teams, user, &duplicates);
         if let Some(id) = decision.teams_user.map(|u| u.id.as_str()) {
             matched.insert(id);
         }
-        push(&mut plan, input, decision);
+        taken.extend(push(&mut plan, input, decision));
     }
-    plan_removals(input, &teams, &matched, &mut plan);
+    taken.extend(plan_removals(input, &teams, &matched, &mut plan));
+    hold_to_limit(&mut plan, input.policy.max_unassignments, taken);
     if input.policy.mode == SyncMode::DryRun {
         dry_run(&mut plan);
     }
@@ -59,13 +62,12 @@ fn cascade(input: &PlanInput, user_reason: Reason, tenant_reason: Reason, messag
         .collect();
     Plan {
         outcomes,
-        actions: Vec::new(),
-        drift_corrections: 0,
+        ..Plan::default()
     }
 }
 
 pub(super) struct Lookup<'a> {
-    users_by_id: HashMap<&'a str, &'a TeamsUser>,
+    pub(super) users_by_id: HashMap<&'a str, &'a TeamsUser>,
     holder_of: HashMap<&'a str, &'a HeldNumber>,
     pub(super) numbers_of: HashMap<&'a str, Vec<&'a HeldNumber>>,
 }
@@ -86,7 +88,7 @@ impl<'a> Lookup<'a> {
         }
     }
 
-    fn upn(&self, id: &str) -> String {
+    pub(super) fn upn(&self, id: &str) -> String {
         self.users_by_id
             .get(id)
             .map(|u| u.user_principal_name.clone())
@@ -114,7 +116,57 @@ pub(super) struct Decision<'a> {
     reason: Reason,
     message: String,
     pub(super) action: Option<ActionKind>,
-    pub(super) drift: bool,
+    /// What the action takes off the user, when it replaces a number.
+    pub(super) replacing: Option<Replacing>,
+}
+
+/// The numbers a replacement takes off its user, each approved.
+pub(super) struct Replacing {
+    /// Every number Teams shows on the user. A user may hold more than one (Graph's
+    /// `numberAssignment.assignmentCategory` is `primary`, `private` or `alternate`:
+    /// <https://learn.microsoft.com/en-us/graph/api/resources/teamsAdministration-numberAssignment>),
+    /// and which of them assigning the new primary number takes off is not modelled, so each
+    /// needs approval and counts toward the safety limit.
+    numbers: Vec<String>,
+    /// Those approved by adoption alone, to record before the change.
+    adopted: Vec<String>,
+}
+
+/// What approves taking a number off a synced user, strongest first: as for a departed user's
+/// unassignment, a number the source owns that the ownership record holds for the user (or that
+/// adoption takes over); any other number only with `spec.safety.overwriteForeignNumbers`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Approval {
+    /// The source owns it and the ownership record holds it for this user: this resource
+    /// assigned or adopted it.
+    Recorded,
+    /// The source owns it and `spec.removal.adoptExisting` takes it over.
+    Adopted,
+    /// `spec.safety.overwriteForeignNumbers` allows replacing any number.
+    Overwrite,
+}
+
+impl Approval {
+    fn of(input: &PlanInput, number: &str, holder: &str) -> Option<Self> {
+        let source_owns = input.desired.owned_numbers.contains(number);
+        if source_owns && input.owned.owns(number, holder) {
+            Some(Self::Recorded)
+        } else if source_owns && input.policy.adopt_existing {
+            Some(Self::Adopted)
+        } else if input.policy.overwrite_foreign_numbers {
+            Some(Self::Overwrite)
+        } else {
+            None
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Recorded => "the ownership record",
+            Self::Adopted => "spec.removal.adoptExisting",
+            Self::Overwrite => "spec.safety.overwriteForeignNumbers",
+        }
+    }
 }
 
 fn name_of(user: &DesiredUser) -> String {
@@ -142,7 +194,7 @@ pub(super) fn decide<'a>(
         reason: Reason::InSync,
         message: String::new(),
         action: None,
-        drift: false,
+        replacing: None,
     };
     let fail = |mut d: Decision<'a>, reason: Reason, message: String| {
         d.reason = reason;
@@ -263,22 +315,32 @@ pub(super) fn decide<'a>(
         let message = format!("{number} is assigned to {upn} ({ownership})");
         return fail(decision, Reason::InSync, message);
     }
-    if let Some(other) = held_by_user.first() {
-        let owned = input.desired.owned_numbers.contains(&other.number);
-        if !owned && !input.policy.overwrite_foreign_numbers {
-            let message = format!(
-                "{upn} holds {}, a number the source does not own; unassign it in Teams, or set spec.safety.overwriteForeignNumbers to replace it",
-                other.number
-            );
-            return fail(decision, Reason::NumberConflict, message);
-        }
-        decision.drift = true;
-        decision.message = format!(
-            "replacing {} with {number} on {upn} (drift corrected)",
-            other.number
-        );
-    } else {
+    if held_by_user.is_empty() {
         decision.message = format!("assigning {number} to {upn}");
+    } else {
+        let mut approvals = Vec::new();
+        let mut adopted = Vec::new();
+        for held in held_by_user {
+            let Some(approval) = Approval::of(input, &held.number, &teams_user.id) else {
+                let message = conflict_on_user(input, &held.number, &number, upn);
+                return fail(decision, Reason::NumberConflict, message);
+            };
+            if approval == Approval::Adopted {
+                adopted.push(held.number.clone());
+            }
+            approvals.push(approval);
+        }
+        approvals.sort();
+        approvals.dedup();
+        let approved_by: Vec<&str> = approvals.into_iter().map(Approval::name).collect();
+        let numbers: Vec<String> = held_by_user.iter().map(|h| h.number.clone()).collect();
+        // "drift corrected" is what execution counts replacements by.
+        decision.message = format!(
+            "replacing {} with {number} on {upn} (drift corrected; approved by {})",
+            numbers.join(" and "),
+            approved_by.join(" and ")
+        );
+        decision.replacing = Some(Replacing { numbers, adopted });
     }
     decision.reason = Reason::AssignmentPending;
     decision.action = Some(ActionKind::Assign {
@@ -288,8 +350,25 @@ pub(super) fn decide<'a>(
     decision
 }
 
-fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) {
+/// Why `held`, a number on the synced user `upn`, is not replaced with `number`, and which
+/// setting would approve it.
+fn conflict_on_user(input: &PlanInput, held: &str, number: &str, upn: &str) -> String {
+    if input.desired.owned_numbers.contains(held) {
+        format!(
+            "{upn} holds {held}, a number the source owns that this resource did not assign to the user (its ownership record does not hold it for them), so it is not replaced with {number}; unassign it in Teams, or set spec.removal.adoptExisting to take it over (spec.safety.overwriteForeignNumbers also replaces it)"
+        )
+    } else {
+        format!(
+            "{upn} holds {held}, a number the source does not own, so it is not replaced with {number}; unassign it in Teams, or set spec.safety.overwriteForeignNumbers to replace it"
+        )
+    }
+}
+
+/// Adds the decision's outcome and action to `plan`; a replacement's action is returned too, to be
+/// held to the safety limit.
+fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) -> Option<TakenOff> {
     let key = decision.user.key();
+    let mut taken = None;
     let mut outcome = UserOutcome {
         key: key.clone(),
         email: decision.user.email.clone(),
@@ -305,7 +384,21 @@ fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) {
             outcome.reason = reason;
             outcome.message = waiting;
         } else {
-            plan.drift_corrections += usize::from(decision.drift);
+            if let (Some(replacing), Some(user), ActionKind::Assign { number, .. }) =
+                (decision.replacing, decision.teams_user, &kind)
+            {
+                taken = Some(TakenOff::replacement(
+                    plan.outcomes.len(),
+                    replacing.numbers,
+                    &user.user_principal_name,
+                    number,
+                    replacing
+                        .adopted
+                        .into_iter()
+                        .map(|n| (n, user.id.clone()))
+                        .collect(),
+                ));
+            }
             plan.actions.push(Action {
                 outcome: plan.outcomes.len(),
                 kind,
@@ -313,6 +406,7 @@ fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) {
         }
     }
     plan.outcomes.push(outcome);
+    taken
 }
 
 /// The last failure's reason and message when the user's change failed recently and its next
@@ -331,106 +425,6 @@ pub(super) fn retry_gate(input: &PlanInput, key: &UserKey) -> Option<(Reason, St
     })
 }
 
-fn plan_removals(input: &PlanInput, teams: &Lookup, matched: &HashSet<&str>, plan: &mut Plan) {
-    // Numbers of desired users, for messages about who should have a number instead.
-    if input.policy.removal == RemovalPolicy::Retain {
-        return;
-    }
-    let mut candidates: Vec<&HeldNumber> = input
-        .teams
-        .numbers
-        .iter()
-        .filter(|held| !matched.contains(held.holder.as_str()))
-        .filter(|held| input.desired.owned_numbers.contains(&held.number))
-        .filter(|held| !input.desired.protected_numbers.contains(&held.number))
-        // Only what this resource assigned (or adopted) and Teams still shows on that user.
-        .filter(|held| input.owned.owns(&held.number, &held.holder))
-        .collect();
-    candidates.sort_by(|a, b| (&a.holder, &a.number).cmp(&(&b.holder, &b.number)));
-    let grace = input.policy.grace_period;
-    let wanted_by: HashMap<String, String> = plan
-        .outcomes
-        .iter()
-        .filter_map(|o| Some((o.phone_number.clone()?, o.email.clone()?)))
-        .collect();
-    let mut due = Vec::new();
-    for held in candidates {
-        let key = UserKey::Departed {
-            teams_user_id: held.holder.clone(),
-            number: held.number.clone(),
-        };
-        let since = input
-            .previous
-            .get(&key)
-            .filter(|p| matches!(p.reason, Reason::RemovalPending | Reason::BlockedBySafetyLimit))
-            .map(|p| p.since)
-            .unwrap_or(input.now);
-        // The schema admits any Go duration: a grace period that ends beyond the calendar never
-        // ends.
-        let deadline = since.checked_add(grace).unwrap_or(Timestamp::MAX);
-        let upn = teams.upn(&held.holder);
-        let why = match wanted_by.get(&held.number) {
-            Some(other) => format!("which the source assigns to {other}"),
-            None => match input.desired.number_owners.get(&held.number) {
-                Some(id) => format!("which belonged to Dialpad user {id}, who is no longer active"),
-                None => "which the source owns but assigns to nobody".to_owned(),
-            },
-        };
-        let mut outcome = UserOutcome {
-            key: key.clone(),
-            email: teams
-                .users_by_id
-                .get(held.holder.as_str())
-                .map(|u| u.mail.clone().unwrap_or_else(|| u.user_principal_name.clone())),
-            phone_number: Some(held.number.clone()),
-            // The owner is named in the message only: a Dialpad id here would read back as that
-            // Dialpad user's key on the next sync.
-            dialpad_user_id: None,
-            teams_user_id: Some(held.holder.clone()),
-            reason: Reason::RemovalPending,
-            message: format!(
-                "{upn} holds {}, {why}; it is unassigned from {upn} after the grace period, at {}",
-                held.number,
-                super::model::display_time(deadline)
-            ),
-            desired: false,
-        };
-        // A departed user with retry state had its unassignment attempted, so its grace period
-        // passed already, even though its last status entry no longer says RemovalPending.
-        if input.now >= deadline || input.retries.contains_key(&key) {
-            if let Some((reason, waiting)) = retry_gate(input, &key) {
-                outcome.reason = reason;
-                outcome.message = waiting;
-            } else {
-                outcome.message = format!(
-                    "unassigning {} from {upn}: the user left the source and the grace period has passed",
-                    held.number
-                );
-                due.push((plan.outcomes.len(), held.number.clone()));
-            }
-        }
-        plan.outcomes.push(outcome);
-    }
-    if due.len() > input.policy.max_unassignments {
-        let limit = input.policy.max_unassignments;
-        let count = due.len();
-        for (index, _) in due {
-            let outcome = &mut plan.outcomes[index];
-            outcome.reason = Reason::BlockedBySafetyLimit;
-            outcome.message = format!(
-                "{count} numbers are due to be unassigned but spec.safety.maxUnassignmentsPerSync is {limit}, so none was; check the removals and raise the limit to approve them"
-            );
-        }
-        return;
-    }
-    for (index, number) in due {
-        plan.actions.push(Action {
-            outcome: index,
-            kind: ActionKind::Unassign { number },
-        });
-    }
-}
-
 fn dry_run(plan: &mut Plan) {
     for action in plan.actions.drain(..) {
         let outcome = &mut plan.outcomes[action.outcome];
@@ -441,6 +435,7 @@ fn dry_run(plan: &mut Plan) {
         );
     }
     plan.drift_corrections = 0;
+    plan.adoptions.clear();
 }
 
 /// "assigning X to Y" -> "assigned: X to Y", for dry-run wording.

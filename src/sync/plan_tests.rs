@@ -165,6 +165,12 @@ fn only(plan: &Plan) -> &UserOutcome {
     &plan.outcomes[0]
 }
 
+/// Asserts that the only user's message contains `text`.
+fn says(plan: &Plan, text: &str) {
+    let message = &only(plan).message;
+    assert!(message.contains(text), "{text:?} missing: {message}");
+}
+
 #[test]
 fn user_without_email_reports_email_missing() {
     let plan = Case::new().dialpad("1", None, Some("+14155550100")).run();
@@ -314,14 +320,41 @@ fn a_foreign_number_on_the_user_reports_number_conflict_unless_overwrite_is_allo
     assert_eq!(plan.actions.len(), 1);
 }
 
-#[test]
-fn a_source_number_put_on_the_user_by_hand_is_drift_and_gets_corrected() {
-    let plan = Case::new()
+/// Ada is desired with +14155550100 but holds +14155550199, another number the source owns,
+/// which this resource never assigned to her.
+fn drifted() -> Case {
+    Case::new()
         .dialpad("1", Some("a@c.com"), Some("+14155550100"))
         .owned("+14155550199")
         .teams("t1", "a@c.com", "E5", true)
         .holds("t1", "+14155550199", false)
-        .run();
+}
+
+#[test]
+fn a_source_number_this_resource_never_assigned_is_not_replaced() {
+    let plan = drifted().run();
+    assert_eq!(only(&plan).reason, Reason::NumberConflict);
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.drift_corrections, 0);
+    let message = &only(&plan).message;
+    for named in [
+        "a@c.com holds +14155550199",
+        "+14155550100",
+        "spec.removal.adoptExisting",
+    ] {
+        assert!(message.contains(named), "{named} missing: {message}");
+    }
+    let moved = drifted().recorded("+14155550199", "t2").run();
+    assert_eq!(
+        only(&moved).reason,
+        Reason::NumberConflict,
+        "recorded for another user: this resource never assigned it to Ada"
+    );
+}
+
+#[test]
+fn a_recorded_number_changed_by_hand_is_drift_and_gets_corrected() {
+    let plan = drifted().recorded("+14155550199", "t1").run();
     assert_eq!(plan.drift_corrections, 1);
     assert_eq!(
         plan.actions[0].kind,
@@ -330,7 +363,75 @@ fn a_source_number_put_on_the_user_by_hand_is_drift_and_gets_corrected() {
             user_id: "t1".into()
         }
     );
-    assert!(only(&plan).message.contains("drift corrected"));
+    let message = &only(&plan).message;
+    assert!(
+        message.contains("drift corrected; approved by the ownership record"),
+        "{message}"
+    );
+    assert!(
+        plan.adoptions.is_empty(),
+        "recorded already: {:?}",
+        plan.adoptions
+    );
+}
+
+#[test]
+fn a_recorded_number_the_source_no_longer_owns_is_replaced_only_with_overwrite() {
+    // The Dialpad key now reads another company: Ada's number is ours, but not its.
+    let mut case = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .holds("t1", "+12125550150", false)
+        .recorded("+12125550150", "t1");
+    let plan = case.run();
+    assert_eq!(only(&plan).reason, Reason::NumberConflict);
+    says(&plan, "a number the source does not own");
+    case.policy.overwrite_foreign_numbers = true;
+    assert_eq!(case.run().actions.len(), 1);
+}
+
+#[test]
+fn adoption_approves_replacing_a_source_number_and_adopts_it_first() {
+    let mut case = drifted();
+    case.policy.adopt_existing = true;
+    let plan = case.run();
+    assert_eq!(plan.actions.len(), 1);
+    says(&plan, "approved by spec.removal.adoptExisting");
+    assert_eq!(plan.adoptions, [("+14155550199".to_owned(), "t1".to_owned())]);
+    let mut foreign = Case::new()
+        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+        .teams("t1", "a@c.com", "E5", true)
+        .holds("t1", "+12125550150", false);
+    foreign.policy.adopt_existing = true;
+    assert_eq!(
+        only(&foreign.run()).reason,
+        Reason::NumberConflict,
+        "adoption takes over only numbers the source owns"
+    );
+}
+
+#[test]
+fn overwrite_approves_replacing_any_number_without_adopting_it() {
+    let mut case = drifted();
+    case.policy.overwrite_foreign_numbers = true;
+    let plan = case.run();
+    assert_eq!(plan.actions.len(), 1);
+    says(&plan, "approved by spec.safety.overwriteForeignNumbers");
+    assert!(plan.adoptions.is_empty());
+}
+
+#[test]
+fn every_number_the_user_holds_needs_approval_before_a_replacement() {
+    let plan = drifted()
+        .recorded("+14155550199", "t1")
+        .holds("t1", "+12125550150", false)
+        .run();
+    assert_eq!(only(&plan).reason, Reason::NumberConflict);
+    says(
+        &plan,
+        "a@c.com holds +12125550150, a number the source does not own",
+    );
+    assert!(plan.actions.is_empty());
 }
 
 #[test]
@@ -640,5 +741,124 @@ fn an_in_sync_user_says_whether_this_resource_owns_the_number() {
         only(&owned).message.ends_with("(owned by this resource)"),
         "{}",
         only(&owned).message
+    );
+}
+
+/// A departed user whose number is due now, and Ada, whose recorded number drifted: two numbers
+/// to take off users, plus Bob, who only needs his number.
+fn two_removals_and_an_assignment() -> Case {
+    let mut case = drifted()
+        .recorded("+14155550199", "t1")
+        .dialpad("2", Some("b@c.com"), Some("+14155550101"))
+        .teams("t2", "b@c.com", "E5", true)
+        .owned("+14155550120")
+        .teams("t9", "dennis@c.com", "E5", true)
+        .holds("t9", "+14155550120", false)
+        .recorded("+14155550120", "t9");
+    case.policy.grace_period = Duration::ZERO;
+    case
+}
+
+#[test]
+fn a_replacement_counts_toward_the_safety_limit() {
+    let mut case = two_removals_and_an_assignment();
+    case.policy.max_unassignments = 2;
+    let plan = case.run();
+    assert_eq!(plan.actions.len(), 3, "within the limit: {:#?}", plan.actions);
+    assert_eq!(plan.drift_corrections, 1);
+    case.policy.max_unassignments = 1;
+    let plan = case.run();
+    assert_eq!(
+        plan.actions,
+        [Action {
+            outcome: 1,
+            kind: ActionKind::Assign {
+                number: "+14155550101".into(),
+                user_id: "t2".into()
+            }
+        }],
+        "Bob's plain assignment still goes ahead"
+    );
+    assert_eq!(plan.drift_corrections, 0);
+    let blocked: Vec<&UserOutcome> = plan
+        .outcomes
+        .iter()
+        .filter(|o| o.reason == Reason::BlockedBySafetyLimit)
+        .collect();
+    assert_eq!(blocked.len(), 2, "{:#?}", plan.outcomes);
+    for outcome in &blocked {
+        assert!(
+            outcome.message.contains(
+                "2 numbers are due to be taken off users in this sync (1 by unassignment, 1 by replacement) but spec.safety.maxUnassignmentsPerSync is 1"
+            ),
+            "{}",
+            outcome.message
+        );
+    }
+    assert!(
+        blocked[0]
+            .message
+            .starts_with("+14155550199 stays on a@c.com instead of +14155550100: "),
+        "{}",
+        blocked[0].message
+    );
+    assert!(
+        blocked[1]
+            .message
+            .starts_with("+14155550120 stays on dennis@c.com: "),
+        "{}",
+        blocked[1].message
+    );
+}
+
+#[test]
+fn a_blocked_replacement_adopts_nothing() {
+    let mut case = drifted();
+    case.policy.adopt_existing = true;
+    case.policy.max_unassignments = 0;
+    let plan = case.run();
+    assert_eq!(only(&plan).reason, Reason::BlockedBySafetyLimit);
+    assert!(plan.actions.is_empty() && plan.adoptions.is_empty(), "{plan:#?}");
+}
+
+#[test]
+fn a_replacement_waiting_for_its_retry_is_not_counted() {
+    let mut case = two_removals_and_an_assignment();
+    case.policy.max_unassignments = 1;
+    case.retries.insert(
+        UserKey::Dialpad("1".into()),
+        RetryState {
+            attempts: 1,
+            next_attempt: Some(now() + Duration::from_secs(60)),
+            reason: Reason::TransientError,
+            message: "Microsoft Graph answered 503".into(),
+        },
+    );
+    let plan = case.run();
+    assert_eq!(plan.outcomes[0].reason, Reason::TransientError);
+    assert!(
+        plan.actions.iter().any(|a| a.kind
+            == ActionKind::Unassign {
+                number: "+14155550120".into()
+            }),
+        "only the unassignment is due this sync, within the limit: {:#?}",
+        plan.actions
+    );
+}
+
+#[test]
+fn dry_run_reports_a_replacement_it_would_make() {
+    let mut case = drifted().recorded("+14155550199", "t1");
+    case.policy.mode = SyncMode::DryRun;
+    let plan = case.run();
+    assert!(plan.actions.is_empty());
+    assert_eq!(plan.drift_corrections, 0);
+    assert_eq!(only(&plan).reason, Reason::DryRun);
+    assert!(
+        only(&plan)
+            .message
+            .starts_with("would be replaced: +14155550199 with +14155550100 on a@c.com"),
+        "{}",
+        only(&plan).message
     );
 }

@@ -15,10 +15,15 @@
 //! - `Static(email)`: no `dialpadUserId`; `email` lower-cases to the key;
 //! - `Departed { teams_user_id, number }`: `teamsUserId` and `phoneNumber` are the key's.
 //!
-//! An entry whose `Synced` reason is `RemovalPending` or `BlockedBySafetyLimit` and that has
-//! `teamsUserId` and `phoneNumber` is read back as a departed user: the planner gives these two
-//! reasons only to departed users. Every other entry is read back as `Dialpad` when it has a
-//! `dialpadUserId`, else as `Static`.
+//! An entry whose `Synced` reason is `RemovalPending` or `BlockedBySafetyLimit`, that has
+//! `teamsUserId` and `phoneNumber` and no `dialpadUserId` (the planner never gives a departed
+//! user one), is read back as a departed user. `RemovalPending` is only ever a departed user's;
+//! `BlockedBySafetyLimit` is also a desired user's whose replacement the safety limit held back.
+//! A Dialpad user's entry has its id; a static-list user's reads back as a departed key, which
+//! only costs its condition's `lastTransitionTime` (it restarts while the limit holds): no removal
+//! can match that key, since its `phoneNumber` is the number the user wants, which Teams did not
+//! show on the user, so the ownership record written in that sync does not hold it for them.
+//! Every other entry is read back as `Dialpad` when it has a `dialpadUserId`, else as `Static`.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, HashMap};
@@ -197,7 +202,9 @@ pub fn previous_outcomes(status: &TeamsTenantSyncStatus) -> HashMap<UserKey, Pre
 fn entry_key(user: &UserSyncStatus, reason: &str) -> UserKey {
     let departed_reason =
         reason == Reason::RemovalPending.as_str() || reason == Reason::BlockedBySafetyLimit.as_str();
-    if departed_reason && let (Some(teams_user_id), Some(number)) = (&user.teams_user_id, &user.phone_number)
+    if departed_reason
+        && user.dialpad_user_id.is_none()
+        && let (Some(teams_user_id), Some(number)) = (&user.teams_user_id, &user.phone_number)
     {
         return UserKey::Departed {
             teams_user_id: teams_user_id.clone(),

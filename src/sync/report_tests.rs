@@ -28,7 +28,8 @@ fn departed(teams_user_id: &str, number: &str, reason: Reason) -> UserOutcome {
         },
         email: Some(format!("{teams_user_id}@contoso.com")),
         phone_number: Some(number.to_owned()),
-        dialpad_user_id: Some("owner-1".to_owned()),
+        // As the planner writes it: the owner is named in the message only.
+        dialpad_user_id: None,
         teams_user_id: Some(teams_user_id.to_owned()),
         reason,
         message: format!("{reason} for {teams_user_id}"),
@@ -567,6 +568,8 @@ fn previous_outcomes_round_trip_every_key_kind() {
         // A departed number owned by a Dialpad user who is also listed, under their own key.
         departed("t-3", "+14155550102", Reason::RemovalPending),
         dialpad("owner-1", Some("owner@contoso.com"), Reason::NumberConflict),
+        // A desired user whose replacement the safety limit held back keeps their own key.
+        dialpad("held-1", Some("held@contoso.com"), Reason::BlockedBySafetyLimit),
     ];
     let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
     let previous = previous_outcomes(&status);

@@ -21,7 +21,9 @@ use secrecy::SecretString;
 /// mode has converged and assignments activated.
 pub fn converged_reason(case: Case) -> Reason {
     match case {
-        Case::InSync | Case::NeedsAssignment | Case::Drift => Reason::InSync,
+        Case::InSync | Case::NeedsAssignment => Reason::InSync,
+        // The stray number is the source's, but this resource never assigned it.
+        Case::Drift => Reason::NumberConflict,
         Case::EmailMissing => Reason::EmailMissing,
         Case::PhoneNumberMissing => Reason::PhoneNumberMissing,
         Case::TeamsUserNotFound => Reason::TeamsUserNotFound,
