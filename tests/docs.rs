@@ -446,7 +446,9 @@ fn security_names_only_tests_and_test_files_that_exist() {
     let mut named = 0;
     for span in code_spans(&page) {
         let is_test_name = span.matches('_').count() >= 3
-            && span.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && span
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if is_test_name {
             named += 1;
             if !code.contains(&format!("fn {span}(")) {
@@ -461,6 +463,12 @@ fn security_names_only_tests_and_test_files_that_exist() {
             }
         }
     }
-    assert!(named >= 20, "docs/security.md names the test behind each promise ({named} found)");
-    assert!(missing.is_empty(), "docs/security.md names tests or files that do not exist: {missing:?}");
+    assert!(
+        named >= 20,
+        "docs/security.md names the test behind each promise ({named} found)"
+    );
+    assert!(
+        missing.is_empty(),
+        "docs/security.md names tests or files that do not exist: {missing:?}"
+    );
 }

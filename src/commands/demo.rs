@@ -23,6 +23,14 @@ use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 /// The bundled demo resource.
 pub const DEMO_RESOURCE: &str = include_str!("../../examples/teamstenantsync-demo.yaml");
 
+/// The demo resource, parsed, at generation 1: what the controller's unit tests reconcile.
+#[cfg(test)]
+pub(crate) fn demo_resource() -> TeamsTenantSync {
+    let mut resource = super::parse_resource(DEMO_RESOURCE, "demo").expect("the demo resource parses");
+    resource.metadata.generation = Some(1);
+    resource
+}
+
 /// Options of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {

@@ -112,14 +112,8 @@ pub fn suspended_status(
 mod tests {
     use super::*;
     use crate::api::conditions::find_condition;
-    use crate::commands::demo::DEMO_RESOURCE;
-    use crate::commands::parse_resource;
 
-    fn demo() -> TeamsTenantSync {
-        let mut resource = parse_resource(DEMO_RESOURCE, "demo").unwrap();
-        resource.metadata.generation = Some(1);
-        resource
-    }
+    use crate::commands::demo::demo_resource as demo;
 
     fn condition<'a>(status: &'a TeamsTenantSyncStatus, type_: &str) -> Option<&'a str> {
         find_condition(&status.conditions, type_).map(|c| c.reason.as_str())

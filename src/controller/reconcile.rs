@@ -468,14 +468,8 @@ async fn stop_before_any_call(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::demo::DEMO_RESOURCE;
-    use crate::commands::parse_resource;
 
-    fn demo() -> TeamsTenantSync {
-        let mut resource = parse_resource(DEMO_RESOURCE, "demo").unwrap();
-        resource.metadata.generation = Some(1);
-        resource
-    }
+    use crate::commands::demo::demo_resource as demo;
 
     fn synced(resource: &TeamsTenantSync, next: Instant) -> ResourceMemory {
         ResourceMemory {
