@@ -9,7 +9,7 @@ use crate::api::conditions::{
     ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, set_condition,
 };
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
-use crate::sync::connect::{SETUP_REASONS, SetupFailure, SetupProblem};
+use crate::sync::setup::{SETUP_REASONS, SetupFailure, SetupProblem};
 
 /// The status of a sync that stopped before any call (an endpoint not allowed, Secrets or keys
 /// missing, no ServiceAccount token, the tenant not found): the condition of each side that lacks

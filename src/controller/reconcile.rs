@@ -22,10 +22,11 @@ use super::spec_check::checked_policy;
 use super::writer::{condition_warnings, events_for, publish, write_status};
 use crate::api::conditions::{READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
-use crate::sync::connect::{SetupFailure, connect_reusing};
+use crate::sync::connect::connect_reusing;
 use crate::sync::model::parse_duration;
 use crate::sync::pipeline::{SyncRun, sync_once_reporting};
 use crate::sync::report;
+use crate::sync::setup::SetupFailure;
 use crate::telemetry::metrics;
 
 /// How often a resource refused for a duplicate tenant looks whether the owner is gone.

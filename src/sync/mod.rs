@@ -16,3 +16,4 @@ pub mod plan;
 pub mod ports;
 mod removals;
 pub mod report;
+pub mod setup;
