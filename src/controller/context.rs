@@ -6,13 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::{Client, ResourceExt};
 
 use super::claim::TenantIds;
 use super::secret_cache::SecretCache;
 use super::secrets::KubeSecrets;
 use super::workload_identity::{OperatorToken, ResourceCredentials};
+use crate::api::TeamsTenantSync;
 use crate::sync::connect::{ConnectOptions, SignIn};
 use crate::sync::pipeline::SyncMemory;
 
@@ -22,6 +23,9 @@ pub const MANAGER: &str = "dialpad-teams-operator";
 pub const FINALIZER: &str = "teamssync.io/removal-policy";
 /// The annotation that asks for a sync now; any new value triggers one.
 pub const SYNC_NOW_ANNOTATION: &str = "teamssync.io/sync-now";
+
+/// How often a sync that runs long reports its progress (log line and status), by default.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
 
 /// How long deleting a resource may try to apply `removal.policy: Unassign` before it gives up,
 /// leaves the numbers assigned and records them (see [`super::deletion`]).
@@ -52,6 +56,15 @@ impl Default for OperatorSettings {
             identity: MANAGER.into(),
         }
     }
+}
+
+/// `namespace/name`: the key of a resource in memory, logs and metrics.
+pub fn key_of(resource: &TeamsTenantSync) -> String {
+    format!(
+        "{}/{}",
+        resource.namespace().unwrap_or_default(),
+        resource.name_any()
+    )
 }
 
 /// Memory of one resource between reconciles.
@@ -116,7 +129,7 @@ impl Context {
             client,
             connect,
             secrets,
-            progress_every: super::progress::PROGRESS_EVERY,
+            progress_every: PROGRESS_EVERY,
             settings: OperatorSettings::default(),
             memory: Mutex::new(HashMap::new()),
             tenant_ids: TenantIds::default(),

@@ -14,8 +14,9 @@ use kube::{Resource, ResourceExt};
 
 use super::claim::{held_claims, lease_name, release};
 use super::context::Context;
+use super::context::key_of;
+use super::error::ReconcileError;
 use super::ownership::ConfigMapOwnership;
-use super::reconcile::{ReconcileError, cached_secrets, key_of};
 use super::writer::{publish, truncate};
 use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
 use crate::microsoft::graph::OperationOutcome;
@@ -82,7 +83,9 @@ async fn unassign_owned(
     if owned.is_empty() {
         return Ok(0);
     }
-    let secrets = cached_secrets(ctx, namespace, resource)
+    let secrets = ctx
+        .secrets
+        .referenced_by(&ctx.client, namespace, resource)
         .await
         .map_err(|e| e.to_string())?;
     let sign_in = ctx.recall(&key_of(resource)).sign_in;

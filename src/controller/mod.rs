@@ -10,12 +10,14 @@
 pub mod claim;
 pub mod context;
 pub mod deletion;
+pub mod error;
 pub mod held;
 pub mod leader;
 pub mod owner;
 pub mod ownership;
 pub mod permissions;
 pub mod progress;
+pub mod ready;
 pub mod reconcile;
 pub mod schedule;
 pub mod scope;

@@ -14,9 +14,6 @@ use super::writer::write_status;
 use crate::api::conditions::{ConditionUpdate, READY, RECONCILING, set_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 
-/// How often a running sync reports, unless the context says otherwise.
-pub const PROGRESS_EVERY: Duration = Duration::from_secs(30);
-
 /// `(changes applied, changes planned)` so far.
 pub type Progress = (usize, usize);
 

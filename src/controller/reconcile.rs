@@ -9,15 +9,14 @@ use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 
-use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, backoff_after};
+use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, backoff_after, key_of};
 use super::deletion::cleanup;
+use super::error::ReconcileError;
 use super::held::{held_status, setup_failure_status, suspended_status};
 use super::owner::{Ownership, own_tenant};
 use super::ownership::ConfigMapOwnership;
 use super::progress::{ProgressReport, first_sync_status};
 use super::schedule;
-use super::scope::store_ready;
-use super::secrets::{KubeSecrets, referenced_secrets};
 use super::spec_check::checked_policy;
 use super::writer::{condition_warnings, events_for, publish, write_status};
 use crate::api::conditions::{READY, find_condition};
@@ -31,54 +30,6 @@ use crate::telemetry::metrics;
 
 /// How often a resource refused for a duplicate tenant looks whether the owner is gone.
 const CLAIM_RECHECK: Duration = Duration::from_secs(15);
-
-/// How long a reconcile waits for the scope's Secret cache to hold its first complete list.
-const SECRET_CACHE_WAIT: Duration = Duration::from_secs(30);
-
-/// Why a reconcile failed (it is retried with backoff).
-#[derive(Debug, thiserror::Error)]
-pub enum ReconcileError {
-    /// The Kubernetes API failed.
-    #[error("Kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    /// The finalizer could not be handled.
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    /// The resource has no namespace (the CRD is namespaced, so this is a bug upstream of us).
-    #[error("the resource has no namespace")]
-    NoNamespace,
-    /// Deleting the resource would unassign numbers, and that cannot be done now.
-    #[error("cannot apply the removal policy on delete: {0}")]
-    Cleanup(String),
-    /// The ownership record could not be read, or written before a change (nothing was changed).
-    #[error("{0}; nothing was changed, retrying")]
-    Ownership(String),
-    /// The Secret cache of the namespace has no complete list yet (the operator cannot list or
-    /// watch Secrets there: its log says why).
-    #[error(
-        "the Secrets of namespace {0} are not readable yet: the operator needs list and watch on secrets there (see its log)"
-    )]
-    SecretCacheNotSynced(String),
-}
-
-impl ReconcileError {
-    /// A short label for metrics.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ReconcileError::Kube(_) => "KubernetesApi",
-            ReconcileError::Finalizer(_) => "Finalizer",
-            ReconcileError::NoNamespace => "NoNamespace",
-            ReconcileError::Cleanup(_) => "Cleanup",
-            ReconcileError::Ownership(_) => "OwnershipRecord",
-            ReconcileError::SecretCacheNotSynced(_) => "SecretCacheNotSynced",
-        }
-    }
-
-    /// Whether the apiserver refused a request for want of a permission.
-    pub fn is_forbidden(&self) -> bool {
-        matches!(self, ReconcileError::Kube(kube::Error::Api(status)) if status.is_forbidden())
-    }
-}
 
 /// The reconcile entry point for the kube-runtime Controller.
 pub async fn reconcile(resource: Arc<TeamsTenantSync>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
@@ -121,31 +72,6 @@ pub fn error_policy(resource: Arc<TeamsTenantSync>, error: &ReconcileError, ctx:
         tracing::warn!(resource = %key, %error, ?wait, "reconcile failed; retrying");
     }
     Action::requeue(wait)
-}
-
-/// The Secrets `resource` references, once the scope's Secret watch has listed (each one's data
-/// is read only when its version is not held, see [`super::secret_cache`]).
-pub(super) async fn cached_secrets(
-    ctx: &Context,
-    namespace: &str,
-    resource: &TeamsTenantSync,
-) -> Result<KubeSecrets, ReconcileError> {
-    match tokio::time::timeout(SECRET_CACHE_WAIT, store_ready(ctx.secrets.listed())).await {
-        Ok(true) => {
-            let names = referenced_secrets(&resource.spec);
-            Ok(ctx.secrets.read(&ctx.client, namespace, &names).await?)
-        }
-        _ => Err(ReconcileError::SecretCacheNotSynced(namespace.to_owned())),
-    }
-}
-
-/// `namespace/name`: the key of a resource in memory, logs and metrics.
-pub(super) fn key_of(resource: &TeamsTenantSync) -> String {
-    format!(
-        "{}/{}",
-        resource.namespace().unwrap_or_default(),
-        resource.name_any()
-    )
 }
 
 fn sync_interval(resource: &TeamsTenantSync) -> Duration {
@@ -245,7 +171,10 @@ async fn apply(
             return hold(api, ctx, resource, memory, held).await;
         }
     };
-    let secrets = cached_secrets(ctx, namespace, resource).await?;
+    let secrets = ctx
+        .secrets
+        .referenced_by(&ctx.client, namespace, resource)
+        .await?;
     if let Err(remaining) = due(resource, &memory, &secrets.versions) {
         return Ok(Action::requeue(remaining));
     }
@@ -509,33 +438,5 @@ mod tests {
         let mut changed = resource.clone();
         changed.metadata.generation = Some(2);
         assert_eq!(due(&changed, &memory, &Default::default()), Ok(()));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_secret_cache_that_never_syncs_fails_the_reconcile_after_a_bounded_wait() {
-        let (service, _apiserver) =
-            tower_test::mock::pair::<http::Request<kube::client::Body>, http::Response<kube::client::Body>>();
-        let connect = crate::sync::connect::ConnectOptions {
-            http: crate::upstream::http_client(&[]).unwrap(),
-            retry: Default::default(),
-            graph_requests_per_second: None,
-            dialpad_requests_per_second: None,
-            allowed_endpoints: Default::default(),
-        };
-        // The writer stays alive but never sees a complete list (listing Secrets is forbidden).
-        let (secrets, _writer) = kube::runtime::reflector::store();
-        let secrets = crate::controller::secret_cache::SecretCache::new(secrets);
-        let ctx = Context::new(kube::Client::new(service, "telephony"), connect, None, secrets);
-        let started = tokio::time::Instant::now();
-        let error = cached_secrets(&ctx, "telephony", &demo()).await.err().unwrap();
-        assert!(
-            matches!(&error, ReconcileError::SecretCacheNotSynced(ns) if ns == "telephony"),
-            "{error}"
-        );
-        assert!(
-            error.to_string().contains("needs list and watch on secrets"),
-            "{error}"
-        );
-        assert_eq!(started.elapsed(), SECRET_CACHE_WAIT);
     }
 }

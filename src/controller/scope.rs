@@ -15,7 +15,9 @@ use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Api, Client, ResourceExt};
 
 use super::context::{Context, OperatorSettings};
-use super::reconcile::{self, ReconcileError};
+use super::error::ReconcileError;
+use super::ready::store_ready;
+use super::reconcile;
 use super::secret_cache::{ListedSecret, SecretCache, in_use, strip};
 use super::secrets::referenced_secrets;
 use super::unreadable;
@@ -45,27 +47,6 @@ impl Scope {
         store_ready(&secrets).await;
     }
 }
-
-/// Resolves `true` once `store` holds a complete list, `false` if its writer is gone.
-///
-/// `Store::wait_until_ready` wakes only the waiter that polled it last (it keeps one waker), and
-/// the Controller itself waits on its store: so every waiter here polls again at short intervals
-/// instead of trusting the wake-up.
-pub async fn store_ready<K>(store: &Store<K>) -> bool
-where
-    K: kube::runtime::reflector::Lookup + Clone + 'static,
-    K::DynamicType: Eq + std::hash::Hash + Clone,
-{
-    loop {
-        match tokio::time::timeout(READY_POLL, store.wait_until_ready()).await {
-            Ok(result) => return result.is_ok(),
-            Err(_) => continue,
-        }
-    }
-}
-
-/// How often [`store_ready`] looks again.
-const READY_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Builds the controller of `namespace` (`None`: every namespace). Nothing runs until
 /// [`Scope::run`] is polled.

@@ -14,8 +14,13 @@ use kube::runtime::reflector::{ObjectRef, Store};
 use kube::runtime::watcher;
 use kube::{Api, Client, ResourceExt};
 
+use super::error::ReconcileError;
+use super::ready::store_ready;
 use super::secrets::{KubeSecrets, SecretData, referenced_secrets};
 use crate::api::TeamsTenantSync;
+
+/// How long a reconcile waits for the scope's Secret watch to hold its first complete list.
+pub const LISTED_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A Secret as the metadata watch lists it.
 pub type ListedSecret = PartialObjectMeta<Secret>;
@@ -168,6 +173,23 @@ impl SecretCache {
             }
         }
         Ok(KubeSecrets::new(namespace, names, found))
+    }
+
+    /// The Secrets `resource` references, once the scope's Secret watch has listed (waiting at
+    /// most [`LISTED_WAIT`]; until then every Secret would look missing).
+    pub async fn referenced_by(
+        &self,
+        client: &Client,
+        namespace: &str,
+        resource: &TeamsTenantSync,
+    ) -> Result<KubeSecrets, ReconcileError> {
+        match tokio::time::timeout(LISTED_WAIT, store_ready(&self.listed)).await {
+            Ok(true) => {
+                let names = referenced_secrets(&resource.spec);
+                Ok(self.read(client, namespace, &names).await?)
+            }
+            _ => Err(ReconcileError::SecretCacheNotSynced(namespace.to_owned())),
+        }
     }
 
     fn held_version(&self, key: &Key) -> Option<(String, Arc<SecretData>)> {

@@ -237,3 +237,27 @@ async fn the_data_of_a_secret_no_resource_uses_any_more_is_dropped() {
     let held: Vec<Key> = cache.held.lock().unwrap().keys().cloned().collect();
     assert_eq!(held, vec![("telephony".to_owned(), "other".to_owned())]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_secret_watch_that_never_lists_fails_the_reconcile_after_a_bounded_wait() {
+    let (service, _apiserver) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    // The writer stays alive but never sees a complete list (listing Secrets is forbidden).
+    let (store, _writer) = reflector::store::<ListedSecret>();
+    let cache = SecretCache::new(store);
+    let started = tokio::time::Instant::now();
+    let resource = crate::commands::demo::demo_resource();
+    let error = cache
+        .referenced_by(&Client::new(service, "telephony"), "telephony", &resource)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&error, ReconcileError::SecretCacheNotSynced(ns) if ns == "telephony"),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("needs list and watch on secrets"),
+        "{error}"
+    );
+    assert_eq!(started.elapsed(), LISTED_WAIT);
+}
