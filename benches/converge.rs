@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::TeamsTenantSync;
-use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::microsoft::federated::FederatedTokenSource;
 use dialpad_teams_operator::microsoft::graph::GraphClient;

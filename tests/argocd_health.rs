@@ -21,7 +21,7 @@ use dialpad_teams_operator::api::conditions::{
     ConditionUpdate, READY, RECONCILING, STALLED, find_condition, set_condition,
 };
 use dialpad_teams_operator::api::{Reason, TeamsTenantSyncStatus};
-use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::controller::progress::progress_status;
 use dialpad_teams_operator::sync::model::{TenantChecks, UserKey, UserOutcome};

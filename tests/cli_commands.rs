@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 
 fn binary() -> Command {
@@ -68,7 +68,7 @@ fn write(path: PathBuf, text: &str) {
 }
 
 fn resource_for(base: &str) -> String {
-    dialpad_teams_operator::commands::demo::DEMO_RESOURCE.replace("http://127.0.0.1:8080", base)
+    dialpad_teams_operator::commands::examples::DEMO_RESOURCE.replace("http://127.0.0.1:8080", base)
 }
 
 /// A directory `name` holding the demo resource at `base` and its Secrets' files, laid out for

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_operator::microsoft::admin::{missing_permissions, missing_roles};
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;

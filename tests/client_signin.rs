@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialpad_teams_operator::api::Reason;
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
 use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
 use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};

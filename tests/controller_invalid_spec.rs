@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialpad_teams_operator::api::TeamsTenantSync;
-use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::FINALIZER;

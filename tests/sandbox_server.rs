@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_sandbox::fixture::FaultFixture;
 use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use serde_json::Value;

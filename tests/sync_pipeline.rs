@@ -10,7 +10,7 @@ mod common;
 
 use common::pipeline::{Values, connection, converged_reason, quick_options, resource, secrets};
 use dialpad_teams_operator::api::{Reason, SyncMode, TeamsTenantSync};
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection};
 use dialpad_teams_operator::sync::model::{Policy, UserKey};
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};

@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use secrecy::SecretString;
 
+use super::examples::DEMO_RESOURCE;
 use super::output;
 use super::{CommandError, load_resource};
 use crate::api::{EndpointsSpec, TeamsTenantSync};
@@ -19,9 +20,6 @@ use crate::sync::pipeline::{SyncMemory, sync_once};
 use crate::upstream::allowed::AllowedEndpoints;
 use crate::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
-
-/// The bundled demo resource.
-pub const DEMO_RESOURCE: &str = include_str!("../../examples/teamstenantsync-demo.yaml");
 
 /// The demo resource, parsed, at generation 1: what the controller's unit tests reconcile.
 #[cfg(test)]
@@ -121,7 +119,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
     let (org, org_origin) = match &args.org {
         Some(path) => (OrgFixture::load(path)?, path.display().to_string()),
         None => (
-            OrgFixture::from_yaml(crate::cli::EXAMPLE_ORG, "examples/sandbox-org.yaml")?,
+            OrgFixture::from_yaml(super::examples::EXAMPLE_ORG, "examples/sandbox-org.yaml")?,
             "examples/sandbox-org.yaml".into(),
         ),
     };

@@ -2,9 +2,11 @@
 //! and `plan`.
 
 pub mod demo;
+pub mod examples;
 pub mod output;
 pub mod plan;
 pub mod run;
+pub mod sandbox;
 
 use std::path::{Path, PathBuf};
 
@@ -57,6 +59,9 @@ pub enum CommandError {
     /// Output could not be written.
     #[error("cannot print the result: {0}")]
     Output(String),
+    /// Waiting for Ctrl-C failed.
+    #[error("cannot wait for Ctrl-C: {0}")]
+    Signal(#[source] std::io::Error),
 }
 
 /// Reads, validates (like the apiserver) and parses a TeamsTenantSync file.

@@ -148,7 +148,7 @@ fn a_listed_secret_keeps_its_name_namespace_and_version_and_nothing_else() {
 #[test]
 fn the_secrets_in_use_are_those_resources_reference_in_their_own_namespace() {
     let resource = |namespace: &str, dialpad: &str| {
-        let yaml = crate::commands::demo::DEMO_RESOURCE
+        let yaml = crate::commands::examples::DEMO_RESOURCE
             .replace("namespace: telephony", &format!("namespace: {namespace}"))
             .replace("name: dialpad", &format!("name: {dialpad}"));
         Arc::new(crate::commands::parse_resource(&yaml, "test").unwrap())

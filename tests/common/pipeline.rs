@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dialpad_teams_operator::api::{Reason, TeamsTenantSync};
-use dialpad_teams_operator::commands::demo::DEMO_RESOURCE;
+use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::microsoft::federated::{FederatedTokenSource, TokenFile};
 use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection, SecretStore, connect};

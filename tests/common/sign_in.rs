@@ -2,7 +2,7 @@
 //! certificate registered (the throw-away one of `tests/fixtures/certificates/`) and an app whose
 //! federated credential trusts one ServiceAccount of one issuer.
 
-use dialpad_teams_operator::cli::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_sandbox::OrgFixture;
 use dialpad_teams_sandbox::fixture::{ApplicationFixture, FederatedCredentialFixture, OidcIssuerFixture};
 
