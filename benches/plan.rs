@@ -9,6 +9,7 @@ use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
 use dialpad_teams_operator::microsoft::licences::{CallingPlanLicence, LicenceState};
+use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::model::*;
 use dialpad_teams_operator::sync::plan::plan;
 

@@ -13,8 +13,9 @@ use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
 use dialpad_teams_operator::microsoft::licences::{AssignedPlan, LicenceState};
+use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::model::{
-    DesiredState, Plan, PlanInput, Policy, TeamsState, TeamsUser, TenantChecks, UserOutcome,
+    DesiredState, Plan, Policy, TeamsState, TeamsUser, TenantChecks, UserOutcome,
 };
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
 use dialpad_teams_operator::sync::plan::plan;

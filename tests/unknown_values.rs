@@ -10,9 +10,8 @@ use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::microsoft::licences::{AssignedPlan, LicenceState};
 use dialpad_teams_operator::sync::adapters::GraphTenant;
-use dialpad_teams_operator::sync::model::{
-    ActionKind, DesiredState, Plan, PlanInput, Policy, TeamsState, TenantChecks,
-};
+use dialpad_teams_operator::sync::input::PlanInput;
+use dialpad_teams_operator::sync::model::{ActionKind, DesiredState, Plan, Policy, TeamsState, TenantChecks};
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
 use dialpad_teams_operator::sync::plan::plan;
 use dialpad_teams_operator::sync::ports::{DesiredSource, TeamsTenant};

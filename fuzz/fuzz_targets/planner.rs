@@ -10,7 +10,8 @@
 #![no_main]
 
 use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
-use dialpad_teams_operator::sync::model::{ActionKind, Plan, PlanInput, UserKey};
+use dialpad_teams_operator::sync::model::{ActionKind, Plan, UserKey};
+use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::numbers::normalise;
 use dialpad_teams_operator::sync::plan::plan;
 use dialpad_teams_operator_fuzz::Snapshot;

@@ -13,10 +13,8 @@ use dialpad_teams_operator::microsoft::catalog::{self, ServicePlan};
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
 use dialpad_teams_operator::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
-use dialpad_teams_operator::sync::model::{
-    DesiredState, DesiredUser, HeldNumber, PlanInput, Policy, PreviousOutcome, RetryState, TeamsState,
-    TeamsUser, TenantChecks, UserKey, parse_duration,
-};
+use dialpad_teams_operator::sync::model::{DesiredState, DesiredUser, HeldNumber, Policy, PreviousOutcome, RetryState, TeamsState, TeamsUser, TenantChecks, UserKey, parse_duration};
+use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::numbers::normalise;
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
 use k8s_openapi::jiff::Timestamp;

@@ -150,9 +150,9 @@ mod tests {
 
     use super::*;
     use crate::api::conditions::{ConditionUpdate, set_condition};
-    use crate::sync::execute::ExecutionSummary;
     use crate::sync::model::{Plan, TenantChecks, UserKey, UserOutcome};
     use crate::sync::report::SourceState;
+    use crate::sync::sent::ExecutionSummary;
 
     fn run(execution: ExecutionSummary, outcomes: Vec<UserOutcome>, connected: Reason) -> SyncRun {
         let mut status = TeamsTenantSyncStatus::default();

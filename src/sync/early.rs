@@ -14,11 +14,13 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::confirm::{FIRST_LOOK, PendingChange, concurrency_for, confirm};
-use super::execute::{ExecutionSummary, SentChange, SentEarly, send};
-use super::model::{Action, ActionKind, DesiredUser, Plan, PlanInput, Policy, UserKey};
+use super::input::PlanInput;
+use super::lookup::{Lookup, retry_gate};
+use super::model::{Action, ActionKind, DesiredUser, Plan, Policy, UserKey};
 use super::ownership::OwnershipRecord;
-use super::plan::{Lookup, decide, retry_gate};
+use super::plan::decide;
 use super::ports::{OwnershipStore, TeamsWriter};
+use super::sent::{ExecutionSummary, SentChange, SentEarly, send};
 use crate::api::SyncMode;
 use crate::microsoft::graph::{GraphError, OperationOutcome, Submitted};
 

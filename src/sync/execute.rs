@@ -8,87 +8,18 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 
-use tokio::time::Instant;
-
 use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
 use super::early::settle_unplanned;
-use super::model::{Action, ActionKind, Plan, Policy, RetryState, UserKey};
+use super::model::{ActionKind, Plan, Policy, RetryState, UserKey};
 use super::ports::TeamsWriter;
+use super::sent::{ExecutionSummary, SentChange, SentEarly, send};
 use crate::api::Reason;
-use crate::microsoft::graph::{AssignmentFailure, GraphError, OperationOutcome, Submitted};
+use crate::microsoft::graph::{AssignmentFailure, OperationOutcome, Submitted};
 
 /// The first retry delay of a user whose action failed transiently; it doubles per attempt.
 pub const RETRY_BASE: Duration = Duration::from_secs(60);
 /// The longest a failing user waits between attempts.
 pub const RETRY_CAP: Duration = Duration::from_secs(3600);
-
-/// What execution did, for Events and the demo.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ExecutionSummary {
-    /// Numbers assigned (including drift corrections).
-    pub assigned: usize,
-    /// Numbers unassigned.
-    pub unassigned: usize,
-    /// Actions Teams refused or that failed.
-    pub failed: usize,
-    /// Drift corrections among `assigned`.
-    pub drift_corrected: usize,
-    /// The numbers unassigned, for the ownership record.
-    pub unassigned_numbers: Vec<String>,
-    /// The numbers whose assignment Teams refused, for the ownership record.
-    pub refused_numbers: Vec<String>,
-    /// Assignments sent while the source was still being read that the complete plan did not
-    /// make (a later page repeated the email), unassigned again in the same sync.
-    pub undone: usize,
-}
-
-/// A change sent to Teams: the action, Teams' first answer, and how long sending took.
-#[derive(Debug)]
-pub struct SentChange {
-    /// What was asked, and for which outcome.
-    pub action: Action,
-    /// Teams' answer to the request: a verdict, or an operation to confirm later.
-    pub result: Result<Submitted, GraphError>,
-    /// How long the request took (the latency the concurrency is sized from).
-    pub took: Duration,
-}
-
-/// Sends one change without waiting for Teams' verdict.
-pub async fn send<W: TeamsWriter>(writer: &W, policy: &Policy, action: Action) -> SentChange {
-    let sent = Instant::now();
-    let result = match &action.kind {
-        ActionKind::Assign { number, user_id } => {
-            writer
-                .submit_assign(
-                    number,
-                    user_id,
-                    policy.number_type,
-                    policy.emergency_location_id.as_deref(),
-                )
-                .await
-        }
-        ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,
-    };
-    SentChange {
-        action,
-        result,
-        took: sent.elapsed(),
-    }
-}
-
-/// Changes sent while the source was still being read (see [`early`](super::early)), matched
-/// against the complete plan.
-#[derive(Debug, Default)]
-pub struct SentEarly {
-    /// Changes the complete plan makes too; `action.outcome` is their user in the plan. They
-    /// are confirmed and folded in like the plan's own.
-    pub planned: Vec<SentChange>,
-    /// Changes the complete plan would not make (for example, a later page showed the email on
-    /// a second source user), with their user's outcome if the plan has one. They are confirmed,
-    /// then unassigned again so that the sync ends where the plan alone would, and noted on the
-    /// user.
-    pub unplanned: Vec<(Option<usize>, SentChange)>,
-}
 
 /// Runs the plan's actions and folds the results into its outcomes. Departed users whose number
 /// was unassigned are removed from the outcomes: they are done. `progress(done, total)` is called
@@ -313,6 +244,7 @@ pub fn retry_delay(attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::microsoft::graph::GraphError;
     use crate::sync::model::{Action, UserOutcome};
 
     /// Refuses every assignment with `detail`, as Teams' operation would.

@@ -236,27 +236,6 @@ pub struct RetryState {
     pub message: String,
 }
 
-/// Everything the planner looks at.
-#[derive(Clone, Debug)]
-pub struct PlanInput<'a> {
-    /// Policies.
-    pub policy: &'a Policy,
-    /// Desired state.
-    pub desired: &'a DesiredState,
-    /// Observed state.
-    pub teams: &'a TeamsState,
-    /// Tenant checks.
-    pub checks: &'a TenantChecks,
-    /// Earlier outcomes by key.
-    pub previous: &'a HashMap<UserKey, PreviousOutcome>,
-    /// Retry state by key.
-    pub retries: &'a HashMap<UserKey, RetryState>,
-    /// The numbers this resource assigned or adopted: only these are ever unassigned.
-    pub owned: &'a super::ownership::OwnershipRecord,
-    /// Now.
-    pub now: Timestamp,
-}
-
 /// A change to make in Teams.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActionKind {

@@ -9,14 +9,14 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::adapters::graph_failure;
 use super::early::{EarlyAssigner, match_sent, send_early};
-use super::execute::{ExecutionSummary, execute_after};
-use super::model::{
-    ActionKind, DesiredState, Plan, PlanInput, Policy, RetryState, TeamsState, TenantChecks, UserKey,
-};
+use super::execute::execute_after;
+use super::input::PlanInput;
+use super::model::{ActionKind, DesiredState, Plan, Policy, RetryState, TeamsState, TenantChecks, UserKey};
 use super::ownership::OwnershipRecord;
 use super::plan::plan;
 use super::ports::{DesiredSource, MemoryOwnership, OwnershipStore, OwnershipStoreError, TeamsTenant};
 use super::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
+use super::sent::ExecutionSummary;
 use crate::api::TeamsTenantSyncStatus;
 
 /// What one sync did and found.

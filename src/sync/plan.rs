@@ -3,11 +3,11 @@
 //! (a departed user's unassignment, or a replacement) needs the ownership record's approval (see
 //! `removals`) and counts toward one safety limit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use super::model::{
-    Action, ActionKind, DesiredUser, HeldNumber, Plan, PlanInput, TeamsUser, UserKey, UserOutcome,
-};
+use super::input::PlanInput;
+use super::lookup::{Lookup, retry_gate};
+use super::model::{Action, ActionKind, DesiredUser, Plan, TeamsUser, UserOutcome};
 use super::numbers::normalise;
 use super::removals::{TakenOff, hold_to_limit, plan_removals};
 use crate::api::{Reason, SyncMode};
@@ -63,36 +63,6 @@ fn cascade(input: &PlanInput, user_reason: Reason, tenant_reason: Reason, messag
     Plan {
         outcomes,
         ..Plan::default()
-    }
-}
-
-pub(super) struct Lookup<'a> {
-    pub(super) users_by_id: HashMap<&'a str, &'a TeamsUser>,
-    holder_of: HashMap<&'a str, &'a HeldNumber>,
-    pub(super) numbers_of: HashMap<&'a str, Vec<&'a HeldNumber>>,
-}
-
-impl<'a> Lookup<'a> {
-    pub(super) fn new(input: &'a PlanInput) -> Self {
-        let users_by_id = input.teams.users.iter().map(|u| (u.id.as_str(), u)).collect();
-        let mut holder_of = HashMap::new();
-        let mut numbers_of: HashMap<&str, Vec<&HeldNumber>> = HashMap::new();
-        for held in &input.teams.numbers {
-            holder_of.insert(held.number.as_str(), held);
-            numbers_of.entry(held.holder.as_str()).or_default().push(held);
-        }
-        Self {
-            users_by_id,
-            holder_of,
-            numbers_of,
-        }
-    }
-
-    pub(super) fn upn(&self, id: &str) -> String {
-        self.users_by_id
-            .get(id)
-            .map(|u| u.user_principal_name.clone())
-            .unwrap_or_else(|| format!("user {id}"))
     }
 }
 
@@ -407,22 +377,6 @@ fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) -> Option<TakenO
     }
     plan.outcomes.push(outcome);
     taken
-}
-
-/// The last failure's reason and message when the user's change failed recently and its next
-/// attempt is not due yet.
-pub(super) fn retry_gate(input: &PlanInput, key: &UserKey) -> Option<(Reason, String)> {
-    let retry = input.retries.get(key)?;
-    let next = retry.next_attempt?;
-    (next > input.now).then(|| {
-        let message = format!(
-            "{} (attempt {}; next retry at {})",
-            retry.message,
-            retry.attempts,
-            super::model::display_time(next)
-        );
-        (retry.reason, message)
-    })
 }
 
 fn dry_run(plan: &mut Plan) {

@@ -11,6 +11,7 @@ use crate::microsoft::catalog::{self, ServicePlan};
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::graph::GraphUser;
 use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
+use crate::sync::input::PlanInput;
 use crate::sync::model::*;
 use crate::sync::ownership::OwnershipRecord;
 

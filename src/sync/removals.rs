@@ -7,8 +7,9 @@ use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::model::{Action, ActionKind, HeldNumber, Plan, PlanInput, UserKey, UserOutcome};
-use super::plan::{Lookup, retry_gate};
+use super::input::PlanInput;
+use super::lookup::{Lookup, retry_gate};
+use super::model::{Action, ActionKind, HeldNumber, Plan, UserKey, UserOutcome};
 use crate::api::{Reason, RemovalPolicy};
 
 /// A planned change that takes numbers off a user, held to the safety limit.
