@@ -17,7 +17,7 @@ use prometheus_client::registry::{Registry, Unit};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use crate::api::conditions;
-use crate::upstream::Service;
+use crate::upstream::error::Service;
 
 /// The content type of [`encode`]'s output, for the `/metrics` response.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
