@@ -1,4 +1,5 @@
-//! The checks of an org fixture that its YAML types cannot express: names that must be unique,
+//! Reading an org fixture ([`OrgFixture::from_yaml`], [`OrgFixture::load`]) and the checks its YAML
+//! types cannot express: names that must be unique,
 //! references to licences, plans, roles and accounts that must exist, and values that must have a
 //! form (E.164 numbers, Dialpad's user states). Each error names the field by its path, such as
 //! `tenant.users[3].licenses[0]`, and says how to correct it. (Unknown fields, wrong types and
@@ -7,9 +8,59 @@
 use std::collections::HashMap;
 
 use crate::directory_roles::{self, BUILT_IN_ROLES};
-use crate::fixture::OrgFixture;
+use crate::fixture::{FixtureError, OrgFixture};
 use crate::licensing::licensing;
 use crate::world::normalise_number;
+
+impl OrgFixture {
+    /// Parses a fixture from YAML text; `origin` names it in errors.
+    pub fn from_yaml(text: &str, origin: &str) -> Result<Self, FixtureError> {
+        let fixture: OrgFixture = serde_yaml::from_str(text).map_err(|source| FixtureError::Parse {
+            path: origin.to_owned(),
+            source,
+        })?;
+        fixture.check().map_err(|message| FixtureError::Invalid {
+            path: origin.to_owned(),
+            message,
+        })?;
+        Ok(fixture)
+    }
+
+    /// Reads and parses a fixture file.
+    pub fn load(path: &std::path::Path) -> Result<Self, FixtureError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+            path: origin.clone(),
+            source,
+        })?;
+        Self::from_yaml(&text, &origin)
+    }
+
+    /// Checks what a YAML schema cannot: known SKUs, plans and roles, unique names, ids and
+    /// numbers, E.164 Teams numbers, Dialpad's states (see [`check_references`]). The error
+    /// names the field by its path and says how to correct it.
+    pub fn check(&self) -> Result<(), String> {
+        if self.tenant.domains.is_empty() {
+            return Err("tenant.domains must list at least one verified domain".into());
+        }
+        check_references(self)?;
+        for (index, fault) in self.behaviour.faults.iter().enumerate() {
+            let rates = [
+                fault.error_rate,
+                fault.throttle_rate,
+                fault.reset_rate,
+                fault.malformed_rate,
+                fault.late_rate,
+            ];
+            if rates.iter().any(|rate| !(0.0..=1.0).contains(rate)) {
+                return Err(format!(
+                    "behaviour.faults[{index}]: rates must be between 0 and 1"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
 
 /// The user states Dialpad documents (`schemas.user.UserProto.state`).
 pub const DIALPAD_USER_STATES: &[&str] = &["active", "pending", "suspended", "deleted", "cancelled"];

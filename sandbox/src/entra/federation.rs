@@ -21,9 +21,9 @@ use serde_json::Value;
 use crate::SandboxState;
 use crate::fixture::{ApplicationFixture, OidcIssuerFixture};
 
-use super::assertion::{UnverifiedJwt, check_lifetime};
 use super::assertion_error as fail;
 use super::error::AadError;
+use super::jwt::{UnverifiedJwt, check_lifetime};
 
 /// How long an issuer's keys are reused (a sandbox choice; Entra's is not documented).
 pub const JWKS_CACHE_SECONDS: u64 = 300;

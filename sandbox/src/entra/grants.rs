@@ -3,7 +3,6 @@
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
-use base64::Engine;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -13,6 +12,7 @@ use crate::fixture::SignInBehaviour;
 use crate::world::{Principal, World, base64_url};
 
 use super::error::AadError;
+use super::jwt::claims_of;
 use super::*;
 
 pub(super) fn password_grant(
@@ -198,15 +198,6 @@ pub(super) fn user_tokens(
         body["id_token"] = id_token(state, world, user_id, client_id, seconds).into();
     }
     body
-}
-
-/// The payload of a JWT-shaped token.
-pub(super) fn claims_of(token: &str) -> Option<Value> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice(&bytes).ok()
 }
 
 /// A JWT-shaped ID token (unsigned in substance: the signature is random).

@@ -28,6 +28,7 @@ pub(crate) mod certificate;
 mod error;
 mod federation;
 mod grants;
+mod jwt;
 mod metadata;
 
 pub use assertion::SeenAssertions;
