@@ -99,13 +99,21 @@ pub fn held_status(
     status
 }
 
+/// What a suspended resource's `Ready` says.
+pub const SUSPENDED_MESSAGE: &str =
+    "spec.suspend is true: nothing is read or changed until it is set to false";
+
 /// The status of a suspended resource (see [`held_status`]).
 pub fn suspended_status(
     resource: &TeamsTenantSync,
     previous: Option<&TeamsTenantSyncStatus>,
 ) -> TeamsTenantSyncStatus {
-    let message = "spec.suspend is true: nothing is read or changed until it is set to false";
-    held_status(resource.meta().generation, previous, Reason::Suspended, message)
+    held_status(
+        resource.meta().generation,
+        previous,
+        Reason::Suspended,
+        SUSPENDED_MESSAGE,
+    )
 }
 
 #[cfg(test)]
@@ -166,7 +174,12 @@ mod tests {
 
     #[test]
     fn suspend_drops_reconciling_and_stalled() {
-        let status = suspended_status(&demo(), Some(&stuck()));
+        let status = held_status(
+            demo().meta().generation,
+            Some(&stuck()),
+            Reason::Suspended,
+            SUSPENDED_MESSAGE,
+        );
         assert_eq!(condition(&status, READY), Some("Suspended"));
         assert_eq!(condition(&status, RECONCILING), None);
         assert_eq!(condition(&status, STALLED), None);

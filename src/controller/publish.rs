@@ -1,0 +1,191 @@
+//! What a reconcile writes when it ends, whichever way: a resource held back (suspended, its spec
+//! invalid, its tenant another's), a sync stopped before any call, or a completed sync: the
+//! status, its metrics, Events, the log line and the memory of the next reconcile.
+
+use std::time::{Duration, Instant};
+
+use kube::runtime::controller::Action;
+use kube::{Api, Resource, ResourceExt};
+
+use super::context::{Context, ResourceMemory, backoff_after, key_of};
+use super::error::ReconcileError;
+use super::held::{held_status, setup_failure_status};
+use super::timing::schedule_next;
+use super::writer::{condition_warnings, events_for, publish, write_status};
+use crate::api::conditions::{READY, find_condition};
+use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::sync::pipeline::SyncRun;
+use crate::sync::report;
+use crate::sync::setup::SetupFailure;
+use crate::telemetry::metrics;
+
+/// One info line per sync: what an admin tailing the log wants to know.
+fn log_sync(key: &str, run: &SyncRun, elapsed: Duration) {
+    let summary = run.status.summary.clone().unwrap_or_default();
+    let ready = find_condition(&run.status.conditions, READY).map_or("", |c| c.reason.as_str());
+    tracing::info!(
+        resource = %key,
+        ready,
+        desired = summary.desired,
+        in_sync = summary.in_sync,
+        pending = summary.pending,
+        failed = summary.failed,
+        assigned = run.execution.assigned,
+        unassigned = run.execution.unassigned,
+        write_failures = run.execution.failed,
+        duration_ms = elapsed.as_millis() as u64,
+        "synced"
+    );
+}
+
+async fn write_if_changed(
+    api: &Api<TeamsTenantSync>,
+    name: &str,
+    current: Option<&TeamsTenantSyncStatus>,
+    status: &TeamsTenantSyncStatus,
+) -> Result<(), kube::Error> {
+    if current.is_some_and(|current| !report::status_changed(current, status)) {
+        return Ok(());
+    }
+    write_status(api, name, status).await
+}
+
+/// Why a resource does not sync now, and when to look again.
+pub struct Held {
+    /// `Suspended`, `InvalidSpec` or `DuplicateTenant`.
+    pub reason: Reason,
+    /// What the status says, and the fix.
+    pub message: String,
+    /// The Warning Event's action; `None` for a state nobody must act on (suspended).
+    pub action: Option<&'static str>,
+    /// When to look again.
+    pub recheck: Duration,
+}
+
+/// Holds a resource that must not sync (suspended, its spec invalid, or another resource owns
+/// its tenant): its status says why (written only when it changes), and, where someone must act, a
+/// Warning Event says so once per reason and message.
+pub async fn hold(
+    api: &Api<TeamsTenantSync>,
+    ctx: &Context,
+    resource: &TeamsTenantSync,
+    mut memory: ResourceMemory,
+    held: Held,
+) -> Result<Action, ReconcileError> {
+    let (key, name) = (key_of(resource), resource.name_any());
+    let namespace = resource.namespace().unwrap_or_default();
+    let status = held_status(
+        resource.meta().generation,
+        memory.sync.status.as_ref(),
+        held.reason,
+        &held.message,
+    );
+    write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
+    metrics::set_conditions(&namespace, &name, &status.conditions);
+    let already = memory
+        .sync
+        .status
+        .as_ref()
+        .and_then(|s| find_condition(&s.conditions, READY))
+        .is_some_and(|c| c.reason == held.reason.as_str() && c.message == held.message);
+    if let Some(action) = held.action.filter(|_| !already) {
+        tracing::warn!(resource = %key, reason = %held.reason, "not syncing: {}", held.message);
+        let warning = kube::runtime::events::Event {
+            type_: kube::runtime::events::EventType::Warning,
+            reason: held.reason.as_str().into(),
+            note: Some(super::writer::truncate(&held.message, 1000)),
+            action: action.into(),
+            secondary: None,
+        };
+        publish(&ctx.recorder, &resource.object_ref(&()), &[warning]).await;
+    }
+    if held.action.is_none() {
+        // Nothing failed: a resumed resource starts its backoff afresh.
+        memory.failures = 0;
+    }
+    memory.sync.status = Some(status);
+    ctx.remember(&key, memory);
+    Ok(Action::requeue(held.recheck))
+}
+
+/// Reports a sync that stopped before any call (see [`setup_failure_status`]): each problem on
+/// its side, nothing touched, retried with backoff.
+pub async fn stop_before_any_call(
+    api: &Api<TeamsTenantSync>,
+    ctx: &Context,
+    resource: &TeamsTenantSync,
+    mut memory: ResourceMemory,
+    failure: &SetupFailure,
+    started: Instant,
+) -> Result<Action, ReconcileError> {
+    let (key, name) = (key_of(resource), resource.name_any());
+    let namespace = resource.namespace().unwrap_or_default();
+    let mut status = setup_failure_status(resource, memory.sync.status.as_ref(), failure);
+    status.last_handled_sync_now = memory.sync_now.clone();
+    write_status(api, &name, &status).await?;
+    metrics::set_conditions(&namespace, &name, &status.conditions);
+    let previous = memory.sync.status.replace(status.clone());
+    publish(
+        &ctx.recorder,
+        &resource.object_ref(&()),
+        &condition_warnings(&status.conditions, previous.as_ref()),
+    )
+    .await;
+    metrics::observe_sync(&namespace, &name, started.elapsed().as_secs_f64());
+    tracing::info!(resource = %key, reason = %failure.reason, "sync stopped before any call: {}", failure.message);
+    memory.failures = memory.failures.saturating_add(1);
+    let wait = backoff_after(memory.failures);
+    memory.next_sync = Some(Instant::now() + wait);
+    ctx.remember(&key, memory);
+    Ok(Action::requeue(wait))
+}
+
+/// A sync that completed, with the status written before it started (`None` for a first sync)
+/// and when it started.
+pub struct Completed {
+    /// What the sync did and found.
+    pub run: SyncRun,
+    /// The status the last sync wrote: Events say what changed since.
+    pub previous: Option<TeamsTenantSyncStatus>,
+    /// When the sync started.
+    pub started: Instant,
+}
+
+/// Publishes a completed sync: its metrics, the one status write (also when only timestamps
+/// moved: `lastSyncTime` stays true and `lastHandledSyncNow` acknowledges a requested sync), its
+/// Events, one log line; and schedules the next sync.
+pub async fn synced(
+    api: &Api<TeamsTenantSync>,
+    ctx: &Context,
+    resource: &TeamsTenantSync,
+    mut memory: ResourceMemory,
+    completed: Completed,
+) -> Result<Action, ReconcileError> {
+    let Completed {
+        mut run,
+        previous,
+        started,
+    } = completed;
+    let (key, name) = (key_of(resource), resource.name_any());
+    let namespace = resource.namespace().unwrap_or_default();
+    let elapsed = started.elapsed();
+    metrics::observe_sync(&namespace, &name, elapsed.as_secs_f64());
+    if let Some(summary) = &run.status.summary {
+        metrics::set_user_counts(&namespace, &name, &summary.by_reason);
+    }
+    run.status.last_handled_sync_now = memory.sync_now.clone();
+    write_status(api, &name, &run.status).await?;
+    metrics::set_conditions(&namespace, &name, &run.status.conditions);
+    memory.sync.status = Some(run.status.clone());
+    publish(
+        &ctx.recorder,
+        &resource.object_ref(&()),
+        &events_for(&run, previous.as_ref()),
+    )
+    .await;
+    log_sync(&key, &run, elapsed);
+    memory.failures = 0;
+    let wait = schedule_next(resource, &mut memory, &run);
+    ctx.remember(&key, memory);
+    Ok(Action::requeue(wait))
+}

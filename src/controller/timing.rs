@@ -1,0 +1,120 @@
+//! When a resource syncs, over its memory: whether a sync is due now (a change asks for one at
+//! once, otherwise the time the last sync scheduled), and the next sync's time after one ends
+//! (see [`schedule`] for the pure rule).
+
+use std::time::{Duration, Instant};
+
+use kube::{Resource, ResourceExt};
+
+use super::context::{ResourceMemory, SYNC_NOW_ANNOTATION};
+use super::schedule;
+use crate::api::{Reason, TeamsTenantSync};
+use crate::sync::model::parse_duration;
+use crate::sync::pipeline::SyncRun;
+
+/// The resource's `syncInterval`, at least a minute (15 minutes if it cannot be read).
+pub fn sync_interval(resource: &TeamsTenantSync) -> Duration {
+    parse_duration(&resource.spec.sync_interval)
+        .unwrap_or(Duration::from_secs(900))
+        .max(Duration::from_secs(60))
+}
+
+/// The interval with up to 10% jitter, so resources created together do not sync in lockstep.
+pub fn jittered(interval: Duration) -> Duration {
+    interval.mul_f64(1.0 + rand::random::<f64>() * 0.1)
+}
+
+/// Whether a sync is due, and if not, how long until it is: at once after a change (a new
+/// generation, a new `sync-now` value, a rotated Secret) or on the first reconcile, else at the
+/// time the last sync scheduled (see [`schedule`]).
+pub fn due(
+    resource: &TeamsTenantSync,
+    memory: &ResourceMemory,
+    secret_versions: &std::collections::BTreeMap<String, String>,
+) -> Result<(), Duration> {
+    let Some(next) = memory.next_sync else {
+        return Ok(());
+    };
+    let sync_now = resource.annotations().get(SYNC_NOW_ANNOTATION).cloned();
+    if memory.generation != resource.meta().generation
+        || memory.sync_now != sync_now
+        || &memory.secret_versions != secret_versions
+    {
+        return Ok(());
+    }
+    match next.checked_duration_since(Instant::now()) {
+        Some(remaining) if !remaining.is_zero() => Err(remaining),
+        _ => Ok(()),
+    }
+}
+
+/// Schedules the next sync after one that ended now: the earliest of the (jittered) interval,
+/// the next user retry and the next look at pending activations.
+pub fn schedule_next(resource: &TeamsTenantSync, memory: &mut ResourceMemory, run: &SyncRun) -> Duration {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let pending = run
+        .plan
+        .outcomes
+        .iter()
+        .any(|o| o.reason == Reason::AssignmentPending);
+    let follow_up = schedule::FollowUp::of(memory.sync.retries.values(), pending, now);
+    let wait = schedule::next_sync_in(
+        jittered(sync_interval(resource)),
+        follow_up,
+        memory.pending_checks,
+        now,
+    );
+    memory.pending_checks = if pending {
+        memory.pending_checks.saturating_add(1)
+    } else {
+        0
+    };
+    memory.next_sync = Some(Instant::now() + wait);
+    wait
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::commands::demo::demo_resource as demo;
+
+    fn synced(resource: &TeamsTenantSync, next: Instant) -> ResourceMemory {
+        ResourceMemory {
+            last_sync: Some(Instant::now()),
+            next_sync: Some(next),
+            generation: resource.meta().generation,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_sync_is_due_at_the_time_the_last_one_scheduled_and_not_before() {
+        let resource = demo();
+        let versions = Default::default();
+        let later = synced(&resource, Instant::now() + Duration::from_secs(30));
+        let wait = due(&resource, &later, &versions).unwrap_err();
+        assert!(
+            wait > Duration::from_secs(29) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        let passed = synced(&resource, Instant::now() - Duration::from_secs(1));
+        assert_eq!(due(&resource, &passed, &versions), Ok(()));
+        assert_eq!(
+            due(&resource, &ResourceMemory::default(), &versions),
+            Ok(()),
+            "never synced"
+        );
+    }
+
+    #[test]
+    fn a_change_makes_a_sync_due_at_once() {
+        let resource = demo();
+        let memory = synced(&resource, Instant::now() + Duration::from_secs(900));
+        let rotated = [("teams-admin".to_owned(), "8".to_owned())].into();
+        assert_eq!(due(&resource, &memory, &rotated), Ok(()));
+        let mut changed = resource.clone();
+        changed.metadata.generation = Some(2);
+        assert_eq!(due(&changed, &memory, &Default::default()), Ok(()));
+    }
+}
