@@ -23,7 +23,7 @@ use dialpad_teams_operator::api::conditions::{
 use dialpad_teams_operator::api::{Reason, TeamsTenantSyncStatus};
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::controller::progress::progress_status;
+use dialpad_teams_operator::controller::status::progress_status;
 use dialpad_teams_operator::sync::model::{TenantChecks, UserKey, UserOutcome};
 use dialpad_teams_operator::sync::report::{DEFAULT_STATUS_BUDGET, ReportInput, SourceState, build_status};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};

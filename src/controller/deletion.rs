@@ -9,15 +9,15 @@
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType, Recorder};
+use kube::runtime::events::Recorder;
 use kube::{Resource, ResourceExt};
 
 use super::claim::{held_claims, lease_name, release};
 use super::context::Context;
 use super::context::key_of;
 use super::error::ReconcileError;
+use super::events::{self, truncate};
 use super::ownership::ConfigMapOwnership;
-use super::writer::{publish, truncate};
 use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
 use crate::microsoft::graph::OperationOutcome;
 use crate::sync::connect::connect_tenant;
@@ -44,8 +44,9 @@ pub(super) async fn cleanup(
                 let note = format!(
                     "Unassigned {count} number(s) this resource owned, on delete (removal policy Unassign)"
                 );
-                let event = normal("NumbersUnassigned", note);
-                publish_somewhere(ctx, &reference, &claim_reference(ctx, resource).await, &event).await;
+                let event = events::on_delete("NumbersUnassigned", note);
+                let fallback = claim_reference(ctx, resource).await;
+                events::publish_somewhere(&ctx.recorder, &reference, &fallback, &event).await;
             }
             Err(problem) if !past_deadline(resource, ctx) => {
                 return deletion_blocked(&ctx.recorder, &reference, problem, ctx).await;
@@ -154,14 +155,8 @@ async fn deletion_blocked(
     let note = format!(
         "{problem}; retrying until {timeout:?} after the deletion request, then the numbers are left assigned; to delete without unassigning now, set spec.removal.policy to Retain"
     );
-    let event = Event {
-        type_: EventType::Warning,
-        reason: "DeletionBlocked".into(),
-        note: Some(truncate(&note, 1000)),
-        action: "Delete".into(),
-        secondary: None,
-    };
-    publish(recorder, reference, &[event]).await;
+    let event = events::warning_on_delete("DeletionBlocked", &note);
+    events::publish(recorder, reference, &[event]).await;
     Err(ReconcileError::Cleanup(note))
 }
 
@@ -201,13 +196,7 @@ async fn give_up(
         "TeamsTenantSync {key} was deleted, leaving {left} number(s) it owned assigned in tenant {} ({where_}): {note}",
         resource.spec.tenant.tenant_id
     );
-    let event = Event {
-        type_: EventType::Warning,
-        reason: "NumbersLeftAssigned".into(),
-        note: Some(truncate(&message, 1000)),
-        action: "Delete".into(),
-        secondary: None,
-    };
+    let event = events::warning_on_delete("NumbersLeftAssigned", &message);
     let regarding = match shards.first() {
         Some(first) => ObjectReference {
             api_version: Some("v1".into()),
@@ -219,8 +208,8 @@ async fn give_up(
         None => claim_reference(ctx, resource).await,
     };
     // The operator's namespace still exists; the resource's may be terminating.
-    publish(&ctx.recorder, &regarding, std::slice::from_ref(&event)).await;
-    publish(&ctx.recorder, &resource.object_ref(&()), &[event]).await;
+    events::publish(&ctx.recorder, &regarding, std::slice::from_ref(&event)).await;
+    events::publish(&ctx.recorder, &resource.object_ref(&()), &[event]).await;
     if let Err(error) = release(&ctx.client, &ctx.settings.operator_namespace, resource).await {
         tracing::error!(resource = %key, %error, "cannot release the tenant claim; delete it by hand");
     }
@@ -245,28 +234,5 @@ async fn claim_reference(ctx: &Context, resource: &TeamsTenantSync) -> ObjectRef
         namespace: Some(ctx.settings.operator_namespace.clone()),
         name: Some(name),
         ..Default::default()
-    }
-}
-
-fn normal(reason: &str, note: String) -> Event {
-    Event {
-        type_: EventType::Normal,
-        reason: reason.into(),
-        note: Some(note),
-        action: "Delete".into(),
-        secondary: None,
-    }
-}
-
-/// Publishes on the resource, or, when its namespace refuses new objects (it is being deleted),
-/// in the operator's namespace.
-async fn publish_somewhere(
-    ctx: &Context,
-    primary: &ObjectReference,
-    fallback: &ObjectReference,
-    event: &Event,
-) {
-    if ctx.recorder.publish(event, primary).await.is_err() {
-        publish(&ctx.recorder, fallback, std::slice::from_ref(event)).await;
     }
 }

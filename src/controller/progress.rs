@@ -6,13 +6,11 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::Api;
 use tokio::sync::watch;
 
-use super::writer::write_status;
-use crate::api::conditions::{ConditionUpdate, READY, RECONCILING, set_condition};
-use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use super::status::{self, progress_status};
+use crate::api::{TeamsTenantSync, TeamsTenantSyncStatus};
 
 /// `(changes applied, changes planned)` so far.
 pub type Progress = (usize, usize);
@@ -21,6 +19,8 @@ pub type Progress = (usize, usize);
 pub struct ProgressReport<'a> {
     /// Where the status goes.
     pub api: &'a Api<TeamsTenantSync>,
+    /// The resource's namespace.
+    pub namespace: &'a str,
     /// The resource's name.
     pub name: &'a str,
     /// `namespace/name`, for the log.
@@ -48,7 +48,7 @@ impl ProgressReport<'_> {
                 self.generation,
                 &message(done, total, seconds),
             );
-            if let Err(error) = write_status(self.api, self.name, &status).await {
+            if let Err(error) = status::write(self.api, self.namespace, self.name, &status).await {
                 tracing::warn!(resource = %self.key, %error, "cannot write the sync's progress");
             }
         }
@@ -63,42 +63,13 @@ fn message(done: usize, total: usize, seconds: u64) -> String {
     }
 }
 
-/// The status written when a resource's first sync starts: `Ready=False` and `Reconciling=True`
-/// (`Syncing`), with its generation observed.
-pub fn first_sync_status(generation: Option<i64>) -> TeamsTenantSyncStatus {
-    let mut status = progress_status(None, generation, "the first sync is running");
-    status.observed_generation = generation;
-    status
-}
-
-/// The last status with `Reconciling=True` saying how far the sync is; without a last status,
-/// also `Ready=False` (`Syncing`).
-pub fn progress_status(
-    previous: Option<&TeamsTenantSyncStatus>,
-    generation: Option<i64>,
-    message: &str,
-) -> TeamsTenantSyncStatus {
-    let now = Time(k8s_openapi::jiff::Timestamp::now());
-    let mut status = previous.cloned().unwrap_or_default();
-    if previous.is_none() {
-        set_condition(
-            &mut status.conditions,
-            ConditionUpdate::new(READY, Reason::Syncing, message).with_generation(generation),
-            &now,
-        );
-    }
-    set_condition(
-        &mut status.conditions,
-        ConditionUpdate::holding(RECONCILING, Reason::Syncing, message).with_generation(generation),
-        &now,
-    );
-    status
-}
-
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
     use super::*;
-    use crate::api::conditions::find_condition;
+    use crate::api::Reason;
+    use crate::api::conditions::{ConditionUpdate, READY, RECONCILING, find_condition, set_condition};
 
     #[test]
     fn a_first_sync_in_progress_says_so_on_ready_and_reconciling() {

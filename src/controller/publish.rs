@@ -9,13 +9,12 @@ use kube::{Api, Resource, ResourceExt};
 
 use super::context::{Context, ResourceMemory, backoff_after, key_of};
 use super::error::ReconcileError;
-use super::held::{held_status, setup_failure_status};
+use super::events;
+use super::status::{self, held_status, setup_failure_status};
 use super::timing::schedule_next;
-use super::writer::{condition_warnings, events_for, publish, write_status};
 use crate::api::conditions::{READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::sync::pipeline::SyncRun;
-use crate::sync::report;
 use crate::sync::setup::SetupFailure;
 use crate::telemetry::metrics;
 
@@ -36,18 +35,6 @@ fn log_sync(key: &str, run: &SyncRun, elapsed: Duration) {
         duration_ms = elapsed.as_millis() as u64,
         "synced"
     );
-}
-
-async fn write_if_changed(
-    api: &Api<TeamsTenantSync>,
-    name: &str,
-    current: Option<&TeamsTenantSyncStatus>,
-    status: &TeamsTenantSyncStatus,
-) -> Result<(), kube::Error> {
-    if current.is_some_and(|current| !report::status_changed(current, status)) {
-        return Ok(());
-    }
-    write_status(api, name, status).await
 }
 
 /// Why a resource does not sync now, and when to look again.
@@ -80,8 +67,7 @@ pub async fn hold(
         held.reason,
         &held.message,
     );
-    write_if_changed(api, &name, resource.status.as_ref(), &status).await?;
-    metrics::set_conditions(&namespace, &name, &status.conditions);
+    status::write_if_changed(api, &namespace, &name, resource.status.as_ref(), &status).await?;
     let already = memory
         .sync
         .status
@@ -90,14 +76,8 @@ pub async fn hold(
         .is_some_and(|c| c.reason == held.reason.as_str() && c.message == held.message);
     if let Some(action) = held.action.filter(|_| !already) {
         tracing::warn!(resource = %key, reason = %held.reason, "not syncing: {}", held.message);
-        let warning = kube::runtime::events::Event {
-            type_: kube::runtime::events::EventType::Warning,
-            reason: held.reason.as_str().into(),
-            note: Some(super::writer::truncate(&held.message, 1000)),
-            action: action.into(),
-            secondary: None,
-        };
-        publish(&ctx.recorder, &resource.object_ref(&()), &[warning]).await;
+        let warning = events::held_warning(held.reason.as_str(), &held.message, action);
+        events::publish(&ctx.recorder, &resource.object_ref(&()), &[warning]).await;
     }
     if held.action.is_none() {
         // Nothing failed: a resumed resource starts its backoff afresh.
@@ -122,13 +102,12 @@ pub async fn stop_before_any_call(
     let namespace = resource.namespace().unwrap_or_default();
     let mut status = setup_failure_status(resource, memory.sync.status.as_ref(), failure);
     status.last_handled_sync_now = memory.sync_now.clone();
-    write_status(api, &name, &status).await?;
-    metrics::set_conditions(&namespace, &name, &status.conditions);
+    status::write(api, &namespace, &name, &status).await?;
     let previous = memory.sync.status.replace(status.clone());
-    publish(
+    events::publish(
         &ctx.recorder,
         &resource.object_ref(&()),
-        &condition_warnings(&status.conditions, previous.as_ref()),
+        &events::condition_warnings(&status.conditions, previous.as_ref()),
     )
     .await;
     metrics::observe_sync(&namespace, &name, started.elapsed().as_secs_f64());
@@ -174,13 +153,12 @@ pub async fn synced(
         metrics::set_user_counts(&namespace, &name, &summary.by_reason);
     }
     run.status.last_handled_sync_now = memory.sync_now.clone();
-    write_status(api, &name, &run.status).await?;
-    metrics::set_conditions(&namespace, &name, &run.status.conditions);
+    status::write(api, &namespace, &name, &run.status).await?;
     memory.sync.status = Some(run.status.clone());
-    publish(
+    events::publish(
         &ctx.recorder,
         &resource.object_ref(&()),
-        &events_for(&run, previous.as_ref()),
+        &events::events_for(&run, previous.as_ref()),
     )
     .await;
     log_sync(&key, &run, elapsed);

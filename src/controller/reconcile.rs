@@ -12,14 +12,13 @@ use kube::{Api, Resource, ResourceExt};
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, key_of};
 use super::deletion::cleanup;
 use super::error::ReconcileError;
-use super::held::SUSPENDED_MESSAGE;
 use super::owner::{Ownership, own_tenant};
 use super::ownership::ConfigMapOwnership;
-use super::progress::{ProgressReport, first_sync_status};
+use super::progress::ProgressReport;
 use super::publish::{self, Held};
 use super::spec_check::checked_policy;
+use super::status::{self, SUSPENDED_MESSAGE, first_sync_status};
 use super::timing::{due, jittered, sync_interval};
-use super::writer::write_status;
 use crate::api::{Reason, TeamsTenantSync};
 use crate::sync::connect::{Connection, connect_reusing};
 use crate::sync::model::Policy;
@@ -194,19 +193,16 @@ async fn sync(
     started: Instant,
 ) -> Result<SyncRun, ReconcileError> {
     let (key, name) = (key_of(resource), resource.name_any());
+    let namespace = resource.namespace().unwrap_or_default();
     let previous = memory.sync.status.clone();
     if previous.is_none() {
         let status = first_sync_status(resource.meta().generation);
-        write_status(api, &name, &status).await?;
-        metrics::set_conditions(
-            &resource.namespace().unwrap_or_default(),
-            &name,
-            &status.conditions,
-        );
+        status::write(api, &namespace, &name, &status).await?;
     }
     let (progress_tx, progress_rx) = tokio::sync::watch::channel((0, 0));
     let report = ProgressReport {
         api,
+        namespace: &namespace,
         name: &name,
         key: &key,
         generation: resource.meta().generation,

@@ -11,16 +11,15 @@
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::ObjectReference;
-use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
-use kube::runtime::events::{Event as KubeEvent, EventType};
+use kube::api::{Api, ApiResource, DynamicObject};
 use kube::runtime::watcher::Event;
 use kube::{Resource, ResourceExt};
 use serde_json::{Value, json};
 
-use super::context::{Context, FINALIZER, MANAGER};
-use super::held::held_status;
+use super::context::{Context, FINALIZER};
+use super::events;
 use super::spec_check::invalid_spec_message;
-use super::writer::{publish, truncate};
+use super::status::{self, held_status};
 use crate::api::conditions::{READY, find_condition};
 use crate::api::validation::{SchemaViolation, validate_document};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
@@ -139,26 +138,11 @@ pub async fn report(ctx: Arc<Context>, mut reports: tokio::sync::mpsc::Unbounded
         tracing::error!(resource = %key, "cannot read the resource: {}", report.message);
         let api: Api<DynamicObject> =
             Api::namespaced_with(ctx.client.clone(), &report.namespace, &resource());
-        let patch = json!({
-            "apiVersion": "teamssync.io/v1alpha1",
-            "kind": "TeamsTenantSync",
-            "status": report.status,
-        });
-        let params = PatchParams::apply(MANAGER).force();
-        if let Err(error) = api
-            .patch_status(&report.name, &params, &Patch::Apply(&patch))
-            .await
-        {
+        if let Err(error) = status::write_untyped(&api, &report.name, &report.status).await {
             tracing::warn!(resource = %key, %error, "cannot write the status of an unreadable resource");
         }
-        let warning = KubeEvent {
-            type_: EventType::Warning,
-            reason: Reason::InvalidSpec.as_str().into(),
-            note: Some(truncate(&report.message, 1000)),
-            action: "Read".into(),
-            secondary: None,
-        };
-        publish(&ctx.recorder, &report.reference, &[warning]).await;
+        let warning = events::held_warning(Reason::InvalidSpec.as_str(), &report.message, "Read");
+        events::publish(&ctx.recorder, &report.reference, &[warning]).await;
     }
 }
 

@@ -1,36 +1,16 @@
-//! Writing to Kubernetes: the status by server-side apply under one field manager, and the Events
-//! an admin wants in `kubectl describe` (counts per sync, never one per user, never secrets).
+//! Every Event the controller publishes, built and published here: counts per sync (never one
+//! per user), a Warning when a tenant condition turns or changes, when a resource is held back,
+//! and on deletion; never a secret.
 
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-use kube::Api;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::events::{Event, EventType, Recorder};
-use serde_json::json;
 
-use super::context::MANAGER;
 use crate::api::conditions::{
     ADMIN_AUTHORIZED, ADMIN_CONNECTED, SOURCE_CONNECTED, find_condition, without_attempt_ids,
 };
-use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::api::{Reason, TeamsTenantSyncStatus};
 use crate::sync::pipeline::SyncRun;
-
-/// Applies `status` to the status subresource of `name` (server-side apply, forced, as
-/// [`MANAGER`]).
-pub async fn write_status(
-    api: &Api<TeamsTenantSync>,
-    name: &str,
-    status: &TeamsTenantSyncStatus,
-) -> Result<(), kube::Error> {
-    let patch = json!({
-        "apiVersion": "teamssync.io/v1alpha1",
-        "kind": "TeamsTenantSync",
-        "status": status,
-    });
-    api.patch_status(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&patch))
-        .await?;
-    Ok(())
-}
 
 /// The Events one sync deserves, given the status before it.
 pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Vec<Event> {
@@ -113,13 +93,35 @@ pub fn condition_warnings(conditions: &[Condition], previous: Option<&TeamsTenan
 }
 
 fn warning(reason: &str, note: &str) -> Event {
+    held_warning(reason, note, "Sync")
+}
+
+/// A Warning that a resource does not sync, or cannot be read: `reason`, the message, and the
+/// `action` that found it (`Validate`, `Claim`, `Read`).
+pub fn held_warning(reason: &str, message: &str, action: &str) -> Event {
     Event {
         type_: EventType::Warning,
         reason: reason.into(),
-        note: Some(truncate(note, 1000)),
-        action: "Sync".into(),
+        note: Some(truncate(message, 1000)),
+        action: action.into(),
         secondary: None,
     }
+}
+
+/// A Normal Event of deleting a resource.
+pub fn on_delete(reason: &str, note: String) -> Event {
+    Event {
+        type_: EventType::Normal,
+        reason: reason.into(),
+        note: Some(note),
+        action: "Delete".into(),
+        secondary: None,
+    }
+}
+
+/// A Warning Event of deleting a resource.
+pub fn warning_on_delete(reason: &str, note: &str) -> Event {
+    held_warning(reason, note, "Delete")
 }
 
 /// Cuts `text` to at most `max` bytes on a character boundary.
@@ -140,6 +142,19 @@ pub async fn publish(recorder: &Recorder, reference: &ObjectReference, events: &
         if let Err(error) = recorder.publish(event, reference).await {
             tracing::warn!(%error, reason = %event.reason, "cannot publish an Event");
         }
+    }
+}
+
+/// Publishes `event` on `primary`, or, when its namespace refuses new objects (it is being
+/// deleted), on `fallback` in the operator's namespace.
+pub async fn publish_somewhere(
+    recorder: &Recorder,
+    primary: &ObjectReference,
+    fallback: &ObjectReference,
+    event: &Event,
+) {
+    if recorder.publish(event, primary).await.is_err() {
+        publish(recorder, fallback, std::slice::from_ref(event)).await;
     }
 }
 

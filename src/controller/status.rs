@@ -1,15 +1,82 @@
-//! The statuses of reconciles that stop before a sync: a resource that is suspended, invalid or
-//! refused for a duplicate tenant ([`held_status`]), and a sync stopped before any call
-//! ([`setup_failure_status`]). Pure: they build the status from the last one and never write.
+//! Every status the controller writes is built and written here: a resource held back
+//! (suspended, invalid, refused: [`held_status`]), a sync stopped before any call
+//! ([`setup_failure_status`]), a first sync and a long one in progress ([`first_sync_status`],
+//! [`progress_status`]); a completed sync's status comes from [`crate::sync::report`]. Every write
+//! goes through [`write`] (one field manager, server-side apply) and publishes the conditions as
+//! metrics.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::Api;
 use kube::Resource;
+use kube::api::{DynamicObject, Patch, PatchParams};
+use serde_json::json;
 
+use super::context::MANAGER;
 use crate::api::conditions::{
     ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, set_condition,
 };
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::sync::report;
 use crate::sync::setup::{SETUP_REASONS, SetupFailure, SetupProblem};
+use crate::telemetry::metrics;
+
+/// Applies `status` to the status subresource of `namespace/name` (server-side apply, forced, as
+/// [`MANAGER`]) and publishes its conditions as metrics.
+pub async fn write(
+    api: &Api<TeamsTenantSync>,
+    namespace: &str,
+    name: &str,
+    status: &TeamsTenantSyncStatus,
+) -> Result<(), kube::Error> {
+    api.patch_status(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&patch_of(status)),
+    )
+    .await?;
+    metrics::set_conditions(namespace, name, &status.conditions);
+    Ok(())
+}
+
+/// [`write`], unless `current` differs from `status` in nothing but timestamps (the metrics are
+/// published either way).
+pub async fn write_if_changed(
+    api: &Api<TeamsTenantSync>,
+    namespace: &str,
+    name: &str,
+    current: Option<&TeamsTenantSyncStatus>,
+    status: &TeamsTenantSyncStatus,
+) -> Result<(), kube::Error> {
+    if current.is_some_and(|current| !report::status_changed(current, status)) {
+        metrics::set_conditions(namespace, name, &status.conditions);
+        return Ok(());
+    }
+    write(api, namespace, name, status).await
+}
+
+/// Applies `status` to a resource the operator's types cannot read (see [`super::unreadable`]),
+/// through the untyped `api`.
+pub async fn write_untyped(
+    api: &Api<DynamicObject>,
+    name: &str,
+    status: &TeamsTenantSyncStatus,
+) -> Result<(), kube::Error> {
+    api.patch_status(
+        name,
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(&patch_of(status)),
+    )
+    .await?;
+    Ok(())
+}
+
+fn patch_of(status: &TeamsTenantSyncStatus) -> serde_json::Value {
+    json!({
+        "apiVersion": "teamssync.io/v1alpha1",
+        "kind": "TeamsTenantSync",
+        "status": status,
+    })
+}
 
 /// The status of a sync that stopped before any call (an endpoint not allowed, Secrets or keys
 /// missing, no ServiceAccount token, the tenant not found): the condition of each side that lacks
@@ -103,17 +170,36 @@ pub fn held_status(
 pub const SUSPENDED_MESSAGE: &str =
     "spec.suspend is true: nothing is read or changed until it is set to false";
 
-/// The status of a suspended resource (see [`held_status`]).
-pub fn suspended_status(
-    resource: &TeamsTenantSync,
+/// The status written when a resource's first sync starts: `Ready=False` and `Reconciling=True`
+/// (`Syncing`), with its generation observed.
+pub fn first_sync_status(generation: Option<i64>) -> TeamsTenantSyncStatus {
+    let mut status = progress_status(None, generation, "the first sync is running");
+    status.observed_generation = generation;
+    status
+}
+
+/// The last status with `Reconciling=True` saying how far the sync is; without a last status,
+/// also `Ready=False` (`Syncing`).
+pub fn progress_status(
     previous: Option<&TeamsTenantSyncStatus>,
+    generation: Option<i64>,
+    message: &str,
 ) -> TeamsTenantSyncStatus {
-    held_status(
-        resource.meta().generation,
-        previous,
-        Reason::Suspended,
-        SUSPENDED_MESSAGE,
-    )
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    let mut status = previous.cloned().unwrap_or_default();
+    if previous.is_none() {
+        set_condition(
+            &mut status.conditions,
+            ConditionUpdate::new(READY, Reason::Syncing, message).with_generation(generation),
+            &now,
+        );
+    }
+    set_condition(
+        &mut status.conditions,
+        ConditionUpdate::holding(RECONCILING, Reason::Syncing, message).with_generation(generation),
+        &now,
+    );
+    status
 }
 
 #[cfg(test)]
