@@ -14,7 +14,7 @@ use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::FINALIZER;
 use dialpad_teams_operator::controller::reconcile::reconcile;
-use dialpad_teams_operator::controller::scope::{Scope, scope};
+use dialpad_teams_operator::controller::scope::{WatchedScope, scope};
 use dialpad_teams_operator::controller::secret_cache::SecretCache;
 use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::upstream::http_client;
@@ -87,7 +87,7 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
     let mut broken = resource("written-before-the-upgrade", "uid-broken");
     broken["spec"]["mode"] = json!("Audit");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let Scope {
+    let WatchedScope {
         resources,
         secrets,
         run,
@@ -103,7 +103,7 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
         },
     );
     let running = tokio::spawn(run);
-    let synced = tokio::spawn(Scope::synced(resources.clone(), secrets));
+    let synced = tokio::spawn(WatchedScope::synced(resources.clone(), secrets));
 
     let mut watches = Vec::new();
     let (mut broken_status, mut broken_event, mut contoso_status) = (None, None, None);

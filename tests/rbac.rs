@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::rbac::{CLUSTER_WIDE, ChartRbac, NAMESPACED, chart_rbac};
-use dialpad_teams_operator::controller::permissions::{API_REQUESTS, Scope};
+use dialpad_teams_operator::controller::permissions::{API_REQUESTS, GrantScope};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 
 fn grants(rules: &[PolicyRule], group: &str, resource: &str, verb: &str) -> bool {
@@ -37,7 +37,7 @@ fn granted(rules: &[PolicyRule]) -> BTreeSet<(String, String, String)> {
     set
 }
 
-fn needed(scope: Scope) -> BTreeSet<(String, String, String)> {
+fn needed(scope: GrantScope) -> BTreeSet<(String, String, String)> {
     API_REQUESTS
         .iter()
         .filter(|r| r.scope == scope)
@@ -48,8 +48,8 @@ fn needed(scope: Scope) -> BTreeSet<(String, String, String)> {
 fn check_every_request_is_granted(path: &str, rbac: &ChartRbac) {
     for request in API_REQUESTS {
         let rules = match request.scope {
-            Scope::Watched => &rbac.watched,
-            Scope::OwnNamespace => &rbac.own_namespace,
+            GrantScope::Watched => &rbac.watched,
+            GrantScope::OwnNamespace => &rbac.own_namespace,
         };
         assert!(
             grants(rules, request.group, request.resource, request.verb),
@@ -65,13 +65,13 @@ fn check_every_request_is_granted(path: &str, rbac: &ChartRbac) {
 
 fn check_nothing_else_is_granted(path: &str, rbac: &ChartRbac) {
     for (rules, scope, what) in [
-        (&rbac.watched, Scope::Watched, "the watched namespaces"),
+        (&rbac.watched, GrantScope::Watched, "the watched namespaces"),
         (
             &rbac.own_namespace,
-            Scope::OwnNamespace,
+            GrantScope::OwnNamespace,
             "the operator's namespace",
         ),
-        (&rbac.cluster_extra, Scope::Watched, "cluster-wide"),
+        (&rbac.cluster_extra, GrantScope::Watched, "cluster-wide"),
     ] {
         let extra: Vec<_> = granted(rules).difference(&needed(scope)).cloned().collect();
         assert!(

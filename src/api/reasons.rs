@@ -17,9 +17,9 @@ pub enum Severity {
     Failed,
 }
 
-/// Where a reason can appear.
+/// Where a reason can appear: on a user, on the tenant, or on either.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub enum ReasonLevel {
     /// On a user's `Synced` condition.
     User,
     /// On a tenant condition (`Ready`, `AdminConnected`, ...).
@@ -29,7 +29,7 @@ pub enum Scope {
 }
 
 macro_rules! reasons {
-    ($( $(#[doc = $doc:literal])* $name:ident => $severity:ident, $scope:ident, $remedy:literal; )+) => {
+    ($( $(#[doc = $doc:literal])* $name:ident => $severity:ident, $level:ident, $remedy:literal; )+) => {
         /// Why a condition has its status. See each variant for its meaning and remedy.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Reason {
@@ -51,8 +51,8 @@ macro_rules! reasons {
             }
 
             /// Where the reason can appear.
-            pub const fn scope(self) -> Scope {
-                match self { $(Reason::$name => Scope::$scope,)+ }
+            pub const fn level(self) -> ReasonLevel {
+                match self { $(Reason::$name => ReasonLevel::$level,)+ }
             }
 
             /// What the admin should do about it (empty for healthy reasons).

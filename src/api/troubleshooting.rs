@@ -5,7 +5,7 @@
 //! `tests/docs.rs` compares the checked-in table with [`troubleshooting_table`] and rewrites it
 //! when `UPDATE_DOCS=1` is set.
 
-use super::reasons::{Reason, Scope, Severity};
+use super::reasons::{Reason, ReasonLevel, Severity};
 
 /// The line that opens the generated section of `docs/troubleshooting.md`.
 pub const BEGIN_MARKER: &str = "<!-- reasons:begin -->";
@@ -26,7 +26,7 @@ pub fn troubleshooting_table() -> String {
         table.push_str(&format!(
             "| `{}` | {} | {} | {} | {} |\n",
             reason.as_str(),
-            scope_text(reason.scope()),
+            level_text(reason.level()),
             severity_text(reason.severity()),
             cell(reason.meaning()),
             remedy,
@@ -50,11 +50,11 @@ pub fn section<'a>(document: &'a str, begin: &str, end: &str) -> Option<&'a str>
     Some(section.strip_prefix('\n').unwrap_or(section))
 }
 
-fn scope_text(scope: Scope) -> &'static str {
-    match scope {
-        Scope::User => "user `Synced`",
-        Scope::Tenant => "tenant condition",
-        Scope::Both => "user `Synced` or tenant condition",
+fn level_text(level: ReasonLevel) -> &'static str {
+    match level {
+        ReasonLevel::User => "user `Synced`",
+        ReasonLevel::Tenant => "tenant condition",
+        ReasonLevel::Both => "user `Synced` or tenant condition",
     }
 }
 

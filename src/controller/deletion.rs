@@ -17,7 +17,7 @@ use super::context::Context;
 use super::context::key_of;
 use super::error::ReconcileError;
 use super::events::{self, truncate};
-use super::ownership::ConfigMapOwnership;
+use super::record_store::ConfigMapRecordStore;
 use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
 use crate::microsoft::graph::OperationOutcome;
 use crate::sync::connect::connect_tenant;
@@ -34,7 +34,7 @@ pub(super) async fn cleanup(
     let key = key_of(resource);
     let name = resource.name_any();
     let reference = resource.object_ref(&());
-    let record = ConfigMapOwnership::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
+    let record = ConfigMapRecordStore::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
     let unassign =
         resource.spec.removal.policy == RemovalPolicy::Unassign && resource.spec.mode == SyncMode::Enforce;
     if unassign {
@@ -78,7 +78,7 @@ async fn unassign_owned(
     resource: &TeamsTenantSync,
     namespace: &str,
     ctx: &Context,
-    record: &ConfigMapOwnership,
+    record: &ConfigMapRecordStore,
 ) -> Result<usize, String> {
     let owned = record.load().await.map_err(|e| e.to_string())?;
     if owned.is_empty() {
@@ -166,7 +166,7 @@ async fn give_up(
     resource: &TeamsTenantSync,
     namespace: &str,
     ctx: &Context,
-    record: &ConfigMapOwnership,
+    record: &ConfigMapRecordStore,
     problem: &str,
 ) -> Result<Action, ReconcileError> {
     let key = key_of(resource);

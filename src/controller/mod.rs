@@ -14,12 +14,12 @@ pub mod error;
 pub mod events;
 pub mod leader;
 pub mod owner;
-pub mod ownership;
 pub mod permissions;
 pub mod progress;
 pub mod publish;
 pub mod ready;
 pub mod reconcile;
+pub mod record_store;
 pub mod schedule;
 pub mod scope;
 pub mod secret_cache;
@@ -128,7 +128,7 @@ pub async fn run_until(
             scope.run.await;
             name
         });
-        caches.spawn(scope::Scope::synced(scope.resources, scope.secrets));
+        caches.spawn(scope::WatchedScope::synced(scope.resources, scope.secrets));
     }
     tracing::info!(namespaces = ?config.namespaces, "controllers started: listing and watching");
     let outcome = loop {

@@ -8,9 +8,9 @@ use crate::microsoft::aadsts::SignInFailure;
 
 /// Whether a resource may change its tenant.
 #[derive(Debug)]
-pub enum Ownership {
-    /// It may: it owns the tenant, or it changes nothing (DryRun).
-    Owner,
+pub enum TenantOwner {
+    /// It may change the tenant: it holds the claim, or it changes nothing (DryRun).
+    Held,
     /// Another resource owns the tenant.
     Refused {
         /// The owner, as `namespace/name`.
@@ -23,13 +23,13 @@ pub enum Ownership {
 }
 
 /// Claims the tenant of `resource` if it changes Teams.
-pub async fn own_tenant(ctx: &Context, resource: &TeamsTenantSync) -> Result<Ownership, kube::Error> {
+pub async fn own_tenant(ctx: &Context, resource: &TeamsTenantSync) -> Result<TenantOwner, kube::Error> {
     if resource.spec.mode != SyncMode::Enforce {
-        return Ok(Ownership::Owner);
+        return Ok(TenantOwner::Held);
     }
     let tenant = match ctx.tenant_ids.resolve(&resource.spec, &ctx.connect).await {
         Ok(tenant) => tenant,
-        Err(failure) => return Ok(Ownership::Unknown(failure)),
+        Err(failure) => return Ok(TenantOwner::Unknown(failure)),
     };
     let claimant = Claimant {
         resource,
@@ -46,7 +46,7 @@ pub async fn own_tenant(ctx: &Context, resource: &TeamsTenantSync) -> Result<Own
     )
     .await?
     {
-        Claim::Held => Ok(Ownership::Owner),
-        Claim::Refused { holder } => Ok(Ownership::Refused { holder, tenant }),
+        Claim::Held => Ok(TenantOwner::Held),
+        Claim::Refused { holder } => Ok(TenantOwner::Refused { holder, tenant }),
     }
 }

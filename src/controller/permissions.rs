@@ -4,7 +4,7 @@
 
 /// Where a request goes, which decides the kind of grant it needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub enum GrantScope {
     /// The namespaces the operator watches (every namespace, or those of `--namespace`).
     Watched,
     /// The operator's own namespace (`--operator-namespace`).
@@ -21,7 +21,7 @@ pub struct ApiRequest {
     /// The RBAC verb.
     pub verb: &'static str,
     /// Where it goes.
-    pub scope: Scope,
+    pub scope: GrantScope,
     /// What in the code makes it.
     pub why: &'static str,
 }
@@ -36,7 +36,7 @@ const fn watched(
         group,
         resource,
         verb,
-        scope: Scope::Watched,
+        scope: GrantScope::Watched,
         why,
     }
 }
@@ -51,7 +51,7 @@ const fn own(
         group,
         resource,
         verb,
-        scope: Scope::OwnNamespace,
+        scope: GrantScope::OwnNamespace,
         why,
     }
 }

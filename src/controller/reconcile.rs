@@ -12,10 +12,10 @@ use kube::{Api, Resource, ResourceExt};
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, key_of};
 use super::deletion::cleanup;
 use super::error::ReconcileError;
-use super::owner::{Ownership, own_tenant};
-use super::ownership::ConfigMapOwnership;
+use super::owner::{TenantOwner, own_tenant};
 use super::progress::ProgressReport;
 use super::publish::{self, Held};
+use super::record_store::ConfigMapRecordStore;
 use super::spec_check::checked_policy;
 use super::status::{self, SUSPENDED_MESSAGE, first_sync_status};
 use super::timing::{due, jittered, sync_interval};
@@ -116,12 +116,12 @@ async fn apply(
     };
     // Only a resource that changes Teams needs to be the tenant's one owner.
     match own_tenant(ctx, resource).await? {
-        Ownership::Owner => {}
-        Ownership::Unknown(failure) => {
+        TenantOwner::Held => {}
+        TenantOwner::Unknown(failure) => {
             let failure = SetupFailure::on_sign_in(failure.reason, failure.message);
             return publish::stop_before_any_call(api, ctx, resource, memory, &failure, started).await;
         }
-        Ownership::Refused { holder, tenant } => {
+        TenantOwner::Refused { holder, tenant } => {
             // Looked at again soon, whatever the schedule: the owner may be gone by then.
             memory.next_sync = None;
             return publish::hold(api, ctx, resource, memory, refused(resource, &holder, &tenant)).await;
@@ -213,7 +213,7 @@ async fn sync(
     let progress = move |done, total| {
         let _ = progress_tx.send((done, total));
     };
-    let record = ConfigMapOwnership::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
+    let record = ConfigMapRecordStore::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
     let sync = sync_once_reporting(
         &connection.source,
         &connection.tenant,

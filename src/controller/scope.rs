@@ -29,7 +29,7 @@ use crate::sync::connect::ConnectOptions;
 pub const UNCACHED_SECRET_TYPES: &[&str] = &["helm.sh/release.v1"];
 
 /// A running scope.
-pub struct Scope {
+pub struct WatchedScope {
     /// What it watches, for logs.
     pub name: String,
     /// The scope's TeamsTenantSync cache.
@@ -40,7 +40,7 @@ pub struct Scope {
     pub run: std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
 }
 
-impl Scope {
+impl WatchedScope {
     /// Resolves once both caches hold a complete list (the first list succeeded).
     pub async fn synced(resources: Store<TeamsTenantSync>, secrets: Store<ListedSecret>) {
         store_ready(&resources).await;
@@ -57,7 +57,7 @@ pub fn scope(
     instance: Option<String>,
     settings: OperatorSettings,
     stop: impl Future<Output = ()> + Send + Sync + 'static,
-) -> Scope {
+) -> WatchedScope {
     // TeamsTenantSyncs are watched untyped and read one by one (see `unreadable`): one resource the
     // operator's types cannot read must not make the whole scope's list fail.
     // An `Api` of `PartialObjectMeta` lists and watches metadata only.
@@ -130,7 +130,7 @@ pub fn scope(
         });
     // The reporter ends when the controller drops its watch, at shutdown.
     let run = futures::future::join(run, report_unreadable);
-    Scope {
+    WatchedScope {
         name,
         resources,
         secrets,

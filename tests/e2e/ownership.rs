@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::controller::claim::{OPERATOR_ANNOTATION, lease_name};
-use dialpad_teams_operator::controller::ownership::{LEFT_ANNOTATION, OWNER_UID_LABEL};
+use dialpad_teams_operator::controller::record_store::{LEFT_ANNOTATION, OWNER_UID_LABEL};
 use dialpad_teams_sandbox::Endpoint;
 use dialpad_teams_sandbox::generator::{Case, TENANT_ID};
 use k8s_openapi::api::coordination::v1::Lease;

@@ -31,7 +31,7 @@ pub const LEFT_ANNOTATION: &str = "teamssync.io/left-assigned";
 const DATA_KEY: &str = "numbers";
 
 /// The ownership record of one resource, as ConfigMaps in the operator's namespace.
-pub struct ConfigMapOwnership {
+pub struct ConfigMapRecordStore {
     api: Api<ConfigMap>,
     namespace: String,
     uid: String,
@@ -41,7 +41,7 @@ pub struct ConfigMapOwnership {
     shards: Mutex<HashMap<String, String>>,
 }
 
-impl ConfigMapOwnership {
+impl ConfigMapRecordStore {
     /// The record of `resource`, kept in `operator_namespace`.
     pub fn new(client: Client, operator_namespace: &str, resource: &TeamsTenantSync) -> Self {
         Self {
@@ -141,7 +141,7 @@ pub fn split(record: &OwnershipRecord) -> Vec<String> {
     shards
 }
 
-impl OwnershipStore for ConfigMapOwnership {
+impl OwnershipStore for ConfigMapRecordStore {
     async fn load(&self) -> Result<OwnershipRecord, OwnershipStoreError> {
         let params = ListParams::default().labels(&format!("{OWNER_UID_LABEL}={}", self.uid));
         let list = self.api.list(&params).await.map_err(|e| self.error("read", e))?;
