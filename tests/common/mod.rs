@@ -9,4 +9,3 @@ pub mod raw_http;
 pub mod rbac;
 pub mod sign_in;
 pub mod specs;
-pub mod vendor;

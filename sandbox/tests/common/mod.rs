@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod vendor;
+
 use base64::Engine;
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

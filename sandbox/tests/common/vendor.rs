@@ -8,7 +8,10 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value, json};
 
 fn vendor_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vendor")
+    // The repository's vendor/ beside the sandbox crate.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("vendor")
 }
 
 fn graph_components() -> &'static Value {

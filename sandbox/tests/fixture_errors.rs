@@ -1,7 +1,7 @@
 //! An org fixture with mistakes (`sandbox --org FILE`, `demo --org FILE`): every error names the
 //! file and the field by its path, such as `tenant.users[1].licenses[0]`, and says what to write
 //! instead; nothing panics. (An unknown SKU and a misspelled top-level field are in
-//! `sandbox_server.rs`, a group member outside the tenant in `sandbox_graph_users.rs`.)
+//! `server.rs`, a group member outside the tenant in `graph_users.rs`.)
 
 use dialpad_teams_sandbox::OrgFixture;
 

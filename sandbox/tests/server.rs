@@ -3,10 +3,12 @@
 
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_sandbox::fixture::FaultFixture;
 use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use serde_json::Value;
+
+/// The bundled example org, as `dialpad-teams-operator sandbox` serves it.
+const EXAMPLE_ORG: &str = include_str!("../../examples/sandbox-org.yaml");
 
 const DIALPAD_KEY: &str = "sandbox-dialpad-api-key";
 
