@@ -384,4 +384,5 @@ fn filter_value<'a>(record: &'a NumberRecord, property: &str, now: Instant) -> P
 }
 
 #[cfg(test)]
+#[path = "numbers_tests.rs"]
 mod tests;

@@ -428,4 +428,5 @@ pub fn parse_count(raw: Option<&str>) -> Result<bool, QueryError> {
 }
 
 #[cfg(test)]
+#[path = "odata_tests.rs"]
 mod tests;

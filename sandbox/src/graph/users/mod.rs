@@ -369,4 +369,5 @@ fn app_only_on_me() -> Response {
 }
 
 #[cfg(test)]
+#[path = "users_tests.rs"]
 mod tests;
