@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use reqwest::header::{HeaderMap, HeaderValue};
 
+use crate::connect::adapters;
 use crate::dialpad::model::Page;
 use crate::dialpad::{DialpadNumber, DialpadUser};
 use crate::microsoft::directory::EmailIndex;
@@ -13,7 +14,6 @@ use crate::microsoft::graph::{
     self, Collection, DirectoryRole, GraphUser, NumberAssignment, OperationOutcome,
 };
 use crate::microsoft::token::{self, TokenAnswerError};
-use crate::sync::adapters;
 use crate::sync::model::{DesiredState, DesiredUser, TeamsUser};
 use crate::upstream::{Answer, Service, UpstreamError};
 

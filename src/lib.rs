@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod commands;
+pub mod connect;
 pub mod controller;
 pub mod dialpad;
 #[doc(hidden)]

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use dialpad_teams_operator::connect::ConnectOptions;
 use dialpad_teams_operator::controller::{ControllerConfig, SHUTDOWN_GRACE, run_until};
-use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::telemetry::server::Readiness;
 use dialpad_teams_operator::upstream::http_client;
 use http::{Method, Request, Response, StatusCode};

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::pipeline::{connection, needing_numbers, resource, secrets};
 use dialpad_teams_operator::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
-use dialpad_teams_operator::sync::connect::Connection;
+use dialpad_teams_operator::connect::Connection;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once_reporting};
 use dialpad_teams_operator::sync::ports::MemoryOwnership;

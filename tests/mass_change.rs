@@ -10,7 +10,7 @@ mod common;
 
 use common::pipeline::{connection, needing_numbers, resource, secrets};
 use dialpad_teams_operator::api::{Reason, TeamsTenantSync};
-use dialpad_teams_operator::sync::connect::Connection;
+use dialpad_teams_operator::connect::Connection;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_sandbox::Sandbox;

@@ -15,7 +15,7 @@ use dialpad_teams_operator::api::{
     ApplicationCredentials, AssertionAlgorithm, CertificateCredentials, Reason, TeamsTenantSync,
     TlsSecretRef, WorkloadIdentityCredentials,
 };
-use dialpad_teams_operator::sync::connect::{ConnectOptions, connect};
+use dialpad_teams_operator::connect::{ConnectOptions, connect};
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_sandbox::fixture::OidcIssuerFixture;

@@ -11,7 +11,7 @@ mod common;
 use common::pipeline::{Values, connection, converged_reason, quick_options, resource, secrets};
 use dialpad_teams_operator::api::{Reason, SyncMode, TeamsTenantSync};
 use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
-use dialpad_teams_operator::sync::connect::{ConnectOptions, Connection};
+use dialpad_teams_operator::connect::{ConnectOptions, Connection};
 use dialpad_teams_operator::sync::model::{Policy, UserKey};
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
@@ -436,7 +436,7 @@ async fn synced_example_org() -> (Sandbox, TeamsTenantSync, Connection) {
 
 #[tokio::test]
 async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_in() {
-    use dialpad_teams_operator::sync::connect::connect_tenant;
+    use dialpad_teams_operator::connect::connect_tenant;
     use dialpad_teams_operator::sync::ports::TeamsTenant;
     let (sandbox, resource, synced) = synced_example_org().await;
     let options = ConnectOptions {
@@ -465,7 +465,7 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
 
 #[tokio::test]
 async fn a_deletion_with_the_last_syncs_sign_in_never_sends_its_token_to_a_new_graph_endpoint() {
-    use dialpad_teams_operator::sync::connect::connect_tenant;
+    use dialpad_teams_operator::connect::connect_tenant;
     use dialpad_teams_operator::sync::ports::TeamsTenant;
     use dialpad_teams_sandbox::Endpoint;
     let (sandbox, resource, synced) = synced_example_org().await;

@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
+use dialpad_teams_operator::connect::adapters::GraphTenant;
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::microsoft::licences::{AssignedPlan, LicenceState};
-use dialpad_teams_operator::sync::adapters::GraphTenant;
 use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::model::{ActionKind, DesiredState, Plan, Policy, TeamsState, TenantChecks};
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;

@@ -10,8 +10,8 @@ use secrecy::SecretString;
 
 use super::{CommandError, load_resource, output};
 use crate::api::SyncMode;
+use crate::connect::{ConnectOptions, SecretStore, connect};
 use crate::microsoft::federated::{ENTRA_TOKEN_EXCHANGE_AUDIENCE, FederatedTokenSource, TokenFile};
-use crate::sync::connect::{ConnectOptions, SecretStore, connect};
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncMemory, sync_once};
 use crate::upstream::{RetryPolicy, http_client};

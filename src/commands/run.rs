@@ -8,9 +8,9 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 
 use super::CommandError;
+use crate::connect::ConnectOptions;
 use crate::controller::workload_identity::OperatorToken;
 use crate::controller::{ControllerConfig, LeaderElection, OperatorSettings, run_until};
-use crate::sync::connect::ConnectOptions;
 use crate::telemetry::logging::LogFormat;
 use crate::telemetry::server::{Readiness, serve};
 use crate::upstream::{RetryPolicy, http_client};

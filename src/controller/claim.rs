@@ -14,9 +14,9 @@ use kube::api::{DeleteParams, ListParams, ObjectMeta, PostParams};
 use kube::{Api, Client, ResourceExt};
 
 use crate::api::{DEFAULT_LOGIN_URL, TeamsTenantSync, TeamsTenantSyncSpec};
+use crate::connect::ConnectOptions;
 use crate::microsoft::aadsts::SignInFailure;
 use crate::microsoft::tenant_id::{is_guid, tenant_guid};
-use crate::sync::connect::ConnectOptions;
 use crate::upstream::UpstreamClient;
 use crate::upstream::allowed::EndpointField;
 

@@ -14,7 +14,7 @@ use super::secret_cache::SecretCache;
 use super::secrets::KubeSecrets;
 use super::workload_identity::{OperatorToken, ResourceCredentials};
 use crate::api::TeamsTenantSync;
-use crate::sync::connect::{ConnectOptions, SignIn};
+use crate::connect::{ConnectOptions, SignIn};
 use crate::sync::pipeline::SyncMemory;
 
 /// The field manager of every write, and the Event reporter name.

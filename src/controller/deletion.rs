@@ -19,10 +19,10 @@ use super::error::ReconcileError;
 use super::events::{self, truncate};
 use super::record_store::ConfigMapRecordStore;
 use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
-use crate::microsoft::graph::OperationOutcome;
-use crate::sync::connect::connect_tenant;
+use crate::connect::connect_tenant;
+use crate::sync::change::ChangeOutcome;
 use crate::sync::model::number_type_name;
-use crate::sync::ports::{OwnershipStore, TeamsTenant, TeamsWriter};
+use crate::sync::ports::{OwnershipStore, TeamsTenant};
 use crate::telemetry::metrics;
 
 /// The removal policy on delete (see the module docs).
@@ -102,7 +102,7 @@ async fn unassign_owned(
     if let Err((reason, message)) = checks.connected.and(checks.authorized) {
         return Err(format!("{reason}: {message}"));
     }
-    let teams = tenant.read().await.map_err(|e| e.to_string())?;
+    let teams = tenant.read().await.map_err(|failure| failure.message)?;
     let removals = owned.removals(&teams);
     let limit = usize::try_from(resource.spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0);
     if removals.len() > limit {
@@ -114,8 +114,10 @@ async fn unassign_owned(
     let number_type = number_type_name(resource.spec.assignment.number_type);
     let mut failed = Vec::new();
     for removal in &removals {
-        match tenant.unassign(&removal.number, number_type).await {
-            Ok(OperationOutcome::Failed(failure)) => failed.push(format!("{}: {failure:?}", removal.number)),
+        match tenant.unassign_and_wait(&removal.number, number_type).await {
+            Ok(ChangeOutcome::Refused(refusal)) => {
+                failed.push(format!("{}: {}", removal.number, refusal.detail()))
+            }
             Ok(_) => {}
             Err(error) => failed.push(format!("{}: {error}", removal.number)),
         }

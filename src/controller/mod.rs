@@ -36,7 +36,7 @@ use std::time::Duration;
 use kube::Client;
 use tokio::task::JoinSet;
 
-use crate::sync::connect::ConnectOptions;
+use crate::connect::ConnectOptions;
 use crate::telemetry::server::Readiness;
 pub use context::{Context, OperatorSettings};
 pub use leader::LeaderElection;

@@ -14,8 +14,8 @@ use super::status::{self, held_status, setup_failure_status};
 use super::timing::schedule_next;
 use crate::api::conditions::{READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::connect::setup::SetupFailure;
 use crate::sync::pipeline::SyncRun;
-use crate::sync::setup::SetupFailure;
 use crate::telemetry::metrics;
 
 /// One info line per sync: what an admin tailing the log wants to know.

@@ -20,10 +20,10 @@ use super::spec_check::checked_policy;
 use super::status::{self, SUSPENDED_MESSAGE, first_sync_status};
 use super::timing::{due, jittered, sync_interval};
 use crate::api::{Reason, TeamsTenantSync};
-use crate::sync::connect::{Connection, connect_reusing};
+use crate::connect::setup::SetupFailure;
+use crate::connect::{Connection, connect_reusing};
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncRun, sync_once_reporting};
-use crate::sync::setup::SetupFailure;
 use crate::telemetry::metrics;
 
 /// How often a resource refused for a duplicate tenant looks whether the owner is gone.

@@ -22,7 +22,7 @@ use super::secret_cache::{ListedSecret, SecretCache, in_use, strip};
 use super::secrets::referenced_secrets;
 use super::unreadable;
 use crate::api::TeamsTenantSync;
-use crate::sync::connect::ConnectOptions;
+use crate::connect::ConnectOptions;
 
 /// Secret types no resource can use, left out of the watch: Helm keeps a release in a
 /// `helm.sh/release.v1` Secret, and every upgrade would wake the watch for nothing.

@@ -61,7 +61,7 @@ impl KubeSecrets {
     }
 
     /// The value of `key` in the Secret `name`, or a message naming the Secret, the key and the
-    /// fix (see [`crate::sync::connect::SecretStore::get`]).
+    /// fix (see [`crate::connect::SecretStore::get`]).
     pub fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
         let namespace = &self.namespace;
         match self.secrets.get(name) {

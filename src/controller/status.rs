@@ -16,8 +16,8 @@ use crate::api::conditions::{
     ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, set_condition,
 };
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::connect::setup::{SETUP_REASONS, SetupFailure, SetupProblem};
 use crate::sync::report;
-use crate::sync::setup::{SETUP_REASONS, SetupFailure, SetupProblem};
 use crate::telemetry::metrics;
 
 /// Applies `status` to the status subresource of `namespace/name` (server-side apply, forced, as

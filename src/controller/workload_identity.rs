@@ -17,11 +17,11 @@ use kube::{Api, Client};
 use secrecy::SecretString;
 
 use super::secrets::KubeSecrets;
+use crate::connect::SecretStore;
 use crate::microsoft::aadsts::SignInFailure;
 use crate::microsoft::federated::{
     ENTRA_TOKEN_EXCHANGE_AUDIENCE, FederatedTokenSource, TOKEN_FILE_VARIABLE, TokenFile, token_unavailable,
 };
-use crate::sync::connect::SecretStore;
 
 /// How long a minted token lives: the shortest the TokenRequest API grants (ten minutes), as one
 /// token serves one exchange.

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::change::{ChangeOutcome, WriteError};
 use super::model::ActionKind;
-use super::ports::TeamsWriter;
-use crate::microsoft::graph::{GraphError, OperationOutcome};
+use super::ports::ChangeConfirmer;
 
 /// The first wait before looking at operations Teams did not give a `Retry-After` for.
 pub const FIRST_LOOK: Duration = Duration::from_millis(100);
@@ -30,7 +30,7 @@ pub struct PendingChange {
 }
 
 /// The verdict of one change.
-pub type Verdict = (usize, ActionKind, Result<OperationOutcome, GraphError>);
+pub type Verdict = (usize, ActionKind, Result<ChangeOutcome, WriteError>);
 
 /// Whether `holders` shows the change `kind` as made.
 fn shows_done(kind: &ActionKind, holders: &HashMap<String, Option<String>>) -> bool {
@@ -43,9 +43,9 @@ fn shows_done(kind: &ActionKind, holders: &HashMap<String, Option<String>>) -> b
 }
 
 /// Waits for the verdicts of `pending`, within the writer's operation timeout; what is still
-/// running then is reported as [`OperationOutcome::StillRunning`] (the next sync sees it).
+/// running then is reported as [`ChangeOutcome::StillRunning`] (the next sync sees it).
 /// `first_wait` is how long Teams asked to wait before the first look.
-pub async fn confirm<W: TeamsWriter>(
+pub async fn confirm<W: ChangeConfirmer>(
     writer: &W,
     mut pending: Vec<PendingChange>,
     first_wait: Duration,
@@ -70,11 +70,7 @@ pub async fn confirm<W: TeamsWriter>(
             pending.retain(|change| {
                 let done = shows_done(&change.kind, &holders);
                 if done {
-                    verdicts.push((
-                        change.outcome,
-                        change.kind.clone(),
-                        Ok(OperationOutcome::Succeeded),
-                    ));
+                    verdicts.push((change.outcome, change.kind.clone(), Ok(ChangeOutcome::Succeeded)));
                 }
                 !done
             });
@@ -84,7 +80,7 @@ pub async fn confirm<W: TeamsWriter>(
         if pending.len() <= listing_cost.max(1) * 2 || wait >= LONGEST_WAIT {
             let mut still_running = Vec::new();
             for change in pending {
-                match writer.operation_outcome(&change.url).await {
+                match writer.outcome(&change.url).await {
                     Ok(None) => still_running.push(change),
                     Ok(Some(outcome)) => verdicts.push((change.outcome, change.kind, Ok(outcome))),
                     Err(error) if error.is_transient() => still_running.push(change),
@@ -98,7 +94,7 @@ pub async fn confirm<W: TeamsWriter>(
     verdicts.extend(
         pending
             .into_iter()
-            .map(|change| (change.outcome, change.kind, Ok(OperationOutcome::StillRunning))),
+            .map(|change| (change.outcome, change.kind, Ok(ChangeOutcome::StillRunning))),
     );
     verdicts
 }

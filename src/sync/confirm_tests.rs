@@ -5,10 +5,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use super::*;
-use crate::microsoft::graph::{AssignmentFailure, Submitted};
+use crate::sync::change::Refusal;
 
 /// A tenant where every submitted change has finished: `holders` shows the assignments it made,
-/// and operations in `refused` failed with a detail.
+/// and operations in `refused` were refused for a licence, with a detail.
 #[derive(Default)]
 struct Finished {
     holders: HashMap<String, Option<String>>,
@@ -18,53 +18,21 @@ struct Finished {
     looks: Mutex<usize>,
 }
 
-impl TeamsWriter for Finished {
-    async fn assign(
-        &self,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<OperationOutcome, GraphError> {
-        unreachable!("confirmation never waits on one change")
-    }
-
-    async fn unassign(&self, _: &str, _: &str) -> Result<OperationOutcome, GraphError> {
-        unreachable!("confirmation never waits on one change")
-    }
-
-    async fn submit_assign(
-        &self,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<Submitted, GraphError> {
-        unreachable!("confirmation sends nothing")
-    }
-
-    async fn submit_unassign(&self, _: &str, _: &str) -> Result<Submitted, GraphError> {
-        unreachable!("confirmation sends nothing")
-    }
-
-    async fn operation_outcome(&self, url: &str) -> Result<Option<OperationOutcome>, GraphError> {
+impl ChangeConfirmer for Finished {
+    async fn outcome(&self, url: &str) -> Result<Option<ChangeOutcome>, WriteError> {
         *self.looks.lock().unwrap() += 1;
         if self.running.iter().any(|r| r == url) {
             return Ok(None);
         }
         Ok(Some(match self.refused.get(url) {
-            Some(detail) => OperationOutcome::Failed(AssignmentFailure::from_detail(detail)),
-            None => OperationOutcome::Succeeded,
+            Some(detail) => ChangeOutcome::Refused(Refusal::Licence(detail.clone())),
+            None => ChangeOutcome::Succeeded,
         }))
     }
 
-    async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
+    async fn holders(&self) -> Result<HashMap<String, Option<String>>, WriteError> {
         *self.listings.lock().unwrap() += 1;
         Ok(self.holders.clone())
-    }
-
-    fn requests_per_second(&self) -> Option<u32> {
-        Some(200)
     }
 
     fn operation_timeout(&self) -> Duration {
@@ -107,7 +75,7 @@ async fn a_wave_of_changes_is_confirmed_by_one_listing_not_by_polling_each() {
     assert!(
         verdicts
             .iter()
-            .all(|(_, _, r)| *r == Ok(OperationOutcome::Succeeded))
+            .all(|(_, _, r)| *r == Ok(ChangeOutcome::Succeeded))
     );
     assert_eq!(*tenant.listings.lock().unwrap(), 1);
     assert_eq!(*tenant.looks.lock().unwrap(), 0, "no operation polled");
@@ -127,14 +95,14 @@ async fn a_refused_change_is_looked_at_alone_and_keeps_teams_detail() {
     assert_eq!(verdicts.len(), 100);
     let refused: Vec<_> = verdicts
         .iter()
-        .filter(|(_, _, r)| *r != Ok(OperationOutcome::Succeeded))
+        .filter(|(_, _, r)| *r != Ok(ChangeOutcome::Succeeded))
         .collect();
     assert_eq!(refused.len(), 1);
     assert_eq!(refused[0].0, 7);
     assert_eq!(
         refused[0].2,
-        Ok(OperationOutcome::Failed(AssignmentFailure::from_detail(
-            "User does not have a valid license"
+        Ok(ChangeOutcome::Refused(Refusal::Licence(
+            "User does not have a valid license".into()
         )))
     );
     assert_eq!(
@@ -156,7 +124,7 @@ async fn a_change_still_running_at_the_timeout_is_reported_still_running_never_a
     };
     let verdicts = confirm(&tenant, pending, FIRST_LOOK).await;
     let of = |index: usize| verdicts.iter().find(|(i, _, _)| *i == index).unwrap().2.clone();
-    assert_eq!(of(0), Ok(OperationOutcome::Succeeded));
-    assert_eq!(of(1), Ok(OperationOutcome::StillRunning));
-    assert_eq!(of(2), Ok(OperationOutcome::Succeeded));
+    assert_eq!(of(0), Ok(ChangeOutcome::Succeeded));
+    assert_eq!(of(1), Ok(ChangeOutcome::StillRunning));
+    assert_eq!(of(2), Ok(ChangeOutcome::Succeeded));
 }

@@ -13,16 +13,16 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use super::change::{ChangeOutcome, Submission, WriteError};
 use super::confirm::{FIRST_LOOK, PendingChange, concurrency_for, confirm};
 use super::input::PlanInput;
 use super::lookup::{Lookup, retry_gate};
 use super::model::{Action, ActionKind, DesiredUser, Plan, Policy, UserKey};
 use super::ownership::OwnershipRecord;
 use super::plan::decide;
-use super::ports::{OwnershipStore, TeamsWriter};
+use super::ports::{ChangeConfirmer, ChangeSender, OwnershipStore};
 use super::sent::{ExecutionSummary, SentChange, SentEarly, send};
 use crate::api::SyncMode;
-use crate::microsoft::graph::{GraphError, OperationOutcome, Submitted};
 
 /// An assignment that may be sent before the source is completely read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -107,7 +107,7 @@ impl<'a> EarlyAssigner<'a> {
 /// before any of it is sent; if saving fails, nothing more is sent early (the complete plan's
 /// own save then reports the error). `progress(sent, known)` is called as changes are sent
 /// (`known` grows as pages arrive). Returns what was sent, by user.
-pub async fn send_early<W: TeamsWriter, O: OwnershipStore>(
+pub async fn send_early<W: ChangeSender + ChangeConfirmer, O: OwnershipStore>(
     writer: &W,
     assigner: Option<EarlyAssigner<'_>>,
     mut pages: UnboundedReceiver<Vec<DesiredUser>>,
@@ -228,12 +228,12 @@ pub fn match_sent(plan: &mut Plan, sent: Vec<(UserKey, SentChange)>) -> SentEarl
 /// until a sync sees Teams. Each user is told what happened to the number. Without a complete
 /// read (no user: the source failed part-way) there is no plan to end at, and what Teams made
 /// stays, recorded, for the next sync to judge.
-pub(super) async fn settle_unplanned<W: TeamsWriter>(
+pub(super) async fn settle_unplanned<W: ChangeSender + ChangeConfirmer>(
     writer: &W,
     policy: &Policy,
     plan: &mut Plan,
     summary: &mut ExecutionSummary,
-    verdicts: Vec<(Option<usize>, ActionKind, Result<OperationOutcome, GraphError>)>,
+    verdicts: Vec<(Option<usize>, ActionKind, Result<ChangeOutcome, WriteError>)>,
 ) {
     let mut undo = Vec::new();
     for (user, kind, result) in verdicts {
@@ -243,15 +243,15 @@ pub(super) async fn settle_unplanned<W: TeamsWriter>(
         let note = match result {
             // Without a complete read there is no plan to end at: what was sent early was right
             // for everything read, so it stays (recorded) and the next sync judges it.
-            Ok(OperationOutcome::Succeeded | OperationOutcome::StillRunning) if user.is_none() => {
+            Ok(ChangeOutcome::Succeeded | ChangeOutcome::StillRunning) if user.is_none() => {
                 summary.assigned += 1;
                 continue;
             }
-            Ok(OperationOutcome::Succeeded | OperationOutcome::StillRunning) => {
+            Ok(ChangeOutcome::Succeeded | ChangeOutcome::StillRunning) => {
                 undo.push((user, number));
                 continue;
             }
-            Ok(OperationOutcome::Failed(failure)) => {
+            Ok(ChangeOutcome::Refused(failure)) => {
                 summary.failed += 1;
                 summary.refused_numbers.push(number.clone());
                 format!("Teams refused it ({})", failure.detail())
@@ -283,8 +283,8 @@ pub(super) async fn settle_unplanned<W: TeamsWriter>(
             kind: kind.clone(),
         };
         match send(writer, policy, action).await.result {
-            Ok(Submitted::Done(outcome)) => verdicts.push((position, kind, Ok(outcome))),
-            Ok(Submitted::Running { url, .. }) => pending.push(PendingChange {
+            Ok(Submission::Done(outcome)) => verdicts.push((position, kind, Ok(outcome))),
+            Ok(Submission::Running { url, .. }) => pending.push(PendingChange {
                 outcome: position,
                 kind,
                 url,
@@ -295,17 +295,17 @@ pub(super) async fn settle_unplanned<W: TeamsWriter>(
     verdicts.extend(confirm(writer, pending, FIRST_LOOK).await);
     for (position, _, result) in verdicts {
         let (user, number) = &undo[position];
-        let note = if let Ok(OperationOutcome::Succeeded) = result {
+        let note = if let Ok(ChangeOutcome::Succeeded) = result {
             summary.undone += 1;
             summary.unassigned_numbers.push(number.clone());
             "it has been unassigned again".to_owned()
         } else {
             summary.assigned += 1;
             let why = match result {
-                Ok(OperationOutcome::StillRunning) => "Teams is still processing the unassignment".to_owned(),
-                Ok(OperationOutcome::Failed(failure)) => failure.detail().to_owned(),
+                Ok(ChangeOutcome::StillRunning) => "Teams is still processing the unassignment".to_owned(),
+                Ok(ChangeOutcome::Refused(failure)) => failure.detail().to_owned(),
                 Err(error) => error.to_string(),
-                Ok(OperationOutcome::Succeeded) => unreachable!("handled above"),
+                Ok(ChangeOutcome::Succeeded) => unreachable!("handled above"),
             };
             format!(
                 "it could not be unassigned again yet ({why}): it stays recorded as this resource's, and later syncs treat it as a number whose user no longer matches"

@@ -11,11 +11,14 @@ use super::*;
 use crate::api::{Reason, RemovalPolicy};
 use crate::microsoft::catalog;
 use crate::microsoft::directory::EmailIndex;
-use crate::microsoft::graph::{GraphError, GraphUser, OperationOutcome, Submitted};
+use crate::microsoft::graph::GraphUser;
 use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
+use crate::sync::change::{ChangeOutcome, Submission, WriteError};
 use crate::sync::model::{DesiredState, HeldNumber, Policy, TeamsState, TeamsUser, TenantChecks};
 use crate::sync::pipeline::{SyncMemory, sync_once_reporting};
-use crate::sync::ports::{DesiredSource, OwnershipStoreError, SourceFailure, SourcePages, TeamsTenant};
+use crate::sync::ports::{
+    DesiredSource, OwnershipStoreError, SourceFailure, SourcePages, TeamsTenant, TenantFailure,
+};
 use crate::sync::report::SourceState;
 
 fn policy(mode: SyncMode) -> Policy {
@@ -140,28 +143,14 @@ struct Tenant {
     unassigned: Mutex<Vec<String>>,
 }
 
-impl TeamsWriter for Tenant {
-    async fn assign(
-        &self,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: Option<&str>,
-    ) -> Result<OperationOutcome, GraphError> {
-        unreachable!("the pipeline submits and confirms")
-    }
-
-    async fn unassign(&self, _: &str, _: &str) -> Result<OperationOutcome, GraphError> {
-        unreachable!("the pipeline submits and confirms")
-    }
-
+impl ChangeSender for Tenant {
     async fn submit_assign(
         &self,
         number: &str,
         user_id: &str,
         _: &str,
         _: Option<&str>,
-    ) -> Result<Submitted, GraphError> {
+    ) -> Result<Submission, WriteError> {
         let recorded = self
             .saves
             .0
@@ -174,24 +163,26 @@ impl TeamsWriter for Tenant {
             .unwrap()
             .push((number.to_owned(), user_id.to_owned(), recorded));
         self.gate.notify_one();
-        Ok(Submitted::Done(OperationOutcome::Succeeded))
+        Ok(Submission::Done(ChangeOutcome::Succeeded))
     }
 
-    async fn submit_unassign(&self, number: &str, _: &str) -> Result<Submitted, GraphError> {
+    async fn submit_unassign(&self, number: &str, _: &str) -> Result<Submission, WriteError> {
         self.unassigned.lock().unwrap().push(number.to_owned());
-        Ok(Submitted::Done(OperationOutcome::Succeeded))
-    }
-
-    async fn operation_outcome(&self, _: &str) -> Result<Option<OperationOutcome>, GraphError> {
-        Ok(None)
-    }
-
-    async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
-        Ok(HashMap::new())
+        Ok(Submission::Done(ChangeOutcome::Succeeded))
     }
 
     fn requests_per_second(&self) -> Option<u32> {
         Some(100)
+    }
+}
+
+impl ChangeConfirmer for Tenant {
+    async fn outcome(&self, _: &str) -> Result<Option<ChangeOutcome>, WriteError> {
+        Ok(None)
+    }
+
+    async fn holders(&self) -> Result<HashMap<String, Option<String>>, WriteError> {
+        Ok(HashMap::new())
     }
 
     fn operation_timeout(&self) -> Duration {
@@ -204,7 +195,7 @@ impl TeamsTenant for Tenant {
         TenantChecks::ok()
     }
 
-    async fn read(&self) -> Result<TeamsState, GraphError> {
+    async fn read(&self) -> Result<TeamsState, TenantFailure> {
         Ok(self.state.clone())
     }
 }

@@ -8,13 +8,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 
+use super::change::{ChangeOutcome, Refusal, Submission};
 use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
 use super::early::settle_unplanned;
 use super::model::{ActionKind, Plan, Policy, RetryState, UserKey};
-use super::ports::TeamsWriter;
+use super::ports::{ChangeConfirmer, ChangeSender};
 use super::sent::{ExecutionSummary, SentChange, SentEarly, send};
 use crate::api::Reason;
-use crate::microsoft::graph::{AssignmentFailure, OperationOutcome, Submitted};
 
 /// The first retry delay of a user whose action failed transiently; it doubles per attempt.
 pub const RETRY_BASE: Duration = Duration::from_secs(60);
@@ -28,7 +28,7 @@ pub const RETRY_CAP: Duration = Duration::from_secs(3600);
 /// Changes are sent first, as fast as the writer's request budget allows (as many in flight as
 /// the budget and the observed latency need), and confirmed afterwards in bulk (see
 /// [`confirm`](super::confirm)), so that the budget goes to writes rather than to polling.
-pub async fn execute<W: TeamsWriter>(
+pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     writer: &W,
     plan: &mut Plan,
     policy: &Policy,
@@ -41,7 +41,7 @@ pub async fn execute<W: TeamsWriter>(
 
 /// [`execute`], when some changes were sent before the plan was made: those are confirmed and
 /// folded in with the plan's own.
-pub async fn execute_after<W: TeamsWriter>(
+pub async fn execute_after<W: ChangeSender + ChangeConfirmer>(
     writer: &W,
     plan: &mut Plan,
     policy: &Policy,
@@ -95,8 +95,8 @@ pub async fn execute_after<W: TeamsWriter>(
     let mut first_wait = FIRST_LOOK;
     for SentChange { action, result, .. } in submitted {
         match result {
-            Ok(Submitted::Done(outcome)) => results.push((action.outcome, action.kind, Ok(outcome))),
-            Ok(Submitted::Running { url, retry_after }) => {
+            Ok(Submission::Done(outcome)) => results.push((action.outcome, action.kind, Ok(outcome))),
+            Ok(Submission::Running { url, retry_after }) => {
                 if let Some(asked) = retry_after {
                     first_wait = first_wait.max(asked);
                 }
@@ -121,7 +121,7 @@ pub async fn execute_after<W: TeamsWriter>(
         let outcome = &mut plan.outcomes[index];
         let drift = outcome.message.contains("drift corrected");
         match result {
-            Ok(OperationOutcome::Succeeded) => {
+            Ok(ChangeOutcome::Succeeded) => {
                 retries.remove(&outcome.key);
                 match kind {
                     ActionKind::Assign { number, .. } => {
@@ -146,7 +146,7 @@ pub async fn execute_after<W: TeamsWriter>(
                     }
                 }
             }
-            Ok(OperationOutcome::StillRunning) => {
+            Ok(ChangeOutcome::StillRunning) => {
                 retries.remove(&outcome.key);
                 outcome.reason = Reason::AssignmentPending;
                 outcome.message = format!(
@@ -154,35 +154,33 @@ pub async fn execute_after<W: TeamsWriter>(
                     outcome.message
                 );
             }
-            Ok(OperationOutcome::Failed(failure)) => {
+            Ok(ChangeOutcome::Refused(failure)) => {
                 summary.failed += 1;
                 if let ActionKind::Assign { number, .. } = kind {
                     summary.refused_numbers.push(number);
                 }
                 let (reason, advice) = match &failure {
-                    AssignmentFailure::Licence(detail) => (
+                    Refusal::Licence(detail) => (
                         Reason::PhoneSystemLicenseMissing,
                         format!("Teams refused: {detail} Assign a Teams Phone licence to the user."),
                     ),
-                    AssignmentFailure::Conflict(detail) => (
+                    Refusal::Conflict(detail) => (
                         Reason::NumberConflict,
                         format!("Teams refused: {detail}. Unassign it from the other user first."),
                     ),
-                    AssignmentFailure::UserNotFound(detail) => (
+                    Refusal::UserNotFound(detail) => (
                         Reason::TeamsUserNotFound,
                         format!(
                             "Teams refused: {detail} The user may not be provisioned in Teams yet (up to 24 hours after licensing)."
                         ),
                     ),
-                    AssignmentFailure::NumberNotInTenant(detail) => (
+                    Refusal::NumberNotInTenant(detail) => (
                         Reason::NumberNotInTenant,
                         format!(
                             "Teams refused: {detail}. Check spec.assignment.numberType (Dialpad's numbers are DirectRouting); a Calling Plan or Operator Connect number must be in the tenant's number inventory."
                         ),
                     ),
-                    AssignmentFailure::Other(detail) => {
-                        (Reason::UnknownError, format!("Teams refused: {detail}"))
-                    }
+                    Refusal::Other(detail) => (Reason::UnknownError, format!("Teams refused: {detail}")),
                 };
                 outcome.reason = reason;
                 outcome.message = advice;
@@ -244,53 +242,39 @@ pub fn retry_delay(attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::microsoft::graph::GraphError;
+    use crate::sync::change::WriteError;
     use crate::sync::model::{Action, UserOutcome};
 
-    /// Refuses every assignment with `detail`, as Teams' operation would.
-    struct Refusing(&'static str);
+    /// Refuses every assignment with `refusal`, as Teams' operation would.
+    struct Refusing(Refusal);
 
-    impl TeamsWriter for Refusing {
-        async fn assign(
-            &self,
-            _: &str,
-            _: &str,
-            _: &str,
-            _: Option<&str>,
-        ) -> Result<OperationOutcome, GraphError> {
-            Ok(OperationOutcome::Failed(AssignmentFailure::from_detail(self.0)))
-        }
-
-        async fn unassign(&self, _: &str, _: &str) -> Result<OperationOutcome, GraphError> {
-            Ok(OperationOutcome::Succeeded)
-        }
-
+    impl ChangeSender for Refusing {
         async fn submit_assign(
             &self,
             _: &str,
             _: &str,
             _: &str,
             _: Option<&str>,
-        ) -> Result<Submitted, GraphError> {
-            Ok(Submitted::Done(OperationOutcome::Failed(
-                AssignmentFailure::from_detail(self.0),
-            )))
+        ) -> Result<Submission, WriteError> {
+            Ok(Submission::Done(ChangeOutcome::Refused(self.0.clone())))
         }
 
-        async fn submit_unassign(&self, _: &str, _: &str) -> Result<Submitted, GraphError> {
-            Ok(Submitted::Done(OperationOutcome::Succeeded))
-        }
-
-        async fn operation_outcome(&self, _: &str) -> Result<Option<OperationOutcome>, GraphError> {
-            Ok(None)
-        }
-
-        async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
-            Ok(HashMap::new())
+        async fn submit_unassign(&self, _: &str, _: &str) -> Result<Submission, WriteError> {
+            Ok(Submission::Done(ChangeOutcome::Succeeded))
         }
 
         fn requests_per_second(&self) -> Option<u32> {
             None
+        }
+    }
+
+    impl ChangeConfirmer for Refusing {
+        async fn outcome(&self, _: &str) -> Result<Option<ChangeOutcome>, WriteError> {
+            Ok(None)
+        }
+
+        async fn holders(&self) -> Result<HashMap<String, Option<String>>, WriteError> {
+            Ok(HashMap::new())
         }
 
         fn operation_timeout(&self) -> Duration {
@@ -323,7 +307,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_number_teams_does_not_know_in_the_tenant_is_a_number_reason_not_a_missing_user() {
-        let refusing = Refusing("Telephone Number '+14155550100' is not found from tenant 'contoso'");
+        let refusing = Refusing(Refusal::NumberNotInTenant(
+            "Telephone Number '+14155550100' is not found from tenant 'contoso'".into(),
+        ));
         let mut plan = one_assignment();
         let policy = Policy {
             mode: crate::api::SyncMode::Enforce,

@@ -1,11 +1,11 @@
 //! The sync core: desired state (Dialpad or the static list) and observed state (Teams) in,
 //! actions and one outcome per user out, then a status report. Pure where it decides
 //! (`numbers`, `plan`, `report`), bounded and retried where it acts (`execute`); I/O sits behind
-//! the traits of `ports`, implemented over the real clients in `adapters`.
+//! the traits of `ports`, in the core's own words (`change`), implemented over the real clients in
+//! [`crate::connect::adapters`]. Nothing here knows the Graph or Dialpad clients.
 
-pub mod adapters;
+pub mod change;
 pub mod confirm;
-pub mod connect;
 pub mod early;
 pub mod execute;
 pub mod input;
@@ -19,4 +19,3 @@ pub mod ports;
 mod removals;
 pub mod report;
 pub mod sent;
-pub mod setup;

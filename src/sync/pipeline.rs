@@ -7,7 +7,6 @@ use std::collections::{HashMap, HashSet};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
-use super::adapters::graph_failure;
 use super::early::{EarlyAssigner, match_sent, send_early};
 use super::execute::execute_after;
 use super::input::PlanInput;
@@ -139,9 +138,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
                 teams = state;
                 teams_read = true;
             }
-            Some(Err(error)) => {
-                checks.connected = Err(graph_failure(&error, "cannot read Teams users and numbers"))
-            }
+            Some(Err(failure)) => checks.connected = Err((failure.reason, failure.message)),
             None => {}
         }
     }

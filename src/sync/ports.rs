@@ -1,15 +1,14 @@
 //! The small traits the core talks through, so it can be tested without HTTP: where desired state
 //! comes from, and the Teams tenant it reads and writes.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::time::Duration;
 
+use super::change::{ChangeOutcome, Submission, WriteError};
 use super::model::{DesiredState, DesiredUser, TeamsState, TenantChecks};
 use super::ownership::OwnershipRecord;
 use crate::api::Reason;
-use std::collections::HashMap;
-use std::time::Duration;
-
-use crate::microsoft::graph::{GraphError, OperationOutcome, Submitted};
 
 /// Why the desired state could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,64 +39,57 @@ pub trait DesiredSource: Sync {
     }
 }
 
-/// Changes numbers in Teams.
-pub trait TeamsWriter: Sync {
-    /// Assigns `number` to `user_id` and waits for Teams' verdict.
-    fn assign(
-        &self,
-        number: &str,
-        user_id: &str,
-        number_type: &str,
-        location_id: Option<&str>,
-    ) -> impl Future<Output = Result<OperationOutcome, GraphError>> + Send;
-
-    /// Unassigns `number` and waits for Teams' verdict.
-    fn unassign(
-        &self,
-        number: &str,
-        number_type: &str,
-    ) -> impl Future<Output = Result<OperationOutcome, GraphError>> + Send;
-
-    /// Sends an assignment without waiting for Teams' verdict.
+/// Sends changes to Teams without waiting for their verdict: what executing a plan needs.
+pub trait ChangeSender: Sync {
+    /// Sends an assignment of `number` to `user_id`.
     fn submit_assign(
         &self,
         number: &str,
         user_id: &str,
         number_type: &str,
         location_id: Option<&str>,
-    ) -> impl Future<Output = Result<Submitted, GraphError>> + Send;
+    ) -> impl Future<Output = Result<Submission, WriteError>> + Send;
 
-    /// Sends an unassignment without waiting for Teams' verdict.
+    /// Sends an unassignment of `number`.
     fn submit_unassign(
         &self,
         number: &str,
         number_type: &str,
-    ) -> impl Future<Output = Result<Submitted, GraphError>> + Send;
+    ) -> impl Future<Output = Result<Submission, WriteError>> + Send;
 
-    /// One look at a submitted operation: its verdict, or `None` while it runs.
-    fn operation_outcome(
-        &self,
-        url: &str,
-    ) -> impl Future<Output = Result<Option<OperationOutcome>, GraphError>> + Send;
-
-    /// Who holds each number now (`None`: unassigned), in one paged read: confirms many
-    /// operations at the cost of one listing.
-    fn holders(&self) -> impl Future<Output = Result<HashMap<String, Option<String>>, GraphError>> + Send;
-
-    /// The request budget the writer keeps to (requests per second), if it is limited.
+    /// The request budget the sender keeps to (requests per second), if it is limited.
     fn requests_per_second(&self) -> Option<u32>;
+}
+
+/// Reads Teams' verdicts on changes that were sent: what confirming them needs.
+pub trait ChangeConfirmer: Sync {
+    /// One look at a submitted change: its verdict, or `None` while it runs.
+    fn outcome(&self, url: &str) -> impl Future<Output = Result<Option<ChangeOutcome>, WriteError>> + Send;
+
+    /// Who holds each number now (`None`: unassigned), in one paged read: confirms many changes
+    /// at the cost of one listing.
+    fn holders(&self) -> impl Future<Output = Result<HashMap<String, Option<String>>, WriteError>> + Send;
 
     /// How long to wait for Teams' verdicts before reporting them as still running.
     fn operation_timeout(&self) -> Duration;
 }
 
+/// Why the Teams tenant could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TenantFailure {
+    /// The tenant reason (`TransientError`, `RolesMissing`, `UnknownError`, a sign-in reason).
+    pub reason: Reason,
+    /// What happened and what to do.
+    pub message: String,
+}
+
 /// The Teams tenant: its checks, its state, and changes to it.
-pub trait TeamsTenant: TeamsWriter {
+pub trait TeamsTenant: ChangeSender + ChangeConfirmer {
     /// Signs in and checks the admin (account name, roles or app permissions).
     fn check(&self) -> impl Future<Output = TenantChecks> + Send;
 
     /// Reads users, licences and assigned numbers.
-    fn read(&self) -> impl Future<Output = Result<TeamsState, GraphError>> + Send;
+    fn read(&self) -> impl Future<Output = Result<TeamsState, TenantFailure>> + Send;
 }
 
 /// The ownership record could not be read or written.

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::change::{Submission, WriteError};
 use super::model::{Action, ActionKind, Policy};
-use super::ports::TeamsWriter;
-use crate::microsoft::graph::{GraphError, Submitted};
+use super::ports::ChangeSender;
 
 /// What execution did, for Events and the demo.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -37,13 +37,13 @@ pub struct SentChange {
     /// What was asked, and for which outcome.
     pub action: Action,
     /// Teams' answer to the request: a verdict, or an operation to confirm later.
-    pub result: Result<Submitted, GraphError>,
+    pub result: Result<Submission, WriteError>,
     /// How long the request took (the latency the concurrency is sized from).
     pub took: Duration,
 }
 
 /// Sends one change without waiting for Teams' verdict.
-pub async fn send<W: TeamsWriter>(writer: &W, policy: &Policy, action: Action) -> SentChange {
+pub async fn send<W: ChangeSender>(writer: &W, policy: &Policy, action: Action) -> SentChange {
     let sent = Instant::now();
     let result = match &action.kind {
         ActionKind::Assign { number, user_id } => {

@@ -184,8 +184,8 @@ pub fn token() -> Vec<u8> {
 }
 
 /// The Dialpad source the operator builds, reading the Dialpad API at `base` with default retries.
-pub fn dialpad_source(base: &str) -> dialpad_teams_operator::sync::adapters::DialpadSource {
-    dialpad_teams_operator::sync::adapters::DialpadSource {
+pub fn dialpad_source(base: &str) -> dialpad_teams_operator::connect::adapters::DialpadSource {
+    dialpad_teams_operator::connect::adapters::DialpadSource {
         client: dialpad_client_reading(base, Default::default()),
         office_ids: Vec::new(),
     }

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::conditions::find_condition;
+use dialpad_teams_operator::connect::ConnectOptions;
 use dialpad_teams_operator::controller::{ControllerConfig, OperatorSettings, run_until};
-use dialpad_teams_operator::sync::connect::ConnectOptions;
 use dialpad_teams_operator::telemetry::server::Readiness;
 use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
 use dialpad_teams_sandbox::Endpoint;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::sync::connect::ConnectOptions;
+use dialpad_teams_operator::connect::ConnectOptions;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::telemetry::metrics;

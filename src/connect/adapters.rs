@@ -4,16 +4,21 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use super::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
-use super::numbers::normalise;
-use super::ports::{DesiredSource, SourceFailure, SourcePages, TeamsTenant, TeamsWriter};
 use crate::api::{Reason, StaticUser};
 use crate::dialpad::{DialpadClient, Standing};
 use crate::microsoft::admin;
 use crate::microsoft::directory::EmailIndex;
-use crate::microsoft::graph::{GraphClient, GraphError, NumberAssignment, OperationOutcome, Submitted};
+use crate::microsoft::graph::{
+    AssignmentFailure, GraphClient, GraphError, NumberAssignment, OperationOutcome, Submitted,
+};
 use crate::microsoft::licences::LicenceState;
 use crate::microsoft::token::Credentials;
+use crate::sync::change::{ChangeOutcome, Refusal, Submission, WriteError};
+use crate::sync::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
+use crate::sync::numbers::normalise;
+use crate::sync::ports::{
+    ChangeConfirmer, ChangeSender, DesiredSource, SourceFailure, SourcePages, TeamsTenant, TenantFailure,
+};
 use secrecy::ExposeSecret;
 
 /// Dialpad as the source: active users are desired; invited (pending) users' numbers are never
@@ -166,54 +171,87 @@ pub struct GraphTenant {
     pub domain: String,
 }
 
-impl TeamsWriter for GraphTenant {
-    async fn assign(
+impl GraphTenant {
+    /// Unassigns `number` and waits for Teams' verdict (deleting a resource does one at a time).
+    pub async fn unassign_and_wait(
         &self,
         number: &str,
-        user_id: &str,
         number_type: &str,
-        location_id: Option<&str>,
-    ) -> Result<OperationOutcome, GraphError> {
-        self.graph
-            .assign_number(number, user_id, number_type, location_id)
-            .await
+    ) -> Result<ChangeOutcome, WriteError> {
+        let outcome = self.graph.unassign_number(number, number_type).await;
+        outcome.map(change_outcome).map_err(write_error)
     }
+}
 
-    async fn unassign(&self, number: &str, number_type: &str) -> Result<OperationOutcome, GraphError> {
-        self.graph.unassign_number(number, number_type).await
-    }
-
+impl ChangeSender for GraphTenant {
     async fn submit_assign(
         &self,
         number: &str,
         user_id: &str,
         number_type: &str,
         location_id: Option<&str>,
-    ) -> Result<Submitted, GraphError> {
-        self.graph
+    ) -> Result<Submission, WriteError> {
+        let submitted = self
+            .graph
             .submit_assign(number, user_id, number_type, location_id)
-            .await
+            .await;
+        submitted.map(submission).map_err(write_error)
     }
 
-    async fn submit_unassign(&self, number: &str, number_type: &str) -> Result<Submitted, GraphError> {
-        self.graph.submit_unassign(number, number_type).await
-    }
-
-    async fn operation_outcome(&self, url: &str) -> Result<Option<OperationOutcome>, GraphError> {
-        self.graph.operation_outcome(url).await
-    }
-
-    async fn holders(&self) -> Result<HashMap<String, Option<String>>, GraphError> {
-        let numbers = self.graph.list_numbers().await?;
-        Ok(numbers.into_iter().map(|n| held_by(&n)).collect())
+    async fn submit_unassign(&self, number: &str, number_type: &str) -> Result<Submission, WriteError> {
+        let submitted = self.graph.submit_unassign(number, number_type).await;
+        submitted.map(submission).map_err(write_error)
     }
 
     fn requests_per_second(&self) -> Option<u32> {
         self.graph.requests_per_second()
     }
+}
+
+impl ChangeConfirmer for GraphTenant {
+    async fn outcome(&self, url: &str) -> Result<Option<ChangeOutcome>, WriteError> {
+        let outcome = self.graph.operation_outcome(url).await;
+        outcome.map(|o| o.map(change_outcome)).map_err(write_error)
+    }
+
+    async fn holders(&self) -> Result<HashMap<String, Option<String>>, WriteError> {
+        let numbers = self.graph.list_numbers().await.map_err(write_error)?;
+        Ok(numbers.into_iter().map(|n| held_by(&n)).collect())
+    }
 
     fn operation_timeout(&self) -> Duration {
         self.graph.operation_timeout
+    }
+}
+
+/// Teams' verdict, in the core's words.
+fn change_outcome(outcome: OperationOutcome) -> ChangeOutcome {
+    match outcome {
+        OperationOutcome::Succeeded => ChangeOutcome::Succeeded,
+        OperationOutcome::StillRunning => ChangeOutcome::StillRunning,
+        OperationOutcome::Failed(failure) => ChangeOutcome::Refused(match failure {
+            AssignmentFailure::Licence(detail) => Refusal::Licence(detail),
+            AssignmentFailure::Conflict(detail) => Refusal::Conflict(detail),
+            AssignmentFailure::UserNotFound(detail) => Refusal::UserNotFound(detail),
+            AssignmentFailure::NumberNotInTenant(detail) => Refusal::NumberNotInTenant(detail),
+            AssignmentFailure::Other(detail) => Refusal::Other(detail),
+        }),
+    }
+}
+
+/// Teams' first answer, in the core's words.
+fn submission(submitted: Submitted) -> Submission {
+    match submitted {
+        Submitted::Done(outcome) => Submission::Done(change_outcome(outcome)),
+        Submitted::Running { url, retry_after } => Submission::Running { url, retry_after },
+    }
+}
+
+/// A Graph failure of a write, in the core's words.
+fn write_error(error: GraphError) -> WriteError {
+    WriteError {
+        transient: error.is_transient(),
+        message: error.to_string(),
     }
 }
 
@@ -275,7 +313,7 @@ impl TeamsTenant for GraphTenant {
         }
     }
 
-    async fn read(&self) -> Result<TeamsState, GraphError> {
+    async fn read(&self) -> Result<TeamsState, TenantFailure> {
         // Each page is condensed as it arrives (a Microsoft 365 E5 user carries some 86 service
         // plans), and users and numbers are read side by side.
         let mut users = Vec::new();
@@ -305,7 +343,10 @@ impl TeamsTenant for GraphTenant {
             }));
         };
         let read_numbers = self.graph.list_numbers_by_page(&mut on_numbers);
-        futures::try_join!(read_users, read_numbers)?;
+        futures::try_join!(read_users, read_numbers).map_err(|error| {
+            let (reason, message) = graph_failure(&error, "cannot read Teams users and numbers");
+            TenantFailure { reason, message }
+        })?;
         Ok(TeamsState {
             users,
             index,

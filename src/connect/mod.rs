@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::adapters::{DialpadSource, GraphTenant, StaticSource};
-use super::model::DesiredState;
-use super::ports::{DesiredSource, SourceFailure, SourcePages};
-use super::setup::{Problems, SetupFailure, endpoint_problems, non_empty};
+pub mod adapters;
+pub mod setup;
+
 use crate::api::{DEFAULT_DIALPAD_URL, DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, Reason, TeamsTenantSyncSpec};
 use crate::dialpad::{self, DialpadClient};
 use crate::microsoft::admin::required_account_name;
@@ -17,8 +16,12 @@ use crate::microsoft::assertion::CertificateSigner;
 use crate::microsoft::federated::FederatedTokenSource;
 use crate::microsoft::graph::GraphClient;
 use crate::microsoft::token::{Credentials, TokenClient};
+use crate::sync::model::DesiredState;
+use crate::sync::ports::{DesiredSource, SourceFailure, SourcePages};
 use crate::upstream::allowed::AllowedEndpoints;
 use crate::upstream::{RetryPolicy, Service, UpstreamClient};
+use adapters::{DialpadSource, GraphTenant, StaticSource};
+use setup::{Problems, SetupFailure, endpoint_problems, non_empty};
 
 /// Where a resource's credentials come from: the Secrets of its namespace (from the Kubernetes
 /// API, files, or a test) and the ServiceAccount tokens of workload identity.
