@@ -139,7 +139,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
     });
     let secrets = fixture_secrets(&resource, &org);
     let options = ConnectOptions {
-        http: http_client(&[]).map_err(|e| CommandError::Http(e.to_string()))?,
+        http: http_client(&[]).map_err(CommandError::Http)?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
@@ -201,7 +201,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         }
     }
     if args.output == Some(OutputFormat::Yaml) {
-        let yaml = serde_yaml::to_string(&memory.status).map_err(|e| CommandError::Output(e.to_string()))?;
+        let yaml = serde_yaml::to_string(&memory.status).map_err(CommandError::Output)?;
         println!("status:\n{}", indent(&yaml));
     }
     Ok(())

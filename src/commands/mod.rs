@@ -52,13 +52,13 @@ pub enum CommandError {
     Sandbox(#[from] SandboxError),
     /// The HTTP client could not be built.
     #[error("cannot set up HTTPS: {0}")]
-    Http(String),
+    Http(#[source] reqwest::Error),
     /// A Secret or setting is missing.
     #[error("{0}")]
     Setup(String),
     /// Output could not be written.
     #[error("cannot print the result: {0}")]
-    Output(String),
+    Output(#[source] serde_yaml::Error),
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(#[source] std::io::Error),

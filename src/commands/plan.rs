@@ -97,7 +97,7 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
     }
     let roots = super::extra_roots(args.ca_file.as_deref())?;
     let options = ConnectOptions {
-        http: http_client(&roots).map_err(|e| CommandError::Http(e.to_string()))?,
+        http: http_client(&roots).map_err(CommandError::Http)?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: args.graph_requests_per_second,
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),

@@ -15,7 +15,7 @@ use kube::{Resource, ResourceExt};
 use super::claim::{held_claims, lease_name, release};
 use super::context::Context;
 use super::context::key_of;
-use super::error::ReconcileError;
+use super::error::{CleanupBlocked, NotUnassigned, ReconcileError, retry_note};
 use super::events::{self, truncate};
 use super::record_store::ConfigMapRecordStore;
 use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
@@ -60,7 +60,7 @@ pub(super) async fn cleanup(
         Ok(()) => release(&ctx.client, &ctx.settings.operator_namespace, resource)
             .await
             .map_err(ReconcileError::from),
-        Err(error) => Err(ReconcileError::Ownership(error.to_string())),
+        Err(error) => Err(ReconcileError::Ownership(error)),
     };
     match tidied {
         Err(error) if past_deadline(resource, ctx) => {
@@ -79,8 +79,8 @@ async fn unassign_owned(
     namespace: &str,
     ctx: &Context,
     record: &ConfigMapRecordStore,
-) -> Result<usize, String> {
-    let owned = record.load().await.map_err(|e| e.to_string())?;
+) -> Result<usize, CleanupBlocked> {
+    let owned = record.load().await?;
     if owned.is_empty() {
         return Ok(0);
     }
@@ -88,47 +88,42 @@ async fn unassign_owned(
         .secrets
         .referenced_by(&ctx.client, namespace, resource)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|error| CleanupBlocked::Secrets(Box::new(error)))?;
     let sign_in = ctx.recall(&key_of(resource)).sign_in;
     let credentials = ctx.credentials(namespace, &secrets);
-    let tenant =
-        connect_tenant(&resource.spec, &credentials, &ctx.connect, sign_in.as_ref()).map_err(|failure| {
-            format!(
-                "{}; and no earlier sign-in is at hand (the operator restarted since the last sync)",
-                failure.message
-            )
-        })?;
+    let tenant = connect_tenant(&resource.spec, &credentials, &ctx.connect, sign_in.as_ref())
+        .map_err(CleanupBlocked::SignIn)?;
     let checks = tenant.check().await;
     if let Err((reason, message)) = checks.connected.and(checks.authorized) {
-        return Err(format!("{reason}: {message}"));
+        return Err(CleanupBlocked::Check { reason, message });
     }
-    let teams = tenant.read().await.map_err(|failure| failure.message)?;
+    let teams = tenant.read().await.map_err(CleanupBlocked::Read)?;
     let removals = owned.removals(&teams);
     let limit = usize::try_from(resource.spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0);
     if removals.len() > limit {
-        return Err(format!(
-            "deleting would unassign {} numbers, more than spec.safety.maxUnassignmentsPerSync ({limit})",
-            removals.len()
-        ));
+        return Err(CleanupBlocked::OverLimit {
+            count: removals.len(),
+            limit,
+        });
     }
     let number_type = number_type_name(resource.spec.assignment.number_type);
     let mut failed = Vec::new();
     for removal in &removals {
-        match tenant.unassign_and_wait(&removal.number, number_type).await {
-            Ok(ChangeOutcome::Refused(refusal)) => {
-                failed.push(format!("{}: {}", removal.number, refusal.detail()))
-            }
-            Ok(_) => {}
-            Err(error) => failed.push(format!("{}: {error}", removal.number)),
-        }
+        let why = match tenant.unassign_and_wait(&removal.number, number_type).await {
+            Ok(ChangeOutcome::Refused(refusal)) => Ok(refusal),
+            Ok(_) => continue,
+            Err(error) => Err(error),
+        };
+        failed.push(NotUnassigned {
+            number: removal.number.clone(),
+            why,
+        });
     }
     if !failed.is_empty() {
-        return Err(format!(
-            "{} of {} numbers could not be unassigned ({})",
-            failed.len(),
-            removals.len(),
-            failed.join("; ")
-        ));
+        return Err(CleanupBlocked::Unassign {
+            failed,
+            attempted: removals.len(),
+        });
     }
     Ok(removals.len())
 }
@@ -150,16 +145,14 @@ fn past_deadline(resource: &TeamsTenantSync, ctx: &Context) -> bool {
 async fn deletion_blocked(
     recorder: &Recorder,
     reference: &ObjectReference,
-    problem: String,
+    blocked: CleanupBlocked,
     ctx: &Context,
 ) -> Result<Action, ReconcileError> {
     let timeout = ctx.settings.cleanup_timeout;
-    let note = format!(
-        "{problem}; retrying until {timeout:?} after the deletion request, then the numbers are left assigned; to delete without unassigning now, set spec.removal.policy to Retain"
-    );
+    let note = format!("{blocked}{}", retry_note(timeout));
     let event = events::warning_on_delete("DeletionBlocked", &note);
     events::publish(recorder, reference, &[event]).await;
-    Err(ReconcileError::Cleanup(note))
+    Err(ReconcileError::Cleanup { blocked, timeout })
 }
 
 /// Lets the resource go without unassigning: the record stays (marked as left) in the operator's
@@ -169,7 +162,7 @@ async fn give_up(
     namespace: &str,
     ctx: &Context,
     record: &ConfigMapRecordStore,
-    problem: &str,
+    problem: &CleanupBlocked,
 ) -> Result<Action, ReconcileError> {
     let key = key_of(resource);
     let name = resource.name_any();

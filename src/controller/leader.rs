@@ -65,7 +65,7 @@ pub async fn acquire(client: Client, election: &LeaderElection) -> Result<Leader
         .with_grace(election.renew_margin_seconds())
         .build()
         .await
-        .map_err(|e| ControllerError::LeaderElection(format!("cannot get or create the Lease: {e}")))?;
+        .map_err(ControllerError::LeaderElection)?;
     let leases: Api<Lease> = Api::namespaced(client, &election.lease_namespace);
     let by_name = watcher::Config::default().fields(&format!("metadata.name={}", election.lease_name));
     let mut released = watcher(leases, by_name)

@@ -68,9 +68,9 @@ pub struct ControllerConfig {
 /// Errors that stop the controller.
 #[derive(Debug, thiserror::Error)]
 pub enum ControllerError {
-    /// Leader election failed.
-    #[error("leader election: {0}")]
-    LeaderElection(String),
+    /// The leader Lease could not be read or created.
+    #[error("leader election: cannot get or create the Lease: {0}")]
+    LeaderElection(#[source] kube_lease_manager::LeaseManagerError),
     /// Leadership was lost; the process should exit and campaign again.
     #[error("lost the leader lease {0}; stopping so that another replica can take over")]
     LostLeadership(String),

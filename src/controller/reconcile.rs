@@ -54,7 +54,7 @@ pub async fn reconcile(resource: Arc<TeamsTenantSync>, ctx: Arc<Context>) -> Res
         }
         Err(other) => {
             metrics::record_reconcile(false);
-            Err(ReconcileError::Finalizer(other.to_string()))
+            Err(ReconcileError::Finalizer(Box::new(other)))
         }
     }
 }
@@ -229,5 +229,5 @@ async fn sync(
     };
     // On an error nothing was changed: the record could not be read, or not written before a
     // change.
-    run.map_err(|error| ReconcileError::Ownership(error.to_string()))
+    run.map_err(ReconcileError::Ownership)
 }

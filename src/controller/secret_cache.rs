@@ -188,7 +188,9 @@ impl SecretCache {
                 let names = referenced_secrets(&resource.spec);
                 Ok(self.read(client, namespace, &names).await?)
             }
-            _ => Err(ReconcileError::SecretCacheNotSynced(namespace.to_owned())),
+            _ => Err(ReconcileError::SecretCacheNotSynced {
+                namespace: namespace.to_owned(),
+            }),
         }
     }
 

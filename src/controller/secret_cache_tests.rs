@@ -252,7 +252,7 @@ async fn a_secret_watch_that_never_lists_fails_the_reconcile_after_a_bounded_wai
         .err()
         .unwrap();
     assert!(
-        matches!(&error, ReconcileError::SecretCacheNotSynced(ns) if ns == "telephony"),
+        matches!(&error, ReconcileError::SecretCacheNotSynced { namespace } if namespace == "telephony"),
         "{error}"
     );
     assert!(
