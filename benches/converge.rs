@@ -33,7 +33,7 @@ use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::sync::report::status_changed;
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
-use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
 use secrecy::{ExposeSecret, SecretString};
@@ -222,6 +222,7 @@ async fn scenario(users: usize, options: &Options) {
         graph_requests_per_second: Some(graph_rate.round() as u32),
         dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
+        upstream_calls: Arc::new(NotRecorded),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)
@@ -459,6 +460,7 @@ async fn naive_baseline(users: usize, options: &Options) -> (Duration, Duration)
         graph_requests_per_second: Some(graph_rate.round() as u32),
         dialpad_requests_per_second: Some((DIALPAD_RATE * options.rate_scale).round() as u32),
         allowed_endpoints: AllowedEndpoints::parse(&[&base]).expect("the sandbox URL"),
+        upstream_calls: Arc::new(NotRecorded),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)

@@ -5,8 +5,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dialpad_teams_operator::telemetry::metrics::{Metrics, UpstreamOutcome};
+use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_operator::upstream::Service;
+use dialpad_teams_operator::upstream::UpstreamOutcome;
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/dialpad-teams-operator");
 

@@ -15,8 +15,9 @@ use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::{FINALIZER, SYNC_NOW_ANNOTATION};
 use dialpad_teams_operator::controller::reconcile::reconcile;
 use dialpad_teams_operator::controller::secret_cache::{ListedSecret, SecretCache};
+use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
-use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use http::{Method, Request, Response, StatusCode};
@@ -68,9 +69,17 @@ fn context_allowing(secrets: &[Value], sandbox_base: &str) -> (Arc<Context>, Api
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox_base]).unwrap(),
+        upstream_calls: Arc::new(NotRecorded),
     };
+    let metrics = Arc::new(Metrics::new());
     (
-        Arc::new(Context::new(client, connect, None, SecretCache::new(store))),
+        Arc::new(Context::new(
+            client,
+            connect,
+            None,
+            SecretCache::new(store),
+            metrics,
+        )),
         server,
     )
 }

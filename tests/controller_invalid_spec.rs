@@ -17,7 +17,8 @@ use dialpad_teams_operator::controller::context::FINALIZER;
 use dialpad_teams_operator::controller::reconcile::reconcile;
 use dialpad_teams_operator::controller::scope::{WatchedScope, scope};
 use dialpad_teams_operator::controller::secret_cache::SecretCache;
-use dialpad_teams_operator::upstream::http_client;
+use dialpad_teams_operator::telemetry::Metrics;
+use dialpad_teams_operator::upstream::{NotRecorded, http_client};
 use http::{Method, Request, Response, StatusCode};
 use kube::client::Body;
 use kube::runtime::reflector;
@@ -38,6 +39,7 @@ fn connect() -> ConnectOptions {
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
         allowed_endpoints: Default::default(),
+        upstream_calls: Arc::new(NotRecorded),
     }
 }
 
@@ -87,6 +89,7 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
     let mut broken = resource("written-before-the-upgrade", "uid-broken");
     broken["spec"]["mode"] = json!("Audit");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics = Arc::new(Metrics::new());
     let WatchedScope {
         resources,
         secrets,
@@ -98,6 +101,7 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
         connect(),
         None,
         Default::default(),
+        metrics.clone(),
         async move {
             let _ = stopped.await;
         },
@@ -198,6 +202,17 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
         ["contoso"],
         "the unreadable resource is never cached or reconciled"
     );
+    // The status write publishes its conditions in the metrics the scope was given.
+    let suspended_ready = r#"dialpad_teams_condition{namespace="telephony",name="contoso",type="Ready"} 0"#;
+    let started = std::time::Instant::now();
+    while !metrics.encode().lines().any(|line| line == suspended_ready) {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "missing {suspended_ready:?} in\n{}",
+            metrics.encode()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     stop.send(()).unwrap();
     drop(watches);
     tokio::time::timeout(Duration::from_secs(10), running)
@@ -216,6 +231,7 @@ async fn a_readable_spec_that_breaks_the_crds_rules_is_stalled_with_the_field_an
         connect(),
         None,
         SecretCache::new(secrets),
+        Arc::new(Metrics::new()),
     ));
     let mut document = resource("contoso", "uid-contoso");
     document["spec"]["removal"] = json!({"policy": "Unassign", "gracePeriod": "3 days"});

@@ -4,12 +4,14 @@
 //! (The e2e suite runs the binary itself against a real apiserver.)
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::connect::ConnectOptions;
 use dialpad_teams_operator::controller::{ControllerConfig, SHUTDOWN_GRACE, run_until};
+use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_operator::telemetry::server::Readiness;
-use dialpad_teams_operator::upstream::http_client;
+use dialpad_teams_operator::upstream::{NotRecorded, http_client};
 use http::{Method, Request, Response, StatusCode};
 use kube::client::Body;
 use serde_json::json;
@@ -40,9 +42,11 @@ async fn the_controller_lists_and_watches_while_it_runs_and_is_ready_only_after_
             graph_requests_per_second: None,
             dialpad_requests_per_second: None,
             allowed_endpoints: Default::default(),
+            upstream_calls: Arc::new(NotRecorded),
         },
         settings: Default::default(),
         readiness: readiness.clone(),
+        metrics: Arc::new(Metrics::new()),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let operator = tokio::spawn(run_until(client, config, async move {

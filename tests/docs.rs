@@ -13,8 +13,9 @@ use dialpad_teams_operator::api::Reason;
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::api::troubleshooting::{self, is_camel_case, replace_section, section};
 use dialpad_teams_operator::cli::Cli;
-use dialpad_teams_operator::telemetry::metrics::{Metrics, UpstreamOutcome};
+use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_operator::upstream::Service;
+use dialpad_teams_operator::upstream::UpstreamOutcome;
 use kube::CustomResourceExt;
 use serde_json::Value;
 

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 mod common;
 
@@ -18,6 +19,7 @@ use dialpad_teams_operator::api::{
 use dialpad_teams_operator::connect::{ConnectOptions, connect};
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
+use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_sandbox::fixture::OidcIssuerFixture;
 use dialpad_teams_sandbox::{Endpoint, Sandbox, SandboxOptions};
 
@@ -293,15 +295,15 @@ fn jwts_in(text: &str) -> Vec<&str> {
 async fn no_private_key_assertion_or_service_account_token_reaches_the_log_status_or_metrics() {
     let buffer = captured_log();
     let sandbox = sandbox(&start_issuer().await, 0).await;
+    let metrics = Arc::new(Metrics::new());
+    let options = ConnectOptions {
+        upstream_calls: metrics.clone(),
+        ..quick_options(sandbox.base_url())
+    };
     let mut statuses = Vec::new();
     for (certificate, key) in [("app.crt", "app.key"), ("other.crt", "other.key")] {
         let resource = signing_in_as(&sandbox, with_certificate(AssertionAlgorithm::PS256));
-        let run = sync(
-            &resource,
-            &secrets(certificate, key),
-            &quick_options(sandbox.base_url()),
-        )
-        .await;
+        let run = sync(&resource, &secrets(certificate, key), &options).await;
         statuses.push(serde_json::to_string(&run.status).unwrap());
     }
     let mut service_account_tokens = Vec::new();
@@ -309,7 +311,7 @@ async fn no_private_key_assertion_or_service_account_token_reaches_the_log_statu
         let (store, file) = federated_secrets(subject, name);
         service_account_tokens.push(std::fs::read_to_string(&file).unwrap());
         let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-        let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
+        let run = sync(&resource, &store, &options).await;
         std::fs::remove_file(file).unwrap();
         statuses.push(serde_json::to_string(&run.status).unwrap());
     }
@@ -319,11 +321,12 @@ async fn no_private_key_assertion_or_service_account_token_reaches_the_log_statu
         log.contains("connecting to 127.0.0.1"),
         "the scan reads everything logged at debug, down to the HTTP client's connections"
     );
-    let everything = format!(
-        "{log}\n{}\n{}",
-        statuses.join("\n"),
-        dialpad_teams_operator::telemetry::metrics::encode()
+    let recorded = metrics.encode();
+    assert!(
+        recorded.contains(r#"service="entra""#),
+        "the metrics scanned are those the syncs' sign-ins recorded into:\n{recorded}"
     );
+    let everything = format!("{log}\n{}\n{recorded}", statuses.join("\n"));
     for key in ["app.key", "other.key"] {
         for line in certificate_file(key).lines().filter(|l| !l.starts_with("-----")) {
             assert!(

@@ -4,6 +4,7 @@
 //! resource owns or adopts), DryRun, and tenant failures.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
 mod common;
@@ -15,7 +16,7 @@ use dialpad_teams_operator::connect::{ConnectOptions, Connection};
 use dialpad_teams_operator::sync::model::{Policy, UserKey};
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
-use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 
@@ -445,6 +446,7 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).unwrap(),
+        upstream_calls: Arc::new(NotRecorded),
     };
     let gone = Values::new(HashMap::new());
     let failure = connect_tenant(&resource.spec, &gone, &options, None)
@@ -477,6 +479,7 @@ async fn a_deletion_with_the_last_syncs_sign_in_never_sends_its_token_to_a_new_g
     moved.spec.endpoints.as_mut().unwrap().graph = other.base_url().to_owned();
     let options = ConnectOptions {
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url(), other.base_url()]).unwrap(),
+        upstream_calls: Arc::new(NotRecorded),
         ..quick_options(sandbox.base_url())
     };
     let tenant = connect_tenant(

@@ -1,6 +1,6 @@
 //! The health and metrics server over real HTTP, and what the metrics record.
 //!
-//! Metrics are process-wide, so every test uses its own label values.
+//! Each test records into its own [`Metrics`], the one its server encodes.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -10,9 +10,10 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use dialpad_teams_operator::telemetry::logging::{self, LogFormat};
-use dialpad_teams_operator::telemetry::metrics::{self, UpstreamOutcome};
-use dialpad_teams_operator::telemetry::{Readiness, server};
-use dialpad_teams_operator::upstream::{self, Idempotency, RetryPolicy, Service, UpstreamClient};
+use dialpad_teams_operator::telemetry::{Metrics, Readiness, server};
+use dialpad_teams_operator::upstream::{
+    self, Idempotency, RetryPolicy, Service, UpstreamClient, UpstreamOutcome,
+};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -20,6 +21,8 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 
 struct Running {
     base: String,
+    /// What `/metrics` encodes.
+    recorded: Arc<Metrics>,
     http: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), std::io::Error>>,
@@ -42,7 +45,7 @@ impl Running {
         (status, content_type, response.text().await.expect("body"))
     }
 
-    async fn metrics(&self) -> String {
+    async fn scrape(&self) -> String {
         let (status, content_type, body) = self.get("/metrics").await;
         assert_eq!(status, 200);
         assert_eq!(content_type, OPENMETRICS);
@@ -57,11 +60,13 @@ async fn start(readiness: Readiness) -> Running {
         .expect("bind");
     assert_ne!(addr.port(), 0);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve_on(listener, readiness, async {
+    let recorded = Arc::new(Metrics::new());
+    let task = tokio::spawn(server::serve_on(listener, readiness, recorded.clone(), async {
         let _ = stopped.await;
     }));
     Running {
         base: format!("http://{addr}"),
+        recorded,
         http: reqwest::Client::new(),
         stop: Some(stop),
         task,
@@ -117,17 +122,23 @@ async fn readyz_follows_readiness_transitions() {
 #[tokio::test]
 async fn metrics_serves_openmetrics_with_recorded_series() {
     let running = start(Readiness::new()).await;
-    metrics::record_reconcile(true);
-    metrics::record_reconcile(false);
-    metrics::record_reconcile_error("TelemetryTestReason");
-    metrics::record_reconcile_error("TelemetryTestReason");
+    running.recorded.record_reconcile(true);
+    running.recorded.record_reconcile(false);
+    running.recorded.record_reconcile_error("TelemetryTestReason");
+    running.recorded.record_reconcile_error("TelemetryTestReason");
     let endpoint = "GET /telemetry-test/users";
-    metrics::record_upstream_call(Service::Graph, endpoint, UpstreamOutcome::Status(429));
-    metrics::record_upstream_call(Service::Graph, endpoint, UpstreamOutcome::Status(200));
-    metrics::record_upstream_call(Service::Entra, endpoint, UpstreamOutcome::Transport);
-    metrics::observe_sync("telemetry", "metrics-test", 42.0);
+    running
+        .recorded
+        .record_upstream_call(Service::Graph, endpoint, UpstreamOutcome::Status(429));
+    running
+        .recorded
+        .record_upstream_call(Service::Graph, endpoint, UpstreamOutcome::Status(200));
+    running
+        .recorded
+        .record_upstream_call(Service::Entra, endpoint, UpstreamOutcome::Transport);
+    running.recorded.observe_sync("telemetry", "metrics-test", 42.0);
 
-    let text = running.metrics().await;
+    let text = running.scrape().await;
     for line in [
         r#"dialpad_teams_reconcile_errors_total{reason="TelemetryTestReason"} 2"#,
         r#"dialpad_teams_upstream_requests_total{service="graph",endpoint="GET /telemetry-test/users",status="429"} 1"#,
@@ -149,13 +160,8 @@ async fn metrics_serves_openmetrics_with_recorded_series() {
         "a transport error is not throttling"
     );
     for result in ["success", "error"] {
-        let prefix = format!(r#"dialpad_teams_reconciles_total{{result="{result}"}} "#);
-        let line = text
-            .lines()
-            .find(|l| l.starts_with(&prefix))
-            .expect("reconciles series");
-        let count: u64 = line[prefix.len()..].parse().expect("count");
-        assert!(count >= 1, "{line}");
+        let line = format!(r#"dialpad_teams_reconciles_total{{result="{result}"}} 1"#);
+        assert!(has_line(&text, &line), "missing {line:?} in\n{text}");
     }
     assert!(text.ends_with("# EOF\n"));
 }
@@ -167,41 +173,43 @@ async fn users_gauge_zeroes_reasons_that_disappeared_and_forgets_deleted_resourc
         format!(r#"dialpad_teams_users{{namespace="telemetry",name="gauge-test",reason="{reason}"}}"#)
     };
 
-    metrics::set_user_counts(
+    running.recorded.set_user_counts(
         "telemetry",
         "gauge-test",
         &counts(&[("Synced", 3), ("EmailMissing", 2)]),
     );
-    let text = running.metrics().await;
+    let text = running.scrape().await;
     assert!(has_line(&text, &format!("{} 3", series("Synced"))), "{text}");
     assert!(
         has_line(&text, &format!("{} 2", series("EmailMissing"))),
         "{text}"
     );
 
-    metrics::set_user_counts("telemetry", "gauge-test", &counts(&[("Synced", 5)]));
-    let text = running.metrics().await;
+    running
+        .recorded
+        .set_user_counts("telemetry", "gauge-test", &counts(&[("Synced", 5)]));
+    let text = running.scrape().await;
     assert!(has_line(&text, &format!("{} 5", series("Synced"))), "{text}");
     assert!(
         has_line(&text, &format!("{} 0", series("EmailMissing"))),
         "{text}"
     );
 
-    metrics::observe_sync("telemetry", "gauge-test", 1.0);
-    metrics::forget_resource("telemetry", "gauge-test");
-    let text = running.metrics().await;
+    running.recorded.observe_sync("telemetry", "gauge-test", 1.0);
+    running.recorded.forget_resource("telemetry", "gauge-test");
+    let text = running.scrape().await;
     assert!(!text.contains(r#"name="gauge-test""#), "{text}");
 }
 
 #[tokio::test]
 async fn endpoint_query_string_is_not_recorded() {
     let running = start(Readiness::new()).await;
-    metrics::record_upstream_call(
+    running.recorded.record_upstream_call(
         Service::Dialpad,
         "GET /telemetry-test/query?cursor=s3cr3t-cursor&limit=100",
         UpstreamOutcome::Status(200),
     );
-    let text = running.metrics().await;
+    let text = running.scrape().await;
     assert!(
         has_line(
             &text,
@@ -214,6 +222,7 @@ async fn endpoint_query_string_is_not_recorded() {
 
 #[tokio::test]
 async fn upstream_client_records_every_attempt_with_its_status() {
+    let recorded = Arc::new(Metrics::new());
     // An upstream that throttles the first request and answers the second.
     let hits = Arc::new(AtomicU32::new(0));
     let handler_hits = hits.clone();
@@ -245,7 +254,8 @@ async fn upstream_client_records_every_attempt_with_its_status() {
             cap: Duration::from_millis(5),
             ..RetryPolicy::default()
         },
-    );
+    )
+    .recording_calls_to(recorded.clone());
     let url = format!("http://{addr}/telemetry-test/throttled?page=2");
     let answer = client
         .call("GET /telemetry-test/throttled", Idempotency::Idempotent, |http| {
@@ -270,7 +280,8 @@ async fn upstream_client_records_every_attempt_with_its_status() {
         upstream::http_client(&[]).expect("client"),
         None,
         refused,
-    );
+    )
+    .recording_calls_to(recorded.clone());
     client
         .call("GET /telemetry-test/closed", Idempotency::Idempotent, |http| {
             http.get(&closed_url)
@@ -278,7 +289,7 @@ async fn upstream_client_records_every_attempt_with_its_status() {
         .await
         .expect_err("nothing listens");
 
-    let text = metrics::encode();
+    let text = recorded.encode();
     for line in [
         r#"dialpad_teams_upstream_requests_total{service="dialpad",endpoint="GET /telemetry-test/throttled",status="429"} 1"#,
         r#"dialpad_teams_upstream_requests_total{service="dialpad",endpoint="GET /telemetry-test/throttled",status="200"} 1"#,
@@ -315,9 +326,14 @@ async fn serve_binds_the_given_address() {
         .expect("bind");
     drop(probe);
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server::serve(addr, Readiness::new(), async {
-        let _ = stopped.await;
-    }));
+    let task = tokio::spawn(server::serve(
+        addr,
+        Readiness::new(),
+        Arc::new(Metrics::new()),
+        async {
+            let _ = stopped.await;
+        },
+    ));
     dialpad_teams_operator::tls::ensure_crypto_provider();
     let http = reqwest::Client::new();
     let mut answer = None;

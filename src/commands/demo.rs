@@ -18,7 +18,7 @@ use crate::microsoft::federated::FederatedTokenSource;
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncMemory, sync_once};
 use crate::upstream::allowed::AllowedEndpoints;
-use crate::upstream::{RetryPolicy, http_client};
+use crate::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 
 /// The demo resource, parsed, at generation 1: what the controller's unit tests reconcile.
@@ -145,6 +145,8 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         dialpad_requests_per_second: None,
         // The in-process sandbox, and nothing else, besides the vendors' public endpoints.
         allowed_endpoints: AllowedEndpoints::parse(&[&base]).map_err(CommandError::Setup)?,
+        // A one-off run serves no metrics.
+        upstream_calls: Arc::new(NotRecorded),
     };
     let connection =
         connect(&resource.spec, &secrets, &options).map_err(|f| CommandError::Setup(f.message))?;

@@ -14,7 +14,7 @@ use crate::connect::{ConnectOptions, SecretStore, connect};
 use crate::microsoft::federated::{ENTRA_TOKEN_EXCHANGE_AUDIENCE, FederatedTokenSource, TokenFile};
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncMemory, sync_once};
-use crate::upstream::{RetryPolicy, http_client};
+use crate::upstream::{NotRecorded, RetryPolicy, http_client};
 
 /// Options of `plan`.
 #[derive(Debug, Args)]
@@ -102,6 +102,8 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
         graph_requests_per_second: args.graph_requests_per_second,
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
         allowed_endpoints: args.credentials.allowed_endpoints(),
+        // A one-off plan serves no metrics.
+        upstream_calls: Arc::new(NotRecorded),
     };
     let secrets = FileSecrets {
         dir: args.secrets.clone(),

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgAction, Args};
@@ -11,6 +12,7 @@ use super::CommandError;
 use crate::connect::ConnectOptions;
 use crate::controller::workload_identity::OperatorToken;
 use crate::controller::{ControllerConfig, LeaderElection, OperatorSettings, run_until};
+use crate::telemetry::Metrics;
 use crate::telemetry::logging::LogFormat;
 use crate::telemetry::server::{Readiness, serve};
 use crate::upstream::{RetryPolicy, http_client};
@@ -92,12 +94,16 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         ))
     })?;
     let roots = super::extra_roots(args.ca_file.as_deref())?;
+    // One set of metrics for the process: the controller and the upstream clients record into
+    // it, `/metrics` encodes it.
+    let metrics = Arc::new(Metrics::new());
     let connect = ConnectOptions {
         http: http_client(&roots).map_err(CommandError::Http)?,
         retry: RetryPolicy::default(),
         graph_requests_per_second: args.graph_requests_per_second,
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
         allowed_endpoints: args.credentials.allowed_endpoints(),
+        upstream_calls: metrics.clone(),
     };
     let identity = args
         .identity
@@ -114,13 +120,14 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = {
         let readiness = readiness.clone();
+        let metrics = metrics.clone();
         let mut stop = stop_rx.clone();
         let addr = args.metrics_addr;
         tokio::spawn(async move {
             let stopped = async move {
                 let _ = stop.wait_for(|s| *s).await;
             };
-            if let Err(error) = serve(addr, readiness, stopped).await {
+            if let Err(error) = serve(addr, readiness, metrics, stopped).await {
                 tracing::error!(%error, %addr, "the health and metrics server stopped");
             }
         })
@@ -139,6 +146,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
             identity,
         },
         readiness: readiness.clone(),
+        metrics,
     };
     let allowed: Vec<String> = args
         .credentials

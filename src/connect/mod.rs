@@ -19,7 +19,7 @@ use crate::microsoft::token::{Credentials, TokenClient};
 use crate::sync::model::DesiredState;
 use crate::sync::ports::{DesiredSource, SourceFailure, SourcePages};
 use crate::upstream::allowed::AllowedEndpoints;
-use crate::upstream::{RetryPolicy, Service, UpstreamClient};
+use crate::upstream::{RetryPolicy, Service, SharedCallRecorder, UpstreamClient};
 use adapters::{DialpadSource, GraphTenant, StaticSource};
 use setup::{Problems, SetupFailure, endpoint_problems, non_empty};
 
@@ -126,6 +126,22 @@ pub struct ConnectOptions {
     pub dialpad_requests_per_second: Option<u32>,
     /// The endpoints credentials may be sent to (`--allowed-endpoint`).
     pub allowed_endpoints: AllowedEndpoints,
+    /// Where every upstream client reports its HTTP attempts (the operator's metrics).
+    pub upstream_calls: SharedCallRecorder,
+}
+
+impl ConnectOptions {
+    /// A client for `service` with these settings, at most `requests_per_second`, reporting its
+    /// attempts to [`ConnectOptions::upstream_calls`].
+    pub fn upstream(&self, service: Service, requests_per_second: Option<u32>) -> UpstreamClient {
+        UpstreamClient::new(
+            service,
+            self.http.clone(),
+            requests_per_second,
+            self.retry.clone(),
+        )
+        .recording_calls_to(self.upstream_calls.clone())
+    }
 }
 
 /// Builds the ports of `spec` with the values from `secrets`, signing in afresh.
@@ -170,8 +186,7 @@ pub fn connect_reusing(
     let Some(credentials) = credentials.filter(|_| complete) else {
         return Err(SetupFailure::of(&sign_in_problems, &source_problems));
     };
-    let upstream =
-        |service, rate| UpstreamClient::new(service, options.http.clone(), rate, options.retry.clone());
+    let upstream = |service, rate| options.upstream(service, rate);
     let sign_in = sign_in_for(spec, credentials, options, previous);
     let tenant = tenant_for(spec, &sign_in, options);
     let source = match (&spec.source.dialpad, api_key) {
@@ -350,7 +365,7 @@ fn sign_in_for(
             fingerprint,
             graph_base: graph_base.to_owned(),
             tokens: Arc::new(TokenClient::new(
-                UpstreamClient::new(Service::Entra, options.http.clone(), None, options.retry.clone()),
+                options.upstream(Service::Entra, None),
                 login,
                 &spec.tenant.tenant_id,
                 graph_base,
@@ -365,12 +380,7 @@ fn sign_in_for(
 /// `spec.endpoints.graph`).
 fn tenant_for(spec: &TeamsTenantSyncSpec, sign_in: &SignIn, options: &ConnectOptions) -> GraphTenant {
     let graph = GraphClient::new(
-        UpstreamClient::new(
-            Service::Graph,
-            options.http.clone(),
-            options.graph_requests_per_second,
-            options.retry.clone(),
-        ),
+        options.upstream(Service::Graph, options.graph_requests_per_second),
         &sign_in.graph_base,
         sign_in.tokens.clone(),
     );

@@ -17,7 +17,6 @@ use crate::api::{DEFAULT_LOGIN_URL, TeamsTenantSync, TeamsTenantSyncSpec};
 use crate::connect::ConnectOptions;
 use crate::microsoft::aadsts::SignInFailure;
 use crate::microsoft::tenant_id::{is_guid, tenant_guid};
-use crate::upstream::UpstreamClient;
 use crate::upstream::allowed::EndpointField;
 
 /// The annotation holding the uid of the claiming resource.
@@ -88,12 +87,7 @@ impl TenantIds {
                 code: None,
                 transient: false,
             })?;
-        let upstream = UpstreamClient::new(
-            crate::upstream::Service::Entra,
-            options.http.clone(),
-            None,
-            options.retry.clone(),
-        );
+        let upstream = options.upstream(crate::upstream::Service::Entra, None);
         let guid = tenant_guid(&upstream, &login, tenant).await?;
         self.known
             .lock()

@@ -3,7 +3,7 @@
 //! memory (last status, retry state, when and why it last synced, consecutive failures).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use kube::runtime::events::{Recorder, Reporter};
@@ -16,6 +16,7 @@ use super::workload_identity::{OperatorToken, ResourceCredentials};
 use crate::api::TeamsTenantSync;
 use crate::connect::{ConnectOptions, SignIn};
 use crate::sync::pipeline::SyncMemory;
+use crate::telemetry::Metrics;
 
 /// The field manager of every write, and the Event reporter name.
 pub const MANAGER: &str = "dialpad-teams-operator";
@@ -109,16 +110,19 @@ pub struct Context {
     pub memory: Mutex<HashMap<String, ResourceMemory>>,
     /// The tenants' GUIDs, by the names resources give them.
     pub tenant_ids: TenantIds,
+    /// The process's metrics, which reconciles, status writes and deletions record into.
+    pub metrics: Arc<Metrics>,
 }
 
 impl Context {
-    /// A context for `client` that reads Secrets from `secrets`; `instance` names this replica in
-    /// the Events it publishes.
+    /// A context for `client` that reads Secrets from `secrets` and records into `metrics`;
+    /// `instance` names this replica in the Events it publishes.
     pub fn new(
         client: Client,
         connect: ConnectOptions,
         instance: Option<String>,
         secrets: SecretCache,
+        metrics: Arc<Metrics>,
     ) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
@@ -133,6 +137,7 @@ impl Context {
             settings: OperatorSettings::default(),
             memory: Mutex::new(HashMap::new()),
             tenant_ids: TenantIds::default(),
+            metrics,
         }
     }
 
@@ -206,6 +211,7 @@ mod tests {
             graph_requests_per_second: None,
             dialpad_requests_per_second: None,
             allowed_endpoints: Default::default(),
+            upstream_calls: Arc::new(crate::upstream::NotRecorded),
         };
         let (secrets, _writer) = kube::runtime::reflector::store();
         let ctx = Context::new(
@@ -213,6 +219,7 @@ mod tests {
             connect,
             None,
             SecretCache::new(secrets),
+            Arc::new(Metrics::new()),
         );
         let waits: Vec<Duration> = (0..12).map(|_| ctx.backoff("ns/a")).collect();
         assert!(

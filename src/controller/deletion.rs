@@ -23,7 +23,6 @@ use crate::connect::connect_tenant;
 use crate::sync::change::ChangeOutcome;
 use crate::sync::model::number_type_name;
 use crate::sync::ports::{OwnershipStore, TeamsTenant};
-use crate::telemetry::metrics;
 
 /// The removal policy on delete (see the module docs).
 pub(super) async fn cleanup(
@@ -69,7 +68,7 @@ pub(super) async fn cleanup(
         other => other?,
     }
     ctx.forget(&key);
-    metrics::forget_resource(namespace, &name);
+    ctx.metrics.forget_resource(namespace, &name);
     Ok(Action::await_change())
 }
 
@@ -186,7 +185,7 @@ async fn give_up(
         record = %where_,
         "deleted without unassigning its numbers: {problem}"
     );
-    metrics::record_numbers_left(namespace, &name, left as u64);
+    ctx.metrics.record_numbers_left(namespace, &name, left as u64);
     let message = format!(
         "TeamsTenantSync {key} was deleted, leaving {left} number(s) it owned assigned in tenant {} ({where_}): {note}",
         resource.spec.tenant.tenant_id
@@ -209,7 +208,7 @@ async fn give_up(
         tracing::error!(resource = %key, %error, "cannot release the tenant claim; delete it by hand");
     }
     ctx.forget(&key);
-    metrics::forget_resource(namespace, &name);
+    ctx.metrics.forget_resource(namespace, &name);
     Ok(Action::await_change())
 }
 

@@ -31,12 +31,14 @@ pub mod unreadable;
 pub mod workload_identity;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kube::Client;
 use tokio::task::JoinSet;
 
 use crate::connect::ConnectOptions;
+use crate::telemetry::Metrics;
 use crate::telemetry::server::Readiness;
 pub use context::{Context, OperatorSettings};
 pub use leader::LeaderElection;
@@ -63,6 +65,8 @@ pub struct ControllerConfig {
     /// What `/readyz` answers: ready while standing by for the Lease (so that a rolling update of
     /// a standby never stalls), and while leading once every cache is synced.
     pub readiness: Readiness,
+    /// The process's metrics (the same the `/metrics` route encodes).
+    pub metrics: Arc<Metrics>,
 }
 
 /// Errors that stop the controller.
@@ -119,6 +123,7 @@ pub async fn run_until(
             config.connect.clone(),
             instance.clone(),
             config.settings.clone(),
+            config.metrics.clone(),
             async move {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             },

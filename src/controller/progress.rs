@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use super::status::{self, progress_status};
 use crate::api::{TeamsTenantSync, TeamsTenantSyncStatus};
+use crate::telemetry::Metrics;
 
 /// `(changes applied, changes planned)` so far.
 pub type Progress = (usize, usize);
@@ -19,6 +20,8 @@ pub type Progress = (usize, usize);
 pub struct ProgressReport<'a> {
     /// Where the status goes.
     pub api: &'a Api<TeamsTenantSync>,
+    /// Where its conditions are published.
+    pub metrics: &'a Metrics,
     /// The resource's namespace.
     pub namespace: &'a str,
     /// The resource's name.
@@ -48,7 +51,9 @@ impl ProgressReport<'_> {
                 self.generation,
                 &message(done, total, seconds),
             );
-            if let Err(error) = status::write(self.api, self.namespace, self.name, &status).await {
+            if let Err(error) =
+                status::write(self.api, self.metrics, self.namespace, self.name, &status).await
+            {
                 tracing::warn!(resource = %self.key, %error, "cannot write the sync's progress");
             }
         }

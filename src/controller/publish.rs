@@ -16,7 +16,6 @@ use crate::api::conditions::{READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::connect::setup::SetupFailure;
 use crate::sync::pipeline::SyncRun;
-use crate::telemetry::metrics;
 
 /// One info line per sync: what an admin tailing the log wants to know.
 fn log_sync(key: &str, run: &SyncRun, elapsed: Duration) {
@@ -67,7 +66,15 @@ pub async fn hold(
         held.reason,
         &held.message,
     );
-    status::write_if_changed(api, &namespace, &name, resource.status.as_ref(), &status).await?;
+    status::write_if_changed(
+        api,
+        &ctx.metrics,
+        &namespace,
+        &name,
+        resource.status.as_ref(),
+        &status,
+    )
+    .await?;
     let already = memory
         .sync
         .status
@@ -102,7 +109,7 @@ pub async fn stop_before_any_call(
     let namespace = resource.namespace().unwrap_or_default();
     let mut status = setup_failure_status(resource, memory.sync.status.as_ref(), failure);
     status.last_handled_sync_now = memory.sync_now.clone();
-    status::write(api, &namespace, &name, &status).await?;
+    status::write(api, &ctx.metrics, &namespace, &name, &status).await?;
     let previous = memory.sync.status.replace(status.clone());
     events::publish(
         &ctx.recorder,
@@ -110,7 +117,8 @@ pub async fn stop_before_any_call(
         &events::condition_warnings(&status.conditions, previous.as_ref()),
     )
     .await;
-    metrics::observe_sync(&namespace, &name, started.elapsed().as_secs_f64());
+    ctx.metrics
+        .observe_sync(&namespace, &name, started.elapsed().as_secs_f64());
     tracing::info!(resource = %key, reason = %failure.reason, "sync stopped before any call: {}", failure.message);
     memory.failures = memory.failures.saturating_add(1);
     let wait = backoff_after(memory.failures);
@@ -148,12 +156,12 @@ pub async fn synced(
     let (key, name) = (key_of(resource), resource.name_any());
     let namespace = resource.namespace().unwrap_or_default();
     let elapsed = started.elapsed();
-    metrics::observe_sync(&namespace, &name, elapsed.as_secs_f64());
+    ctx.metrics.observe_sync(&namespace, &name, elapsed.as_secs_f64());
     if let Some(summary) = &run.status.summary {
-        metrics::set_user_counts(&namespace, &name, &summary.by_reason);
+        ctx.metrics.set_user_counts(&namespace, &name, &summary.by_reason);
     }
     run.status.last_handled_sync_now = memory.sync_now.clone();
-    status::write(api, &namespace, &name, &run.status).await?;
+    status::write(api, &ctx.metrics, &namespace, &name, &run.status).await?;
     memory.sync.status = Some(run.status.clone());
     events::publish(
         &ctx.recorder,

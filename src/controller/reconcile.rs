@@ -24,7 +24,6 @@ use crate::connect::setup::SetupFailure;
 use crate::connect::{Connection, connect_reusing};
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncRun, sync_once_reporting};
-use crate::telemetry::metrics;
 
 /// How often a resource refused for a duplicate tenant looks whether the owner is gone.
 const CLAIM_RECHECK: Duration = Duration::from_secs(15);
@@ -42,18 +41,18 @@ pub async fn reconcile(resource: Arc<TeamsTenantSync>, ctx: Arc<Context>) -> Res
     .await;
     match result {
         Ok(action) => {
-            metrics::record_reconcile(true);
+            ctx.metrics.record_reconcile(true);
             Ok(action)
         }
         Err(
             kube::runtime::finalizer::Error::ApplyFailed(error)
             | kube::runtime::finalizer::Error::CleanupFailed(error),
         ) => {
-            metrics::record_reconcile(false);
+            ctx.metrics.record_reconcile(false);
             Err(error)
         }
         Err(other) => {
-            metrics::record_reconcile(false);
+            ctx.metrics.record_reconcile(false);
             Err(ReconcileError::Finalizer(Box::new(other)))
         }
     }
@@ -61,7 +60,7 @@ pub async fn reconcile(resource: Arc<TeamsTenantSync>, ctx: Arc<Context>) -> Res
 
 /// Requeue policy on errors: backoff that grows with consecutive failures of that resource.
 pub fn error_policy(resource: Arc<TeamsTenantSync>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
-    metrics::record_reconcile_error(error.kind());
+    ctx.metrics.record_reconcile_error(error.kind());
     let key = key_of(&resource);
     let wait = ctx.backoff(&key);
     if error.is_forbidden() {
@@ -197,11 +196,12 @@ async fn sync(
     let previous = memory.sync.status.clone();
     if previous.is_none() {
         let status = first_sync_status(resource.meta().generation);
-        status::write(api, &namespace, &name, &status).await?;
+        status::write(api, &ctx.metrics, &namespace, &name, &status).await?;
     }
     let (progress_tx, progress_rx) = tokio::sync::watch::channel((0, 0));
     let report = ProgressReport {
         api,
+        metrics: &ctx.metrics,
         namespace: &namespace,
         name: &name,
         key: &key,

@@ -23,6 +23,7 @@ use super::secrets::referenced_secrets;
 use super::unreadable;
 use crate::api::TeamsTenantSync;
 use crate::connect::ConnectOptions;
+use crate::telemetry::Metrics;
 
 /// Secret types no resource can use, left out of the watch: Helm keeps a release in a
 /// `helm.sh/release.v1` Secret, and every upgrade would wake the watch for nothing.
@@ -56,6 +57,7 @@ pub fn scope(
     connect: ConnectOptions,
     instance: Option<String>,
     settings: OperatorSettings,
+    metrics: Arc<Metrics>,
     stop: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> WatchedScope {
     // TeamsTenantSyncs are watched untyped and read one by one (see `unreadable`): one resource the
@@ -104,7 +106,7 @@ pub fn scope(
     let resource_events = reflector::reflector(resource_writer, readable_events)
         .inspect_ok(move |_| pruned.retain(&in_use(&in_store.state())));
     let controller = Controller::for_stream(resource_events.applied_objects(), resources.clone());
-    let mut ctx = Context::new(client, connect, instance, cache);
+    let mut ctx = Context::new(client, connect, instance, cache, metrics);
     ctx.settings = settings;
     let ctx = Arc::new(ctx);
     let report_unreadable = unreadable::report(ctx.clone(), reported);

@@ -18,12 +18,13 @@ use crate::api::conditions::{
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::connect::setup::{SETUP_REASONS, SetupFailure, SetupProblem};
 use crate::sync::report;
-use crate::telemetry::metrics;
+use crate::telemetry::Metrics;
 
 /// Applies `status` to the status subresource of `namespace/name` (server-side apply, forced, as
-/// [`MANAGER`]) and publishes its conditions as metrics.
+/// [`MANAGER`]) and publishes its conditions in `metrics`.
 pub async fn write(
     api: &Api<TeamsTenantSync>,
+    metrics: &Metrics,
     namespace: &str,
     name: &str,
     status: &TeamsTenantSyncStatus,
@@ -34,7 +35,7 @@ pub async fn write(
         &Patch::Apply(&patch_of(status)),
     )
     .await?;
-    metrics::set_conditions(namespace, name, &status.conditions);
+    metrics.set_conditions(namespace, name, &status.conditions);
     Ok(())
 }
 
@@ -42,16 +43,17 @@ pub async fn write(
 /// published either way).
 pub async fn write_if_changed(
     api: &Api<TeamsTenantSync>,
+    metrics: &Metrics,
     namespace: &str,
     name: &str,
     current: Option<&TeamsTenantSyncStatus>,
     status: &TeamsTenantSyncStatus,
 ) -> Result<(), kube::Error> {
     if current.is_some_and(|current| !report::status_changed(current, status)) {
-        metrics::set_conditions(namespace, name, &status.conditions);
+        metrics.set_conditions(namespace, name, &status.conditions);
         return Ok(());
     }
-    write(api, namespace, name, status).await
+    write(api, metrics, namespace, name, status).await
 }
 
 /// Applies `status` to a resource the operator's types cannot read (see [`super::unreadable`]),

@@ -1,11 +1,12 @@
 //! The operator's Prometheus metrics, built on `prometheus-client` and exposed as OpenMetrics text.
 //!
-//! One process-wide [`Metrics`] holds every series; the free functions record into it so callers
-//! need no handle. Label values are resource names, reasons, services and endpoint templates
+//! One [`Metrics`] holds every series. The process makes one and passes it in: to the
+//! controller (its context), to the upstream clients (as their [`CallRecorder`]) and to the
+//! `/metrics` route; tests make their own. Label values are resource names, reasons, services and endpoint templates
 //! (`GET /v1.0/users`), never user data or secrets: query strings are cut off endpoints.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{LazyLock, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -17,7 +18,7 @@ use prometheus_client::registry::{Registry, Unit};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 use crate::api::conditions;
-use crate::upstream::error::Service;
+use crate::upstream::{CallRecorder, Service, UpstreamOutcome};
 
 /// The content type of [`encode`]'s output, for the `/metrics` response.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -30,29 +31,11 @@ pub const SYNC_DURATION_BUCKETS: [f64; 12] = [
 /// The `status` label of an upstream call that got no HTTP answer.
 pub const TRANSPORT_ERROR: &str = "transport_error";
 
-/// How one upstream HTTP attempt ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpstreamOutcome {
-    /// An HTTP answer with this status.
-    Status(u16),
-    /// No usable answer: connection refused or reset, timeout, TLS failure.
-    Transport,
-}
-
-impl UpstreamOutcome {
-    /// The outcome of a `send()`: the status of a response, else a transport error.
-    pub fn of(result: &Result<reqwest::Response, reqwest::Error>) -> Self {
-        match result {
-            Ok(response) => UpstreamOutcome::Status(response.status().as_u16()),
-            Err(_) => UpstreamOutcome::Transport,
-        }
-    }
-
-    fn status_label(self) -> String {
-        match self {
-            UpstreamOutcome::Status(status) => status.to_string(),
-            UpstreamOutcome::Transport => TRANSPORT_ERROR.to_owned(),
-        }
+/// The `status` label of an upstream attempt: its HTTP status, or [`TRANSPORT_ERROR`].
+fn status_label(outcome: UpstreamOutcome) -> String {
+    match outcome {
+        UpstreamOutcome::Status(status) => status.to_string(),
+        UpstreamOutcome::Transport => TRANSPORT_ERROR.to_owned(),
     }
 }
 
@@ -120,10 +103,8 @@ fn sync_histogram() -> Histogram {
     Histogram::new(SYNC_DURATION_BUCKETS)
 }
 
-/// Every metric the operator exports, in its own registry.
-///
-/// Use the process-wide instance through the free functions of this module; separate instances
-/// ([`Metrics::new`]) exist for tests.
+/// Every metric the operator exports, in its own registry. The process makes one (shared as an
+/// `Arc`); each test may make its own.
 pub struct Metrics {
     registry: Registry,
     reconciles: Family<ResultLabels, Counter>,
@@ -278,7 +259,7 @@ impl Metrics {
         let labels = UpstreamLabels {
             service,
             endpoint,
-            status: outcome.status_label(),
+            status: status_label(outcome),
         };
         self.upstream_requests.get_or_create(&labels).inc();
     }
@@ -369,59 +350,10 @@ fn user_labels(namespace: &str, name: &str, reason: &str) -> UserLabels {
     }
 }
 
-/// The process-wide metrics that the free functions of this module record into.
-static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
-
-/// The process-wide metrics.
-pub fn global() -> &'static Metrics {
-    &METRICS
-}
-
-/// Counts one reconciliation as a success or an error (`dialpad_teams_reconciles_total`).
-pub fn record_reconcile(ok: bool) {
-    METRICS.record_reconcile(ok);
-}
-
-/// Counts one failed reconciliation under `reason` (`dialpad_teams_reconcile_errors_total`).
-pub fn record_reconcile_error(reason: &str) {
-    METRICS.record_reconcile_error(reason);
-}
-
-/// Counts one upstream HTTP attempt (`dialpad_teams_upstream_requests_total`) and, for a 429,
-/// a throttled one (`dialpad_teams_upstream_throttled_total`). `endpoint` is a template such as
-/// `GET /v1.0/users`; a query string on it is dropped.
-pub fn record_upstream_call(service: Service, endpoint: &str, outcome: UpstreamOutcome) {
-    METRICS.record_upstream_call(service, endpoint, outcome);
-}
-
-/// Sets `dialpad_teams_users` of one resource, zeroing reasons it no longer has.
-pub fn set_user_counts(namespace: &str, name: &str, by_reason: &BTreeMap<String, i32>) {
-    METRICS.set_user_counts(namespace, name, by_reason);
-}
-
-/// Removes every series of a deleted resource.
-pub fn forget_resource(namespace: &str, name: &str) {
-    METRICS.forget_resource(namespace, name);
-}
-
-/// Sets `dialpad_teams_condition` of one resource from the conditions of its status.
-pub fn set_conditions(namespace: &str, name: &str, conditions: &[Condition]) {
-    METRICS.set_conditions(namespace, name, conditions);
-}
-
-/// Counts numbers a deleted resource left assigned (`dialpad_teams_numbers_left_on_delete_total`).
-pub fn record_numbers_left(namespace: &str, name: &str, count: u64) {
-    METRICS.record_numbers_left(namespace, name, count);
-}
-
-/// Records one sync's duration (`dialpad_teams_sync_duration_seconds`).
-pub fn observe_sync(namespace: &str, name: &str, seconds: f64) {
-    METRICS.observe_sync(namespace, name, seconds);
-}
-
-/// The process-wide metrics in the OpenMetrics text format.
-pub fn encode() -> String {
-    METRICS.encode()
+impl CallRecorder for Metrics {
+    fn record_call(&self, service: Service, endpoint: &str, outcome: UpstreamOutcome) {
+        self.record_upstream_call(service, endpoint, outcome);
+    }
 }
 
 #[cfg(test)]

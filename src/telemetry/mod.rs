@@ -3,8 +3,8 @@
 //!
 //! - [`logging`]: `tracing` to stderr as text or JSON, filtered by `RUST_LOG`
 //!   (default `info,kube=warn`).
-//! - [`metrics`]: process-wide counters, gauges and histograms (`dialpad_teams_*`) recorded by the
-//!   controller and the upstream clients, encoded as OpenMetrics text.
+//! - [`metrics`]: the counters, gauges and histograms (`dialpad_teams_*`) the controller and the
+//!   upstream clients record into (one [`Metrics`] passed to each), encoded as OpenMetrics text.
 //! - [`server`]: `GET /healthz`, `GET /readyz` and `GET /metrics` over HTTP, with a [`Readiness`]
 //!   handle the controller flips.
 //!
@@ -16,5 +16,5 @@ pub mod metrics;
 pub mod server;
 
 pub use logging::LogFormat;
-pub use metrics::{Metrics, UpstreamOutcome};
+pub use metrics::Metrics;
 pub use server::{Readiness, bind, serve, serve_on};

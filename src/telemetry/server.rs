@@ -14,7 +14,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use super::metrics;
+use super::metrics::{self, Metrics};
 
 /// Whether the operator is ready to serve, shared between whoever decides it (the controller) and
 /// `/readyz`. Cloning is cheap; every clone sees the same state. Starts not ready.
@@ -83,13 +83,21 @@ impl Readiness {
     }
 }
 
-/// The routes: `/healthz`, `/readyz` and `/metrics` (GET, and HEAD through axum).
-pub fn router(readiness: Readiness) -> Router {
+/// What the routes answer from: the readiness handle and the process's metrics.
+#[derive(Clone)]
+struct Served {
+    readiness: Readiness,
+    metrics: Arc<Metrics>,
+}
+
+/// The routes: `/healthz`, `/readyz` and `/metrics` (GET, and HEAD through axum); `/metrics`
+/// encodes `metrics`.
+pub fn router(readiness: Readiness, metrics: Arc<Metrics>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .with_state(readiness)
+        .with_state(Served { readiness, metrics })
 }
 
 /// Binds `addr` (port 0 picks a free port) and returns the listener with the address it got.
@@ -103,10 +111,11 @@ pub async fn bind(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), std::io
 pub async fn serve(
     addr: SocketAddr,
     readiness: Readiness,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), std::io::Error> {
     let (listener, _) = bind(addr).await?;
-    serve_on(listener, readiness, shutdown).await
+    serve_on(listener, readiness, metrics, shutdown).await
 }
 
 /// Serves the routes on an already bound listener (see [`bind`]) until `shutdown` completes;
@@ -114,12 +123,13 @@ pub async fn serve(
 pub async fn serve_on(
     listener: TcpListener,
     readiness: Readiness,
+    metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), std::io::Error> {
     if let Ok(local) = listener.local_addr() {
         tracing::info!(address = %local, "serving /healthz, /readyz and /metrics");
     }
-    axum::serve(listener, router(readiness))
+    axum::serve(listener, router(readiness, metrics))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -128,13 +138,16 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {
-    match readiness.reason() {
+async fn readyz(State(served): State<Served>) -> impl IntoResponse {
+    match served.readiness.reason() {
         None => (StatusCode::OK, "ok".to_owned()),
         Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, reason),
     }
 }
 
-async fn metrics_text() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], metrics::encode())
+async fn metrics_text(State(served): State<Served>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, metrics::CONTENT_TYPE)],
+        served.metrics.encode(),
+    )
 }

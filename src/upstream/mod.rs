@@ -2,6 +2,7 @@
 //! retries with backoff that honour `Retry-After`, a retry budget, and error classification.
 
 pub mod allowed;
+pub mod calls;
 pub mod error;
 pub mod limits;
 pub mod memory;
@@ -18,6 +19,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
+pub use calls::{CallRecorder, NotRecorded, SharedCallRecorder, UpstreamOutcome};
 pub use error::{BodyProblem, Service, UpstreamError};
 pub use limits::{Pages, ReadLimits};
 pub use origin::EndpointOrigin;
@@ -85,6 +87,7 @@ pub struct UpstreamClient {
     budget: Arc<RetryBudget>,
     throttle: Arc<throttle::Throttle>,
     limits: ReadLimits,
+    calls: SharedCallRecorder,
 }
 
 impl UpstreamClient {
@@ -113,7 +116,14 @@ impl UpstreamClient {
             budget: Arc::new(RetryBudget::default()),
             throttle: Arc::new(throttle::Throttle::default()),
             limits: ReadLimits::default(),
+            calls: Arc::new(NotRecorded),
         }
+    }
+
+    /// This client reporting each HTTP attempt to `calls` (the default records nothing).
+    pub fn recording_calls_to(mut self, calls: SharedCallRecorder) -> Self {
+        self.calls = calls;
+        self
     }
 
     /// This client reading at most `limits` (the default is [`ReadLimits::default`]).
@@ -165,11 +175,8 @@ impl UpstreamClient {
                 tokio::time::sleep(wait).await;
             }
             let outcome = build(&self.http).send().await;
-            crate::telemetry::metrics::record_upstream_call(
-                self.service,
-                endpoint,
-                crate::telemetry::metrics::UpstreamOutcome::of(&outcome),
-            );
+            self.calls
+                .record_call(self.service, endpoint, UpstreamOutcome::of(&outcome));
             let (retry_after, failure) = match outcome {
                 Ok(response) => {
                     let status = response.status().as_u16();

@@ -12,7 +12,7 @@ use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::connect::{ConnectOptions, Connection, SecretStore, connect};
 use dialpad_teams_operator::microsoft::federated::{FederatedTokenSource, TokenFile};
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
-use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use secrecy::SecretString;
@@ -115,6 +115,7 @@ pub fn quick_options(sandbox_base: &str) -> ConnectOptions {
         graph_requests_per_second: None,
         dialpad_requests_per_second: None,
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox_base]).unwrap(),
+        upstream_calls: Arc::new(NotRecorded),
     }
 }
 

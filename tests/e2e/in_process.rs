@@ -4,13 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::conditions::find_condition;
 use dialpad_teams_operator::connect::ConnectOptions;
 use dialpad_teams_operator::controller::{ControllerConfig, OperatorSettings, run_until};
+use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_operator::telemetry::server::Readiness;
-use dialpad_teams_operator::upstream::{RetryPolicy, http_client};
+use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::Endpoint;
 use dialpad_teams_sandbox::generator::Case;
 
@@ -42,12 +44,14 @@ where
                 graph_requests_per_second: None,
                 dialpad_requests_per_second: None,
                 allowed_endpoints: env.allowed_sandboxes(),
+                upstream_calls: Arc::new(NotRecorded),
             },
             settings: OperatorSettings {
                 operator_namespace: env.namespace.clone(),
                 ..Default::default()
             },
             readiness: readiness.clone(),
+            metrics: Arc::new(Metrics::new()),
         };
         let mut operator = tokio::spawn({
             let (client, exit) = (env.client.clone(), env.operator_exit.clone());

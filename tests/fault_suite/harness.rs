@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use dialpad_teams_operator::connect::ConnectOptions;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
-use dialpad_teams_operator::telemetry::metrics;
+use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_sandbox::fixture::FaultFixture;
 use dialpad_teams_sandbox::generator::{self, Case, GeneratedOrg, GeneratorSpec};
@@ -76,6 +76,7 @@ pub async fn run_scenario(scenario: Scenario) {
         .expect("the sandbox starts");
     let resource = resource(&sandbox);
     let store = secrets(generator::ADMIN_UPN, &password, &api_key);
+    let metrics = Arc::new(Metrics::new());
     let options = ConnectOptions {
         http: reqwest::Client::builder()
             .timeout(scenario.http_timeout)
@@ -85,6 +86,7 @@ pub async fn run_scenario(scenario: Scenario) {
         graph_requests_per_second: Some((f64::from(GRAPH_LIMIT) * CONFIGURED_SHARE) as u32),
         dialpad_requests_per_second: Some((f64::from(DIALPAD_LIMIT) * CONFIGURED_SHARE) as u32),
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
+        upstream_calls: metrics.clone(),
     };
     let mut connection = connection_with(&resource, &store, &options);
     // Waiting the production minute for an operation that never completes would only slow the
@@ -188,7 +190,7 @@ pub async fn run_scenario(scenario: Scenario) {
     });
     let status = serde_json::to_string(&last.status).expect("the status serializes");
     let text = String::from_utf8_lossy(&log.lock().expect("log lock")).into_owned();
-    let metrics = metrics::encode();
+    let metrics = metrics.encode();
     for secret in &secrets {
         for (what, haystack) in [("log", &text), ("status", &status), ("metrics", &metrics)] {
             assert!(
