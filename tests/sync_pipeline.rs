@@ -19,6 +19,7 @@ use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 const PASSWORD: &str = "pipeline-admin-password";
 const SECRET: &str = "pipeline-client-secret";
@@ -57,14 +58,22 @@ async fn example_sandbox() -> (Sandbox, TeamsTenantSync) {
 
 /// A connection for `resource` with the example org's credentials.
 fn example_connection(resource: &TeamsTenantSync) -> Connection {
-    connection(
+    example_connection_as(
         resource,
-        &secrets(
-            "dialpad-msteams-admin@contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
+        "dialpad-msteams-admin@contoso.com",
+        "sandbox-dialpad-api-key",
     )
+}
+
+/// A connection for `resource` as the admin `username`, with the example org's admin password
+/// and the Dialpad API key `key`.
+fn example_connection_as(resource: &TeamsTenantSync, username: &str, key: &str) -> Connection {
+    connection(resource, &secrets(username, "sandbox-admin-password", key))
+}
+
+/// The tenant condition `type_` of a sync's status.
+fn condition<'a>(run: &'a SyncRun, type_: &str) -> &'a Condition {
+    run.status.conditions.iter().find(|c| c.type_ == type_).unwrap()
 }
 
 #[tokio::test]
@@ -110,14 +119,9 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
         writes,
         "the second sync makes no write call"
     );
-    let summary = second.status.summary.unwrap();
+    let summary = second.status.summary.clone().unwrap();
     assert_eq!((summary.desired, summary.in_sync, summary.failed), (18, 3, 15));
-    let ready = second
-        .status
-        .conditions
-        .iter()
-        .find(|c| c.type_ == "Ready")
-        .unwrap();
+    let ready = condition(&second, "Ready");
     assert_eq!(
         (ready.status.as_str(), ready.reason.as_str()),
         ("False", "UsersNotInSync")
@@ -283,18 +287,12 @@ async fn dry_run_reports_the_plan_and_writes_nothing() {
 
 #[tokio::test]
 async fn an_admin_blocked_by_mfa_cascades_to_every_user_and_ready_says_why() {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let mut resource = resource(&sandbox);
+    let (_sandbox, mut resource) = example_sandbox().await;
     resource.spec.tenant.domain = "mfa.contoso.com".into();
-    let connection = connection(
+    let connection = example_connection_as(
         &resource,
-        &secrets(
-            "dialpad-msteams-admin@mfa.contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
+        "dialpad-msteams-admin@mfa.contoso.com",
+        "sandbox-dialpad-api-key",
     );
     let run = run(&connection, &resource, &mut SyncMemory::default()).await;
     assert!(
@@ -304,32 +302,17 @@ async fn an_admin_blocked_by_mfa_cascades_to_every_user_and_ready_says_why() {
             .all(|o| o.reason == Reason::AdminNotConnected)
     );
     assert!(run.plan.outcomes[0].message.contains("MfaRequired"));
-    let ready = run.status.conditions.iter().find(|c| c.type_ == "Ready").unwrap();
+    let ready = condition(&run, "Ready");
     assert_eq!(ready.reason, "MfaRequired");
     assert!(ready.message.contains("AADSTS50076"), "{}", ready.message);
 }
 
 #[tokio::test]
 async fn a_wrongly_named_admin_is_refused_before_any_call() {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let resource = resource(&sandbox);
-    let connection = connection(
-        &resource,
-        &secrets(
-            "teams-admin@contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
-    );
+    let (sandbox, resource) = example_sandbox().await;
+    let connection = example_connection_as(&resource, "teams-admin@contoso.com", "sandbox-dialpad-api-key");
     let run = run(&connection, &resource, &mut SyncMemory::default()).await;
-    let connected = run
-        .status
-        .conditions
-        .iter()
-        .find(|c| c.type_ == "AdminConnected")
-        .unwrap();
+    let connected = condition(&run, "AdminConnected");
     assert_eq!(connected.reason, "AccountNameInvalid");
     assert!(connected.message.contains("dialpad-msteams-admin@contoso.com"));
     assert_eq!(
@@ -342,26 +325,15 @@ async fn a_wrongly_named_admin_is_refused_before_any_call() {
 
 #[tokio::test]
 async fn an_admin_without_roles_reports_roles_missing_naming_them() {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let mut resource = resource(&sandbox);
+    let (_sandbox, mut resource) = example_sandbox().await;
     resource.spec.tenant.domain = "noroles.contoso.com".into();
-    let connection = connection(
+    let connection = example_connection_as(
         &resource,
-        &secrets(
-            "dialpad-msteams-admin@noroles.contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
+        "dialpad-msteams-admin@noroles.contoso.com",
+        "sandbox-dialpad-api-key",
     );
     let run = run(&connection, &resource, &mut SyncMemory::default()).await;
-    let authorized = run
-        .status
-        .conditions
-        .iter()
-        .find(|c| c.type_ == "AdminAuthorized")
-        .unwrap();
+    let authorized = condition(&run, "AdminAuthorized");
     assert_eq!(authorized.reason, "RolesMissing");
     assert!(
         authorized
@@ -380,28 +352,11 @@ async fn an_admin_without_roles_reports_roles_missing_naming_them() {
 
 #[tokio::test]
 async fn a_wrong_dialpad_key_keeps_the_previous_users_and_changes_nothing() {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let resource = resource(&sandbox);
-    let good = connection(
-        &resource,
-        &secrets(
-            "dialpad-msteams-admin@contoso.com",
-            "sandbox-admin-password",
-            "sandbox-dialpad-api-key",
-        ),
-    );
+    let (sandbox, resource) = example_sandbox().await;
+    let good = example_connection(&resource);
     let mut memory = SyncMemory::default();
     let first = run(&good, &resource, &mut memory).await;
-    let bad = connection(
-        &resource,
-        &secrets(
-            "dialpad-msteams-admin@contoso.com",
-            "sandbox-admin-password",
-            "wrong",
-        ),
-    );
+    let bad = example_connection_as(&resource, "dialpad-msteams-admin@contoso.com", "wrong");
     let writes = sandbox.counters().write_requests();
     let second = run(&bad, &resource, &mut memory).await;
     assert_eq!(sandbox.counters().write_requests(), writes);
@@ -410,27 +365,14 @@ async fn a_wrong_dialpad_key_keeps_the_previous_users_and_changes_nothing() {
         first.status.users.len(),
         "nothing lost"
     );
-    let source = second
-        .status
-        .conditions
-        .iter()
-        .find(|c| c.type_ == "SourceConnected")
-        .unwrap();
+    let source = condition(&second, "SourceConnected");
     assert_eq!(source.reason, "SourceCredentialsInvalid");
 }
 
 /// The example org's sandbox, the demo resource at it, and its connection after one sync.
 async fn synced_example_org() -> (Sandbox, TeamsTenantSync, Connection) {
-    let sandbox = Sandbox::start(&example_org(), SandboxOptions::default())
-        .await
-        .unwrap();
-    let resource = resource(&sandbox);
-    let complete = secrets(
-        "dialpad-msteams-admin@contoso.com",
-        "sandbox-admin-password",
-        "sandbox-dialpad-api-key",
-    );
-    let synced = connection(&resource, &complete);
+    let (sandbox, resource) = example_sandbox().await;
+    let synced = example_connection(&resource);
     run(&synced, &resource, &mut SyncMemory::default()).await;
     (sandbox, resource, synced)
 }

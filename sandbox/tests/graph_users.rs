@@ -88,6 +88,91 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// A sandbox serving one org, and a client signed in to it with one token.
+struct Session {
+    sandbox: Sandbox,
+    client: reqwest::Client,
+    token: String,
+}
+
+impl Session {
+    /// The user-reader app (`User.Read.All`) signed in to a sandbox serving `fixture`.
+    async fn reader(fixture: &OrgFixture) -> Self {
+        Self::reader_on(start(fixture).await).await
+    }
+
+    /// The user-reader app signed in to `sandbox`.
+    async fn reader_on(sandbox: Sandbox) -> Self {
+        let client = client();
+        let token = reader_token(&client, sandbox.base_url()).await;
+        Self {
+            sandbox,
+            client,
+            token,
+        }
+    }
+
+    /// The admin, signed in with a password, on a sandbox serving `fixture`.
+    async fn admin(fixture: &OrgFixture) -> Self {
+        let sandbox = start(fixture).await;
+        let client = client();
+        let token = admin_token(&client, sandbox.base_url()).await;
+        Self {
+            sandbox,
+            client,
+            token,
+        }
+    }
+
+    /// The numbers app, which lacks `User.Read.All`, signed in to a sandbox serving `fixture`.
+    async fn numbers_app(fixture: &OrgFixture) -> Self {
+        let sandbox = start(fixture).await;
+        let client = client();
+        let token = app_token(&client, sandbox.base_url(), NUMBERS_APP, "numbers-secret").await;
+        Self {
+            sandbox,
+            client,
+            token,
+        }
+    }
+
+    /// GETs `path_or_url` (a path below the sandbox's base URL, or a whole URL such as a next
+    /// link) with the session's token; the status and JSON body.
+    async fn get(&self, path_or_url: &str) -> (StatusCode, Value) {
+        self.get_with(path_or_url, &[]).await
+    }
+
+    /// [`Session::get`] with extra headers.
+    async fn get_with(&self, path_or_url: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_owned()
+        } else {
+            format!("{}{path_or_url}", self.sandbox.base_url())
+        };
+        get(&self.client, &url, &self.token, headers).await
+    }
+
+    /// Lists the users matching the `$filter` expression `filter`.
+    async fn users_where(&self, filter: &str) -> (StatusCode, Value) {
+        self.get(&format!("/v1.0/users?$filter={}", urlencode(filter)))
+            .await
+    }
+
+    /// POSTs a batch with the session's token; the outer status and body.
+    async fn batch(&self, body: &Value) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .post(format!("{}/v1.0/$batch", self.sandbox.base_url()))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+}
+
 async fn token(client: &reqwest::Client, base: &str, form: &[(&str, &str)]) -> String {
     let response = client
         .post(format!("{base}/{TENANT}/oauth2/v2.0/token"))
@@ -178,21 +263,13 @@ fn keys(object: &Value) -> Vec<&str> {
 
 #[tokio::test]
 async fn users_without_select_have_graphs_default_property_set() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/users", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let graph = Session::reader(&small_fixture()).await;
+    let (status, body) = graph.get("/v1.0/users").await;
     assert_eq!(status, StatusCode::OK);
     assert_graph_schema(USER_COLLECTION, &body);
     assert_eq!(
         body["@odata.context"],
-        format!("{}/v1.0/$metadata#users", sandbox.base_url())
+        format!("{}/v1.0/$metadata#users", graph.sandbox.base_url())
     );
     assert!(body.get("@odata.nextLink").is_none());
     assert!(body.get("@odata.count").is_none());
@@ -227,20 +304,15 @@ async fn users_without_select_have_graphs_default_property_set() {
 
 #[tokio::test]
 async fn select_returns_the_selected_properties_and_id() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
+    let graph = Session::reader(&small_fixture()).await;
     let select = "userPrincipalName,mail,otherMails,proxyAddresses,accountEnabled,assignedPlans,assignedLicenses,usageLocation";
-    let url = format!(
-        "{}/v1.0/users?$select={select}&$filter=userPrincipalName eq 'ann@contoso.com'",
-        sandbox.base_url()
-    );
-    let (status, body) = get(&client, &url, &token, &[]).await;
+    let url = format!("/v1.0/users?$select={select}&$filter=userPrincipalName eq 'ann@contoso.com'");
+    let (status, body) = graph.get(&url).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_graph_schema(USER_COLLECTION, &body);
     assert_eq!(
         body["@odata.context"],
-        format!("{}/v1.0/$metadata#users({select})", sandbox.base_url())
+        format!("{}/v1.0/$metadata#users({select})", graph.sandbox.base_url())
     );
     let ann = &body["value"][0];
     assert_eq!(
@@ -296,25 +368,12 @@ async fn select_returns_the_selected_properties_and_id() {
     assert_eq!(phone_system["service"], "MicrosoftCommunicationsOnline");
 
     // A property the schema does not know is refused; unmodelled ones are null or empty.
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/users?$select=id,shoeSize", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let (status, body) = graph.get("/v1.0/users?$select=id,shoeSize").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "Request_BadRequest");
-    let (status, body) = get(
-        &client,
-        &format!(
-            "{}/v1.0/users?$select=jobTitle,imAddresses,manager",
-            sandbox.base_url()
-        ),
-        &token,
-        &[],
-    )
-    .await;
+    let (status, body) = graph
+        .get("/v1.0/users?$select=jobTitle,imAddresses,manager")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_graph_schema(USER_COLLECTION, &body);
     assert_eq!(keys(&body["value"][0]), ["id", "imAddresses", "jobTitle"]);
@@ -322,17 +381,9 @@ async fn select_returns_the_selected_properties_and_id() {
 
 #[tokio::test]
 async fn top_must_be_between_1_and_999() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
+    let graph = Session::reader(&small_fixture()).await;
     for top in ["0", "1000", "-1", "many"] {
-        let (status, body) = get(
-            &client,
-            &format!("{}/v1.0/users?$top={top}", sandbox.base_url()),
-            &token,
-            &[],
-        )
-        .await;
+        let (status, body) = graph.get(&format!("/v1.0/users?$top={top}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "$top={top}");
         assert_eq!(error_code(&body), "Request_BadRequest");
         assert_eq!(
@@ -340,43 +391,23 @@ async fn top_must_be_between_1_and_999() {
             format!("Invalid page size specified: '{top}'. Must be between 1 and 999 inclusive.")
         );
     }
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/users?$top=1", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let (status, body) = graph.get("/v1.0/users?$top=1").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["value"].as_array().unwrap().len(), 1);
     assert!(body["@odata.nextLink"].is_string());
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/users?$top=999", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let (status, body) = graph.get("/v1.0/users?$top=999").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["value"].as_array().unwrap().len(), 4);
 }
 
 #[tokio::test]
 async fn the_default_page_holds_100_users() {
-    let sandbox = start(&fixture_with_users(150)).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/users", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let graph = Session::reader(&fixture_with_users(150)).await;
+    let (status, body) = graph.get("/v1.0/users").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["value"].as_array().unwrap().len(), 100);
     let next = body["@odata.nextLink"].as_str().unwrap();
-    let (_, body) = get(&client, next, &token, &[]).await;
+    let (_, body) = graph.get(next).await;
     assert_eq!(body["value"].as_array().unwrap().len(), 54);
     assert!(body.get("@odata.nextLink").is_none());
 }
@@ -388,17 +419,12 @@ async fn paging_with_top_999_returns_every_user_once_through_public_next_links()
         public_url: Some("http://proxy.example/".into()),
         ..Default::default()
     };
-    let sandbox = Sandbox::start(&fixture, options).await.unwrap();
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
-    let mut url = format!(
-        "{}/v1.0/users?$select=id,userPrincipalName,mail&$top=999",
-        sandbox.base_url()
-    );
+    let graph = Session::reader_on(Sandbox::start(&fixture, options).await.unwrap()).await;
+    let mut url = "/v1.0/users?$select=id,userPrincipalName,mail&$top=999".to_owned();
     let mut seen = HashSet::new();
     let mut page_sizes = Vec::new();
     loop {
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let (status, body) = graph.get(&url).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_graph_schema(USER_COLLECTION, &body);
         assert_eq!(
@@ -422,25 +448,24 @@ async fn paging_with_top_999_returns_every_user_once_through_public_next_links()
         assert!(next.contains("$select=id,userPrincipalName,mail"), "{next}");
         assert!(next.contains("$top=999"), "{next}");
         assert!(next.contains("$skiptoken="), "{next}");
-        url = next.replacen("http://proxy.example", sandbox.base_url(), 1);
+        url = next.replacen("http://proxy.example", graph.sandbox.base_url(), 1);
     }
     assert_eq!(page_sizes, [999, 999, 506], "2,500 users, 3 others and the admin");
-    let everyone: HashSet<String> = sandbox.with_world(|w| w.users.iter().map(|u| u.id.clone()).collect());
+    let everyone: HashSet<String> = graph
+        .sandbox
+        .with_world(|w| w.users.iter().map(|u| u.id.clone()).collect());
     assert_eq!(seen, everyone);
 }
 
 #[tokio::test]
 async fn filter_pages_carry_the_filter_into_next_links() {
-    let sandbox = start(&fixture_with_users(30)).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
-    let mut url = format!(
-        "{}/v1.0/users?$filter=startsWith(userPrincipalName,'user00001') or accountEnabled eq false&$top=4",
-        sandbox.base_url()
-    );
+    let graph = Session::reader(&fixture_with_users(30)).await;
+    let mut url =
+        "/v1.0/users?$filter=startsWith(userPrincipalName,'user00001') or accountEnabled eq false&$top=4"
+            .to_owned();
     let mut found = Vec::new();
     loop {
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let (status, body) = graph.get(&url).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         found.extend(upns(&body));
         match body.get("@odata.nextLink") {
@@ -457,9 +482,7 @@ async fn filter_pages_carry_the_filter_into_next_links() {
 
 #[tokio::test]
 async fn filter_on_mail_and_user_principal_name_ignores_case() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
+    let graph = Session::reader(&small_fixture()).await;
     let cases = [
         ("mail eq 'ann.smith@CONTOSO.com'", vec!["ann@contoso.com"]),
         ("userPrincipalName eq 'BOB@contoso.com'", vec!["bob@contoso.com"]),
@@ -472,11 +495,10 @@ async fn filter_on_mail_and_user_principal_name_ignores_case() {
     ];
     for (filter, expected) in cases {
         let url = format!(
-            "{}/v1.0/users?$select=userPrincipalName&$filter={}",
-            sandbox.base_url(),
+            "/v1.0/users?$select=userPrincipalName&$filter={}",
             urlencode(filter)
         );
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let (status, body) = graph.get(&url).await;
         assert_eq!(status, StatusCode::OK, "{filter}: {body}");
         assert_graph_schema(USER_COLLECTION, &body);
         assert_eq!(upns(&body), expected, "{filter}");
@@ -485,9 +507,7 @@ async fn filter_on_mail_and_user_principal_name_ignores_case() {
 
 #[tokio::test]
 async fn filter_on_proxy_addresses_and_other_mails_uses_any() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
+    let graph = Session::reader(&small_fixture()).await;
     let cases = [
         (
             "proxyAddresses/any(p:p eq 'smtp:ann@sales.contoso.com')",
@@ -501,8 +521,7 @@ async fn filter_on_proxy_addresses_and_other_mails_uses_any() {
         ("otherMails/any(o:o eq 'ann@gmail.com')", vec![]),
     ];
     for (filter, expected) in cases {
-        let url = format!("{}/v1.0/users?$filter={}", sandbox.base_url(), urlencode(filter));
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let (status, body) = graph.users_where(filter).await;
         assert_eq!(status, StatusCode::OK, "{filter}: {body}");
         assert_eq!(upns(&body), expected, "{filter}");
     }
@@ -510,9 +529,7 @@ async fn filter_on_proxy_addresses_and_other_mails_uses_any() {
 
 #[tokio::test]
 async fn filter_supports_in_booleans_and_parentheses() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
+    let graph = Session::reader(&small_fixture()).await;
     let cases = [
         (
             "mail in ('bob@contoso.com', 'ann.smith@contoso.com')",
@@ -525,8 +542,7 @@ async fn filter_supports_in_booleans_and_parentheses() {
         ),
     ];
     for (filter, expected) in cases {
-        let url = format!("{}/v1.0/users?$filter={}", sandbox.base_url(), urlencode(filter));
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let (status, body) = graph.users_where(filter).await;
         assert_eq!(status, StatusCode::OK, "{filter}: {body}");
         let mut found = upns(&body);
         found.sort();
@@ -536,81 +552,60 @@ async fn filter_supports_in_booleans_and_parentheses() {
 
 #[tokio::test]
 async fn unsupported_filters_are_request_unsupported_query() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
+    let graph = Session::reader(&small_fixture()).await;
     for filter in [
         "mail ne 'x@contoso.com'",
         "endsWith(mail,'@contoso.com')",
         "jobTitle eq 'CEO'",
         "accountEnabled eq 'yes'",
     ] {
-        let url = format!("{}/v1.0/users?$filter={}", sandbox.base_url(), urlencode(filter));
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let (status, body) = graph.users_where(filter).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{filter}");
         assert_eq!(error_code(&body), "Request_UnsupportedQuery", "{filter}");
     }
-    let url = format!(
-        "{}/v1.0/users?$filter={}",
-        sandbox.base_url(),
-        urlencode("jobTitle eq 'CEO'")
-    );
-    let (_, body) = get(&client, &url, &token, &[]).await;
+    let (_, body) = graph.users_where("jobTitle eq 'CEO'").await;
     assert_eq!(
         body["error"]["message"],
         "Unsupported or invalid query filter clause specified for property 'jobTitle' of resource 'user'."
     );
-    let url = format!(
-        "{}/v1.0/users?$filter={}",
-        sandbox.base_url(),
-        urlencode("mail eq 'unterminated")
-    );
-    let (status, body) = get(&client, &url, &token, &[]).await;
+    let (status, body) = graph.users_where("mail eq 'unterminated").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "Request_BadRequest");
 }
 
 #[tokio::test]
 async fn count_needs_consistency_level_eventual_and_appears_on_the_first_page_only() {
-    let sandbox = start(&fixture_with_users(10)).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
-    let url = format!("{}/v1.0/users?$count=true&$top=5", sandbox.base_url());
-    let (status, body) = get(&client, &url, &token, &[]).await;
+    let graph = Session::reader(&fixture_with_users(10)).await;
+    let url = "/v1.0/users?$count=true&$top=5";
+    let (status, body) = graph.get(url).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "Request_BadRequest");
     assert_eq!(body["error"]["message"], "$count is not currently supported.");
 
     let eventual = [("ConsistencyLevel", "eventual")];
-    let (status, body) = get(&client, &url, &token, &eventual).await;
+    let (status, body) = graph.get_with(url, &eventual).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_graph_schema(USER_COLLECTION, &body);
     assert_eq!(body["@odata.count"], 14);
     let next = body["@odata.nextLink"].as_str().unwrap();
-    let (status, body) = get(&client, next, &token, &eventual).await;
+    let (status, body) = graph.get_with(next, &eventual).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.get("@odata.count").is_none());
 
-    let url = format!(
-        "{}/v1.0/users?$count=true&$filter=accountEnabled eq false",
-        sandbox.base_url()
-    );
-    let (_, body) = get(&client, &url, &token, &eventual).await;
+    let url = "/v1.0/users?$count=true&$filter=accountEnabled eq false";
+    let (_, body) = graph.get_with(url, &eventual).await;
     assert_eq!(body["@odata.count"], 1);
 }
 
 #[tokio::test]
 async fn get_user_finds_a_user_by_id_or_user_principal_name() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
-    let id = sandbox.with_world(|w| w.user_by_upn("bob@contoso.com").unwrap().id.clone());
+    let graph = Session::reader(&small_fixture()).await;
+    let id = graph
+        .sandbox
+        .with_world(|w| w.user_by_upn("bob@contoso.com").unwrap().id.clone());
     for key in [id.as_str(), "BOB@contoso.com"] {
-        let url = format!(
-            "{}/v1.0/users/{key}?$select=id,accountEnabled",
-            sandbox.base_url()
-        );
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let url = format!("/v1.0/users/{key}?$select=id,accountEnabled");
+        let (status, body) = graph.get(&url).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_graph_schema("microsoft.graph.user", &body);
         assert_eq!(body["id"], id.as_str());
@@ -622,37 +617,26 @@ async fn get_user_finds_a_user_by_id_or_user_principal_name() {
                 .ends_with("#users(id,accountEnabled)/$entity")
         );
     }
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/users/nobody@contoso.com", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let (status, body) = graph.get("/v1.0/users/nobody@contoso.com").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&body), "Request_ResourceNotFound");
 }
 
 #[tokio::test]
 async fn me_returns_the_signed_in_admin() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = admin_token(&client, sandbox.base_url()).await;
-    let (status, body) = get(&client, &format!("{}/v1.0/me", sandbox.base_url()), &token, &[]).await;
+    let graph = Session::admin(&small_fixture()).await;
+    let (status, body) = graph.get("/v1.0/me").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_graph_schema("microsoft.graph.user", &body);
     assert_eq!(body["userPrincipalName"], ADMIN);
     assert_eq!(
         body["@odata.context"],
-        format!("{}/v1.0/$metadata#users/$entity", sandbox.base_url())
+        format!("{}/v1.0/$metadata#users/$entity", graph.sandbox.base_url())
     );
     assert!(body.get("accountEnabled").is_none(), "not in the default set");
 
-    let url = format!(
-        "{}/v1.0/me?$select=displayName,accountEnabled",
-        sandbox.base_url()
-    );
-    let (status, body) = get(&client, &url, &token, &[]).await;
+    let url = "/v1.0/me?$select=displayName,accountEnabled";
+    let (status, body) = graph.get(url).await;
     assert_eq!(status, StatusCode::OK);
     assert_graph_schema("microsoft.graph.user", &body);
     assert_eq!(
@@ -663,11 +647,9 @@ async fn me_returns_the_signed_in_admin() {
 
 #[tokio::test]
 async fn me_with_an_app_only_token_is_a_bad_request() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = reader_token(&client, sandbox.base_url()).await;
+    let graph = Session::reader(&small_fixture()).await;
     for path in ["/v1.0/me", "/v1.0/me/memberOf/microsoft.graph.directoryRole"] {
-        let (status, body) = get(&client, &format!("{}{path}", sandbox.base_url()), &token, &[]).await;
+        let (status, body) = graph.get(path).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}");
         assert_eq!(error_code(&body), "BadRequest");
     }
@@ -690,40 +672,30 @@ fn group_roles_fixture() -> OrgFixture {
 
 #[tokio::test]
 async fn roles_held_through_a_group_are_transitive_memberships_only() {
-    let sandbox = start(&group_roles_fixture()).await;
-    let client = client();
-    let token = admin_token(&client, sandbox.base_url()).await;
-    let base = sandbox.base_url();
-
-    let (status, body) = get(
-        &client,
-        &format!("{base}/v1.0/me/memberOf/microsoft.graph.directoryRole"),
-        &token,
-        &[],
-    )
-    .await;
+    let graph = Session::admin(&group_roles_fixture()).await;
+    let (status, body) = graph.get("/v1.0/me/memberOf/microsoft.graph.directoryRole").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["value"],
         json!([]),
         "no role is assigned to the admin directly"
     );
-    let (status, body) = get(&client, &format!("{base}/v1.0/me/memberOf"), &token, &[]).await;
+    let (status, body) = graph.get("/v1.0/me/memberOf").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let direct = body["value"].as_array().unwrap();
     assert_eq!(direct.len(), 1, "{body}");
     assert_eq!(direct[0]["@odata.type"], "#microsoft.graph.group");
     assert_eq!(direct[0]["displayName"], "Voice admins");
 
-    let cast = format!("{base}/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true");
-    let (status, body) = get(&client, &cast, &token, &[]).await;
+    let cast = "/v1.0/me/transitiveMemberOf/microsoft.graph.directoryRole?$count=true";
+    let (status, body) = graph.get(cast).await;
     assert_eq!(
         status,
         StatusCode::BAD_REQUEST,
         "the cast is an advanced query: {body}"
     );
     assert_eq!(error_code(&body), "Request_UnsupportedQuery");
-    let (status, body) = get(&client, &cast, &token, &[("ConsistencyLevel", "eventual")]).await;
+    let (status, body) = graph.get_with(cast, &[("ConsistencyLevel", "eventual")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_graph_schema("microsoft.graph.directoryRoleCollectionResponse", &body);
     assert_eq!(body["@odata.count"], 2);
@@ -735,8 +707,8 @@ async fn roles_held_through_a_group_are_transitive_memberships_only() {
         .collect();
     assert_eq!(names, ["Teams Administrator", "Skype for Business Administrator"]);
 
-    let numbers = format!("{base}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments");
-    let (status, body) = get(&client, &numbers, &token, &[]).await;
+    let numbers = "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments";
+    let (status, body) = graph.get(numbers).await;
     assert_eq!(
         status,
         StatusCode::OK,
@@ -757,18 +729,16 @@ fn a_group_member_outside_the_tenant_is_named_in_the_fixture_error() {
 
 #[tokio::test]
 async fn member_of_lists_the_admins_directory_roles_under_both_cast_spellings() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = admin_token(&client, sandbox.base_url()).await;
+    let graph = Session::admin(&small_fixture()).await;
     let mut bodies = Vec::new();
     for cast in ["microsoft.graph.directoryRole", "graph.directoryRole"] {
-        let url = format!("{}/v1.0/me/memberOf/{cast}", sandbox.base_url());
-        let (status, body) = get(&client, &url, &token, &[]).await;
+        let url = format!("/v1.0/me/memberOf/{cast}");
+        let (status, body) = graph.get(&url).await;
         assert_eq!(status, StatusCode::OK, "{cast}: {body}");
         assert_graph_schema("microsoft.graph.directoryRoleCollectionResponse", &body);
         assert_eq!(
             body["@odata.context"],
-            format!("{}/v1.0/$metadata#directoryRoles", sandbox.base_url())
+            format!("{}/v1.0/$metadata#directoryRoles", graph.sandbox.base_url())
         );
         let roles = body["value"].as_array().unwrap();
         assert_eq!(roles.len(), 2);
@@ -814,11 +784,9 @@ async fn member_of_lists_the_admins_directory_roles_under_both_cast_spellings() 
     );
 
     // As documented: $select, $count with ConsistencyLevel, and the cast works either way.
-    let url = format!(
-        "{}/v1.0/me/memberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId&$count=true",
-        sandbox.base_url()
-    );
-    let (status, body) = get(&client, &url, &token, &[("ConsistencyLevel", "eventual")]).await;
+    let url =
+        "/v1.0/me/memberOf/microsoft.graph.directoryRole?$select=id,displayName,roleTemplateId&$count=true";
+    let (status, body) = graph.get_with(url, &[("ConsistencyLevel", "eventual")]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_graph_schema("microsoft.graph.directoryRoleCollectionResponse", &body);
     assert_eq!(body["@odata.count"], 2);
@@ -827,13 +795,7 @@ async fn member_of_lists_the_admins_directory_roles_under_both_cast_spellings() 
         ["@odata.type", "displayName", "id", "roleTemplateId"]
     );
 
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/me/memberOf/microsoft.graph.user", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let (status, body) = graph.get("/v1.0/me/memberOf/microsoft.graph.user").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "BadRequest");
     assert_eq!(
@@ -844,16 +806,8 @@ async fn member_of_lists_the_admins_directory_roles_under_both_cast_spellings() 
 
 #[tokio::test]
 async fn an_app_without_user_read_all_is_forbidden() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = app_token(&client, sandbox.base_url(), NUMBERS_APP, "numbers-secret").await;
-    let (status, body) = get(
-        &client,
-        &format!("{}/v1.0/users", sandbox.base_url()),
-        &token,
-        &[],
-    )
-    .await;
+    let graph = Session::numbers_app(&small_fixture()).await;
+    let (status, body) = graph.get("/v1.0/users").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(error_code(&body), "Authorization_RequestDenied");
 }
@@ -884,19 +838,6 @@ async fn missing_unknown_and_expired_tokens_are_unauthorized() {
     );
 }
 
-/// POSTs a batch; returns the outer status and body.
-async fn batch(client: &reqwest::Client, base: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-    let response = client
-        .post(format!("{base}/v1.0/$batch"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap())
-}
-
 fn inner<'a>(body: &'a Value, id: &str) -> &'a Value {
     body["responses"]
         .as_array()
@@ -908,9 +849,7 @@ fn inner<'a>(body: &'a Value, id: &str) -> &'a Value {
 
 #[tokio::test]
 async fn batch_answers_each_inner_request_on_its_own() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = admin_token(&client, sandbox.base_url()).await;
+    let graph = Session::admin(&small_fixture()).await;
     let request = json!({"requests": [
         {"id": "1", "method": "GET", "url": "/users?$select=id,mail&$filter=mail eq 'bob@contoso.com'"},
         {"id": "2", "method": "GET", "url": "/users/nobody@contoso.com"},
@@ -919,7 +858,7 @@ async fn batch_answers_each_inner_request_on_its_own() {
         {"id": "5", "method": "GET", "url": "/users?$top=1000"},
         {"id": "6", "method": "POST", "url": "/users", "body": {"displayName": "x"}},
     ]});
-    let (status, body) = batch(&client, sandbox.base_url(), &token, &request).await;
+    let (status, body) = graph.batch(&request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["responses"].as_array().unwrap().len(), 6);
 
@@ -954,11 +893,9 @@ async fn batch_answers_each_inner_request_on_its_own() {
 
 #[tokio::test]
 async fn batch_inner_requests_use_the_outer_token() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = app_token(&client, sandbox.base_url(), NUMBERS_APP, "numbers-secret").await;
+    let graph = Session::numbers_app(&small_fixture()).await;
     let request = json!({"requests": [{"id": "a", "method": "GET", "url": "/users"}, {"id": "b", "method": "GET", "url": "/me"}]});
-    let (status, body) = batch(&client, sandbox.base_url(), &token, &request).await;
+    let (status, body) = graph.batch(&request).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(inner(&body, "a")["status"], 403);
     assert_eq!(inner(&body, "b")["status"], 400);
@@ -966,39 +903,32 @@ async fn batch_inner_requests_use_the_outer_token() {
 
 #[tokio::test]
 async fn batch_with_more_than_20_requests_or_duplicate_ids_is_a_bad_request() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = admin_token(&client, sandbox.base_url()).await;
+    let graph = Session::admin(&small_fixture()).await;
     let many: Vec<Value> = (0..21)
         .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me"}))
         .collect();
-    let (status, body) = batch(&client, sandbox.base_url(), &token, &json!({ "requests": many })).await;
+    let (status, body) = graph.batch(&json!({ "requests": many })).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "BadRequest");
 
     let twenty: Vec<Value> = (0..20)
         .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/me"}))
         .collect();
-    let (status, body) = batch(
-        &client,
-        sandbox.base_url(),
-        &token,
-        &json!({ "requests": twenty }),
-    )
-    .await;
+    let (status, body) = graph.batch(&json!({ "requests": twenty })).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     let duplicates = json!({"requests": [
         {"id": "a", "method": "GET", "url": "/me"},
         {"id": "A", "method": "GET", "url": "/me"},
     ]});
-    let (status, body) = batch(&client, sandbox.base_url(), &token, &duplicates).await;
+    let (status, body) = graph.batch(&duplicates).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error_code(&body), "BadRequest");
 
-    let response = client
-        .post(format!("{}/v1.0/$batch", sandbox.base_url()))
-        .bearer_auth(&token)
+    let response = graph
+        .client
+        .post(format!("{}/v1.0/$batch", graph.sandbox.base_url()))
+        .bearer_auth(&graph.token)
         .header("content-type", "application/json")
         .body("{not json")
         .send()
@@ -1009,9 +939,7 @@ async fn batch_with_more_than_20_requests_or_duplicate_ids_is_a_bad_request() {
 
 #[tokio::test]
 async fn batch_dependents_of_a_failed_request_get_424() {
-    let sandbox = start(&small_fixture()).await;
-    let client = client();
-    let token = admin_token(&client, sandbox.base_url()).await;
+    let graph = Session::admin(&small_fixture()).await;
     let request = json!({"requests": [
         {"id": "lookup", "method": "GET", "url": "/users/nobody@contoso.com"},
         {"id": "use", "method": "GET", "url": "/me", "dependsOn": ["lookup"]},
@@ -1019,7 +947,7 @@ async fn batch_dependents_of_a_failed_request_get_424() {
         {"id": "ok", "method": "GET", "url": "/me"},
         {"id": "after-ok", "method": "GET", "url": "/me", "dependsOn": ["OK"]},
     ]});
-    let (status, body) = batch(&client, sandbox.base_url(), &token, &request).await;
+    let (status, body) = graph.batch(&request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(inner(&body, "lookup")["status"], 404);
     assert_eq!(inner(&body, "use")["status"], 424);
@@ -1035,7 +963,7 @@ async fn batch_dependents_of_a_failed_request_get_424() {
     assert_eq!(ids, ["lookup", "use", "then", "ok", "after-ok"]);
 
     let unknown = json!({"requests": [{"id": "1", "method": "GET", "url": "/me", "dependsOn": ["9"]}]});
-    let (status, _) = batch(&client, sandbox.base_url(), &token, &unknown).await;
+    let (status, _) = graph.batch(&unknown).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
@@ -1044,21 +972,19 @@ async fn batch_inner_throttling_stays_inside_the_batch() {
     let yaml = fixture_yaml(
         "behaviour:\n  faults: [{endpoint: graph.memberOf, throttleRate: 1.0, retryAfterSeconds: 2}]",
     );
-    let sandbox = start(&OrgFixture::from_yaml(&yaml, "inline").unwrap()).await;
-    let client = client();
-    let token = admin_token(&client, sandbox.base_url()).await;
+    let graph = Session::admin(&OrgFixture::from_yaml(&yaml, "inline").unwrap()).await;
     let request = json!({"requests": [
         {"id": "roles", "method": "GET", "url": "/me/memberOf/microsoft.graph.directoryRole"},
         {"id": "me", "method": "GET", "url": "/me"},
     ]});
-    let (status, body) = batch(&client, sandbox.base_url(), &token, &request).await;
+    let (status, body) = graph.batch(&request).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let roles = inner(&body, "roles");
     assert_eq!(roles["status"], 429);
     assert_eq!(roles["headers"]["Retry-After"], "2");
     assert_eq!(error_code(&roles["body"]), "TooManyRequests");
     assert_eq!(inner(&body, "me")["status"], 200);
-    let counters = sandbox.counters();
+    let counters = graph.sandbox.counters();
     assert_eq!(counters.requests.get("graph.batch POST"), Some(&1));
     assert_eq!(counters.responses.get("graph.memberOf 429"), Some(&1));
 }

@@ -274,37 +274,23 @@ impl TeamsTenant for GraphTenant {
         };
         let authorized = match credentials {
             Credentials::Password { account, .. } => match self.graph.my_roles().await {
-                Ok(roles) => {
-                    let missing = admin::missing_roles(&roles);
-                    if missing.is_empty() {
-                        Ok(())
-                    } else {
-                        Err((
-                            Reason::RolesMissing,
-                            format!(
-                                "{account} lacks the {} role(s); assign them in Entra ID as active (not only PIM-eligible) assignments",
-                                missing.join(" and ")
-                            ),
-                        ))
-                    }
-                }
+                Ok(roles) => lacking(&admin::missing_roles(&roles), |missing| {
+                    format!(
+                        "{account} lacks the {} role(s); assign them in Entra ID as active (not only PIM-eligible) assignments",
+                        missing.join(" and ")
+                    )
+                }),
                 Err(error) => Err(graph_failure(&error, "cannot read the admin's directory roles")),
             },
             Credentials::ClientSecret { client_id, .. }
             | Credentials::Certificate { client_id, .. }
             | Credentials::WorkloadIdentity { client_id, .. } => {
-                let missing = admin::missing_permissions(&token.claims);
-                if missing.is_empty() {
-                    Ok(())
-                } else {
-                    Err((
-                        Reason::RolesMissing,
-                        format!(
-                            "the app {client_id} lacks the application permission(s) {}; add them to the app registration and grant admin consent",
-                            missing.join(", ")
-                        ),
-                    ))
-                }
+                lacking(&admin::missing_permissions(&token.claims), |missing| {
+                    format!(
+                        "the app {client_id} lacks the application permission(s) {}; add them to the app registration and grant admin consent",
+                        missing.join(", ")
+                    )
+                })
             }
         };
         TenantChecks {
@@ -375,6 +361,15 @@ pub(crate) fn held_by(number: &NumberAssignment) -> (String, Option<String>) {
         .filter(|_| number.assignment_status.as_deref() == Some("userAssigned"));
     let normalised = normalise(&number.telephone_number).unwrap_or_else(|| number.telephone_number.clone());
     (normalised, holder)
+}
+
+/// Authorised when nothing is `missing`; otherwise `RolesMissing`, with what `say` makes of it.
+fn lacking(missing: &[&str], say: impl FnOnce(&[&str]) -> String) -> Result<(), (Reason, String)> {
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err((Reason::RolesMissing, say(missing)))
+    }
 }
 
 fn failed_connection(reason: Reason, message: String) -> TenantChecks {

@@ -26,34 +26,41 @@ pub struct ApiRequest {
     pub why: &'static str,
 }
 
+/// A request whose grant goes to `scope`.
+const fn request(
+    scope: GrantScope,
+    group: &'static str,
+    resource: &'static str,
+    verb: &'static str,
+    why: &'static str,
+) -> ApiRequest {
+    ApiRequest {
+        group,
+        resource,
+        verb,
+        scope,
+        why,
+    }
+}
+
+/// A request in each watched namespace.
 const fn watched(
     group: &'static str,
     resource: &'static str,
     verb: &'static str,
     why: &'static str,
 ) -> ApiRequest {
-    ApiRequest {
-        group,
-        resource,
-        verb,
-        scope: GrantScope::Watched,
-        why,
-    }
+    request(GrantScope::Watched, group, resource, verb, why)
 }
 
+/// A request in the operator's own namespace.
 const fn own(
     group: &'static str,
     resource: &'static str,
     verb: &'static str,
     why: &'static str,
 ) -> ApiRequest {
-    ApiRequest {
-        group,
-        resource,
-        verb,
-        scope: GrantScope::OwnNamespace,
-        why,
-    }
+    request(GrantScope::OwnNamespace, group, resource, verb, why)
 }
 
 const TTS: &str = "teamssync.io";

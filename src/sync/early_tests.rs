@@ -10,9 +10,6 @@ use tokio::sync::Notify;
 use super::*;
 use crate::api::{Reason, RemovalPolicy};
 use crate::microsoft::catalog;
-use crate::microsoft::directory::EmailIndex;
-use crate::microsoft::graph::GraphUser;
-use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
 use crate::sync::change::{ChangeOutcome, Submission, WriteError};
 use crate::sync::model::{DesiredState, HeldNumber, Policy, TeamsState, TeamsUser, TenantChecks};
 use crate::sync::pipeline::{SyncMemory, sync_once_reporting};
@@ -20,6 +17,7 @@ use crate::sync::ports::{
     DesiredSource, OwnershipStoreError, SourceFailure, SourcePages, TeamsTenant, TenantFailure,
 };
 use crate::sync::report::SourceState;
+use crate::sync::testing::{DecidedWhenSent, licensed, teams_state};
 
 fn policy(mode: SyncMode) -> Policy {
     Policy {
@@ -45,16 +43,7 @@ fn source_user(id: &str, email: &str, number: &str) -> DesiredUser {
 
 /// Teams users `t<i>` with mail `<name>@contoso.com`, each licensed for Teams Phone, no numbers.
 fn teams(names: &[&str]) -> TeamsState {
-    let licence = LicenceState::classify(
-        &[AssignedPlan {
-            service_plan_id: Some(catalog::MCOEV.id.to_owned()),
-            capability_status: Some("Enabled".into()),
-        }],
-        &[AssignedLicense {
-            sku_id: Some(catalog::sku_by_part_number("SPE_E5").unwrap().id.to_owned()),
-            disabled_plans: Vec::new(),
-        }],
-    );
+    let licence = licensed(&[catalog::MCOEV], &["SPE_E5"]);
     let users: Vec<TeamsUser> = names
         .iter()
         .enumerate()
@@ -66,20 +55,7 @@ fn teams(names: &[&str]) -> TeamsState {
             licence: licence.clone(),
         })
         .collect();
-    let graph_users: Vec<GraphUser> = users
-        .iter()
-        .map(|u| GraphUser {
-            id: u.id.clone(),
-            user_principal_name: Some(u.user_principal_name.clone()),
-            mail: u.mail.clone(),
-            ..Default::default()
-        })
-        .collect();
-    TeamsState {
-        index: EmailIndex::new(&graph_users),
-        users,
-        numbers: Vec::new(),
-    }
+    teams_state(users, Vec::new())
 }
 
 /// Hands over its first page, then waits for `gate` before the rest: a source whose read cannot
@@ -176,19 +152,7 @@ impl ChangeSender for Tenant {
     }
 }
 
-impl ChangeConfirmer for Tenant {
-    async fn outcome(&self, _: &str) -> Result<Option<ChangeOutcome>, WriteError> {
-        Ok(None)
-    }
-
-    async fn holders(&self) -> Result<HashMap<String, Option<String>>, WriteError> {
-        Ok(HashMap::new())
-    }
-
-    fn operation_timeout(&self) -> Duration {
-        Duration::from_secs(1)
-    }
-}
+impl DecidedWhenSent for Tenant {}
 
 impl TeamsTenant for Tenant {
     async fn check(&self) -> TenantChecks {

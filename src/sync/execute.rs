@@ -28,20 +28,9 @@ pub const RETRY_CAP: Duration = Duration::from_secs(3600);
 /// Changes are sent first, as fast as the writer's request budget allows (as many in flight as
 /// the budget and the observed latency need), and confirmed afterwards in bulk (see
 /// [`confirm`](super::confirm)), so that the budget goes to writes rather than to polling.
+/// Changes in `early`, sent before the plan was made, are confirmed and folded in with the plan's
+/// own (`SentEarly::default()` when there are none).
 pub async fn execute<W: ChangeSender + ChangeConfirmer>(
-    writer: &W,
-    plan: &mut Plan,
-    policy: &Policy,
-    retries: &mut HashMap<UserKey, RetryState>,
-    now: Timestamp,
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> ExecutionSummary {
-    execute_after(writer, plan, policy, retries, now, progress, SentEarly::default()).await
-}
-
-/// [`execute`], when some changes were sent before the plan was made: those are confirmed and
-/// folded in with the plan's own.
-pub async fn execute_after<W: ChangeSender + ChangeConfirmer>(
     writer: &W,
     plan: &mut Plan,
     policy: &Policy,
@@ -244,6 +233,7 @@ mod tests {
     use super::*;
     use crate::sync::change::WriteError;
     use crate::sync::model::{Action, UserOutcome};
+    use crate::sync::testing::DecidedWhenSent;
 
     /// Refuses every assignment with `refusal`, as Teams' operation would.
     struct Refusing(Refusal);
@@ -268,19 +258,7 @@ mod tests {
         }
     }
 
-    impl ChangeConfirmer for Refusing {
-        async fn outcome(&self, _: &str) -> Result<Option<ChangeOutcome>, WriteError> {
-            Ok(None)
-        }
-
-        async fn holders(&self) -> Result<HashMap<String, Option<String>>, WriteError> {
-            Ok(HashMap::new())
-        }
-
-        fn operation_timeout(&self) -> Duration {
-            Duration::from_secs(1)
-        }
-    }
+    impl DecidedWhenSent for Refusing {}
 
     fn one_assignment() -> Plan {
         Plan {
@@ -323,7 +301,16 @@ mod tests {
         };
         let mut retries = HashMap::new();
         let now = Timestamp::now();
-        let summary = execute(&refusing, &mut plan, &policy, &mut retries, now, &|_, _| {}).await;
+        let summary = execute(
+            &refusing,
+            &mut plan,
+            &policy,
+            &mut retries,
+            now,
+            &|_, _| {},
+            SentEarly::default(),
+        )
+        .await;
         assert_eq!(summary.refused_numbers, ["+14155550100"]);
         let outcome = &plan.outcomes[0];
         assert_eq!(outcome.reason, Reason::NumberNotInTenant);

@@ -19,3 +19,5 @@ pub mod ports;
 mod removals;
 pub mod report;
 pub mod sent;
+#[cfg(test)]
+mod testing;

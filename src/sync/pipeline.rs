@@ -8,7 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 
 use super::early::{EarlyAssigner, match_sent, send_early};
-use super::execute::execute_after;
+use super::execute::execute;
 use super::input::PlanInput;
 use super::model::{ActionKind, DesiredState, Plan, Policy, RetryState, TeamsState, TenantChecks, UserKey};
 use super::ownership::OwnershipRecord;
@@ -184,7 +184,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     if intent != recorded {
         store.save(&intent).await?;
     }
-    let execution = execute_after(
+    let execution = execute(
         tenant,
         &mut plan,
         policy,

@@ -7,37 +7,12 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::plan;
 use crate::api::{Reason, RemovalPolicy, SyncMode};
-use crate::microsoft::catalog::{self, ServicePlan};
-use crate::microsoft::directory::EmailIndex;
-use crate::microsoft::graph::GraphUser;
-use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
+use crate::microsoft::catalog;
+use crate::microsoft::licences::LicenceState;
 use crate::sync::input::PlanInput;
 use crate::sync::model::*;
 use crate::sync::ownership::OwnershipRecord;
-
-/// The licence state of a user with `plans` enabled from the licences `skus`.
-fn licensed(plans: &[ServicePlan], skus: &[&str]) -> LicenceState {
-    let plans: Vec<AssignedPlan> = plans
-        .iter()
-        .map(|plan| AssignedPlan {
-            service_plan_id: Some(plan.id.to_owned()),
-            capability_status: Some("Enabled".into()),
-        })
-        .collect();
-    let licences: Vec<AssignedLicense> = skus
-        .iter()
-        .map(|part| AssignedLicense {
-            sku_id: Some(
-                catalog::sku_by_part_number(part)
-                    .expect("known SKU")
-                    .id
-                    .to_owned(),
-            ),
-            disabled_plans: Vec::new(),
-        })
-        .collect();
-    LicenceState::classify(&plans, &licences)
-}
+use crate::sync::testing::{licensed, teams_state};
 
 struct Case {
     policy: Policy,
@@ -125,6 +100,20 @@ impl Case {
         self
     }
 
+    /// Ada (Dialpad user 1, a@c.com) desired with +14155550100, and her Teams account t1 with
+    /// `licence`.
+    fn with_ada(self, licence: &str, enabled: bool) -> Self {
+        self.dialpad("1", Some("a@c.com"), Some("+14155550100"))
+            .teams("t1", "a@c.com", licence, enabled)
+    }
+
+    /// Dennis (t9), gone from the source, still holding +14155550120, a number the source owns.
+    fn with_dennis(self) -> Self {
+        self.owned("+14155550120")
+            .teams("t9", "dennis@c.com", "E5", true)
+            .holds("t9", "+14155550120", false)
+    }
+
     /// Records `number` as assigned to `holder` by this resource.
     fn recorded(mut self, number: &str, holder: &str) -> Self {
         let entries = self.record.entries().map(|(n, h)| (n.to_owned(), h.to_owned()));
@@ -133,21 +122,7 @@ impl Case {
     }
 
     fn run(&self) -> Plan {
-        let graph_users: Vec<GraphUser> = self
-            .teams_users
-            .iter()
-            .map(|u| GraphUser {
-                id: u.id.clone(),
-                user_principal_name: Some(u.user_principal_name.clone()),
-                mail: u.mail.clone(),
-                ..Default::default()
-            })
-            .collect();
-        let teams = TeamsState {
-            users: self.teams_users.clone(),
-            index: EmailIndex::new(&graph_users),
-            numbers: self.numbers.clone(),
-        };
+        let teams = teams_state(self.teams_users.clone(), self.numbers.clone());
         plan(&PlanInput {
             policy: &self.policy,
             desired: &self.desired,
@@ -158,6 +133,42 @@ impl Case {
             owned: &self.record,
             now: self.now,
         })
+    }
+}
+
+/// A case with only Ada in it (see [`Case::with_ada`]).
+fn ada(licence: &str, enabled: bool) -> Case {
+    Case::new().with_ada(licence, enabled)
+}
+
+/// Assigning `number` to `user_id`, for the outcome at `outcome`.
+fn assign(outcome: usize, number: &str, user_id: &str) -> Action {
+    Action {
+        outcome,
+        kind: ActionKind::Assign {
+            number: number.into(),
+            user_id: user_id.into(),
+        },
+    }
+}
+
+/// Unassigning `number`, for the outcome at `outcome`.
+fn unassign(outcome: usize, number: &str) -> Action {
+    Action {
+        outcome,
+        kind: ActionKind::Unassign {
+            number: number.into(),
+        },
+    }
+}
+
+/// A user's retry after Graph answered 503 `attempts` times, next due at `next_attempt`.
+fn graph_503(attempts: u32, next_attempt: Timestamp) -> RetryState {
+    RetryState {
+        attempts,
+        next_attempt: Some(next_attempt),
+        reason: Reason::TransientError,
+        message: "Microsoft Graph answered 503".into(),
     }
 }
 
@@ -220,11 +231,7 @@ fn an_email_no_teams_user_answers_to_reports_teams_user_not_found() {
 
 #[test]
 fn an_email_two_teams_users_answer_to_is_not_guessed() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true)
-        .teams("t2", "a@c.com", "E5", true)
-        .run();
+    let plan = ada("E5", true).teams("t2", "a@c.com", "E5", true).run();
     assert_eq!(only(&plan).reason, Reason::TeamsUserAmbiguous);
     let message = &only(&plan).message;
     assert!(message.contains("matches 2 Teams users"), "{message}");
@@ -236,29 +243,20 @@ fn an_email_two_teams_users_answer_to_is_not_guessed() {
 
 #[test]
 fn a_disabled_teams_account_reports_teams_user_disabled() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", false)
-        .run();
+    let plan = ada("E5", false).run();
     assert_eq!(only(&plan).reason, Reason::TeamsUserDisabled);
 }
 
 #[test]
 fn a_calling_plan_reports_calling_plan_assigned_naming_it() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5+calling", true)
-        .run();
+    let plan = ada("E5+calling", true).run();
     assert_eq!(only(&plan).reason, Reason::CallingPlanAssigned);
     assert!(only(&plan).message.contains("MCOPSTN8"));
 }
 
 #[test]
 fn a_calling_plan_inside_a_bundle_says_to_turn_the_plan_off_not_to_remove_the_licence() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5+calling", true)
-        .run();
+    let plan = ada("E5+calling", true).run();
     let message = &only(&plan).message;
     assert!(
         message.contains("comes with Microsoft 365 E5 with Calling Minutes (SPE_E5_CALLINGMINUTES), which also carries Phone System, so do not remove that licence: turn off its service plan MCOPSTN8"),
@@ -268,10 +266,7 @@ fn a_calling_plan_inside_a_bundle_says_to_turn_the_plan_off_not_to_remove_the_li
 
 #[test]
 fn a_calling_plan_add_on_says_to_remove_that_licence() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5+add-on", true)
-        .run();
+    let plan = ada("E5+add-on", true).run();
     let message = &only(&plan).message;
     assert_eq!(only(&plan).reason, Reason::CallingPlanAssigned);
     assert!(
@@ -286,18 +281,13 @@ fn a_calling_plan_add_on_says_to_remove_that_licence() {
 
 #[test]
 fn no_phone_system_reports_phone_system_license_missing() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E3", true)
-        .run();
+    let plan = ada("E3", true).run();
     assert_eq!(only(&plan).reason, Reason::PhoneSystemLicenseMissing);
 }
 
 #[test]
 fn a_number_held_by_someone_else_reports_number_conflict() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true)
+    let plan = ada("E5", true)
         .teams("t2", "reception@c.com", "E5", true)
         .holds("t2", "+14155550100", false)
         .run();
@@ -308,10 +298,7 @@ fn a_number_held_by_someone_else_reports_number_conflict() {
 
 #[test]
 fn a_foreign_number_on_the_user_reports_number_conflict_unless_overwrite_is_allowed() {
-    let case = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true)
-        .holds("t1", "+12125550150", false);
+    let case = ada("E5", true).holds("t1", "+12125550150", false);
     let plan = case.run();
     assert_eq!(only(&plan).reason, Reason::NumberConflict);
     assert!(only(&plan).message.contains("+12125550150"));
@@ -324,10 +311,8 @@ fn a_foreign_number_on_the_user_reports_number_conflict_unless_overwrite_is_allo
 /// Ada is desired with +14155550100 but holds +14155550199, another number the source owns,
 /// which this resource never assigned to her.
 fn drifted() -> Case {
-    Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
+    ada("E5", true)
         .owned("+14155550199")
-        .teams("t1", "a@c.com", "E5", true)
         .holds("t1", "+14155550199", false)
 }
 
@@ -379,9 +364,7 @@ fn a_recorded_number_changed_by_hand_is_drift_and_gets_corrected() {
 #[test]
 fn a_recorded_number_the_source_no_longer_owns_is_replaced_only_with_overwrite() {
     // The Dialpad key now reads another company: Ada's number is ours, but not its.
-    let mut case = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true)
+    let mut case = ada("E5", true)
         .holds("t1", "+12125550150", false)
         .recorded("+12125550150", "t1");
     let plan = case.run();
@@ -399,10 +382,7 @@ fn adoption_approves_replacing_a_source_number_and_adopts_it_first() {
     assert_eq!(plan.actions.len(), 1);
     says(&plan, "approved by spec.removal.adoptExisting");
     assert_eq!(plan.adoptions, [("+14155550199".to_owned(), "t1".to_owned())]);
-    let mut foreign = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true)
-        .holds("t1", "+12125550150", false);
+    let mut foreign = ada("E5", true).holds("t1", "+12125550150", false);
     foreign.policy.adopt_existing = true;
     assert_eq!(
         only(&foreign.run()).reason,
@@ -451,31 +431,15 @@ fn an_assigned_number_is_in_sync_and_an_activating_one_is_pending() {
     let outcome = only(&plan.run()).clone();
     assert_eq!(outcome.reason, Reason::InSync);
     assert_eq!(outcome.phone_number.as_deref(), Some("+14155550100"));
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true)
-        .holds("t1", "+14155550100", true)
-        .run();
+    let plan = ada("E5", true).holds("t1", "+14155550100", true).run();
     assert_eq!(only(&plan).reason, Reason::AssignmentPending);
     assert!(plan.actions.is_empty());
 }
 
 #[test]
 fn a_licensed_user_without_the_number_gets_an_assignment() {
-    let plan = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true)
-        .run();
-    assert_eq!(
-        plan.actions,
-        [Action {
-            outcome: 0,
-            kind: ActionKind::Assign {
-                number: "+14155550100".into(),
-                user_id: "t1".into()
-            }
-        }]
-    );
+    let plan = ada("E5", true).run();
+    assert_eq!(plan.actions, [assign(0, "+14155550100", "t1")]);
     assert_eq!(only(&plan).reason, Reason::AssignmentPending);
 }
 
@@ -505,11 +469,7 @@ fn missing_roles_cascade_as_admin_roles_missing() {
 }
 
 fn departed() -> Case {
-    Case::new()
-        .owned("+14155550120")
-        .teams("t9", "dennis@c.com", "E5", true)
-        .holds("t9", "+14155550120", false)
-        .recorded("+14155550120", "t9")
+    Case::new().with_dennis().recorded("+14155550120", "t9")
 }
 
 fn departed_key() -> UserKey {
@@ -539,15 +499,7 @@ fn a_departed_users_number_is_unassigned_once_the_grace_period_has_passed() {
         },
     );
     let plan = case.run();
-    assert_eq!(
-        plan.actions,
-        [Action {
-            outcome: 0,
-            kind: ActionKind::Unassign {
-                number: "+14155550120".into()
-            }
-        }]
-    );
+    assert_eq!(plan.actions, [unassign(0, "+14155550120")]);
 }
 
 #[test]
@@ -585,9 +537,7 @@ fn protected_and_foreign_numbers_are_never_unassigned() {
 
 #[test]
 fn too_many_unassignments_block_all_of_them_but_not_assignments() {
-    let mut case = Case::new()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true);
+    let mut case = ada("E5", true);
     case.policy.grace_period = Duration::ZERO;
     case.policy.max_unassignments = 2;
     for index in 0..3 {
@@ -612,9 +562,7 @@ fn too_many_unassignments_block_all_of_them_but_not_assignments() {
 
 #[test]
 fn dry_run_reports_every_would_be_action_and_plans_none() {
-    let mut case = departed()
-        .dialpad("1", Some("a@c.com"), Some("+14155550100"))
-        .teams("t1", "a@c.com", "E5", true);
+    let mut case = departed().with_ada("E5", true);
     case.policy.mode = SyncMode::DryRun;
     case.policy.grace_period = Duration::ZERO;
     let plan = case.run();
@@ -645,12 +593,7 @@ fn a_user_whose_retry_is_not_due_waits_without_holding_up_others() {
         .teams("t1", "a@c.com", "E5", true)
         .teams("t2", "b@c.com", "E5", true);
     let later = now() + Duration::from_secs(600);
-    let retry = RetryState {
-        attempts: 3,
-        next_attempt: Some(later),
-        reason: Reason::TransientError,
-        message: "Microsoft Graph answered 503".into(),
-    };
+    let retry = graph_503(3, later);
     case.retries.insert(UserKey::Dialpad("1".into()), retry);
     let plan = case.run();
     assert_eq!(plan.outcomes[0].reason, Reason::TransientError);
@@ -675,23 +618,10 @@ fn the_same_input_gives_the_same_plan() {
 #[test]
 fn a_departed_user_whose_unassignment_failed_keeps_its_passed_grace_period() {
     let mut case = departed();
-    let retry = RetryState {
-        attempts: 1,
-        next_attempt: Some(now() - Duration::from_secs(1)),
-        reason: Reason::TransientError,
-        message: "Microsoft Graph answered 503".into(),
-    };
+    let retry = graph_503(1, now() - Duration::from_secs(1));
     case.retries.insert(departed_key(), retry.clone());
     let plan = case.run();
-    assert_eq!(
-        plan.actions,
-        [Action {
-            outcome: 0,
-            kind: ActionKind::Unassign {
-                number: "+14155550120".into()
-            }
-        }]
-    );
+    assert_eq!(plan.actions, [unassign(0, "+14155550120")]);
     case.retries.insert(
         departed_key(),
         RetryState {
@@ -710,10 +640,7 @@ fn a_departed_user_whose_unassignment_failed_keeps_its_passed_grace_period() {
 
 #[test]
 fn a_departed_users_number_this_resource_never_assigned_is_left_alone() {
-    let mut case = Case::new()
-        .owned("+14155550120")
-        .teams("t9", "dennis@c.com", "E5", true)
-        .holds("t9", "+14155550120", false);
+    let mut case = Case::new().with_dennis();
     case.policy.grace_period = Duration::ZERO;
     let plan = case.run();
     assert!(plan.actions.is_empty() && plan.outcomes.is_empty(), "{plan:#?}");
@@ -752,9 +679,7 @@ fn two_removals_and_an_assignment() -> Case {
         .recorded("+14155550199", "t1")
         .dialpad("2", Some("b@c.com"), Some("+14155550101"))
         .teams("t2", "b@c.com", "E5", true)
-        .owned("+14155550120")
-        .teams("t9", "dennis@c.com", "E5", true)
-        .holds("t9", "+14155550120", false)
+        .with_dennis()
         .recorded("+14155550120", "t9");
     case.policy.grace_period = Duration::ZERO;
     case
@@ -771,13 +696,7 @@ fn a_replacement_counts_toward_the_safety_limit() {
     let plan = case.run();
     assert_eq!(
         plan.actions,
-        [Action {
-            outcome: 1,
-            kind: ActionKind::Assign {
-                number: "+14155550101".into(),
-                user_id: "t2".into()
-            }
-        }],
+        [assign(1, "+14155550101", "t2")],
         "Bob's plain assignment still goes ahead"
     );
     assert_eq!(plan.drift_corrections, 0);
@@ -828,12 +747,7 @@ fn a_replacement_waiting_for_its_retry_is_not_counted() {
     case.policy.max_unassignments = 1;
     case.retries.insert(
         UserKey::Dialpad("1".into()),
-        RetryState {
-            attempts: 1,
-            next_attempt: Some(now() + Duration::from_secs(60)),
-            reason: Reason::TransientError,
-            message: "Microsoft Graph answered 503".into(),
-        },
+        graph_503(1, now() + Duration::from_secs(60)),
     );
     let plan = case.run();
     assert_eq!(plan.outcomes[0].reason, Reason::TransientError);

@@ -54,12 +54,50 @@ fn report(
     })
 }
 
+/// The status of a first sync at 100 s in which every user was read, within the default budget.
+fn first_sync(outcomes: &[UserOutcome]) -> TeamsTenantSyncStatus {
+    report(outcomes, None, at(100), DEFAULT_STATUS_BUDGET)
+}
+
+/// The status of a sync at `now` after `previous`, within the default budget.
+fn later_sync(
+    outcomes: &[UserOutcome],
+    previous: &TeamsTenantSyncStatus,
+    now: Time,
+) -> TeamsTenantSyncStatus {
+    report(outcomes, Some(previous), now, DEFAULT_STATUS_BUDGET)
+}
+
+/// The status of a sync that planned no user: the tenant checks or the source failed.
+fn without_users(
+    checks: &TenantChecks,
+    source: &SourceState,
+    previous: Option<&TeamsTenantSyncStatus>,
+    generation: i64,
+    now: Time,
+) -> TeamsTenantSyncStatus {
+    build_status(&ReportInput {
+        outcomes: &[],
+        checks,
+        source,
+        previous,
+        generation: Some(generation),
+        now,
+        budget_bytes: DEFAULT_STATUS_BUDGET,
+    })
+}
+
 fn condition<'a>(status: &'a TeamsTenantSyncStatus, type_: &str) -> &'a Condition {
     find_condition(&status.conditions, type_).unwrap()
 }
 
 fn synced(user: &UserSyncStatus) -> &Condition {
     find_condition(&user.conditions, SYNCED).unwrap()
+}
+
+/// A condition's status and reason, to compare as a pair.
+fn state(condition: &Condition) -> (&str, &str) {
+    (condition.status.as_str(), condition.reason.as_str())
 }
 
 fn size(status: &TeamsTenantSyncStatus) -> usize {
@@ -131,7 +169,7 @@ fn departed_users_come_first_then_failures_then_pending_and_users_in_sync_are_no
         departed("t", "+14155550100", Reason::RemovalPending),
         dialpad("6", Some("a@contoso.com"), Reason::TransientError),
     ];
-    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let status = first_sync(&outcomes);
     let order: Vec<(&str, Option<&str>)> = status
         .users
         .iter()
@@ -183,7 +221,7 @@ fn describe_stays_a_few_hundred_lines_at_10000_users_with_1_percent_failing() {
             )
         })
         .collect();
-    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let status = first_sync(&outcomes);
     assert_eq!(status.users.len(), LISTED_USERS);
     assert_eq!(status.users_omitted, 100 - LISTED_USERS as i32);
     let listed: std::collections::BTreeSet<&str> =
@@ -212,7 +250,7 @@ fn describe_stays_a_few_hundred_lines_at_10000_users_with_1_percent_failing() {
 fn status_stays_under_the_budget_at_100000_users_and_20000_leavers() {
     let mut outcomes = tenant(100_000);
     outcomes.extend(leavers(20_000));
-    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let status = first_sync(&outcomes);
     let summary = status.summary.as_ref().unwrap();
     let written = size(&status);
     assert!(written <= DEFAULT_STATUS_BUDGET, "{written} bytes");
@@ -255,21 +293,15 @@ fn size_accounting_is_exact_to_the_byte() {
 
 #[test]
 fn last_transition_time_is_kept_when_the_status_does_not_flip() {
-    let first = report(
-        &[dialpad("1", Some("a@contoso.com"), Reason::CallingPlanAssigned)],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
-    let second = report(
+    let first = first_sync(&[dialpad("1", Some("a@contoso.com"), Reason::CallingPlanAssigned)]);
+    let second = later_sync(
         &[dialpad(
             "1",
             Some("a@contoso.com"),
             Reason::PhoneSystemLicenseMissing,
         )],
-        Some(&first),
+        &first,
         at(200),
-        DEFAULT_STATUS_BUDGET,
     );
     let user = synced(&second.users[0]);
     assert_eq!(user.reason, "PhoneSystemLicenseMissing");
@@ -281,23 +313,17 @@ fn last_transition_time_is_kept_when_the_status_does_not_flip() {
 
 #[test]
 fn users_synced_flips_when_the_last_user_gets_in_sync_and_users_in_sync_leave_the_list() {
-    let first = report(
-        &[
-            dialpad("1", Some("a@contoso.com"), Reason::AssignmentPending),
-            dialpad("2", Some("b@contoso.com"), Reason::InSync),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
-    let second = report(
+    let first = first_sync(&[
+        dialpad("1", Some("a@contoso.com"), Reason::AssignmentPending),
+        dialpad("2", Some("b@contoso.com"), Reason::InSync),
+    ]);
+    let second = later_sync(
         &[
             dialpad("1", Some("a@contoso.com"), Reason::InSync),
             dialpad("2", Some("b@contoso.com"), Reason::InSync),
         ],
-        Some(&first),
+        &first,
         at(200),
-        DEFAULT_STATUS_BUDGET,
     );
     let pending = &first.users[0];
     assert_eq!(
@@ -326,28 +352,23 @@ fn users_synced_flips_when_the_last_user_gets_in_sync_and_users_in_sync_leave_th
 #[test]
 fn a_failed_source_keeps_the_previous_users() {
     let outcomes = tenant(120);
-    let first = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
-    let second = build_status(&ReportInput {
-        outcomes: &[],
-        checks: &TenantChecks::ok(),
-        source: &SourceState::Failed {
+    let first = first_sync(&outcomes);
+    let second = without_users(
+        &TenantChecks::ok(),
+        &SourceState::Failed {
             reason: Reason::SourceCredentialsInvalid,
             message: "Dialpad answered 401".into(),
         },
-        previous: Some(&first),
-        generation: Some(8),
-        now: at(200),
-        budget_bytes: DEFAULT_STATUS_BUDGET,
-    });
+        Some(&first),
+        8,
+        at(200),
+    );
     assert_eq!(second.users, first.users);
     assert_eq!(second.summary, first.summary);
     assert_eq!(second.users_omitted, first.users_omitted);
     assert_eq!(condition(&second, USERS_SYNCED), condition(&first, USERS_SYNCED));
     let source = condition(&second, SOURCE_CONNECTED);
-    assert_eq!(
-        (source.status.as_str(), source.reason.as_str()),
-        ("False", "SourceCredentialsInvalid")
-    );
+    assert_eq!(state(source), ("False", "SourceCredentialsInvalid"));
     assert_eq!(source.observed_generation, Some(8));
     let ready = condition(&second, READY);
     assert_eq!(ready.reason, "SourceCredentialsInvalid");
@@ -357,44 +378,31 @@ fn a_failed_source_keeps_the_previous_users() {
 
 #[test]
 fn a_failed_source_without_history_says_users_were_not_checked() {
-    let status = build_status(&ReportInput {
-        outcomes: &[],
-        checks: &TenantChecks::ok(),
-        source: &SourceState::Failed {
+    let status = without_users(
+        &TenantChecks::ok(),
+        &SourceState::Failed {
             reason: Reason::TransientError,
             message: "timeout".into(),
         },
-        previous: None,
-        generation: Some(1),
-        now: at(100),
-        budget_bytes: DEFAULT_STATUS_BUDGET,
-    });
-    let users = condition(&status, USERS_SYNCED);
-    assert_eq!(
-        (users.status.as_str(), users.reason.as_str()),
-        ("False", "TransientError")
+        None,
+        1,
+        at(100),
     );
+    let users = condition(&status, USERS_SYNCED);
+    assert_eq!(state(users), ("False", "TransientError"));
     assert!(users.message.starts_with("not checked"));
     assert_eq!(condition(&status, READY).reason, "TransientError");
 }
 
 #[test]
 fn ready_waits_for_activations_and_is_false_with_failures() {
-    let pending = report(
-        &[
-            dialpad("1", Some("a@contoso.com"), Reason::InSync),
-            dialpad("2", Some("b@contoso.com"), Reason::AssignmentPending),
-            departed("t", "+14155550100", Reason::RemovalPending),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
+    let pending = first_sync(&[
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        dialpad("2", Some("b@contoso.com"), Reason::AssignmentPending),
+        departed("t", "+14155550100", Reason::RemovalPending),
+    ]);
     let ready = condition(&pending, READY);
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "AssignmentPending")
-    );
+    assert_eq!(state(ready), ("False", "AssignmentPending"));
     assert_eq!(
         ready.message,
         "Teams is activating 1 assignment(s): 1 of 2 users in sync; 1 pending; 1 departed (RemovalPending: 1)"
@@ -403,23 +411,15 @@ fn ready_waits_for_activations_and_is_false_with_failures() {
     assert!(find_condition(&pending.conditions, STALLED).is_none());
     assert_eq!(condition(&pending, USERS_SYNCED).reason, "UsersNotInSync");
 
-    let failing = report(
-        &[
-            dialpad("1", Some("a@contoso.com"), Reason::InSync),
-            dialpad("2", Some("b@contoso.com"), Reason::CallingPlanAssigned),
-            dialpad("3", Some("c@contoso.com"), Reason::CallingPlanAssigned),
-            dialpad("4", Some("d@contoso.com"), Reason::EmailMissing),
-            dialpad("5", Some("e@contoso.com"), Reason::AssignmentPending),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
+    let failing = first_sync(&[
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        dialpad("2", Some("b@contoso.com"), Reason::CallingPlanAssigned),
+        dialpad("3", Some("c@contoso.com"), Reason::CallingPlanAssigned),
+        dialpad("4", Some("d@contoso.com"), Reason::EmailMissing),
+        dialpad("5", Some("e@contoso.com"), Reason::AssignmentPending),
+    ]);
     let ready = condition(&failing, READY);
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "UsersNotInSync")
-    );
+    assert_eq!(state(ready), ("False", "UsersNotInSync"));
     assert_eq!(
         ready.message,
         "1 of 5 users in sync; 3 failed (CallingPlanAssigned: 2, EmailMissing: 1); 1 pending"
@@ -434,31 +434,20 @@ fn ready_waits_for_activations_and_is_false_with_failures() {
         1 << 20,
     );
     let users = condition(&all, USERS_SYNCED);
-    assert_eq!(
-        (users.status.as_str(), users.reason.as_str()),
-        ("True", "AllUsersInSync")
-    );
+    assert_eq!(state(users), ("True", "AllUsersInSync"));
     assert_eq!(users.message, "1 of 1 users in sync");
     assert_eq!(condition(&all, READY).status, "True");
 }
 
 #[test]
 fn a_departed_user_blocked_by_the_safety_limit_makes_ready_false() {
-    let status = report(
-        &[
-            dialpad("1", Some("a@contoso.com"), Reason::InSync),
-            departed("t", "+14155550100", Reason::BlockedBySafetyLimit),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
+    let status = first_sync(&[
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        departed("t", "+14155550100", Reason::BlockedBySafetyLimit),
+    ]);
     assert_eq!(condition(&status, USERS_SYNCED).reason, "UsersNotInSync");
     let ready = condition(&status, READY);
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "UsersNotInSync")
-    );
+    assert_eq!(state(ready), ("False", "UsersNotInSync"));
     assert!(
         ready.message.contains("BlockedBySafetyLimit: 1"),
         "{}",
@@ -472,15 +461,7 @@ fn tenant_failure_reason_shows_on_ready() {
         connected: Err((Reason::MfaRequired, "AADSTS50076: MFA is required".into())),
         authorized: Ok(()),
     };
-    let status = build_status(&ReportInput {
-        outcomes: &[],
-        checks: &checks,
-        source: &SourceState::Skipped,
-        previous: None,
-        generation: Some(2),
-        now: at(100),
-        budget_bytes: DEFAULT_STATUS_BUDGET,
-    });
+    let status = without_users(&checks, &SourceState::Skipped, None, 2, at(100));
     let types: Vec<&str> = status.conditions.iter().map(|c| c.type_.as_str()).collect();
     assert_eq!(types[..5], TENANT_CONDITION_TYPES);
     assert_eq!(
@@ -490,16 +471,10 @@ fn tenant_failure_reason_shows_on_ready() {
     );
     assert!(status.conditions.iter().all(|c| c.observed_generation == Some(2)));
     let ready = condition(&status, READY);
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "MfaRequired")
-    );
+    assert_eq!(state(ready), ("False", "MfaRequired"));
     assert_eq!(ready.message, "AADSTS50076: MFA is required");
     let authorized = condition(&status, ADMIN_AUTHORIZED);
-    assert_eq!(
-        (authorized.status.as_str(), authorized.reason.as_str()),
-        ("False", "MfaRequired")
-    );
+    assert_eq!(state(authorized), ("False", "MfaRequired"));
     assert_eq!(authorized.message, "not checked: AADSTS50076: MFA is required");
     let source = condition(&status, SOURCE_CONNECTED);
     assert_eq!(source.reason, "MfaRequired");
@@ -509,15 +484,7 @@ fn tenant_failure_reason_shows_on_ready() {
         connected: Ok(()),
         authorized: Err((Reason::RolesMissing, "missing Teams Administrator".into())),
     };
-    let status = build_status(&ReportInput {
-        outcomes: &[],
-        checks: &checks,
-        source: &SourceState::Skipped,
-        previous: None,
-        generation: Some(2),
-        now: at(100),
-        budget_bytes: DEFAULT_STATUS_BUDGET,
-    });
+    let status = without_users(&checks, &SourceState::Skipped, None, 2, at(100));
     assert_eq!(condition(&status, ADMIN_CONNECTED).status, "True");
     assert_eq!(condition(&status, ADMIN_AUTHORIZED).reason, "RolesMissing");
     assert_eq!(condition(&status, SOURCE_CONNECTED).reason, "RolesMissing");
@@ -528,7 +495,7 @@ fn tenant_failure_reason_shows_on_ready() {
 #[test]
 fn only_timestamps_changed_is_not_a_change() {
     let outcomes = tenant(200);
-    let first = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let first = first_sync(&outcomes);
     let second = report(&outcomes, None, at(500), DEFAULT_STATUS_BUDGET);
     assert_ne!(first, second);
     assert!(!status_changed(&first, &second));
@@ -571,7 +538,7 @@ fn previous_outcomes_round_trip_every_key_kind() {
         // A desired user whose replacement the safety limit held back keeps their own key.
         dialpad("held-1", Some("held@contoso.com"), Reason::BlockedBySafetyLimit),
     ];
-    let status = report(&outcomes, None, at(100), DEFAULT_STATUS_BUDGET);
+    let status = first_sync(&outcomes);
     let previous = previous_outcomes(&status);
     assert_eq!(previous.len(), outcomes.len());
     for outcome in &outcomes {
@@ -585,23 +552,17 @@ fn previous_outcomes_round_trip_every_key_kind() {
 
 #[test]
 fn previous_outcomes_skip_unknown_reasons_and_take_since_from_the_transition() {
-    let first = report(
-        &[
-            departed("t-1", "+14155550100", Reason::RemovalPending),
-            dialpad("1", Some("a@contoso.com"), Reason::InSync),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
-    let mut second = report(
+    let first = first_sync(&[
+        departed("t-1", "+14155550100", Reason::RemovalPending),
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+    ]);
+    let mut second = later_sync(
         &[
             departed("t-1", "+14155550100", Reason::BlockedBySafetyLimit),
             dialpad("1", Some("a@contoso.com"), Reason::InSync),
         ],
-        Some(&first),
+        &first,
         at(900),
-        DEFAULT_STATUS_BUDGET,
     );
     let previous = previous_outcomes(&second);
     let key = UserKey::Departed {
@@ -618,15 +579,10 @@ fn previous_outcomes_skip_unknown_reasons_and_take_since_from_the_transition() {
 
 #[test]
 fn a_departed_user_held_by_the_safety_limit_keeps_users_synced_false() {
-    let status = report(
-        &[
-            dialpad("1", Some("a@contoso.com"), Reason::InSync),
-            departed("t", "+14155550100", Reason::BlockedBySafetyLimit),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
+    let status = first_sync(&[
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        departed("t", "+14155550100", Reason::BlockedBySafetyLimit),
+    ]);
     let summary = status.summary.as_ref().unwrap();
     assert_eq!(
         (
@@ -651,21 +607,13 @@ fn a_departed_user_held_by_the_safety_limit_keeps_users_synced_false() {
 
 #[test]
 fn a_dry_run_with_changes_is_not_ready_and_says_how_many() {
-    let status = report(
-        &[
-            dialpad("1", Some("a@contoso.com"), Reason::InSync),
-            dialpad("2", Some("b@contoso.com"), Reason::DryRun),
-            dialpad("3", Some("c@contoso.com"), Reason::DryRun),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
+    let status = first_sync(&[
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        dialpad("2", Some("b@contoso.com"), Reason::DryRun),
+        dialpad("3", Some("c@contoso.com"), Reason::DryRun),
+    ]);
     let ready = condition(&status, READY);
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "DryRun")
-    );
+    assert_eq!(state(ready), ("False", "DryRun"));
     assert!(
         ready
             .message
@@ -678,15 +626,10 @@ fn a_dry_run_with_changes_is_not_ready_and_says_how_many() {
 
 #[test]
 fn users_failing_only_transiently_are_not_stalled() {
-    let status = report(
-        &[
-            dialpad("1", Some("a@contoso.com"), Reason::InSync),
-            dialpad("2", Some("b@contoso.com"), Reason::TransientError),
-        ],
-        None,
-        at(100),
-        DEFAULT_STATUS_BUDGET,
-    );
+    let status = first_sync(&[
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        dialpad("2", Some("b@contoso.com"), Reason::TransientError),
+    ]);
     assert_eq!(condition(&status, READY).status, "False");
     assert!(
         find_condition(&status.conditions, STALLED).is_none(),
