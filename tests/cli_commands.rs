@@ -10,15 +10,21 @@ fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_dialpad-teams-operator"))
 }
 
-#[test]
-fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
-    let output = binary().args(["demo", "-o", "yaml"]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+/// The standard output of a command that must have succeeded (both outputs shown if it did not).
+fn succeeded(output: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    stdout
+}
+
+#[test]
+fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
+    let output = binary().args(["demo", "-o", "yaml"]).output().unwrap();
+    let stdout = succeeded(&output);
     assert!(
         stdout.contains("=== Sync 1: 2 assigned (0 drift corrected)"),
         "{stdout}"
@@ -112,12 +118,7 @@ async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
     let dir = plan_dir("plan", sandbox.base_url());
     let allowed = vec!["--allowed-endpoint".to_owned(), sandbox.base_url().to_owned()];
     let output = plan_in(dir, allowed).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = succeeded(&output);
     assert!(
         stdout.contains("(dry run: nothing changed): 0 assigned"),
         "{stdout}"

@@ -23,10 +23,9 @@ use http::{Method, Request, Response, StatusCode};
 use kube::client::Body;
 use kube::runtime::reflector;
 use serde_json::{Value, json};
-use tower_test::mock::SendResponse;
 
 mod common;
-use common::apiserver::ApiServer;
+use common::apiserver::{ApiServer, reply};
 
 const TTS_PATH: &str = "/apis/teamssync.io/v1alpha1/namespaces/telephony/teamstenantsyncs";
 const SECRETS_PATH: &str = "/api/v1/namespaces/telephony/secrets";
@@ -56,15 +55,6 @@ fn resource(name: &str, uid: &str) -> Value {
     resource.metadata.resource_version = Some("100".into());
     resource.metadata.finalizers = Some(vec![FINALIZER.into()]);
     serde_json::to_value(resource).unwrap()
-}
-
-fn reply(send: SendResponse<Response<Body>>, status: StatusCode, body: &Value) {
-    send.send_response(
-        Response::builder()
-            .status(status)
-            .body(Body::from(serde_json::to_vec(body).unwrap()))
-            .unwrap(),
-    );
 }
 
 fn list(kind: &str, api_version: &str, items: Vec<Value>) -> Value {

@@ -285,16 +285,19 @@ async fn dry_run_reports_the_plan_and_writes_nothing() {
     );
 }
 
+/// One sync of the example org as the admin of `domain`, one of the sandbox's tenants whose
+/// sign-in or roles go wrong in a named way.
+async fn run_signed_in_at(domain: &str) -> SyncRun {
+    let (_sandbox, mut resource) = example_sandbox().await;
+    resource.spec.tenant.domain = domain.into();
+    let username = format!("dialpad-msteams-admin@{domain}");
+    let connection = example_connection_as(&resource, &username, "sandbox-dialpad-api-key");
+    run(&connection, &resource, &mut SyncMemory::default()).await
+}
+
 #[tokio::test]
 async fn an_admin_blocked_by_mfa_cascades_to_every_user_and_ready_says_why() {
-    let (_sandbox, mut resource) = example_sandbox().await;
-    resource.spec.tenant.domain = "mfa.contoso.com".into();
-    let connection = example_connection_as(
-        &resource,
-        "dialpad-msteams-admin@mfa.contoso.com",
-        "sandbox-dialpad-api-key",
-    );
-    let run = run(&connection, &resource, &mut SyncMemory::default()).await;
+    let run = run_signed_in_at("mfa.contoso.com").await;
     assert!(
         run.plan
             .outcomes
@@ -325,14 +328,7 @@ async fn a_wrongly_named_admin_is_refused_before_any_call() {
 
 #[tokio::test]
 async fn an_admin_without_roles_reports_roles_missing_naming_them() {
-    let (_sandbox, mut resource) = example_sandbox().await;
-    resource.spec.tenant.domain = "noroles.contoso.com".into();
-    let connection = example_connection_as(
-        &resource,
-        "dialpad-msteams-admin@noroles.contoso.com",
-        "sandbox-dialpad-api-key",
-    );
-    let run = run(&connection, &resource, &mut SyncMemory::default()).await;
+    let run = run_signed_in_at("noroles.contoso.com").await;
     let authorized = condition(&run, "AdminAuthorized");
     assert_eq!(authorized.reason, "RolesMissing");
     assert!(

@@ -78,6 +78,21 @@ fn problem_of(error: &UpstreamError) -> BodyProblem {
     }
 }
 
+/// Graph answers the users' list first with `first`, then with a good page: the client reads
+/// again once and gets the user.
+async fn assert_read_again_after(first: Vec<u8>) {
+    let server = serving(
+        USERS,
+        move |earlier| {
+            if earlier == 0 { first.clone() } else { users_page() }
+        },
+    )
+    .await;
+    let users = graph(&server).list_users().await.unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(server.requests("GET", USERS), 2);
+}
+
 fn users_page() -> Vec<u8> {
     json(&json!({"value": [{"id": "1", "userPrincipalName": "ada@contoso.com"}]}))
 }
@@ -137,17 +152,12 @@ async fn an_empty_200_is_read_again_then_reported_as_transient() {
 
 #[tokio::test]
 async fn json_cut_short_with_a_matching_length_is_read_again_and_then_succeeds() {
-    let server = serving(USERS, |earlier| {
-        if earlier == 0 {
-            response(200, "application/json", br#"{"value": [{"id": "1", "userPrin"#)
-        } else {
-            users_page()
-        }
-    })
+    assert_read_again_after(response(
+        200,
+        "application/json",
+        br#"{"value": [{"id": "1", "userPrin"#,
+    ))
     .await;
-    let users = graph(&server).list_users().await.unwrap();
-    assert_eq!(users.len(), 1);
-    assert_eq!(server.requests("GET", USERS), 2);
 }
 
 #[tokio::test]
@@ -168,17 +178,13 @@ async fn json_cut_short_every_time_ends_as_a_transient_error_saying_where_it_end
 
 #[tokio::test]
 async fn a_connection_closed_before_the_declared_length_is_retried_as_a_transport_failure() {
-    let server = serving(USERS, |earlier| {
-        if earlier == 0 {
-            response_declaring(200, "application/json", br#"{"value": ["#, 5000)
-        } else {
-            users_page()
-        }
-    })
+    assert_read_again_after(response_declaring(
+        200,
+        "application/json",
+        br#"{"value": ["#,
+        5000,
+    ))
     .await;
-    let users = graph(&server).list_users().await.unwrap();
-    assert_eq!(users.len(), 1);
-    assert_eq!(server.requests("GET", USERS), 2);
 }
 
 #[tokio::test]

@@ -2,14 +2,16 @@
 //! (suspended, invalid, refused: [`held_status`]), a sync stopped before any call
 //! ([`setup_failure_status`]), a first sync and a long one in progress ([`first_sync_status`],
 //! [`progress_status`]); a completed sync's status comes from [`crate::sync::report`]. Every write
-//! goes through [`write`] (one field manager, server-side apply) and publishes the conditions as
+//! is one server-side apply with one field manager; [`write`] also publishes the conditions as
 //! metrics.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::Api;
 use kube::Resource;
 use kube::api::{DynamicObject, Patch, PatchParams};
+use serde::de::DeserializeOwned;
 use serde_json::json;
+use std::fmt::Debug;
 
 use super::context::MANAGER;
 use crate::api::conditions::{
@@ -29,12 +31,7 @@ pub async fn write(
     name: &str,
     status: &TeamsTenantSyncStatus,
 ) -> Result<(), kube::Error> {
-    api.patch_status(
-        name,
-        &PatchParams::apply(MANAGER).force(),
-        &Patch::Apply(&patch_of(status)),
-    )
-    .await?;
+    apply(api, name, status).await?;
     metrics.set_conditions(namespace, name, &status.conditions);
     Ok(())
 }
@@ -63,6 +60,14 @@ pub async fn write_untyped(
     name: &str,
     status: &TeamsTenantSyncStatus,
 ) -> Result<(), kube::Error> {
+    apply(api, name, status).await
+}
+
+/// The one server-side apply of a status, through a typed or an untyped `api`.
+async fn apply<K>(api: &Api<K>, name: &str, status: &TeamsTenantSyncStatus) -> Result<(), kube::Error>
+where
+    K: Clone + DeserializeOwned + Debug,
+{
     api.patch_status(
         name,
         &PatchParams::apply(MANAGER).force(),

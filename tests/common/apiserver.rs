@@ -23,7 +23,8 @@ fn is_bookkeeping(method: &Method, path: &str) -> bool {
         || (method == Method::GET && path.starts_with("/api/v1/") && path.contains("/secrets/"))
 }
 
-fn reply(send: SendResponse<Response<Body>>, status: StatusCode, body: &Value) {
+/// Answers the request behind `send` with `status` and the JSON `body`.
+pub fn reply(send: SendResponse<Response<Body>>, status: StatusCode, body: &Value) {
     send.send_response(
         Response::builder()
             .status(status)
