@@ -35,6 +35,11 @@ impl EmailIndex {
             .into_iter()
             .chain(user.user_principal_name.as_deref())
             .chain(proxies);
+        self.add(position, addresses);
+    }
+
+    /// Indexes the user at `position` under each of `addresses` (blank ones are skipped).
+    pub fn add<'a>(&mut self, position: usize, addresses: impl IntoIterator<Item = &'a str>) {
         for address in addresses {
             let key = address.trim().to_lowercase();
             if key.is_empty() {

@@ -9,7 +9,6 @@ use super::model::{HeldNumber, TeamsState, TeamsUser};
 use super::ports::ChangeConfirmer;
 use crate::microsoft::catalog::{self, ServicePlan};
 use crate::microsoft::directory::EmailIndex;
-use crate::microsoft::graph::GraphUser;
 use crate::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
 
 /// The licence state of a user with `plans` enabled from the licences `skus`.
@@ -38,17 +37,13 @@ pub(crate) fn licensed(plans: &[ServicePlan], skus: &[&str]) -> LicenceState {
 
 /// The Teams state of `users` holding `numbers`, with the email index the tenant would build.
 pub(crate) fn teams_state(users: Vec<TeamsUser>, numbers: Vec<HeldNumber>) -> TeamsState {
-    let graph_users: Vec<GraphUser> = users
-        .iter()
-        .map(|u| GraphUser {
-            id: u.id.clone(),
-            user_principal_name: Some(u.user_principal_name.clone()),
-            mail: u.mail.clone(),
-            ..Default::default()
-        })
-        .collect();
+    let mut index = EmailIndex::default();
+    for (position, user) in users.iter().enumerate() {
+        let addresses = user.mail.as_deref().into_iter();
+        index.add(position, addresses.chain([user.user_principal_name.as_str()]));
+    }
     TeamsState {
-        index: EmailIndex::new(&graph_users),
+        index,
         users,
         numbers,
     }
