@@ -1,7 +1,12 @@
-//! Tests of `report.rs`.
+//! Tests of `report.rs` and its `tally` and `listing`.
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use k8s_openapi::jiff::Timestamp;
 
 use super::*;
+use crate::api::conditions::{
+    ADMIN_AUTHORIZED, ADMIN_CONNECTED, READY, RECONCILING, SOURCE_CONNECTED, STALLED, SYNCED,
+    TENANT_CONDITION_TYPES,
+};
 
 fn at(seconds: i64) -> Time {
     Time(Timestamp::from_second(seconds).unwrap())
