@@ -9,7 +9,7 @@ use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_operator::microsoft::admin::{missing_permissions, missing_roles};
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
-use dialpad_teams_operator::microsoft::graph::{AssignmentFailure, GraphClient, OperationOutcome};
+use dialpad_teams_operator::microsoft::graph::{AssignmentFailure, GraphClient, OperationOutcome, Submitted};
 use dialpad_teams_operator::microsoft::licences::LicenceState;
 use dialpad_teams_operator::microsoft::token::{Credentials, TokenClient};
 use dialpad_teams_operator::upstream::{RetryPolicy, Service, UpstreamClient, http_client};
@@ -397,6 +397,41 @@ async fn an_operation_still_running_when_polling_stops_is_reported_as_such() {
         .await
         .unwrap();
     assert_eq!(outcome, OperationOutcome::StillRunning);
+}
+
+#[tokio::test]
+async fn an_accepted_change_without_a_location_is_still_running_never_taken_as_done() {
+    let mut org = org();
+    org.behaviour.operations_answered_without_location = 1;
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let graph = app_graph(&sandbox);
+    let users = graph.list_users().await.unwrap();
+    let alan = users
+        .iter()
+        .find(|u| u.user_principal_name.as_deref() == Some("alan.turing@contoso.com"))
+        .unwrap();
+    let submitted = graph
+        .submit_assign("+442079460000", &alan.id, "directRouting", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        submitted,
+        Submitted::Running {
+            url: None,
+            retry_after: None
+        },
+        "a 204 without a Location is no verdict"
+    );
+    // The next answer carries its Location again, and is polled to its verdict.
+    let outcome = graph
+        .assign_number("+442079460001", &alan.id, "directRouting", None)
+        .await
+        .unwrap();
+    assert_eq!(outcome, OperationOutcome::Succeeded);
+    assert!(
+        sandbox.counters().requests_to(Endpoint::GraphOperations, "GET") > 0,
+        "the second change was polled on its Location"
+    );
 }
 
 #[tokio::test]

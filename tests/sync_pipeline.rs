@@ -129,6 +129,35 @@ async fn the_example_org_converges_and_a_second_sync_writes_nothing() {
 }
 
 #[tokio::test]
+async fn changes_teams_accepts_without_a_location_are_confirmed_by_reading_the_numbers() {
+    let mut org = example_org();
+    org.behaviour.operations_answered_without_location = u32::MAX;
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let resource = resource(&sandbox);
+    let mut connection = example_connection(&resource);
+    connection.tenant.graph.operation_timeout = Duration::from_secs(2);
+    let first = run(&connection, &resource, &mut SyncMemory::default()).await;
+    assert_eq!(
+        first.execution.assigned, 2,
+        "the listing shows both assignments made"
+    );
+    assert_eq!(
+        by_reason(&first)["AssignmentPending"],
+        3,
+        "the two made, and the one Teams refuses: without an operation its refusal cannot be read, \
+         so it stays pending (never taken as done) until a sync sees the number"
+    );
+    assert!(!by_reason(&first).contains_key("UnknownError"));
+    assert_eq!(
+        sandbox
+            .counters()
+            .requests_to(dialpad_teams_sandbox::Endpoint::GraphOperations, "GET"),
+        0,
+        "there was no operation to look at"
+    );
+}
+
+#[tokio::test]
 async fn adopting_existing_numbers_replaces_graces_stray_line_after_recording_it() {
     let (_sandbox, mut resource) = example_sandbox().await;
     resource.spec.removal.adopt_existing = true;

@@ -343,6 +343,12 @@ pub struct BehaviourFixture {
     /// `running` and change nothing, as an operation lost inside Teams would.
     #[serde(default)]
     pub never_completing_operations: u32,
+    /// The first this many `assignNumber`/`unassignNumber` requests are answered `204 No
+    /// Content` without a `Location`, which Microsoft's generated OpenAPI description declares
+    /// for actions without a return type, instead of the `202 Accepted` with a `Location` its
+    /// documentation describes; the operation runs all the same.
+    #[serde(default)]
+    pub operations_answered_without_location: u32,
     /// External OIDC issuers' addresses and CAs (workload identity federation); issuers not
     /// listed are fetched at their own URL.
     #[serde(default)]
@@ -363,6 +369,7 @@ impl Default for BehaviourFixture {
             dialpad_requests_per_second: default_dialpad_rate(),
             faults: Vec::new(),
             never_completing_operations: 0,
+            operations_answered_without_location: 0,
             oidc_issuers: Vec::new(),
             entra_clock_skew_seconds: 0,
         }

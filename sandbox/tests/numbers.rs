@@ -326,6 +326,29 @@ async fn assigning_a_number_answers_202_then_the_operation_succeeds_and_the_numb
 }
 
 #[tokio::test]
+async fn a_tenant_answering_without_a_location_still_makes_the_change() {
+    let mut org = fixture("");
+    org.behaviour.operations_answered_without_location = 1;
+    let h = Harness::start_with(&org).await;
+    let body =
+        json!({"telephoneNumber": "+14255550100", "assignmentTargetId": ADA, "numberType": "directRouting"});
+    let (status, location, text) = h.post_action("assignNumber", &body).await;
+    assert_eq!(
+        (status, location, text.as_str()),
+        (StatusCode::NO_CONTENT, None, "")
+    );
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (_, listing) = h.list(&[("$filter", "telephoneNumber eq '+14255550100'")]).await;
+    assert_eq!(listing["value"][0]["assignmentTargetId"], ADA, "{listing}");
+    // Only the first answer is bare: the next carries its Location again.
+    let next =
+        json!({"telephoneNumber": "+14255550101", "assignmentTargetId": ERIN, "numberType": "directRouting"});
+    let (status, location, _) = h.post_action("assignNumber", &next).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(location.is_some());
+}
+
+#[tokio::test]
 async fn assigning_to_a_user_without_phone_system_fails_for_lack_of_licences() {
     let h = Harness::start().await;
     let detail = h.failure_detail_of_assigning("+14255550101", BOB).await;

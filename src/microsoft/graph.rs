@@ -213,7 +213,9 @@ impl GraphClient {
     async fn verdict(&self, submitted: Submitted) -> Result<OperationOutcome, GraphError> {
         match submitted {
             Submitted::Done(outcome) => Ok(outcome),
-            Submitted::Running { url, .. } => self.poll_operation(&url).await,
+            Submitted::Running { url: Some(url), .. } => self.poll_operation(&url).await,
+            // Nothing to look at: the caller reads the number's assignment later.
+            Submitted::Running { url: None, .. } => Ok(OperationOutcome::StillRunning),
         }
     }
 
@@ -225,19 +227,23 @@ impl GraphClient {
                 http.post(&url).json(&body)
             })
             .await?;
-        match answer
+        // Microsoft documents both actions as creating an asynchronous order whose status is read
+        // on the operation named by the `Location` header of the answer
+        // (learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber,
+        // "Creates an asynchronous order"; .../teamsadministration-telephonenumberlongrunningoperation-get:
+        // "This link is returned in the Location response header"). So no 2xx is a verdict: one
+        // without a `Location` (the 204 Microsoft's generated OpenAPI declares for actions without
+        // a return type, vendor/graph-teams-numbers-openapi.yaml) is still running, and reading the
+        // number's assignment tells how it ended.
+        let url = answer
             .headers
             .get("location")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-        {
-            Some(url) => Ok(Submitted::Running {
-                url,
-                retry_after: crate::upstream::retry_after_of(&answer.headers),
-            }),
-            // 204: done synchronously (what Microsoft's generated description declares).
-            None => Ok(Submitted::Done(OperationOutcome::Succeeded)),
-        }
+            .map(str::to_owned);
+        Ok(Submitted::Running {
+            url,
+            retry_after: crate::upstream::retry_after_of(&answer.headers),
+        })
     }
 
     /// One look at a long-running operation: its verdict, or `None` while it runs. `url` (the

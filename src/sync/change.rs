@@ -52,8 +52,9 @@ pub enum Submission {
     Done(ChangeOutcome),
     /// Teams runs it as an operation, to be looked at on `url`.
     Running {
-        /// Where to look.
-        url: String,
+        /// Where to look; `None` when Teams gave nowhere, so that only the number listing tells
+        /// how it ended.
+        url: Option<String>,
         /// How long Teams asked to wait before looking, if it said.
         retry_after: Option<Duration>,
     },

@@ -25,8 +25,8 @@ pub struct PendingChange {
     pub outcome: usize,
     /// What was asked.
     pub kind: ActionKind,
-    /// The operation's URL.
-    pub url: String,
+    /// The operation's URL; `None` when Teams gave none, so the number listing alone confirms it.
+    pub url: Option<String>,
 }
 
 /// The verdict of one change.
@@ -63,9 +63,9 @@ pub async fn confirm<W: ChangeConfirmer>(
         }
         tokio::time::sleep(wait).await;
         // A failed listing is not a verdict: the changes are then looked at one by one.
-        if pending.len() > listing_cost.max(1) * 2
-            && let Ok(holders) = writer.holders().await
-        {
+        let listing_worth_it =
+            pending.len() > listing_cost.max(1) * 2 || pending.iter().any(|change| change.url.is_none());
+        if listing_worth_it && let Ok(holders) = writer.holders().await {
             listing_cost = holders.len().div_ceil(1000);
             pending.retain(|change| {
                 let done = shows_done(&change.kind, &holders);
@@ -80,7 +80,11 @@ pub async fn confirm<W: ChangeConfirmer>(
         if pending.len() <= listing_cost.max(1) * 2 || wait >= LONGEST_WAIT {
             let mut still_running = Vec::new();
             for change in pending {
-                match writer.outcome(&change.url).await {
+                let Some(url) = &change.url else {
+                    still_running.push(change);
+                    continue;
+                };
+                match writer.outcome(url).await {
                     Ok(None) => still_running.push(change),
                     Ok(Some(outcome)) => verdicts.push((change.outcome, change.kind, Ok(outcome))),
                     Err(error) if error.is_transient() => still_running.push(change),

@@ -48,7 +48,7 @@ fn assignments(count: usize) -> Vec<PendingChange> {
                 number: format!("+1425555{i:04}"),
                 user_id: format!("user-{i}"),
             },
-            url: format!("op-{i}"),
+            url: Some(format!("op-{i}")),
         })
         .collect()
 }
@@ -127,4 +127,35 @@ async fn a_change_still_running_at_the_timeout_is_reported_still_running_never_a
     assert_eq!(of(0), Ok(ChangeOutcome::Succeeded));
     assert_eq!(of(1), Ok(ChangeOutcome::StillRunning));
     assert_eq!(of(2), Ok(ChangeOutcome::Succeeded));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_change_teams_accepted_without_a_location_is_confirmed_by_the_listing() {
+    let mut pending = assignments(2);
+    for change in &mut pending {
+        change.url = None;
+    }
+    let mut holders = made(&pending);
+    holders.insert("+14255550001".into(), None);
+    let tenant = Finished {
+        holders,
+        ..Default::default()
+    };
+    let verdicts = confirm(&tenant, pending, FIRST_LOOK).await;
+    let of = |index: usize| verdicts.iter().find(|(i, _, _)| *i == index).unwrap().2.clone();
+    assert_eq!(of(0), Ok(ChangeOutcome::Succeeded), "the listing shows it made");
+    assert_eq!(
+        of(1),
+        Ok(ChangeOutcome::StillRunning),
+        "not in the listing by the timeout: still running, never assumed done"
+    );
+    assert!(
+        *tenant.listings.lock().unwrap() >= 2,
+        "read again until the timeout"
+    );
+    assert_eq!(
+        *tenant.looks.lock().unwrap(),
+        0,
+        "there is no operation to look at"
+    );
 }

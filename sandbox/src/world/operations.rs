@@ -74,6 +74,17 @@ impl World {
         id
     }
 
+    /// Whether the number action that started the `started`-th operation (counting from one) is
+    /// answered without a `Location` (see `BehaviourFixture::operations_answered_without_location`).
+    pub fn answers_without_location(&self, started: usize) -> bool {
+        started <= self.behaviour.operations_answered_without_location as usize
+    }
+
+    /// How many number operations were started so far.
+    pub fn operations_started(&self) -> usize {
+        self.operations.len()
+    }
+
     /// Completes every operation due by `now`, in creation order.
     pub fn complete_due_operations(&mut self, now: Instant) {
         while let Some(id) = self.running.front().cloned() {

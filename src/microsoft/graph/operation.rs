@@ -77,8 +77,9 @@ pub enum Submitted {
     Done(OperationOutcome),
     /// Teams runs it as a long-running operation, to be looked at on `url`.
     Running {
-        /// The operation's URL (the `Location` header).
-        url: String,
+        /// The operation's URL (the `Location` header); `None` when Teams answered without one,
+        /// so that only reading the number's assignment tells how it ended.
+        url: Option<String>,
         /// How long Teams asked the client to wait before looking (`Retry-After`), if it said.
         retry_after: Option<Duration>,
     },

@@ -49,7 +49,14 @@ pub(super) async fn number_action(
         Ok(kind) => kind,
         Err(message) => return bad_request(&message).into_response(),
     };
-    let id = state.world().start_operation(kind, Instant::now());
+    let (id, without_location) = {
+        let mut world = state.world();
+        let id = world.start_operation(kind, Instant::now());
+        (id, world.answers_without_location(world.operations_started()))
+    };
+    if without_location {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let location = format!("{}{NUMBERS}/operations('{id}')", state.public_url);
     let mut response = StatusCode::ACCEPTED.into_response();
     match HeaderValue::from_str(&location) {
