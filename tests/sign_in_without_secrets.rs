@@ -225,6 +225,41 @@ async fn a_token_for_another_service_account_is_a_federated_credential_mismatch_
 }
 
 #[tokio::test]
+async fn a_subject_registered_in_other_letter_case_is_a_mismatch_that_says_so() {
+    let sandbox = sandbox(&start_issuer().await, 0).await;
+    let (store, file) = federated_secrets(&OPERATOR.to_uppercase(), "case");
+    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
+    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
+    std::fs::remove_file(file).unwrap();
+    let (reason, message) = condition(&run, "AdminConnected");
+    assert_eq!(reason, Reason::FederatedCredentialMismatch.as_str());
+    assert!(
+        message.contains("AADSTS7002138") && message.contains("case-sensitively"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn an_issuer_entra_cannot_reach_is_federated_issuer_unreachable() {
+    // A port nothing listens on: bind, note, close.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let sandbox = sandbox(&format!("http://{closed}"), 0).await;
+    let (store, file) = federated_secrets(OPERATOR, "unreachable");
+    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
+    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
+    std::fs::remove_file(file).unwrap();
+    let (reason, message) = condition(&run, "AdminConnected");
+    assert_eq!(reason, Reason::FederatedIssuerUnreachable.as_str());
+    assert!(
+        message.contains("AADSTS50166") && message.contains("openid-configuration"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
 async fn an_app_without_federated_credentials_is_federated_credential_missing() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
     let (store, file) = federated_secrets(OPERATOR, "missing");

@@ -121,6 +121,23 @@ async fn token_for_another_audience_answers_aadsts700212() {
 }
 
 #[tokio::test]
+async fn token_whose_subject_differs_only_in_case_answers_aadsts7002138() {
+    let sandbox = federation().await;
+    let jwt = token(
+        |c| c["sub"] = json!("system:serviceaccount:dialpad:Operator"),
+        "issuer-key.pem",
+    );
+    let (status, body) = request_token(&sandbox, &jwt, Some(APP)).await;
+    assert_eq!((status, code(&body)), (401, 7002138), "{body}");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .is_some_and(|text| text.contains("case-insensitive comparison")),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn token_without_subject_answers_aadsts70021() {
     let sandbox = federation().await;
     let jwt = token(

@@ -145,6 +145,9 @@ reasons! {
     /// A federated credential of the app registration does not match the token's issuer,
     /// subject or audience; the message says which and what the token carries.
     FederatedCredentialMismatch => Failed, Tenant, "Correct the app registration's federated credential to the value the message names: issuer the cluster's service account issuer, subject system:serviceaccount:<namespace>:<name> of the operator, audience api://AzureADTokenExchange.";
+    /// Microsoft Entra could not fetch the service account issuer's discovery document or signing
+    /// keys to check the ServiceAccount token (workload identity with a self-hosted issuer).
+    FederatedIssuerUnreachable => Failed, Tenant, "Serve the cluster's service account issuer discovery document (<issuer>/.well-known/openid-configuration) and the keys it names (jwks_uri) publicly over HTTPS without authentication, so that Microsoft Entra can fetch them; the issuer must be the exact URL in the token and in the federated credential.";
     /// No ServiceAccount token can be had for workload identity: the named ServiceAccount does not
     /// exist or the operator may not mint tokens for it, or the resource asks for the operator's
     /// own token in a namespace a platform admin did not allow it for.

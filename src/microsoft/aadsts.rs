@@ -23,16 +23,24 @@ pub struct SignInFailure {
 /// that is a client asking too often, which retrying sooner makes worse.
 const TRANSIENT: &[u32] = &[50033, 90006, 90033, 90090, 50087, 90024, 90012, 90055];
 
-/// Classifies a token-endpoint error from its OAuth `error`, its `error_codes` and its HTTP status.
+/// Classifies a token-endpoint error from its OAuth `error`, its `error_codes`, its description
+/// and its HTTP status.
+///
+/// `description` is Entra's `error_description`: where Microsoft varies the code for one failure
+/// (the federated-credential family above all), its stable words decide when no code is known.
 pub fn classify(
     error: &str,
     codes: &[u32],
+    description: &str,
     status: u16,
     trace_id: Option<&str>,
     account: &str,
 ) -> SignInFailure {
     let code = codes.first().copied();
-    let known = codes.iter().find_map(|c| describe(*c, account).map(|d| (*c, d)));
+    let known = codes
+        .iter()
+        .find_map(|c| describe(*c, description, account).map(|d| (*c, d)))
+        .or_else(|| described_by_words(description).map(|d| (code.unwrap_or_default(), d)));
     let (reason, advice, transient) = match known {
         Some((_, (reason, advice))) => (reason, advice, false),
         None if codes.iter().any(|c| TRANSIENT.contains(c))
@@ -75,8 +83,95 @@ pub fn classify(
     }
 }
 
-/// The reason and advice for a known non-transient code.
-fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
+/// What Entra's descriptions of the federated-credential and assertion failures say, in words
+/// that stay when the code changes (the codes of one failure differ between reports: 700213,
+/// 7002131, 7002137 and 7002138 all say "presented assertion subject"). The texts are those quoted
+/// in the sources of [`describe`]'s codes. Most specific first.
+const STABLE_WORDS: &[(&str, Failure)] = &[
+    ("matches with case-insensitive comparison", Failure::SubjectCase),
+    ("presented assertion subject", Failure::Subject),
+    ("presented assertion issuer", Failure::Issuer),
+    ("presented assertion audience", Failure::Audience),
+    (
+        "no configured federated identity credentials",
+        Failure::NoFederatedCredential,
+    ),
+    (
+        "no matching federated identity record found",
+        Failure::NoFederatedCredential,
+    ),
+    ("external oidc endpoint", Failure::IssuerUnreachable),
+    (
+        "client assertion audience claim does not match",
+        Failure::AssertionAudience,
+    ),
+    ("not within its valid time range", Failure::AssertionTime),
+];
+
+/// A failure that several codes (or none the operator knows) may carry.
+#[derive(Clone, Copy)]
+enum Failure {
+    Subject,
+    SubjectCase,
+    Issuer,
+    Audience,
+    NoFederatedCredential,
+    IssuerUnreachable,
+    AssertionAudience,
+    AssertionTime,
+}
+
+/// The reason and advice of a failure, whatever its code.
+fn advise(failure: Failure) -> (Reason, String) {
+    let (reason, advice) = match failure {
+        Failure::NoFederatedCredential => (
+            Reason::FederatedCredentialMissing,
+            "the app registration has no federated credential for the operator's ServiceAccount token; add one (Certificates & secrets, Federated credentials, scenario Kubernetes) with the issuer, subject and audience that Microsoft's message quotes.",
+        ),
+        Failure::Issuer => (
+            Reason::FederatedCredentialMismatch,
+            "no federated credential of the app registration has the token's issuer; set the credential's issuer to the cluster's service account issuer exactly (for AKS: az aks show --query oidcIssuerProfile.issuerUrl).",
+        ),
+        Failure::Audience => (
+            Reason::FederatedCredentialMismatch,
+            "no federated credential of the app registration accepts the token's audience; set the credential's audience to api://AzureADTokenExchange, the audience of the operator's projected token.",
+        ),
+        Failure::Subject => (
+            Reason::FederatedCredentialMismatch,
+            "no federated credential of the app registration has the token's subject; set the credential's subject to system:serviceaccount:<namespace>:<ServiceAccount> of the token exactly (case-sensitive).",
+        ),
+        Failure::SubjectCase => (
+            Reason::FederatedCredentialMismatch,
+            "a federated credential of the app registration has the token's subject in other letter case, and Microsoft Entra compares subjects case-sensitively; write the credential's subject exactly as the token's, system:serviceaccount:<namespace>:<ServiceAccount>.",
+        ),
+        Failure::IssuerUnreachable => (
+            Reason::FederatedIssuerUnreachable,
+            "Microsoft Entra could not fetch the service account issuer's discovery document or signing keys to check the operator's token; serve <issuer>/.well-known/openid-configuration and its jwks_uri publicly over HTTPS.",
+        ),
+        Failure::AssertionAudience => (
+            Reason::TenantNotFound,
+            "Microsoft Entra refused the client assertion's audience, the token endpoint of the tenant the operator signed in to; check that spec.tenant.tenantId names this tenant and spec.endpoints.login its cloud's sign-in endpoint.",
+        ),
+        Failure::AssertionTime => (
+            Reason::AssertionExpired,
+            "the client assertion is not within its valid time range; the clock of the operator's node is wrong (synchronise it with NTP), or, with workload identity, the projected ServiceAccount token file was not renewed by the kubelet.",
+        ),
+    };
+    (reason, advice.to_owned())
+}
+
+/// The reason and advice that Entra's `description` names in its stable words, if any.
+fn described_by_words(description: &str) -> Option<(Reason, String)> {
+    let description = description.to_lowercase();
+    STABLE_WORDS
+        .iter()
+        .find(|(words, _)| description.contains(words))
+        .map(|(_, failure)| advise(*failure))
+}
+
+/// The reason and advice for a known non-transient code (`description` tells apart the meanings
+/// of a code Microsoft uses for more than one failure).
+fn describe(code: u32, description: &str, account: &str) -> Option<(Reason, String)> {
     let reason_and_advice = match code {
         50126 | 50056 | 50064 => (
             Reason::CredentialsInvalid,
@@ -86,7 +181,8 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::CredentialsInvalid,
             format!("{account} does not exist in this tenant; check the user name in the Secret and spec.tenant."),
         ),
-        // InvalidClientSecretExpiredKeysProvided / InvalidClient: the secret does not match.
+        // 7000215 "Invalid client secret is provided", 70002 InvalidClient "The specified
+        // client_secret does not match the expected value for this client" (the reference).
         7000215 | 70002 => (
             Reason::CredentialsInvalid,
             "the app's client secret was rejected; put a current secret of this app registration in the Secret.".to_owned(),
@@ -100,10 +196,17 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
         // "Client assertion is not within its valid time range": Microsoft's workload identity
         // errors for Azure DevOps service connections (learn.microsoft.com/azure/devops,
         // "errors-workload-identity") and MSAL's certificate flows.
-        700024 => (
+        700024 => advise(Failure::AssertionTime),
+        // InvalidAssertion "Assertion is invalid because of various reasons - ... expired -
+        // malformed" (the reference): the assertion or ServiceAccount token was refused as a whole.
+        50013 => (
             Reason::AssertionExpired,
-            "the client assertion is not within its valid time range; the clock of the operator's node is wrong (synchronise it with NTP), or, with workload identity, the projected ServiceAccount token file was not renewed by the kubelet.".to_owned(),
+            "Microsoft Entra refused the assertion as invalid (expired, not yet valid, malformed or already used); check the clock of the operator's node (NTP) and, with workload identity, that the kubelet renews the projected ServiceAccount token file.".to_owned(),
         ),
+        // The reference lists 700023 as InvalidResourcelessScope; the Azure SDK's troubleshooting
+        // page for certificate credentials gives it as "Client assertion audience claim does not
+        // match Realm issuer". Its words decide; a scope error is the operator's own, unknown.
+        700023 => return described_by_words(description),
         // "No matching federated identity record found for presented assertion. Assertion Issuer:
         // ... Subject: ... Audience: ..." (Azure Workload Identity's troubleshooting guide,
         // azure.github.io/azure-workload-identity/docs/troubleshooting.html): the app has no
@@ -111,27 +214,32 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
         // AADSTS70025: the app "has no configured federated identity credentials" (Azure DevOps'
         // workload identity troubleshooting, learn.microsoft.com/azure/devops/pipelines/release/
         // troubleshoot-workload-identity).
-        70021 | 70025 => (
-            Reason::FederatedCredentialMissing,
-            "the app registration has no federated credential for the operator's ServiceAccount token; add one (Certificates & secrets, Federated credentials, scenario Kubernetes) with the issuer, subject and audience that Microsoft's message quotes.".to_owned(),
-        ),
+        70021 | 70025 => advise(Failure::NoFederatedCredential),
         // The issuer / audience / subject variants of the same failure, as workload identity
         // users report them: AADSTS700211 "... presented assertion issuer '...'", AADSTS7002121
         // "... presented assertion audience '...'", AADSTS700213 "... presented assertion
         // subject '...'" (matching is case-sensitive). 700212 and 7002131 are the audience and
-        // subject codes seen in other reports; UNCONFIRMED which of each pair Entra sends today.
-        700211 => (
-            Reason::FederatedCredentialMismatch,
-            "no federated credential of the app registration has the token's issuer; set the credential's issuer to the cluster's service account issuer exactly (for AKS: az aks show --query oidcIssuerProfile.issuerUrl).".to_owned(),
-        ),
-        700212 | 7002121 => (
-            Reason::FederatedCredentialMismatch,
-            "no federated credential of the app registration accepts the token's audience; set the credential's audience to api://AzureADTokenExchange, the audience of the operator's projected token.".to_owned(),
-        ),
-        700213 | 7002131 => (
-            Reason::FederatedCredentialMismatch,
-            "no federated credential of the app registration has the token's subject; set the credential's subject to system:serviceaccount:<operator namespace>:<operator ServiceAccount> exactly (case-sensitive).".to_owned(),
-        ),
+        // subject codes seen in other reports; UNCONFIRMED which of each pair Entra sends today,
+        // so the words of the description ([`STABLE_WORDS`]) decide for any code not listed.
+        700211 => advise(Failure::Issuer),
+        700212 | 7002121 => advise(Failure::Audience),
+        700213 | 7002131 => advise(Failure::Subject),
+        // AADSTS7002137 "No matching federated identity record found for presented assertion
+        // subject '...'. Please make sure the federated identity credential Subject is '...'"
+        // (an answer quoted in microsoft/Agents issue 202).
+        7002137 => advise(Failure::Subject),
+        // AADSTS7002138 "... presented assertion subject '...'. The subject matches with
+        // case-insensitive comparison, but not with case-sensitive comparison" (answers quoted in
+        // Azure/login issues 515 and 517; Microsoft's breaking change "Federated identity
+        // credentials now use case-sensitive matching", learn.microsoft.com/entra/
+        // identity-platform/reference-breaking-changes, August 2024).
+        7002138 => advise(Failure::SubjectCase),
+        // AADSTS50166 ExternalClaimsProviderThrottled "Failed to send the request to the claims
+        // provider" (the reference); for workload identity its text is "Request to External OIDC
+        // endpoint failed" (a public AKS workload identity troubleshooting guide). GitLab's
+        // documentation quotes the same text as AADSTS501661 (not in the reference: UNCONFIRMED).
+        50166 | 501661 => advise(Failure::IssuerUnreachable),
+        // InvalidClientSecretExpiredKeysProvided (the reference).
         7000222 => (
             Reason::CredentialsInvalid,
             "the app's client secret has expired; create a new secret in Entra ID and update the Secret.".to_owned(),
@@ -148,9 +256,16 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::MfaRequired,
             format!("{account} must register for multi-factor authentication (security defaults require it for Teams Administrators); turn off security defaults and exclude the account with Conditional Access, or use spec.credentials.application."),
         ),
-        53003 | 530032 | 50131 | 53000 | 53001 | 53002 | 50005 => (
+        53003 | 530032 | 50131 => (
             Reason::SignInBlocked,
             format!("a Conditional Access policy blocked {account} (often a location rule); exclude the account, or allow sign-in from the operator's egress IPs (Dialpad requires at least North America)."),
+        ),
+        // DeviceNotCompliant, DeviceNotDomainJoined, ApplicationUsedIsNotAnApprovedApp and
+        // DevicePolicyError (the reference): a policy that wants a managed device or an approved
+        // app, which a service signing in with a password never is.
+        53000 | 53001 | 53002 | 50005 => (
+            Reason::SignInBlocked,
+            format!("a Conditional Access policy requires a compliant or domain-joined device, or an approved client app, for {account}, which the operator cannot be; exclude the account from that policy, or use spec.credentials.application."),
         ),
         53011 => (
             Reason::SignInBlocked,
@@ -224,9 +339,11 @@ fn describe(code: u32, account: &str) -> Option<(Reason, String)> {
             Reason::ConsentMissing,
             "the app registration is a confidential client; turn on 'Allow public client flows' for password sign-in, or use spec.credentials.application with a client secret.".to_owned(),
         ),
+        // InvalidClientPublicClientWithCredential "Client is public so neither 'client_assertion'
+        // nor 'client_secret' should be presented" (the reference).
         700025 => (
             Reason::ConsentMissing,
-            "the app registration is a public client, so it must not be given a client secret; use spec.credentials.adminAccount or make it confidential.".to_owned(),
+            "the app registration is a public client, so Microsoft refuses any client credential (a client secret, a certificate or a ServiceAccount token); turn off 'Allow public client flows' on it to use spec.credentials.application, or sign in with spec.credentials.adminAccount.".to_owned(),
         ),
         650052 | 650056 | 650057 => (
             Reason::ConsentMissing,
@@ -242,7 +359,7 @@ mod tests {
     use super::*;
 
     fn reason(codes: &[u32]) -> Reason {
-        classify("invalid_grant", codes, 400, None, "admin@contoso.com").reason
+        classify("invalid_grant", codes, "", 400, None, "admin@contoso.com").reason
     }
 
     #[test]
@@ -285,6 +402,13 @@ mod tests {
             (&[50132], Reason::PasswordExpired),
             (&[50133], Reason::PasswordExpired),
             (&[70002, 50126], Reason::CredentialsInvalid),
+            (&[7002137], Reason::FederatedCredentialMismatch),
+            (&[7002138], Reason::FederatedCredentialMismatch),
+            (&[50166], Reason::FederatedIssuerUnreachable),
+            (&[501661], Reason::FederatedIssuerUnreachable),
+            (&[50013], Reason::AssertionExpired),
+            (&[53000], Reason::SignInBlocked),
+            (&[700025], Reason::ConsentMissing),
         ];
         for (codes, expected) in cases {
             assert_eq!(reason(codes), *expected, "{codes:?}");
@@ -294,8 +418,8 @@ mod tests {
     #[test]
     fn retryable_codes_and_server_errors_are_transient() {
         for failure in [
-            classify("temporarily_unavailable", &[90033], 503, None, "a"),
-            classify("server_error", &[], 500, None, "a"),
+            classify("temporarily_unavailable", &[90033], "", 503, None, "a"),
+            classify("server_error", &[], "", 500, None, "a"),
         ] {
             assert_eq!(failure.reason, Reason::TransientError);
             assert!(failure.transient);
@@ -304,7 +428,7 @@ mod tests {
 
     #[test]
     fn unknown_codes_are_unknown_errors_with_the_code_and_trace_id() {
-        let failure = classify("invalid_grant", &[12345], 400, Some("trace-1"), "a");
+        let failure = classify("invalid_grant", &[12345], "", 400, Some("trace-1"), "a");
         assert_eq!(failure.reason, Reason::UnknownError);
         assert!(
             failure.message.starts_with("AADSTS12345: "),
@@ -323,6 +447,7 @@ mod tests {
         let failure = classify(
             "invalid_grant",
             &[50076],
+            "",
             400,
             None,
             "dialpad-msteams-admin@contoso.com",
@@ -333,7 +458,7 @@ mod tests {
 
     #[test]
     fn a_client_loop_is_not_retried_sooner() {
-        let failure = classify("invalid_request", &[50196], 400, None, "a");
+        let failure = classify("invalid_request", &[50196], "", 400, None, "a");
         assert!(!failure.transient);
         assert_ne!(failure.reason, Reason::TransientError);
         assert!(failure.message.contains("client loop"), "{}", failure.message);
@@ -341,7 +466,7 @@ mod tests {
 
     #[test]
     fn the_resource_principal_not_found_points_at_the_tenant_not_the_client_id() {
-        let message = classify("invalid_resource", &[500011], 400, None, "a").message;
+        let message = classify("invalid_resource", &[500011], "", 400, None, "a").message;
         assert!(message.contains("Microsoft Graph"), "{message}");
         assert!(message.contains("wrong tenant"), "{message}");
         assert!(!message.contains("client id"), "{message}");
@@ -349,14 +474,101 @@ mod tests {
 
     #[test]
     fn a_failed_client_assertion_is_about_the_certificate_not_a_secret() {
-        let message = classify("invalid_client", &[700027], 401, None, "a").message;
+        let message = classify("invalid_client", &[700027], "", 401, None, "a").message;
         assert!(message.contains("client assertion"), "{message}");
         assert!(!message.contains("client secret"), "{message}");
     }
 
     #[test]
     fn a_recently_changed_password_is_named_as_such() {
-        let message = classify("invalid_grant", &[50133], 400, None, "admin@contoso.com").message;
+        let message = classify("invalid_grant", &[50133], "", 400, None, "admin@contoso.com").message;
         assert!(message.contains("changed recently"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_code_is_read_by_the_stable_words_of_its_description() {
+        let cases = [
+            (
+                "AADSTS7009999: No matching federated identity record found for presented assertion issuer 'https://x'.",
+                Reason::FederatedCredentialMismatch,
+                "issuer",
+            ),
+            (
+                "AADSTS7009999: No matching federated identity record found for presented assertion subject 'system:serviceaccount:a:B'. The subject matches with case-insensitive comparison, but not with case-sensitive comparison.",
+                Reason::FederatedCredentialMismatch,
+                "case",
+            ),
+            (
+                "AADSTS7009999: No matching federated identity record found for presented assertion audience 'x'.",
+                Reason::FederatedCredentialMismatch,
+                "audience",
+            ),
+            (
+                "AADSTS7009999: Request to External OIDC endpoint failed.",
+                Reason::FederatedIssuerUnreachable,
+                "jwks_uri",
+            ),
+            (
+                "AADSTS7009999: Client assertion audience claim does not match Realm issuer.",
+                Reason::TenantNotFound,
+                "spec.tenant.tenantId",
+            ),
+        ];
+        for (description, reason, named) in cases {
+            let failure = classify("invalid_client", &[7009999], description, 401, None, "a");
+            assert_eq!(failure.reason, reason, "{description}");
+            assert!(failure.message.contains(named), "{}", failure.message);
+            assert!(
+                failure.message.starts_with("AADSTS7009999: "),
+                "{}",
+                failure.message
+            );
+        }
+        let unrelated = classify(
+            "invalid_client",
+            &[7009999],
+            "AADSTS7009999: Something new.",
+            401,
+            None,
+            "a",
+        );
+        assert_eq!(unrelated.reason, Reason::UnknownError);
+    }
+
+    #[test]
+    fn a_code_with_two_meanings_is_told_apart_by_its_words() {
+        let scope = classify(
+            "invalid_scope",
+            &[700023],
+            "AADSTS700023: The provided value for the input parameter scope isn't valid when requesting an access token.",
+            400,
+            None,
+            "a",
+        );
+        assert_eq!(scope.reason, Reason::UnknownError);
+        let audience = classify(
+            "invalid_client",
+            &[700023],
+            "AADSTS700023: Client assertion audience claim does not match Realm issuer.",
+            401,
+            None,
+            "a",
+        );
+        assert_eq!(audience.reason, Reason::TenantNotFound);
+    }
+
+    #[test]
+    fn a_device_compliance_block_says_so_not_location() {
+        let message = classify(
+            "interaction_required",
+            &[53000],
+            "",
+            400,
+            None,
+            "admin@contoso.com",
+        )
+        .message;
+        assert!(message.contains("compliant or domain-joined device"), "{message}");
+        assert!(!message.contains("location"), "{message}");
     }
 }

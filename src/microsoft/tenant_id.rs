@@ -44,6 +44,8 @@ struct ErrorBody {
     #[serde(default)]
     error_codes: Vec<u32>,
     #[serde(default)]
+    error_description: String,
+    #[serde(default)]
     trace_id: Option<String>,
 }
 
@@ -76,6 +78,7 @@ pub async fn tenant_guid(
         let mut failure = aadsts::classify(
             &body.error,
             &body.error_codes,
+            &body.error_description,
             answer.status,
             body.trace_id.as_deref(),
             "the sign-in",

@@ -174,6 +174,7 @@ struct TokenErrorBody {
 const REASONS_QUOTING_ENTRA: &[Reason] = &[
     Reason::FederatedCredentialMissing,
     Reason::FederatedCredentialMismatch,
+    Reason::FederatedIssuerUnreachable,
 ];
 
 /// The first line of an Entra error description without its `AADSTSnnnnn: ` prefix, cut to
@@ -216,6 +217,7 @@ pub(crate) fn read_token_answer(
         let mut failure = aadsts::classify(
             &bounded(&body.error, QUOTED_CODE_CHARS),
             &body.error_codes,
+            &body.error_description,
             answer.status,
             trace_id.as_deref(),
             account,

@@ -143,6 +143,21 @@ pub(super) fn subject_mismatch(subject: &str) -> AadError {
     )
 }
 
+/// A credential has the token's `sub` only in other letter case. Microsoft's breaking change
+/// "Federated identity credentials now use case-sensitive matching" (August 2024,
+/// https://learn.microsoft.com/entra/identity-platform/reference-breaking-changes) made this a
+/// failure; the code and text are AADSTS7002138 as answers quoted in Azure/login issues 515 and
+/// 517 show them (UNCONFIRMED on a Microsoft page).
+pub(super) fn subject_case_mismatch(subject: &str) -> AadError {
+    AadError::client(
+        7002138,
+        format!(
+            "No matching federated identity record found for presented assertion subject '{subject}'. The subject \
+             matches with case-insensitive comparison, but not with case-sensitive comparison. {FEDERATION_HELP}"
+        ),
+    )
+}
+
 /// A credential has the issuer and subject but none an audience in the token's `aud`.
 /// AADSTS700212 ("... presented assertion audience"). UNCONFIRMED: the code and text are from
 /// answers quoted in public issues and SDK tests, not from a Microsoft page ([D] lists its siblings

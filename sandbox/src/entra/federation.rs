@@ -177,9 +177,18 @@ pub(super) fn verify_federated_assertion(
     if by_issuer.is_empty() {
         return Err(fail::issuer_mismatch(issuer));
     }
-    let by_subject: Vec<_> = by_issuer.into_iter().filter(|c| c.subject == subject).collect();
+    // Subjects are compared case-sensitively since August 2024; one that matches only in other
+    // letter case gets its own code (see `fail::subject_case_mismatch`).
+    let (by_subject, other_case): (Vec<_>, Vec<_>) = by_issuer
+        .into_iter()
+        .filter(|c| c.subject.eq_ignore_ascii_case(subject))
+        .partition(|c| c.subject == subject);
     if by_subject.is_empty() {
-        return Err(fail::subject_mismatch(subject));
+        return Err(if other_case.is_empty() {
+            fail::subject_mismatch(subject)
+        } else {
+            fail::subject_case_mismatch(subject)
+        });
     }
     let audiences = jwt.audiences();
     let matched = by_subject
