@@ -171,6 +171,37 @@ async fn plan_sends_nothing_to_an_endpoint_it_was_not_allowed() {
     assert_eq!(requests, 0, "not one request reached it");
 }
 
+#[tokio::test]
+async fn plan_refuses_a_national_cloud_before_any_request_whatever_is_allowed() {
+    let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let dir = plan_dir("plan-national-cloud", sandbox.base_url());
+    let resource = std::fs::read_to_string(dir.join("tts.yaml")).unwrap();
+    let graph_line = format!("graph: {}", sandbox.base_url());
+    write(
+        dir.join("tts.yaml"),
+        &resource.replace(&graph_line, "graph: https://graph.microsoft.us"),
+    );
+    let allowed = vec![
+        "--allowed-endpoint".to_owned(),
+        sandbox.base_url().to_owned(),
+        "--allowed-endpoint".to_owned(),
+        "https://graph.microsoft.us".to_owned(),
+    ];
+    let output = plan_in(dir, allowed).await;
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("error: CloudNotSupported")
+            && stderr.contains(
+                "spec.endpoints.graph is https://graph.microsoft.us, Microsoft's US Government L4 cloud"
+            ),
+        "{stderr}"
+    );
+    let requests: u64 = sandbox.counters().requests.values().sum();
+    assert_eq!(requests, 0, "not one request was sent");
+}
+
 #[test]
 fn plan_rejects_a_resource_the_apiserver_would_reject() {
     let dir = temp_dir("plan-invalid");

@@ -152,6 +152,9 @@ reasons! {
     /// exist or the operator may not mint tokens for it, or the resource asks for the operator's
     /// own token in a namespace a platform admin did not allow it for.
     FederatedTokenUnavailable => Failed, Tenant, "Set spec.credentials.application.workloadIdentity.serviceAccountName to a ServiceAccount of this namespace (create it if the message says it is missing); the operator's own token needs a platform admin to list this namespace with --operator-token-namespace.";
+    /// A spec.endpoints URL is a Microsoft national cloud's (US Government, China), where Teams'
+    /// telephone number APIs are not offered; nothing was sent.
+    CloudNotSupported => Failed, Tenant, "Remove spec.endpoints.login and spec.endpoints.graph to use Microsoft's global service; Teams' telephone number APIs are not offered in the US Government or China clouds.";
     /// A spec.endpoints URL is neither the vendor's public endpoint nor one a platform admin
     /// allowed; no credential or request was sent to it.
     EndpointNotAllowed => Failed, Tenant, "Remove the spec.endpoints field the message names (the vendor's public endpoint is the default), or ask a platform admin to allow the URL with --allowed-endpoint (chart value allowedEndpoints).";

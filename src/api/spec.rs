@@ -347,12 +347,17 @@ pub enum SyncMode {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointsSpec {
-    /// The Microsoft identity platform (sign-in), e.g. `https://login.microsoftonline.us`.
+    /// The Microsoft identity platform (sign-in); defaults to Microsoft's global service,
+    /// `https://login.microsoftonline.com`. Only the global service works: Teams' telephone number
+    /// APIs are not offered in the US Government or China clouds, whose endpoints are refused
+    /// (`CloudNotSupported`). Another URL (a proxy, the sandbox) must be allowed by a platform
+    /// admin.
     #[serde(default = "default_login_url")]
     #[schemars(pattern(schema::HTTP_URL))]
     pub login: String,
 
-    /// Microsoft Graph, e.g. `https://graph.microsoft.us`.
+    /// Microsoft Graph; defaults to Microsoft's global service, `https://graph.microsoft.com`, the
+    /// only one supported (see `login`).
     #[serde(default = "default_graph_url")]
     #[schemars(pattern(schema::HTTP_URL))]
     pub graph: String,

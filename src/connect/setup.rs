@@ -1,9 +1,11 @@
-//! What a sync finds wrong before any call: an endpoint no credential may go to (see
+//! What a sync finds wrong before any call: a national cloud's endpoint (see
+//! [`crate::microsoft::clouds`]), an endpoint no credential may go to (see
 //! [`crate::upstream::allowed`]), Secrets or keys missing, no ServiceAccount token to be had. Each
 //! problem carries its reason and names the field or Secret and the fix; they are reported by the
 //! side they block (`AdminConnected` for signing in, `SourceConnected` for the source).
 
 use crate::api::{DEFAULT_DIALPAD_URL, DEFAULT_GRAPH_URL, DEFAULT_LOGIN_URL, Reason, TeamsTenantSyncSpec};
+use crate::microsoft::clouds;
 use crate::upstream::allowed::{AllowedEndpoints, EndpointField};
 
 /// What was found wrong before any call: an endpoint no credential may go to, Secrets or keys
@@ -33,6 +35,7 @@ pub struct SetupProblem {
 
 /// The reasons of problems found before any call, most pressing first.
 pub const SETUP_REASONS: &[Reason] = &[
+    Reason::CloudNotSupported,
     Reason::EndpointNotAllowed,
     Reason::FederatedTokenUnavailable,
     Reason::SecretInvalid,
@@ -96,8 +99,12 @@ pub(super) fn endpoint_problems(
 ) -> (Problems, Problems) {
     let endpoints = spec.endpoints.clone().unwrap_or_default();
     let refused = |field: EndpointField, url: &str, default: &str| {
+        let url = non_empty(url, default);
+        if let Some(refusal) = clouds::national_cloud_refusal(field.path(), url) {
+            return Some((Reason::CloudNotSupported, refusal));
+        }
         allowed
-            .check(field, non_empty(url, default))
+            .check(field, url)
             .err()
             .map(|message| (Reason::EndpointNotAllowed, message))
     };

@@ -16,6 +16,7 @@ use kube::{Api, Client, ResourceExt};
 use crate::api::{DEFAULT_LOGIN_URL, TeamsTenantSync, TeamsTenantSyncSpec};
 use crate::connect::ConnectOptions;
 use crate::microsoft::aadsts::SignInFailure;
+use crate::microsoft::clouds;
 use crate::microsoft::tenant_id::{is_guid, tenant_guid};
 use crate::upstream::allowed::EndpointField;
 
@@ -77,6 +78,14 @@ impl TenantIds {
             .filter(|(_, at)| now.duration_since(*at) < TENANT_ID_LIFETIME)
         {
             return Ok(guid.clone());
+        }
+        if let Some(message) = clouds::national_cloud_refusal(EndpointField::Login.path(), &login) {
+            return Err(SignInFailure {
+                reason: crate::api::Reason::CloudNotSupported,
+                message,
+                code: None,
+                transient: false,
+            });
         }
         options
             .allowed_endpoints

@@ -313,7 +313,7 @@ fn describe(code: u32, description: &str, account: &str) -> Option<(Reason, Stri
         // InvalidResourceServicePrincipalNotFound: the *resource* (Microsoft Graph) is unknown.
         500011 => (
             Reason::TenantNotFound,
-            "the resource principal (Microsoft Graph) was not found in this tenant: the sign-in went to the wrong tenant, or asked for the wrong resource or scope; check spec.tenant.tenantId and, for a national cloud, that spec.endpoints point at that cloud's sign-in and Graph.".to_owned(),
+            "the resource principal (Microsoft Graph) was not found in this tenant: the sign-in went to the wrong tenant, or asked for the wrong resource or scope; check spec.tenant.tenantId (a tenant of Microsoft's global service).".to_owned(),
         ),
         // UnauthorizedClient (application disabled) / UnauthorizedClientApplicationDisabled.
         70001 | 7000112 => (

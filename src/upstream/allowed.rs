@@ -180,12 +180,17 @@ mod tests {
     fn each_field_accepts_its_vendors_public_endpoints_and_only_those() {
         let none = AllowedEndpoints::default();
         assert!(
-            none.check(EndpointField::Login, "https://login.microsoftonline.us/")
+            none.check(EndpointField::Login, "https://login.microsoftonline.com/")
+                .is_ok()
+        );
+        assert!(
+            none.check(EndpointField::Graph, "https://graph.microsoft.com")
                 .is_ok()
         );
         assert!(
             none.check(EndpointField::Graph, "https://dod-graph.microsoft.us")
-                .is_ok()
+                .is_err(),
+            "a national cloud is not a public endpoint of the operator's"
         );
         assert!(
             none.check(EndpointField::Dialpad, "https://sandbox.dialpad.com")
