@@ -109,8 +109,9 @@ pub struct TeamsTenantSyncSpec {
     #[serde(default)]
     pub suspend: bool,
 
-    /// Base URLs of the upstream APIs. Leave unset for Microsoft's global cloud and Dialpad's
-    /// production API; set them for a sovereign cloud, a proxy, or the bundled sandbox.
+    /// Base URLs of the upstream APIs. Leave unset for Microsoft's global service and Dialpad's
+    /// production API (the national clouds are not supported); set them for a proxy or the
+    /// bundled sandbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<EndpointsSpec>,
 }

@@ -92,7 +92,7 @@ pub fn parse_resource(text: &str, origin: &str) -> Result<TeamsTenantSync, Comma
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct CredentialArgs {
     /// An endpoint credentials may be sent to besides Microsoft's and Dialpad's public ones (a
-    /// proxy, a sovereign cloud's gateway, the sandbox): a resource's spec.endpoints may name it.
+    /// proxy, a gateway, the sandbox): a resource's spec.endpoints may name it.
     /// An https:// URL allows its paths; an http:// URL only itself. Repeat, or separate with
     /// commas.
     #[arg(
@@ -125,4 +125,10 @@ pub fn extra_roots(ca_file: Option<&Path>) -> Result<Vec<Vec<u8>>, CommandError>
         })
         .into_iter()
         .collect()
+}
+
+/// The Graph budget of `--graph-requests-per-second`: that many requests per second, or none at
+/// all for 0 (Graph's 429 answers alone then slow the client down).
+pub(crate) fn graph_budget(requests_per_second: u32) -> Option<u32> {
+    (requests_per_second > 0).then_some(requests_per_second)
 }

@@ -35,9 +35,9 @@ pub struct PlanArgs {
     /// Where credentials may go, and the token for `workloadIdentity` sign-ins.
     #[command(flatten)]
     pub credentials: super::CredentialArgs,
-    /// Graph requests per second for the tenant (as `run`'s flag).
-    #[arg(long)]
-    pub graph_requests_per_second: Option<u32>,
+    /// Graph requests per second for the tenant (as `run`'s flag; 0 paces nothing).
+    #[arg(long, default_value_t = crate::microsoft::graph::REQUESTS_PER_SECOND)]
+    pub graph_requests_per_second: u32,
     /// Dialpad requests per second for the company (as `run`'s flag).
     #[arg(long, default_value_t = crate::dialpad::REQUESTS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..))]
     pub dialpad_requests_per_second: u32,
@@ -99,7 +99,7 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
     let options = ConnectOptions {
         http: http_client(&roots).map_err(CommandError::Http)?,
         retry: RetryPolicy::default(),
-        graph_requests_per_second: args.graph_requests_per_second,
+        graph_requests_per_second: super::graph_budget(args.graph_requests_per_second),
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
         allowed_endpoints: args.credentials.allowed_endpoints(),
         // A one-off plan serves no metrics.

@@ -60,9 +60,10 @@ pub struct RunArgs {
     #[arg(long, default_value = "15s", value_parser = parse_lease_duration)]
     pub lease_duration: Duration,
     /// Graph requests per second per tenant, evenly spaced: no second ever holds more (Graph's
-    /// own 429s also slow us down).
-    #[arg(long)]
-    pub graph_requests_per_second: Option<u32>,
+    /// own 429s also slow us down). The default is Microsoft's documented limit for Teams calls
+    /// per app per tenant; 0 paces nothing and leaves it to Graph's 429s.
+    #[arg(long, default_value_t = crate::microsoft::graph::REQUESTS_PER_SECOND)]
+    pub graph_requests_per_second: u32,
     /// Dialpad requests per second per company, shared by all its endpoints (Dialpad documents
     /// 20; each endpoint also has its own 1,200 a minute, which this budget never exceeds while it
     /// stays at 20 or below). Lower it when other tools use the same company's API key.
@@ -100,7 +101,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
     let connect = ConnectOptions {
         http: http_client(&roots).map_err(CommandError::Http)?,
         retry: RetryPolicy::default(),
-        graph_requests_per_second: args.graph_requests_per_second,
+        graph_requests_per_second: super::graph_budget(args.graph_requests_per_second),
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
         allowed_endpoints: args.credentials.allowed_endpoints(),
         upstream_calls: metrics.clone(),
@@ -227,5 +228,20 @@ mod tests {
         let lowered = Wrapper::try_parse_from(["run", "--dialpad-requests-per-second", "5"]).unwrap();
         assert_eq!(lowered.run.dialpad_requests_per_second, 5);
         assert!(Wrapper::try_parse_from(["run", "--dialpad-requests-per-second", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_graph_budget_starts_from_microsofts_documented_teams_limit_and_0_paces_nothing() {
+        use clap::Parser;
+        let default = Wrapper::try_parse_from(["run"]).unwrap();
+        assert_eq!(
+            crate::commands::graph_budget(default.run.graph_requests_per_second),
+            Some(30)
+        );
+        let unpaced = Wrapper::try_parse_from(["run", "--graph-requests-per-second", "0"]).unwrap();
+        assert_eq!(
+            crate::commands::graph_budget(unpaced.run.graph_requests_per_second),
+            None
+        );
     }
 }

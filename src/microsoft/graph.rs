@@ -23,6 +23,14 @@ use operation::outcome_of_body;
 pub use operation::{AssignmentFailure, OperationOutcome, Submitted};
 pub use types::{DirectoryRole, GraphUser, NumberAssignment};
 
+/// The Graph budget a tenant starts from, in requests per second: Microsoft's documented limit
+/// for "Other API calls for Microsoft Teams", 30 per second per app per tenant ("Microsoft Graph
+/// service-specific throttling limits", section "Microsoft Teams service limits",
+/// learn.microsoft.com/graph/throttling-limits). UNCONFIRMED that the telephone number APIs count
+/// as such calls (the page lists none of them by name): `--graph-requests-per-second` changes it,
+/// and Graph's own 429 answers still slow the client down further.
+pub const REQUESTS_PER_SECOND: u32 = 30;
+
 /// The user properties the sync reads (`$select`).
 pub const USER_SELECT: &str =
     "id,userPrincipalName,mail,proxyAddresses,accountEnabled,usageLocation,assignedPlans,assignedLicenses";
