@@ -267,6 +267,32 @@ async fn an_apps_missing_permissions_are_named_from_its_token() {
 }
 
 #[tokio::test]
+async fn an_app_with_directory_read_write_lists_users_as_microsoft_documents() {
+    let mut org = org();
+    let broad = "3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7";
+    org.tenant.applications.push(
+        serde_yaml::from_str(&format!(
+            "{{clientId: {broad}, clientSecret: {SECRET}, permissions: [Directory.ReadWrite.All, TeamsTelephoneNumber.ReadWrite.All]}}"
+        ))
+        .unwrap(),
+    );
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let graph = graph_with(
+        &sandbox,
+        Credentials::ClientSecret {
+            client_id: broad.into(),
+            secret: SecretString::from(SECRET.to_owned()),
+        },
+    );
+    let token = graph.tokens().access_token().await.unwrap();
+    assert!(missing_permissions(&token.claims).is_empty());
+    assert!(
+        !graph.list_users().await.unwrap().is_empty(),
+        "the sandbox agrees"
+    );
+}
+
+#[tokio::test]
 async fn the_number_inventory_is_paged_with_top_and_skip() {
     let mut org = org();
     bulk_users(&mut org, 2_100);

@@ -340,6 +340,39 @@ async fn an_admin_blocked_by_mfa_cascades_to_every_user_and_ready_says_why() {
 }
 
 #[tokio::test]
+async fn roles_in_the_admins_token_need_no_lookup_and_roles_through_a_group_are_looked_up() {
+    let member_of = |sandbox: &Sandbox| {
+        sandbox
+            .counters()
+            .requests_to(dialpad_teams_sandbox::Endpoint::GraphMemberOf, "GET")
+    };
+    let (sandbox, resource) = example_sandbox().await;
+    let direct = run(
+        &example_connection(&resource),
+        &resource,
+        &mut SyncMemory::default(),
+    )
+    .await;
+    assert_eq!(condition(&direct, "AdminAuthorized").status, "True");
+    assert_eq!(member_of(&sandbox), 0, "both roles were in the token's wids");
+
+    let (sandbox, mut resource) = example_sandbox().await;
+    resource.spec.tenant.domain = "grouproles.contoso.com".into();
+    let connection = example_connection_as(
+        &resource,
+        "dialpad-msteams-admin@grouproles.contoso.com",
+        "sandbox-dialpad-api-key",
+    );
+    let through_a_group = run(&connection, &resource, &mut SyncMemory::default()).await;
+    assert_eq!(
+        condition(&through_a_group, "AdminAuthorized").status,
+        "True",
+        "roles held through a role-assignable group count"
+    );
+    assert!(member_of(&sandbox) > 0, "looked up, not in the token");
+}
+
+#[tokio::test]
 async fn a_wrongly_named_admin_is_refused_before_any_call() {
     let (sandbox, resource) = example_sandbox().await;
     let connection = example_connection_as(&resource, "teams-admin@contoso.com", "sandbox-dialpad-api-key");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::api::{Reason, StaticUser};
 use crate::dialpad::{DialpadClient, Standing};
-use crate::microsoft::admin;
+use crate::microsoft::admin::{self, AdminRoles};
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::graph::{
     AssignmentFailure, GraphClient, GraphError, NumberAssignment, OperationOutcome, Submitted,
@@ -273,15 +273,22 @@ impl TeamsTenant for GraphTenant {
             Err(failure) => return failed_connection(failure.reason, failure.message),
         };
         let authorized = match credentials {
-            Credentials::Password { account, .. } => match self.graph.my_roles().await {
-                Ok(roles) => lacking(&admin::missing_roles(&roles), |missing| {
-                    format!(
-                        "{account} lacks the {} role(s); assign them in Entra ID as active (not only PIM-eligible) assignments",
-                        missing.join(" and ")
-                    )
-                }),
-                Err(error) => Err(graph_failure(&error, "cannot read the admin's directory roles")),
-            },
+            Credentials::Password { account, .. } => {
+                let wids = &token.claims.wids;
+                let judged = match admin::judge_roles(wids, None) {
+                    AdminRoles::Held => Ok(AdminRoles::Held),
+                    // Not both in the token: look them up (roles through groups included).
+                    _ => self
+                        .graph
+                        .my_roles()
+                        .await
+                        .map(|roles| admin::judge_roles(wids, Some(&roles))),
+                };
+                match judged {
+                    Ok(roles) => roles_verdict(roles, account),
+                    Err(error) => Err(graph_failure(&error, "cannot read the admin's directory roles")),
+                }
+            }
             Credentials::ClientSecret { client_id, .. }
             | Credentials::Certificate { client_id, .. }
             | Credentials::WorkloadIdentity { client_id, .. } => {
@@ -361,6 +368,30 @@ pub(crate) fn held_by(number: &NumberAssignment) -> (String, Option<String>) {
         .filter(|_| number.assignment_status.as_deref() == Some("userAssigned"));
     let normalised = normalise(&number.telephone_number).unwrap_or_else(|| number.telephone_number.clone());
     (normalised, holder)
+}
+
+/// The admin's roles as a check: held, missing (`RolesMissing`, naming them), or unreadable
+/// (`ConsentMissing`: the app may not read directory roles, so nothing is said missing).
+fn roles_verdict(roles: AdminRoles, account: &str) -> Result<(), (Reason, String)> {
+    match roles {
+        AdminRoles::Held => Ok(()),
+        AdminRoles::Missing(missing) => lacking(&missing, |missing| {
+            format!(
+                "{account} lacks the {} role(s); assign them in Entra ID as active (not only PIM-eligible) assignments",
+                missing.join(" and ")
+            )
+        }),
+        AdminRoles::Unreadable {
+            not_found,
+            unreadable,
+        } => Err((
+            Reason::ConsentMissing,
+            format!(
+                "cannot read whether {account} holds the {} role(s): {unreadable} of its directory role entries came without their role template ID, which Graph does when the app may not read directory roles; add the delegated permission RoleManagement.Read.Directory to the app registration and grant admin consent",
+                not_found.join(" and ")
+            ),
+        )),
+    }
 }
 
 /// Authorised when nothing is `missing`; otherwise `RolesMissing`, with what `say` makes of it.

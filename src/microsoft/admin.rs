@@ -28,19 +28,18 @@ pub fn check_account_name(username: &str, domain: &str, held_in: &str) -> Result
 
 /// The required roles the admin lacks, by display name (empty: authorized).
 pub fn missing_roles(roles: &[DirectoryRole]) -> Vec<&'static str> {
+    missing_of(roles.iter().filter_map(|role| role.role_template_id.as_deref()))
+}
+
+/// The required roles not among the role template IDs `held`, by display name.
+fn missing_of<'a>(held: impl Iterator<Item = &'a str> + Clone) -> Vec<&'static str> {
     let required = [
         catalog::TEAMS_ADMINISTRATOR_ROLE,
         catalog::SKYPE_FOR_BUSINESS_ADMINISTRATOR_ROLE,
     ];
     required
         .into_iter()
-        .filter(|template| {
-            !roles.iter().any(|role| {
-                role.role_template_id
-                    .as_deref()
-                    .is_some_and(|id| id.eq_ignore_ascii_case(template))
-            })
-        })
+        .filter(|template| !held.clone().any(|id| id.eq_ignore_ascii_case(template)))
         .filter_map(|template| {
             catalog::DIRECTORY_ROLES
                 .iter()
@@ -48,6 +47,44 @@ pub fn missing_roles(roles: &[DirectoryRole]) -> Vec<&'static str> {
         })
         .map(|role| role.display_name)
         .collect()
+}
+
+/// What is known of the admin's required roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AdminRoles {
+    /// Both are held.
+    Held,
+    /// These are not held (by display name).
+    Missing(Vec<&'static str>),
+    /// These were not found, but `unreadable` role entries came without their template ID, so
+    /// whether the admin holds them cannot be told: never reported as missing.
+    Unreadable {
+        /// The roles not found, by display name.
+        not_found: Vec<&'static str>,
+        /// How many entries came without a template ID.
+        unreadable: usize,
+    },
+}
+
+/// Judges the admin's roles from the token's `wids` and, when those do not show both, from the
+/// roles read from Graph (`read`; `None` when not read yet). A role counts when either source
+/// shows it.
+pub fn judge_roles(wids: &[String], read: Option<&[DirectoryRole]>) -> AdminRoles {
+    let read = read.unwrap_or_default();
+    let held = wids
+        .iter()
+        .map(String::as_str)
+        .chain(read.iter().filter_map(|role| role.role_template_id.as_deref()));
+    let missing = missing_of(held);
+    let unreadable = read.iter().filter(|role| role.role_template_id.is_none()).count();
+    match (missing.is_empty(), unreadable) {
+        (true, _) => AdminRoles::Held,
+        (false, 0) => AdminRoles::Missing(missing),
+        (false, unreadable) => AdminRoles::Unreadable {
+            not_found: missing,
+            unreadable,
+        },
+    }
 }
 
 /// The application permissions an app token lacks (empty: authorized): the fewest that would
@@ -146,6 +183,38 @@ mod tests {
         assert_eq!(
             catalog::required_application_permissions(),
             ["TeamsTelephoneNumber.ReadWrite.All", "User.Read.All"]
+        );
+    }
+
+    #[test]
+    fn roles_in_the_token_need_no_lookup_and_either_source_counts() {
+        let wids = [
+            catalog::TEAMS_ADMINISTRATOR_ROLE.to_owned(),
+            catalog::SKYPE_FOR_BUSINESS_ADMINISTRATOR_ROLE.to_owned(),
+        ];
+        assert_eq!(judge_roles(&wids, None), AdminRoles::Held);
+        let one = [catalog::TEAMS_ADMINISTRATOR_ROLE.to_owned()];
+        assert_eq!(
+            judge_roles(&one, None),
+            AdminRoles::Missing(vec!["Skype for Business Administrator"])
+        );
+        let through_a_group = [role(catalog::SKYPE_FOR_BUSINESS_ADMINISTRATOR_ROLE)];
+        assert_eq!(judge_roles(&one, Some(&through_a_group)), AdminRoles::Held);
+    }
+
+    #[test]
+    fn a_role_entry_without_its_template_id_is_unreadable_never_missing() {
+        let nameless = DirectoryRole {
+            role_template_id: None,
+            display_name: None,
+        };
+        let read = [role(catalog::TEAMS_ADMINISTRATOR_ROLE), nameless];
+        assert_eq!(
+            judge_roles(&[], Some(&read)),
+            AdminRoles::Unreadable {
+                not_found: vec!["Skype for Business Administrator"],
+                unreadable: 1
+            }
         );
     }
 }

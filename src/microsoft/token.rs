@@ -120,6 +120,14 @@ pub struct TokenClaims {
     /// Delegated scopes, space-separated.
     #[serde(default)]
     pub scp: Option<String>,
+    /// The signed-in user's tenant-wide directory roles, as role template IDs (delegated tokens):
+    /// "Denotes the tenant-wide roles assigned to this user, from the section of roles present in
+    /// Microsoft Entra built-in roles" (learn.microsoft.com/entra/identity-platform/
+    /// access-token-claims-reference, `wids`). Microsoft says a claim may be absent, and does not
+    /// say whether roles held through a role-assignable group are listed (UNCONFIRMED), so a role
+    /// missing here is looked up in Graph before it counts as missing.
+    #[serde(default)]
+    pub wids: Vec<String>,
 }
 
 impl TokenClaims {

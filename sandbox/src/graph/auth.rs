@@ -14,7 +14,8 @@ use crate::world::{Principal, TokenProblem};
 /// What a request needs permission for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
-    /// `/users`: `User.Read.All` (or `Directory.Read.All`) for apps; any signed-in user.
+    /// `/users`: `User.Read.All` (or a higher permission that includes it) for apps; any
+    /// signed-in user.
     ReadUsers,
     /// `/me...`: a delegated (user) token.
     SignedInUser,
@@ -64,7 +65,15 @@ pub fn authorize(state: &Arc<SandboxState>, headers: &HeaderMap, need: Need) -> 
         }
         (Principal::Application { roles, .. }, need) => {
             let accepted: &[&str] = match need {
-                Need::ReadUsers => &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All"],
+                // "List users", Permissions: User.Read.All, or the higher User.ReadWrite.All,
+                // Directory.Read.All and Directory.ReadWrite.All
+                // (https://learn.microsoft.com/graph/api/user-list).
+                Need::ReadUsers => &[
+                    "User.Read.All",
+                    "User.ReadWrite.All",
+                    "Directory.Read.All",
+                    "Directory.ReadWrite.All",
+                ],
                 Need::ReadNumbers => &[
                     "TeamsTelephoneNumber.Read.All",
                     "TeamsTelephoneNumber.ReadWrite.All",

@@ -142,6 +142,11 @@ impl World {
                 claims["scp"] = "User.Read User.Read.All TeamsTelephoneNumber.ReadWrite.All TeamsUserConfiguration.Read.All".into();
                 if let Some(user) = self.user(user_id) {
                     claims["upn"] = user.user_principal_name.clone().into();
+                    // `wids`: "the tenant-wide roles assigned to this user", as role template IDs
+                    // (Microsoft's access token claims reference). Whether roles held through a
+                    // role-assignable group appear there is not documented; the sandbox lists the
+                    // roles assigned to the user itself only, so a client must look the others up.
+                    claims["wids"] = user.role_template_ids.clone().into();
                 }
             }
             Principal::Application { client_id, roles } => {
