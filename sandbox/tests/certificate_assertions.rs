@@ -79,6 +79,48 @@ async fn assertion_with_an_unregistered_certificate_answers_aadsts700027() {
 }
 
 #[tokio::test]
+async fn ps256_with_the_sha256_thumbprint_and_rs256_with_the_sha1_thumbprint_each_get_a_token() {
+    let sandbox = start(&fixture(0)).await;
+    let s256 = thumbprint_s256(&fixture_file("app-cert.pem"));
+    let jwt = sign(&claims(&sandbox, TENANT), "app-key.pem", Algorithm::PS256, |h| {
+        h.x5t_s256 = Some(s256)
+    });
+    let (status, body) = request_token(&sandbox, &jwt, Some(APP)).await;
+    assert_eq!(status, 200, "PS256 with x5t#S256: {body}");
+    let sha1 = thumbprint_sha1(&fixture_file("app-cert.pem"));
+    let jwt = sign(&claims(&sandbox, TENANT), "app-key.pem", Algorithm::RS256, |h| {
+        h.x5t = Some(sha1)
+    });
+    let (status, body) = request_token(&sandbox, &jwt, Some(APP)).await;
+    assert_eq!(status, 200, "RS256 with x5t: {body}");
+}
+
+#[tokio::test]
+async fn assertion_naming_no_certificate_or_a_wrong_thumbprint_answers_aadsts700027() {
+    let sandbox = start(&fixture(0)).await;
+    let neither = sign(&claims(&sandbox, TENANT), "app-key.pem", Algorithm::PS256, |_| {});
+    let (status, body) = request_token(&sandbox, &neither, Some(APP)).await;
+    assert_eq!(
+        (status, code(&body)),
+        (401, 700027),
+        "no thumbprint header: {body}"
+    );
+    let other_sha1 = thumbprint_sha1(&fixture_file("other-cert.pem"));
+    let wrong_sha1 = sign(&claims(&sandbox, TENANT), "app-key.pem", Algorithm::RS256, |h| {
+        h.x5t = Some(other_sha1)
+    });
+    let (status, body) = request_token(&sandbox, &wrong_sha1, Some(APP)).await;
+    assert_eq!((status, code(&body)), (401, 700027), "wrong x5t: {body}");
+    // The registered certificate's SHA-1 thumbprint put where the SHA-256 one belongs.
+    let swapped = thumbprint_sha1(&fixture_file("app-cert.pem"));
+    let misplaced = sign(&claims(&sandbox, TENANT), "app-key.pem", Algorithm::PS256, |h| {
+        h.x5t_s256 = Some(swapped)
+    });
+    let (status, body) = request_token(&sandbox, &misplaced, Some(APP)).await;
+    assert_eq!((status, code(&body)), (401, 700027), "SHA-1 in x5t#S256: {body}");
+}
+
+#[tokio::test]
 async fn expired_assertion_answers_aadsts700024() {
     let sandbox = start(&fixture(0)).await;
     let mut old = claims(&sandbox, TENANT);

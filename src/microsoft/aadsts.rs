@@ -188,10 +188,12 @@ fn describe(code: u32, description: &str, account: &str) -> Option<(Reason, Stri
             "the app's client secret was rejected; put a current secret of this app registration in the Secret.".to_owned(),
         ),
         // Client assertion failed signature validation (the Entra error-code reference): the
-        // certificate is not one registered on the app, or the key is not the certificate's.
+        // certificate is not one registered on the app, or the key is not the certificate's. A
+        // report on MicrosoftDocs/entra-docs (#1301) says Entra answered this to `x5t#S256` where
+        // `x5t` worked (UNCONFIRMED by Microsoft), hence the hint at RS256, which sends `x5t`.
         700027 => (
             Reason::CertificateRejected,
-            "the app's client assertion failed signature validation; the certificate the operator signs with is not registered on this app registration (or its key does not match); upload the Secret's certificate to the app registration (Certificates & secrets) or put a registered certificate's key pair in the Secret.".to_owned(),
+            "the app's client assertion failed signature validation; the certificate the operator signs with is not registered on this app registration (or its key does not match); upload the Secret's certificate to the app registration (Certificates & secrets) or put a registered certificate's key pair in the Secret. If the certificate is registered, set spec.credentials.application.certificate.algorithm to RS256, which names it by its SHA-1 thumbprint (x5t).".to_owned(),
         ),
         // "Client assertion is not within its valid time range": Microsoft's workload identity
         // errors for Azure DevOps service connections (learn.microsoft.com/azure/devops,
@@ -477,6 +479,12 @@ mod tests {
         let message = classify("invalid_client", &[700027], "", 401, None, "a").message;
         assert!(message.contains("client assertion"), "{message}");
         assert!(!message.contains("client secret"), "{message}");
+    }
+
+    #[test]
+    fn a_failed_client_assertion_points_at_rs256_the_compatible_algorithm() {
+        let message = classify("invalid_client", &[700027], 401, None, "a").message;
+        assert!(message.contains("certificate.algorithm to RS256"), "{message}");
     }
 
     #[test]

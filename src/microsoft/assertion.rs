@@ -3,9 +3,21 @@
 //!
 //! The claims and header follow Microsoft's "Microsoft identity platform application
 //! authentication certificate credentials"
-//! (learn.microsoft.com/entra/identity-platform/certificate-credentials): `alg` RS256 or PS256,
-//! `typ` JWT, `x5t#S256` the base64url SHA-256 thumbprint of the certificate's DER; `aud` the
-//! token endpoint, `iss` and `sub` the client id, `jti` unique, `nbf`, `iat` and a short `exp`.
+//! (https://learn.microsoft.com/entra/identity-platform/certificate-credentials, section
+//! "Assertion format", tables "Header" and "Claims (payload)"): `aud` the token endpoint, `iss`
+//! and `sub` the client id, `jti` unique, `nbf`, `iat` and a short `exp`; `typ` JWT. The header
+//! depends on the algorithm, each with the thumbprint header Microsoft documents beside it:
+//!
+//! - **PS256** (the default) with `x5t#S256`, the base64url SHA-256 thumbprint of the
+//!   certificate's DER: the page's current "Header" table says `alg` "Should be PS256" and names
+//!   `x5t#S256`, and its "Signature" section says to use PSS padding.
+//! - **RS256** with `x5t`, the base64url SHA-1 thumbprint of the DER: the same page's earlier
+//!   version (learn.microsoft.com/previous-versions/azure/active-directory/develop/certificate-credentials,
+//!   "Assertion format", "Header") said `alg` "Should be RS256" and `x5t` SHA-1, which is what
+//!   MSAL sends. A pull request on `MicrosoftDocs/entra-docs` (#1301, "Update
+//!   certificate-credentials.md") reports AADSTS700027 for `x5t#S256` where `x5t` worked; it is
+//!   one report, not Microsoft's statement. UNCONFIRMED: whether Entra today accepts RS256 with
+//!   `x5t#S256` or PS256 with `x5t` (the page shows only the pairs above); `algorithm` chooses.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,6 +25,7 @@ use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::*;
 use x509_parser::public_key::PublicKey;
@@ -43,32 +56,66 @@ pub enum CertificateProblem {
     KeyUnreadable,
     /// The private key does not belong to the certificate.
     #[error(
-        "the private key does not belong to the certificate (thumbprint {thumbprint}); put the certificate's own key pair in the Secret"
+        "the private key does not belong to the certificate ({thumbprints}); put the certificate's own key pair in the Secret"
     )]
     KeyMismatch {
-        /// The certificate's SHA-256 thumbprint, hex.
-        thumbprint: String,
+        /// The certificate's thumbprints.
+        thumbprints: Thumbprints,
     },
     /// The certificate is past its end date.
     #[error(
-        "the certificate (thumbprint {thumbprint}) expired at {not_after}; create a new certificate, upload it to the app registration and put it with its key in the Secret"
+        "the certificate ({thumbprints}) expired at {not_after}; create a new certificate, upload it to the app registration and put it with its key in the Secret"
     )]
     Expired {
-        /// The certificate's SHA-256 thumbprint, hex.
-        thumbprint: String,
+        /// The certificate's thumbprints.
+        thumbprints: Thumbprints,
         /// Its end date.
         not_after: String,
     },
+}
+
+/// A certificate's thumbprints in upper-case hex, for messages. Printed labelled, SHA-1 first:
+/// "thumbprint SHA-1 AB12... (as the Entra admin center shows it), SHA-256 CD34...".
+///
+/// The admin center's **Certificates & secrets** page lists a certificate by a 40-digit hex
+/// thumbprint; Graph's `keyCredential` ("keyCredential resource type",
+/// https://learn.microsoft.com/graph/api/resources/keycredential, "Properties") says its
+/// `customKeyIdentifier` is 40 characters and defaults to the certificate's thumbprint. 40 hex
+/// digits are a SHA-1 digest; UNCONFIRMED: no Microsoft page we found names the hash the portal
+/// shows, so both are printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thumbprints {
+    /// SHA-1 of the certificate's DER, hex.
+    pub sha1_hex: String,
+    /// SHA-256 of the certificate's DER, hex.
+    pub sha256_hex: String,
+}
+
+impl std::fmt::Display for Thumbprints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "thumbprint SHA-1 {} (as the Entra admin center shows it), SHA-256 {}",
+            self.sha1_hex, self.sha256_hex
+        )
+    }
+}
+
+/// Upper-case hex of `bytes`.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// Signs client assertions with one certificate's private key. Holds the key; never printed.
 pub struct CertificateSigner {
     key: EncodingKey,
     algorithm: Algorithm,
-    /// base64url SHA-256 of the certificate's DER, for the `x5t#S256` header.
+    /// base64url SHA-256 of the certificate's DER, for the `x5t#S256` header (PS256).
     x5t_s256: String,
-    /// The same thumbprint in hex, as the Entra admin center shows it, for messages.
-    pub thumbprint_hex: String,
+    /// base64url SHA-1 of the certificate's DER, for the `x5t` header (RS256).
+    x5t_sha1: String,
+    /// The certificate's thumbprints in hex, for messages.
+    pub thumbprints: Thumbprints,
     /// When the certificate stops being valid (seconds since the epoch).
     pub not_after: i64,
 }
@@ -76,7 +123,7 @@ pub struct CertificateSigner {
 impl std::fmt::Debug for CertificateSigner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CertificateSigner")
-            .field("thumbprint", &self.thumbprint_hex)
+            .field("thumbprint_sha256", &self.thumbprints.sha256_hex)
             .field("algorithm", &self.algorithm)
             .finish_non_exhaustive()
     }
@@ -113,8 +160,12 @@ impl CertificateSigner {
         let certificate = pem
             .parse_x509()
             .map_err(|_| unreadable("the CERTIFICATE block is not valid X.509"))?;
-        let digest = Sha256::digest(&pem.contents);
-        let thumbprint_hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+        let sha256 = Sha256::digest(&pem.contents);
+        let sha1 = Sha1::digest(&pem.contents);
+        let thumbprints = Thumbprints {
+            sha1_hex: hex(&sha1),
+            sha256_hex: hex(&sha256),
+        };
         let spki = certificate.public_key();
         let public_key = match spki.parsed() {
             Ok(PublicKey::RSA(_)) => DecodingKey::from_rsa_der(&spki.subject_public_key.data),
@@ -136,28 +187,29 @@ impl CertificateSigner {
         let signer = Self {
             key,
             algorithm,
-            x5t_s256: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest),
-            thumbprint_hex,
+            x5t_s256: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha256),
+            x5t_sha1: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha1),
+            thumbprints,
             not_after,
         };
         if !signer.key_matches(&public_key) {
             return Err(CertificateProblem::KeyMismatch {
-                thumbprint: signer.thumbprint_hex.clone(),
+                thumbprints: signer.thumbprints.clone(),
             });
         }
         if not_after <= seconds_since_epoch(now) as i64 {
             return Err(CertificateProblem::Expired {
-                thumbprint: signer.thumbprint_hex.clone(),
+                thumbprints: signer.thumbprints.clone(),
                 not_after: certificate.validity().not_after.to_string(),
             });
         }
         Ok(signer)
     }
 
-    /// What identifies this signer for reuse of a cached token: the certificate's thumbprint and
-    /// algorithm (a new key pair always comes with a new certificate).
+    /// What identifies this signer for reuse of a cached token: the certificate's SHA-256
+    /// thumbprint and algorithm (a new key pair always comes with a new certificate).
     pub fn fingerprint(&self) -> (&str, &str) {
-        (&self.thumbprint_hex, algorithm_name(self.algorithm))
+        (&self.thumbprints.sha256_hex, algorithm_name(self.algorithm))
     }
 
     /// Whether the private key signs what the certificate's public key verifies.
@@ -194,7 +246,11 @@ impl CertificateSigner {
         };
         let mut header = Header::new(self.algorithm);
         header.typ = Some("JWT".into());
-        header.x5t_s256 = Some(self.x5t_s256.clone());
+        // Each algorithm with the thumbprint header Microsoft documents beside it (module docs).
+        match self.algorithm {
+            Algorithm::PS256 => header.x5t_s256 = Some(self.x5t_s256.clone()),
+            _ => header.x5t = Some(self.x5t_sha1.clone()),
+        }
         jsonwebtoken::encode(&header, &claims, &self.key)
             .map(SecretString::from)
             .map_err(|error| format!("signing the client assertion failed: {error}"))

@@ -12,6 +12,12 @@ const OTHER_KEY: &str = include_str!("../../tests/fixtures/certificates/other.ke
 const EC_CRT: &str = include_str!("../../tests/fixtures/certificates/ec.crt");
 const EC_KEY: &str = include_str!("../../tests/fixtures/certificates/ec.key");
 
+/// The fixture certificate's thumbprints as `openssl x509 -noout -fingerprint -sha1` / `-sha256`
+/// print them (colons removed), and the SHA-1 one base64url-encoded (`x5t`).
+const APP_SHA1_HEX: &str = "4A64ACE95CE2CC65494C6E3193D62EF3364A9707";
+const APP_SHA256_HEX: &str = "43158003FB8AFFC751B91AD922086543A5E3F4C37745C9FDC58A020D7280332F";
+const APP_X5T: &str = "SmSs6VzizGVJTG4xk9Yu8zZKlwc";
+
 const CLIENT: &str = "6a7b8c9d-0000-4000-8000-000000000001";
 const TOKEN_URL: &str = "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token";
 
@@ -42,15 +48,56 @@ fn an_assertion_carries_what_entra_checks_and_verifies_with_the_certificate() {
         let (header, claims) = decode(token.expose_secret(), expected);
         assert_eq!(header.alg, expected);
         assert_eq!(header.typ.as_deref(), Some("JWT"));
-        let (_, pem) = parse_x509_pem(APP_CRT.as_bytes()).unwrap();
-        let thumbprint =
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(&pem.contents));
-        assert_eq!(header.x5t_s256.as_deref(), Some(thumbprint.as_str()));
         assert_eq!((claims.iss.as_str(), claims.sub.as_str()), (CLIENT, CLIENT));
         assert_eq!(claims.aud, TOKEN_URL);
         assert_eq!(claims.exp - claims.nbf, ASSERTION_LIFETIME.as_secs());
         assert_eq!(claims.iat, claims.nbf);
     }
+}
+
+#[test]
+fn the_default_assertion_is_ps256_with_the_sha256_thumbprint() {
+    let now = SystemTime::now();
+    let signer = CertificateSigner::from_pem(APP_CRT, APP_KEY, AssertionAlgorithm::default(), now).unwrap();
+    let (header, _) = decode(
+        signer.sign(CLIENT, TOKEN_URL, now).unwrap().expose_secret(),
+        Algorithm::PS256,
+    );
+    assert_eq!(header.alg, Algorithm::PS256);
+    let (_, pem) = parse_x509_pem(APP_CRT.as_bytes()).unwrap();
+    let thumbprint = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(&pem.contents));
+    assert_eq!(header.x5t_s256.as_deref(), Some(thumbprint.as_str()));
+    assert_eq!(header.x5t, None);
+}
+
+#[test]
+fn an_rs256_assertion_carries_the_sha1_thumbprint_in_x5t() {
+    let now = SystemTime::now();
+    let signer = CertificateSigner::from_pem(APP_CRT, APP_KEY, AssertionAlgorithm::RS256, now).unwrap();
+    let (header, _) = decode(
+        signer.sign(CLIENT, TOKEN_URL, now).unwrap().expose_secret(),
+        Algorithm::RS256,
+    );
+    assert_eq!(header.x5t.as_deref(), Some(APP_X5T));
+    assert_eq!(header.x5t_s256, None);
+}
+
+#[test]
+fn messages_name_both_thumbprints_sha1_as_the_admin_center_shows_it() {
+    let now = SystemTime::now();
+    let both = format!(
+        "thumbprint SHA-1 {APP_SHA1_HEX} (as the Entra admin center shows it), SHA-256 {APP_SHA256_HEX}"
+    );
+    let mismatch = CertificateSigner::from_pem(APP_CRT, OTHER_KEY, AssertionAlgorithm::default(), now)
+        .unwrap_err()
+        .to_string();
+    assert!(mismatch.contains(&both), "{mismatch}");
+    let centuries_later = now + Duration::from_secs(200 * 365 * 24 * 3600);
+    let expired =
+        CertificateSigner::from_pem(APP_CRT, APP_KEY, AssertionAlgorithm::default(), centuries_later)
+            .unwrap_err()
+            .to_string();
+    assert!(expired.contains(&both), "{expired}");
 }
 
 #[test]
@@ -85,10 +132,11 @@ fn a_key_of_another_certificate_is_refused_naming_the_thumbprint() {
     let problem =
         CertificateSigner::from_pem(APP_CRT, OTHER_KEY, AssertionAlgorithm::RS256, SystemTime::now())
             .unwrap_err();
-    let CertificateProblem::KeyMismatch { thumbprint } = &problem else {
+    let CertificateProblem::KeyMismatch { thumbprints } = &problem else {
         panic!("{problem}");
     };
-    assert_eq!(thumbprint.len(), 64);
+    assert_eq!(thumbprints.sha1_hex, APP_SHA1_HEX);
+    assert_eq!(thumbprints.sha256_hex, APP_SHA256_HEX);
     assert!(
         problem.to_string().contains("does not belong to the certificate"),
         "{problem}"
@@ -136,7 +184,7 @@ fn the_signer_never_prints_its_key() {
     let signer =
         CertificateSigner::from_pem(APP_CRT, APP_KEY, AssertionAlgorithm::RS256, SystemTime::now()).unwrap();
     let printed = format!("{signer:?}");
-    assert!(printed.contains(&signer.thumbprint_hex));
+    assert!(printed.contains(&signer.thumbprints.sha256_hex));
     let key_body: String = APP_KEY.lines().nth(1).unwrap().chars().take(20).collect();
     assert!(!printed.contains(&key_body));
 }

@@ -81,7 +81,7 @@ impl std::fmt::Debug for Credentials {
             Credentials::Certificate { client_id, signer } => f
                 .debug_struct("Certificate")
                 .field("client_id", client_id)
-                .field("thumbprint", &signer.thumbprint_hex)
+                .field("thumbprint_sha256", &signer.thumbprints.sha256_hex)
                 .finish_non_exhaustive(),
             Credentials::WorkloadIdentity { client_id, token } => f
                 .debug_struct("WorkloadIdentity")

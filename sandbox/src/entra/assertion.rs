@@ -2,10 +2,18 @@
 //! urn:ietf:params:oauth:client-assertion-type:jwt-bearer`), as the certificate-credentials page
 //! (https://learn.microsoft.com/entra/identity-platform/certificate-credentials) describes it:
 //!
-//! - `iss` == `sub` == the app's client id: a **certificate credential**. The header's `x5t#S256`
-//!   (or legacy `x5t`) names a certificate registered on the app; `alg` is RS256 or PS256; `aud`
-//!   is this tenant's token endpoint (tenant id or a verified domain, the v2.0 or v1 path, as the
-//!   page's examples show both); `exp`/`nbf` cover now; a `jti` is accepted once while valid.
+//! - `iss` == `sub` == the app's client id: a **certificate credential**. The header names a
+//!   certificate registered on the app and `alg` is PS256 or RS256: the page's "Assertion format",
+//!   "Header" table says `alg` "Should be PS256" with `x5t#S256` (base64url SHA-256 of the DER),
+//!   and its earlier version
+//!   (https://learn.microsoft.com/previous-versions/azure/active-directory/develop/certificate-credentials,
+//!   same section) said RS256 with `x5t` (base64url SHA-1 of the DER). Both are accepted, each
+//!   thumbprint matched against the registered certificates (`certificate.rs`); an assertion naming
+//!   none of them, or with neither header, is refused with AADSTS700027 (`assertion_error.rs`).
+//!   UNCONFIRMED: which other pairings Entra refuses; the sandbox does not tie the header to `alg`.
+//!   `aud` is this tenant's token endpoint (tenant id or a verified domain, the v2.0 or v1 path,
+//!   as the page's examples show both); `exp`/`nbf` cover now; a `jti` is accepted once while
+//!   valid.
 //! - otherwise: **workload identity federation** (see `federation.rs`).
 //!
 //! Checks run in this order (a sandbox choice; Microsoft does not document one): form, claims

@@ -12,9 +12,9 @@ const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 /// A certificate registered on an app, reduced to what assertion checks need.
 #[derive(Clone, Debug)]
 pub struct RegisteredCertificate {
-    /// base64url SHA-256 of the DER (`x5t#S256`).
+    /// base64url SHA-256 of the DER (`x5t#S256`, beside PS256 on the certificate-credentials page).
     pub sha256_thumbprint: String,
-    /// base64url SHA-1 of the DER (legacy `x5t`).
+    /// base64url SHA-1 of the DER (`x5t`, beside RS256 on the page's earlier version).
     pub sha1_thumbprint: String,
     /// The PKCS#1 `RSAPublicKey` DER of the subject's key.
     pub rsa_public_key_der: Vec<u8>,

@@ -28,13 +28,22 @@ pub fn indent(text: &str, spaces: usize) -> String {
     text.lines().map(|l| format!("{pad}{l}\n")).collect()
 }
 
+/// The DER of a PEM certificate.
+fn der(cert_pem: &str) -> Vec<u8> {
+    let body: String = cert_pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("PEM body")
+}
+
 /// base64url SHA-256 of a PEM certificate's DER (`x5t#S256`).
 pub fn thumbprint_s256(cert_pem: &str) -> String {
-    let body: String = cert_pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body)
-        .expect("PEM body");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(der))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(der(cert_pem)))
+}
+
+/// base64url SHA-1 of a PEM certificate's DER (`x5t`).
+pub fn thumbprint_sha1(cert_pem: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha1::Sha1::digest(der(cert_pem)))
 }
 
 pub fn now() -> i64 {

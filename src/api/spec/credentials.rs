@@ -114,7 +114,9 @@ pub struct CertificateCredentials {
     /// `kubernetes.io/tls` Secret (`kubectl create secret tls`), or any Secret with those keys.
     pub secret_ref: TlsSecretRef,
 
-    /// The signature algorithm of the client assertion. Microsoft Entra accepts RS256 and PS256.
+    /// The signature algorithm of the client assertion: PS256 (the default, with the SHA-256
+    /// thumbprint in `x5t#S256`, as Microsoft's certificate credentials page documents today) or
+    /// RS256 (with the SHA-1 thumbprint in `x5t`, what MSAL sends: the compatible choice).
     #[serde(default)]
     pub algorithm: AssertionAlgorithm,
 }
@@ -146,13 +148,14 @@ fn default_private_key_key() -> String {
     "tls.key".to_owned()
 }
 
-/// The signature algorithm of a certificate's client assertion.
+/// The signature algorithm of a certificate's client assertion, and with it the thumbprint header
+/// the assertion carries (`microsoft::assertion` cites Microsoft's pages for each pairing).
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum AssertionAlgorithm {
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    #[default]
+    /// RSASSA-PKCS1-v1_5 with SHA-256, sent with the SHA-1 thumbprint in `x5t`.
     RS256,
-    /// RSASSA-PSS with SHA-256.
+    /// RSASSA-PSS with SHA-256, sent with the SHA-256 thumbprint in `x5t#S256`; the default.
+    #[default]
     PS256,
 }
 
