@@ -483,7 +483,7 @@ mod tests {
 
     #[test]
     fn a_failed_client_assertion_points_at_rs256_the_compatible_algorithm() {
-        let message = classify("invalid_client", &[700027], 401, None, "a").message;
+        let message = classify("invalid_client", &[700027], "", 401, None, "a").message;
         assert!(message.contains("certificate.algorithm to RS256"), "{message}");
     }
 
