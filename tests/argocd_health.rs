@@ -62,6 +62,7 @@ fn report(outcomes: &[UserOutcome], checks: &TenantChecks, generation: i64) -> T
         outcomes,
         checks,
         source: &SourceState::Read,
+        source_origin: None,
         previous: None,
         generation: Some(generation),
         now: now(),

@@ -126,6 +126,36 @@ async fn a_wrong_api_key_is_a_permanent_error_that_does_not_show_the_key() {
 }
 
 #[tokio::test]
+async fn the_company_of_the_key_is_read_with_its_id_and_name() {
+    let mut org = org(3);
+    org.dialpad.company_name = "Contoso Telephony".into();
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let company = client(&sandbox, KEY, None).company().await.unwrap();
+    assert_eq!(company.id.as_deref(), Some(org.dialpad.company_id.as_str()));
+    assert_eq!(company.name.as_deref(), Some("Contoso Telephony"));
+    let other = client(&sandbox, &org.dialpad.other_company.api_key, None)
+        .company()
+        .await
+        .unwrap();
+    assert_eq!(
+        other.id.as_deref(),
+        Some(org.dialpad.other_company.company_id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn reading_the_company_with_a_wrong_key_is_a_401_that_does_not_show_the_key() {
+    let sandbox = Sandbox::start(&org(1), SandboxOptions::default()).await.unwrap();
+    let error = client(&sandbox, "wrong-key-value", None)
+        .company()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(401));
+    assert!(!error.is_transient());
+    assert!(!error.to_string().contains("wrong-key-value"), "{error}");
+}
+
+#[tokio::test]
 async fn a_429_is_waited_out_for_at_least_its_retry_after() {
     let mut org = org(10);
     org.behaviour.faults = vec![fault(

@@ -95,6 +95,7 @@ async fn read_source() -> DesiredState {
     let server = RawServer::start(move |seen: &Seen| match seen.path.as_str() {
         "/api/v2/users" => json_response(&page),
         "/api/v2/numbers" => json_response(&json!({"items": []})),
+        "/api/v2/company" => json_response(&json!({"id": "1", "name": "Contoso"})),
         _ => response(404, "application/json", b"{}"),
     })
     .await;

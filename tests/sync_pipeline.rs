@@ -18,7 +18,7 @@ use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
-use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
+use dialpad_teams_sandbox::{Endpoint, OrgFixture, Sandbox, SandboxOptions};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 
 const PASSWORD: &str = "pipeline-admin-password";
@@ -425,6 +425,95 @@ async fn a_wrong_dialpad_key_keeps_the_previous_users_and_changes_nothing() {
     );
     let source = condition(&second, "SourceConnected");
     assert_eq!(source.reason, "SourceCredentialsInvalid");
+}
+
+/// The example org's Dialpad company, and the key and id of the other company its sandbox knows.
+const EXAMPLE_COMPANY_ID: &str = "4508591728425653";
+const OTHER_COMPANY_KEY: &str = "sandbox-dialpad-other-company-api-key";
+
+/// `resource` with `spec.source.dialpad.companyId` set to `company_id`.
+fn pinned_to(mut resource: TeamsTenantSync, company_id: &str) -> TeamsTenantSync {
+    resource.spec.source.dialpad.as_mut().unwrap().company_id = Some(company_id.to_owned());
+    resource
+}
+
+#[tokio::test]
+async fn the_source_condition_names_the_keys_company() {
+    let (_sandbox, resource) = example_sandbox().await;
+    let run = run(
+        &example_connection(&resource),
+        &resource,
+        &mut SyncMemory::default(),
+    )
+    .await;
+    let source = condition(&run, "SourceConnected");
+    assert_eq!(source.reason, "SourceRead");
+    assert_eq!(
+        source.message,
+        format!("Read the desired state from Dialpad company 'Contoso' (id {EXAMPLE_COMPANY_ID})")
+    );
+}
+
+#[tokio::test]
+async fn a_key_of_another_company_stops_the_sync_before_any_write() {
+    let (sandbox, resource) = example_sandbox().await;
+    let resource = pinned_to(resource, EXAMPLE_COMPANY_ID);
+    let mut memory = SyncMemory::default();
+    let first = run(&example_connection(&resource), &resource, &mut memory).await;
+    assert_eq!(condition(&first, "SourceConnected").reason, "SourceRead");
+    let other = example_connection_as(&resource, "dialpad-msteams-admin@contoso.com", OTHER_COMPANY_KEY);
+    let writes = sandbox.counters().write_requests();
+    let user_reads = sandbox.counters().requests_to(Endpoint::DialpadUsers, "GET");
+    let second = run(&other, &resource, &mut memory).await;
+    assert_eq!(sandbox.counters().write_requests(), writes, "nothing written");
+    assert_eq!(
+        sandbox.counters().requests_to(Endpoint::DialpadUsers, "GET"),
+        user_reads,
+        "no user of the other company read"
+    );
+    assert_eq!(
+        second.status.users, first.status.users,
+        "the users keep their status"
+    );
+    assert_eq!(second.status.summary, first.status.summary);
+    let source = condition(&second, "SourceConnected");
+    assert_eq!(source.reason, "SourceWrongCompany");
+    assert!(
+        source
+            .message
+            .contains("Dialpad company 'Fabrikam' (id 6120375840275968)")
+            && source.message.contains(EXAMPLE_COMPANY_ID)
+            && !source.message.contains(OTHER_COMPANY_KEY),
+        "{}",
+        source.message
+    );
+    assert_eq!(condition(&second, "Ready").reason, "SourceWrongCompany");
+}
+
+#[tokio::test]
+async fn without_a_pinned_company_any_companys_key_is_read_and_named() {
+    let (_sandbox, resource) = example_sandbox().await;
+    let other = example_connection_as(&resource, "dialpad-msteams-admin@contoso.com", OTHER_COMPANY_KEY);
+    let run = run(&other, &resource, &mut SyncMemory::default()).await;
+    let source = condition(&run, "SourceConnected");
+    assert_eq!(source.reason, "SourceRead");
+    assert!(source.message.contains("'Fabrikam'"), "{}", source.message);
+}
+
+#[tokio::test]
+async fn a_failure_to_read_the_company_is_transient_and_keeps_the_users() {
+    let (sandbox, resource) = example_sandbox().await;
+    let connection = example_connection(&resource);
+    let mut memory = SyncMemory::default();
+    let first = run(&connection, &resource, &mut memory).await;
+    sandbox.set_faults(vec![
+        serde_yaml::from_str("{endpoint: dialpad.company, errorRate: 1.0, errorStatus: 503}").unwrap(),
+    ]);
+    let writes = sandbox.counters().write_requests();
+    let second = run(&connection, &resource, &mut memory).await;
+    assert_eq!(sandbox.counters().write_requests(), writes);
+    assert_eq!(second.status.users, first.status.users);
+    assert_eq!(condition(&second, "SourceConnected").reason, "TransientError");
 }
 
 /// The example org's sandbox, the demo resource at it, and its connection after one sync.

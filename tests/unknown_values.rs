@@ -212,6 +212,7 @@ async fn a_dialpad_state_dialpad_does_not_document_keeps_the_users_number() {
     let server = serve(vec![
         ("/api/v2/users", users),
         ("/api/v2/numbers", json!({"items": []})),
+        ("/api/v2/company", json!({"id": "1", "name": "Contoso"})),
     ])
     .await;
     let source = dialpad_source(&server.base);

@@ -217,6 +217,7 @@ fn desired(u: &mut Unstructured) -> Result<DesiredState> {
         number_owners: repeat(u, 3, |u| Ok((number(u)?, pick(u, DIALPAD_IDS)?)))?
             .into_iter()
             .collect(),
+        origin: None,
     })
 }
 

@@ -1,4 +1,9 @@
-//! Dialpad API v2: `GET /api/v2/users` and `GET /api/v2/numbers`.
+//! Dialpad API v2: `GET /api/v2/users`, `GET /api/v2/numbers` and `GET /api/v2/company`.
+//!
+//! `GET /api/v2/company` (operationId `company.get` in vendor/dialpad-openapi.json) answers with
+//! a `schemas.company.CompanyProto`: the company of the key presented. Besides the org's own key
+//! the sandbox accepts the key of one other company (`dialpad.otherCompany` in the fixture),
+//! which names that company here and has no users and no numbers.
 //!
 //! Choices beyond the module docs (all UNCONFIRMED upstream):
 //! - The key is accepted as `Authorization: Bearer <key>` or `?apikey=<key>`; anything else is 401.
@@ -44,6 +49,7 @@ pub fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/api/v2/users", get(list_users))
         .route("/api/v2/numbers", get(list_numbers))
+        .route("/api/v2/company", get(get_company))
 }
 
 type Params = Vec<(String, String)>;
@@ -65,6 +71,36 @@ async fn list_numbers(
     RawQuery(query): RawQuery,
 ) -> Response {
     respond(numbers_page(&state, &headers, query.as_deref()))
+}
+
+async fn get_company(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    respond(company_body(&state, &headers, query.as_deref()))
+}
+
+/// The `schemas.company.CompanyProto` of the key's company: `id` (int64), `name`, `state` and
+/// `office_count` (int64; one office is modelled); the other fields are omitted, as fields
+/// without a value are.
+fn company_body(state: &SandboxState, headers: &HeaderMap, query: Option<&str>) -> Result<Value, Failure> {
+    let params = parse_params(query)?;
+    let world = state.world();
+    let company = &world.dialpad;
+    let (id, name) = match check_key(&world, headers, &params)? {
+        Caller::Org => (&company.company_id, &company.company_name),
+        Caller::OtherCompany => (
+            &company.other_company.company_id,
+            &company.other_company.company_name,
+        ),
+    };
+    let mut body = Map::new();
+    body.insert("id".into(), int64(company.id_encoding, id));
+    body.insert("name".into(), Value::from(name.as_str()));
+    body.insert("office_count".into(), int64(company.id_encoding, "1"));
+    body.insert("state".into(), Value::from("active"));
+    Ok(Value::Object(body))
 }
 
 fn respond(result: Result<Value, Failure>) -> Response {
@@ -110,8 +146,18 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// 401 unless the request carries the company's key (Bearer header or `apikey` parameter).
-fn check_key(world: &World, headers: &HeaderMap, params: &Params) -> Result<(), Failure> {
+/// Whose key a request carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Caller {
+    /// The org's company.
+    Org,
+    /// The other company of the fixture: no users, no numbers.
+    OtherCompany,
+}
+
+/// 401 unless the request carries the company's key or the other company's (Bearer header or
+/// `apikey` parameter).
+fn check_key(world: &World, headers: &HeaderMap, params: &Params) -> Result<Caller, Failure> {
     let header = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -139,7 +185,8 @@ fn check_key(world: &World, headers: &HeaderMap, params: &Params) -> Result<(), 
             StatusCode::UNAUTHORIZED,
             "Missing API key: send 'Authorization: Bearer <api key>'.",
         )),
-        Some(key) if key == world.dialpad.api_key => Ok(()),
+        Some(key) if key == world.dialpad.api_key => Ok(Caller::Org),
+        Some(key) if key == world.dialpad.other_company.api_key => Ok(Caller::OtherCompany),
         Some(_) => Err(failure(StatusCode::UNAUTHORIZED, "Invalid API key.")),
     }
 }
@@ -265,10 +312,18 @@ impl UserFilter {
 fn users_page(state: &SandboxState, headers: &HeaderMap, query: Option<&str>) -> Result<Vec<u8>, Failure> {
     let params = parse_params(query)?;
     let mut world = state.world();
-    check_key(&world, headers, &params)?;
+    let caller = check_key(&world, headers, &params)?;
     let filter = UserFilter::from_params(&params)?;
     let after = decode_cursor(&params, 'u')?;
     let limit = page_size(&params, &mut world, true)?;
+    if caller == Caller::OtherCompany {
+        return serde_json::to_vec(&page_body(Vec::new(), None)).map_err(|e| {
+            failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("cannot write the page: {e}"),
+            )
+        });
+    }
     let company = &world.dialpad;
     let users = &company.users;
     // Users are sorted by id, so the page after a cursor starts right after its id.
@@ -443,9 +498,12 @@ fn entries(company: &DialpadCompany) -> impl Iterator<Item = Entry<'_>> {
 fn numbers_page(state: &SandboxState, headers: &HeaderMap, query: Option<&str>) -> Result<Value, Failure> {
     let params = parse_params(query)?;
     let mut world = state.world();
-    check_key(&world, headers, &params)?;
+    let caller = check_key(&world, headers, &params)?;
     let after = decode_cursor(&params, 'n')?;
     let limit = page_size(&params, &mut world, false)?;
+    if caller == Caller::OtherCompany {
+        return Ok(page_body(Vec::new(), None));
+    }
     let status = param(&params, "status").map(str::trim).filter(|s| !s.is_empty());
     let company = &world.dialpad;
     // One pass, no copies: a max-heap keeps the `limit + 1` smallest numbers after the cursor.

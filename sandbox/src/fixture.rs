@@ -241,6 +241,13 @@ pub struct DialpadFixture {
     /// The company id.
     #[serde(default = "default_company_id")]
     pub company_id: String,
+    /// The company name, as `GET /api/v2/company` gives it.
+    #[serde(default = "default_company_name")]
+    pub company_name: String,
+    /// Another Dialpad company, whose key the sandbox also accepts: `GET /api/v2/company` names
+    /// it, and it has no users or numbers. For the wrong-company check.
+    #[serde(default)]
+    pub other_company: OtherCompanyFixture,
     /// How int64 values are written: as JSON strings (the spec's examples) or numbers (its schema).
     #[serde(default)]
     pub id_encoding: IdEncoding,
@@ -260,10 +267,37 @@ impl Default for DialpadFixture {
         Self {
             api_key: default_api_key(),
             company_id: default_company_id(),
+            company_name: default_company_name(),
+            other_company: OtherCompanyFixture::default(),
             id_encoding: IdEncoding::default(),
             timestamps_with_zone: false,
             users: Vec::new(),
             other_numbers: Vec::new(),
+        }
+    }
+}
+
+/// A Dialpad company other than the org's, known only by its key, id and name.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OtherCompanyFixture {
+    /// Its API key (Bearer token); must differ from the org's.
+    #[serde(default = "default_other_api_key")]
+    pub api_key: String,
+    /// Its company id.
+    #[serde(default = "default_other_company_id")]
+    pub company_id: String,
+    /// Its name.
+    #[serde(default = "default_other_company_name")]
+    pub company_name: String,
+}
+
+impl Default for OtherCompanyFixture {
+    fn default() -> Self {
+        Self {
+            api_key: default_other_api_key(),
+            company_id: default_other_company_id(),
+            company_name: default_other_company_name(),
         }
     }
 }
@@ -430,6 +464,18 @@ fn default_api_key() -> String {
 }
 fn default_company_id() -> String {
     "4508591728425653".to_owned()
+}
+fn default_company_name() -> String {
+    "Contoso".to_owned()
+}
+fn default_other_api_key() -> String {
+    "sandbox-dialpad-other-company-api-key".to_owned()
+}
+fn default_other_company_id() -> String {
+    "6120375840275968".to_owned()
+}
+fn default_other_company_name() -> String {
+    "Fabrikam".to_owned()
 }
 fn default_state() -> String {
     "active".to_owned()

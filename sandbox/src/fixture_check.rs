@@ -263,6 +263,19 @@ fn check_roles_and_groups(org: &OrgFixture) -> Result<(), String> {
 }
 
 fn check_dialpad(org: &OrgFixture) -> Result<(), String> {
+    let other = &org.dialpad.other_company;
+    if other.api_key == org.dialpad.api_key {
+        return Err(
+            "dialpad.otherCompany.apiKey: is the org's own dialpad.apiKey; give the other company a key of its own"
+                .to_owned(),
+        );
+    }
+    if other.company_id == org.dialpad.company_id {
+        return Err(
+            "dialpad.otherCompany.companyId: is the org's own dialpad.companyId; give the other company an id of its own"
+                .to_owned(),
+        );
+    }
     let mut ids = FirstSeen::new();
     for (index, user) in org.dialpad.users.iter().enumerate() {
         if !DIALPAD_USER_STATES.contains(&user.state.as_str()) {

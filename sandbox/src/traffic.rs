@@ -61,11 +61,14 @@ pub enum Endpoint {
     /// `GET /api/v2/numbers`.
     #[serde(rename = "dialpad.numbers")]
     DialpadNumbers,
+    /// `GET /api/v2/company`.
+    #[serde(rename = "dialpad.company")]
+    DialpadCompany,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 13] = [
+    pub const ALL: [Endpoint; 14] = [
         Endpoint::EntraToken,
         Endpoint::EntraMetadata,
         Endpoint::GraphUsers,
@@ -79,6 +82,7 @@ impl Endpoint {
         Endpoint::GraphUserConfigurations,
         Endpoint::DialpadUsers,
         Endpoint::DialpadNumbers,
+        Endpoint::DialpadCompany,
     ];
 
     /// The name used in fixtures and counters, e.g. `graph.users`.
@@ -97,6 +101,7 @@ impl Endpoint {
             Endpoint::GraphUserConfigurations => "graph.userConfigurations",
             Endpoint::DialpadUsers => "dialpad.users",
             Endpoint::DialpadNumbers => "dialpad.numbers",
+            Endpoint::DialpadCompany => "dialpad.company",
         }
     }
 
@@ -104,7 +109,7 @@ impl Endpoint {
     pub fn upstream(self) -> Upstream {
         match self {
             Endpoint::EntraToken | Endpoint::EntraMetadata => Upstream::Entra,
-            Endpoint::DialpadUsers | Endpoint::DialpadNumbers => Upstream::Dialpad,
+            Endpoint::DialpadUsers | Endpoint::DialpadNumbers | Endpoint::DialpadCompany => Upstream::Dialpad,
             _ => Upstream::Graph,
         }
     }
@@ -118,6 +123,9 @@ impl Endpoint {
         }
         if path.starts_with("/api/v2/numbers") {
             return Some(Endpoint::DialpadNumbers);
+        }
+        if path == "/api/v2/company" {
+            return Some(Endpoint::DialpadCompany);
         }
         if let Some(rest) = path.strip_prefix(NUMBERS) {
             return Some(if rest.starts_with("operations") {
@@ -535,6 +543,7 @@ mod tests {
                 Endpoint::GraphOperations,
             ),
             (Method::GET, "/api/v2/users", Endpoint::DialpadUsers),
+            (Method::GET, "/api/v2/company", Endpoint::DialpadCompany),
         ];
         for (method, path, expected) in cases {
             assert_eq!(Endpoint::classify(&method, path), Some(expected), "{path}");

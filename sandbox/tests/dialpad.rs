@@ -5,14 +5,12 @@ mod common;
 
 use std::collections::HashSet;
 
-use common::vendor::assert_dialpad_schema;
+use common::vendor::{assert_dialpad_schema, dialpad_response_schema};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 
 const KEY: &str = "dp-test-key";
-const USERS: &str = "schemas.user.UserCollection";
-const NUMBERS: &str = "schemas.number.NumberCollection";
 
 fn yaml_fixture(dialpad_extra: &str, users: &str, rate: u32) -> OrgFixture {
     let yaml = format!(
@@ -90,7 +88,7 @@ impl Harness {
         let status = response.status();
         let body: Value = response.json().await.expect("a JSON body");
         if status == StatusCode::OK {
-            assert_dialpad_schema(if path.ends_with("users") { USERS } else { NUMBERS }, &body);
+            assert_dialpad_schema(&dialpad_response_schema(path), &body);
         }
         (status, body)
     }
@@ -125,6 +123,71 @@ fn ids(items: &[Value]) -> Vec<String> {
         .iter()
         .map(|u| u["id"].as_str().expect("a string id").to_owned())
         .collect()
+}
+
+#[tokio::test]
+async fn the_company_endpoint_names_the_company_of_the_key() {
+    let fixture = small_company(
+        "  companyName: Contoso\n  otherCompany: {apiKey: other-key, companyId: \"6120375840275968\", companyName: Fabrikam}",
+    );
+    let h = Harness::start(&fixture).await;
+    assert_eq!(
+        dialpad_response_schema("/api/v2/company"),
+        "schemas.company.CompanyProto"
+    );
+    let (status, own) = h.get("/api/v2/company", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(own["id"], "4508591728425653");
+    assert_eq!(own["name"], "Contoso");
+    let url = format!("{}/api/v2/company", h.sandbox.base_url());
+    let other = h
+        .client
+        .get(&url)
+        .bearer_auth("other-key")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(other.status(), StatusCode::OK);
+    let other: Value = other.json().await.expect("JSON");
+    assert_dialpad_schema("schemas.company.CompanyProto", &other);
+    assert_eq!(
+        (&other["id"], &other["name"]),
+        (&Value::from("6120375840275968"), &Value::from("Fabrikam"))
+    );
+    for path in ["/api/v2/users", "/api/v2/numbers"] {
+        let url = format!("{}{path}", h.sandbox.base_url());
+        let page: Value = h
+            .client
+            .get(&url)
+            .bearer_auth("other-key")
+            .send()
+            .await
+            .expect("answered")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            page["items"],
+            serde_json::json!([]),
+            "{path}: the other company has nothing"
+        );
+    }
+    let wrong = h
+        .client
+        .get(&url)
+        .bearer_auth("not-a-key")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_fixture_without_company_fields_names_the_default_company() {
+    let h = Harness::start(&small_company("")).await;
+    let (status, company) = h.get("/api/v2/company", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{company}");
+    assert_eq!(company["name"], "Contoso");
 }
 
 #[tokio::test]

@@ -187,3 +187,15 @@ fn a_file_that_is_not_yaml_at_all_is_an_error_naming_the_file() {
         assert!(error.starts_with("org fixture org.yaml"), "{error}");
     }
 }
+
+#[test]
+fn another_company_with_the_orgs_own_key_is_refused_naming_the_field() {
+    let yaml = org(None, None, "").replace(
+        "dialpad:\n",
+        "dialpad:\n  apiKey: one-key\n  otherCompany: {apiKey: one-key}\n",
+    );
+    assert_says(
+        &error_of(&yaml),
+        &["dialpad.otherCompany.apiKey", "a key of its own"],
+    );
+}

@@ -170,6 +170,11 @@ reasons! {
     // Dialpad's OpenAPI description (vendor/dialpad-openapi.json) marks the company number
     // list as needing a company-admin API key.
     SourceCredentialsInvalid => Failed, Tenant, "Put a current API key of a Dialpad company admin in the Secret: a user's own key cannot read the company's numbers (GET /api/v2/numbers requires a company-admin key).";
+    /// The Dialpad API key belongs to another company than spec.source.dialpad.companyId names;
+    /// nothing was read or changed.
+    // The key's company is Dialpad's answer to GET /api/v2/company (operationId company.get,
+    // vendor/dialpad-openapi.json), read before any user.
+    SourceWrongCompany => Failed, Tenant, "Put an API key of the Dialpad company spec.source.dialpad.companyId names in the Secret, or correct companyId.";
     /// Every desired user is in sync.
     AllUsersInSync => Healthy, Tenant, "";
     /// Some users are not in sync; summary.byReason and users say which and why.

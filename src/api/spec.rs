@@ -179,6 +179,14 @@ pub struct DialpadSource {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(inner(pattern(r"^[0-9]+$")))]
     pub office_ids: Vec<String>,
+
+    /// The Dialpad company the API key must belong to (its id, as Dialpad's `GET /api/v2/company`
+    /// gives it). When set and the key belongs to another company, nothing is read or changed and
+    /// `SourceConnected` says `SourceWrongCompany`. Unset: any company's key is used, and
+    /// `SourceConnected` names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[0-9]+$"))]
+    pub company_id: Option<String>,
 }
 
 impl DialpadSource {

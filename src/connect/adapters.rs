@@ -21,20 +21,29 @@ use crate::sync::ports::{
 };
 use secrecy::ExposeSecret;
 
-/// Dialpad as the source: active users are desired; invited (pending) users' numbers are never
+mod company;
+
+/// Dialpad as the source: the API key's company first (and, when one is pinned, nothing more
+/// unless it is that one); active users are desired; invited (pending) users' numbers are never
 /// unassigned; every company number counts as Dialpad's.
 pub struct DialpadSource {
     /// The client.
     pub client: DialpadClient,
     /// Only these offices (empty: all).
     pub office_ids: Vec<String>,
+    /// `spec.source.dialpad.companyId`: the only company whose key may be read (`None`: any).
+    pub company_id: Option<String>,
 }
 
 impl DesiredSource for DialpadSource {
     async fn read_by_page(&self, pages: SourcePages) -> Result<DesiredState, SourceFailure> {
         // Each page is condensed into the desired state as it arrives; nothing of Dialpad's own
         // records is kept.
-        let mut state = DesiredState::default();
+        let company = company::check(&self.client, self.company_id.as_deref()).await?;
+        let mut state = DesiredState {
+            origin: Some(company),
+            ..DesiredState::default()
+        };
         let mut users = Vec::new();
         let mut undocumented = BTreeSet::new();
         let mut on_users = |page: Vec<crate::dialpad::DialpadUser>| {
@@ -51,12 +60,12 @@ impl DesiredSource for DialpadSource {
         self.client
             .list_users_by_page("all", &self.office_ids, &mut on_users)
             .await
-            .map_err(source_failure)?;
+            .map_err(|error| source_failure(error, "Dialpad users"))?;
         let mut inventory = Vec::new();
         self.client
             .list_numbers_by_page(&mut |page| inventory.extend(inventory_numbers(page)))
             .await
-            .map_err(source_failure)?;
+            .map_err(|error| source_failure(error, "Dialpad numbers"))?;
         state.owned_numbers.extend(inventory);
         state.users = users;
         if !undocumented.is_empty() {
@@ -122,7 +131,9 @@ fn desired_user(user: &crate::dialpad::DialpadUser) -> Option<DesiredUser> {
     })
 }
 
-fn source_failure(error: crate::upstream::UpstreamError) -> SourceFailure {
+/// Why reading `what` from Dialpad failed: a rejected key (401 or 403) is the source's
+/// credentials, whichever endpoint refused it.
+fn source_failure(error: crate::upstream::UpstreamError, what: &str) -> SourceFailure {
     let reason = match error.status() {
         Some(401 | 403) => Reason::SourceCredentialsInvalid,
         _ if error.is_transient() => Reason::TransientError,
@@ -134,7 +145,7 @@ fn source_failure(error: crate::upstream::UpstreamError) -> SourceFailure {
                 "Dialpad rejected the API key ({error}); put a current company-admin API key in the Secret"
             )
         }
-        _ => format!("cannot read Dialpad users: {error}"),
+        _ => format!("cannot read {what}: {error}"),
     };
     SourceFailure { reason, message }
 }

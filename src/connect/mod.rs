@@ -204,6 +204,7 @@ pub fn connect_reusing(
                 key,
             ),
             office_ids: source.office_ids.clone(),
+            company_id: source.company_id.clone(),
         }),
         _ => AnySource::Static(StaticSource {
             users: spec

@@ -1,12 +1,12 @@
-//! The Dialpad API v2 client: the desired state (users with their emails and numbers) and the
-//! company's number inventory (which numbers are Dialpad's).
+//! The Dialpad API v2 client: the company an API key belongs to, the desired state (users with
+//! their emails and numbers) and the company's number inventory (which numbers are Dialpad's).
 
 pub mod model;
 
 use secrecy::{ExposeSecret, SecretString};
 
 use model::Page;
-pub use model::{DialpadNumber, DialpadUser, Standing};
+pub use model::{DialpadCompany, DialpadNumber, DialpadUser, Standing};
 
 use crate::upstream::{Idempotency, Pages, Service, UpstreamClient, UpstreamError, read_json};
 
@@ -37,6 +37,35 @@ impl DialpadClient {
             base: base.trim_end_matches('/').to_owned(),
             api_key,
         }
+    }
+
+    /// The company the API key belongs to. Dialpad's OpenAPI description
+    /// (vendor/dialpad-openapi.json, path `/api/v2/company`, operationId `company.get`) answers
+    /// with `schemas.company.CompanyProto` (its `id` and `name` are what is read here) and says it
+    /// "Requires a company admin API key", as `GET /api/v2/numbers` does.
+    pub async fn company(&self) -> Result<DialpadCompany, UpstreamError> {
+        let endpoint = "GET /api/v2/company";
+        let url = format!("{}/api/v2/company", self.base);
+        let url = url.as_str();
+        let fetch = move || async move {
+            self.upstream
+                .call(endpoint, Idempotency::Idempotent, |http| {
+                    self.authorised(http.get(url))
+                })
+                .await?
+                .success(Service::Dialpad, endpoint)
+        };
+        let (company, _): (DialpadCompany, _) = read_json(Service::Dialpad, endpoint, fetch).await?;
+        Ok(company)
+    }
+
+    /// `request` with the API key as a Bearer token, marked sensitive so it is never shown.
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        let mut header =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.api_key.expose_secret()))
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
+        header.set_sensitive(true);
+        request.header(reqwest::header::AUTHORIZATION, header)
     }
 
     /// Every user in `state` (`active`, `all`, ...), optionally only those of `office_ids`
@@ -123,13 +152,7 @@ impl DialpadClient {
                         if let Some(cursor) = cursor_now {
                             request = request.query(&[("cursor", cursor)]);
                         }
-                        let mut header = reqwest::header::HeaderValue::from_str(&format!(
-                            "Bearer {}",
-                            self.api_key.expose_secret()
-                        ))
-                        .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
-                        header.set_sensitive(true);
-                        request.header(reqwest::header::AUTHORIZATION, header)
+                        self.authorised(request)
                     })
                     .await?
                     .success(Service::Dialpad, at)

@@ -87,6 +87,20 @@ pub struct DialpadNumber {
     pub deleted: Option<bool>,
 }
 
+/// The company an API key belongs to (`schemas.company.CompanyProto`, the answer of
+/// `GET /api/v2/company`, operationId `company.get`, vendor/dialpad-openapi.json), only the
+/// fields the source reads: its `id` (int64, nullable) and `name` (nullable, single-line).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct DialpadCompany {
+    /// The company's id, kept as text whatever its JSON type (the spec's example writes it as a
+    /// string, its schema as an integer).
+    #[serde(default, deserialize_with = "id")]
+    pub id: Option<String>,
+    /// The company's name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
 /// One page of a Dialpad collection.
 #[derive(Debug, Deserialize)]
 #[serde(bound = "T: Deserialize<'de>")]
@@ -170,6 +184,21 @@ mod tests {
         assert!(with(Some("pending")).has_documented_state());
         assert!(!with(Some("frozen")).has_documented_state());
         assert!(!with(None).has_documented_state());
+    }
+
+    #[test]
+    fn a_company_is_read_with_its_id_as_text_or_number() {
+        // The spec's own example of `GET /api/v2/company` (vendor/dialpad-openapi.json).
+        let example: DialpadCompany = serde_json::from_str(
+            r#"{"account_type": "standard", "country": "us", "domain": "fuzz-ball.com", "id": "123", "name": "Fuzz Ball, Inc", "office_count": "1"}"#,
+        )
+        .unwrap();
+        assert_eq!(example.id.as_deref(), Some("123"));
+        assert_eq!(example.name.as_deref(), Some("Fuzz Ball, Inc"));
+        let numeric: DialpadCompany =
+            serde_json::from_str(r#"{"id": 4508591728425653, "name": null}"#).unwrap();
+        assert_eq!(numeric.id.as_deref(), Some("4508591728425653"));
+        assert_eq!(numeric.name, None);
     }
 
     #[test]

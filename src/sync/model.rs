@@ -155,6 +155,9 @@ pub struct DesiredState {
     pub protected_numbers: BTreeSet<String>,
     /// Dialpad user id per owned number, for messages about departed users.
     pub number_owners: HashMap<String, String>,
+    /// What the state was read from, in words for the admin (e.g. which Dialpad company); `None`
+    /// when there is nothing to add to "the source".
+    pub origin: Option<String>,
 }
 
 /// A Teams user as the planner needs it.

@@ -198,6 +198,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
         outcomes: &plan.outcomes,
         checks: &checks,
         source: &source_state,
+        source_origin: desired.origin.as_deref(),
         previous: memory.status.as_ref(),
         generation,
         now: Time(now),

@@ -13,7 +13,8 @@ use crate::api::Reason;
 /// Why the desired state could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SourceFailure {
-    /// The tenant reason (`SourceCredentialsInvalid`, `TransientError`, `UnknownError`).
+    /// The tenant reason (`SourceCredentialsInvalid`, `SourceWrongCompany`, `TransientError`,
+    /// `UnknownError`).
     pub reason: Reason,
     /// What happened and what to do.
     pub message: String,

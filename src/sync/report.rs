@@ -77,6 +77,9 @@ pub struct ReportInput<'a> {
     pub checks: &'a TenantChecks,
     /// How reading the source went.
     pub source: &'a SourceState,
+    /// What the source was read from, when it says (e.g. which Dialpad company): named on
+    /// `SourceConnected`.
+    pub source_origin: Option<&'a str>,
     /// The status written by the previous sync, if any.
     pub previous: Option<&'a TeamsTenantSyncStatus>,
     /// The resource's `metadata.generation`.

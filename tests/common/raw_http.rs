@@ -188,6 +188,7 @@ pub fn dialpad_source(base: &str) -> dialpad_teams_operator::connect::adapters::
     dialpad_teams_operator::connect::adapters::DialpadSource {
         client: dialpad_client_reading(base, Default::default()),
         office_ids: Vec::new(),
+        company_id: None,
     }
 }
 

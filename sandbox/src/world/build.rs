@@ -189,6 +189,8 @@ impl World {
             dialpad: DialpadCompany {
                 api_key: fixture.dialpad.api_key.clone(),
                 company_id: fixture.dialpad.company_id.clone(),
+                company_name: fixture.dialpad.company_name.clone(),
+                other_company: fixture.dialpad.other_company.clone(),
                 office_id,
                 id_encoding: fixture.dialpad.id_encoding,
                 timestamps_with_zone: fixture.dialpad.timestamps_with_zone,

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 
-use crate::fixture::{AdminFixture, IdEncoding};
+use crate::fixture::{AdminFixture, IdEncoding, OtherCompanyFixture};
 use crate::licensing::Plan;
 
 /// A directory user as Graph describes it.
@@ -231,6 +231,10 @@ pub struct DialpadCompany {
     pub api_key: String,
     /// Company id.
     pub company_id: String,
+    /// Company name.
+    pub company_name: String,
+    /// Another company's key, id and name (no users, no numbers).
+    pub other_company: OtherCompanyFixture,
     /// Main office id.
     pub office_id: String,
     /// How ids are written.

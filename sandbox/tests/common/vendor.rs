@@ -104,6 +104,25 @@ pub fn assert_graph_schema(schema_name: &str, value: &Value) {
     assert_schema(graph_components(), schema_name, value);
 }
 
+/// The schema Dialpad's spec gives for a successful `GET path` (e.g. `/api/v2/company`, whose
+/// 200 answer is `schemas.company.CompanyProto`), read from the spec's own `paths`.
+pub fn dialpad_response_schema(path: &str) -> String {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    let doc = DOC.get_or_init(|| {
+        let path = vendor_dir().join("dialpad-openapi.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_str(&text).expect("the Dialpad spec is JSON")
+    });
+    let reference =
+        doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the Dialpad spec has no JSON answer to GET {path}"));
+    reference
+        .strip_prefix("#/components/schemas/")
+        .unwrap_or_else(|| panic!("GET {path}: {reference} is not a component schema"))
+        .to_owned()
+}
+
 /// Asserts that `value` matches the Dialpad schema `schema_name`, e.g. `schemas.user.UserCollection`.
 pub fn assert_dialpad_schema(schema_name: &str, value: &Value) {
     assert_schema(dialpad_components(), schema_name, value);

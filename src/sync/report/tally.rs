@@ -179,7 +179,10 @@ pub(super) fn tenant_conditions(
         None => new(
             SOURCE_CONNECTED,
             Reason::SourceRead,
-            "Read the desired state from the source".into(),
+            format!(
+                "Read the desired state from {}",
+                input.source_origin.unwrap_or("the source")
+            ),
         ),
         Some((reason, message)) => new(SOURCE_CONNECTED, *reason, message.clone()),
     };
