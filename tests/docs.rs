@@ -106,6 +106,31 @@ fn troubleshooting_table_matches_the_reasons() {
     );
 }
 
+#[test]
+fn every_tenant_reason_is_placed_on_its_condition_in_troubleshooting() {
+    let text = read("docs/troubleshooting.md");
+    let start = text
+        .find("Which tenant condition carries which reasons")
+        .expect("docs/troubleshooting.md has the table of tenant conditions");
+    let table: String = text[start..]
+        .lines()
+        .skip(1)
+        .skip_while(|line| !line.starts_with('|'))
+        .take_while(|line| line.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let missing: Vec<&str> = Reason::ALL
+        .iter()
+        .filter(|reason| reason.level() != dialpad_teams_operator::api::ReasonLevel::User)
+        .map(|reason| reason.as_str())
+        .filter(|name| !table.contains(&format!("`{name}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/troubleshooting.md's table of tenant conditions does not place {missing:?} on a condition"
+    );
+}
+
 /// The flags of `dialpad-teams-operator run`, one row each, from the command line definition.
 fn flags_table() -> String {
     let cli = Cli::command();

@@ -9,7 +9,7 @@ pub mod status;
 pub mod troubleshooting;
 pub mod validation;
 
-pub use reasons::{Reason, Severity};
+pub use reasons::{Reason, ReasonLevel, Severity};
 pub use spec::*;
 pub use status::*;
 
