@@ -208,15 +208,21 @@ async fn an_assertion_outside_entras_clock_is_assertion_expired() {
     );
 }
 
+/// `(reason, message)` of `AdminConnected` after one sync signing in as `app` with a
+/// ServiceAccount token for `subject` (the token file is named after `name`).
+async fn federated_sign_in(sandbox: &Sandbox, app: &str, subject: &str, name: &str) -> (String, String) {
+    let (store, file) = federated_secrets(subject, name);
+    let resource = signing_in_as(sandbox, with_workload_identity(app));
+    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
+    std::fs::remove_file(file).unwrap();
+    condition(&run, "AdminConnected")
+}
+
 #[tokio::test]
 async fn a_token_for_another_service_account_is_a_federated_credential_mismatch_naming_it() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
     let intruder = "system:serviceaccount:default:someone-else";
-    let (store, file) = federated_secrets(intruder, "mismatch");
-    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
-    std::fs::remove_file(file).unwrap();
-    let (reason, message) = condition(&run, "AdminConnected");
+    let (reason, message) = federated_sign_in(&sandbox, FEDERATED_APP, intruder, "mismatch").await;
     assert_eq!(reason, Reason::FederatedCredentialMismatch.as_str());
     assert!(
         message.contains("AADSTS700213") && message.contains(intruder),
@@ -227,11 +233,8 @@ async fn a_token_for_another_service_account_is_a_federated_credential_mismatch_
 #[tokio::test]
 async fn a_subject_registered_in_other_letter_case_is_a_mismatch_that_says_so() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
-    let (store, file) = federated_secrets(&OPERATOR.to_uppercase(), "case");
-    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
-    std::fs::remove_file(file).unwrap();
-    let (reason, message) = condition(&run, "AdminConnected");
+    let (reason, message) =
+        federated_sign_in(&sandbox, FEDERATED_APP, &OPERATOR.to_uppercase(), "case").await;
     assert_eq!(reason, Reason::FederatedCredentialMismatch.as_str());
     assert!(
         message.contains("AADSTS7002138") && message.contains("case-sensitively"),
@@ -247,11 +250,7 @@ async fn an_issuer_entra_cannot_reach_is_federated_issuer_unreachable() {
         .local_addr()
         .unwrap();
     let sandbox = sandbox(&format!("http://{closed}"), 0).await;
-    let (store, file) = federated_secrets(OPERATOR, "unreachable");
-    let resource = signing_in_as(&sandbox, with_workload_identity(FEDERATED_APP));
-    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
-    std::fs::remove_file(file).unwrap();
-    let (reason, message) = condition(&run, "AdminConnected");
+    let (reason, message) = federated_sign_in(&sandbox, FEDERATED_APP, OPERATOR, "unreachable").await;
     assert_eq!(reason, Reason::FederatedIssuerUnreachable.as_str());
     assert!(
         message.contains("AADSTS50166") && message.contains("openid-configuration"),
@@ -262,11 +261,7 @@ async fn an_issuer_entra_cannot_reach_is_federated_issuer_unreachable() {
 #[tokio::test]
 async fn an_app_without_federated_credentials_is_federated_credential_missing() {
     let sandbox = sandbox(&start_issuer().await, 0).await;
-    let (store, file) = federated_secrets(OPERATOR, "missing");
-    let resource = signing_in_as(&sandbox, with_workload_identity(UNFEDERATED_APP));
-    let run = sync(&resource, &store, &quick_options(sandbox.base_url())).await;
-    std::fs::remove_file(file).unwrap();
-    let (reason, message) = condition(&run, "AdminConnected");
+    let (reason, message) = federated_sign_in(&sandbox, UNFEDERATED_APP, OPERATOR, "missing").await;
     assert_eq!(reason, Reason::FederatedCredentialMissing.as_str());
     assert!(message.contains("Federated credentials"), "{message}");
 }
