@@ -91,6 +91,23 @@ impl SetupFailure {
 /// Problems found before any call, each with its reason.
 pub(super) type Problems = Vec<(Reason, String)>;
 
+/// Why no credential may go to `url` as `field`, if none may: a national cloud's endpoint
+/// (`CloudNotSupported`, whatever is allowed), else one neither public nor allowed
+/// (`EndpointNotAllowed`). The one rule for every request that carries a credential.
+pub fn endpoint_refusal(
+    field: EndpointField,
+    url: &str,
+    allowed: &AllowedEndpoints,
+) -> Option<(Reason, String)> {
+    if let Some(refusal) = clouds::national_cloud_refusal(field.path(), url) {
+        return Some((Reason::CloudNotSupported, refusal));
+    }
+    allowed
+        .check(field, url)
+        .err()
+        .map(|message| (Reason::EndpointNotAllowed, message))
+}
+
 /// The endpoints of `spec` that no credential may go to, by side: sign-in and Graph, and Dialpad
 /// when it is the source.
 pub(super) fn endpoint_problems(
@@ -99,14 +116,7 @@ pub(super) fn endpoint_problems(
 ) -> (Problems, Problems) {
     let endpoints = spec.endpoints.clone().unwrap_or_default();
     let refused = |field: EndpointField, url: &str, default: &str| {
-        let url = non_empty(url, default);
-        if let Some(refusal) = clouds::national_cloud_refusal(field.path(), url) {
-            return Some((Reason::CloudNotSupported, refusal));
-        }
-        allowed
-            .check(field, url)
-            .err()
-            .map(|message| (Reason::EndpointNotAllowed, message))
+        endpoint_refusal(field, non_empty(url, default), allowed)
     };
     let sign_in = [
         refused(EndpointField::Login, &endpoints.login, DEFAULT_LOGIN_URL),
@@ -126,4 +136,28 @@ pub(super) fn endpoint_problems(
 /// `value`, or `default` when it is blank.
 pub(super) fn non_empty<'a>(value: &'a str, default: &'a str) -> &'a str {
     if value.trim().is_empty() { default } else { value }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_national_cloud_is_refused_even_when_allowed_and_an_unknown_endpoint_is_not_allowed() {
+        let allowed = AllowedEndpoints::parse(&["https://graph.microsoft.us"]).unwrap();
+        let (reason, message) =
+            endpoint_refusal(EndpointField::Graph, "https://graph.microsoft.us", &allowed).unwrap();
+        assert_eq!(reason, Reason::CloudNotSupported);
+        assert!(message.contains("spec.endpoints.graph"), "{message}");
+        let (reason, _) = endpoint_refusal(EndpointField::Login, "https://login.example", &allowed).unwrap();
+        assert_eq!(reason, Reason::EndpointNotAllowed);
+        assert_eq!(
+            endpoint_refusal(
+                EndpointField::Login,
+                "https://login.microsoftonline.com",
+                &allowed
+            ),
+            None
+        );
+    }
 }

@@ -15,8 +15,8 @@ use kube::{Api, Client, ResourceExt};
 
 use crate::api::{DEFAULT_LOGIN_URL, TeamsTenantSync, TeamsTenantSyncSpec};
 use crate::connect::ConnectOptions;
+use crate::connect::setup::endpoint_refusal;
 use crate::microsoft::aadsts::SignInFailure;
-use crate::microsoft::clouds;
 use crate::microsoft::tenant_id::{is_guid, tenant_guid};
 use crate::upstream::allowed::EndpointField;
 
@@ -79,23 +79,16 @@ impl TenantIds {
         {
             return Ok(guid.clone());
         }
-        if let Some(message) = clouds::national_cloud_refusal(EndpointField::Login.path(), &login) {
+        if let Some((reason, message)) =
+            endpoint_refusal(EndpointField::Login, &login, &options.allowed_endpoints)
+        {
             return Err(SignInFailure {
-                reason: crate::api::Reason::CloudNotSupported,
+                reason,
                 message,
                 code: None,
                 transient: false,
             });
         }
-        options
-            .allowed_endpoints
-            .check(EndpointField::Login, &login)
-            .map_err(|message| SignInFailure {
-                reason: crate::api::Reason::EndpointNotAllowed,
-                message,
-                code: None,
-                transient: false,
-            })?;
         let upstream = options.upstream(crate::upstream::Service::Entra, None);
         let guid = tenant_guid(&upstream, &login, tenant).await?;
         self.known
