@@ -211,6 +211,13 @@ impl Counters {
             .unwrap_or(0)
     }
 
+    /// Requests received but not answered yet (still being handled), over every upstream.
+    pub fn unanswered(&self) -> u64 {
+        let received: u64 = self.requests.values().sum();
+        let answered: u64 = self.responses.values().sum();
+        received.saturating_sub(answered)
+    }
+
     /// The most requests `upstream` received within any one second.
     pub fn peak_per_second_of(&self, upstream: Upstream) -> u64 {
         self.peak_per_second.get(upstream.name()).copied().unwrap_or(0)
