@@ -4,7 +4,10 @@
 //! Entra's own, from "Microsoft Entra authentication and authorization error codes"
 //! (learn.microsoft.com/entra/identity-platform/reference-error-codes).
 
+use serde::Deserialize;
+
 use crate::api::Reason;
+use crate::upstream::error::{QUOTED_CODE_CHARS, bounded};
 
 /// What a failed sign-in means for the admin.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,6 +20,45 @@ pub struct SignInFailure {
     pub code: Option<u32>,
     /// Whether a later attempt may succeed without anyone changing anything.
     pub transient: bool,
+}
+
+/// Entra's error answer, as its token and discovery endpoints send it; read leniently, so that a
+/// body that is not one leaves every field empty.
+#[derive(Debug, Default, Deserialize)]
+pub struct EntraError {
+    /// The OAuth error (`invalid_grant`, ...).
+    #[serde(default)]
+    pub error: String,
+    /// The AADSTS codes.
+    #[serde(default)]
+    pub error_codes: Vec<u32>,
+    /// Entra's description, its words deciding where the code varies.
+    #[serde(default)]
+    pub error_description: String,
+    /// The trace id an admin quotes to Microsoft support.
+    #[serde(default)]
+    pub trace_id: Option<String>,
+}
+
+impl EntraError {
+    /// Reads an error answer's `body`; anything else reads as an error with every field empty.
+    pub fn read(body: &[u8]) -> Self {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+
+    /// What it means for `account`, given the answer's HTTP `status` (see [`classify`]); Entra's
+    /// error and trace id are quoted cut to [`QUOTED_CODE_CHARS`].
+    pub fn classify(&self, status: u16, account: &str) -> SignInFailure {
+        let trace_id = self.trace_id.as_deref().map(|id| bounded(id, QUOTED_CODE_CHARS));
+        classify(
+            &bounded(&self.error, QUOTED_CODE_CHARS),
+            &self.error_codes,
+            &self.error_description,
+            status,
+            trace_id.as_deref(),
+            account,
+        )
+    }
 }
 
 /// Codes a retry fixes (Entra's own "retryable" list and throttling). Not 50196 (LoopDetected):

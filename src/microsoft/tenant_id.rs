@@ -11,7 +11,7 @@
 
 use serde::Deserialize;
 
-use super::aadsts::{self, SignInFailure};
+use super::aadsts::{EntraError, SignInFailure};
 use crate::api::Reason;
 use crate::upstream::{Idempotency, Service, UpstreamClient, read_json};
 
@@ -35,18 +35,6 @@ pub fn guid_of_issuer(issuer: &str) -> Option<String> {
 #[derive(Deserialize)]
 struct Configuration {
     issuer: String,
-}
-
-#[derive(Deserialize, Default)]
-struct ErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    error_codes: Vec<u32>,
-    #[serde(default)]
-    error_description: String,
-    #[serde(default)]
-    trace_id: Option<String>,
 }
 
 /// The GUID of `tenant` (a GUID or a verified domain), asking the sign-in endpoint `login_base`
@@ -74,15 +62,7 @@ pub async fn tenant_guid(
         if answer.is_success() {
             return Ok(answer);
         }
-        let body: ErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
-        let mut failure = aadsts::classify(
-            &body.error,
-            &body.error_codes,
-            &body.error_description,
-            answer.status,
-            body.trace_id.as_deref(),
-            "the sign-in",
-        );
+        let mut failure = EntraError::read(&answer.body).classify(answer.status, "the sign-in");
         failure.message = format!(
             "cannot look up tenant '{tenant}' (spec.tenant.tenantId): {}",
             failure.message

@@ -10,11 +10,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use super::aadsts::{self, SignInFailure};
+use super::aadsts::{EntraError, SignInFailure};
 use super::assertion::CertificateSigner;
 use super::federated::FederatedTokenSource;
 use crate::api::Reason;
-use crate::upstream::error::{QUOTED_CODE_CHARS, QUOTED_TEXT_CHARS, bounded};
+use crate::upstream::error::{QUOTED_TEXT_CHARS, bounded};
 use crate::upstream::{Answer, Idempotency, Service, UpstreamClient, UpstreamError};
 
 /// How the operator signs in.
@@ -165,18 +165,6 @@ struct TokenResponse {
     refresh_token: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-struct TokenErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    error_codes: Vec<u32>,
-    #[serde(default)]
-    error_description: String,
-    #[serde(default)]
-    trace_id: Option<String>,
-}
-
 /// The reasons whose Entra description names what the admin must register: the federated
 /// token's issuer, subject and audience (never secret: they are the token's public claims).
 const REASONS_QUOTING_ENTRA: &[Reason] = &[
@@ -219,17 +207,8 @@ pub(crate) fn read_token_answer(
     now: Instant,
 ) -> Result<Cached, TokenAnswerError> {
     if !answer.is_success() {
-        let body: TokenErrorBody = serde_json::from_slice(&answer.body).unwrap_or_default();
-        // Entra's words are quoted in the message: its error and trace id, cut to a bound.
-        let trace_id = body.trace_id.as_deref().map(|id| bounded(id, QUOTED_CODE_CHARS));
-        let mut failure = aadsts::classify(
-            &bounded(&body.error, QUOTED_CODE_CHARS),
-            &body.error_codes,
-            &body.error_description,
-            answer.status,
-            trace_id.as_deref(),
-            account,
-        );
+        let body = EntraError::read(&answer.body);
+        let mut failure = body.classify(answer.status, account);
         if REASONS_QUOTING_ENTRA.contains(&failure.reason)
             && let Some(said) = entra_said(&body.error_description)
         {
