@@ -194,15 +194,11 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
     );
     // The status write publishes its conditions in the metrics the scope was given.
     let suspended_ready = r#"dialpad_teams_condition{namespace="telephony",name="contoso",type="Ready"} 0"#;
-    let started = std::time::Instant::now();
-    while !metrics.encode().lines().any(|line| line == suspended_ready) {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "missing {suspended_ready:?} in\n{}",
-            metrics.encode()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until(
+        || metrics.encode().lines().any(|line| line == suspended_ready),
+        || format!("missing {suspended_ready:?} in\n{}", metrics.encode()),
+    )
+    .await;
     stop.send(()).unwrap();
     drop(watches);
     tokio::time::timeout(Duration::from_secs(10), running)

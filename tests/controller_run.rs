@@ -16,6 +16,8 @@ use http::{Method, Request, Response, StatusCode};
 use kube::client::Body;
 use serde_json::json;
 
+mod common;
+
 const TTS_PATH: &str = "/apis/teamssync.io/v1alpha1/namespaces/telephony/teamstenantsyncs";
 const SECRETS_PATH: &str = "/api/v1/namespaces/telephony/secrets";
 
@@ -94,15 +96,11 @@ async fn the_controller_lists_and_watches_while_it_runs_and_is_ready_only_after_
     }
     let watched: BTreeSet<&str> = watches.iter().map(|(path, _)| path.as_str()).collect();
     assert_eq!(watched, BTreeSet::from([TTS_PATH, SECRETS_PATH]));
-    let started = Instant::now();
-    while !readiness.is_ready() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "not ready after both lists: {:?}",
-            readiness.reason()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    common::wait_until(
+        || readiness.is_ready(),
+        || format!("not ready after both lists: {:?}", readiness.reason()),
+    )
+    .await;
 
     stop.send(()).unwrap();
     let stopping = Instant::now();

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 mod common;
 
-use common::pipeline::{Values, connection, converged_reason, quick_options, resource, secrets};
+use common::pipeline::{
+    Values, connection, converged_reason, needing_numbers, quick_options, resource, secrets, start_immediate,
+};
 use dialpad_teams_operator::api::{Reason, SyncMode, TeamsTenantSync};
 use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_operator::connect::{ConnectOptions, Connection};
@@ -193,14 +195,8 @@ async fn adopting_existing_numbers_replaces_graces_stray_line_after_recording_it
 
 #[tokio::test]
 async fn a_generated_org_of_10000_users_matches_the_generators_truth() {
-    let mut org = generator::generate(&GeneratorSpec::with_every_case(10_000, 11), PASSWORD, SECRET, KEY);
-    org.fixture.behaviour.activation_delay_ms = 0;
-    org.fixture.behaviour.operation_delay_ms = 0;
-    org.fixture.behaviour.graph_requests_per_second = 100_000;
-    org.fixture.behaviour.dialpad_requests_per_second = 100_000;
-    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-        .await
-        .unwrap();
+    let org = generator::generate(&GeneratorSpec::with_every_case(10_000, 11), PASSWORD, SECRET, KEY);
+    let sandbox = start_immediate(org.fixture.clone(), 100_000).await;
     let resource = resource(&sandbox);
     let connection = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
     let mut memory = SyncMemory::default();
@@ -250,22 +246,7 @@ async fn a_generated_org_of_10000_users_matches_the_generators_truth() {
 
 #[tokio::test]
 async fn a_sync_interrupted_half_way_converges_without_double_assignment() {
-    let mut org = generator::generate(
-        &GeneratorSpec {
-            users: 200,
-            seed: 3,
-            mix: vec![(Case::NeedsAssignment, 1)],
-        },
-        PASSWORD,
-        SECRET,
-        KEY,
-    );
-    org.fixture.behaviour.activation_delay_ms = 0;
-    org.fixture.behaviour.operation_delay_ms = 0;
-    org.fixture.behaviour.graph_requests_per_second = 100_000;
-    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-        .await
-        .unwrap();
+    let sandbox = needing_numbers(200, 3, 100_000, PASSWORD, KEY).await;
     let resource = resource(&sandbox);
     let connection = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
     // Crash half-way: drop the sync once 100 assignments were sent, losing all memory.

@@ -13,6 +13,7 @@ use dialpad_teams_operator::connect::{ConnectOptions, Connection, SecretStore, c
 use dialpad_teams_operator::microsoft::federated::{FederatedTokenSource, TokenFile};
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
+use dialpad_teams_sandbox::fixture::OrgFixture;
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
 use secrecy::SecretString;
@@ -146,13 +147,19 @@ pub async fn needing_numbers(users: usize, seed: u64, graph_rate: u32, password:
         seed,
         mix: vec![(Case::NeedsAssignment, 1)],
     };
-    let mut org = generator::generate(&spec, password, "unused-client-secret", key);
-    let behaviour = &mut org.fixture.behaviour;
+    let org = generator::generate(&spec, password, "unused-client-secret", key);
+    start_immediate(org.fixture, graph_rate).await
+}
+
+/// A sandbox serving `fixture` with operations and activation immediate, Dialpad unlimited and
+/// Graph limited to `graph_rate` requests a second.
+pub async fn start_immediate(mut fixture: OrgFixture, graph_rate: u32) -> Sandbox {
+    let behaviour = &mut fixture.behaviour;
     behaviour.activation_delay_ms = 0;
     behaviour.operation_delay_ms = 0;
     behaviour.graph_requests_per_second = graph_rate;
     behaviour.dialpad_requests_per_second = 100_000;
-    Sandbox::start(&org.fixture, SandboxOptions::default())
+    Sandbox::start(&fixture, SandboxOptions::default())
         .await
         .expect("the sandbox starts")
 }
