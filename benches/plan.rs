@@ -90,6 +90,7 @@ fn main() {
         overwrite_foreign_numbers: false,
         number_type: "directRouting",
         emergency_location_id: None,
+        readiness: dialpad_teams_operator::sync::readiness::Readiness::default(),
     };
     let checks = TenantChecks::ok();
     let (previous, retries) = (HashMap::new(), HashMap::new());

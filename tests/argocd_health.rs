@@ -1,9 +1,9 @@
 //! The Argo CD health check `charts/dialpad-teams-operator/argocd/health.lua`, run by a real Lua 5.1
 //! interpreter (`lua5.1`; Argo CD embeds Lua 5.1) on TeamsTenantSync resources whose statuses the
 //! operator's own code builds: `build_status` for finished syncs, `progress_status` for running
-//! ones. Only the states no public function produces (the `held_status` of a suspended or refused
-//! resource, a spec change not yet observed, no status at all) are built by hand, with the same
-//! public condition helpers the operator uses.
+//! ones, `held_status` for a suspended one. The other states (a refused resource, a spec change
+//! not yet observed, no status at all) are built by hand, with the same public condition helpers
+//! the operator uses.
 //!
 //! The script runs as Argo CD runs it: `obj` is a global, and only the base, table and package
 //! libraries are open (no `string`, `math`, `io` or `os`, no string methods; Argo CD's safe `os`
@@ -23,8 +23,9 @@ use dialpad_teams_operator::api::conditions::{
 use dialpad_teams_operator::api::{Reason, TeamsTenantSyncStatus};
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::controller::status::progress_status;
+use dialpad_teams_operator::controller::status::{SUSPENDED_MESSAGE, held_status, progress_status};
 use dialpad_teams_operator::sync::model::{TenantChecks, UserKey, UserOutcome};
+use dialpad_teams_operator::sync::readiness::Readiness;
 use dialpad_teams_operator::sync::report::{DEFAULT_STATUS_BUDGET, ReportInput, SourceState, build_status};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
@@ -67,6 +68,7 @@ fn report(outcomes: &[UserOutcome], checks: &TenantChecks, generation: i64) -> T
         generation: Some(generation),
         now: now(),
         budget_bytes: DEFAULT_STATUS_BUDGET,
+        readiness: &Readiness::default(),
     })
 }
 
@@ -249,7 +251,11 @@ fn assignments_teams_is_still_activating_are_progressing() -> TestResult {
     let outcomes = [user("1", Reason::InSync), user("2", Reason::AssignmentPending)];
     let status = report(&outcomes, &TenantChecks::ok(), 1);
     let ready = condition(&status, READY)?;
-    assert_eq!(ready.reason, "AssignmentPending");
+    assert_eq!(
+        (ready.status.as_str(), ready.reason.as_str()),
+        ("True", "Synced"),
+        "an activation in time is progress, not a failure"
+    );
     let reconciling = condition(&status, RECONCILING)?;
     assert_health(
         &resource(1, false, Some(status.clone()))?,
@@ -282,20 +288,40 @@ fn a_rejected_sign_in_is_degraded_with_the_ready_message() -> TestResult {
 }
 
 #[test]
-fn a_dry_run_that_would_change_users_is_degraded() -> TestResult {
-    // report.rs writes Ready=False (DryRun) with neither Reconciling nor Stalled: the plan waits
-    // for a person to switch to Enforce, so Argo CD shows it as needing attention.
+fn a_dry_run_that_would_change_users_is_healthy_with_what_it_would_do() -> TestResult {
+    // Starting in DryRun is what the manual recommends: a dry run is as healthy as its plan,
+    // and Ready (reason DryRun) says how many changes wait for spec.mode Enforce.
     let outcomes = [user("1", Reason::InSync), user("2", Reason::DryRun)];
     let status = report(&outcomes, &TenantChecks::ok(), 1);
     let ready = condition(&status, READY)?;
-    assert_eq!(
-        (ready.status.as_str(), ready.reason.as_str()),
-        ("False", "DryRun")
-    );
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("True", "DryRun"));
     assert!(condition(&status, RECONCILING).is_err() && condition(&status, STALLED).is_err());
     assert_health(
         &resource(1, false, Some(status.clone()))?,
-        "Degraded",
+        "Healthy",
+        &ready.message,
+    )
+}
+
+#[test]
+fn a_few_users_that_cannot_be_synced_in_a_large_tenant_are_healthy() -> TestResult {
+    // 3 of 100 failing is within the default spec.readiness.maxFailedUsers (5%).
+    let outcomes: Vec<UserOutcome> = (0..100)
+        .map(|i| {
+            let reason = if i < 3 {
+                Reason::PhoneSystemLicenseMissing
+            } else {
+                Reason::InSync
+            };
+            user(&i.to_string(), reason)
+        })
+        .collect();
+    let status = report(&outcomes, &TenantChecks::ok(), 1);
+    let ready = condition(&status, READY)?;
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("True", "Synced"));
+    assert_health(
+        &resource(1, false, Some(status.clone()))?,
+        "Healthy",
         &ready.message,
     )
 }
@@ -351,15 +377,10 @@ fn a_status_without_a_ready_condition_is_progressing() -> TestResult {
 
 #[test]
 fn a_suspended_resource_is_suspended_with_the_operators_message() -> TestResult {
-    // As the controller's held_status writes it (private): Ready=False (Suspended), no Stalled.
-    let message = "spec.suspend is true: nothing is read or changed until it is set to false";
-    let mut status = synced(2);
-    set_condition(
-        &mut status.conditions,
-        ConditionUpdate::new(READY, Reason::Suspended, message).with_generation(Some(2)),
-        &now(),
-    );
-    assert_health(&resource(2, true, Some(status))?, "Suspended", message)
+    // As the controller writes it: Ready=True (Suspended), no Stalled.
+    let status = held_status(Some(2), Some(&synced(2)), Reason::Suspended, SUSPENDED_MESSAGE);
+    assert_eq!(condition(&status, READY)?.status, "True");
+    assert_health(&resource(2, true, Some(status))?, "Suspended", SUSPENDED_MESSAGE)
 }
 
 #[test]

@@ -453,7 +453,8 @@ async fn a_suspended_resource_reads_nothing_and_says_so_in_ready() {
             .clone();
         assert_eq!(
             (ready["status"].as_str(), ready["reason"].as_str()),
-            (Some("False"), Some("Suspended"))
+            (Some("True"), Some("Suspended")),
+            "pausing is a choice, not a failure"
         );
         expect_silence(&mut server).await;
     });
@@ -504,7 +505,7 @@ async fn suspending_changes_only_ready_and_keeps_what_the_last_sync_found() {
     let ready = conditions.iter().find(|c| c["type"] == "Ready").unwrap();
     assert_eq!(
         (&ready["status"], &ready["reason"], &ready["observedGeneration"]),
-        (&json!("False"), &json!("Suspended"), &json!(2))
+        (&json!("True"), &json!("Suspended"), &json!(2))
     );
     for type_ in [
         "AdminConnected",

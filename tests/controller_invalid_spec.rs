@@ -193,7 +193,7 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
         "the unreadable resource is never cached or reconciled"
     );
     // The status write publishes its conditions in the metrics the scope was given.
-    let suspended_ready = r#"dialpad_teams_condition{namespace="telephony",name="contoso",type="Ready"} 0"#;
+    let suspended_ready = r#"dialpad_teams_condition{namespace="telephony",name="contoso",type="Ready"} 1"#;
     common::wait_until(
         || metrics.encode().lines().any(|line| line == suspended_ready),
         || format!("missing {suspended_ready:?} in\n{}", metrics.encode()),

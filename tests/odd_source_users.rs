@@ -113,6 +113,7 @@ fn policy() -> Policy {
         overwrite_foreign_numbers: false,
         number_type: "directRouting",
         emergency_location_id: None,
+        readiness: dialpad_teams_operator::sync::readiness::Readiness::default(),
     }
 }
 

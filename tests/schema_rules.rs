@@ -306,3 +306,38 @@ fn an_unknown_assertion_algorithm_is_rejected_naming_it() {
         "RS256",
     );
 }
+
+fn with_readiness(readiness: Value) -> Value {
+    let mut document = valid();
+    document["spec"]["readiness"] = readiness;
+    document
+}
+
+#[test]
+fn max_failed_users_takes_a_count_or_a_percentage_and_nothing_else() {
+    for accepted in [json!(0), json!(25), json!("0%"), json!("5%"), json!("100%")] {
+        validate_document(&with_readiness(json!({"maxFailedUsers": accepted})))
+            .unwrap_or_else(|v| panic!("{accepted} should be accepted: {v}"));
+    }
+    for refused in [json!(-1), json!("5"), json!("101%"), json!("five%"), json!(null)] {
+        let Err(violations) = validate_document(&with_readiness(json!({"maxFailedUsers": refused}))) else {
+            panic!("{refused} was accepted");
+        };
+        assert!(
+            violations
+                .0
+                .iter()
+                .any(|v| v.field == "spec.readiness.maxFailedUsers"),
+            "{refused}: {violations}"
+        );
+    }
+}
+
+#[test]
+fn a_max_activation_time_that_is_not_a_duration_is_rejected() {
+    assert_names(
+        &rejected(with_readiness(json!({"maxActivationTime": "a day"}))),
+        "spec.readiness.maxActivationTime",
+        "does not match",
+    );
+}

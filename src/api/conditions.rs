@@ -40,15 +40,16 @@ pub struct ConditionUpdate {
     /// The condition type, e.g. [`READY`].
     pub type_: &'static str,
     /// The reason; it also decides `status` (see [`Reason::condition_status`]), unless the
-    /// condition is [`ConditionUpdate::abnormal_true`].
+    /// condition is [`ConditionUpdate::always_true`].
     pub reason: Reason,
     /// What happened and what to do, for a human.
     pub message: String,
     /// The `metadata.generation` the condition was computed from.
     pub observed_generation: Option<i64>,
-    /// A condition whose presence means "this is happening" (kstatus's `Reconciling`, `Stalled`):
-    /// its status is `True` whatever the reason.
-    pub abnormal_true: bool,
+    /// A condition that is `True` whatever the reason: kstatus's `Reconciling` and `Stalled`,
+    /// whose presence means "this is happening", and a healthy `Ready` whose reason says more
+    /// than `Synced` (`Suspended`, `DryRun`).
+    pub always_true: bool,
 }
 
 impl ConditionUpdate {
@@ -59,16 +60,21 @@ impl ConditionUpdate {
             reason,
             message: message.into(),
             observed_generation: None,
-            abnormal_true: false,
+            always_true: false,
         }
     }
 
     /// A condition of `type_` that is `True` while it holds, with `reason` saying why.
     pub fn holding(type_: &'static str, reason: Reason, message: impl Into<String>) -> Self {
         Self {
-            abnormal_true: true,
+            always_true: true,
             ..Self::new(type_, reason, message)
         }
+    }
+
+    /// A condition of `type_` that is `True`, with `reason` saying more than that it holds.
+    pub fn true_because(type_: &'static str, reason: Reason, message: impl Into<String>) -> Self {
+        Self::holding(type_, reason, message)
     }
 
     /// The same condition, marked as computed from `generation`.
@@ -89,7 +95,7 @@ pub fn find_condition<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'
 /// condition, or one whose status flips, gets `now`. Reason, message and generation always follow
 /// `update`.
 pub fn set_condition(conditions: &mut Vec<Condition>, update: ConditionUpdate, now: &Time) {
-    let status = if update.abnormal_true {
+    let status = if update.always_true {
         "True"
     } else {
         update.reason.condition_status()

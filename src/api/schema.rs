@@ -29,6 +29,22 @@ pub const HTTP_URL: &str = r"^https?://[^\s/?#]+(?:/[^\s?#]*)?$";
 /// A non-negative Go duration (`metav1.Duration` syntax) such as `90s`, `15m` or `1h30m`.
 pub const GO_DURATION: &str = r"^(?:0|(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+)$";
 
+/// A percentage from `0%` to `100%`.
+pub const PERCENT: &str = r"^(?:100|[1-9]?[0-9])%$";
+
+/// Schema of a count-or-percentage field (`IntOrString`, as a Deployment's `maxUnavailable`): an
+/// integer of 0 or more, or a string [`PERCENT`]. `minimum` applies to integers only and `pattern`
+/// to strings only. `nullable: false` is written out: kube's schema rewriter makes every optional
+/// int-or-string nullable otherwise, and a `null` would make the resource unreadable.
+pub fn count_or_percent(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "x-kubernetes-int-or-string": true,
+        "nullable": false,
+        "minimum": 0,
+        "pattern": PERCENT,
+    })
+}
+
 /// Schema of a duration field: a string in Go syntax. It deliberately has no `format: duration`,
 /// so CEL rules see a string and can convert it with `duration(self)`.
 pub fn go_duration(_: &mut SchemaGenerator) -> Schema {

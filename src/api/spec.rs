@@ -11,8 +11,10 @@ use super::schema;
 use super::status::TeamsTenantSyncStatus;
 
 mod credentials;
+mod readiness;
 
 pub use credentials::*;
+pub use readiness::*;
 
 /// The desired sync of one Microsoft tenant: how to sign in, where the desired numbers come from,
 /// and the policies that govern changes in Teams.
@@ -106,8 +108,15 @@ pub struct TeamsTenantSyncSpec {
     pub sync_interval: String,
 
     /// Set to `true` to pause syncing (nothing is read or changed) without deleting the resource.
+    /// A suspended resource is `Ready=True` with reason `Suspended`: pausing is a choice, not a
+    /// failure.
     #[serde(default)]
     pub suspend: bool,
+
+    /// When `Ready` is True: how many failed users it tolerates, and how long Teams may take to
+    /// activate assignments.
+    #[serde(default)]
+    pub readiness: ReadinessSpec,
 
     /// Base URLs of the upstream APIs. Leave unset for Microsoft's global service and Dialpad's
     /// production API (the national clouds are not supported); set them for a proxy or the

@@ -107,7 +107,8 @@ fn type_meta_violations(document: &Value) -> Vec<SchemaViolation> {
 }
 
 fn openapi_violations(schema: &Value, document: &Value, violations: &mut Vec<SchemaViolation>) {
-    let validator = match jsonschema::validator_for(schema) {
+    let schema = with_int_or_string_types(schema.clone());
+    let validator = match jsonschema::validator_for(&schema) {
         Ok(validator) => validator,
         Err(error) => {
             violations.push(SchemaViolation {
@@ -130,6 +131,31 @@ fn openapi_violations(schema: &Value, document: &Value, violations: &mut Vec<Sch
             message: error.to_string(),
         });
     }
+}
+
+/// `schema` with the type the apiserver reads from `x-kubernetes-int-or-string` (an integer or a
+/// string, never `null` unless `nullable`) written out, for a JSON Schema validator that does not
+/// know the extension.
+fn with_int_or_string_types(mut schema: Value) -> Value {
+    if let Value::Object(object) = &mut schema {
+        if object.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
+            let nullable = object.get("nullable") == Some(&Value::Bool(true));
+            let types = if nullable {
+                serde_json::json!(["integer", "string", "null"])
+            } else {
+                serde_json::json!(["integer", "string"])
+            };
+            object.insert("type".to_owned(), types);
+        }
+        for value in object.values_mut() {
+            *value = with_int_or_string_types(std::mem::take(value));
+        }
+    } else if let Value::Array(items) = &mut schema {
+        for item in items {
+            *item = with_int_or_string_types(std::mem::take(item));
+        }
+    }
+    schema
 }
 
 enum Segment {

@@ -6,6 +6,7 @@
 use crate::api::TeamsTenantSyncSpec;
 use crate::api::validation::{SchemaViolation, validate_spec};
 use crate::sync::model::{Policy, PolicyError};
+use crate::sync::readiness::ReadinessField;
 
 /// How many broken rules a message names before it only counts the rest.
 const MAX_NAMED: usize = 5;
@@ -20,6 +21,10 @@ pub fn checked_policy(spec: &TeamsTenantSyncSpec) -> Result<Policy, String> {
         let field = match error {
             PolicyError::GracePeriod(_) => "spec.removal.gracePeriod",
             PolicyError::MaxUnassignments(_) => "spec.safety.maxUnassignmentsPerSync",
+            PolicyError::Readiness(ReadinessField::MaxFailedUsers(_)) => "spec.readiness.maxFailedUsers",
+            PolicyError::Readiness(ReadinessField::MaxActivationTime(_)) => {
+                "spec.readiness.maxActivationTime"
+            }
         };
         invalid_spec_message(&[SchemaViolation {
             field: field.to_owned(),

@@ -139,8 +139,8 @@ pub fn setup_failure_status(
 }
 
 /// The status of a resource that does not sync: suspended, its spec invalid, or refused because
-/// another resource owns the tenant. `Ready` is False with `reason`; `Reconciling` goes, and
-/// `Stalled` says a person must act unless the resource is merely suspended. Nothing was tried, so
+/// another resource owns the tenant. `Ready` has `reason`, and is False unless the resource is
+/// merely suspended; `Reconciling` goes, and `Stalled` says a person must act unless suspended. Nothing was tried, so
 /// the tenant conditions, the users, `lastSyncTime` and the handled `sync-now` value stay those
 /// of the last sync.
 pub fn held_status(
@@ -165,11 +165,14 @@ pub fn held_status(
             &now,
         );
     }
-    set_condition(
-        &mut status.conditions,
-        ConditionUpdate::new(READY, reason, message).with_generation(generation),
-        &now,
-    );
+    // Pausing is a choice, not a failure: a suspended resource is Ready (kstatus Current), with
+    // the reason saying why nothing happens (Argo CD shows it as Suspended).
+    let ready = if suspended {
+        ConditionUpdate::true_because(READY, reason, message)
+    } else {
+        ConditionUpdate::new(READY, reason, message)
+    };
+    set_condition(&mut status.conditions, ready.with_generation(generation), &now);
     status
 }
 
@@ -266,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn suspend_drops_reconciling_and_stalled() {
+    fn suspend_is_ready_and_drops_reconciling_and_stalled() {
         let status = held_status(
             demo().meta().generation,
             Some(&stuck()),
@@ -274,6 +277,11 @@ mod tests {
             SUSPENDED_MESSAGE,
         );
         assert_eq!(condition(&status, READY), Some("Suspended"));
+        assert_eq!(
+            find_condition(&status.conditions, READY).map(|c| c.status.as_str()),
+            Some("True"),
+            "pausing is a choice, not a failure"
+        );
         assert_eq!(condition(&status, RECONCILING), None);
         assert_eq!(condition(&status, STALLED), None);
         assert_eq!(

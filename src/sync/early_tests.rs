@@ -29,6 +29,7 @@ fn policy(mode: SyncMode) -> Policy {
         overwrite_foreign_numbers: false,
         number_type: "directRouting",
         emergency_location_id: None,
+        readiness: crate::sync::readiness::Readiness::default(),
     }
 }
 

@@ -298,6 +298,7 @@ mod tests {
             overwrite_foreign_numbers: false,
             number_type: "operatorConnect",
             emergency_location_id: None,
+            readiness: crate::sync::readiness::Readiness::default(),
         };
         let mut retries = HashMap::new();
         let now = Timestamp::now();

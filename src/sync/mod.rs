@@ -16,6 +16,7 @@ pub mod ownership;
 pub mod pipeline;
 pub mod plan;
 pub mod ports;
+pub mod readiness;
 mod removals;
 pub mod report;
 pub mod sent;

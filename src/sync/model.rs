@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 
+use super::readiness::{Readiness, ReadinessField};
 use crate::api::{NumberType, Reason, RemovalPolicy, SyncMode, TeamsTenantSyncSpec};
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::licences::LicenceState;
@@ -31,6 +32,8 @@ pub struct Policy {
     pub number_type: &'static str,
     /// Emergency location for assigned numbers.
     pub emergency_location_id: Option<String>,
+    /// When `Ready` is True.
+    pub readiness: Readiness,
 }
 
 /// A policy setting of the spec that cannot be acted on. The schema refuses these at admission;
@@ -48,6 +51,9 @@ pub enum PolicyError {
         "spec.safety.maxUnassignmentsPerSync is {0}; it must be 0 or more (0 lets no sync unassign anything)"
     )]
     MaxUnassignments(i32),
+    /// A `spec.readiness` field.
+    #[error(transparent)]
+    Readiness(#[from] ReadinessField),
 }
 
 impl Policy {
@@ -67,6 +73,7 @@ impl Policy {
             overwrite_foreign_numbers: spec.safety.overwrite_foreign_numbers,
             number_type: number_type_name(spec.assignment.number_type),
             emergency_location_id: spec.assignment.emergency_location_id.clone(),
+            readiness: Readiness::from_spec(&spec.readiness)?,
         })
     }
 }

@@ -203,6 +203,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
         generation,
         now: Time(now),
         budget_bytes: DEFAULT_STATUS_BUDGET,
+        readiness: &policy.readiness,
     });
     // A refused assignment is not held; one whose result is unknown stays recorded until a
     // sync sees whether Teams holds it.

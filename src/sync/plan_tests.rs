@@ -42,6 +42,7 @@ impl Case {
                 overwrite_foreign_numbers: false,
                 number_type: "directRouting",
                 emergency_location_id: None,
+                readiness: crate::sync::readiness::Readiness::default(),
             },
             desired: DesiredState::default(),
             teams_users: Vec::new(),

@@ -35,6 +35,7 @@ use crate::api::conditions::{
 };
 use crate::api::{Reason, TeamsTenantSyncStatus, UserSyncStatus};
 use crate::sync::model::{PreviousOutcome, TenantChecks, UserKey, UserOutcome};
+use crate::sync::readiness::Readiness;
 
 mod listing;
 mod tally;
@@ -88,6 +89,8 @@ pub struct ReportInput<'a> {
     pub now: Time,
     /// The most bytes the serialized status may take (see [`DEFAULT_STATUS_BUDGET`]).
     pub budget_bytes: usize,
+    /// When `Ready` is True.
+    pub readiness: &'a Readiness,
 }
 
 /// Builds the status of one sync.

@@ -7,6 +7,7 @@ use crate::api::conditions::{
     ADMIN_AUTHORIZED, ADMIN_CONNECTED, READY, RECONCILING, SOURCE_CONNECTED, STALLED, SYNCED,
     TENANT_CONDITION_TYPES,
 };
+use crate::sync::readiness::Readiness;
 
 fn at(seconds: i64) -> Time {
     Time(Timestamp::from_second(seconds).unwrap())
@@ -57,6 +58,7 @@ fn report(
         generation: Some(7),
         now,
         budget_bytes,
+        readiness: &Readiness::default(),
     })
 }
 
@@ -91,6 +93,7 @@ fn without_users(
         generation: Some(generation),
         now,
         budget_bytes: DEFAULT_STATUS_BUDGET,
+        readiness: &Readiness::default(),
     })
 }
 
@@ -347,12 +350,12 @@ fn users_synced_flips_when_the_last_user_gets_in_sync_and_users_in_sync_leave_th
     );
     assert_eq!(condition(&second, USERS_SYNCED).status, "True");
     assert_eq!(condition(&second, USERS_SYNCED).last_transition_time, at(200));
-    // Ready waited for the activation (kstatus): it flips when the user is in sync, and the
-    // Reconciling condition goes.
-    assert_eq!(condition(&first, READY).reason, "AssignmentPending");
+    // An activation in time is progress, not a failure: Ready stays True while Reconciling
+    // says Teams is converging (kstatus: in progress), and Reconciling goes once it is done.
+    assert_eq!(state(condition(&first, READY)), ("True", "Synced"));
     assert_eq!(condition(&first, RECONCILING).status, "True");
     assert_eq!(condition(&second, READY).status, "True");
-    assert_eq!(condition(&second, READY).last_transition_time, at(200));
+    assert_eq!(condition(&second, READY).last_transition_time, at(100));
     assert!(find_condition(&second.conditions, RECONCILING).is_none());
 }
 
@@ -402,14 +405,14 @@ fn a_failed_source_without_history_says_users_were_not_checked() {
 }
 
 #[test]
-fn ready_waits_for_activations_and_is_false_with_failures() {
+fn ready_is_true_while_teams_activates_and_false_with_more_failures_than_tolerated() {
     let pending = first_sync(&[
         dialpad("1", Some("a@contoso.com"), Reason::InSync),
         dialpad("2", Some("b@contoso.com"), Reason::AssignmentPending),
         departed("t", "+14155550100", Reason::RemovalPending),
     ]);
     let ready = condition(&pending, READY);
-    assert_eq!(state(ready), ("False", "AssignmentPending"));
+    assert_eq!(state(ready), ("True", "Synced"));
     assert_eq!(
         ready.message,
         "Teams is activating 1 assignment(s): 1 of 2 users in sync; 1 pending; 1 departed (RemovalPending: 1)"
@@ -429,7 +432,7 @@ fn ready_waits_for_activations_and_is_false_with_failures() {
     assert_eq!(state(ready), ("False", "UsersNotInSync"));
     assert_eq!(
         ready.message,
-        "1 of 5 users in sync; 3 failed (CallingPlanAssigned: 2, EmailMissing: 1); 1 pending"
+        "3 users need attention, more than spec.readiness.maxFailedUsers tolerates (5%, 0 of 5 desired users): 1 of 5 users in sync; 3 failed (CallingPlanAssigned: 2, EmailMissing: 1); 1 pending"
     );
     assert_eq!(condition(&failing, STALLED).reason, "UsersNotInSync");
     assert!(find_condition(&failing.conditions, RECONCILING).is_none());
@@ -613,14 +616,18 @@ fn a_departed_user_held_by_the_safety_limit_keeps_users_synced_false() {
 }
 
 #[test]
-fn a_dry_run_with_changes_is_not_ready_and_says_how_many() {
+fn a_dry_run_with_changes_is_ready_and_says_how_many() {
     let status = first_sync(&[
         dialpad("1", Some("a@contoso.com"), Reason::InSync),
         dialpad("2", Some("b@contoso.com"), Reason::DryRun),
         dialpad("3", Some("c@contoso.com"), Reason::DryRun),
     ]);
     let ready = condition(&status, READY);
-    assert_eq!(state(ready), ("False", "DryRun"));
+    assert_eq!(
+        state(ready),
+        ("True", "DryRun"),
+        "a dry run is as healthy as its plan"
+    );
     assert!(
         ready
             .message
@@ -642,4 +649,111 @@ fn users_failing_only_transiently_are_not_stalled() {
         find_condition(&status.conditions, STALLED).is_none(),
         "a retry will fix it: not stalled"
     );
+}
+
+/// A tenant of `count` desired users of whom `failing` lack a Teams Phone licence.
+fn with_failures(count: usize, failing: usize) -> Vec<UserOutcome> {
+    (0..count)
+        .map(|i| {
+            let reason = if i < failing {
+                Reason::PhoneSystemLicenseMissing
+            } else {
+                Reason::InSync
+            };
+            dialpad(&format!("u{i}"), Some(&format!("u{i}@contoso.com")), reason)
+        })
+        .collect()
+}
+
+#[test]
+fn failed_users_within_max_failed_users_leave_ready_true_and_users_synced_exact() {
+    let status = first_sync(&with_failures(1000, 50));
+    let ready = condition(&status, READY);
+    assert_eq!(state(ready), ("True", "Synced"));
+    assert!(
+        ready
+            .message
+            .ends_with("50 user(s) needing attention are within spec.readiness.maxFailedUsers (5%); UsersSynced lists them"),
+        "{}",
+        ready.message
+    );
+    assert_eq!(
+        state(condition(&status, USERS_SYNCED)),
+        ("False", "UsersNotInSync")
+    );
+
+    assert!(
+        find_condition(&status.conditions, STALLED).is_none(),
+        "tolerated failures stall nothing (kstatus would call the tenant Failed)"
+    );
+
+    let one_more = first_sync(&with_failures(1000, 51));
+    assert_eq!(state(condition(&one_more, READY)), ("False", "UsersNotInSync"));
+    assert_eq!(state(condition(&one_more, STALLED)), ("True", "UsersNotInSync"));
+}
+
+#[test]
+fn a_count_of_max_failed_users_holds_at_any_size() {
+    let readiness = Readiness {
+        max_failed_users: crate::sync::readiness::FailureTolerance::Count(2),
+        ..Readiness::default()
+    };
+    let ready_with = |failing: usize| {
+        let outcomes = with_failures(10, failing);
+        let status = build_status(&ReportInput {
+            outcomes: &outcomes,
+            checks: &TenantChecks::ok(),
+            source: &SourceState::Read,
+            source_origin: None,
+            previous: None,
+            generation: Some(1),
+            now: at(100),
+            budget_bytes: DEFAULT_STATUS_BUDGET,
+            readiness: &readiness,
+        });
+        condition(&status, READY).status.clone()
+    };
+    assert_eq!((ready_with(2), ready_with(3)), ("True".into(), "False".into()));
+}
+
+#[test]
+fn an_activation_longer_than_max_activation_time_makes_ready_false() {
+    let activating = [
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        dialpad("2", Some("b@contoso.com"), Reason::AssignmentPending),
+    ];
+    let first = first_sync(&activating);
+    let within = later_sync(&activating, &first, at(100 + 23 * 3600));
+    assert_eq!(state(condition(&within, READY)), ("True", "Synced"));
+    let overdue = later_sync(&activating, &within, at(100 + 25 * 3600));
+    let ready = condition(&overdue, READY);
+    assert_eq!(state(ready), ("False", "AssignmentPending"));
+    // A person must look: Stalled says so and Reconciling goes, and it stays so while Teams
+    // still has not activated it, until it has.
+    assert_eq!(state(condition(&overdue, STALLED)), ("True", "AssignmentPending"));
+    assert!(find_condition(&overdue.conditions, RECONCILING).is_none());
+    let still = later_sync(&activating, &overdue, at(100 + 26 * 3600));
+    assert_eq!(state(condition(&still, READY)), ("False", "AssignmentPending"));
+    let done = [
+        dialpad("1", Some("a@contoso.com"), Reason::InSync),
+        dialpad("2", Some("b@contoso.com"), Reason::InSync),
+    ];
+    let activated = later_sync(&done, &still, at(100 + 27 * 3600));
+    assert_eq!(state(condition(&activated, READY)), ("True", "Synced"));
+    assert!(find_condition(&activated.conditions, STALLED).is_none());
+    assert!(
+        ready.message.starts_with(
+            "Teams has been activating assignments for longer than spec.readiness.maxActivationTime (24h)"
+        ),
+        "{}",
+        ready.message
+    );
+}
+
+#[test]
+fn a_dry_run_with_more_failures_than_tolerated_is_not_ready() {
+    let mut outcomes = with_failures(10, 3);
+    outcomes.push(dialpad("d", Some("d@contoso.com"), Reason::DryRun));
+    let status = first_sync(&outcomes);
+    assert_eq!(state(condition(&status, READY)), ("False", "UsersNotInSync"));
 }

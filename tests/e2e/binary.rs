@@ -121,8 +121,8 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
 
         // Suspend: no sync; resume: one.
         env.patch_spec(name, json!({"suspend": true})).await;
-        env.wait(name, "Ready=False (Suspended)", |r| {
-            r.is_some_and(|r| condition(r, "Ready") == ("False".into(), "Suspended".into()))
+        env.wait(name, "Ready=True (Suspended)", |r| {
+            r.is_some_and(|r| condition(r, "Ready") == ("True".into(), "Suspended".into()))
         })
         .await;
         expect_syncs(&mut operator, &env, name, syncs, "suspend").await;

@@ -297,31 +297,40 @@ async fn a_tenant_without_failures_becomes_ready_and_retain_keeps_numbers_on_del
             other => panic!("a 30s syncInterval was not rejected at admission: {other:?}"),
         }
 
-        // kstatus: while Teams activates the 4 assignments the first sync made, Ready is False
-        // (AssignmentPending) and Reconciling True, so `kubectl wait --for=condition=Ready` keeps
-        // waiting.
+        // kstatus: while Teams activates the 4 assignments the first sync made, the operator is
+        // doing its job (Ready True) and the tenant converges (Reconciling True, so kstatus says
+        // InProgress); UsersSynced, what `kubectl wait --for=condition=UsersSynced` waits for,
+        // is False until they are active.
         env.apply(&resource).await.expect("the resource is accepted");
         let first = env.wait_first_status(name, 10).await;
         assert_eq!(
             condition(&first, "Ready"),
-            ("False".into(), "AssignmentPending".into()),
+            ("True".into(), "Synced".into()),
             "{}",
             describe(&first)
         );
         assert_eq!(condition(&first, "Reconciling").0, "True", "{}", describe(&first));
+        assert_eq!(
+            condition(&first, "UsersSynced").0,
+            "False",
+            "{}",
+            describe(&first)
+        );
         // The next sync (asked for here; it would come by itself 30 s later) sees them active.
         env.sync_now(name).await;
         let ready = env
-            .wait(name, "condition Ready=True for the current generation", |r| {
-                r.is_some_and(|r| condition(r, "Ready").0 == "True" && observed(r))
-            })
+            .wait(
+                name,
+                "condition UsersSynced=True for the current generation",
+                |r| r.is_some_and(|r| condition(r, "UsersSynced").0 == "True" && observed(r)),
+            )
             .await
             .expect("exists");
         let summary = status(&ready).summary.clone().expect("summary");
         assert_eq!(
             (summary.desired, summary.in_sync, summary.failed),
             (10, 10, 0),
-            "Ready means every user is in sync: {}",
+            "UsersSynced means every user is in sync: {}",
             describe(&ready)
         );
         assert_eq!(

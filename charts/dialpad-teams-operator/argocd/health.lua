@@ -60,14 +60,17 @@ if ready.status == "True" then
   return health("Healthy", ready.message)
 end
 if ready.status == "False" then
-  -- Ready=False for reasons that need no one: waiting on Teams, a sync, or the user's suspension.
-  if ready.reason == "AssignmentPending" or ready.reason == "Syncing" then
+  -- Ready=False while the first sync runs needs no one.
+  if ready.reason == "Syncing" then
     return health("Progressing", ready.message)
   end
+  -- Written by operators before spec.readiness, which made a suspended resource Ready=False.
   if ready.reason == "Suspended" then
     return health("Suspended", ready.message)
   end
-  -- Everything else needs a person (a fix, a Secret, a DryRun to approve) or waits on a retry.
+  -- Everything else needs a person (a fix, a Secret, more failed users than
+  -- spec.readiness.maxFailedUsers tolerates, an activation past maxActivationTime) or waits on
+  -- a retry.
   return health("Degraded", ready.message)
 end
 -- Ready=Unknown is not written by the operator; treat it as not decided yet.

@@ -131,6 +131,92 @@ impl Tally {
     }
 }
 
+/// `Ready`: whether the operator is doing its job for this tenant. False while a tenant check or
+/// the source fails, while more users fail than `spec.readiness.maxFailedUsers` tolerates, or
+/// while Teams has been activating assignments for longer than `maxActivationTime`; True
+/// otherwise, a dry run and tolerated failures included (`UsersSynced` keeps the exact picture).
+fn ready(
+    input: &ReportInput,
+    tally: &Tally,
+    blocker: Option<&ConditionUpdate>,
+    users_synced: &ConditionUpdate,
+    failed: i32,
+    overdue: bool,
+) -> ConditionUpdate {
+    let readiness = input.readiness;
+    let summary = &users_synced.message;
+    let failed = usize::try_from(failed).unwrap_or(0);
+    let tolerance = readiness.max_failed_users;
+    let tolerated = tolerance.allowed(tally.desired);
+    let update = match blocker {
+        Some(update) => ConditionUpdate::new(READY, update.reason, update.message.clone()),
+        None if failed > tolerated => ConditionUpdate::new(
+            READY,
+            users_synced.reason,
+            format!(
+                "{failed} users need attention, more than spec.readiness.maxFailedUsers tolerates ({tolerance}, {tolerated} of {} desired users): {summary}",
+                tally.desired
+            ),
+        ),
+        None if overdue => ConditionUpdate::new(
+            READY,
+            Reason::AssignmentPending,
+            format!(
+                "Teams has been activating assignments for longer than spec.readiness.maxActivationTime ({}): {summary}",
+                readiness.max_activation_text
+            ),
+        ),
+        None if tally.dry_run > 0 => ConditionUpdate::true_because(
+            READY,
+            Reason::DryRun,
+            format!(
+                "DryRun: {} change(s) would be made and nothing was changed ({summary}); set spec.mode to Enforce to apply them",
+                tally.dry_run
+            ),
+        ),
+        None if failed > 0 => ConditionUpdate::new(
+            READY,
+            Reason::Synced,
+            format!(
+                "{summary}; {failed} user(s) needing attention are within spec.readiness.maxFailedUsers ({tolerance}); UsersSynced lists them"
+            ),
+        ),
+        None if tally.activating > 0 => ConditionUpdate::new(
+            READY,
+            Reason::Synced,
+            format!(
+                "Teams is activating {} assignment(s): {summary}",
+                tally.activating
+            ),
+        ),
+        None => ConditionUpdate::new(READY, Reason::Synced, summary.clone()),
+    };
+    update.with_generation(input.generation)
+}
+
+/// Whether Teams has been activating assignments for longer than `spec.readiness.maxActivationTime`,
+/// counted from when `Reconciling` last turned True (it stays True from one sync to the next
+/// while any assignment is activating). Once overdue, `Stalled` says so instead of `Reconciling`,
+/// and it stays overdue until no assignment is activating.
+fn activation_overdue(input: &ReportInput, tally: &Tally) -> bool {
+    let previous = |type_: &str| {
+        input
+            .previous
+            .and_then(|previous| find_condition(&previous.conditions, type_))
+            .filter(|condition| condition.status == "True")
+    };
+    if tally.activating == 0 {
+        return false;
+    }
+    if previous(STALLED).is_some_and(|stalled| stalled.reason == Reason::AssignmentPending.as_str()) {
+        return true;
+    }
+    previous(RECONCILING).is_some_and(|reconciling| {
+        let waited = input.now.0.duration_since(reconciling.last_transition_time.0);
+        waited.is_positive() && waited.unsigned_abs() > input.readiness.max_activation_time
+    })
+}
+
 pub(super) fn saturate(count: usize) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }
@@ -200,34 +286,18 @@ pub(super) fn tenant_conditions(
         .into_iter()
         .find(|update| update.reason.severity() != Severity::Healthy);
     let summary = users_synced.message.clone();
-    // kstatus: Ready only when Teams matches the source for every user that can be synced.
-    let ready = match blocker {
-        Some(update) => new(READY, update.reason, update.message.clone()),
-        None if failed > 0 => new(READY, users_synced.reason, summary.clone()),
-        None if tally.dry_run > 0 => new(
-            READY,
-            Reason::DryRun,
-            format!(
-                "DryRun: {} change(s) would be made and nothing was changed ({summary}); set spec.mode to Enforce to apply them",
-                tally.dry_run
-            ),
-        ),
-        None if tally.activating > 0 => new(
-            READY,
-            Reason::AssignmentPending,
-            format!(
-                "Teams is activating {} assignment(s): {summary}",
-                tally.activating
-            ),
-        ),
-        None => new(READY, Reason::Synced, summary.clone()),
-    };
+    let tolerated = usize::try_from(failed)
+        .is_ok_and(|failed| failed <= input.readiness.max_failed_users.allowed(tally.desired));
+    let overdue = activation_overdue(input, tally);
+    let ready = ready(input, tally, blocker, &users_synced, failed, overdue);
     let stalled = match blocker {
         Some(update) if update.reason != Reason::TransientError => {
             Some(holding(STALLED, update.reason, update.message.clone()))
         }
         Some(_) => None,
-        None if failed > 0 && tally.stalled() => Some(holding(STALLED, users_synced.reason, summary.clone())),
+        None if !tolerated && tally.stalled() => Some(holding(STALLED, users_synced.reason, summary.clone())),
+        // Teams should have finished long ago: someone must look, and Reconciling goes.
+        None if overdue => Some(holding(STALLED, Reason::AssignmentPending, ready.message.clone())),
         None => None,
     };
     let reconciling = (blocker.is_none() && stalled.is_none() && tally.activating > 0).then(|| {
