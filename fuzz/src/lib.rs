@@ -16,6 +16,7 @@ use dialpad_teams_operator::microsoft::licences::{AssignedLicense, AssignedPlan,
 use dialpad_teams_operator::sync::model::{DesiredState, DesiredUser, HeldNumber, Policy, PreviousOutcome, RetryState, TeamsState, TeamsUser, TenantChecks, UserKey, parse_duration};
 use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::numbers::normalise;
+use dialpad_teams_operator::sync::readiness::{FailureTolerance, Readiness};
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
 use k8s_openapi::jiff::Timestamp;
 
@@ -182,6 +183,15 @@ fn policy(u: &mut Unstructured) -> Result<Policy> {
         overwrite_foreign_numbers: u.arbitrary()?,
         number_type: "directRouting",
         emergency_location_id: None,
+        readiness: Readiness {
+            max_failed_users: if u.arbitrary()? {
+                FailureTolerance::Count(u.int_in_range(0..=3)?)
+            } else {
+                FailureTolerance::Percent(u.int_in_range(0..=100)?)
+            },
+            max_activation_time: Duration::from_secs(u.int_in_range(0..=86_400)?),
+            max_activation_text: "fuzzed".into(),
+        },
     })
 }
 
