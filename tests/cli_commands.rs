@@ -1,9 +1,11 @@
-//! The `demo` and `plan` commands as a user runs them: the real binary, its output and errors.
+//! The `demo` and `plan` commands as a user runs them: the real binary, its output, errors and
+//! exit statuses.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
+use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 
 fn binary() -> Command {
@@ -221,4 +223,147 @@ fn plan_rejects_a_resource_the_apiserver_would_reject() {
         stderr.contains("spec.syncInterval: must be at least 1m"),
         "{stderr}"
     );
+}
+
+/// The exit status of a plan, which must have ended by itself.
+fn exit_status(output: &std::process::Output) -> i32 {
+    output
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("plan was killed: {}", String::from_utf8_lossy(&output.stderr)))
+}
+
+#[tokio::test]
+async fn plan_with_detailed_exitcode_exits_two_while_numbers_are_needed_and_zero_once_converged() {
+    let mut org = generator::generate(
+        &GeneratorSpec {
+            users: 4,
+            seed: 25,
+            mix: vec![(Case::NeedsAssignment, 1), (Case::InSync, 1)],
+        },
+        "sandbox-admin-password",
+        "unused-client-secret",
+        "sandbox-dialpad-api-key",
+    );
+    org.fixture.behaviour.activation_delay_ms = 0;
+    org.fixture.behaviour.operation_delay_ms = 0;
+    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .unwrap();
+    let dir = plan_dir("plan-exit", sandbox.base_url());
+    let with = |more: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "--allowed-endpoint".to_owned(),
+            sandbox.base_url().to_owned(),
+            "--detailed-exitcode".to_owned(),
+        ];
+        args.extend(more.iter().map(|arg| (*arg).to_owned()));
+        args
+    };
+
+    let dry = plan_in(dir.clone(), with(&["-o", "json"])).await;
+    assert_eq!(exit_status(&dry), 2, "{}", String::from_utf8_lossy(&dry.stderr));
+    let document: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
+    assert_eq!(document["name"], "contoso");
+    assert_eq!(document["namespace"], "telephony");
+    assert_eq!(document["mode"], "DryRun");
+    assert_eq!(document["changes"]["assigned"], 0);
+    assert_eq!(document["summary"]["desired"], 4);
+    let users = document["users"].as_array().unwrap();
+    assert_eq!(users.len(), 4, "{document}");
+    let planned: Vec<&serde_json::Value> = users.iter().filter(|u| u["reason"] == "DryRun").collect();
+    assert_eq!(planned.len(), 2, "{document}");
+    for user in planned {
+        assert_eq!(user["state"], "Pending");
+        assert!(user["key"].as_str().unwrap().starts_with("dialpad/"), "{user}");
+        assert!(
+            user["email"].as_str().unwrap().ends_with("@contoso.com"),
+            "{user}"
+        );
+        assert!(user["number"].as_str().unwrap().starts_with("+1415"), "{user}");
+        assert!(
+            user["message"].as_str().unwrap().contains("would be assigned"),
+            "{user}"
+        );
+    }
+    let conditions = document["conditions"].as_array().unwrap();
+    assert!(conditions.iter().any(|c| c["type"] == "Ready"), "{document}");
+    assert_eq!(sandbox.counters().write_requests(), 0);
+
+    let applied = plan_in(dir.clone(), with(&["--apply"])).await;
+    assert_eq!(exit_status(&applied), 2, "numbers were assigned");
+    assert!(
+        succeeded_or_two(&applied).contains("(applied): 2 assigned, 0 unassigned, 0 failed"),
+        "{}",
+        String::from_utf8_lossy(&applied.stdout)
+    );
+
+    let converged = plan_in(dir, with(&["-o", "yaml"])).await;
+    assert_eq!(
+        exit_status(&converged),
+        0,
+        "{}",
+        String::from_utf8_lossy(&converged.stdout)
+    );
+    let document: serde_json::Value = serde_yaml::from_slice(&converged.stdout).unwrap();
+    assert_eq!(document["summary"]["inSync"], 4, "{document:?}");
+    let users = document["users"].as_array().unwrap();
+    assert!(users.iter().all(|u| u["reason"] == "InSync"), "{document:?}");
+    for output in [&dry, &converged] {
+        let text = String::from_utf8_lossy(&output.stdout);
+        for secret in ["sandbox-admin-password", "sandbox-dialpad-api-key"] {
+            assert!(!text.contains(secret), "a Secret's value was printed");
+        }
+    }
+}
+
+/// The standard output of a plan that ran to the end, whatever it found (exit 0 or 2).
+fn succeeded_or_two(output: &std::process::Output) -> String {
+    assert!(matches!(exit_status(output), 0 | 2));
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn plan_with_detailed_exitcode_exits_two_for_an_org_with_failing_users() {
+    let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
+    let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
+    let dir = plan_dir("plan-exit-failing", sandbox.base_url());
+    let args = vec![
+        "--allowed-endpoint".to_owned(),
+        sandbox.base_url().to_owned(),
+        "--detailed-exitcode".to_owned(),
+    ];
+    let output = plan_in(dir, args).await;
+    assert_eq!(exit_status(&output), 2);
+    assert!(succeeded_or_two(&output).contains("EmailMissing"));
+}
+
+#[test]
+fn plan_with_detailed_exitcode_exits_one_when_it_cannot_run() {
+    let dir = temp_dir("plan-exit-error");
+    write(dir.join("tts.yaml"), &resource_for("http://127.0.0.1:9"));
+    let run = |extra: &[&str]| {
+        binary()
+            .arg("plan")
+            .arg("-f")
+            .arg(dir.join("tts.yaml"))
+            .arg("--secrets")
+            .arg(dir.join("no-such-dir"))
+            .arg("--detailed-exitcode")
+            .args(extra)
+            .env("ALLOWED_ENDPOINTS", "http://127.0.0.1:9")
+            .output()
+            .unwrap()
+    };
+    let missing_secrets = run(&[]);
+    assert_eq!(exit_status(&missing_secrets), 1);
+    assert!(
+        String::from_utf8_lossy(&missing_secrets.stderr).contains("no-such-dir"),
+        "{}",
+        String::from_utf8_lossy(&missing_secrets.stderr)
+    );
+    // A usage error, which clap ends with 2, must not read as "changes".
+    let usage = run(&["-o", "xml"]);
+    assert_eq!(exit_status(&usage), 1);
+    assert!(String::from_utf8_lossy(&usage.stderr).contains("xml"));
 }
