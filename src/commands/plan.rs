@@ -29,7 +29,10 @@ pub struct PlanArgs {
     /// `DIR/teams-admin/password` (the layout of a mounted Secret volume).
     #[arg(long)]
     pub secrets: PathBuf,
-    /// Apply the plan (spec.mode decides); without it, the sync runs in DryRun.
+    /// Apply the plan (spec.mode decides); without it, the sync runs in DryRun. The numbers it
+    /// assigns are kept in no ownership record, so neither a later plan nor the operator (`run`)
+    /// ever unassigns or replaces them, unless the resource sets spec.removal.adoptExisting, which
+    /// has the operator take over numbers users already hold as the source wants.
     #[arg(long)]
     pub apply: bool,
     /// Exit 0 when Teams matches the source (nothing changed or to change, nothing failing or
