@@ -13,6 +13,11 @@ use crate::sync::model::{UserKey, UserOutcome};
 use crate::sync::pipeline::SyncRun;
 use crate::sync::report::{SourceState, listing_order};
 
+// `terraform plan -detailed-exitcode`, per `terraform plan -help` and its documentation
+// (https://developer.hashicorp.com/terraform/cli/commands/plan): 0 succeeded with an empty diff,
+// 1 errored, 2 succeeded with a diff. A failing user or tenant condition is a diff here: Teams
+// does not match what the source asks for.
+
 /// Exit status of a plan that ran, with `--detailed-exitcode`, as `terraform plan` defines it.
 /// An error before the sync (a file that does not parse, a missing Secret file, a setup the
 /// operator refuses) exits 1 whatever the flag.
