@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::cli::{binary, exit_status, plan_dir, plan_in, resource_for, succeeded_or_two, temp_dir, write};
+use common::cli::{exit_status, plan_dir, plan_in, resource_for, succeeded_or_two, temp_dir, write};
 use common::pipeline::{connection, needing_numbers, resource, secrets, start_immediate};
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
@@ -107,32 +107,27 @@ async fn plan_with_detailed_exitcode_exits_two_for_an_org_with_failing_users() {
     assert!(succeeded_or_two(&output).contains("EmailMissing"));
 }
 
-#[test]
-fn plan_with_detailed_exitcode_exits_one_when_it_cannot_run() {
+#[tokio::test]
+async fn plan_with_detailed_exitcode_exits_one_when_it_cannot_run() {
+    // The directory holds the resource and no `secrets` directory at all.
     let dir = temp_dir("plan-exit-error");
     write(dir.join("tts.yaml"), &resource_for("http://127.0.0.1:9"));
-    let run = |extra: &[&str]| {
-        binary()
-            .arg("plan")
-            .arg("-f")
-            .arg(dir.join("tts.yaml"))
-            .arg("--secrets")
-            .arg(dir.join("no-such-dir"))
-            .arg("--detailed-exitcode")
-            .args(extra)
-            .env("ALLOWED_ENDPOINTS", "http://127.0.0.1:9")
-            .output()
-            .unwrap()
+    let args = |extra: &[&str]| -> Vec<String> {
+        ["--allowed-endpoint", "http://127.0.0.1:9", "--detailed-exitcode"]
+            .iter()
+            .chain(extra)
+            .map(|arg| (*arg).to_owned())
+            .collect()
     };
-    let missing_secrets = run(&[]);
+    let missing_secrets = plan_in(dir.clone(), args(&[])).await;
     assert_eq!(exit_status(&missing_secrets), 1);
+    let stderr = String::from_utf8_lossy(&missing_secrets.stderr);
     assert!(
-        String::from_utf8_lossy(&missing_secrets.stderr).contains("no-such-dir"),
-        "{}",
-        String::from_utf8_lossy(&missing_secrets.stderr)
+        stderr.contains("SecretInvalid") && stderr.contains("secrets"),
+        "{stderr}"
     );
     // A usage error, which clap ends with 2, must not read as "changes".
-    let usage = run(&["-o", "xml"]);
+    let usage = plan_in(dir, args(&["-o", "xml"])).await;
     assert_eq!(exit_status(&usage), 1);
     assert!(String::from_utf8_lossy(&usage.stderr).contains("xml"));
 }
