@@ -3,7 +3,9 @@
 
 mod common;
 
-use common::cli::{exit_status, plan_dir, plan_in, resource_for, succeeded_or_two, temp_dir, write};
+use common::cli::{
+    allowing, exit_status, plan_dir, plan_in, resource_for, succeeded_or_two, temp_dir, write,
+};
 use common::pipeline::{connection, needing_numbers, resource, secrets, start_immediate};
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
@@ -15,6 +17,8 @@ use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 /// The values `common::cli::plan_dir` writes into the Secrets' files.
 const PASSWORD: &str = "sandbox-admin-password";
 const KEY: &str = "sandbox-dialpad-api-key";
+/// An endpoint nothing listens on: the tests that use it end before any request.
+const UNREACHABLE: &str = "http://127.0.0.1:9";
 
 #[tokio::test]
 async fn plan_with_detailed_exitcode_exits_two_while_numbers_are_needed_and_zero_once_converged() {
@@ -26,17 +30,11 @@ async fn plan_with_detailed_exitcode_exits_two_while_numbers_are_needed_and_zero
     let org = generator::generate(&spec, PASSWORD, "unused-client-secret", KEY);
     let sandbox = start_immediate(org.fixture, 1_000).await;
     let dir = plan_dir("plan-exit", sandbox.base_url());
-    let with = |more: &[&str]| -> Vec<String> {
-        let mut args = vec![
-            "--allowed-endpoint".to_owned(),
-            sandbox.base_url().to_owned(),
-            "--detailed-exitcode".to_owned(),
-        ];
-        args.extend(more.iter().map(|arg| (*arg).to_owned()));
-        args
-    };
-
-    let dry = plan_in(dir.clone(), with(&["-o", "json"])).await;
+    let dry = plan_in(
+        dir.clone(),
+        allowing(sandbox.base_url(), &["--detailed-exitcode", "-o", "json"]),
+    )
+    .await;
     assert_eq!(exit_status(&dry), 2, "{}", String::from_utf8_lossy(&dry.stderr));
     let document: serde_json::Value = serde_json::from_slice(&dry.stdout).unwrap();
     assert_eq!(document["name"], "contoso");
@@ -65,7 +63,11 @@ async fn plan_with_detailed_exitcode_exits_two_while_numbers_are_needed_and_zero
     assert!(conditions.iter().any(|c| c["type"] == "Ready"), "{document}");
     assert_eq!(sandbox.counters().write_requests(), 0);
 
-    let applied = plan_in(dir.clone(), with(&["--apply"])).await;
+    let applied = plan_in(
+        dir.clone(),
+        allowing(sandbox.base_url(), &["--detailed-exitcode", "--apply"]),
+    )
+    .await;
     assert_eq!(exit_status(&applied), 2, "numbers were assigned");
     assert!(
         succeeded_or_two(&applied).contains("(applied): 2 assigned, 0 unassigned, 0 failed"),
@@ -73,7 +75,11 @@ async fn plan_with_detailed_exitcode_exits_two_while_numbers_are_needed_and_zero
         String::from_utf8_lossy(&applied.stdout)
     );
 
-    let converged = plan_in(dir, with(&["-o", "yaml"])).await;
+    let converged = plan_in(
+        dir,
+        allowing(sandbox.base_url(), &["--detailed-exitcode", "-o", "yaml"]),
+    )
+    .await;
     assert_eq!(
         exit_status(&converged),
         0,
@@ -97,12 +103,7 @@ async fn plan_with_detailed_exitcode_exits_two_for_an_org_with_failing_users() {
     let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();
     let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
     let dir = plan_dir("plan-exit-failing", sandbox.base_url());
-    let args = vec![
-        "--allowed-endpoint".to_owned(),
-        sandbox.base_url().to_owned(),
-        "--detailed-exitcode".to_owned(),
-    ];
-    let output = plan_in(dir, args).await;
+    let output = plan_in(dir, allowing(sandbox.base_url(), &["--detailed-exitcode"])).await;
     assert_eq!(exit_status(&output), 2);
     assert!(succeeded_or_two(&output).contains("EmailMissing"));
 }
@@ -111,15 +112,8 @@ async fn plan_with_detailed_exitcode_exits_two_for_an_org_with_failing_users() {
 async fn plan_with_detailed_exitcode_exits_one_when_it_cannot_run() {
     // The directory holds the resource and no `secrets` directory at all.
     let dir = temp_dir("plan-exit-error");
-    write(dir.join("tts.yaml"), &resource_for("http://127.0.0.1:9"));
-    let args = |extra: &[&str]| -> Vec<String> {
-        ["--allowed-endpoint", "http://127.0.0.1:9", "--detailed-exitcode"]
-            .iter()
-            .chain(extra)
-            .map(|arg| (*arg).to_owned())
-            .collect()
-    };
-    let missing_secrets = plan_in(dir.clone(), args(&[])).await;
+    write(dir.join("tts.yaml"), &resource_for(UNREACHABLE));
+    let missing_secrets = plan_in(dir.clone(), allowing(UNREACHABLE, &["--detailed-exitcode"])).await;
     assert_eq!(exit_status(&missing_secrets), 1);
     let stderr = String::from_utf8_lossy(&missing_secrets.stderr);
     assert!(
@@ -127,7 +121,7 @@ async fn plan_with_detailed_exitcode_exits_one_when_it_cannot_run() {
         "{stderr}"
     );
     // A usage error, which clap ends with 2, must not read as "changes".
-    let usage = plan_in(dir, args(&["-o", "xml"])).await;
+    let usage = plan_in(dir, allowing(UNREACHABLE, &["--detailed-exitcode", "-o", "xml"])).await;
     assert_eq!(exit_status(&usage), 1);
     assert!(String::from_utf8_lossy(&usage.stderr).contains("xml"));
 }
@@ -136,12 +130,7 @@ async fn plan_with_detailed_exitcode_exits_one_when_it_cannot_run() {
 async fn numbers_plan_apply_assigned_are_never_taken_off_and_adopt_existing_hands_them_over() {
     let sandbox = needing_numbers(3, 25, 1_000, PASSWORD, KEY).await;
     let dir = plan_dir("plan-apply-unowned", sandbox.base_url());
-    let allowed = vec![
-        "--allowed-endpoint".to_owned(),
-        sandbox.base_url().to_owned(),
-        "--apply".to_owned(),
-    ];
-    let applied = plan_in(dir, allowed).await;
+    let applied = plan_in(dir, allowing(sandbox.base_url(), &["--apply"])).await;
     assert!(
         succeeded_or_two(&applied).contains("(applied): 3 assigned"),
         "{}",

@@ -56,6 +56,15 @@ pub fn plan_dir(name: &str, base: &str) -> PathBuf {
     dir
 }
 
+/// `plan`'s arguments allowing credentials to go to `endpoint`, then `extra`.
+pub fn allowing(endpoint: &str, extra: &[&str]) -> Vec<String> {
+    ["--allowed-endpoint", endpoint]
+        .iter()
+        .chain(extra)
+        .map(|arg| (*arg).to_owned())
+        .collect()
+}
+
 /// Runs `plan -f DIR/tts.yaml --secrets DIR/secrets` with `extra` arguments, off the runtime.
 pub async fn plan_in(dir: PathBuf, extra: Vec<String>) -> std::process::Output {
     tokio::task::spawn_blocking(move || {
