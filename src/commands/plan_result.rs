@@ -121,7 +121,7 @@ pub struct UserLine {
     pub message: String,
 }
 
-/// The document of `run`, for the resource `resource`.
+/// The document of the sync `run` of `resource`, which ran in `mode`.
 pub fn document(resource: &TeamsTenantSync, mode: SyncMode, run: &SyncRun) -> PlanDocument {
     let e = &run.execution;
     let mut ordered: Vec<&UserOutcome> = run.plan.outcomes.iter().collect();
