@@ -1,6 +1,8 @@
 //! The command line: `dialpad-teams-operator <command>`.
 
+use std::ffi::OsString;
 use std::io::Write;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -41,19 +43,86 @@ pub enum CliError {
     Command(#[from] crate::commands::CommandError),
 }
 
-/// Runs the parsed command.
-pub async fn run(cli: Cli) -> Result<(), CliError> {
+/// The flag of `plan` whose exit status 2 means "changes", not "usage error".
+const DETAILED_EXITCODE: &str = "--detailed-exitcode";
+
+/// Parses the process's arguments. On `--help`, `--version` or a usage error, prints what clap
+/// has to say and returns the exit status to end with ([`usage_exit_status`]).
+pub fn parse() -> Result<Cli, ExitCode> {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    Cli::try_parse_from(&args).map_err(|error| {
+        // A closed stream leaves nothing to report the failure on.
+        let _ = error.print();
+        ExitCode::from(usage_exit_status(error.exit_code(), &args))
+    })
+}
+
+/// The exit status for clap's `status` (0 for help and version, 2 for a usage error): as clap
+/// says, except that a usage error exits 1 when the arguments ask for `--detailed-exitcode`, so
+/// that a mistyped pipeline step is never read as "changes planned".
+pub fn usage_exit_status(status: i32, args: &[OsString]) -> u8 {
+    let detailed = args.iter().any(|arg| arg == DETAILED_EXITCODE);
+    match status {
+        0 => 0,
+        2 if !detailed => 2,
+        _ => 1,
+    }
+}
+
+/// Runs the parsed command; `plan` decides its exit status, every other command exits 0 when it
+/// succeeds.
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Crd => {
             let mut stdout = std::io::stdout().lock();
             stdout
                 .write_all(crate::api::crd_yaml().as_bytes())
                 .map_err(CliError::Stdout)?;
-            stdout.flush().map_err(CliError::Stdout)
+            stdout.flush().map_err(CliError::Stdout)?;
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Run(args) => Ok(crate::commands::run::run(args).await?),
-        Command::Demo(args) => Ok(crate::commands::demo::demo(args).await?),
-        Command::Plan(args) => Ok(crate::commands::plan::plan(args).await?),
-        Command::Sandbox(args) => Ok(crate::commands::sandbox::serve(args).await?),
+        Command::Run(args) => Ok(crate::commands::run::run(args)
+            .await
+            .map(|()| ExitCode::SUCCESS)?),
+        Command::Demo(args) => Ok(crate::commands::demo::demo(args)
+            .await
+            .map(|()| ExitCode::SUCCESS)?),
+        Command::Plan(args) => Ok(ExitCode::from(crate::commands::plan::plan(args).await?)),
+        Command::Sandbox(args) => Ok(crate::commands::sandbox::serve(args)
+            .await
+            .map(|()| ExitCode::SUCCESS)?),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_usage_error_exits_two_as_clap_says_without_detailed_exitcode() {
+        let plain = args(&["dialpad-teams-operator", "plan", "--nonsense"]);
+        assert_eq!(usage_exit_status(2, &plain), 2);
+    }
+
+    #[test]
+    fn a_usage_error_exits_one_when_detailed_exitcode_is_asked_for() {
+        let detailed = args(&[
+            "dialpad-teams-operator",
+            "plan",
+            "--detailed-exitcode",
+            "-o",
+            "xml",
+        ]);
+        assert_eq!(usage_exit_status(2, &detailed), 1);
+    }
+
+    #[test]
+    fn help_and_version_exit_zero_whatever_the_flags() {
+        let detailed = args(&["dialpad-teams-operator", "plan", "--detailed-exitcode", "--help"]);
+        assert_eq!(usage_exit_status(0, &detailed), 0);
     }
 }

@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use dialpad_teams_operator::cli::{self, Cli, Command};
+use dialpad_teams_operator::cli::{self, Command};
 use dialpad_teams_operator::telemetry::logging::{self, LogFormat};
 
 fn main() -> ExitCode {
@@ -33,14 +32,17 @@ fn limit_malloc_arenas() {}
 
 async fn async_main() -> ExitCode {
     dialpad_teams_operator::tls::ensure_crypto_provider();
-    let cli = Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(status) => return status,
+    };
     let format = match &cli.command {
         Command::Run(args) => args.log_format,
         _ => LogFormat::Text,
     };
     logging::init(format, None);
     match cli::run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(error) => {
             eprintln!("error: {error}");
             ExitCode::FAILURE

@@ -1,25 +1,10 @@
 //! The `demo` and `plan` commands as a user runs them: the real binary, its output and errors.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
+use common::cli::{binary, plan_dir, plan_in, resource_for, succeeded, temp_dir, write};
 use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
-
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_dialpad-teams-operator"))
-}
-
-/// The standard output of a command that must have succeeded (both outputs shown if it did not).
-fn succeeded(output: &std::process::Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
 
 #[test]
 fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
@@ -59,56 +44,6 @@ fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
     }
     assert!(stdout.contains("status:\n  observedGeneration: 1"), "{stdout}");
     assert!(!stdout.contains("sandbox-admin-password"), "a secret was printed");
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dto-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write(path: PathBuf, text: &str) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-fn resource_for(base: &str) -> String {
-    dialpad_teams_operator::commands::examples::DEMO_RESOURCE.replace("http://127.0.0.1:8080", base)
-}
-
-/// A directory `name` holding the demo resource at `base` and its Secrets' files, laid out for
-/// `plan --secrets` (the bundled org's test credentials).
-fn plan_dir(name: &str, base: &str) -> PathBuf {
-    let dir = temp_dir(name);
-    write(dir.join("tts.yaml"), &resource_for(base));
-    write(
-        dir.join("secrets/teams-admin/username"),
-        "dialpad-msteams-admin@contoso.com\n",
-    );
-    write(
-        dir.join("secrets/teams-admin/password"),
-        "sandbox-admin-password\n",
-    );
-    write(dir.join("secrets/dialpad/apiKey"), "sandbox-dialpad-api-key");
-    dir
-}
-
-/// Runs `plan -f DIR/tts.yaml --secrets DIR/secrets` with `extra` arguments, off the runtime.
-async fn plan_in(dir: PathBuf, extra: Vec<String>) -> std::process::Output {
-    tokio::task::spawn_blocking(move || {
-        binary()
-            .arg("plan")
-            .arg("-f")
-            .arg(dir.join("tts.yaml"))
-            .arg("--secrets")
-            .arg(dir.join("secrets"))
-            .args(extra)
-            .output()
-    })
-    .await
-    .unwrap()
-    .unwrap()
 }
 
 #[tokio::test]

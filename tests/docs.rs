@@ -2,7 +2,7 @@
 //! flags) equal what the code produces, and every field path, metric, annotation, flag and
 //! identifier the manual names exists.
 //!
-//! After changing a reason or a `run` flag, regenerate the tables with
+//! After changing a reason or a `run` or `plan` flag, regenerate the tables with
 //! `UPDATE_DOCS=1 cargo test --test docs` and commit the changed files under `docs/`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +27,8 @@ const PAGES: [&str; 2] = ["docs/manual.md", "docs/troubleshooting.md"];
 
 const FLAGS_BEGIN: &str = "<!-- flags:begin -->";
 const FLAGS_END: &str = "<!-- flags:end -->";
+const PLAN_FLAGS_BEGIN: &str = "<!-- plan-flags:begin -->";
+const PLAN_FLAGS_END: &str = "<!-- plan-flags:end -->";
 
 /// Flags of other tools (kubectl, helm) that the manual's commands use.
 const OTHER_TOOLS_FLAGS: [&str; 17] = [
@@ -131,12 +133,15 @@ fn every_tenant_reason_is_placed_on_its_condition_in_troubleshooting() {
     );
 }
 
-/// The flags of `dialpad-teams-operator run`, one row each, from the command line definition.
-fn flags_table() -> String {
+/// The flags of `dialpad-teams-operator <subcommand>`, one row each, from the command line
+/// definition.
+fn flags_table(subcommand: &str) -> String {
     let cli = Cli::command();
-    let run = cli.find_subcommand("run").expect("a run subcommand");
+    let command = cli
+        .find_subcommand(subcommand)
+        .unwrap_or_else(|| panic!("a {subcommand} subcommand"));
     let mut table = String::from("| Flag | Default | Environment | What it does |\n|---|---|---|---|\n");
-    for arg in run.get_arguments() {
+    for arg in command.get_arguments() {
         let Some(long) = arg.get_long() else { continue };
         if arg.is_hide_set() || matches!(long, "help" | "version") {
             continue;
@@ -180,7 +185,17 @@ fn flags_table() -> String {
 
 #[test]
 fn operator_flags_table_matches_the_command_line() {
-    check_generated("docs/manual.md", FLAGS_BEGIN, FLAGS_END, &flags_table());
+    check_generated("docs/manual.md", FLAGS_BEGIN, FLAGS_END, &flags_table("run"));
+}
+
+#[test]
+fn plan_flags_table_matches_the_command_line() {
+    check_generated(
+        "docs/manual.md",
+        PLAN_FLAGS_BEGIN,
+        PLAN_FLAGS_END,
+        &flags_table("plan"),
+    );
 }
 
 /// The metric families `/metrics` exposes, as (name, type), with one sample of each so that the

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod examples;
 pub mod output;
 pub mod plan;
+pub mod plan_result;
 pub mod run;
 pub mod sandbox;
 
@@ -59,6 +60,9 @@ pub enum CommandError {
     /// Output could not be written.
     #[error("cannot print the result: {0}")]
     Output(#[source] serde_yaml::Error),
+    /// The result could not be written as JSON.
+    #[error("cannot print the result as JSON: {0}")]
+    Json(#[source] serde_json::Error),
     /// Waiting for Ctrl-C failed.
     #[error("cannot wait for Ctrl-C: {0}")]
     Signal(#[source] std::io::Error),

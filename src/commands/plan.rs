@@ -1,6 +1,8 @@
 //! `dialpad-teams-operator plan -f tts.yaml --secrets DIR`: one sync against the configured
 //! endpoints without a cluster, in DryRun unless `--apply`. Secrets come from files laid out like a
-//! mounted Secret volume (`DIR/<secret name>/<key>`), never from arguments.
+//! mounted Secret volume (`DIR/<secret name>/<key>`), never from arguments. It prints text
+//! tables or one JSON or YAML document (`-o`), and with `--detailed-exitcode` its exit status says
+//! whether anything is to change ([`super::plan_result`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,12 +10,13 @@ use std::sync::Arc;
 use clap::Args;
 use secrecy::SecretString;
 
+use super::plan_result;
 use super::{CommandError, load_resource, output};
-use crate::api::SyncMode;
+use crate::api::{SyncMode, TeamsTenantSync};
 use crate::connect::{ConnectOptions, SecretStore, connect};
 use crate::microsoft::federated::{ENTRA_TOKEN_EXCHANGE_AUDIENCE, FederatedTokenSource, TokenFile};
 use crate::sync::model::Policy;
-use crate::sync::pipeline::{SyncMemory, sync_once};
+use crate::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use crate::upstream::{NotRecorded, RetryPolicy, http_client};
 
 /// Options of `plan`.
@@ -26,9 +29,21 @@ pub struct PlanArgs {
     /// `DIR/teams-admin/password` (the layout of a mounted Secret volume).
     #[arg(long)]
     pub secrets: PathBuf,
-    /// Apply the plan (spec.mode decides); without it, the sync runs in DryRun.
+    /// Apply the plan (spec.mode decides); without it, the sync runs in DryRun. The numbers it
+    /// assigns are kept in no ownership record, so neither a later plan nor the operator (`run`)
+    /// ever unassigns or replaces them, unless the resource sets spec.removal.adoptExisting, which
+    /// has the operator take over numbers users already hold as the source wants.
     #[arg(long)]
     pub apply: bool,
+    /// Exit 0 when Teams matches the source (nothing changed or to change, nothing failing or
+    /// pending), 2 when changes were planned or made or any user or tenant condition is failing
+    /// or pending, 1 on an error, as `terraform plan --detailed-exitcode`. Without it, a plan that
+    /// ran exits 0 whatever it found.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// What to print: text tables, or one JSON or YAML document with the same data.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = PlanFormat::Text)]
+    pub output: PlanFormat,
     /// Extra CA certificate (PEM) to trust, e.g. the sandbox's with --tls.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
@@ -41,6 +56,18 @@ pub struct PlanArgs {
     /// Dialpad requests per second for the company (as `run`'s flag).
     #[arg(long, default_value_t = crate::dialpad::REQUESTS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..))]
     pub dialpad_requests_per_second: u32,
+}
+
+/// What `plan` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// A summary line, the tenant conditions and every user, as tables.
+    #[default]
+    Text,
+    /// One JSON document ([`plan_result::PlanDocument`]).
+    Json,
+    /// One YAML document ([`plan_result::PlanDocument`]).
+    Yaml,
 }
 
 /// Reads Secret values from `DIR/<name>/<key>`, and the workload identity token from a file.
@@ -89,8 +116,9 @@ impl SecretStore for FileSecrets {
     }
 }
 
-/// Runs `plan`.
-pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
+/// Runs `plan`, prints what it found, and returns the process's exit status
+/// ([`plan_result::exit_status`]).
+pub async fn plan(args: PlanArgs) -> Result<u8, CommandError> {
     let mut resource = load_resource(&args.file)?;
     if !args.apply {
         resource.spec.mode = SyncMode::DryRun;
@@ -121,8 +149,31 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
         resource.metadata.generation,
     )
     .await;
+    match args.output {
+        PlanFormat::Text => print_text(&args, &resource, policy.mode, &run),
+        PlanFormat::Json => {
+            let document = plan_result::document(&resource, policy.mode, &run);
+            let json = serde_json::to_string_pretty(&document).map_err(CommandError::Json)?;
+            println!("{json}");
+        }
+        PlanFormat::Yaml => {
+            let document = plan_result::document(&resource, policy.mode, &run);
+            print!(
+                "{}",
+                serde_yaml::to_string(&document).map_err(CommandError::Output)?
+            );
+        }
+    }
+    Ok(plan_result::exit_status(
+        args.detailed_exitcode,
+        plan_result::finding(&run),
+    ))
+}
+
+/// The text output: what was done, the `kubectl get`-style summary, the conditions, every user.
+fn print_text(args: &PlanArgs, resource: &TeamsTenantSync, mode: SyncMode, run: &SyncRun) {
     let e = &run.execution;
-    let mode = if policy.mode == SyncMode::DryRun {
+    let mode = if mode == SyncMode::DryRun {
         "dry run: nothing changed"
     } else {
         "applied"
@@ -134,10 +185,9 @@ pub async fn plan(args: PlanArgs) -> Result<(), CommandError> {
         e.unassigned,
         e.failed
     );
-    print!("{}", output::summary(&resource, &run.status));
+    print!("{}", output::summary(resource, &run.status));
     println!();
     print!("{}", output::conditions(&run.status));
     println!();
     print!("{}", output::users(&run.plan.outcomes));
-    Ok(())
 }

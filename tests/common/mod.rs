@@ -3,6 +3,7 @@
 
 pub mod apiserver;
 pub mod captured_log;
+pub mod cli;
 pub mod issuer;
 pub mod pipeline;
 pub mod raw_http;
