@@ -65,7 +65,14 @@ fn exported() -> BTreeSet<String> {
     metrics.record_upstream_call(Service::Graph, "GET /v1.0/users", UpstreamOutcome::Status(429));
     metrics.set_user_counts("ns", "tts", &BTreeMap::from([("InSync".to_owned(), 3)]));
     metrics.observe_sync("ns", "tts", 1.5);
-    metrics.set_conditions("ns", "tts", &[]);
+    let synced = dialpad_teams_operator::api::TeamsTenantSyncStatus {
+        last_sync_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::now(),
+        )),
+        ..Default::default()
+    };
+    metrics.set_status("ns", "tts", &synced);
+    metrics.set_schedule("ns", "tts", std::time::Duration::from_secs(900), false);
     metrics.record_numbers_left("ns", "tts", 2);
     let text = metrics.encode();
     let mut names = BTreeSet::new();

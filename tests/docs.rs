@@ -208,7 +208,14 @@ fn metric_families() -> Vec<(String, String)> {
     metrics.set_user_counts("ns", "name", &BTreeMap::from([("InSync".to_owned(), 1)]));
     metrics.observe_sync("ns", "name", 1.0);
     metrics.record_numbers_left("ns", "name", 1);
-    metrics.set_conditions("ns", "name", &[]);
+    let synced = dialpad_teams_operator::api::TeamsTenantSyncStatus {
+        last_sync_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::now(),
+        )),
+        ..Default::default()
+    };
+    metrics.set_status("ns", "name", &synced);
+    metrics.set_schedule("ns", "name", std::time::Duration::from_secs(900), false);
     metrics
         .encode()
         .lines()

@@ -353,7 +353,7 @@ async fn no_private_key_assertion_or_service_account_token_reaches_the_log_statu
     );
     let recorded = metrics.encode();
     assert!(
-        recorded.contains(r#"service="entra""#),
+        recorded.contains(r#"upstream="entra""#),
         "the metrics scanned are those the syncs' sign-ins recorded into:\n{recorded}"
     );
     let everything = format!("{log}\n{}\n{recorded}", statuses.join("\n"));

@@ -141,10 +141,10 @@ async fn metrics_serves_openmetrics_with_recorded_series() {
     let text = running.scrape().await;
     for line in [
         r#"dialpad_teams_reconcile_errors_total{reason="TelemetryTestReason"} 2"#,
-        r#"dialpad_teams_upstream_requests_total{service="graph",endpoint="GET /telemetry-test/users",status="429"} 1"#,
-        r#"dialpad_teams_upstream_requests_total{service="graph",endpoint="GET /telemetry-test/users",status="200"} 1"#,
-        r#"dialpad_teams_upstream_requests_total{service="entra",endpoint="GET /telemetry-test/users",status="transport_error"} 1"#,
-        r#"dialpad_teams_upstream_throttled_total{service="graph",endpoint="GET /telemetry-test/users"} 1"#,
+        r#"dialpad_teams_upstream_requests_total{upstream="graph",upstream_endpoint="GET /telemetry-test/users",status="429"} 1"#,
+        r#"dialpad_teams_upstream_requests_total{upstream="graph",upstream_endpoint="GET /telemetry-test/users",status="200"} 1"#,
+        r#"dialpad_teams_upstream_requests_total{upstream="entra",upstream_endpoint="GET /telemetry-test/users",status="transport_error"} 1"#,
+        r#"dialpad_teams_upstream_throttled_total{upstream="graph",upstream_endpoint="GET /telemetry-test/users"} 1"#,
         r#"dialpad_teams_sync_duration_seconds_bucket{le="30.0",namespace="telemetry",name="metrics-test"} 0"#,
         r#"dialpad_teams_sync_duration_seconds_bucket{le="60.0",namespace="telemetry",name="metrics-test"} 1"#,
         r#"dialpad_teams_sync_duration_seconds_sum{namespace="telemetry",name="metrics-test"} 42.0"#,
@@ -155,7 +155,7 @@ async fn metrics_serves_openmetrics_with_recorded_series() {
     }
     assert!(
         !text.contains(
-            r#"dialpad_teams_upstream_throttled_total{service="entra",endpoint="GET /telemetry-test/users"}"#
+            r#"dialpad_teams_upstream_throttled_total{upstream="entra",upstream_endpoint="GET /telemetry-test/users"}"#
         ),
         "a transport error is not throttling"
     );
@@ -213,7 +213,7 @@ async fn endpoint_query_string_is_not_recorded() {
     assert!(
         has_line(
             &text,
-            r#"dialpad_teams_upstream_requests_total{service="dialpad",endpoint="GET /telemetry-test/query",status="200"} 1"#
+            r#"dialpad_teams_upstream_requests_total{upstream="dialpad",upstream_endpoint="GET /telemetry-test/query",status="200"} 1"#
         ),
         "{text}"
     );
@@ -291,10 +291,10 @@ async fn upstream_client_records_every_attempt_with_its_status() {
 
     let text = recorded.encode();
     for line in [
-        r#"dialpad_teams_upstream_requests_total{service="dialpad",endpoint="GET /telemetry-test/throttled",status="429"} 1"#,
-        r#"dialpad_teams_upstream_requests_total{service="dialpad",endpoint="GET /telemetry-test/throttled",status="200"} 1"#,
-        r#"dialpad_teams_upstream_throttled_total{service="dialpad",endpoint="GET /telemetry-test/throttled"} 1"#,
-        r#"dialpad_teams_upstream_requests_total{service="graph",endpoint="GET /telemetry-test/closed",status="transport_error"} 1"#,
+        r#"dialpad_teams_upstream_requests_total{upstream="dialpad",upstream_endpoint="GET /telemetry-test/throttled",status="429"} 1"#,
+        r#"dialpad_teams_upstream_requests_total{upstream="dialpad",upstream_endpoint="GET /telemetry-test/throttled",status="200"} 1"#,
+        r#"dialpad_teams_upstream_throttled_total{upstream="dialpad",upstream_endpoint="GET /telemetry-test/throttled"} 1"#,
+        r#"dialpad_teams_upstream_requests_total{upstream="graph",upstream_endpoint="GET /telemetry-test/closed",status="transport_error"} 1"#,
     ] {
         assert!(has_line(&text, line), "missing {line:?} in\n{text}");
     }

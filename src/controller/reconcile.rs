@@ -85,6 +85,12 @@ async fn apply(
         // After a restart, the last written status carries grace periods and transition times.
         memory.sync.status = resource.status.clone();
     }
+    ctx.metrics.set_schedule(
+        namespace,
+        &resource.name_any(),
+        sync_interval(resource),
+        resource.spec.suspend,
+    );
     let policy = match gate(resource) {
         Ok(policy) => policy,
         Err(held) => return publish::hold(api, ctx, resource, memory, held).await,

@@ -32,7 +32,7 @@ pub async fn write(
     status: &TeamsTenantSyncStatus,
 ) -> Result<(), kube::Error> {
     apply(api, name, status).await?;
-    metrics.set_conditions(namespace, name, &status.conditions);
+    metrics.set_status(namespace, name, status);
     Ok(())
 }
 
@@ -47,7 +47,7 @@ pub async fn write_if_changed(
     status: &TeamsTenantSyncStatus,
 ) -> Result<(), kube::Error> {
     if current.is_some_and(|current| !report::status_changed(current, status)) {
-        metrics.set_conditions(namespace, name, &status.conditions);
+        metrics.set_status(namespace, name, status);
         return Ok(());
     }
     write(api, metrics, namespace, name, status).await

@@ -2,11 +2,12 @@
 //!
 //! One [`Metrics`] holds every series. The process makes one and passes it in: to the
 //! controller (its context), to the upstream clients (as their [`CallRecorder`]) and to the
-//! `/metrics` route; tests make their own. Label values are resource names, reasons, services and endpoint templates
+//! `/metrics` route; tests make their own. Label values are resource names, reasons, upstreams and endpoint templates
 //! (`GET /v1.0/users`), never user data or secrets: query strings are cut off endpoints.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -15,9 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
-
-use crate::api::conditions;
+use crate::api::{TeamsTenantSyncStatus, conditions};
 use crate::upstream::{CallRecorder, Service, UpstreamOutcome};
 
 /// The content type of [`encode`]'s output, for the `/metrics` response.
@@ -39,7 +38,7 @@ fn status_label(outcome: UpstreamOutcome) -> String {
     }
 }
 
-/// The `service` label of an upstream: `dialpad`, `entra` or `graph`.
+/// The `upstream` label of an upstream: `dialpad`, `entra` or `graph`.
 pub fn service_label(service: Service) -> &'static str {
     match service {
         Service::Dialpad => "dialpad",
@@ -64,17 +63,20 @@ struct ReasonLabels {
     reason: String,
 }
 
+// `upstream` and `upstream_endpoint`, not `service` and `endpoint`: the Prometheus Operator
+// attaches those two names to every series it scrapes (the Kubernetes Service and the port),
+// and the ServiceMonitor honours the operator's labels so that `namespace` is the resource's.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpstreamLabels {
-    service: &'static str,
-    endpoint: String,
+    upstream: &'static str,
+    upstream_endpoint: String,
     status: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EndpointLabels {
-    service: &'static str,
-    endpoint: String,
+    upstream: &'static str,
+    upstream_endpoint: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -115,6 +117,9 @@ pub struct Metrics {
     sync_duration: Family<ResourceLabels, Histogram, fn() -> Histogram>,
     numbers_left: Family<ResourceLabels, Counter>,
     conditions: Family<ConditionLabels, Gauge>,
+    last_sync: Family<ResourceLabels, Gauge>,
+    sync_interval: Family<ResourceLabels, Gauge>,
+    suspended: Family<ResourceLabels, Gauge>,
     /// Every reason each resource has had a `users` series for, to zero and forget them.
     user_reasons: Mutex<HashMap<ResourceKey, BTreeSet<String>>>,
 }
@@ -156,13 +161,13 @@ impl Metrics {
         );
         registry.register(
             "upstream_requests",
-            "HTTP attempts to Dialpad, Microsoft sign-in and Graph, by service, endpoint and status \
+            "HTTP attempts to Dialpad, Microsoft sign-in and Graph, by upstream, upstream_endpoint and status \
              (the HTTP status, or transport_error when no answer came)",
             upstream_requests.clone(),
         );
         registry.register(
             "upstream_throttled",
-            "Upstream attempts answered 429 Too Many Requests, by service and endpoint",
+            "Upstream attempts answered 429 Too Many Requests, by upstream and upstream_endpoint",
             upstream_throttled.clone(),
         );
         registry.register(
@@ -190,6 +195,25 @@ impl Metrics {
              Reconciling, Stalled)",
             conditions.clone(),
         );
+        let last_sync = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "last_sync_timestamp_seconds",
+            "When the last completed sync of a TeamsTenantSync resource finished (its status's \
+             lastSyncTime), in seconds since the Unix epoch",
+            last_sync.clone(),
+        );
+        let sync_interval = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "sync_interval_seconds",
+            "The spec.syncInterval of a TeamsTenantSync resource, in seconds",
+            sync_interval.clone(),
+        );
+        let suspended = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "suspended",
+            "1 while a TeamsTenantSync resource is suspended (spec.suspend), else 0",
+            suspended.clone(),
+        );
         // Both results exist from the start, so rate() and alerts see an error's first increase.
         for result in ["success", "error"] {
             let _ = reconciles.get_or_create(&ResultLabels { result });
@@ -204,14 +228,19 @@ impl Metrics {
             sync_duration,
             numbers_left,
             conditions,
+            last_sync,
+            sync_interval,
+            suspended,
             user_reasons: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Sets `dialpad_teams_condition` of one resource from its status conditions.
-    pub fn set_conditions(&self, namespace: &str, name: &str, conditions: &[Condition]) {
+    /// Sets `dialpad_teams_condition` of one resource from its status conditions, and
+    /// `dialpad_teams_last_sync_timestamp_seconds` from its `lastSyncTime` once it has one.
+    pub fn set_status(&self, namespace: &str, name: &str, status: &TeamsTenantSyncStatus) {
         for type_ in CONDITION_TYPES {
-            let value = conditions
+            let value = status
+                .conditions
                 .iter()
                 .find(|c| c.type_ == type_)
                 .is_some_and(|c| c.status == "True");
@@ -219,6 +248,20 @@ impl Metrics {
                 .get_or_create(&condition_labels(namespace, name, type_))
                 .set(i64::from(value));
         }
+        if let Some(at) = &status.last_sync_time {
+            self.last_sync
+                .get_or_create(&resource_labels(namespace, name))
+                .set(at.0.as_second());
+        }
+    }
+
+    /// Sets what one resource's spec says about its schedule: `syncInterval` (as the operator
+    /// reads it) and whether it is suspended.
+    pub fn set_schedule(&self, namespace: &str, name: &str, interval: Duration, suspended: bool) {
+        let labels = resource_labels(namespace, name);
+        let seconds = i64::try_from(interval.as_secs()).unwrap_or(i64::MAX);
+        self.sync_interval.get_or_create(&labels).set(seconds);
+        self.suspended.get_or_create(&labels).set(i64::from(suspended));
     }
 
     /// Counts `count` numbers a deleted resource left assigned.
@@ -247,18 +290,18 @@ impl Metrics {
 
     /// Counts one upstream HTTP attempt; a 429 also counts as throttled.
     pub fn record_upstream_call(&self, service: Service, endpoint: &str, outcome: UpstreamOutcome) {
-        let service = service_label(service);
-        let endpoint = endpoint_label(endpoint).to_owned();
+        let upstream = service_label(service);
+        let upstream_endpoint = endpoint_label(endpoint).to_owned();
         if outcome == UpstreamOutcome::Status(429) {
             let labels = EndpointLabels {
-                service,
-                endpoint: endpoint.clone(),
+                upstream,
+                upstream_endpoint: upstream_endpoint.clone(),
             };
             self.upstream_throttled.get_or_create(&labels).inc();
         }
         let labels = UpstreamLabels {
-            service,
-            endpoint,
+            upstream,
+            upstream_endpoint,
             status: status_label(outcome),
         };
         self.upstream_requests.get_or_create(&labels).inc();
@@ -297,6 +340,10 @@ impl Metrics {
         });
         for type_ in CONDITION_TYPES {
             self.conditions.remove(&condition_labels(namespace, name, type_));
+        }
+        let labels = resource_labels(namespace, name);
+        for family in [&self.last_sync, &self.sync_interval, &self.suspended] {
+            family.remove(&labels);
         }
     }
 
@@ -342,6 +389,13 @@ fn condition_labels(namespace: &str, name: &str, type_: &'static str) -> Conditi
     }
 }
 
+fn resource_labels(namespace: &str, name: &str) -> ResourceLabels {
+    ResourceLabels {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    }
+}
+
 fn user_labels(namespace: &str, name: &str, reason: &str) -> UserLabels {
     UserLabels {
         namespace: namespace.to_owned(),
@@ -357,88 +411,5 @@ impl CallRecorder for Metrics {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn counts(pairs: &[(&str, i32)]) -> BTreeMap<String, i32> {
-        pairs
-            .iter()
-            .map(|(reason, count)| ((*reason).to_owned(), *count))
-            .collect()
-    }
-
-    #[test]
-    fn metric_names_carry_the_prefix_and_suffixes() {
-        let metrics = Metrics::new();
-        metrics.record_reconcile(true);
-        metrics.record_reconcile_error("CredentialsInvalid");
-        metrics.record_upstream_call(Service::Graph, "GET /v1.0/users", UpstreamOutcome::Status(429));
-        metrics.set_user_counts("ns", "tenant", &counts(&[("Synced", 3)]));
-        metrics.observe_sync("ns", "tenant", 1.5);
-        let text = metrics.encode();
-        for line in [
-            r#"dialpad_teams_reconciles_total{result="success"} 1"#,
-            r#"dialpad_teams_reconciles_total{result="error"} 0"#,
-            r#"dialpad_teams_reconcile_errors_total{reason="CredentialsInvalid"} 1"#,
-            r#"dialpad_teams_upstream_requests_total{service="graph",endpoint="GET /v1.0/users",status="429"} 1"#,
-            r#"dialpad_teams_upstream_throttled_total{service="graph",endpoint="GET /v1.0/users"} 1"#,
-            r#"dialpad_teams_users{namespace="ns",name="tenant",reason="Synced"} 3"#,
-            r#"dialpad_teams_sync_duration_seconds_bucket{le="600.0",namespace="ns",name="tenant"} 1"#,
-            r#"dialpad_teams_sync_duration_seconds_count{namespace="ns",name="tenant"} 1"#,
-            "# UNIT dialpad_teams_sync_duration_seconds seconds",
-        ] {
-            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
-        }
-        assert!(text.ends_with("# EOF\n"));
-    }
-
-    #[test]
-    fn non_throttled_status_is_not_counted_as_throttled() {
-        let metrics = Metrics::new();
-        metrics.record_upstream_call(
-            Service::Dialpad,
-            "GET /api/v2/users",
-            UpstreamOutcome::Status(200),
-        );
-        metrics.record_upstream_call(Service::Dialpad, "GET /api/v2/users", UpstreamOutcome::Transport);
-        let text = metrics.encode();
-        assert!(text.contains(r#"status="transport_error"} 1"#), "{text}");
-        assert!(
-            !text.contains("dialpad_teams_upstream_throttled_total{"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn endpoint_label_drops_query_and_fragment() {
-        assert_eq!(
-            endpoint_label("GET /v1.0/users?$top=999&$skiptoken=abc"),
-            "GET /v1.0/users"
-        );
-        assert_eq!(endpoint_label("GET /api/v2/users#x"), "GET /api/v2/users");
-        assert_eq!(
-            endpoint_label("POST /oauth2/v2.0/token"),
-            "POST /oauth2/v2.0/token"
-        );
-    }
-
-    #[test]
-    fn forgetting_a_resource_removes_its_series_only() {
-        let metrics = Metrics::new();
-        metrics.set_user_counts("ns", "gone", &counts(&[("Synced", 1), ("EmailMissing", 2)]));
-        metrics.set_user_counts("ns", "kept", &counts(&[("Synced", 5)]));
-        metrics.observe_sync("ns", "gone", 0.2);
-        metrics.forget_resource("ns", "gone");
-        let text = metrics.encode();
-        assert!(!text.contains(r#"name="gone""#), "{text}");
-        assert!(text.contains(r#"dialpad_teams_users{namespace="ns",name="kept",reason="Synced"} 5"#));
-    }
-
-    #[test]
-    fn invalid_durations_are_ignored() {
-        let metrics = Metrics::new();
-        metrics.observe_sync("ns", "t", f64::NAN);
-        metrics.observe_sync("ns", "t", -1.0);
-        assert!(!metrics.encode().contains(r#"name="t""#));
-    }
-}
+#[path = "metrics_tests.rs"]
+mod tests;
