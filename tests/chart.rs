@@ -69,6 +69,7 @@ fn exported() -> BTreeSet<String> {
         last_sync_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             k8s_openapi::jiff::Timestamp::now(),
         )),
+        summary: Some(Default::default()),
         ..Default::default()
     };
     metrics.set_status("ns", "tts", &synced);

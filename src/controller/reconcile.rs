@@ -85,12 +85,14 @@ async fn apply(
         // After a restart, the last written status carries grace periods and transition times.
         memory.sync.status = resource.status.clone();
     }
-    ctx.metrics.set_schedule(
-        namespace,
-        &resource.name_any(),
-        sync_interval(resource),
-        resource.spec.suspend,
-    );
+    // What the apiserver holds is what was last written: after a restart too, every resource's
+    // series are there before its next sync is due.
+    let name = resource.name_any();
+    ctx.metrics
+        .set_schedule(namespace, &name, sync_interval(resource), resource.spec.suspend);
+    if let Some(status) = &resource.status {
+        ctx.metrics.set_status(namespace, &name, status);
+    }
     let policy = match gate(resource) {
         Ok(policy) => policy,
         Err(held) => return publish::hold(api, ctx, resource, memory, held).await,

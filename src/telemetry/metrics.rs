@@ -118,6 +118,7 @@ pub struct Metrics {
     numbers_left: Family<ResourceLabels, Counter>,
     conditions: Family<ConditionLabels, Gauge>,
     last_sync: Family<ResourceLabels, Gauge>,
+    failed_users: Family<ResourceLabels, Gauge>,
     sync_interval: Family<ResourceLabels, Gauge>,
     suspended: Family<ResourceLabels, Gauge>,
     /// Every reason each resource has had a `users` series for, to zero and forget them.
@@ -202,6 +203,13 @@ impl Metrics {
              lastSyncTime), in seconds since the Unix epoch",
             last_sync.clone(),
         );
+        let failed_users = Family::<ResourceLabels, Gauge>::default();
+        registry.register(
+            "failed_users",
+            "Users of a TeamsTenantSync resource that need an admin's attention at its last sync \
+             (status.summary.failed)",
+            failed_users.clone(),
+        );
         let sync_interval = Family::<ResourceLabels, Gauge>::default();
         registry.register(
             "sync_interval_seconds",
@@ -229,6 +237,7 @@ impl Metrics {
             numbers_left,
             conditions,
             last_sync,
+            failed_users,
             sync_interval,
             suspended,
             user_reasons: Mutex::new(HashMap::new()),
@@ -236,7 +245,8 @@ impl Metrics {
     }
 
     /// Sets `dialpad_teams_condition` of one resource from its status conditions, and
-    /// `dialpad_teams_last_sync_timestamp_seconds` from its `lastSyncTime` once it has one.
+    /// `dialpad_teams_last_sync_timestamp_seconds` and `dialpad_teams_failed_users` from its
+    /// `lastSyncTime` and summary once it has them.
     pub fn set_status(&self, namespace: &str, name: &str, status: &TeamsTenantSyncStatus) {
         for type_ in CONDITION_TYPES {
             let value = status
@@ -252,6 +262,11 @@ impl Metrics {
             self.last_sync
                 .get_or_create(&resource_labels(namespace, name))
                 .set(at.0.as_second());
+        }
+        if let Some(summary) = &status.summary {
+            self.failed_users
+                .get_or_create(&resource_labels(namespace, name))
+                .set(i64::from(summary.failed));
         }
     }
 
@@ -342,7 +357,12 @@ impl Metrics {
             self.conditions.remove(&condition_labels(namespace, name, type_));
         }
         let labels = resource_labels(namespace, name);
-        for family in [&self.last_sync, &self.sync_interval, &self.suspended] {
+        for family in [
+            &self.last_sync,
+            &self.failed_users,
+            &self.sync_interval,
+            &self.suspended,
+        ] {
             family.remove(&labels);
         }
     }

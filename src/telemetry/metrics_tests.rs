@@ -91,12 +91,16 @@ fn synced_at(second: i64) -> TeamsTenantSyncStatus {
         last_sync_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             k8s_openapi::jiff::Timestamp::from_second(second).unwrap(),
         )),
+        summary: Some(crate::api::SyncSummary {
+            failed: 4,
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }
 
 #[test]
-fn last_sync_interval_and_suspension_are_series_of_the_resource() {
+fn last_sync_failed_users_interval_and_suspension_are_series_of_the_resource() {
     let metrics = Metrics::new();
     metrics.set_schedule("telephony", "contoso", Duration::from_secs(900), false);
     // A status without a completed sync (the first one still running) sets no timestamp.
@@ -113,6 +117,7 @@ fn last_sync_interval_and_suspension_are_series_of_the_resource() {
         r#"dialpad_teams_last_sync_timestamp_seconds{namespace="telephony",name="contoso"} 1800000000"#,
         r#"dialpad_teams_sync_interval_seconds{namespace="telephony",name="contoso"} 3600"#,
         r#"dialpad_teams_suspended{namespace="telephony",name="contoso"} 1"#,
+        r#"dialpad_teams_failed_users{namespace="telephony",name="contoso"} 4"#,
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line} in\n{text}");
     }
