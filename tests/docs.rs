@@ -29,7 +29,7 @@ const FLAGS_BEGIN: &str = "<!-- flags:begin -->";
 const FLAGS_END: &str = "<!-- flags:end -->";
 
 /// Flags of other tools (kubectl, helm) that the manual's commands use.
-const OTHER_TOOLS_FLAGS: [&str; 17] = [
+const OTHER_TOOLS_FLAGS: [&str; 19] = [
     "--all",
     // kubectl create secret tls
     "--cert",
@@ -47,11 +47,15 @@ const OTHER_TOOLS_FLAGS: [&str; 17] = [
     "--query",
     // kubectl get --raw
     "--raw",
+    // helm upgrade
+    "--reuse-values",
     // kube-apiserver's own flag, named when explaining the issuer
     "--service-account-issuer",
     "--set",
     "--timeout",
     "--type",
+    // helm install of a chart from an OCI registry
+    "--version",
 ];
 
 fn path(page: &str) -> PathBuf {
