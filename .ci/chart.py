@@ -1,12 +1,15 @@
 """Checks the Helm chart with Helm's own engine (helm-python-sdk) and Kubernetes' schemas.
 
-For each configuration (default values; watchNamespaces; every option on) it lints the chart
-strictly, renders it, and validates every rendered object against the Kubernetes OpenAPI schemas of
-the oldest and newest versions the README claims (strict: unknown fields fail). The rendered default
-and watchNamespaces configurations are the plain manifests in deploy/, which the Rust tests and the
-e2e suite read, and the every-option render is tests/chart/all-on.yaml, which the e2e suite
-dry-run applies: they must equal a fresh render (`--write` regenerates them). Also checks that a typo
-in the values fails schema validation.
+For each configuration (default values; watchNamespaces; every option on; OpenShift's restricted-v2)
+it lints the chart strictly, renders it, validates every rendered object against the Kubernetes
+OpenAPI schemas of the oldest and newest versions the README claims (strict: unknown fields fail),
+and checks what the configuration is for (the CRD and its keep annotation, the security context, the
+environment, volumes, spread constraints and egress rules the values ask for). The rendered default
+and watchNamespaces configurations, without the CRD (crds.install: false; plain manifests apply
+crds/), are the plain manifests in deploy/, which the Rust tests and the e2e suite read, and the
+every-option render is tests/chart/all-on.yaml, which the e2e suite dry-run applies and tests/crd.rs
+compares with the generated CRD: they must equal a fresh render (`--write` regenerates them). Also
+checks that a typo in the values fails schema validation.
 
 Usage: python .ci/chart.py [--write]
 """
@@ -27,19 +30,74 @@ KUBERNETES_VERSIONS = ["1.28.0", "1.36.0"]
 # Kinds whose schemas come from CRDs Kubernetes does not ship (the Prometheus Operator's).
 CRD_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
 
+# The plain manifests leave the CRD to crds/: a plain `kubectl delete -f` of them must not delete
+# the CRD, and with it every TeamsTenantSync (Helm keeps it through helm.sh/resource-policy: keep).
+PLAIN = {"crds": {"install": False}}
+
+# name: (values, the committed render or None, how the header describes the values)
 CONFIGURATIONS = {
-    "default": ({}, ROOT / "deploy" / "dialpad-teams-operator.yaml", "default values"),
+    "default": (PLAIN, ROOT / "deploy" / "dialpad-teams-operator.yaml", "default values, crds.install: false"),
     "namespaced": (
-        {"watchNamespaces": ["telephony-a", "telephony-b"]},
+        {**PLAIN, "watchNamespaces": ["telephony-a", "telephony-b"]},
         ROOT / "deploy" / "dialpad-teams-operator-namespaced.yaml",
-        "watchNamespaces: [telephony-a, telephony-b]",
+        "watchNamespaces: [telephony-a, telephony-b], crds.install: false",
     ),
     "all-on": (
         yaml.safe_load((CHART / "ci" / "all-on-values.yaml").read_text()),
         ROOT / "tests" / "chart" / "all-on.yaml",
         "ci/all-on-values.yaml",
     ),
+    # What `helm install` with no values renders, and the OpenShift option: checked, not committed.
+    "installed": ({}, None, "default values"),
+    "openshift": (yaml.safe_load((CHART / "ci" / "openshift-values.yaml").read_text()), None, "ci/openshift-values.yaml"),
 }
+
+CRD_NAME = "teamstenantsyncs.teamssync.io"
+KEEP = "helm.sh/resource-policy"
+
+
+def find(objects: list, kind: str) -> list:
+    return [o for o in objects if o.get("kind") == kind]
+
+
+def expectations(values: dict, objects: list) -> list:
+    """What the render of `values` must show; each entry is (description, holds)."""
+    crds = [o for o in find(objects, "CustomResourceDefinition") if o["metadata"]["name"] == CRD_NAME]
+    crds_values = {"install": True, "keep": True, **values.get("crds", {})}
+    (deployment,) = find(objects, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    checks = [("the CRD is rendered exactly when crds.install is on", len(crds) == (1 if crds_values["install"] else 0))]
+    if crds:
+        annotations = crds[0]["metadata"].get("annotations", {})
+        checks.append((f"{KEEP}: keep exactly when crds.keep is on", (annotations.get(KEEP) == "keep") == crds_values["keep"]))
+    security = pod.get("securityContext", {})
+    user_removed = "runAsUser" in values.get("podSecurityContext", {})
+    checks.append(("the pod keeps runAsNonRoot", security.get("runAsNonRoot") is True))
+    checks.append(("runAsUser is 65532 unless removed", security.get("runAsUser") == (None if user_removed else 65532)))
+    checks.append(("the container drops every capability", container["securityContext"]["capabilities"]["drop"] == ["ALL"]))
+    log_level = values.get("logLevel", "info,kube=warn")
+    checks.append(("RUST_LOG is logLevel, absent when empty", env.get("RUST_LOG") == (log_level or None)))
+    for extra in values.get("extraEnv", []):
+        checks.append((f"extraEnv {extra['name']} is set", env.get(extra["name"]) == extra.get("value")))
+    volumes = {v["name"] for v in pod.get("volumes", [])}
+    mounts = {m["name"] for m in container.get("volumeMounts", [])}
+    for volume in values.get("extraVolumes", []):
+        checks.append((f"extraVolumes {volume['name']} is in the pod", volume["name"] in volumes))
+    for mount in values.get("extraVolumeMounts", []):
+        checks.append((f"extraVolumeMounts {mount['name']} is mounted", mount["name"] in mounts))
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    for given, rendered in zip(values.get("topologySpreadConstraints", []), pod.get("topologySpreadConstraints", [])):
+        wanted = given.get("labelSelector", {"matchLabels": selector})
+        checks.append((f"the spread over {given['topologyKey']} selects {wanted}", rendered.get("labelSelector") == wanted))
+    checks.append(("the strategy is the value's", deployment["spec"].get("strategy") == (values.get("strategy") or None)))
+    for policy in find(objects, "NetworkPolicy"):
+        egress = {"ports": [443], "cidrs": [], **values.get("networkPolicy", {}).get("egress", {})}
+        last = policy["spec"]["egress"][-1]
+        checks.append(("the upstream egress rule allows the egress ports", [p["port"] for p in last["ports"]] == egress["ports"]))
+        checks.append(("the upstream egress rule reaches the egress CIDRs", [t["ipBlock"]["cidr"] for t in last.get("to", [])] == egress["cidrs"]))
+    return checks
 
 HEADER = """# Plain manifests rendered from charts/dialpad-teams-operator ({name}: {values}) by
 # `python .ci/chart.py --write`; CI fails when they differ from a fresh render. Apply the CRD first:
@@ -107,7 +165,13 @@ def main() -> None:
         lint(name, values)
         objects = render(chart, values)
         checked = validate(name, objects)
-        print(f"{name}: {len(objects)} objects rendered, {checked} validations passed")
+        checks = expectations(values, objects)
+        failed = [description for description, holds in checks if not holds]
+        if failed:
+            fail(f"{name} ({described}): " + "; ".join(failed))
+        print(f"{name}: {len(objects)} objects rendered, {checked} validations and {len(checks)} checks passed")
+        if target is None:
+            continue
         path = target.relative_to(ROOT)
         header = HEADER.format(name=name, values=described, path=path)
         text = header + "".join("---\n" + yaml.safe_dump(o, sort_keys=False) for o in objects)

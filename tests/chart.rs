@@ -1,7 +1,8 @@
 //! The Helm chart agrees with the code without rendering it (CI renders, lints and validates it
-//! with Helm's engine in `.ci/chart.py`): its CRD is the generated one byte for byte, its
-//! appVersion is the crate's version, every value is documented, and every metric its dashboard
-//! and alerts query is one the operator exports.
+//! with Helm's engine in `.ci/chart.py`): the CRD file its template reads is the generated one byte
+//! for byte (tests/crd.rs checks the render), its appVersion is the crate's version, every value is
+//! documented, its default log filter is the operator's, and every metric its dashboard and alerts
+//! query is one the operator exports.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,8 +21,30 @@ fn the_charts_crd_is_the_generated_crd_byte_for_byte() {
     let name = "teamstenantsyncs.teamssync.io.yaml";
     let generated = read(&format!("{}/crds/{name}", env!("CARGO_MANIFEST_DIR")));
     assert!(
-        read(&format!("{CHART}/crds/{name}")) == generated,
-        "charts/dialpad-teams-operator/crds/{name} differs from crds/{name}; copy it over"
+        read(&format!("{CHART}/files/crds/{name}")) == generated,
+        "charts/dialpad-teams-operator/files/crds/{name} differs from crds/{name}; copy it over"
+    );
+}
+
+#[test]
+fn the_chart_has_no_crds_folder_that_helm_would_install_unowned() {
+    // Helm installs a chart's crds/ before its templates and without the release's ownership, so
+    // the CRD template (which upgrades it) would then fail to take it over.
+    let folder = std::path::Path::new(CHART).join("crds");
+    assert!(
+        !folder.exists(),
+        "{} exists; the CRD belongs in files/crds/ (templates/crds.yaml renders it)",
+        folder.display()
+    );
+}
+
+#[test]
+fn the_charts_default_log_level_is_the_operators_default_filter() {
+    let values: serde_json::Value = serde_yaml::from_str(&read(&format!("{CHART}/values.yaml"))).unwrap();
+    assert_eq!(
+        values["logLevel"],
+        dialpad_teams_operator::telemetry::logging::DEFAULT_FILTER,
+        "values.yaml's logLevel should be the filter the operator uses without RUST_LOG"
     );
 }
 

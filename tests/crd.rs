@@ -31,6 +31,60 @@ fn checked_in_crd_equals_the_crd_command_output() {
     );
 }
 
+/// The chart rendered with every option on (CI keeps it equal to a fresh render with Helm's engine).
+const CHART_RENDER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/chart/all-on.yaml");
+
+/// `value` with every number as a float: JSON, and so the apiserver, reads `0` and `0.0` alike,
+/// but Helm's `toYaml` writes a whole float without its fraction.
+fn as_json_numbers(value: Value) -> Value {
+    match value {
+        Value::Number(number) => number
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or(Value::Number(number), Value::Number),
+        Value::Array(items) => Value::Array(items.into_iter().map(as_json_numbers).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, field)| (key, as_json_numbers(field)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+#[test]
+fn the_charts_rendered_crd_is_the_crd_command_output_with_the_releases_metadata() {
+    let output = Command::new(env!("CARGO_BIN_EXE_dialpad-teams-operator"))
+        .arg("crd")
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "`crd` failed");
+    let generated: Value = serde_yaml::from_slice(&output.stdout).expect("the CRD is YAML");
+    let render = std::fs::read_to_string(CHART_RENDER).expect("tests/chart/all-on.yaml");
+    let mut rendered: Vec<Value> = serde_yaml::Deserializer::from_str(&render)
+        .map(|document| serde::Deserialize::deserialize(document).expect("YAML"))
+        .filter(|object: &Value| object["kind"] == "CustomResourceDefinition")
+        .collect();
+    assert_eq!(rendered.len(), 1, "the chart renders one CRD");
+    let mut rendered = rendered.remove(0);
+    let metadata = rendered["metadata"].as_object_mut().expect("metadata");
+    let annotations = metadata.remove("annotations").unwrap_or_default();
+    let labels = metadata.remove("labels").unwrap_or_default();
+    assert_eq!(
+        annotations,
+        serde_json::json!({"helm.sh/resource-policy": "keep"}),
+        "crds.keep (on by default) annotates the CRD and nothing else does"
+    );
+    assert_eq!(labels["app.kubernetes.io/managed-by"], "Helm");
+    assert!(
+        as_json_numbers(rendered) == as_json_numbers(generated),
+        "the chart's CRD template renders another CRD than `crd` prints; copy \
+         crds/teamstenantsyncs.teamssync.io.yaml to charts/dialpad-teams-operator/files/crds/ \
+         and run `python .ci/chart.py --write`"
+    );
+}
+
 #[test]
 fn crd_is_namespaced_with_short_name_category_and_status_subresource() {
     let crd = dialpad_teams_operator::api::TeamsTenantSync::crd();

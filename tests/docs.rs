@@ -31,7 +31,7 @@ const PLAN_FLAGS_BEGIN: &str = "<!-- plan-flags:begin -->";
 const PLAN_FLAGS_END: &str = "<!-- plan-flags:end -->";
 
 /// Flags of other tools (kubectl, helm) that the manual's commands use.
-const OTHER_TOOLS_FLAGS: [&str; 17] = [
+const OTHER_TOOLS_FLAGS: [&str; 19] = [
     "--all",
     // kubectl create secret tls
     "--cert",
@@ -49,11 +49,15 @@ const OTHER_TOOLS_FLAGS: [&str; 17] = [
     "--query",
     // kubectl get --raw
     "--raw",
+    // helm upgrade
+    "--reuse-values",
     // kube-apiserver's own flag, named when explaining the issuer
     "--service-account-issuer",
     "--set",
     "--timeout",
     "--type",
+    // helm install of a chart from an OCI registry
+    "--version",
 ];
 
 fn path(page: &str) -> PathBuf {
