@@ -1,14 +1,13 @@
 //! The Helm chart agrees with the code without rendering it (CI renders, lints and validates it
 //! with Helm's engine in `.ci/chart.py`): the CRD file its template reads is the generated one byte
 //! for byte (tests/crd.rs checks the render), its appVersion is the crate's version, every value is
-//! documented, its default log filter is the operator's, and every metric its dashboard and alerts
-//! query is one the operator exports.
+//! documented, its default log filter is the operator's, and every metric and label its dashboard
+//! and alerts query is one the operator exports (none of them a label the Prometheus Operator sets
+//! on its targets).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use dialpad_teams_operator::telemetry::Metrics;
-use dialpad_teams_operator::upstream::Service;
-use dialpad_teams_operator::upstream::UpstreamOutcome;
+mod common;
 
 const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/dialpad-teams-operator");
 
@@ -82,22 +81,7 @@ fn every_value_in_values_yaml_has_a_comment() {
 /// Metric names in the operator's `/metrics`, from a fresh registry with one series recorded in
 /// every family (a family without series is not printed).
 fn exported() -> BTreeSet<String> {
-    let metrics = Metrics::new();
-    metrics.record_reconcile(true);
-    metrics.record_reconcile_error("Cleanup");
-    metrics.record_upstream_call(Service::Graph, "GET /v1.0/users", UpstreamOutcome::Status(429));
-    metrics.set_user_counts("ns", "tts", &BTreeMap::from([("InSync".to_owned(), 3)]));
-    metrics.observe_sync("ns", "tts", 1.5);
-    let synced = dialpad_teams_operator::api::TeamsTenantSyncStatus {
-        last_sync_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-            k8s_openapi::jiff::Timestamp::now(),
-        )),
-        summary: Some(Default::default()),
-        ..Default::default()
-    };
-    metrics.set_status("ns", "tts", &synced);
-    metrics.set_schedule("ns", "tts", std::time::Duration::from_secs(900), false);
-    metrics.record_numbers_left("ns", "tts", 2);
+    let metrics = common::metrics::every_family();
     let text = metrics.encode();
     let mut names = BTreeSet::new();
     for line in text.lines() {
@@ -153,4 +137,105 @@ fn the_dashboard_and_the_alerts_query_only_metrics_the_operator_exports() {
     let dashboard: serde_json::Value =
         serde_json::from_str(&read(&format!("{CHART}/dashboards/dialpad-teams-operator.json"))).unwrap();
     assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() >= 6));
+}
+
+/// The label names `text` (PromQL in a dashboard or a rule file) groups, filters or names in a
+/// legend by: `by (...)`, `on (...)`, `name=` / `name=~` / `name!=` inside braces, and
+/// `{{name}}` / `$labels.name` in legends and annotations.
+fn labels_used(text: &str) -> BTreeSet<String> {
+    let word = |s: &str| -> String {
+        s.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut used = BTreeSet::new();
+    for keyword in ["by (", "on ("] {
+        let parts: Vec<&str> = text.split(keyword).collect();
+        for (before, part) in parts.iter().zip(parts.iter().skip(1)) {
+            // `duration (p50, p95)` in a title is not `on (...)`.
+            if before.ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_') {
+                continue;
+            }
+            let list = part.split(')').next().unwrap_or_default();
+            used.extend(
+                list.split(',')
+                    .map(|l| l.trim().to_owned())
+                    .filter(|l| !l.is_empty()),
+            );
+        }
+    }
+    for part in text.split("$labels.").skip(1) {
+        used.insert(word(part));
+    }
+    for part in text.split("{{").skip(1) {
+        let inner = part.trim_start();
+        if inner.starts_with(|c: char| c.is_ascii_lowercase()) {
+            used.insert(word(inner));
+        }
+    }
+    for selector in text.split('{').skip(1) {
+        let selector = selector.split('}').next().unwrap_or_default();
+        for matcher in selector.split(',') {
+            let name = word(matcher.trim());
+            let rest = matcher.trim()[name.len()..].trim_start();
+            if !name.is_empty() && ["=", "!=", "=~", "!~"].iter().any(|op| rest.starts_with(op)) {
+                used.insert(name);
+            }
+        }
+    }
+    used
+}
+
+#[test]
+fn the_dashboard_and_the_alerts_use_only_labels_the_operator_exports() {
+    let exported = common::metrics::label_names(&common::metrics::every_family().encode());
+    // `up` is Prometheus' own series of each target: the OperatorAbsent alert selects the
+    // operator's by the target labels the Prometheus Operator gives it.
+    let target = ["job", "namespace"];
+    // The rules as Helm renders them (the template's own `{{ include }}` is not PromQL).
+    let rendered = read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/chart/all-on.yaml"));
+    let rule: serde_json::Value = serde_yaml::from_str(
+        rendered
+            .split("\n---")
+            .find(|document| document.contains("\nkind: PrometheusRule\n"))
+            .expect("tests/chart/all-on.yaml renders the PrometheusRule"),
+    )
+    .expect("the rendered PrometheusRule is YAML");
+    let rules: String = rule["spec"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|group| group["rules"].as_array().into_iter().flatten())
+        .flat_map(|rule| {
+            let annotations = rule["annotations"]
+                .as_object()
+                .into_iter()
+                .flat_map(|a| a.values());
+            std::iter::once(&rule["expr"]).chain(annotations)
+        })
+        .filter_map(|text| text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let dashboard = read(&format!("{CHART}/dashboards/dialpad-teams-operator.json"));
+    for (file, text) in [
+        ("the dashboard", dashboard.as_str()),
+        ("the rendered PrometheusRule", rules.as_str()),
+    ] {
+        let used = labels_used(text);
+        assert!(used.contains("namespace"), "{file}: {used:?}");
+        let unknown: Vec<&String> = used
+            .iter()
+            .filter(|label| !exported.contains(*label) && !target.contains(&label.as_str()))
+            .collect();
+        assert!(
+            unknown.is_empty(),
+            "{file} uses labels the operator does not export: {unknown:?} (exported: {exported:?})"
+        );
+    }
+    for clash in ["service", "endpoint", "pod", "instance", "job", "container"] {
+        assert!(
+            !exported.contains(clash),
+            "the operator exports `{clash}`, a label the Prometheus Operator sets on every target"
+        );
+    }
 }

@@ -5,7 +5,7 @@
 //! After changing a reason or a `run` or `plan` flag, regenerate the tables with
 //! `UPDATE_DOCS=1 cargo test --test docs` and commit the changed files under `docs/`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
@@ -13,11 +13,10 @@ use dialpad_teams_operator::api::Reason;
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::api::troubleshooting::{self, is_camel_case, replace_section, section};
 use dialpad_teams_operator::cli::Cli;
-use dialpad_teams_operator::telemetry::Metrics;
-use dialpad_teams_operator::upstream::Service;
-use dialpad_teams_operator::upstream::UpstreamOutcome;
 use kube::CustomResourceExt;
 use serde_json::Value;
+
+mod common;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const REGENERATE: &str = "UPDATE_DOCS=1 cargo test --test docs";
@@ -205,22 +204,7 @@ fn plan_flags_table_matches_the_command_line() {
 /// The metric families `/metrics` exposes, as (name, type), with one sample of each so that the
 /// encoder lists them all.
 fn metric_families() -> Vec<(String, String)> {
-    let metrics = Metrics::new();
-    metrics.record_reconcile(true);
-    metrics.record_reconcile_error("CredentialsInvalid");
-    metrics.record_upstream_call(Service::Graph, "GET /v1.0/users", UpstreamOutcome::Status(429));
-    metrics.set_user_counts("ns", "name", &BTreeMap::from([("InSync".to_owned(), 1)]));
-    metrics.observe_sync("ns", "name", 1.0);
-    metrics.record_numbers_left("ns", "name", 1);
-    let synced = dialpad_teams_operator::api::TeamsTenantSyncStatus {
-        last_sync_time: Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-            k8s_openapi::jiff::Timestamp::now(),
-        )),
-        summary: Some(Default::default()),
-        ..Default::default()
-    };
-    metrics.set_status("ns", "name", &synced);
-    metrics.set_schedule("ns", "name", std::time::Duration::from_secs(900), false);
+    let metrics = common::metrics::every_family();
     metrics
         .encode()
         .lines()

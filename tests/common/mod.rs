@@ -5,6 +5,7 @@ pub mod apiserver;
 pub mod captured_log;
 pub mod cli;
 pub mod issuer;
+pub mod metrics;
 pub mod pipeline;
 pub mod raw_http;
 pub mod rbac;
