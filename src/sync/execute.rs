@@ -11,9 +11,10 @@ use k8s_openapi::jiff::Timestamp;
 use super::change::{ChangeOutcome, Refusal, Submission};
 use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
 use super::early::settle_unplanned;
-use super::model::{ActionKind, Plan, Policy, RetryState, UserKey};
+use super::model::{ActionKind, Cause, Plan, Policy, RetryState, UserKey};
 use super::ports::{ChangeConfirmer, ChangeSender};
-use super::sent::{ExecutionSummary, SentChange, SentEarly, send};
+use super::sent::{ExecutionSummary, SentChange, SentEarly, note_example, send};
+use super::trail::{self, Subject};
 use crate::api::Reason;
 
 /// The first retry delay of a user whose action failed transiently; it doubles per attempt.
@@ -52,7 +53,8 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     if latency.is_none()
         && let Some(first) = actions.next()
     {
-        let change = send(writer, policy, first).await;
+        let subject = Subject::of(&plan.outcomes[first.outcome]);
+        let change = send(writer, policy, first, subject).await;
         latency = Some(change.took);
         submitted.push(change);
         progress(1, total);
@@ -60,7 +62,10 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let concurrency = concurrency_for(writer.requests_per_second(), latency.unwrap_or_default());
     let mut done = submitted.len();
     let rest: Vec<_> = futures::stream::iter(actions)
-        .map(|action| send(writer, policy, action))
+        .map(|action| {
+            let subject = Subject::of(&plan.outcomes[action.outcome]);
+            send(writer, policy, action, subject)
+        })
         .buffer_unordered(concurrency)
         .inspect(|_| {
             done += 1;
@@ -82,7 +87,21 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let mut results: Vec<Verdict> = Vec::with_capacity(submitted.len());
     let mut pending = Vec::new();
     let mut first_wait = FIRST_LOOK;
-    for SentChange { action, result, .. } in submitted {
+    // What the trail says of each change when its verdict comes, by its index (one change each).
+    let mut trail: HashMap<usize, Told> = HashMap::with_capacity(submitted.len());
+    for SentChange {
+        action,
+        subject,
+        result,
+        ..
+    } in submitted
+    {
+        let told = Told {
+            operation: trail::operation_of(&result).map(str::to_owned),
+            subject,
+            cause: action.cause.clone(),
+        };
+        trail.insert(action.outcome, told);
         match result {
             Ok(Submission::Done(outcome)) => results.push((action.outcome, action.kind, Ok(outcome))),
             Ok(Submission::Running { url, retry_after }) => {
@@ -103,8 +122,16 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let mut finished = Vec::new();
     let mut unplanned = Vec::new();
     for (index, kind, result) in results {
+        let told = trail.remove(&index).unwrap_or_default();
+        trail::confirmed(
+            &told.subject,
+            &kind,
+            &told.cause,
+            told.operation.as_deref(),
+            &result,
+        );
         if index >= planned_count {
-            unplanned.push((unplanned_users[index - planned_count], kind, result));
+            unplanned.push((unplanned_users[index - planned_count], told.subject, kind, result));
             continue;
         }
         let outcome = &mut plan.outcomes[index];
@@ -116,6 +143,13 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
                     ActionKind::Assign { number, .. } => {
                         summary.assigned += 1;
                         summary.drift_corrected += usize::from(drift);
+                        let who = told.subject.label();
+                        note_example(&mut summary.assigned_users, || format!("{who} ({number})"));
+                        if let Cause::DriftCorrected { replaced } = &told.cause {
+                            note_example(&mut summary.drift_corrected_users, || {
+                                format!("{who} ({number}, replacing {})", replaced.join(" and "))
+                            });
+                        }
                         outcome.reason = Reason::AssignmentPending;
                         outcome.message = if drift {
                             format!(
@@ -130,6 +164,8 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
                     }
                     ActionKind::Unassign { number } => {
                         summary.unassigned += 1;
+                        let who = told.subject.label();
+                        note_example(&mut summary.unassigned_users, || format!("{who} ({number})"));
                         summary.unassigned_numbers.push(number);
                         finished.push(index);
                     }
@@ -193,6 +229,26 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
         plan.outcomes.remove(index);
     }
     summary
+}
+
+/// What the trail says of a change when its verdict comes: who it is for, why, and Teams'
+/// operation. The default (no change known by that index, which execution never makes) names
+/// nobody.
+#[derive(Debug)]
+struct Told {
+    subject: Subject,
+    cause: Cause,
+    operation: Option<String>,
+}
+
+impl Default for Told {
+    fn default() -> Self {
+        Self {
+            subject: Subject::default(),
+            cause: Cause::NewUser,
+            operation: None,
+        }
+    }
 }
 
 /// Records a failed change so the user is retried later, less and less often, keeping its reason.
@@ -278,6 +334,7 @@ mod tests {
                     number: "+14155550100".into(),
                     user_id: "t1".into(),
                 },
+                cause: crate::sync::model::Cause::NewUser,
             }],
             ..Plan::default()
         }

@@ -21,3 +21,4 @@ pub mod report;
 pub mod sent;
 #[cfg(test)]
 mod testing;
+pub mod trail;

@@ -149,6 +149,7 @@ fn assign(outcome: usize, number: &str, user_id: &str) -> Action {
             number: number.into(),
             user_id: user_id.into(),
         },
+        cause: Cause::NewUser,
     }
 }
 
@@ -159,6 +160,7 @@ fn unassign(outcome: usize, number: &str) -> Action {
         kind: ActionKind::Unassign {
             number: number.into(),
         },
+        cause: Cause::DepartedAfterGrace,
     }
 }
 

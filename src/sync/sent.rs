@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::change::{Submission, WriteError};
 use super::model::{Action, ActionKind, Policy};
 use super::ports::ChangeSender;
+use super::trail::{self, Subject};
 
 /// What execution did, for Events and the demo.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,21 +30,47 @@ pub struct ExecutionSummary {
     /// Assignments sent while the source was still being read that the complete plan did not
     /// make (a later page repeated the email), unassigned again in the same sync.
     pub undone: usize,
+    /// The first few users whose number was assigned (replacements included), for Events: at
+    /// most [`EXAMPLES`], each as "email (number)".
+    pub assigned_users: Vec<String>,
+    /// The first few users a replacement corrected, as "email (new number, replacing old)".
+    pub drift_corrected_users: Vec<String>,
+    /// The first few departed users whose number was unassigned, as "email (number)".
+    pub unassigned_users: Vec<String>,
 }
 
-/// A change sent to Teams: the action, Teams' first answer, and how long sending took.
+/// How many users each list of [`ExecutionSummary`] keeps: Events name the first few only.
+pub const EXAMPLES: usize = 3;
+
+/// Adds `example()` to `examples` while it holds fewer than [`EXAMPLES`].
+pub fn note_example(examples: &mut Vec<String>, example: impl FnOnce() -> String) {
+    if examples.len() < EXAMPLES {
+        examples.push(example());
+    }
+}
+
+/// A change sent to Teams: the action, who it is for, Teams' first answer, and how long sending
+/// took.
 #[derive(Debug)]
 pub struct SentChange {
     /// What was asked, and for which outcome.
     pub action: Action,
+    /// Who it is for, for the change trail.
+    pub subject: Subject,
     /// Teams' answer to the request: a verdict, or an operation to confirm later.
     pub result: Result<Submission, WriteError>,
     /// How long the request took (the latency the concurrency is sized from).
     pub took: Duration,
 }
 
-/// Sends one change without waiting for Teams' verdict.
-pub async fn send<W: ChangeSender>(writer: &W, policy: &Policy, action: Action) -> SentChange {
+/// Sends one change for `subject` without waiting for Teams' verdict, and logs it on the change
+/// trail.
+pub async fn send<W: ChangeSender>(
+    writer: &W,
+    policy: &Policy,
+    action: Action,
+    subject: Subject,
+) -> SentChange {
     let sent = Instant::now();
     let result = match &action.kind {
         ActionKind::Assign { number, user_id } => {
@@ -58,8 +85,15 @@ pub async fn send<W: ChangeSender>(writer: &W, policy: &Policy, action: Action) 
         }
         ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,
     };
+    trail::sent(
+        &subject,
+        &action.kind,
+        &action.cause,
+        trail::operation_of(&result),
+    );
     SentChange {
         action,
+        subject,
         result,
         took: sent.elapsed(),
     }
