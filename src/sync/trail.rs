@@ -14,8 +14,8 @@
 //! | `email` | the user's email (the source's, or the Teams user's for a departed user) |
 //! | `teams_user_id` | the Teams user's object id |
 //! | `operation` | Teams' operation URL, when it runs the change as one |
-//! | `verdict` | on `confirmed` lines: `succeeded`, `refused`, `failed` or `still_running` |
-//! | `detail` | on `confirmed` lines: Teams' words for a refusal, or what failed |
+//! | `verdict` | on `confirmed` lines: `succeeded`, `refused`, `failed` or `still_running`; empty on `sent` lines |
+//! | `detail` | on `confirmed` lines: Teams' words for a refusal, or what failed; empty otherwise |
 //!
 //! The core knows nothing of Kubernetes: the resource is named by the span the caller opens
 //! around the sync (the controller's `sync` span, field `resource`), which every line inherits.
@@ -119,19 +119,7 @@ pub fn verdict_of(result: &Result<ChangeOutcome, WriteError>) -> (&'static str, 
 /// Logs that `kind`, planned for `cause`, was sent for `subject`, with Teams' operation if it
 /// runs one.
 pub fn sent(subject: &Subject, kind: &ActionKind, cause: &Cause, operation: Option<&str>) {
-    let (action, number) = action_of(kind);
-    tracing::info!(
-        change = "sent",
-        action,
-        number,
-        replaced = %cause.replaced().join(","),
-        reason = cause.as_str(),
-        user = %subject.user,
-        email = %subject.email,
-        teams_user_id = %subject.teams_user_id,
-        operation = operation.unwrap_or_default(),
-        "number change sent to Teams"
-    );
+    line("sent", subject, kind, cause, operation, "", "");
 }
 
 /// Logs Teams' verdict on `kind`, planned for `cause`, for `subject`.
@@ -142,10 +130,28 @@ pub fn confirmed(
     operation: Option<&str>,
     result: &Result<ChangeOutcome, WriteError>,
 ) {
-    let (action, number) = action_of(kind);
     let (verdict, detail) = verdict_of(result);
+    line("confirmed", subject, kind, cause, operation, verdict, &detail);
+}
+
+/// One line of the trail, with every field (see the module docs).
+fn line(
+    change: &'static str,
+    subject: &Subject,
+    kind: &ActionKind,
+    cause: &Cause,
+    operation: Option<&str>,
+    verdict: &str,
+    detail: &str,
+) {
+    let (action, number) = action_of(kind);
+    let what = if verdict.is_empty() {
+        "sent to Teams"
+    } else {
+        verdict
+    };
     tracing::info!(
-        change = "confirmed",
+        change,
         action,
         number,
         replaced = %cause.replaced().join(","),
@@ -155,8 +161,8 @@ pub fn confirmed(
         teams_user_id = %subject.teams_user_id,
         operation = operation.unwrap_or_default(),
         verdict,
-        detail = %detail,
-        "number change {verdict}"
+        detail,
+        "number change {what}"
     );
 }
 
