@@ -128,6 +128,10 @@ async fn a_sync_of_the_example_org_logs_one_sent_and_one_confirmed_line_per_chan
         let sent = sent[&(number.clone(), action.clone())][0];
         assert_eq!(field(sent, "user"), field(line, "user"));
         assert_eq!(field(sent, "reason"), field(line, "reason"));
+        assert!(
+            field(sent, "operation").contains("operations"),
+            "the sent line names Teams' operation: {sent}"
+        );
         // Teams' operation ends in an error for Ken (see the org): a refusal, in Teams' words.
         let expected = if outcome.reason == Reason::UnknownError {
             "refused"

@@ -122,7 +122,7 @@ async fn unassign_owned(
         };
         trail::sent(&subject, &kind, &Cause::ResourceDeleted, None);
         let result = tenant.unassign_and_wait(&removal.number, number_type).await;
-        trail::confirmed(&subject, &kind, &Cause::ResourceDeleted, None, &result);
+        trail::confirmed(&subject, &kind, &Cause::ResourceDeleted, &result);
         let why = match result {
             Ok(ChangeOutcome::Refused(refusal)) => Ok(refusal),
             Ok(_) => continue,

@@ -30,7 +30,7 @@ use crate::api::SyncMode;
 pub struct EarlyAssignment {
     /// The source user it is for.
     pub key: UserKey,
-    /// The same user as the change trail names them.
+    /// The same user as the change trail names them (kept only until the change is sent).
     pub subject: Subject,
     /// The assignment.
     pub kind: ActionKind,
@@ -161,7 +161,7 @@ pub async fn send_early<W: ChangeSender + ChangeConfirmer, O: OwnershipStore>(
             };
             let key = early.key;
             let subject = early.subject;
-            in_flight.push(async move { (key, send(writer, policy, action, subject).await) });
+            in_flight.push(async move { (key, send(writer, policy, action, &subject).await) });
         }
         let unsent = !queue.is_empty() || (recording && !unsaved.is_empty());
         if !reading && in_flight.is_empty() && !unsent {
@@ -290,7 +290,6 @@ pub(super) async fn settle_unplanned<W: ChangeSender + ChangeConfirmer>(
     );
     let mut pending = Vec::new();
     let mut verdicts = Vec::new();
-    let mut operations = HashMap::new();
     for (position, (_, number, subject)) in undo.iter().enumerate() {
         let kind = ActionKind::Unassign {
             number: number.clone(),
@@ -300,30 +299,20 @@ pub(super) async fn settle_unplanned<W: ChangeSender + ChangeConfirmer>(
             kind: kind.clone(),
             cause: Cause::EarlyAssignmentUndone,
         };
-        match send(writer, policy, action, subject.clone()).await.result {
+        match send(writer, policy, action, subject).await.result {
             Ok(Submission::Done(outcome)) => verdicts.push((position, kind, Ok(outcome))),
-            Ok(Submission::Running { url, .. }) => {
-                operations.insert(position, url.clone());
-                pending.push(PendingChange {
-                    outcome: position,
-                    kind,
-                    url,
-                });
-            }
+            Ok(Submission::Running { url, .. }) => pending.push(PendingChange {
+                outcome: position,
+                kind,
+                url,
+            }),
             Err(error) => verdicts.push((position, kind, Err(error))),
         }
     }
     verdicts.extend(confirm(writer, pending, FIRST_LOOK).await);
     for (position, kind, result) in verdicts {
         let (user, number, subject) = &undo[position];
-        let operation = operations.get(&position).cloned().flatten();
-        trail::confirmed(
-            subject,
-            &kind,
-            &Cause::EarlyAssignmentUndone,
-            operation.as_deref(),
-            &result,
-        );
+        trail::confirmed(subject, &kind, &Cause::EarlyAssignmentUndone, &result);
         let note = if let Ok(ChangeOutcome::Succeeded) = result {
             summary.undone += 1;
             summary.unassigned_numbers.push(number.clone());

@@ -54,7 +54,7 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
         && let Some(first) = actions.next()
     {
         let subject = Subject::of(&plan.outcomes[first.outcome]);
-        let change = send(writer, policy, first, subject).await;
+        let change = send(writer, policy, first, &subject).await;
         latency = Some(change.took);
         submitted.push(change);
         progress(1, total);
@@ -64,7 +64,7 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let rest: Vec<_> = futures::stream::iter(actions)
         .map(|action| {
             let subject = Subject::of(&plan.outcomes[action.outcome]);
-            send(writer, policy, action, subject)
+            async move { send(writer, policy, action, &subject).await }
         })
         .buffer_unordered(concurrency)
         .inspect(|_| {
@@ -87,21 +87,10 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let mut results: Vec<Verdict> = Vec::with_capacity(submitted.len());
     let mut pending = Vec::new();
     let mut first_wait = FIRST_LOOK;
-    // What the trail says of each change when its verdict comes, by its index (one change each).
-    let mut trail: HashMap<usize, Told> = HashMap::with_capacity(submitted.len());
-    for SentChange {
-        action,
-        subject,
-        result,
-        ..
-    } in submitted
-    {
-        let told = Told {
-            operation: trail::operation_of(&result).map(str::to_owned),
-            subject,
-            cause: action.cause.clone(),
-        };
-        trail.insert(action.outcome, told);
+    // Why each change was planned, by its index (one change each), for its verdict's line.
+    let mut causes: HashMap<usize, Cause> = HashMap::with_capacity(submitted.len());
+    for SentChange { action, result, .. } in submitted {
+        causes.insert(action.outcome, action.cause);
         match result {
             Ok(Submission::Done(outcome)) => results.push((action.outcome, action.kind, Ok(outcome))),
             Ok(Submission::Running { url, retry_after }) => {
@@ -122,16 +111,24 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let mut finished = Vec::new();
     let mut unplanned = Vec::new();
     for (index, kind, result) in results {
-        let told = trail.remove(&index).unwrap_or_default();
-        trail::confirmed(
-            &told.subject,
-            &kind,
-            &told.cause,
-            told.operation.as_deref(),
-            &result,
-        );
+        // Every verdict is of a change sent above; an early assignment is always a new user's.
+        let cause = causes.remove(&index).unwrap_or(Cause::NewUser);
+        let user = match index.checked_sub(planned_count) {
+            Some(offset) => unplanned_users[offset],
+            None => Some(index),
+        };
+        let subject = match (user, &kind) {
+            (Some(user), _) => Subject::of(&plan.outcomes[user]),
+            // An early assignment without a complete read: only its Teams user is known here.
+            (None, ActionKind::Assign { user_id, .. }) => Subject {
+                teams_user_id: user_id.clone(),
+                ..Subject::default()
+            },
+            (None, ActionKind::Unassign { .. }) => Subject::default(),
+        };
+        trail::confirmed(&subject, &kind, &cause, &result);
         if index >= planned_count {
-            unplanned.push((unplanned_users[index - planned_count], told.subject, kind, result));
+            unplanned.push((user, subject, kind, result));
             continue;
         }
         let outcome = &mut plan.outcomes[index];
@@ -143,9 +140,9 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
                     ActionKind::Assign { number, .. } => {
                         summary.assigned += 1;
                         summary.drift_corrected += usize::from(drift);
-                        let who = told.subject.label();
+                        let who = subject.label();
                         note_example(&mut summary.assigned_users, || format!("{who} ({number})"));
-                        if let Cause::DriftCorrected { replaced } = &told.cause {
+                        if let Cause::DriftCorrected { replaced } = &cause {
                             note_example(&mut summary.drift_corrected_users, || {
                                 format!("{who} ({number}, replacing {})", replaced.join(" and "))
                             });
@@ -164,7 +161,7 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
                     }
                     ActionKind::Unassign { number } => {
                         summary.unassigned += 1;
-                        let who = told.subject.label();
+                        let who = subject.label();
                         note_example(&mut summary.unassigned_users, || format!("{who} ({number})"));
                         summary.unassigned_numbers.push(number);
                         finished.push(index);
@@ -229,26 +226,6 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
         plan.outcomes.remove(index);
     }
     summary
-}
-
-/// What the trail says of a change when its verdict comes: who it is for, why, and Teams'
-/// operation. The default (no change known by that index, which execution never makes) names
-/// nobody.
-#[derive(Debug)]
-struct Told {
-    subject: Subject,
-    cause: Cause,
-    operation: Option<String>,
-}
-
-impl Default for Told {
-    fn default() -> Self {
-        Self {
-            subject: Subject::default(),
-            cause: Cause::NewUser,
-            operation: None,
-        }
-    }
 }
 
 /// Records a failed change so the user is retried later, less and less often, keeping its reason.

@@ -49,14 +49,11 @@ pub fn note_example(examples: &mut Vec<String>, example: impl FnOnce() -> String
     }
 }
 
-/// A change sent to Teams: the action, who it is for, Teams' first answer, and how long sending
-/// took.
+/// A change sent to Teams: the action, Teams' first answer, and how long sending took.
 #[derive(Debug)]
 pub struct SentChange {
     /// What was asked, and for which outcome.
     pub action: Action,
-    /// Who it is for, for the change trail.
-    pub subject: Subject,
     /// Teams' answer to the request: a verdict, or an operation to confirm later.
     pub result: Result<Submission, WriteError>,
     /// How long the request took (the latency the concurrency is sized from).
@@ -64,12 +61,13 @@ pub struct SentChange {
 }
 
 /// Sends one change for `subject` without waiting for Teams' verdict, and logs it on the change
-/// trail.
+/// trail. The subject is not kept: a sync of many users holds every change sent until its verdict,
+/// and the trail names the user again from the plan's outcome then.
 pub async fn send<W: ChangeSender>(
     writer: &W,
     policy: &Policy,
     action: Action,
-    subject: Subject,
+    subject: &Subject,
 ) -> SentChange {
     let sent = Instant::now();
     let result = match &action.kind {
@@ -85,15 +83,9 @@ pub async fn send<W: ChangeSender>(
         }
         ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,
     };
-    trail::sent(
-        &subject,
-        &action.kind,
-        &action.cause,
-        trail::operation_of(&result),
-    );
+    trail::sent(subject, &action.kind, &action.cause, trail::operation_of(&result));
     SentChange {
         action,
-        subject,
         result,
         took: sent.elapsed(),
     }

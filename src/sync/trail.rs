@@ -13,7 +13,7 @@
 //! | `user` | the source user's key: `dialpad:<id>`, `static:<email>`, or `departed:<Teams user id>` |
 //! | `email` | the user's email (the source's, or the Teams user's for a departed user) |
 //! | `teams_user_id` | the Teams user's object id |
-//! | `operation` | Teams' operation URL, when it runs the change as one |
+//! | `operation` | on `sent` lines: Teams' operation URL, when it runs the change as one |
 //! | `verdict` | on `confirmed` lines: `succeeded`, `refused`, `failed` or `still_running`; empty on `sent` lines |
 //! | `detail` | on `confirmed` lines: Teams' words for a refusal, or what failed; empty otherwise |
 //!
@@ -122,16 +122,17 @@ pub fn sent(subject: &Subject, kind: &ActionKind, cause: &Cause, operation: Opti
     line("sent", subject, kind, cause, operation, "", "");
 }
 
-/// Logs Teams' verdict on `kind`, planned for `cause`, for `subject`.
+/// Logs Teams' verdict on `kind`, planned for `cause`, for `subject`. Teams' operation is on the
+/// `sent` line only: keeping every operation's URL until its verdict would cost a large sync
+/// memory for no new fact (the number and the user tie the two lines together).
 pub fn confirmed(
     subject: &Subject,
     kind: &ActionKind,
     cause: &Cause,
-    operation: Option<&str>,
     result: &Result<ChangeOutcome, WriteError>,
 ) {
     let (verdict, detail) = verdict_of(result);
-    line("confirmed", subject, kind, cause, operation, verdict, &detail);
+    line("confirmed", subject, kind, cause, None, verdict, &detail);
 }
 
 /// One line of the trail, with every field (see the module docs).
