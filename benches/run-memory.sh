@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The operator's own memory under `run`: a generated tenant of N users (default 100,000) served by
 # the sandbox, one TeamsTenantSync on a real cluster, `dialpad-teams-operator run` as its own
-# process; prints the peak RSS (VmHWM) and CPU after the first and the second completed sync.
+# process; prints the peak RSS (VmHWM), the current RSS and CPU after each of the first five
+# completed syncs (SYNCS to change), so that growth from one sync to the next shows.
 #
 #   KUBECONFIG=... benches/run-memory.sh [USERS]
 #
@@ -46,15 +47,16 @@ started=$(date +%s)
 ticks=$(getconf CLK_TCK)
 
 report() {
-    local hwm cpu
+    local hwm rss cpu
     hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$operator/status")
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$operator/status")
     cpu=$(awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$operator/stat")
-    printf '%s: %s users, %s s after start, peak RSS %s MiB, CPU %s s\n' \
-        "$1" "$users" "$(($(date +%s) - started))" "$((hwm / 1024))" "$cpu"
+    printf 'sync %s: %s users, %s s after start, peak RSS %s MiB, RSS now %s MiB, CPU %s s\n' \
+        "$1" "$users" "$(($(date +%s) - started))" "$((hwm / 1024))" "$((rss / 1024))" "$cpu"
 }
 
 last=""
-for sync in first second; do
+for sync in $(seq 1 "${SYNCS:-5}"); do
     while :; do
         kill -0 "$operator" 2>/dev/null || { cat "$work/operator.log" >&2; echo "the operator exited" >&2; exit 1; }
         now=$(kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.lastSyncTime}' 2>/dev/null || true)
@@ -64,6 +66,6 @@ for sync in first second; do
         fi
         sleep 1
     done
-    report "$sync sync"
+    report "$sync"
 done
 kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.summary}'; echo

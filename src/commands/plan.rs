@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use clap::Args;
 use secrecy::SecretString;
+use tracing::Instrument;
 
 use super::plan_result;
 use super::{CommandError, load_resource, output};
@@ -141,6 +142,12 @@ pub async fn plan(args: PlanArgs) -> Result<u8, CommandError> {
         .map_err(|f| CommandError::Setup(format!("{}: {}", f.reason, f.message)))?;
     let policy = Policy::from_spec(&resource.spec).map_err(|e| CommandError::Setup(e.to_string()))?;
     let mut memory = SyncMemory::default();
+    // With --apply, the change trail's lines name the resource through this span, as `run`'s do.
+    let name = format!(
+        "{}/{}",
+        resource.metadata.namespace.as_deref().unwrap_or_default(),
+        resource.metadata.name.as_deref().unwrap_or_default()
+    );
     let run = sync_once(
         &connection.source,
         &connection.tenant,
@@ -148,6 +155,7 @@ pub async fn plan(args: PlanArgs) -> Result<u8, CommandError> {
         &mut memory,
         resource.metadata.generation,
     )
+    .instrument(tracing::info_span!("sync", resource = %name))
     .await;
     match args.output {
         PlanFormat::Text => print_text(&args, &resource, policy.mode, &run),

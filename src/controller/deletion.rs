@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::ObjectReference;
 use kube::runtime::controller::Action;
 use kube::runtime::events::Recorder;
 use kube::{Resource, ResourceExt};
+use tracing::Instrument;
 
 use super::claim::{held_claims, lease_name, release};
 use super::context::Context;
@@ -21,8 +22,9 @@ use super::record_store::ConfigMapRecordStore;
 use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
 use crate::connect::connect_tenant;
 use crate::sync::change::ChangeOutcome;
-use crate::sync::model::number_type_name;
+use crate::sync::model::{ActionKind, Cause, number_type_name};
 use crate::sync::ports::{OwnershipStore, TeamsTenant};
+use crate::sync::trail::{self, Subject};
 
 /// The removal policy on delete (see the module docs).
 pub(super) async fn cleanup(
@@ -37,7 +39,12 @@ pub(super) async fn cleanup(
     let unassign =
         resource.spec.removal.policy == RemovalPolicy::Unassign && resource.spec.mode == SyncMode::Enforce;
     if unassign {
-        match unassign_owned(resource, namespace, ctx, &record).await {
+        // The change trail's lines name the resource through this span, as a sync's do.
+        let span = tracing::info_span!("delete", resource = %key);
+        match unassign_owned(resource, namespace, ctx, &record)
+            .instrument(span)
+            .await
+        {
             Ok(0) => {}
             Ok(count) => {
                 let note = format!(
@@ -108,7 +115,15 @@ async fn unassign_owned(
     let number_type = number_type_name(resource.spec.assignment.number_type);
     let mut failed = Vec::new();
     for removal in &removals {
-        let why = match tenant.unassign_and_wait(&removal.number, number_type).await {
+        // Sending and waiting are one call here: the sent line goes first, without an operation.
+        let subject = Subject::holder(&removal.holder);
+        let kind = ActionKind::Unassign {
+            number: removal.number.clone(),
+        };
+        trail::sent(&subject, &kind, &Cause::ResourceDeleted, None);
+        let result = tenant.unassign_and_wait(&removal.number, number_type).await;
+        trail::confirmed(&subject, &kind, &Cause::ResourceDeleted, &result);
+        let why = match result {
             Ok(ChangeOutcome::Refused(refusal)) => Ok(refusal),
             Ok(_) => continue,
             Err(error) => Err(error),

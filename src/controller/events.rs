@@ -1,5 +1,6 @@
-//! Every Event the controller publishes, built and published here: counts per sync (never one
-//! per user), a Warning when a tenant condition turns or changes, when a resource is held back,
+//! Every Event the controller publishes, built and published here: counts per sync, naming its
+//! first few users (never one Event per user; the change trail in the log has every change), a
+//! Warning when a tenant condition turns or changes, when a resource is held back,
 //! and on deletion; never a secret.
 
 use k8s_openapi::api::core::v1::ObjectReference;
@@ -18,7 +19,7 @@ pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Ve
     let normal = |reason: &str, note: String| Event {
         type_: EventType::Normal,
         reason: reason.into(),
-        note: Some(note),
+        note: Some(truncate(&note, NOTE_LIMIT)),
         action: "Sync".into(),
         secondary: None,
     };
@@ -26,15 +27,20 @@ pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Ve
     if execution.assigned > 0 {
         events.push(normal(
             "NumbersAssigned",
-            format!("Assigned {} number(s) in Teams", execution.assigned),
+            format!(
+                "Assigned {} number(s) in Teams{}",
+                execution.assigned,
+                naming(execution.assigned, &execution.assigned_users)
+            ),
         ));
     }
     if execution.drift_corrected > 0 {
         events.push(normal(
             "DriftCorrected",
             format!(
-                "Corrected {} number(s) changed by hand in Teams",
-                execution.drift_corrected
+                "Corrected {} number(s) changed by hand in Teams{}",
+                execution.drift_corrected,
+                naming(execution.drift_corrected, &execution.drift_corrected_users)
             ),
         ));
     }
@@ -42,8 +48,9 @@ pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Ve
         events.push(normal(
             "NumbersUnassigned",
             format!(
-                "Unassigned {} number(s) of users who left the source",
-                execution.unassigned
+                "Unassigned {} number(s) of users who left the source{}",
+                execution.unassigned,
+                naming(execution.unassigned, &execution.unassigned_users)
             ),
         ));
     }
@@ -71,6 +78,30 @@ pub fn events_for(run: &SyncRun, previous: Option<&TeamsTenantSyncStatus>) -> Ve
     }
     events.extend(condition_warnings(&run.status.conditions, previous));
     events
+}
+
+/// The longest an Event's note may be: "Maximal length of the note is 1kB"
+/// (<https://kubernetes.io/docs/reference/kubernetes-api/events/>, Event `note`).
+pub const NOTE_LIMIT: usize = 1000;
+
+/// The longest one user's part of a sync's Event note (a long email is cut), so that the first
+/// few users always fit within [`NOTE_LIMIT`].
+const USER_LIMIT: usize = 200;
+
+/// ": alice@.. (+1415..), bob@.. (+1415..) and 9 more", naming the first `users` of `count`
+/// changes; empty when none is named.
+fn naming(count: usize, users: &[String]) -> String {
+    if users.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = users.iter().map(|user| truncate(user, USER_LIMIT)).collect();
+    let more = count.saturating_sub(users.len());
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    format!(": {}{tail}", named.join(", "))
 }
 
 /// One Warning per tenant condition that is not True and differs from the previous status in
@@ -102,7 +133,7 @@ pub fn held_warning(reason: &str, message: &str, action: &str) -> Event {
     Event {
         type_: EventType::Warning,
         reason: reason.into(),
-        note: Some(truncate(message, 1000)),
+        note: Some(truncate(message, NOTE_LIMIT)),
         action: action.into(),
         secondary: None,
     }
@@ -223,6 +254,7 @@ mod tests {
             unassigned_numbers: vec!["+14155550120".into(), "+14155550121".into()],
             refused_numbers: Vec::new(),
             undone: 0,
+            ..ExecutionSummary::default()
         };
         let events = events_for(&run(execution, Vec::new(), Reason::SignedIn), None);
         assert_eq!(
@@ -242,6 +274,47 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_syncs_events_name_its_first_few_users_and_how_many_more() {
+        let execution = ExecutionSummary {
+            assigned: 12,
+            drift_corrected: 1,
+            unassigned: 1,
+            assigned_users: vec![
+                "alice@contoso.com (+14155550101)".into(),
+                "bob@contoso.com (+14155550102)".into(),
+                "carol@contoso.com (+14155550103)".into(),
+            ],
+            drift_corrected_users: vec!["carol@contoso.com (+14155550103, replacing +14155550199)".into()],
+            unassigned_users: vec!["dennis@contoso.com (+14155550120)".into()],
+            ..ExecutionSummary::default()
+        };
+        let events = events_for(&run(execution, Vec::new(), Reason::SignedIn), None);
+        let notes: Vec<_> = events.iter().filter_map(|e| e.note.as_deref()).collect();
+        assert_eq!(
+            notes,
+            [
+                "Assigned 12 number(s) in Teams: alice@contoso.com (+14155550101), bob@contoso.com (+14155550102), carol@contoso.com (+14155550103) and 9 more",
+                "Corrected 1 number(s) changed by hand in Teams: carol@contoso.com (+14155550103, replacing +14155550199)",
+                "Unassigned 1 number(s) of users who left the source: dennis@contoso.com (+14155550120)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_syncs_event_stays_within_the_note_limit_however_long_the_emails() {
+        let long = format!("{}@contoso.com (+14155550101)", "a".repeat(900));
+        let execution = ExecutionSummary {
+            assigned: 1000,
+            assigned_users: vec![long.clone(), long.clone(), long],
+            ..ExecutionSummary::default()
+        };
+        let events = events_for(&run(execution, Vec::new(), Reason::SignedIn), None);
+        let note = events[0].note.as_deref().unwrap();
+        assert!(note.len() <= NOTE_LIMIT, "{}", note.len());
+        assert!(note.ends_with(" and 997 more"), "{note}");
     }
 
     #[test]

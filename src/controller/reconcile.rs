@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
+use tracing::Instrument;
 
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, key_of};
 use super::deletion::cleanup;
@@ -222,6 +223,8 @@ async fn sync(
         let _ = progress_tx.send((done, total));
     };
     let record = ConfigMapRecordStore::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
+    // The change trail's lines (`sync::trail`) name the resource through this span.
+    let span = tracing::info_span!("sync", resource = %key);
     let sync = sync_once_reporting(
         &connection.source,
         &connection.tenant,
@@ -230,7 +233,8 @@ async fn sync(
         &mut memory.sync,
         resource.meta().generation,
         &progress,
-    );
+    )
+    .instrument(span);
     let run = tokio::select! {
         run = sync => run,
         never = report.run(progress_rx) => match never {},

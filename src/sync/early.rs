@@ -17,11 +17,12 @@ use super::change::{ChangeOutcome, Submission, WriteError};
 use super::confirm::{FIRST_LOOK, PendingChange, concurrency_for, confirm};
 use super::input::PlanInput;
 use super::lookup::{Lookup, retry_gate};
-use super::model::{Action, ActionKind, DesiredUser, Plan, Policy, UserKey};
+use super::model::{Action, ActionKind, Cause, DesiredUser, Plan, Policy, UserKey};
 use super::ownership::OwnershipRecord;
 use super::plan::decide;
 use super::ports::{ChangeConfirmer, ChangeSender, OwnershipStore};
 use super::sent::{ExecutionSummary, SentChange, SentEarly, send};
+use super::trail::{self, Subject};
 use crate::api::SyncMode;
 
 /// An assignment that may be sent before the source is completely read.
@@ -29,6 +30,8 @@ use crate::api::SyncMode;
 pub struct EarlyAssignment {
     /// The source user it is for.
     pub key: UserKey,
+    /// The same user as the change trail names them (kept only until the change is sent).
+    pub subject: Subject,
     /// The assignment.
     pub kind: ActionKind,
 }
@@ -95,6 +98,7 @@ impl<'a> EarlyAssigner<'a> {
             }
             picked.push(EarlyAssignment {
                 key,
+                subject: Subject::of_desired(user, user_id),
                 kind: kind.clone(),
             });
         }
@@ -149,12 +153,15 @@ pub async fn send_early<W: ChangeSender + ChangeConfirmer, O: OwnershipStore>(
         while in_flight.len() < concurrency
             && let Some(early) = queue.pop_front()
         {
+            // Only a user who holds no number is assigned early (see `assignments`).
             let action = Action {
                 outcome: 0,
                 kind: early.kind,
+                cause: Cause::NewUser,
             };
             let key = early.key;
-            in_flight.push(async move { (key, send(writer, policy, action).await) });
+            let subject = early.subject;
+            in_flight.push(async move { (key, send(writer, policy, action, &subject).await) });
         }
         let unsent = !queue.is_empty() || (recording && !unsaved.is_empty());
         if !reading && in_flight.is_empty() && !unsent {
@@ -222,6 +229,15 @@ pub fn match_sent(plan: &mut Plan, sent: Vec<(UserKey, SentChange)>) -> SentEarl
     early
 }
 
+/// An early assignment the complete plan does not make, with Teams' verdict on it: its user's
+/// outcome in the plan if there is one, the user as the trail names them, and the change.
+pub(super) type Unplanned = (
+    Option<usize>,
+    Subject,
+    ActionKind,
+    Result<ChangeOutcome, WriteError>,
+);
+
 /// Settles the early assignments the complete plan does not make, so that the sync ends where
 /// the complete plan alone would have: each one Teams made (or is making) is unassigned again,
 /// one Teams refused is dropped from the record, and one whose result is unknown stays recorded
@@ -233,10 +249,10 @@ pub(super) async fn settle_unplanned<W: ChangeSender + ChangeConfirmer>(
     policy: &Policy,
     plan: &mut Plan,
     summary: &mut ExecutionSummary,
-    verdicts: Vec<(Option<usize>, ActionKind, Result<ChangeOutcome, WriteError>)>,
+    verdicts: Vec<Unplanned>,
 ) {
     let mut undo = Vec::new();
-    for (user, kind, result) in verdicts {
+    for (user, subject, kind, result) in verdicts {
         let ActionKind::Assign { number, .. } = kind else {
             continue;
         };
@@ -248,7 +264,7 @@ pub(super) async fn settle_unplanned<W: ChangeSender + ChangeConfirmer>(
                 continue;
             }
             Ok(ChangeOutcome::Succeeded | ChangeOutcome::StillRunning) => {
-                undo.push((user, number));
+                undo.push((user, number, subject));
                 continue;
             }
             Ok(ChangeOutcome::Refused(failure)) => {
@@ -274,15 +290,16 @@ pub(super) async fn settle_unplanned<W: ChangeSender + ChangeConfirmer>(
     );
     let mut pending = Vec::new();
     let mut verdicts = Vec::new();
-    for (position, (_, number)) in undo.iter().enumerate() {
+    for (position, (_, number, subject)) in undo.iter().enumerate() {
         let kind = ActionKind::Unassign {
             number: number.clone(),
         };
         let action = Action {
             outcome: position,
             kind: kind.clone(),
+            cause: Cause::EarlyAssignmentUndone,
         };
-        match send(writer, policy, action).await.result {
+        match send(writer, policy, action, subject).await.result {
             Ok(Submission::Done(outcome)) => verdicts.push((position, kind, Ok(outcome))),
             Ok(Submission::Running { url, .. }) => pending.push(PendingChange {
                 outcome: position,
@@ -293,8 +310,9 @@ pub(super) async fn settle_unplanned<W: ChangeSender + ChangeConfirmer>(
         }
     }
     verdicts.extend(confirm(writer, pending, FIRST_LOOK).await);
-    for (position, _, result) in verdicts {
-        let (user, number) = &undo[position];
+    for (position, kind, result) in verdicts {
+        let (user, number, subject) = &undo[position];
+        trail::confirmed(subject, &kind, &Cause::EarlyAssignmentUndone, &result);
         let note = if let Ok(ChangeOutcome::Succeeded) = result {
             summary.undone += 1;
             summary.unassigned_numbers.push(number.clone());

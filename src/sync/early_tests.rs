@@ -381,6 +381,11 @@ fn only_plain_assignments_are_picked_early() {
         picked,
         [EarlyAssignment {
             key: UserKey::Dialpad("1".into()),
+            subject: Subject {
+                user: "dialpad:1".into(),
+                email: "ada@contoso.com".into(),
+                teams_user_id: "t0".into(),
+            },
             kind: ActionKind::Assign {
                 number: "+14155550101".into(),
                 user_id: "t0".into(),

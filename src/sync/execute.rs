@@ -11,9 +11,10 @@ use k8s_openapi::jiff::Timestamp;
 use super::change::{ChangeOutcome, Refusal, Submission};
 use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
 use super::early::settle_unplanned;
-use super::model::{ActionKind, Plan, Policy, RetryState, UserKey};
+use super::model::{ActionKind, Cause, Plan, Policy, RetryState, UserKey};
 use super::ports::{ChangeConfirmer, ChangeSender};
-use super::sent::{ExecutionSummary, SentChange, SentEarly, send};
+use super::sent::{ExecutionSummary, SentChange, SentEarly, note_example, send};
+use super::trail::{self, Subject};
 use crate::api::Reason;
 
 /// The first retry delay of a user whose action failed transiently; it doubles per attempt.
@@ -52,7 +53,8 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     if latency.is_none()
         && let Some(first) = actions.next()
     {
-        let change = send(writer, policy, first).await;
+        let subject = Subject::of(&plan.outcomes[first.outcome]);
+        let change = send(writer, policy, first, &subject).await;
         latency = Some(change.took);
         submitted.push(change);
         progress(1, total);
@@ -60,7 +62,10 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let concurrency = concurrency_for(writer.requests_per_second(), latency.unwrap_or_default());
     let mut done = submitted.len();
     let rest: Vec<_> = futures::stream::iter(actions)
-        .map(|action| send(writer, policy, action))
+        .map(|action| {
+            let subject = Subject::of(&plan.outcomes[action.outcome]);
+            async move { send(writer, policy, action, &subject).await }
+        })
         .buffer_unordered(concurrency)
         .inspect(|_| {
             done += 1;
@@ -82,7 +87,10 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let mut results: Vec<Verdict> = Vec::with_capacity(submitted.len());
     let mut pending = Vec::new();
     let mut first_wait = FIRST_LOOK;
+    // Why each change was planned, by its index (one change each), for its verdict's line.
+    let mut causes: HashMap<usize, Cause> = HashMap::with_capacity(submitted.len());
     for SentChange { action, result, .. } in submitted {
+        causes.insert(action.outcome, action.cause);
         match result {
             Ok(Submission::Done(outcome)) => results.push((action.outcome, action.kind, Ok(outcome))),
             Ok(Submission::Running { url, retry_after }) => {
@@ -103,8 +111,24 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     let mut finished = Vec::new();
     let mut unplanned = Vec::new();
     for (index, kind, result) in results {
+        // Every verdict is of a change sent above; an early assignment is always a new user's.
+        let cause = causes.remove(&index).unwrap_or(Cause::NewUser);
+        let user = match index.checked_sub(planned_count) {
+            Some(offset) => unplanned_users[offset],
+            None => Some(index),
+        };
+        let subject = match (user, &kind) {
+            (Some(user), _) => Subject::of(&plan.outcomes[user]),
+            // An early assignment without a complete read: only its Teams user is known here.
+            (None, ActionKind::Assign { user_id, .. }) => Subject {
+                teams_user_id: user_id.clone(),
+                ..Subject::default()
+            },
+            (None, ActionKind::Unassign { .. }) => Subject::default(),
+        };
+        trail::confirmed(&subject, &kind, &cause, &result);
         if index >= planned_count {
-            unplanned.push((unplanned_users[index - planned_count], kind, result));
+            unplanned.push((user, subject, kind, result));
             continue;
         }
         let outcome = &mut plan.outcomes[index];
@@ -116,6 +140,13 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
                     ActionKind::Assign { number, .. } => {
                         summary.assigned += 1;
                         summary.drift_corrected += usize::from(drift);
+                        let who = subject.label();
+                        note_example(&mut summary.assigned_users, || format!("{who} ({number})"));
+                        if let Cause::DriftCorrected { replaced } = &cause {
+                            note_example(&mut summary.drift_corrected_users, || {
+                                format!("{who} ({number}, replacing {})", replaced.join(" and "))
+                            });
+                        }
                         outcome.reason = Reason::AssignmentPending;
                         outcome.message = if drift {
                             format!(
@@ -130,6 +161,8 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
                     }
                     ActionKind::Unassign { number } => {
                         summary.unassigned += 1;
+                        let who = subject.label();
+                        note_example(&mut summary.unassigned_users, || format!("{who} ({number})"));
                         summary.unassigned_numbers.push(number);
                         finished.push(index);
                     }
@@ -278,6 +311,7 @@ mod tests {
                     number: "+14155550100".into(),
                     user_id: "t1".into(),
                 },
+                cause: crate::sync::model::Cause::NewUser,
             }],
             ..Plan::default()
         }

@@ -22,3 +22,4 @@ pub mod report;
 pub mod sent;
 #[cfg(test)]
 mod testing;
+pub mod trail;

@@ -263,6 +263,47 @@ pub enum ActionKind {
     },
 }
 
+/// Why a change was planned, as the change trail (see [`trail`](super::trail)) names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// A user who holds no number in Teams gets the source's: a new user, or one whose number
+    /// was taken off in Teams.
+    NewUser,
+    /// A user holding other numbers gets the source's, which takes `replaced` off them.
+    DriftCorrected {
+        /// The numbers the assignment takes off the user.
+        replaced: Vec<String>,
+    },
+    /// A user who left the source loses the number once the grace period has passed.
+    DepartedAfterGrace,
+    /// An assignment sent while the source was still being read, which the complete plan does
+    /// not make, is taken back.
+    EarlyAssignmentUndone,
+    /// The resource was deleted with removal policy Unassign.
+    ResourceDeleted,
+}
+
+impl Cause {
+    /// The cause's name in log lines.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Cause::NewUser => "new_user",
+            Cause::DriftCorrected { .. } => "drift_corrected",
+            Cause::DepartedAfterGrace => "departed_after_grace",
+            Cause::EarlyAssignmentUndone => "early_assignment_undone",
+            Cause::ResourceDeleted => "resource_deleted",
+        }
+    }
+
+    /// The numbers the change takes off its user besides its own (a replacement's).
+    pub fn replaced(&self) -> &[String] {
+        match self {
+            Cause::DriftCorrected { replaced } => replaced,
+            _ => &[],
+        }
+    }
+}
+
 /// An action and the user outcome it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Action {
@@ -270,6 +311,8 @@ pub struct Action {
     pub outcome: usize,
     /// What to do.
     pub kind: ActionKind,
+    /// Why it was planned.
+    pub cause: Cause,
 }
 
 /// One user's result.

@@ -1,7 +1,7 @@
 //! Ownership record tests over plain data.
 
 use super::*;
-use crate::sync::model::{Action, HeldNumber, UserKey, UserOutcome};
+use crate::sync::model::{Action, Cause, HeldNumber, UserKey, UserOutcome};
 
 fn held(number: &str, holder: &str) -> HeldNumber {
     HeldNumber {
@@ -47,6 +47,7 @@ fn assigning(number: &str, user: &str) -> Plan {
                 number: number.into(),
                 user_id: user.into(),
             },
+            cause: Cause::NewUser,
         }],
         ..Plan::default()
     }

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use super::input::PlanInput;
 use super::lookup::{Lookup, retry_gate};
-use super::model::{Action, ActionKind, DesiredUser, Plan, TeamsUser, UserOutcome};
+use super::model::{Action, ActionKind, Cause, DesiredUser, Plan, TeamsUser, UserOutcome};
 use super::numbers::normalise;
 use super::removals::{TakenOff, hold_to_limit, plan_removals};
 use crate::api::{Reason, SyncMode};
@@ -350,6 +350,12 @@ fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) -> Option<TakenO
         desired: true,
     };
     if let Some(kind) = decision.action {
+        let cause = match &decision.replacing {
+            Some(replacing) => Cause::DriftCorrected {
+                replaced: replacing.numbers.clone(),
+            },
+            None => Cause::NewUser,
+        };
         if let Some((reason, waiting)) = retry_gate(input, &key) {
             outcome.reason = reason;
             outcome.message = waiting;
@@ -372,6 +378,7 @@ fn push(plan: &mut Plan, input: &PlanInput, decision: Decision) -> Option<TakenO
             plan.actions.push(Action {
                 outcome: plan.outcomes.len(),
                 kind,
+                cause,
             });
         }
     }

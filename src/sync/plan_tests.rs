@@ -150,6 +150,7 @@ fn assign(outcome: usize, number: &str, user_id: &str) -> Action {
             number: number.into(),
             user_id: user_id.into(),
         },
+        cause: Cause::NewUser,
     }
 }
 
@@ -160,6 +161,7 @@ fn unassign(outcome: usize, number: &str) -> Action {
         kind: ActionKind::Unassign {
             number: number.into(),
         },
+        cause: Cause::DepartedAfterGrace,
     }
 }
 

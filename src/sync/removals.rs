@@ -9,7 +9,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::input::PlanInput;
 use super::lookup::{Lookup, retry_gate};
-use super::model::{Action, ActionKind, HeldNumber, Plan, UserKey, UserOutcome};
+use super::model::{Action, ActionKind, Cause, HeldNumber, Plan, UserKey, UserOutcome};
 use crate::api::{Reason, RemovalPolicy};
 
 /// A planned change that takes numbers off a user, held to the safety limit.
@@ -75,6 +75,7 @@ pub(super) fn hold_to_limit(plan: &mut Plan, limit: usize, taken: Vec<TakenOff>)
                 Change::Unassign(number) => plan.actions.push(Action {
                     outcome: t.outcome,
                     kind: ActionKind::Unassign { number },
+                    cause: Cause::DepartedAfterGrace,
                 }),
                 Change::Replace { adopt } => plan.adoptions.extend(adopt),
             }

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::change::{Submission, WriteError};
 use super::model::{Action, ActionKind, Policy};
 use super::ports::ChangeSender;
+use super::trail::{self, Subject};
 
 /// What execution did, for Events and the demo.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,6 +30,23 @@ pub struct ExecutionSummary {
     /// Assignments sent while the source was still being read that the complete plan did not
     /// make (a later page repeated the email), unassigned again in the same sync.
     pub undone: usize,
+    /// The first few users whose number was assigned (replacements included), for Events: at
+    /// most [`EXAMPLES`], each as "email (number)".
+    pub assigned_users: Vec<String>,
+    /// The first few users a replacement corrected, as "email (new number, replacing old)".
+    pub drift_corrected_users: Vec<String>,
+    /// The first few departed users whose number was unassigned, as "email (number)".
+    pub unassigned_users: Vec<String>,
+}
+
+/// How many users each list of [`ExecutionSummary`] keeps: Events name the first few only.
+pub const EXAMPLES: usize = 3;
+
+/// Adds `example()` to `examples` while it holds fewer than [`EXAMPLES`].
+pub fn note_example(examples: &mut Vec<String>, example: impl FnOnce() -> String) {
+    if examples.len() < EXAMPLES {
+        examples.push(example());
+    }
 }
 
 /// A change sent to Teams: the action, Teams' first answer, and how long sending took.
@@ -42,8 +60,15 @@ pub struct SentChange {
     pub took: Duration,
 }
 
-/// Sends one change without waiting for Teams' verdict.
-pub async fn send<W: ChangeSender>(writer: &W, policy: &Policy, action: Action) -> SentChange {
+/// Sends one change for `subject` without waiting for Teams' verdict, and logs it on the change
+/// trail. The subject is not kept: a sync of many users holds every change sent until its verdict,
+/// and the trail names the user again from the plan's outcome then.
+pub async fn send<W: ChangeSender>(
+    writer: &W,
+    policy: &Policy,
+    action: Action,
+    subject: &Subject,
+) -> SentChange {
     let sent = Instant::now();
     let result = match &action.kind {
         ActionKind::Assign { number, user_id } => {
@@ -58,6 +83,7 @@ pub async fn send<W: ChangeSender>(writer: &W, policy: &Policy, action: Action) 
         }
         ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,
     };
+    trail::sent(subject, &action.kind, &action.cause, trail::operation_of(&result));
     SentChange {
         action,
         result,

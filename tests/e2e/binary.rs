@@ -1,8 +1,9 @@
 //! `dialpad-teams-operator run`, the binary a platform team starts, as a child process under a
 //! ServiceAccount that holds exactly the RBAC the chart renders: a full sync with status and
 //! Events and no `forbidden` anywhere; each trigger (sync-now, Secret rotation, suspend/resume, a
-//! new generation) causes exactly one sync; SIGTERM exits 0 within 10 s; and without one rule it
-//! says which permission is missing instead of hanging.
+//! new generation) causes exactly one sync; every number it assigns has its line on the change
+//! trail; SIGTERM exits 0 within 10 s; and without one rule it says which permission is missing
+//! instead of hanging.
 
 use std::time::{Duration, Instant};
 
@@ -39,6 +40,36 @@ pub async fn expect_syncs(operator: &mut OperatorProcess, env: &Env, name: &str,
     assert_eq!(seen, expected, "{after}: one more sync than asked for");
 }
 
+/// The change trail of the first sync in the binary's JSON log, as `jq` reads it (docs/manual.md,
+/// "Who changed a number, and when"): each of the four users who needed a number has one line
+/// saying Teams assigned it, naming the resource, the user and the reason, for a number the sandbox
+/// now shows on that user.
+fn assert_change_trail(log: &str, resource: &str, sandbox: &dialpad_teams_sandbox::Sandbox) {
+    let confirmed: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["span"]["resource"] == resource && line["fields"]["change"] == "confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 4, "one verdict per assignment:\n{log}");
+    let held = sandbox.assignments();
+    for line in confirmed {
+        let field = |name: &str| line["fields"][name].as_str().unwrap_or_default().to_owned();
+        assert_eq!(
+            (field("action"), field("reason"), field("verdict")),
+            ("assign".into(), "new_user".into(), "succeeded".into()),
+            "{line}"
+        );
+        assert!(field("email").contains('@'), "{line}");
+        let (number, user) = (field("number"), field("teams_user_id"));
+        assert!(
+            held.iter()
+                .any(|a| a.telephone_number == number
+                    && a.assignment_target_id.as_deref() == Some(user.as_str())),
+            "the line names a number Teams shows on its user: {line}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactly_one_sync() {
     with_namespaces("binary-rbac-triggers", 1, |env, names| async move {
@@ -52,7 +83,9 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
         let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
+        // JSON, as the chart runs it, for the change trail below.
+        let json = ["--log-format", "json"];
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &json);
         let ready_after = operator.wait_ready().await;
         eprintln!("ready {ready_after:?} after start");
 
@@ -71,6 +104,7 @@ async fn the_binary_under_the_declared_rbac_syncs_and_each_trigger_causes_exactl
         );
         env.wait_event(name, "Normal", "NumbersAssigned").await;
         expect_syncs(&mut operator, &env, name, 1, "the first sync").await;
+        assert_change_trail(&operator.log(), &format!("{}/{name}", env.namespace), &sandbox);
 
         // sync-now: one sync, acknowledged in the status, with a new lastSyncTime.
         let value = env.sync_now(name).await;
