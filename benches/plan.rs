@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use dialpad_teams_operator::api::{RemovalPolicy, SyncMode};
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
@@ -81,17 +80,7 @@ fn main() {
         "built {users} desired and {users} Teams users in {:.2?}",
         started.elapsed()
     );
-    let policy = Policy {
-        mode: SyncMode::Enforce,
-        removal: RemovalPolicy::Unassign,
-        grace_period: Duration::from_secs(72 * 3600),
-        adopt_existing: false,
-        max_unassignments: 25,
-        overwrite_foreign_numbers: false,
-        number_type: "directRouting",
-        emergency_location_id: None,
-        readiness: dialpad_teams_operator::sync::readiness::Readiness::default(),
-    };
+    let policy = Policy::default();
     let checks = TenantChecks::ok();
     let (previous, retries) = (HashMap::new(), HashMap::new());
     let owned = Default::default();

@@ -41,7 +41,7 @@ sed -e "s/namespace: telephony/namespace: $ns/" \
     examples/teamstenantsync-demo.yaml | kubectl apply -f - >/dev/null
 
 RUST_LOG=warn "$bin" run --leader-election=false --operator-namespace "$ns" --namespace "$ns" \
-    --metrics-addr 127.0.0.1:0 >"$work/operator.log" 2>&1 &
+    --metrics-addr 127.0.0.1:0 --allowed-endpoint "http://127.0.0.1:$port" >"$work/operator.log" 2>&1 &
 operator=$!
 started=$(date +%s)
 ticks=$(getconf CLK_TCK)
@@ -66,6 +66,14 @@ for sync in $(seq 1 "${SYNCS:-5}"); do
         fi
         sleep 1
     done
+    # A sync that stopped before reading anything (a refused endpoint, a wrong Secret) also moves
+    # lastSyncTime: its figures would measure nothing.
+    desired=$(kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.summary.desired}')
+    if [ "${desired:-0}" -eq 0 ]; then
+        kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.conditions}' >&2; echo >&2
+        echo "sync $sync read no users: the figures would measure nothing" >&2
+        exit 1
+    fi
     report "$sync"
 done
 kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.summary}'; echo

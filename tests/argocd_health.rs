@@ -24,12 +24,13 @@ use dialpad_teams_operator::api::{Reason, TeamsTenantSyncStatus};
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::controller::status::{SUSPENDED_MESSAGE, held_status, progress_status};
-use dialpad_teams_operator::sync::model::{TenantChecks, UserKey, UserOutcome};
-use dialpad_teams_operator::sync::readiness::Readiness;
-use dialpad_teams_operator::sync::report::{DEFAULT_STATUS_BUDGET, ReportInput, SourceState, build_status};
+use dialpad_teams_operator::sync::model::{TenantChecks, UserOutcome};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
+
+mod common;
+use common::statuses::{report, user};
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -39,37 +40,8 @@ const HEALTH_LUA: &str = concat!(
     "/charts/dialpad-teams-operator/argocd/health.lua"
 );
 
-/// A desired Dialpad user with `reason` as the sync's outcome.
-fn user(id: &str, reason: Reason) -> UserOutcome {
-    UserOutcome {
-        key: UserKey::Dialpad(id.to_owned()),
-        email: Some(format!("user{id}@contoso.com")),
-        phone_number: Some(format!("+1415555{id:0>4}")),
-        dialpad_user_id: Some(id.to_owned()),
-        teams_user_id: Some(format!("teams-{id}")),
-        reason,
-        message: format!("{reason} for user {id}"),
-        desired: true,
-    }
-}
-
 fn now() -> Time {
     Time(Timestamp::now())
-}
-
-/// The status a finished sync of `generation` writes, as the controller builds it.
-fn report(outcomes: &[UserOutcome], checks: &TenantChecks, generation: i64) -> TeamsTenantSyncStatus {
-    build_status(&ReportInput {
-        outcomes,
-        checks,
-        source: &SourceState::Read,
-        source_origin: None,
-        previous: None,
-        generation: Some(generation),
-        now: now(),
-        budget_bytes: DEFAULT_STATUS_BUDGET,
-        readiness: &Readiness::default(),
-    })
 }
 
 /// A healthy finished sync of `generation`.

@@ -7,11 +7,10 @@ use std::error::Error;
 
 use dialpad_teams_operator::api::{Reason, TeamsTenantSyncStatus};
 use dialpad_teams_operator::controller::status::{SUSPENDED_MESSAGE, held_status, progress_status};
-use dialpad_teams_operator::sync::model::{TenantChecks, UserKey, UserOutcome};
-use dialpad_teams_operator::sync::readiness::Readiness;
-use dialpad_teams_operator::sync::report::{DEFAULT_STATUS_BUDGET, ReportInput, SourceState, build_status};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use k8s_openapi::jiff::Timestamp;
+use dialpad_teams_operator::sync::model::{TenantChecks, UserOutcome};
+
+mod common;
+use common::statuses::user;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -76,38 +75,15 @@ impl FluxExpressions {
     }
 }
 
-fn user(id: usize, reason: Reason) -> UserOutcome {
-    UserOutcome {
-        key: UserKey::Dialpad(id.to_string()),
-        email: Some(format!("user{id}@contoso.com")),
-        phone_number: Some(format!("+1415555{id:04}")),
-        dialpad_user_id: Some(id.to_string()),
-        teams_user_id: Some(format!("teams-{id}")),
-        reason,
-        message: format!("{reason} for user {id}"),
-        desired: true,
-    }
-}
-
 /// 100 users: the first `count` with `reason`, the rest in sync.
 fn users(count: usize, reason: Reason) -> Vec<UserOutcome> {
     (0..100)
-        .map(|id| user(id, if id < count { reason } else { Reason::InSync }))
+        .map(|id| user(&id.to_string(), if id < count { reason } else { Reason::InSync }))
         .collect()
 }
 
 fn report(outcomes: &[UserOutcome], checks: &TenantChecks) -> TeamsTenantSyncStatus {
-    build_status(&ReportInput {
-        outcomes,
-        checks,
-        source: &SourceState::Read,
-        source_origin: None,
-        previous: None,
-        generation: Some(1),
-        now: Time(Timestamp::now()),
-        budget_bytes: DEFAULT_STATUS_BUDGET,
-        readiness: &Readiness::default(),
-    })
+    common::statuses::report(outcomes, checks, 1)
 }
 
 #[test]

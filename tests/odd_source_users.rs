@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
+use dialpad_teams_operator::api::Reason;
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
@@ -104,17 +104,7 @@ async fn read_source() -> DesiredState {
 }
 
 fn policy() -> Policy {
-    Policy {
-        mode: SyncMode::Enforce,
-        removal: RemovalPolicy::Unassign,
-        grace_period: std::time::Duration::from_secs(72 * 3600),
-        adopt_existing: false,
-        max_unassignments: 25,
-        overwrite_foreign_numbers: false,
-        number_type: "directRouting",
-        emergency_location_id: None,
-        readiness: dialpad_teams_operator::sync::readiness::Readiness::default(),
-    }
+    Policy::default()
 }
 
 async fn planned() -> Plan {

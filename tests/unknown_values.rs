@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
+use dialpad_teams_operator::api::Reason;
 use dialpad_teams_operator::connect::adapters::GraphTenant;
 use dialpad_teams_operator::microsoft::catalog;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
@@ -60,15 +60,8 @@ fn number(telephone: &str, holder: &str, status: &str, number_type: &str, activa
 
 fn policy() -> Policy {
     Policy {
-        mode: SyncMode::Enforce,
-        removal: RemovalPolicy::Unassign,
         grace_period: std::time::Duration::ZERO,
-        adopt_existing: false,
-        max_unassignments: 25,
-        overwrite_foreign_numbers: false,
-        number_type: "directRouting",
-        emergency_location_id: None,
-        readiness: dialpad_teams_operator::sync::readiness::Readiness::default(),
+        ..Policy::default()
     }
 }
 

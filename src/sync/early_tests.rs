@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::*;
-use crate::api::{Reason, RemovalPolicy};
+use crate::api::Reason;
 use crate::microsoft::catalog;
 use crate::sync::change::{ChangeOutcome, Submission, WriteError};
 use crate::sync::model::{DesiredState, HeldNumber, Policy, TeamsState, TeamsUser, TenantChecks};
@@ -22,14 +22,8 @@ use crate::sync::testing::{DecidedWhenSent, licensed, teams_state};
 fn policy(mode: SyncMode) -> Policy {
     Policy {
         mode,
-        removal: RemovalPolicy::Unassign,
         grace_period: Duration::from_secs(3600),
-        adopt_existing: false,
-        max_unassignments: 25,
-        overwrite_foreign_numbers: false,
-        number_type: "directRouting",
-        emergency_location_id: None,
-        readiness: crate::sync::readiness::Readiness::default(),
+        ..Policy::default()
     }
 }
 

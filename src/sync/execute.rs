@@ -324,15 +324,10 @@ mod tests {
         ));
         let mut plan = one_assignment();
         let policy = Policy {
-            mode: crate::api::SyncMode::Enforce,
-            removal: crate::api::RemovalPolicy::Unassign,
             grace_period: Duration::from_secs(0),
-            adopt_existing: false,
             max_unassignments: 10,
-            overwrite_foreign_numbers: false,
             number_type: "operatorConnect",
-            emergency_location_id: None,
-            readiness: crate::sync::readiness::Readiness::default(),
+            ..Policy::default()
         };
         let mut retries = HashMap::new();
         let now = Timestamp::now();

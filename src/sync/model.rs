@@ -7,7 +7,10 @@ use std::time::Duration;
 use k8s_openapi::jiff::Timestamp;
 
 use super::readiness::{Readiness, ReadinessField};
-use crate::api::{NumberType, Reason, RemovalPolicy, SyncMode, TeamsTenantSyncSpec};
+use crate::api::{
+    DEFAULT_GRACE_PERIOD, DEFAULT_MAX_UNASSIGNMENTS, NumberType, Reason, RemovalPolicy, SyncMode,
+    TeamsTenantSyncSpec,
+};
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::licences::LicenceState;
 
@@ -75,6 +78,23 @@ impl Policy {
             emergency_location_id: spec.assignment.emergency_location_id.clone(),
             readiness: Readiness::from_spec(&spec.readiness)?,
         })
+    }
+}
+
+impl Default for Policy {
+    /// The policy of a spec that leaves every setting at its default.
+    fn default() -> Self {
+        Self {
+            mode: SyncMode::default(),
+            removal: RemovalPolicy::default(),
+            grace_period: parse_duration(DEFAULT_GRACE_PERIOD).expect("the default grace period parses"),
+            adopt_existing: false,
+            max_unassignments: DEFAULT_MAX_UNASSIGNMENTS.unsigned_abs() as usize,
+            overwrite_foreign_numbers: false,
+            number_type: number_type_name(NumberType::default()),
+            emergency_location_id: None,
+            readiness: Readiness::default(),
+        }
     }
 }
 

@@ -33,17 +33,7 @@ fn now() -> Timestamp {
 impl Case {
     fn new() -> Self {
         Self {
-            policy: Policy {
-                mode: SyncMode::Enforce,
-                removal: RemovalPolicy::Unassign,
-                grace_period: Duration::from_secs(72 * 3600),
-                adopt_existing: false,
-                max_unassignments: 25,
-                overwrite_foreign_numbers: false,
-                number_type: "directRouting",
-                emergency_location_id: None,
-                readiness: crate::sync::readiness::Readiness::default(),
-            },
+            policy: Policy::default(),
             desired: DesiredState::default(),
             teams_users: Vec::new(),
             numbers: Vec::new(),

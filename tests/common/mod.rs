@@ -11,6 +11,7 @@ pub mod raw_http;
 pub mod rbac;
 pub mod sign_in;
 pub mod specs;
+pub mod statuses;
 
 /// Polls `holds` every 20 ms until it is true; after five seconds, panics with `why_not()`.
 pub async fn wait_until(mut holds: impl FnMut() -> bool, why_not: impl Fn() -> String) {
