@@ -442,6 +442,99 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
     );
 }
 
+/// After a restart, the series that come from a resource's status (failed users, last sync time,
+/// interval, suspended) are published from the status the apiserver holds as soon as the resource
+/// is seen, not only once the new process's first sync has written its own: alerts on them
+/// neither see the series vanish nor wait out a long sync.
+#[tokio::test]
+async fn a_restarted_operator_publishes_the_stored_status_as_metrics_before_its_first_sync_writes() {
+    let mut org = generator::generate(
+        &GeneratorSpec {
+            users: 3,
+            seed: 3,
+            mix: vec![(Case::InSync, 2), (Case::TeamsUserNotFound, 1)],
+        },
+        PASSWORD,
+        "s",
+        KEY,
+    );
+    org.fixture.behaviour.operation_delay_ms = 0;
+    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
+        .await
+        .unwrap();
+    let (first, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
+    let resource = resource(sandbox.base_url(), true);
+    let expected = resource.clone();
+    let verifier = tokio::spawn(async move {
+        expect_first_sync_status(&mut server, &expected).await;
+        expect_status_patch(&mut server, &expected).await
+    });
+    reconcile(Arc::new(resource.clone()), first).await.unwrap();
+    let body = verifier.await.unwrap();
+    let mut stored = resource;
+    stored.status = serde_json::from_value(body["status"].clone()).unwrap();
+    let stored_last_sync = stored
+        .status
+        .as_ref()
+        .and_then(|s| s.last_sync_time.clone())
+        .unwrap();
+
+    // A new process syncs a resource it has just seen (it does not know when the last sync ran),
+    // and a sync can take minutes; the series must not wait for it. Metrics are read when the
+    // restarted sync sends its first request to the apiserver, before its own status is written.
+    let (restarted, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
+    assert!(
+        !restarted.metrics.encode().contains("dialpad_teams_failed_users{"),
+        "a new process starts without the resource's series"
+    );
+    let metrics = restarted.metrics.clone();
+    let echoed = stored.clone();
+    let verifier = tokio::spawn(async move {
+        let (request, send) = next(&mut server).await;
+        let encoded = metrics.encode();
+        assert!(
+            request.uri().path().ends_with("/contoso/status"),
+            "{}",
+            request.uri()
+        );
+        let mut answer = serde_json::to_value(&echoed).unwrap();
+        answer["status"] = body_of(request).await["status"].clone();
+        respond(send, StatusCode::OK, answer.clone());
+        while let Ok(Some((request, send))) =
+            tokio::time::timeout(Duration::from_millis(300), server.next_request()).await
+        {
+            let body = body_of(request).await;
+            respond(
+                send,
+                StatusCode::OK,
+                if body.is_null() { answer.clone() } else { body },
+            );
+        }
+        encoded
+    });
+    reconcile(Arc::new(stored), restarted).await.unwrap();
+    let encoded = verifier.await.unwrap();
+    let series = |family: &str| {
+        encoded
+            .lines()
+            .find(|line| line.starts_with(&format!("{family}{{")) && line.contains(r#"name="contoso""#))
+            .unwrap_or_else(|| panic!("no {family} series for contoso in:\n{encoded}"))
+            .to_owned()
+    };
+    assert!(series("dialpad_teams_failed_users").ends_with(" 1"), "{encoded}");
+    assert!(series("dialpad_teams_suspended").ends_with(" 0"), "{encoded}");
+    assert!(
+        series("dialpad_teams_sync_interval_seconds").ends_with(" 900"),
+        "{encoded}"
+    );
+    let last_sync: f64 = series("dialpad_teams_last_sync_timestamp_seconds")
+        .rsplit(' ')
+        .next()
+        .and_then(|value| value.parse().ok())
+        .unwrap();
+    assert_eq!(last_sync, stored_last_sync.0.as_second() as f64, "{encoded}");
+}
+
 #[tokio::test]
 async fn a_suspended_resource_reads_nothing_and_says_so_in_ready() {
     let (ctx, mut server) = context(&demo_secrets());

@@ -131,6 +131,20 @@ impl Tally {
     }
 }
 
+/// The users failing this sync against how many `spec.readiness.maxFailedUsers` tolerates, worked
+/// out once for `Ready` and `Stalled`.
+#[derive(Clone, Copy)]
+struct FailedUsers {
+    failed: usize,
+    allowed: usize,
+}
+
+impl FailedUsers {
+    fn tolerated(self) -> bool {
+        self.failed <= self.allowed
+    }
+}
+
 /// `Ready`: whether the operator is doing its job for this tenant. False while a tenant check or
 /// the source fails, while more users fail than `spec.readiness.maxFailedUsers` tolerates, or
 /// while Teams has been activating assignments for longer than `maxActivationTime`; True
@@ -140,22 +154,21 @@ fn ready(
     tally: &Tally,
     blocker: Option<&ConditionUpdate>,
     users_synced: &ConditionUpdate,
-    failed: i32,
+    failures: FailedUsers,
     overdue: bool,
 ) -> ConditionUpdate {
     let readiness = input.readiness;
     let summary = &users_synced.message;
-    let failed = usize::try_from(failed).unwrap_or(0);
     let tolerance = readiness.max_failed_users;
-    let tolerated = tolerance.allowed(tally.desired);
+    let FailedUsers { failed, allowed } = failures;
     let update = match blocker {
         Some(update) => ConditionUpdate::new(READY, update.reason, update.message.clone()),
-        None if failed > tolerated => ConditionUpdate::new(
+        None if !failures.tolerated() => ConditionUpdate::new(
             READY,
             users_synced.reason,
             format!(
-                "{failed} users need attention, more than spec.readiness.maxFailedUsers tolerates ({tolerance}, {tolerated} of {} desired users): {summary}",
-                tally.desired
+                "{failed} users need attention, more than spec.readiness.maxFailedUsers tolerates ({}, {allowed} of {} desired users): {summary}",
+                readiness.max_failed_users, tally.desired
             ),
         ),
         None if overdue => ConditionUpdate::new(
@@ -286,16 +299,20 @@ pub(super) fn tenant_conditions(
         .into_iter()
         .find(|update| update.reason.severity() != Severity::Healthy);
     let summary = users_synced.message.clone();
-    let tolerated = usize::try_from(failed)
-        .is_ok_and(|failed| failed <= input.readiness.max_failed_users.allowed(tally.desired));
+    let failures = FailedUsers {
+        failed: usize::try_from(failed).unwrap_or(0),
+        allowed: input.readiness.max_failed_users.allowed(tally.desired),
+    };
     let overdue = activation_overdue(input, tally);
-    let ready = ready(input, tally, blocker, &users_synced, failed, overdue);
+    let ready = ready(input, tally, blocker, &users_synced, failures, overdue);
     let stalled = match blocker {
         Some(update) if update.reason != Reason::TransientError => {
             Some(holding(STALLED, update.reason, update.message.clone()))
         }
         Some(_) => None,
-        None if !tolerated && tally.stalled() => Some(holding(STALLED, users_synced.reason, summary.clone())),
+        None if !failures.tolerated() && tally.stalled() => {
+            Some(holding(STALLED, users_synced.reason, summary.clone()))
+        }
         // Teams should have finished long ago: someone must look, and Reconciling goes.
         None if overdue => Some(holding(STALLED, Reason::AssignmentPending, ready.message.clone())),
         None => None,
