@@ -46,6 +46,30 @@ fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
     assert!(!stdout.contains("sandbox-admin-password"), "a secret was printed");
 }
 
+/// `demo | head`: the reader goes after the first line. The process ends quietly with the status a
+/// shell shows for SIGPIPE, where `println!` used to panic.
+#[test]
+fn demo_whose_reader_goes_early_ends_quietly_with_the_sigpipe_status() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let mut child = binary()
+        .arg("demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("Sandbox http://127.0.0.1:"), "{first}");
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[tokio::test]
 async fn plan_runs_one_dry_run_sync_with_secrets_from_files() {
     let org = OrgFixture::from_yaml(EXAMPLE_ORG, "example").unwrap();

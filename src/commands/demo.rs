@@ -1,6 +1,7 @@
 //! `dialpad-teams-operator demo`: the real pipeline against the bundled sandbox org, twice, to
 //! show what an admin would see and that the second sync changes nothing.
 
+use crate::commands::stdout::{out, outln};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -152,8 +153,8 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         connect(&resource.spec, &secrets, &options).map_err(|f| CommandError::Setup(f.message))?;
     let policy = Policy::from_spec(&resource.spec).map_err(|e| CommandError::Setup(e.to_string()))?;
     let mut memory = SyncMemory::default();
-    println!("Sandbox {base} simulates Dialpad, Microsoft sign-in and Graph for {org_origin}.");
-    println!("Syncing {origin} ({:?} mode) against it.\n", policy.mode);
+    outln!("Sandbox {base} simulates Dialpad, Microsoft sign-in and Graph for {org_origin}.");
+    outln!("Syncing {origin} ({:?} mode) against it.\n", policy.mode);
     let settle = Duration::from_millis(org.behaviour.activation_delay_ms + 200);
     for round in 1..=2 {
         let writes_before = sandbox.counters().write_requests();
@@ -167,16 +168,19 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         .await;
         let writes = sandbox.counters().write_requests() - writes_before;
         let e = &run.execution;
-        println!(
+        outln!(
             "=== Sync {round}: {} assigned ({} drift corrected), {} unassigned, {} failed; {writes} write calls to Teams ===\n",
-            e.assigned, e.drift_corrected, e.unassigned, e.failed
+            e.assigned,
+            e.drift_corrected,
+            e.unassigned,
+            e.failed
         );
-        print!("{}", output::summary(&resource, &run.status));
-        println!();
-        print!("{}", output::conditions(&run.status));
-        println!();
-        print!("{}", output::users(&run.plan.outcomes));
-        println!();
+        out!("{}", output::summary(&resource, &run.status));
+        outln!();
+        out!("{}", output::conditions(&run.status));
+        outln!();
+        out!("{}", output::users(&run.plan.outcomes));
+        outln!();
         if round == 1 {
             let leaver = sandbox.with_world(|world| {
                 // A user whose number this resource just assigned leaves Dialpad, so that the
@@ -196,15 +200,15 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
                 Some(email)
             });
             if let Some(email) = leaver {
-                println!("(meanwhile {email} leaves Dialpad)");
+                outln!("(meanwhile {email} leaves Dialpad)");
             }
-            println!("(waiting {settle:?} for Teams to activate the new assignments)\n");
+            outln!("(waiting {settle:?} for Teams to activate the new assignments)\n");
             tokio::time::sleep(settle).await;
         }
     }
     if args.output == Some(OutputFormat::Yaml) {
         let yaml = serde_yaml::to_string(&memory.status).map_err(CommandError::Output)?;
-        println!("status:\n{}", indent(&yaml));
+        outln!("status:\n{}", indent(&yaml));
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub mod plan;
 pub mod plan_result;
 pub mod run;
 pub mod sandbox;
+pub mod stdout;
 
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,7 @@
 //! tables or one JSON or YAML document (`-o`), and with `--detailed-exitcode` its exit status says
 //! whether anything is to change ([`super::plan_result`]).
 
+use crate::commands::stdout::{out, outln};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -162,11 +163,11 @@ pub async fn plan(args: PlanArgs) -> Result<u8, CommandError> {
         PlanFormat::Json => {
             let document = plan_result::document(&resource, policy.mode, &run);
             let json = serde_json::to_string_pretty(&document).map_err(CommandError::Json)?;
-            println!("{json}");
+            outln!("{json}");
         }
         PlanFormat::Yaml => {
             let document = plan_result::document(&resource, policy.mode, &run);
-            print!(
+            out!(
                 "{}",
                 serde_yaml::to_string(&document).map_err(CommandError::Output)?
             );
@@ -186,16 +187,16 @@ fn print_text(args: &PlanArgs, resource: &TeamsTenantSync, mode: SyncMode, run: 
     } else {
         "applied"
     };
-    println!(
+    outln!(
         "Plan for {} ({mode}): {} assigned, {} unassigned, {} failed\n",
         args.file.display(),
         e.assigned,
         e.unassigned,
         e.failed
     );
-    print!("{}", output::summary(resource, &run.status));
-    println!();
-    print!("{}", output::conditions(&run.status));
-    println!();
-    print!("{}", output::users(&run.plan.outcomes));
+    out!("{}", output::summary(resource, &run.status));
+    outln!();
+    out!("{}", output::conditions(&run.status));
+    outln!();
+    out!("{}", output::users(&run.plan.outcomes));
 }

@@ -1,6 +1,7 @@
 //! `dialpad-teams-operator sandbox`: serves the simulated Dialpad, Entra sign-in and Graph for the
 //! bundled example org, an org file, or a generated org.
 
+use crate::commands::stdout::outln;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -93,18 +94,18 @@ pub async fn serve(args: SandboxArgs) -> Result<(), CommandError> {
     };
     let sandbox = Sandbox::start(&fixture, options).await?;
     let base = args.public_url.as_deref().unwrap_or(sandbox.base_url());
-    println!("sandbox for org {origin} listening on {}", sandbox.base_url());
-    println!("  Entra sign-in  {base}/{}/oauth2/v2.0/token", fixture.tenant.id);
-    println!("  Graph          {base}/v1.0/users");
-    println!("  Dialpad        {base}/api/v2/users");
-    println!("  introspection  {base}/_sandbox/counters, {base}/_sandbox/assignments");
+    outln!("sandbox for org {origin} listening on {}", sandbox.base_url());
+    outln!("  Entra sign-in  {base}/{}/oauth2/v2.0/token", fixture.tenant.id);
+    outln!("  Graph          {base}/v1.0/users");
+    outln!("  Dialpad        {base}/api/v2/users");
+    outln!("  introspection  {base}/_sandbox/counters, {base}/_sandbox/assignments");
     if args.tls {
-        println!(
+        outln!(
             "  trust the CA in {} (e.g. SSL_CERT_FILE or REQUESTS_CA_BUNDLE)",
             args.ca_file.display()
         );
     }
-    println!("press Ctrl-C to stop");
+    outln!("press Ctrl-C to stop");
     tokio::signal::ctrl_c().await.map_err(CommandError::Signal)?;
     drop(sandbox);
     Ok(())

@@ -1,0 +1,64 @@
+//! Standard output for the one-shot commands. `print!` panics when the reader has gone
+//! (`dialpad-teams-operator demo | head`); a Unix filter ends quietly there instead, killed by
+//! SIGPIPE, which Rust programs ignore. [`out!`] and [`outln!`] write the same text and, on a
+//! closed pipe, end the process with status 141, the status a shell shows for a process that
+//! SIGPIPE ended (128 + 13), so a pipeline with `pipefail` still sees that the output was cut.
+
+use std::io::{self, Write};
+
+/// The exit status after the reader of standard output has gone: 128 + SIGPIPE (13).
+pub const CLOSED_PIPE_STATUS: i32 = 141;
+
+/// Writes `text` to standard output and flushes it; see the module docs for a closed pipe. Any
+/// other write error ends the process with status 1 and says why on standard error.
+pub fn write(text: std::fmt::Arguments<'_>) {
+    let mut out = io::stdout().lock();
+    if let Err(error) = out.write_fmt(text).and_then(|()| out.flush()) {
+        std::process::exit(exit_status(&error));
+    }
+}
+
+/// The status to end with after `error` writing standard output.
+fn exit_status(error: &io::Error) -> i32 {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        return CLOSED_PIPE_STATUS;
+    }
+    eprintln!("error: cannot write to standard output: {error}");
+    1
+}
+
+/// `print!` that ends the process quietly when standard output's reader has gone.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::commands::stdout::write(format_args!($($arg)*))
+    };
+}
+
+/// `println!` that ends the process quietly when standard output's reader has gone.
+macro_rules! outln {
+    () => {
+        $crate::commands::stdout::write(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::commands::stdout::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {out, outln};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_ends_with_the_status_a_shell_shows_for_sigpipe() {
+        let closed = io::Error::from(io::ErrorKind::BrokenPipe);
+        assert_eq!(exit_status(&closed), 141);
+    }
+
+    #[test]
+    fn any_other_write_error_ends_with_status_1() {
+        let full = io::Error::other("no space left on device");
+        assert_eq!(exit_status(&full), 1);
+    }
+}
