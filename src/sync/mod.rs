@@ -15,6 +15,7 @@ pub mod numbers;
 pub mod ownership;
 pub mod pipeline;
 pub mod plan;
+pub mod policies;
 pub mod ports;
 pub mod readiness;
 mod removals;
