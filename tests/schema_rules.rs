@@ -341,3 +341,42 @@ fn a_max_activation_time_that_is_not_a_duration_is_rejected() {
         "does not match",
     );
 }
+
+fn with_offices(offices: Value) -> Value {
+    let mut document = valid();
+    document["spec"]["assignment"] = json!({"voiceRoutingPolicy": "Global-Routes", "offices": offices});
+    document
+}
+
+#[test]
+fn an_office_listed_twice_is_rejected_naming_the_offices() {
+    let twice = with_offices(json!([
+        {"office": "Berlin", "voiceRoutingPolicy": "Berlin-Routes"},
+        {"office": "Paris", "dialPlan": "FR-Dialling"},
+        {"office": "Berlin", "emergencyLocationId": "berlin-location"}
+    ]));
+    assert_names(&rejected(twice), "spec.assignment.offices", "an office is listed twice");
+}
+
+#[test]
+fn offices_listed_once_each_with_their_own_settings_are_accepted() {
+    validate_document(&with_offices(json!([
+        {"office": "4711", "voiceRoutingPolicy": "Berlin-Routes", "emergencyLocationId": "berlin-location"},
+        {"office": "Paris", "dialPlan": "FR-Dialling", "callingPolicy": "AllowCalling"}
+    ])))
+    .unwrap();
+}
+
+#[test]
+fn an_office_without_its_name_or_with_an_empty_policy_name_is_rejected() {
+    assert_names(
+        &rejected(with_offices(json!([{"voiceRoutingPolicy": "Berlin-Routes"}]))),
+        "spec.assignment.offices[0]",
+        "\"office\" is a required property",
+    );
+    assert_names(
+        &rejected(with_offices(json!([{"office": "Berlin", "dialPlan": ""}]))),
+        "spec.assignment.offices[0].dialPlan",
+        "shorter than 1 character",
+    );
+}

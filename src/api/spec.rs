@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::schema;
 use super::status::TeamsTenantSyncStatus;
 
+mod assignment;
 mod credentials;
 mod readiness;
 
+pub use assignment::*;
 pub use credentials::*;
 pub use readiness::*;
 
@@ -233,32 +235,12 @@ pub struct StaticUser {
     /// `+14155550100`; an extension may follow as `;ext=123`.
     #[schemars(pattern(schema::E164))]
     pub phone_number: String,
-}
 
-/// How numbers are assigned in Teams.
-#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct AssignmentSpec {
-    /// The Teams number type. Dialpad numbers reach Teams through Direct Routing.
-    #[serde(default)]
-    pub number_type: NumberType,
-
-    /// ID of the Teams emergency location to attach to assigned numbers. Leave unset for none.
+    /// The user's office, as `spec.assignment.offices` names it: its location and policies
+    /// apply to this user. Unset: the resource-wide ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 64))]
-    pub emergency_location_id: Option<String>,
-}
-
-/// The Teams telephone number type.
-#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum NumberType {
-    /// A number routed through a Session Border Controller (Dialpad's model).
-    #[default]
-    DirectRouting,
-    /// A Microsoft Calling Plan number.
-    CallingPlan,
-    /// A number from an Operator Connect carrier.
-    OperatorConnect,
+    #[schemars(length(min = 1, max = 128))]
+    pub office: Option<String>,
 }
 
 /// What happens to the number of a user the source no longer wants.

@@ -12,6 +12,7 @@ pub mod input;
 mod lookup;
 pub mod model;
 pub mod numbers;
+pub mod offices;
 pub mod ownership;
 pub mod pipeline;
 pub mod plan;
