@@ -87,6 +87,7 @@ fn tenant() -> TeamsState {
         index: EmailIndex::new(&graph),
         users,
         numbers: Vec::new(),
+        policies: Default::default(),
     }
 }
 

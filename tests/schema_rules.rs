@@ -355,7 +355,11 @@ fn an_office_listed_twice_is_rejected_naming_the_offices() {
         {"office": "Paris", "dialPlan": "FR-Dialling"},
         {"office": "Berlin", "emergencyLocationId": "berlin-location"}
     ]));
-    assert_names(&rejected(twice), "spec.assignment.offices", "an office is listed twice");
+    assert_names(
+        &rejected(twice),
+        "spec.assignment.offices",
+        "an office is listed twice",
+    );
 }
 
 #[test]

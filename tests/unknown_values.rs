@@ -187,6 +187,7 @@ async fn a_capability_status_graph_adds_later_is_no_phone_system_and_unassigns_n
             email: Some("ada@contoso.com".into()),
             phone_number: Some("+14155550100".into()),
             display_name: None,
+            office: Default::default(),
         }],
         owned_numbers: ["+14155550100".to_owned()].into(),
         ..Default::default()

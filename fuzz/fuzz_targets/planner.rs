@@ -29,7 +29,7 @@ fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |data: &[u8]| {
     for action in &planned.actions {
         match &action.kind {
             ActionKind::Unassign { number } => check_unassignment(&input, &planned, action.outcome, number),
-            ActionKind::Assign { number, user_id } => {
+            ActionKind::Assign { number, user_id, .. } => {
                 check_assignment(&input, &planned, action.outcome, number, user_id)
             }
         }

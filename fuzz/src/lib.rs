@@ -73,6 +73,7 @@ impl Snapshot {
             index: EmailIndex::new(&graph_users),
             users: teams_users,
             numbers: repeat(u, 6, held_number)?,
+            policies: Default::default(),
         };
         let checks = if u.ratio(1, 8)? {
             let reason = *u.choose(Reason::ALL)?;
@@ -182,7 +183,7 @@ fn policy(u: &mut Unstructured) -> Result<Policy> {
         },
         overwrite_foreign_numbers: u.arbitrary()?,
         number_type: "directRouting",
-        emergency_location_id: None,
+        assignment: Default::default(),
         readiness: Readiness {
             max_failed_users: if u.arbitrary()? {
                 FailureTolerance::Count(u.int_in_range(0..=3)?)
@@ -218,6 +219,7 @@ fn desired(u: &mut Unstructured) -> Result<DesiredState> {
             } else {
                 None
             },
+            office: Default::default(),
         })
     })?;
     Ok(DesiredState {

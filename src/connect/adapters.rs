@@ -16,6 +16,8 @@ use crate::microsoft::token::Credentials;
 use crate::sync::change::{ChangeOutcome, Refusal, Submission, WriteError};
 use crate::sync::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
 use crate::sync::numbers::normalise;
+use crate::sync::offices::UserOffice;
+use crate::sync::policies::PolicyState;
 use crate::sync::ports::{
     ChangeConfirmer, ChangeSender, DesiredSource, SourceFailure, SourcePages, TeamsTenant, TenantFailure,
 };
@@ -128,6 +130,10 @@ fn desired_user(user: &crate::dialpad::DialpadUser) -> Option<DesiredUser> {
         email: user.emails.first().cloned(),
         phone_number: user.phone_numbers.first().cloned(),
         display_name,
+        office: UserOffice {
+            id: user.office_id.clone(),
+            name: None,
+        },
     })
 }
 
@@ -168,6 +174,10 @@ impl DesiredSource for StaticSource {
                 email: Some(user.email.clone()),
                 phone_number: Some(user.phone_number.clone()),
                 display_name: None,
+                office: UserOffice {
+                    id: None,
+                    name: user.office.clone(),
+                },
             });
         }
         Ok(state)
@@ -355,6 +365,7 @@ impl TeamsTenant for GraphTenant {
             users,
             index,
             numbers,
+            policies: PolicyState::default(),
         })
     }
 }

@@ -35,7 +35,7 @@ pub type Verdict = (usize, ActionKind, Result<ChangeOutcome, WriteError>);
 /// Whether `holders` shows the change `kind` as made.
 fn shows_done(kind: &ActionKind, holders: &HashMap<String, Option<String>>) -> bool {
     match kind {
-        ActionKind::Assign { number, user_id } => holders
+        ActionKind::Assign { number, user_id, .. } => holders
             .get(number)
             .is_some_and(|holder| holder.as_deref() == Some(user_id.as_str())),
         ActionKind::Unassign { number } => holders.get(number).is_none_or(Option::is_none),
@@ -144,6 +144,7 @@ mod tests {
         let assign = |number: &str, user: &str| ActionKind::Assign {
             number: number.into(),
             user_id: user.into(),
+            location_id: None,
         };
         assert!(shows_done(&assign("+1", "ada"), &holders));
         assert!(

@@ -47,6 +47,7 @@ fn assignments(count: usize) -> Vec<PendingChange> {
             kind: ActionKind::Assign {
                 number: format!("+1425555{i:04}"),
                 user_id: format!("user-{i}"),
+                location_id: None,
             },
             url: Some(format!("op-{i}")),
         })
@@ -57,7 +58,7 @@ fn made(changes: &[PendingChange]) -> HashMap<String, Option<String>> {
     changes
         .iter()
         .filter_map(|c| match &c.kind {
-            ActionKind::Assign { number, user_id } => Some((number.clone(), Some(user_id.clone()))),
+            ActionKind::Assign { number, user_id, .. } => Some((number.clone(), Some(user_id.clone()))),
             ActionKind::Unassign { .. } => None,
         })
         .collect()

@@ -135,7 +135,7 @@ pub async fn send_early<W: ChangeSender + ChangeConfirmer, O: OwnershipStore>(
         // Record what arrived once the queue runs low: few saves, and nothing sent unrecorded.
         if recording && !unsaved.is_empty() && queue.len() < concurrency {
             let next = record.with(unsaved.iter().filter_map(|early| match &early.kind {
-                ActionKind::Assign { number, user_id } => Some((number.as_str(), user_id.as_str())),
+                ActionKind::Assign { number, user_id, .. } => Some((number.as_str(), user_id.as_str())),
                 ActionKind::Unassign { .. } => None,
             }));
             match store.save(&next).await {

@@ -33,6 +33,7 @@ fn source_user(id: &str, email: &str, number: &str) -> DesiredUser {
         email: Some(email.into()),
         phone_number: Some(number.into()),
         display_name: None,
+        office: Default::default(),
     }
 }
 
@@ -383,6 +384,7 @@ fn only_plain_assignments_are_picked_early() {
             kind: ActionKind::Assign {
                 number: "+14155550101".into(),
                 user_id: "t0".into(),
+                location_id: None,
             },
         }]
     );

@@ -310,6 +310,7 @@ mod tests {
                 kind: ActionKind::Assign {
                     number: "+14155550100".into(),
                     user_id: "t1".into(),
+                    location_id: None,
                 },
                 cause: crate::sync::model::Cause::NewUser,
             }],

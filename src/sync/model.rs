@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use k8s_openapi::jiff::Timestamp;
 
+use super::offices::UserOffice;
+use super::policies::{PolicyChange, PolicyState};
 use super::readiness::{Readiness, ReadinessField};
 use crate::api::{
-    DEFAULT_GRACE_PERIOD, DEFAULT_MAX_UNASSIGNMENTS, NumberType, Reason, RemovalPolicy, SyncMode,
-    TeamsTenantSyncSpec,
+    AssignmentSpec, DEFAULT_GRACE_PERIOD, DEFAULT_MAX_UNASSIGNMENTS, NumberType, Reason, RemovalPolicy,
+    SyncMode, TeamsTenantSyncSpec,
 };
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::licences::LicenceState;
@@ -33,8 +35,9 @@ pub struct Policy {
     pub overwrite_foreign_numbers: bool,
     /// The Graph `numberType` to assign.
     pub number_type: &'static str,
-    /// Emergency location for assigned numbers.
-    pub emergency_location_id: Option<String>,
+    /// `spec.assignment`: each user's emergency location and Teams policies, by office (see
+    /// [`super::offices`]), and whether group policies are overridden.
+    pub assignment: AssignmentSpec,
     /// When `Ready` is True.
     pub readiness: Readiness,
 }
@@ -75,7 +78,7 @@ impl Policy {
             max_unassignments,
             overwrite_foreign_numbers: spec.safety.overwrite_foreign_numbers,
             number_type: number_type_name(spec.assignment.number_type),
-            emergency_location_id: spec.assignment.emergency_location_id.clone(),
+            assignment: spec.assignment.clone(),
             readiness: Readiness::from_spec(&spec.readiness)?,
         })
     }
@@ -92,7 +95,7 @@ impl Default for Policy {
             max_unassignments: DEFAULT_MAX_UNASSIGNMENTS.unsigned_abs() as usize,
             overwrite_foreign_numbers: false,
             number_type: number_type_name(NumberType::default()),
-            emergency_location_id: None,
+            assignment: AssignmentSpec::default(),
             readiness: Readiness::default(),
         }
     }
@@ -157,6 +160,8 @@ pub struct DesiredUser {
     pub phone_number: Option<String>,
     /// Name for messages.
     pub display_name: Option<String>,
+    /// The user's office, which decides their emergency location and policies.
+    pub office: UserOffice,
 }
 
 impl DesiredUser {
@@ -222,6 +227,8 @@ pub struct TeamsState {
     pub index: EmailIndex,
     /// Assigned numbers (unassigned ones are left out).
     pub numbers: Vec<HeldNumber>,
+    /// The Teams policies the resource converges, as the tenant has them.
+    pub policies: PolicyState,
 }
 
 /// The tenant-level checks done before planning.
@@ -275,6 +282,8 @@ pub enum ActionKind {
         number: String,
         /// Teams object id.
         user_id: String,
+        /// The emergency location to attach, from the user's office or the resource.
+        location_id: Option<String>,
     },
     /// Unassign `number`.
     Unassign {
@@ -370,6 +379,8 @@ pub struct Plan {
     /// first (`spec.removal.adoptExisting`), each with the Teams user id holding it: recorded
     /// before any change is made, as if this resource had assigned them.
     pub adoptions: Vec<(String, String)>,
+    /// Teams policy changes, each with its user's index into [`Plan::outcomes`].
+    pub policy_changes: Vec<(usize, PolicyChange)>,
 }
 
 impl Plan {

@@ -102,7 +102,7 @@ impl OwnershipRecord {
             }
         }
         for action in &plan.actions {
-            if let ActionKind::Assign { number, user_id } = &action.kind {
+            if let ActionKind::Assign { number, user_id, .. } = &action.kind {
                 entries.insert(number.clone(), user_id.clone());
             }
         }

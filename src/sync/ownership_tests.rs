@@ -46,6 +46,7 @@ fn assigning(number: &str, user: &str) -> Plan {
             kind: ActionKind::Assign {
                 number: number.into(),
                 user_id: user.into(),
+                location_id: None,
             },
             cause: Cause::NewUser,
         }],

@@ -115,7 +115,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     let sent_numbers: Vec<(String, String)> = sent
         .iter()
         .filter_map(|(_, change)| match &change.action.kind {
-            ActionKind::Assign { number, user_id } => Some((number.clone(), user_id.clone())),
+            ActionKind::Assign { number, user_id, .. } => Some((number.clone(), user_id.clone())),
             ActionKind::Unassign { .. } => None,
         })
         .collect();

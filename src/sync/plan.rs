@@ -9,6 +9,7 @@ use super::input::PlanInput;
 use super::lookup::{Lookup, retry_gate};
 use super::model::{Action, ActionKind, Cause, DesiredUser, Plan, TeamsUser, UserOutcome};
 use super::numbers::normalise;
+use super::offices::user_assignment;
 use super::removals::{TakenOff, hold_to_limit, plan_removals};
 use crate::api::{Reason, SyncMode};
 
@@ -316,6 +317,7 @@ pub(super) fn decide<'a>(
     decision.action = Some(ActionKind::Assign {
         number,
         user_id: teams_user.id.clone(),
+        location_id: user_assignment(&input.policy.assignment, &user.office).emergency_location_id,
     });
     decision
 }

@@ -51,6 +51,7 @@ impl Case {
             email: email.map(str::to_owned),
             phone_number: number.map(str::to_owned),
             display_name: None,
+            office: Default::default(),
         });
         if let Some(normalised) = number.and_then(crate::sync::numbers::normalise) {
             self.desired.owned_numbers.insert(normalised.clone());
@@ -139,6 +140,7 @@ fn assign(outcome: usize, number: &str, user_id: &str) -> Action {
         kind: ActionKind::Assign {
             number: number.into(),
             user_id: user_id.into(),
+            location_id: None,
         },
         cause: Cause::NewUser,
     }
@@ -339,7 +341,8 @@ fn a_recorded_number_changed_by_hand_is_drift_and_gets_corrected() {
         plan.actions[0].kind,
         ActionKind::Assign {
             number: "+14155550100".into(),
-            user_id: "t1".into()
+            user_id: "t1".into(),
+            location_id: None,
         }
     );
     let message = &only(&plan).message;

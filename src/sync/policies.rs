@@ -11,7 +11,7 @@
 //!   user no longer wants one of that kind; a direct assignment someone else made is replaced when
 //!   a policy is wanted, and otherwise left alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A kind of Teams policy a resource converges, by the spec field that names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -195,9 +195,35 @@ pub fn requests(changes: &[PolicyChange], per_request: usize) -> Vec<Vec<PolicyC
     out
 }
 
-/// The policies this resource assigned, by Teams user id and kind: the policy record beside the
-/// numbers of the ownership record.
-pub type PolicyRecord = BTreeMap<(String, PolicyKind), String>;
+/// The Teams policies a resource converges, as the tenant has them (read only when the resource
+/// names a policy).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PolicyState {
+    /// The tenant's id of each policy the spec names, by kind and name, or why there is none.
+    pub ids: BTreeMap<(PolicyKind, String), Result<String, Unresolved>>,
+    /// The policy Teams applies, by Teams user id and kind, for the kinds the spec names; a user
+    /// or kind left out is on the tenant's default.
+    pub effective: HashMap<String, BTreeMap<PolicyKind, EffectivePolicy>>,
+}
+
+impl PolicyState {
+    /// The wanted policy of `kind` named `name`, resolved.
+    pub fn wanted(&self, kind: PolicyKind, name: &str) -> WantedPolicy {
+        WantedPolicy {
+            name: name.to_owned(),
+            id: self
+                .ids
+                .get(&(kind, name.to_owned()))
+                .cloned()
+                .unwrap_or(Err(Unresolved::NotFound)),
+        }
+    }
+
+    /// The policy of `kind` Teams applies to `user_id`, if not the tenant's default.
+    pub fn effective(&self, user_id: &str, kind: PolicyKind) -> Option<&EffectivePolicy> {
+        self.effective.get(user_id).and_then(|by_kind| by_kind.get(&kind))
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -71,14 +71,13 @@ pub async fn send<W: ChangeSender>(
 ) -> SentChange {
     let sent = Instant::now();
     let result = match &action.kind {
-        ActionKind::Assign { number, user_id } => {
+        ActionKind::Assign {
+            number,
+            user_id,
+            location_id,
+        } => {
             writer
-                .submit_assign(
-                    number,
-                    user_id,
-                    policy.number_type,
-                    policy.emergency_location_id.as_deref(),
-                )
+                .submit_assign(number, user_id, policy.number_type, location_id.as_deref())
                 .await
         }
         ActionKind::Unassign { number } => writer.submit_unassign(number, policy.number_type).await,

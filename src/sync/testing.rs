@@ -46,6 +46,7 @@ pub(crate) fn teams_state(users: Vec<TeamsUser>, numbers: Vec<HeldNumber>) -> Te
         index,
         users,
         numbers,
+        policies: Default::default(),
     }
 }
 
