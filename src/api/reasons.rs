@@ -95,6 +95,16 @@ reasons! {
     NumberNotInTenant => Failed, User, "Check spec.assignment.numberType (Dialpad's numbers are DirectRouting); a Calling Plan or Operator Connect number must first be in the tenant's number inventory.";
     /// The Teams user's account is disabled; numbers cannot be assigned to it.
     TeamsUserDisabled => Failed, User, "Enable the user's account in Microsoft Entra ID, or remove the user from the source.";
+    /// A policy the resource names for the user (spec.assignment or the user's office: voiceRoutingPolicy, dialPlan or callingPolicy) does not exist in the tenant under that name and type.
+    PolicyNotFound => Failed, User, "Create the policy in the Teams admin center (Voice > Voice routing policies, Dial plans, Calling policies), or correct its name in spec.assignment or the office's entry.";
+    /// Teams does not accept the policy type the operator uses for that spec field (UNCONFIRMED names: see --policy-type).
+    PolicyTypeUnsupported => Failed, User, "Remove the field from spec.assignment, or start the operator with --policy-type FIELD=TYPE naming the type Teams accepts (the message quotes Teams).";
+    /// The user's policy of that kind comes from a group assignment, which this resource leaves alone.
+    PolicyHeldByGroup => Failed, User, "Change the group's policy assignment in Teams, remove the user from the group, or set spec.assignment.overrideGroupPolicies to give the user this resource's policy directly.";
+    /// Teams refused a policy assignment (the message quotes Teams); it is retried with back-off.
+    PolicyAssignmentFailed => Failed, User, "Read Teams' message; check the policy and the user in the Teams admin center.";
+    /// Teams refused the number because the emergency location (spec.assignment.emergencyLocationId or the office's) does not exist.
+    EmergencyLocationNotFound => Failed, User, "Create the emergency location in the Teams admin center (Locations > Emergency addresses) and put its ID in spec.assignment or the office's entry.";
     /// Teams accepted the assignment and is still activating it; this can take minutes to hours.
     AssignmentPending => Pending, Both, "Nothing; the next sync checks again.";
     /// The user left the source; the number is unassigned once the grace period has passed.

@@ -5,7 +5,7 @@
 //! at most [`SHARD_CAPACITY`] numbers, each far below the 1 MiB object limit, and only shards
 //! whose text changed are written.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -123,13 +123,30 @@ fn shard_of(number: &str, count: usize) -> usize {
     (tail % count as u64) as usize
 }
 
+/// Which shard of `count` a Teams user's policy lines go to: by the user id's last hex digits
+/// (object ids are random GUIDs, so these spread evenly).
+fn policy_shard_of(user_id: &str, count: usize) -> usize {
+    let tail = user_id
+        .chars()
+        .rev()
+        .filter_map(|c| c.to_digit(16))
+        .take(8)
+        .fold((0u64, 1u64), |(sum, scale), digit| {
+            (sum + u64::from(digit) * scale, scale * 16)
+        })
+        .0;
+    (tail % count as u64) as usize
+}
+
 /// The record split into shards: a power of two of them, so that a growing record reshuffles
-/// rarely, each with at most about [`SHARD_CAPACITY`] numbers; none for an empty record.
+/// rarely, each with at most about [`SHARD_CAPACITY`] lines (numbers and policies); none for an
+/// empty record.
 pub fn split(record: &OwnershipRecord) -> Vec<String> {
     if record.is_empty() {
         return Vec::new();
     }
-    let count = record.len().div_ceil(SHARD_CAPACITY).next_power_of_two();
+    let lines = record.len() + record.policy_entries().count();
+    let count = lines.div_ceil(SHARD_CAPACITY).next_power_of_two();
     let mut shards = vec![String::new(); count];
     for (number, holder) in record.entries() {
         let shard = &mut shards[shard_of(number, count)];
@@ -137,6 +154,9 @@ pub fn split(record: &OwnershipRecord) -> Vec<String> {
         shard.push(' ');
         shard.push_str(holder);
         shard.push('\n');
+    }
+    for ((user, _, _), line) in record.policy_entries().zip(record.policy_lines()) {
+        shards[policy_shard_of(user, count)].push_str(&line);
     }
     shards
 }
@@ -146,7 +166,7 @@ impl OwnershipStore for ConfigMapRecordStore {
         let params = ListParams::default().labels(&format!("{OWNER_UID_LABEL}={}", self.uid));
         let list = self.api.list(&params).await.map_err(|e| self.error("read", e))?;
         let mut texts = HashMap::new();
-        let mut entries = BTreeMap::new();
+        let mut record = OwnershipRecord::default();
         for map in list.items {
             let name = map.name_any();
             let text = map
@@ -157,11 +177,11 @@ impl OwnershipStore for ConfigMapRecordStore {
                 .unwrap_or_default();
             let shard =
                 OwnershipRecord::parse(&text).map_err(|e| self.error("read", format!("{name}: {e}")))?;
-            entries.extend(shard.entries().map(|(n, h)| (n.to_owned(), h.to_owned())));
+            record.extend(shard);
             texts.insert(name, text);
         }
         *self.shards.lock().expect("shards lock") = texts;
-        Ok(OwnershipRecord::from_entries(entries))
+        Ok(record)
     }
 
     async fn save(&self, record: &OwnershipRecord) -> Result<(), OwnershipStoreError> {
@@ -227,6 +247,31 @@ mod tests {
         assert!(largest < 512 * 1024, "largest shard {largest} bytes");
         let text: String = shards.concat();
         assert_eq!(OwnershipRecord::parse(&text).unwrap(), record(100_000));
+    }
+
+    #[test]
+    fn policies_are_kept_in_the_shards_beside_the_numbers_and_read_back() {
+        use crate::sync::policies::{PolicyChange, PolicyKind};
+        let changes: Vec<PolicyChange> = (0..30_000)
+            .map(|i| PolicyChange::Assign {
+                user_id: format!("00000000-0000-0000-0000-{i:012x}"),
+                kind: PolicyKind::VoiceRouting,
+                policy_id: "5f2e3c1a-0000-4000-8000-000000000001".into(),
+            })
+            .collect();
+        let with_policies = record(10_000).with_policy_changes(&changes);
+        let shards = split(&with_policies);
+        assert_eq!(shards.len(), 4, "40,000 lines in shards of at most 10,000");
+        let mut read = OwnershipRecord::default();
+        for shard in &shards {
+            read.extend(OwnershipRecord::parse(shard).unwrap());
+        }
+        assert_eq!(read, with_policies);
+        assert!(
+            shards
+                .iter()
+                .all(|shard| shard.contains("policy voiceRoutingPolicy "))
+        );
     }
 
     #[test]

@@ -7,17 +7,23 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::model::{ActionKind, Plan, TeamsState};
+use super::policies::{PolicyChange, PolicyKind, PolicySource};
 use crate::api::{Reason, SyncMode};
 
-/// Numbers a resource owns, each with the Teams user id it was assigned to.
+/// Numbers a resource owns, each with the Teams user id it was assigned to, and the Teams
+/// policies it assigned, by user and kind.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OwnershipRecord {
     entries: BTreeMap<String, String>,
+    policies: BTreeMap<(String, PolicyKind), String>,
 }
 
-/// A line of a stored record that does not read as `<number> <teams user id>`.
+/// A line of a stored record that reads neither as `<number> <teams user id>` nor as
+/// `policy <kind> <teams user id> <policy id>`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("line {line} of the ownership record is not '<number> <teams user id>': {content:?}")]
+#[error(
+    "line {line} of the ownership record is neither '<number> <teams user id>' nor 'policy <kind> <teams user id> <policy id>': {content:?}"
+)]
 pub struct RecordFormatError {
     /// 1-based line number.
     pub line: usize,
@@ -39,6 +45,7 @@ impl OwnershipRecord {
     pub fn from_entries(entries: impl IntoIterator<Item = (String, String)>) -> Self {
         Self {
             entries: entries.into_iter().collect(),
+            policies: BTreeMap::new(),
         }
     }
 
@@ -47,9 +54,49 @@ impl OwnershipRecord {
         self.entries.len()
     }
 
-    /// Whether nothing is owned.
+    /// Whether nothing is owned: no number and no policy.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.policies.is_empty()
+    }
+
+    /// Adds `other`'s numbers and policies (a shard of the same record).
+    pub fn extend(&mut self, other: OwnershipRecord) {
+        self.entries.extend(other.entries);
+        self.policies.extend(other.policies);
+    }
+
+    /// The policy of `kind` this resource assigned to `user_id`, if any.
+    pub fn policy(&self, user_id: &str, kind: PolicyKind) -> Option<&str> {
+        self.policies.get(&(user_id.to_owned(), kind)).map(String::as_str)
+    }
+
+    /// The policies owned: Teams user id, kind, policy id.
+    pub fn policy_entries(&self) -> impl Iterator<Item = (&str, PolicyKind, &str)> {
+        self.policies
+            .iter()
+            .map(|((user, kind), id)| (user.as_str(), *kind, id.as_str()))
+    }
+
+    /// This record after `changes` were made: assignments recorded, unassignments dropped.
+    pub fn with_policy_changes<'a>(&self, changes: impl IntoIterator<Item = &'a PolicyChange>) -> Self {
+        let mut record = self.clone();
+        for change in changes {
+            match change {
+                PolicyChange::Assign {
+                    user_id,
+                    kind,
+                    policy_id,
+                } => {
+                    record
+                        .policies
+                        .insert((user_id.clone(), *kind), policy_id.clone());
+                }
+                PolicyChange::Unassign { user_id, kind } => {
+                    record.policies.remove(&(user_id.clone(), *kind));
+                }
+            }
+        }
+        record
     }
 
     /// Whether `number` is owned as assigned to `holder`.
@@ -106,16 +153,33 @@ impl OwnershipRecord {
                 entries.insert(number.clone(), user_id.clone());
             }
         }
-        Self { entries }
+        // A policy of a kind the sync read stays recorded while Teams applies it to the user
+        // directly; one of a kind it did not read (none is configured now) stays as it was.
+        let state = &teams.policies;
+        let policies = self
+            .policies
+            .iter()
+            .filter(|((user, kind), id)| {
+                !state.kinds.contains(kind)
+                    || state.effective(user, *kind).is_some_and(|effective| {
+                        effective.source == PolicySource::Direct
+                            && effective.policy_id.eq_ignore_ascii_case(id)
+                    })
+            })
+            .map(|(key, id)| (key.clone(), id.clone()))
+            .collect();
+        let assigned = plan.policy_changes.iter().map(|(_, change)| change);
+        Self { entries, policies }
+            .with_policy_changes(assigned.filter(|c| matches!(c, PolicyChange::Assign { .. })))
     }
 
     /// This record without `numbers` (unassigned by this resource).
     pub fn without<'a>(&self, numbers: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut entries = self.entries.clone();
+        let mut record = self.clone();
         for number in numbers {
-            entries.remove(number);
+            record.entries.remove(number);
         }
-        Self { entries }
+        record
     }
 
     /// The record with `number` recorded as assigned to `holder`, for each pair.
@@ -144,23 +208,36 @@ impl OwnershipRecord {
             .collect()
     }
 
-    /// The record as text: one `<number> <teams user id>` line per number, sorted.
+    /// The record as text: one `<number> <teams user id>` line per number, sorted, then one
+    /// `policy <kind> <teams user id> <policy id>` line per policy.
     pub fn to_text(&self) -> String {
-        self.entries.iter().map(|(n, h)| format!("{n} {h}\n")).collect()
+        let numbers = self.entries.iter().map(|(n, h)| format!("{n} {h}\n"));
+        numbers.chain(self.policy_lines()).collect()
+    }
+
+    /// The policies as `policy <kind> <teams user id> <policy id>` lines.
+    pub fn policy_lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.policy_entries()
+            .map(|(user, kind, id)| format!("{POLICY_LINE} {} {user} {id}\n", kind.field()))
     }
 
     /// Reads [`OwnershipRecord::to_text`]'s format; blank lines are ignored.
     pub fn parse(text: &str) -> Result<Self, RecordFormatError> {
         let mut entries = BTreeMap::new();
+        let mut policies = BTreeMap::new();
         for (index, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() {
                 continue;
             }
-            let mut parts = line.split_whitespace();
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(number), Some(holder), None) if number.starts_with('+') => {
-                    entries.insert(number.to_owned(), holder.to_owned());
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            match parts.as_slice() {
+                [number, holder] if number.starts_with('+') => {
+                    entries.insert((*number).to_owned(), (*holder).to_owned());
+                }
+                [POLICY_LINE, kind, user, id] if PolicyKind::from_field(kind).is_some() => {
+                    let kind = PolicyKind::from_field(kind).expect("checked above");
+                    policies.insert(((*user).to_owned(), kind), (*id).to_owned());
                 }
                 _ => {
                     return Err(RecordFormatError {
@@ -170,9 +247,12 @@ impl OwnershipRecord {
                 }
             }
         }
-        Ok(Self { entries })
+        Ok(Self { entries, policies })
     }
 }
+
+/// The first word of a policy line of the stored record.
+const POLICY_LINE: &str = "policy";
 
 #[cfg(test)]
 #[path = "ownership_tests.rs"]

@@ -159,3 +159,83 @@ fn the_text_form_reads_back_and_a_bad_line_is_named() {
         })
     );
 }
+
+mod policies {
+    use super::*;
+    use crate::sync::policies::{EffectivePolicy, PolicyChange, PolicyKind, PolicySource};
+
+    fn assign(user: &str, kind: PolicyKind, id: &str) -> PolicyChange {
+        PolicyChange::Assign {
+            user_id: user.into(),
+            kind,
+            policy_id: id.into(),
+        }
+    }
+
+    fn applied(user: &str, kind: PolicyKind, id: &str, source: PolicySource) -> TeamsState {
+        let mut state = teams(&[]);
+        state.policies.kinds.insert(kind);
+        state.policies.effective.entry(user.into()).or_default().insert(
+            kind,
+            EffectivePolicy {
+                policy_id: id.into(),
+                source,
+            },
+        );
+        state
+    }
+
+    #[test]
+    fn policy_lines_read_back_beside_numbers_and_a_bad_kind_is_refused() {
+        let record = record(&[("+14155550100", "t1")]).with_policy_changes(&[assign(
+            "t1",
+            PolicyKind::VoiceRouting,
+            "p-berlin",
+        )]);
+        let text = record.to_text();
+        assert_eq!(text, "+14155550100 t1\npolicy voiceRoutingPolicy t1 p-berlin\n");
+        assert_eq!(OwnershipRecord::parse(&text).unwrap(), record);
+        let error = OwnershipRecord::parse("policy meetingPolicy t1 p").unwrap_err();
+        assert_eq!(error.line, 1);
+    }
+
+    #[test]
+    fn planned_policy_assignments_are_recorded_before_they_are_made() {
+        let plan = Plan {
+            policy_changes: vec![(0, assign("t1", PolicyKind::DialPlan, "p-de"))],
+            ..Plan::default()
+        };
+        let next = OwnershipRecord::default().before_changes(&teams(&[]), &plan, SyncMode::Enforce, false);
+        assert_eq!(next.policy("t1", PolicyKind::DialPlan), Some("p-de"));
+        let dry = OwnershipRecord::default().before_changes(&teams(&[]), &plan, SyncMode::DryRun, false);
+        assert_eq!(dry.policy("t1", PolicyKind::DialPlan), None);
+    }
+
+    #[test]
+    fn a_recorded_policy_is_dropped_once_teams_no_longer_applies_it_directly() {
+        let owned = OwnershipRecord::default().with_policy_changes(&[assign(
+            "t1",
+            PolicyKind::VoiceRouting,
+            "p-berlin",
+        )]);
+        let keep = |state: &TeamsState| {
+            owned
+                .before_changes(state, &Plan::default(), SyncMode::Enforce, false)
+                .policy("t1", PolicyKind::VoiceRouting)
+                .map(str::to_owned)
+        };
+        let direct = applied("t1", PolicyKind::VoiceRouting, "p-berlin", PolicySource::Direct);
+        assert_eq!(keep(&direct).as_deref(), Some("p-berlin"));
+        let changed = applied("t1", PolicyKind::VoiceRouting, "p-paris", PolicySource::Direct);
+        assert_eq!(keep(&changed), None, "someone assigned another policy");
+        let group = applied(
+            "t1",
+            PolicyKind::VoiceRouting,
+            "p-berlin",
+            PolicySource::Group { group_id: None },
+        );
+        assert_eq!(keep(&group), None, "the direct assignment is gone");
+        // A kind the sync did not read (no longer configured): kept as it was.
+        assert_eq!(keep(&teams(&[])).as_deref(), Some("p-berlin"));
+    }
+}

@@ -11,7 +11,7 @@
 //!   user no longer wants one of that kind; a direct assignment someone else made is replaced when
 //!   a policy is wanted, and otherwise left alone.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A kind of Teams policy a resource converges, by the spec field that names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,6 +31,11 @@ impl PolicyKind {
         PolicyKind::DialPlan,
         PolicyKind::Calling,
     ];
+
+    /// The kind a spec field names ([`PolicyKind::field`]).
+    pub fn from_field(field: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.field() == field)
+    }
 
     /// The spec field that names this kind's policy (under `spec.assignment` or an office).
     pub fn field(self) -> &'static str {
@@ -199,6 +204,8 @@ pub fn requests(changes: &[PolicyChange], per_request: usize) -> Vec<Vec<PolicyC
 /// names a policy).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PolicyState {
+    /// The kinds read: those the spec names anywhere (resource-wide or for an office).
+    pub kinds: BTreeSet<PolicyKind>,
     /// The tenant's id of each policy the spec names, by kind and name, or why there is none.
     pub ids: BTreeMap<(PolicyKind, String), Result<String, Unresolved>>,
     /// The policy Teams applies, by Teams user id and kind, for the kinds the spec names; a user
