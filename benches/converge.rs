@@ -223,6 +223,7 @@ async fn scenario(users: usize, options: &Options) {
         dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)
@@ -461,6 +462,7 @@ async fn naive_baseline(users: usize, options: &Options) -> (Duration, Duration)
         dialpad_requests_per_second: Some((DIALPAD_RATE * options.rate_scale).round() as u32),
         allowed_endpoints: AllowedEndpoints::parse(&[&base]).expect("the sandbox URL"),
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     };
     let connection = connect(&resource.spec, &Secrets, &connect_options)
         .map_err(|f| f.message)

@@ -70,6 +70,7 @@ fn context_allowing(secrets: &[Value], sandbox_base: &str) -> (Arc<Context>, Api
         dialpad_requests_per_second: None,
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox_base]).unwrap(),
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     };
     let metrics = Arc::new(Metrics::new());
     (

@@ -39,6 +39,7 @@ fn connect() -> ConnectOptions {
         dialpad_requests_per_second: None,
         allowed_endpoints: Default::default(),
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     }
 }
 

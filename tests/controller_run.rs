@@ -45,6 +45,7 @@ async fn the_controller_lists_and_watches_while_it_runs_and_is_ready_only_after_
             dialpad_requests_per_second: None,
             allowed_endpoints: Default::default(),
             upstream_calls: Arc::new(NotRecorded),
+            policy_types: Default::default(),
         },
         settings: Default::default(),
         readiness: readiness.clone(),

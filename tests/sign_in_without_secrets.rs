@@ -328,6 +328,7 @@ async fn no_private_key_assertion_or_service_account_token_reaches_the_log_statu
     let metrics = Arc::new(Metrics::new());
     let options = ConnectOptions {
         upstream_calls: metrics.clone(),
+        policy_types: Default::default(),
         ..quick_options(sandbox.base_url())
     };
     let mut statuses = Vec::new();

@@ -517,6 +517,7 @@ async fn deleting_after_the_secrets_are_gone_signs_in_with_the_last_syncs_sign_i
         dialpad_requests_per_second: None,
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).unwrap(),
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     };
     let gone = Values::new(HashMap::new());
     let failure = connect_tenant(&resource.spec, &gone, &options, None)
@@ -550,6 +551,7 @@ async fn a_deletion_with_the_last_syncs_sign_in_never_sends_its_token_to_a_new_g
     let options = ConnectOptions {
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url(), other.base_url()]).unwrap(),
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
         ..quick_options(sandbox.base_url())
     };
     let tenant = connect_tenant(

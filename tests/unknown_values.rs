@@ -110,6 +110,8 @@ async fn a_number_in_an_unknown_assignment_status_is_held_by_nobody_and_never_un
     let tenant = GraphTenant {
         graph: graph(&server),
         domain: "contoso.com".into(),
+        policy_types: Default::default(),
+        policy_names: Default::default(),
     };
     let teams = tenant.read().await.expect("unknown values are read, not refused");
     assert_eq!(
@@ -179,6 +181,8 @@ async fn a_capability_status_graph_adds_later_is_no_phone_system_and_unassigns_n
     let tenant = GraphTenant {
         graph: graph(&server),
         domain: "contoso.com".into(),
+        policy_types: Default::default(),
+        policy_names: Default::default(),
     };
     let teams = tenant.read().await.unwrap();
     let desired = DesiredState {

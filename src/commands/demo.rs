@@ -148,6 +148,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         allowed_endpoints: AllowedEndpoints::parse(&[&base]).map_err(CommandError::Setup)?,
         // A one-off run serves no metrics.
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     };
     let connection =
         connect(&resource.spec, &secrets, &options).map_err(|f| CommandError::Setup(f.message))?;

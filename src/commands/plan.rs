@@ -134,6 +134,7 @@ pub async fn plan(args: PlanArgs) -> Result<u8, CommandError> {
         allowed_endpoints: args.credentials.allowed_endpoints(),
         // A one-off plan serves no metrics.
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     };
     let secrets = FileSecrets {
         dir: args.secrets.clone(),

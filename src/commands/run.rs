@@ -105,6 +105,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
         allowed_endpoints: args.credentials.allowed_endpoints(),
         upstream_calls: metrics.clone(),
+        policy_types: Default::default(),
     };
     let identity = args
         .identity

@@ -1,7 +1,7 @@
 //! The ports implemented over the real clients: Dialpad or the static list as the source, Graph
 //! as the tenant.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use crate::api::{Reason, StaticUser};
@@ -17,13 +17,16 @@ use crate::sync::change::{ChangeOutcome, Refusal, Submission, WriteError};
 use crate::sync::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
 use crate::sync::numbers::normalise;
 use crate::sync::offices::UserOffice;
-use crate::sync::policies::PolicyState;
+use crate::sync::policies::{PolicyChange, PolicyKind};
 use crate::sync::ports::{
     ChangeConfirmer, ChangeSender, DesiredSource, SourceFailure, SourcePages, TeamsTenant, TenantFailure,
 };
 use secrecy::ExposeSecret;
 
 mod company;
+pub mod policies;
+
+use policies::{PolicyTypes, read_policies};
 
 /// Dialpad as the source: the API key's company first (and, when one is pinned, nothing more
 /// unless it is that one); active users are desired; invited (pending) users' numbers are never
@@ -190,6 +193,10 @@ pub struct GraphTenant {
     pub graph: GraphClient,
     /// `spec.tenant.domain`, for the account-name rule.
     pub domain: String,
+    /// The Graph policy type of each kind.
+    pub policy_types: PolicyTypes,
+    /// The policy names the resource uses, by kind (none: policies are neither read nor checked).
+    pub policy_names: BTreeMap<PolicyKind, BTreeSet<String>>,
 }
 
 impl GraphTenant {
@@ -222,6 +229,11 @@ impl ChangeSender for GraphTenant {
     async fn submit_unassign(&self, number: &str, number_type: &str) -> Result<Submission, WriteError> {
         let submitted = self.graph.submit_unassign(number, number_type).await;
         submitted.map(submission).map_err(write_error)
+    }
+
+    async fn submit_policy_changes(&self, changes: &[PolicyChange]) -> Result<(), WriteError> {
+        let entries = policies::entries(&self.policy_types, changes);
+        self.graph.change_policies(&entries).await.map_err(write_error)
     }
 
     fn requests_per_second(&self) -> Option<u32> {
@@ -313,7 +325,11 @@ impl TeamsTenant for GraphTenant {
             Credentials::ClientSecret { client_id, .. }
             | Credentials::Certificate { client_id, .. }
             | Credentials::WorkloadIdentity { client_id, .. } => {
-                lacking(&admin::missing_permissions(&token.claims), |missing| {
+                let mut missing = admin::missing_permissions(&token.claims);
+                if !self.policy_names.is_empty() {
+                    missing.extend(admin::missing_policy_permissions(&token.claims));
+                }
+                lacking(&missing, |missing| {
                     format!(
                         "the app {client_id} lacks the application permission(s) {}; add them to the app registration and grant admin consent",
                         missing.join(", ")
@@ -361,11 +377,17 @@ impl TeamsTenant for GraphTenant {
             let (reason, message) = graph_failure(&error, "cannot read Teams users and numbers");
             TenantFailure { reason, message }
         })?;
+        let policies = read_policies(&self.graph, &self.policy_types, &self.policy_names)
+            .await
+            .map_err(|error| {
+                let (reason, message) = graph_failure(&error, "cannot read Teams policies");
+                TenantFailure { reason, message }
+            })?;
         Ok(TeamsState {
             users,
             index,
             numbers,
-            policies: PolicyState::default(),
+            policies,
         })
     }
 }

@@ -20,6 +20,7 @@ use crate::sync::model::DesiredState;
 use crate::sync::ports::{DesiredSource, SourceFailure, SourcePages};
 use crate::upstream::allowed::AllowedEndpoints;
 use crate::upstream::{RetryPolicy, Service, SharedCallRecorder, UpstreamClient};
+use adapters::policies::{PolicyTypes, named_policies};
 use adapters::{DialpadSource, GraphTenant, StaticSource};
 use setup::{Problems, SetupFailure, endpoint_problems, non_empty};
 
@@ -128,6 +129,8 @@ pub struct ConnectOptions {
     pub allowed_endpoints: AllowedEndpoints,
     /// Where every upstream client reports its HTTP attempts (the operator's metrics).
     pub upstream_calls: SharedCallRecorder,
+    /// The Graph policy type of each kind of Teams policy (`--policy-type`).
+    pub policy_types: PolicyTypes,
 }
 
 impl ConnectOptions {
@@ -388,5 +391,7 @@ fn tenant_for(spec: &TeamsTenantSyncSpec, sign_in: &SignIn, options: &ConnectOpt
     GraphTenant {
         graph,
         domain: spec.tenant.domain.clone(),
+        policy_types: options.policy_types.clone(),
+        policy_names: named_policies(&spec.assignment),
     }
 }

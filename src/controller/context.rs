@@ -212,6 +212,7 @@ mod tests {
             dialpad_requests_per_second: None,
             allowed_endpoints: Default::default(),
             upstream_calls: Arc::new(crate::upstream::NotRecorded),
+            policy_types: Default::default(),
         };
         let (secrets, _writer) = kube::runtime::reflector::store();
         let ctx = Context::new(

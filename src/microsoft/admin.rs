@@ -97,9 +97,42 @@ pub fn missing_permissions(claims: &TokenClaims) -> Vec<&'static str> {
     catalog::permissions_for(&refused)
 }
 
+/// The application permissions an app token lacks for Teams policy assignment (empty:
+/// authorized), asked only of a resource that names a policy (see
+/// [`catalog::POLICY_GRAPH_CALLS`]).
+pub fn missing_policy_permissions(claims: &TokenClaims) -> Vec<&'static str> {
+    let refused: Vec<&catalog::GraphCall> = catalog::POLICY_GRAPH_CALLS
+        .iter()
+        .filter(|call| !claims.roles.iter().any(|granted| call.allowed_by(granted)))
+        .collect();
+    catalog::permissions_for(&refused)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_permissions_are_asked_apart_and_named_from_the_token() {
+        let mut claims = TokenClaims {
+            roles: vec![
+                "User.Read.All".into(),
+                "TeamsTelephoneNumber.ReadWrite.All".into(),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            missing_policy_permissions(&claims),
+            [
+                "TeamsPolicyUserAssign.ReadWrite.All",
+                "TeamsUserConfiguration.Read.All"
+            ]
+        );
+        claims.roles.push("TeamsPolicyUserAssign.ReadWrite.All".into());
+        claims.roles.push("TeamsUserConfiguration.Read.All".into());
+        assert!(missing_policy_permissions(&claims).is_empty());
+        assert!(missing_permissions(&claims).is_empty());
+    }
 
     fn role(template: &str) -> DirectoryRole {
         DirectoryRole {

@@ -16,11 +16,16 @@ use crate::upstream::{
 };
 
 mod operation;
+mod policies;
 mod types;
 
 pub(crate) use operation::outcome_of_answer;
 use operation::outcome_of_body;
 pub use operation::{AssignmentFailure, OperationOutcome, Submitted};
+pub use policies::{
+    EffectivePolicyAssignment, PolicyAssignment, PolicyAssignmentEntry, PolicyIdentifier,
+    TeamsUserConfiguration,
+};
 pub use types::{DirectoryRole, GraphUser, NumberAssignment};
 
 /// The Graph budget a tenant starts from, in requests per second: Microsoft's documented limit

@@ -143,6 +143,13 @@ impl ChangeSender for Tenant {
         Ok(Submission::Done(ChangeOutcome::Succeeded))
     }
 
+    async fn submit_policy_changes(
+        &self,
+        changes: &[crate::sync::policies::PolicyChange],
+    ) -> Result<(), WriteError> {
+        unreachable!("no policy is configured in these tests, yet {changes:?} were sent")
+    }
+
     fn requests_per_second(&self) -> Option<u32> {
         Some(100)
     }

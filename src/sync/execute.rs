@@ -12,6 +12,7 @@ use super::change::{ChangeOutcome, Refusal, Submission};
 use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
 use super::early::settle_unplanned;
 use super::model::{ActionKind, Cause, Plan, Policy, RetryState, UserKey};
+use super::policy_execute::execute_policies;
 use super::ports::{ChangeConfirmer, ChangeSender};
 use super::sent::{ExecutionSummary, SentChange, SentEarly, note_example, send};
 use super::trail::{self, Subject};
@@ -221,6 +222,8 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
         }
     }
     settle_unplanned(writer, policy, plan, &mut summary, unplanned).await;
+    // Before the departed users who are done leave the outcomes, which policy changes index.
+    execute_policies(writer, plan, retries, now, &mut summary).await;
     finished.sort_unstable();
     for index in finished.into_iter().rev() {
         plan.outcomes.remove(index);
@@ -229,7 +232,7 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
 }
 
 /// Records a failed change so the user is retried later, less and less often, keeping its reason.
-fn remember_failure(
+pub(super) fn remember_failure(
     retries: &mut HashMap<UserKey, RetryState>,
     outcome: &mut super::model::UserOutcome,
     now: Timestamp,
@@ -266,6 +269,7 @@ mod tests {
     use super::*;
     use crate::sync::change::WriteError;
     use crate::sync::model::{Action, UserOutcome};
+    use crate::sync::policies::PolicyChange;
     use crate::sync::testing::DecidedWhenSent;
 
     /// Refuses every assignment with `refusal`, as Teams' operation would.
@@ -284,6 +288,10 @@ mod tests {
 
         async fn submit_unassign(&self, _: &str, _: &str) -> Result<Submission, WriteError> {
             Ok(Submission::Done(ChangeOutcome::Succeeded))
+        }
+
+        async fn submit_policy_changes(&self, _: &[PolicyChange]) -> Result<(), WriteError> {
+            Ok(())
         }
 
         fn requests_per_second(&self) -> Option<u32> {

@@ -17,6 +17,8 @@ pub mod ownership;
 pub mod pipeline;
 pub mod plan;
 pub mod policies;
+mod policy_execute;
+mod policy_plan;
 pub mod ports;
 pub mod readiness;
 mod removals;

@@ -77,6 +77,17 @@ impl OwnershipRecord {
             .map(|((user, kind), id)| (user.as_str(), *kind, id.as_str()))
     }
 
+    /// This record without the policies `changes` concern (unassigned, or refused when assigned).
+    pub fn without_policies<'a>(&self, changes: impl IntoIterator<Item = &'a PolicyChange>) -> Self {
+        let mut record = self.clone();
+        for change in changes {
+            let (PolicyChange::Assign { user_id, kind, .. } | PolicyChange::Unassign { user_id, kind }) =
+                change;
+            record.policies.remove(&(user_id.clone(), *kind));
+        }
+        record
+    }
+
     /// This record after `changes` were made: assignments recorded, unassignments dropped.
     pub fn with_policy_changes<'a>(&self, changes: impl IntoIterator<Item = &'a PolicyChange>) -> Self {
         let mut record = self.clone();

@@ -211,7 +211,13 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
         .unassigned_numbers
         .iter()
         .chain(&execution.refused_numbers);
-    let kept = intent.without(done.map(String::as_str));
+    let policies_done = execution
+        .unassigned_policies
+        .iter()
+        .chain(&execution.refused_policies);
+    let kept = intent
+        .without(done.map(String::as_str))
+        .without_policies(policies_done);
     if kept != intent
         && let Err(error) = store.save(&kept).await
     {

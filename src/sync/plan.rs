@@ -10,6 +10,7 @@ use super::lookup::{Lookup, retry_gate};
 use super::model::{Action, ActionKind, Cause, DesiredUser, Plan, TeamsUser, UserOutcome};
 use super::numbers::normalise;
 use super::offices::user_assignment;
+use super::policy_plan::plan_policies;
 use super::removals::{TakenOff, hold_to_limit, plan_removals};
 use crate::api::{Reason, SyncMode};
 
@@ -33,6 +34,7 @@ pub fn plan(input: &PlanInput) -> Plan {
         }
         taken.extend(push(&mut plan, input, decision));
     }
+    taken.extend(plan_policies(input, &mut plan));
     taken.extend(plan_removals(input, &teams, &matched, &mut plan));
     hold_to_limit(&mut plan, input.policy.max_unassignments, taken);
     if input.policy.mode == SyncMode::DryRun {
@@ -396,6 +398,18 @@ fn dry_run(plan: &mut Plan) {
             "would be {}; spec.mode is DryRun, so nothing was changed",
             strip_ing(&outcome.message)
         );
+    }
+    for (index, _) in plan.policy_changes.drain(..) {
+        let outcome = &mut plan.outcomes[index];
+        if outcome.reason == Reason::DryRun {
+            outcome.message = outcome.message.replace("; assigning ", "; would assign ");
+        } else {
+            outcome.reason = Reason::DryRun;
+            outcome.message = format!(
+                "{}; spec.mode is DryRun, so nothing was changed",
+                outcome.message.replace("; assigning ", "; would assign ")
+            );
+        }
     }
     plan.drift_corrections = 0;
     plan.adoptions.clear();

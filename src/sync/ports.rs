@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::change::{ChangeOutcome, Submission, WriteError};
 use super::model::{DesiredState, DesiredUser, TeamsState, TenantChecks};
 use super::ownership::OwnershipRecord;
+use super::policies::PolicyChange;
 use crate::api::Reason;
 
 /// Why the desired state could not be read.
@@ -58,9 +59,26 @@ pub trait ChangeSender: Sync {
         number_type: &str,
     ) -> impl Future<Output = Result<Submission, WriteError>> + Send;
 
+    /// Sends one request of Teams policy changes (all assignments or all unassignments; see
+    /// [`requests`](super::policies::requests)). Teams takes them whole or not at all.
+    fn submit_policy_changes(
+        &self,
+        changes: &[PolicyChange],
+    ) -> impl Future<Output = Result<(), WriteError>> + Send;
+
+    /// The most policy changes one request carries.
+    fn policy_changes_per_request(&self) -> usize {
+        DEFAULT_POLICY_CHANGES_PER_REQUEST
+    }
+
     /// The request budget the sender keeps to (requests per second), if it is limited.
     fn requests_per_second(&self) -> Option<u32>;
 }
+
+/// How many policy changes one assign or unassign request carries unless the sender says
+/// otherwise. Microsoft documents no maximum for the list (UNCONFIRMED); 20 matches the most
+/// requests Graph's JSON batching takes at once, a conservative bound until one is documented.
+pub const DEFAULT_POLICY_CHANGES_PER_REQUEST: usize = 20;
 
 /// Reads Teams' verdicts on changes that were sent: what confirming them needs.
 pub trait ChangeConfirmer: Sync {

@@ -10,14 +10,18 @@ use k8s_openapi::jiff::Timestamp;
 use super::input::PlanInput;
 use super::lookup::{Lookup, retry_gate};
 use super::model::{Action, ActionKind, Cause, HeldNumber, Plan, UserKey, UserOutcome};
+use super::policies::PolicyChange;
+use super::policy_plan::departed_policies;
 use crate::api::{Reason, RemovalPolicy};
 
-/// A planned change that takes numbers off a user, held to the safety limit.
+/// A planned change that takes numbers or policies off a user, held to the safety limit.
 pub(super) struct TakenOff {
     /// Its user's outcome in the plan.
     outcome: usize,
     /// The numbers it takes off.
     numbers: Vec<String>,
+    /// The Teams policies it takes off (unassignments), sent when the limit allows.
+    policies: Vec<PolicyChange>,
     /// What the user keeps when the limit blocks it, for the message.
     kept: String,
     /// What it is.
@@ -31,6 +35,8 @@ enum Change {
     /// A replacement, whose assignment is among the plan's actions already; when the limit
     /// allows, the numbers it adopts (number, Teams user id) are recorded before the change.
     Replace { adopt: Vec<(String, String)> },
+    /// Only policies: a synced user's policies this resource assigned and no longer wants.
+    Policies,
 }
 
 impl TakenOff {
@@ -48,8 +54,21 @@ impl TakenOff {
         Self {
             outcome,
             numbers,
+            policies: Vec::new(),
             kept,
             change: Change::Replace { adopt },
+        }
+    }
+
+    /// The unassignment of `policies` from the synced user of outcome `outcome`; `kept` says
+    /// what stays on them when the limit blocks it.
+    pub(super) fn policies(outcome: usize, policies: Vec<PolicyChange>, kept: String) -> Self {
+        Self {
+            outcome,
+            numbers: Vec::new(),
+            policies,
+            kept,
+            change: Change::Policies,
         }
     }
 }
@@ -59,7 +78,8 @@ impl TakenOff {
 /// of adoptions; beyond it, none of them happens (replacements leave the actions too) and each
 /// such user is `BlockedBySafetyLimit`, with the total and the limit.
 pub(super) fn hold_to_limit(plan: &mut Plan, limit: usize, taken: Vec<TakenOff>) {
-    let total: usize = taken.iter().map(|t| t.numbers.len()).sum();
+    let policies: usize = taken.iter().map(|t| t.policies.len()).sum();
+    let total: usize = taken.iter().map(|t| t.numbers.len()).sum::<usize>() + policies;
     let replaced: usize = taken
         .iter()
         .filter(|t| matches!(t.change, Change::Replace { .. }))
@@ -71,26 +91,41 @@ pub(super) fn hold_to_limit(plan: &mut Plan, limit: usize, taken: Vec<TakenOff>)
             .filter(|t| matches!(t.change, Change::Replace { .. }))
             .count();
         for t in taken {
+            let outcome = t.outcome;
+            plan.policy_changes
+                .extend(t.policies.into_iter().map(|change| (outcome, change)));
             match t.change {
                 Change::Unassign(number) => plan.actions.push(Action {
-                    outcome: t.outcome,
+                    outcome,
                     kind: ActionKind::Unassign { number },
                     cause: Cause::DepartedAfterGrace,
                 }),
                 Change::Replace { adopt } => plan.adoptions.extend(adopt),
+                Change::Policies => {}
             }
         }
         return;
     }
     let blocked: HashSet<usize> = taken.iter().map(|t| t.outcome).collect();
     plan.actions.retain(|action| !blocked.contains(&action.outcome));
+    plan.policy_changes
+        .retain(|(outcome, _)| !blocked.contains(outcome));
     plan.drift_corrections = 0;
-    let unassigned = total - replaced;
+    let unassigned = total - replaced - policies;
+    let counted = if policies == 0 {
+        format!(
+            "{total} numbers are due to be taken off users in this sync ({unassigned} by unassignment, {replaced} by replacement)"
+        )
+    } else {
+        format!(
+            "{total} numbers and policies are due to be taken off users in this sync ({unassigned} numbers by unassignment, {replaced} by replacement, {policies} policies by unassignment)"
+        )
+    };
     for t in taken {
         let outcome = &mut plan.outcomes[t.outcome];
         outcome.reason = Reason::BlockedBySafetyLimit;
         outcome.message = format!(
-            "{}: {total} numbers are due to be taken off users in this sync ({unassigned} by unassignment, {replaced} by replacement) but spec.safety.maxUnassignmentsPerSync is {limit}, so none was; check them and raise the limit to approve them",
+            "{}: {counted} but spec.safety.maxUnassignmentsPerSync is {limit}, so none was; check them and raise the limit to approve them",
             t.kept
         );
     }
@@ -128,6 +163,7 @@ pub(super) fn plan_removals(
         .filter_map(|o| Some((o.phone_number.clone()?, o.email.clone()?)))
         .collect();
     let mut due = Vec::new();
+    let mut policies_taken: HashSet<&str> = HashSet::new();
     for held in candidates {
         let key = UserKey::Departed {
             teams_user_id: held.holder.clone(),
@@ -180,9 +216,16 @@ pub(super) fn plan_removals(
                     "unassigning {} from {upn}: the user left the source and the grace period has passed",
                     held.number
                 );
+                // The user's policies go with their first number.
+                let policies = if policies_taken.insert(held.holder.as_str()) {
+                    departed_policies(input, &held.holder)
+                } else {
+                    Vec::new()
+                };
                 due.push(TakenOff {
                     outcome: plan.outcomes.len(),
                     numbers: vec![held.number.clone()],
+                    policies,
                     kept: format!("{} stays on {upn}", held.number),
                     change: Change::Unassign(held.number.clone()),
                 });

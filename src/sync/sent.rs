@@ -37,6 +37,14 @@ pub struct ExecutionSummary {
     pub drift_corrected_users: Vec<String>,
     /// The first few departed users whose number was unassigned, as "email (number)".
     pub unassigned_users: Vec<String>,
+    /// Teams policies assigned.
+    pub policies_assigned: usize,
+    /// Teams policies unassigned.
+    pub policies_unassigned: usize,
+    /// The policy unassignments made, for the ownership record.
+    pub unassigned_policies: Vec<super::policies::PolicyChange>,
+    /// The policy assignments that failed, for the ownership record.
+    pub refused_policies: Vec<super::policies::PolicyChange>,
 }
 
 /// How many users each list of [`ExecutionSummary`] keeps: Events name the first few only.

@@ -117,6 +117,7 @@ pub fn quick_options(sandbox_base: &str) -> ConnectOptions {
         dialpad_requests_per_second: None,
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox_base]).unwrap(),
         upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
     }
 }
 

@@ -45,6 +45,7 @@ where
                 dialpad_requests_per_second: None,
                 allowed_endpoints: env.allowed_sandboxes(),
                 upstream_calls: Arc::new(NotRecorded),
+                policy_types: Default::default(),
             },
             settings: OperatorSettings {
                 operator_namespace: env.namespace.clone(),

@@ -87,6 +87,7 @@ pub async fn run_scenario(scenario: Scenario) {
         dialpad_requests_per_second: Some((f64::from(DIALPAD_LIMIT) * CONFIGURED_SHARE) as u32),
         allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
         upstream_calls: metrics.clone(),
+        policy_types: Default::default(),
     };
     let mut connection = connection_with(&resource, &store, &options);
     // Waiting the production minute for an operation that never completes would only slow the

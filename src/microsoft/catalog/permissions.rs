@@ -57,6 +57,37 @@ pub const APPLICATION_GRAPH_CALLS: &[GraphCall] = &[
     },
 ];
 
+/// The Graph calls of Teams policy assignment, made only when a resource names a policy, with the
+/// permissions Microsoft documents for each (application and delegated alike): getPolicyId
+/// (https://learn.microsoft.com/en-us/graph/api/teamsadministration-teamspolicyassignment-getpolicyid),
+/// assign and unassign
+/// (https://learn.microsoft.com/en-us/graph/api/teamsadministration-teamspolicyuserassignment-assign),
+/// and the user configurations
+/// (https://learn.microsoft.com/en-us/graph/api/teamsadministration-teamsadminroot-list-userconfigurations).
+/// Each page lists no higher privileged permission.
+pub const POLICY_GRAPH_CALLS: &[GraphCall] = &[
+    GraphCall {
+        endpoint: "POST /v1.0/admin/teams/policy/userAssignments/assign",
+        least: "TeamsPolicyUserAssign.ReadWrite.All",
+        also: &[],
+    },
+    GraphCall {
+        endpoint: "POST /v1.0/admin/teams/policy/userAssignments/unassign",
+        least: "TeamsPolicyUserAssign.ReadWrite.All",
+        also: &[],
+    },
+    GraphCall {
+        endpoint: "GET /v1.0/admin/teams/policy/getPolicyId",
+        least: "TeamsPolicyUserAssign.ReadWrite.All",
+        also: &[],
+    },
+    GraphCall {
+        endpoint: "GET /v1.0/admin/teams/userConfigurations",
+        least: "TeamsUserConfiguration.Read.All",
+        also: &[],
+    },
+];
+
 /// The fewest permissions that allow every call in `calls`: each call's least privileged one,
 /// unless a permission already named allows it.
 pub fn permissions_for(calls: &[&GraphCall]) -> Vec<&'static str> {
