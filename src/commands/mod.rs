@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::api::TeamsTenantSync;
 use crate::api::validation::{SchemaViolations, validate_document};
+use crate::connect::adapters::policies::PolicyTypes;
 use crate::upstream::allowed::{AllowedEndpoint, AllowedEndpoints};
 use dialpad_teams_sandbox::SandboxError;
 use dialpad_teams_sandbox::fixture::FixtureError;
@@ -119,6 +120,33 @@ impl CredentialArgs {
     pub fn allowed_endpoints(&self) -> AllowedEndpoints {
         AllowedEndpoints::new(self.allowed_endpoints.clone())
     }
+}
+
+/// Which Graph policy type each policy field of `spec.assignment` is assigned as.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct PolicyTypeArgs {
+    /// FIELD=TYPE: the Graph policyType a spec.assignment policy field (voiceRoutingPolicy,
+    /// dialPlan, callingPolicy) is assigned as, instead of the default (OnlineVoiceRoutingPolicy,
+    /// TenantDialPlan, TeamsCallingPolicy: the Teams PowerShell names, UNCONFIRMED for Graph).
+    /// Repeat, or separate with commas.
+    #[arg(
+        long = "policy-type",
+        env = "POLICY_TYPES",
+        value_delimiter = ',',
+        value_parser = parse_policy_type
+    )]
+    pub policy_types: Vec<String>,
+}
+
+impl PolicyTypeArgs {
+    /// The policy types these flags give.
+    pub fn policy_types(&self) -> PolicyTypes {
+        PolicyTypes::with_overrides(&self.policy_types).expect("each flag was checked as it was parsed")
+    }
+}
+
+fn parse_policy_type(text: &str) -> Result<String, String> {
+    PolicyTypes::with_overrides(&[text]).map(|_| text.to_owned())
 }
 
 /// Reads the CA certificates (PEM) given with `--ca-file`, for the HTTP client.

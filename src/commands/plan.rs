@@ -52,6 +52,9 @@ pub struct PlanArgs {
     /// Where credentials may go, and the token for `workloadIdentity` sign-ins.
     #[command(flatten)]
     pub credentials: super::CredentialArgs,
+    /// Which Graph policy type each policy field is assigned as (as `run`'s flag).
+    #[command(flatten)]
+    pub policy_types: super::PolicyTypeArgs,
     /// Graph requests per second for the tenant (as `run`'s flag; 0 paces nothing).
     #[arg(long, default_value_t = crate::microsoft::graph::REQUESTS_PER_SECOND)]
     pub graph_requests_per_second: u32,
@@ -134,7 +137,7 @@ pub async fn plan(args: PlanArgs) -> Result<u8, CommandError> {
         allowed_endpoints: args.credentials.allowed_endpoints(),
         // A one-off plan serves no metrics.
         upstream_calls: Arc::new(NotRecorded),
-        policy_types: Default::default(),
+        policy_types: args.policy_types.policy_types(),
     };
     let secrets = FileSecrets {
         dir: args.secrets.clone(),

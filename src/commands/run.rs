@@ -75,6 +75,9 @@ pub struct RunArgs {
     /// Where credentials may go, and the operator's own token for `workloadIdentity` sign-ins.
     #[command(flatten)]
     pub credentials: super::CredentialArgs,
+    /// Which Graph policy type each policy field is assigned as.
+    #[command(flatten)]
+    pub policy_types: super::PolicyTypeArgs,
     /// A namespace whose TeamsTenantSyncs may sign in with the operator's own ServiceAccount token
     /// (workloadIdentity without serviceAccountName); repeat, or separate with commas; `*` for
     /// every namespace. None by default: that token is trusted wherever the operator is, so each
@@ -105,7 +108,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         dialpad_requests_per_second: Some(args.dialpad_requests_per_second),
         allowed_endpoints: args.credentials.allowed_endpoints(),
         upstream_calls: metrics.clone(),
-        policy_types: Default::default(),
+        policy_types: args.policy_types.policy_types(),
     };
     let identity = args
         .identity

@@ -38,6 +38,9 @@ pub struct DialpadSource {
     pub office_ids: Vec<String>,
     /// `spec.source.dialpad.companyId`: the only company whose key may be read (`None`: any).
     pub company_id: Option<String>,
+    /// Whether users' office names are read too (`spec.assignment.offices` names an office by
+    /// name, not by id).
+    pub office_names: bool,
 }
 
 impl DesiredSource for DialpadSource {
@@ -49,13 +52,31 @@ impl DesiredSource for DialpadSource {
             origin: Some(company),
             ..DesiredState::default()
         };
+        let office_names: HashMap<String, String> = if self.office_names {
+            let offices = self.client.list_offices().await;
+            let offices = offices.map_err(|error| source_failure(error, "Dialpad offices"))?;
+            offices
+                .into_iter()
+                .filter_map(|office| Some((office.id?, office.name?)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
         let mut users = Vec::new();
         let mut undocumented = BTreeSet::new();
         let mut on_users = |page: Vec<crate::dialpad::DialpadUser>| {
             for user in page.iter().filter(|user| !user.has_documented_state()) {
                 undocumented.insert(format!("{:?}", user.state.as_deref().unwrap_or("(none)")));
             }
-            let desired = condense_users(&mut state, &page);
+            let mut desired = condense_users(&mut state, &page);
+            for user in &mut desired {
+                user.office.name = user
+                    .office
+                    .id
+                    .as_ref()
+                    .and_then(|id| office_names.get(id))
+                    .cloned();
+            }
             // Nobody listening (the reader stopped early) is not an error of the source.
             if !desired.is_empty() {
                 let _ = pages.send(desired.clone());

@@ -208,6 +208,7 @@ pub fn connect_reusing(
             ),
             office_ids: source.office_ids.clone(),
             company_id: source.company_id.clone(),
+            office_names: names_offices(&spec.assignment),
         }),
         _ => AnySource::Static(StaticSource {
             users: spec
@@ -377,6 +378,15 @@ fn sign_in_for(
             )),
         },
     }
+}
+
+/// Whether `spec.assignment.offices` names an office by name (not all digits, as Dialpad's ids
+/// are), so that users' office names must be read.
+fn names_offices(assignment: &crate::api::AssignmentSpec) -> bool {
+    assignment
+        .offices
+        .iter()
+        .any(|office| !office.office.trim().chars().all(|c| c.is_ascii_digit()))
 }
 
 /// The Teams tenant of `spec`, signing in with `sign_in`, at the Graph base URL the sign-in's

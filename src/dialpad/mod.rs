@@ -6,7 +6,7 @@ pub mod model;
 use secrecy::{ExposeSecret, SecretString};
 
 use model::Page;
-pub use model::{DialpadCompany, DialpadNumber, DialpadUser, Standing};
+pub use model::{DialpadCompany, DialpadNumber, DialpadOffice, DialpadUser, Standing};
 
 use crate::upstream::{Idempotency, Pages, Service, UpstreamClient, UpstreamError, read_json};
 
@@ -120,6 +120,16 @@ impl DialpadClient {
         on_page: &mut (dyn FnMut(Vec<DialpadNumber>) + Send),
     ) -> Result<(), UpstreamError> {
         self.list("/api/v2/numbers", &[], on_page).await
+    }
+
+    /// The company's offices (`GET /api/v2/offices`, operationId `offices.list` in
+    /// vendor/dialpad-openapi.json: a cursor-paged collection of `schemas.office.OfficeProto`,
+    /// whose `id` and `name` are read here).
+    pub async fn list_offices(&self) -> Result<Vec<DialpadOffice>, UpstreamError> {
+        let mut offices = Vec::new();
+        self.list("/api/v2/offices", &[], &mut |page| offices.extend(page))
+            .await?;
+        Ok(offices)
     }
 
     /// Reads every page of `path`, handing each page's items to `on_page` in order. The cursor is

@@ -101,6 +101,17 @@ pub struct DialpadCompany {
     pub name: Option<String>,
 }
 
+/// A Dialpad office, as much as the sync reads: which office a user's `office_id` names.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+pub struct DialpadOffice {
+    /// The office's id, kept as text whatever its JSON type (as every Dialpad id).
+    #[serde(default, deserialize_with = "id")]
+    pub id: Option<String>,
+    /// The office's name.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
 /// One page of a Dialpad collection.
 #[derive(Debug, Deserialize)]
 #[serde(bound = "T: Deserialize<'de>")]

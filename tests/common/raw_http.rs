@@ -189,6 +189,7 @@ pub fn dialpad_source(base: &str) -> dialpad_teams_operator::connect::adapters::
         client: dialpad_client_reading(base, Default::default()),
         office_ids: Vec::new(),
         company_id: None,
+        office_names: false,
     }
 }
 
