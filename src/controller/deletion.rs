@@ -23,6 +23,7 @@ use crate::api::{RemovalPolicy, SyncMode, TeamsTenantSync};
 use crate::connect::connect_tenant;
 use crate::sync::change::ChangeOutcome;
 use crate::sync::model::{ActionKind, Cause, number_type_name};
+use crate::sync::policies::{PolicyChange, requests};
 use crate::sync::ports::{OwnershipStore, TeamsTenant};
 use crate::sync::trail::{self, Subject};
 
@@ -105,13 +106,15 @@ async fn unassign_owned(
     }
     let teams = tenant.read().await.map_err(CleanupBlocked::Read)?;
     let removals = owned.removals(&teams);
+    let policy_removals = owned.policy_removals(&teams);
     let limit = usize::try_from(resource.spec.safety.max_unassignments_per_sync.max(0)).unwrap_or(0);
-    if removals.len() > limit {
+    if removals.len() + policy_removals.len() > limit {
         return Err(CleanupBlocked::OverLimit {
-            count: removals.len(),
+            count: removals.len() + policy_removals.len(),
             limit,
         });
     }
+    unassign_policies(&tenant, &policy_removals).await?;
     let number_type = number_type_name(resource.spec.assignment.number_type);
     let mut failed = Vec::new();
     for removal in &removals {
@@ -140,6 +143,34 @@ async fn unassign_owned(
         });
     }
     Ok(removals.len())
+}
+
+/// Unassigns `changes` (policies the resource assigned), in requests of the tenant's size; the
+/// first failure stops it.
+async fn unassign_policies(
+    tenant: &impl TeamsTenant,
+    changes: &[PolicyChange],
+) -> Result<(), CleanupBlocked> {
+    let mut done = 0;
+    for request in requests(changes, tenant.policy_changes_per_request()) {
+        let reason = Cause::ResourceDeleted.as_str();
+        for change in &request {
+            trail::policy_sent(change, reason);
+        }
+        let result = tenant.submit_policy_changes(&request).await;
+        for change in &request {
+            trail::policy_confirmed(change, reason, &result);
+        }
+        if let Err(error) = result {
+            return Err(CleanupBlocked::PolicyUnassign {
+                failed: changes.len() - done,
+                attempted: changes.len(),
+                error,
+            });
+        }
+        done += request.len();
+    }
+    Ok(())
 }
 
 /// Whether the cleanup timeout has passed since deletion was requested.

@@ -102,10 +102,10 @@ pub enum CleanupBlocked {
     Read(TenantFailure),
     /// Unassigning would pass the safety limit.
     #[error(
-        "deleting would unassign {count} numbers, more than spec.safety.maxUnassignmentsPerSync ({limit})"
+        "deleting would unassign {count} numbers and Teams policies, more than spec.safety.maxUnassignmentsPerSync ({limit})"
     )]
     OverLimit {
-        /// Numbers to unassign.
+        /// Numbers and policies to unassign.
         count: usize,
         /// `spec.safety.maxUnassignmentsPerSync`.
         limit: usize,
@@ -117,6 +117,16 @@ pub enum CleanupBlocked {
         failed: Vec<NotUnassigned>,
         /// How many were tried.
         attempted: usize,
+    },
+    /// Teams policies this resource assigned could not be unassigned.
+    #[error("{failed} of {attempted} Teams policies this resource assigned could not be unassigned: {error}")]
+    PolicyUnassign {
+        /// How many stay assigned.
+        failed: usize,
+        /// How many were tried.
+        attempted: usize,
+        /// Why (the first failed request's error).
+        error: WriteError,
     },
 }
 

@@ -219,6 +219,26 @@ impl OwnershipRecord {
             .collect()
     }
 
+    /// The policies to unassign on delete: each recorded policy of a kind `teams` was read for
+    /// that Teams still applies to its user directly.
+    pub fn policy_removals(&self, teams: &TeamsState) -> Vec<PolicyChange> {
+        let state = &teams.policies;
+        self.policies
+            .iter()
+            .filter(|((user, kind), id)| {
+                state.kinds.contains(kind)
+                    && state.effective(user, *kind).is_some_and(|effective| {
+                        effective.source == PolicySource::Direct
+                            && effective.policy_id.eq_ignore_ascii_case(id)
+                    })
+            })
+            .map(|((user, kind), _)| PolicyChange::Unassign {
+                user_id: user.clone(),
+                kind: *kind,
+            })
+            .collect()
+    }
+
     /// The record as text: one `<number> <teams user id>` line per number, sorted, then one
     /// `policy <kind> <teams user id> <policy id>` line per policy.
     pub fn to_text(&self) -> String {

@@ -23,6 +23,7 @@
 
 use super::change::{ChangeOutcome, Submission, WriteError};
 use super::model::{ActionKind, Cause, DesiredUser, UserKey, UserOutcome};
+use super::policies::PolicyChange;
 
 /// Who a change is for, as the trail names them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -164,6 +165,54 @@ fn line(
         verdict,
         detail,
         "number change {what}"
+    );
+}
+
+/// Logs that the Teams policy change `change`, planned for `reason` (a [`Cause::as_str`], or
+/// `policy_differs` / `policy_no_longer_wanted`), was sent. Policy lines carry `policy` (the spec
+/// field) and `policy_id` where number lines carry `number`.
+pub fn policy_sent(change: &PolicyChange, reason: &str) {
+    policy_line("sent", change, reason, "", "");
+}
+
+/// Logs Teams' answer to the policy change `change`.
+pub fn policy_confirmed(change: &PolicyChange, reason: &str, result: &Result<(), WriteError>) {
+    match result {
+        Ok(()) => policy_line("confirmed", change, reason, "succeeded", ""),
+        Err(error) => policy_line("confirmed", change, reason, "failed", &error.to_string()),
+    }
+}
+
+fn policy_line(
+    change: &'static str,
+    policy_change: &PolicyChange,
+    reason: &str,
+    verdict: &str,
+    detail: &str,
+) {
+    let (action, user_id, kind, policy_id) = match policy_change {
+        PolicyChange::Assign {
+            user_id,
+            kind,
+            policy_id,
+        } => ("assign_policy", user_id, kind, policy_id.as_str()),
+        PolicyChange::Unassign { user_id, kind } => ("unassign_policy", user_id, kind, ""),
+    };
+    let what = if verdict.is_empty() {
+        "sent to Teams"
+    } else {
+        verdict
+    };
+    tracing::info!(
+        change,
+        action,
+        policy = kind.field(),
+        policy_id,
+        reason,
+        teams_user_id = %user_id,
+        verdict,
+        detail,
+        "policy change {what}"
     );
 }
 
