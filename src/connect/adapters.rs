@@ -288,6 +288,7 @@ fn change_outcome(outcome: OperationOutcome) -> ChangeOutcome {
             AssignmentFailure::Conflict(detail) => Refusal::Conflict(detail),
             AssignmentFailure::UserNotFound(detail) => Refusal::UserNotFound(detail),
             AssignmentFailure::NumberNotInTenant(detail) => Refusal::NumberNotInTenant(detail),
+            AssignmentFailure::LocationNotFound(detail) => Refusal::LocationNotFound(detail),
             AssignmentFailure::Other(detail) => Refusal::Other(detail),
         }),
     }

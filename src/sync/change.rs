@@ -17,6 +17,8 @@ pub enum Refusal {
     UserNotFound(String),
     /// Teams does not know the number for this number type in the tenant.
     NumberNotInTenant(String),
+    /// The emergency location the assignment names is not the tenant's.
+    LocationNotFound(String),
     /// Anything else.
     Other(String),
 }
@@ -29,6 +31,7 @@ impl Refusal {
             | Refusal::Conflict(detail)
             | Refusal::UserNotFound(detail)
             | Refusal::NumberNotInTenant(detail)
+            | Refusal::LocationNotFound(detail)
             | Refusal::Other(detail) => detail,
         }
     }

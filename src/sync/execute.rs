@@ -203,6 +203,12 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
                             "Teams refused: {detail}. Check spec.assignment.numberType (Dialpad's numbers are DirectRouting); a Calling Plan or Operator Connect number must be in the tenant's number inventory."
                         ),
                     ),
+                    Refusal::LocationNotFound(detail) => (
+                        Reason::EmergencyLocationNotFound,
+                        format!(
+                            "Teams refused: {detail} Create the emergency location in the Teams admin center, or correct the emergencyLocationId of spec.assignment or of the user's office."
+                        ),
+                    ),
                     Refusal::Other(detail) => (Reason::UnknownError, format!("Teams refused: {detail}")),
                 };
                 outcome.reason = reason;

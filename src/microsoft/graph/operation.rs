@@ -20,6 +20,12 @@ pub enum AssignmentFailure {
     /// Teams does not know the number for this number type in the tenant (a Calling Plan or
     /// Operator Connect number outside the tenant's inventory, or the wrong `numberType`).
     NumberNotInTenant(String),
+    /// The emergency location (`locationId`) is not one of the tenant's. UNCONFIRMED wording:
+    /// Microsoft documents `locationId` as the emergency location's id (assignNumber,
+    /// https://learn.microsoft.com/en-us/graph/api/teamsadministration-numberassignment-assignnumber)
+    /// but not what an unknown one answers, so any detail naming a location that was not found
+    /// counts.
+    LocationNotFound(String),
     /// Anything else.
     Other(String),
 }
@@ -35,6 +41,8 @@ impl AssignmentFailure {
             AssignmentFailure::Licence(detail.to_owned())
         } else if lower.contains("already been assigned") || lower.contains("already assigned") {
             AssignmentFailure::Conflict(detail.to_owned())
+        } else if lower.contains("location") && (lower.contains("not found") || lower.contains("notfound")) {
+            AssignmentFailure::LocationNotFound(detail.to_owned())
         } else if lower.contains("is not found from tenant") {
             // "Telephone Number '…' is not found from tenant '…'": the number, not the user
             // (MicrosoftDocs/office-docs-powershell#8905: seen with the OperatorConnect type, and
@@ -54,6 +62,7 @@ impl AssignmentFailure {
             | AssignmentFailure::Conflict(detail)
             | AssignmentFailure::UserNotFound(detail)
             | AssignmentFailure::NumberNotInTenant(detail)
+            | AssignmentFailure::LocationNotFound(detail)
             | AssignmentFailure::Other(detail) => detail,
         }
     }
@@ -250,6 +259,10 @@ mod tests {
                 "Telephone Number '+14155550100' is not found from tenant '9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34'",
                 "number not in tenant",
             ),
+            (
+                "Emergency location 'berlin-location' was not found in the tenant.",
+                "location not found",
+            ),
             ("Internal error 0x80004005", "other"),
         ];
         for (detail, kind) in cases {
@@ -259,6 +272,7 @@ mod tests {
                 AssignmentFailure::Conflict(_) => "conflict",
                 AssignmentFailure::UserNotFound(_) => "not found",
                 AssignmentFailure::NumberNotInTenant(_) => "number not in tenant",
+                AssignmentFailure::LocationNotFound(_) => "location not found",
                 AssignmentFailure::Other(_) => "other",
             };
             assert_eq!(got, kind, "{detail}");
