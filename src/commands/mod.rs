@@ -8,6 +8,8 @@ pub mod plan;
 pub mod plan_result;
 pub mod run;
 pub mod sandbox;
+pub mod users;
+pub mod users_output;
 
 use std::path::{Path, PathBuf};
 
