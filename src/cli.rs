@@ -35,8 +35,11 @@ pub enum Command {
     Users(crate::commands::users::UsersArgs),
 }
 
-/// The file name under which the binary is the kubectl plugin (`kubectl teamssync ...`): kubectl
-/// runs any executable named `kubectl-<name>` on the PATH for `kubectl <name>`.
+/// The file name under which the binary is the kubectl plugin (`kubectl teamssync ...`): "A plugin
+/// is a standalone executable file, whose name begins with kubectl-", installed anywhere on the
+/// PATH (https://kubernetes.io/docs/tasks/extend-kubectl/kubectl-plugins/), and kubectl calls it
+/// "forwarding all extra arguments"
+/// (https://kubectl.docs.kubernetes.io/guides/extending_kubectl/plugin_mechanism/).
 pub const PLUGIN_NAME: &str = "kubectl-teamssync";
 
 /// The command line of the kubectl plugin: `kubectl teamssync users NAME ...`.

@@ -25,7 +25,9 @@ use super::{ReportEntry, UsersReport};
 pub const USERS_PER_SHARD: usize = 2_000;
 /// The most shards a report has (so at most [`super::MAX_USERS`] users, some 13 MB in all).
 pub const MAX_SHARDS: usize = 128;
-/// The most compressed bytes one shard may take: far below the 1 MiB a ConfigMap may hold.
+/// The most compressed bytes one shard may take: far below the 1 MiB a ConfigMap may hold ("The
+/// data stored in a ConfigMap cannot exceed 1 MiB",
+/// https://kubernetes.io/docs/concepts/configuration/configmap/).
 pub const MAX_SHARD_BYTES: usize = 512 * 1024;
 /// The largest document a reader decompresses: a shard that inflates past this is refused.
 pub const MAX_DOCUMENT_BYTES: u64 = 16 * 1024 * 1024;
