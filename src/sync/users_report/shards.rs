@@ -100,8 +100,9 @@ pub fn shard_of(key: &str, count: usize) -> usize {
     (u64::from_be_bytes(head) % count as u64) as usize
 }
 
-/// The report split into its shard documents, each shard's users sorted by key.
-pub fn split(report: &UsersReport) -> Vec<ShardDocument> {
+/// The report split into its shard documents, each shard's users sorted by key. It takes the
+/// report, so that at 100,000 users its entries are moved, never copied.
+pub fn split(report: UsersReport) -> Vec<ShardDocument> {
     let count = shard_count(report.entries.len());
     let mut shards: Vec<ShardDocument> = (0..count)
         .map(|shard| ShardDocument {
@@ -111,13 +112,36 @@ pub fn split(report: &UsersReport) -> Vec<ShardDocument> {
             users: Vec::new(),
         })
         .collect();
-    for entry in &report.entries {
-        shards[shard_of(&entry.key, count)].users.push(entry.clone());
+    for entry in report.entries {
+        let shard = shard_of(&entry.key, count);
+        shards[shard].users.push(entry);
     }
     for shard in &mut shards {
         shard.users.sort_by(|a, b| a.key.cmp(&b.key));
     }
     shards
+}
+
+/// Feeds what is written to a SHA-256.
+struct Digesting(Sha256);
+
+impl Write for Digesting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The digest of a shard document's JSON, as [`encode`] computes it, without keeping the JSON or
+/// compressing it: what a sync computes for every shard, compressing only those it writes.
+pub fn digest(document: &ShardDocument) -> Result<[u8; 32], ShardError> {
+    let mut digesting = Digesting(Sha256::new());
+    serde_json::to_writer(&mut digesting, document)?;
+    Ok(digesting.0.finalize().into())
 }
 
 /// One shard document, serialized, digested and compressed.

@@ -31,7 +31,7 @@ fn names_and_digests(shards: &[EncodedShard]) -> Vec<(String, [u8; 32])> {
 }
 
 fn encode_all(report: &UsersReport) -> Vec<EncodedShard> {
-    split(report).iter().map(|d| encode(d).unwrap()).collect()
+    split(report.clone()).iter().map(|d| encode(d).unwrap()).collect()
 }
 
 fn written_as(shards: &[EncodedShard]) -> (BTreeMap<String, WrittenShard>, BTreeMap<String, String>) {
@@ -122,7 +122,7 @@ fn shards_no_longer_needed_are_deleted() {
 fn every_shard_says_which_of_how_many_it_is_and_what_was_left_out() {
     let mut big = report(3_000);
     big.omitted = 7;
-    let documents = split(&big);
+    let documents = split(big);
     assert_eq!(documents.len(), 2);
     for (index, document) in documents.iter().enumerate() {
         assert_eq!((document.shard, document.shards, document.omitted), (index, 2, 7));
@@ -147,4 +147,11 @@ fn a_shard_that_inflates_past_the_bound_is_refused() {
     }
     let bomb = encoder.finish().unwrap();
     assert!(matches!(decode(&bomb), Err(ShardError::Io { .. })));
+}
+
+#[test]
+fn the_digest_without_compressing_is_the_digest_of_the_encoded_shard() {
+    for document in split(report(3_000)) {
+        assert_eq!(digest(&document).unwrap(), encode(&document).unwrap().digest);
+    }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::jiff::Timestamp;
 
-use super::shards::{ShardError, WrittenShard, decode, encode, plan_writes, split};
+use super::shards::{self, ShardError, WrittenShard, decode, digest, encode, plan_writes, split};
 use super::{MAX_USERS, SinceIndex, build, since_index};
 use crate::sync::model::UserOutcome;
 use crate::sync::ports::{UsersReportStore, UsersReportStoreError};
@@ -88,19 +88,22 @@ async fn publish_counting<S: UsersReportStore>(
     };
     let memory = memory.get_or_insert_with(ReportMemory::default);
     let report = build(outcomes, &memory.since, now, MAX_USERS);
-    let encoded = split(&report)
-        .iter()
-        .map(encode)
-        .collect::<Result<Vec<_>, _>>()?;
+    let size = ReportSize {
+        shards: shards::shard_count(report.entries.len()),
+        users: report.entries.len(),
+        omitted: report.omitted,
+    };
     memory.since = since_index(&report.entries);
-    let wanted: Vec<(String, [u8; 32])> = encoded
+    let documents = split(report);
+    let wanted = documents
         .iter()
-        .map(|shard| (store.shard_name(shard.index), shard.digest))
-        .collect();
+        .map(|document| Ok((store.shard_name(document.shard), digest(document)?)))
+        .collect::<Result<Vec<_>, ShardError>>()?;
     let writes = plan_writes(&wanted, &memory.written, &stored);
     for index in writes.write {
         let (name, digest) = &wanted[index];
-        let (resource_version, bytes) = store.write(name, &encoded[index].payload).await?;
+        let encoded = encode(&documents[index])?;
+        let (resource_version, bytes) = store.write(name, &encoded.payload).await?;
         counts.bytes_written += bytes;
         counts.requests += 1;
         memory.written.insert(
@@ -116,11 +119,7 @@ async fn publish_counting<S: UsersReportStore>(
         counts.requests += 1;
         memory.written.remove(&name);
     }
-    Ok(ReportSize {
-        shards: encoded.len(),
-        users: report.entries.len(),
-        omitted: report.omitted,
-    })
+    Ok(size)
 }
 
 /// What the stored shards say was written, and their versions. A shard that does not decode
