@@ -14,7 +14,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client, Resource, ResourceExt};
 
-use super::config_maps::delete_if_present;
+use super::config_maps::{delete_if_present, said};
 use super::context::{Context, MANAGER, key_of};
 use super::events;
 use super::record_store::RESOURCE_ANNOTATION;
@@ -94,11 +94,12 @@ impl ConfigMapUsersReport {
         })
     }
 
-    fn error(&self, doing: &str, error: impl std::fmt::Display) -> UsersReportStoreError {
+    fn error(&self, doing: &str, error: &kube::Error) -> UsersReportStoreError {
         UsersReportStoreError(format!(
-            "of {} (ConfigMaps labelled {}) cannot be {doing}: {error}",
+            "of {} (ConfigMaps labelled {}) cannot be {doing}: {}",
             self.resource,
-            selector(&self.uid)
+            selector(&self.uid),
+            said(error)
         ))
     }
 
@@ -117,7 +118,7 @@ impl UsersReportStore for ConfigMapUsersReport {
             .api
             .list(&self.list_params())
             .await
-            .map_err(|e| self.error("read", e))?;
+            .map_err(|e| self.error("read", &e))?;
         Ok(list
             .items
             .into_iter()
@@ -139,7 +140,7 @@ impl UsersReportStore for ConfigMapUsersReport {
             .api
             .list_metadata(&self.list_params())
             .await
-            .map_err(|e| self.error("read", e))?;
+            .map_err(|e| self.error("read", &e))?;
         Ok(list
             .items
             .into_iter()
@@ -168,19 +169,21 @@ impl UsersReportStore for ConfigMapUsersReport {
             )])),
             ..ConfigMap::default()
         };
-        let bytes = serde_json::to_vec(&map).map_err(|e| self.error("written", e))?.len();
+        let bytes = serde_json::to_vec(&map)
+            .map_err(|e| self.error("written", &kube::Error::SerdeError(e)))?
+            .len();
         let written = self
             .api
             .patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&map))
             .await
-            .map_err(|e| self.error("written", e))?;
+            .map_err(|e| self.error("written", &e))?;
         Ok((written.resource_version().unwrap_or_default(), bytes))
     }
 
     async fn delete(&self, name: &str) -> Result<(), UsersReportStoreError> {
         delete_if_present(&self.api, name)
             .await
-            .map_err(|e| self.error("deleted", e))
+            .map_err(|e| self.error("deleted", &e))
     }
 }
 

@@ -1,8 +1,9 @@
 //! The users report at more users than `.status.users` lists: the binary under the chart's RBAC
 //! keeps it in owned ConfigMaps beside the resource, each far below the 1 MiB object limit; the
 //! same binary run as `kubectl-teamssync` (a symlink, as an admin installs it) lists every user,
-//! filters by reason and prints CSV; and a second sync with nothing changed writes no report
-//! ConfigMap (every resourceVersion unchanged, no byte counted).
+//! filters by reason and prints CSV; a second sync with nothing changed writes no report
+//! ConfigMap (every resourceVersion unchanged, no byte counted); and without the ConfigMap grant
+//! the sync still completes, its status and a Warning saying why the report is missing.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -142,6 +143,54 @@ async fn every_user_is_in_the_report_the_plugin_reads_and_an_unchanged_sync_writ
         assert_eq!(versions(&report_maps(&env, &uid).await), before, "no shard was written again");
         assert_eq!(bytes_written(&operator.metrics().await, namespace), written);
         env.check_operator("the second sync");
+        drop(sandbox);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_configmap_grant_the_sync_completes_and_says_why_the_report_is_missing() {
+    with_namespaces("users-report-forbidden", 2, |env, names| async move {
+        // The resource lives in a watched namespace that is not the operator's own, whose Role
+        // keeps its ConfigMap grants for the ownership record.
+        let tenant = env.in_namespace(&names[1]);
+        let (password, api_key) = (secret_value(), secret_value());
+        let mix = vec![(Case::InSync, 8), (Case::TeamsUserNotFound, 4)];
+        let org = org(12, 31, mix, &password, &api_key);
+        let sandbox = env.start_sandbox(&org).await;
+        tenant.put_credentials(&password, &api_key).await;
+        let kubeconfig = operator_identity(&env, &names, Some(("configmaps", "create"))).await;
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
+        operator.wait_ready().await;
+        let name = "contoso";
+        tenant
+            .apply(&resource(&tenant, name, sandbox.base_url(), "Retain"))
+            .await
+            .expect("the resource is accepted");
+        let synced = tenant
+            .wait(name, "a completed sync whose status says the report is missing", |r| {
+                r.and_then(|r| r.status.as_ref()).is_some_and(|s| {
+                    s.summary.as_ref().is_some_and(|summary| summary.desired == 12)
+                        && s.users_report
+                            .as_ref()
+                            .and_then(|report| report.message.as_deref())
+                            .is_some_and(|message| message.contains("forbidden"))
+                })
+            })
+            .await
+            .expect("exists");
+        let event = tenant.wait_event(name, "Warning", "UsersReportNotWritten").await;
+        let note = event.note.unwrap_or_default();
+        assert!(note.contains("next sync tries again"), "{note}");
+        let dir = tempdir();
+        let link = dir.join("kubectl-teamssync");
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dialpad-teams-operator"), &link)
+            .expect("the symlink is made");
+        let missing = plugin(&link, &env.kubeconfig, &["users", name, "-n", &names[1]]);
+        assert_eq!(missing.status.code(), Some(1));
+        let said = String::from_utf8_lossy(&missing.stderr).into_owned();
+        assert!(said.contains("has no users report yet") && said.contains("forbidden"), "{said}");
+        assert!(status(&synced).summary.is_some(), "{}", describe(&synced));
         drop(sandbox);
     })
     .await;
