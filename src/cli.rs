@@ -180,9 +180,15 @@ mod tests {
 
     #[test]
     fn the_binary_is_the_kubectl_plugin_under_the_plugin_name_only() {
-        assert!(invoked_as_plugin(OsString::from("/usr/local/bin/kubectl-teamssync").as_os_str()));
-        assert!(invoked_as_plugin(OsString::from("kubectl-teamssync.exe").as_os_str()));
-        assert!(!invoked_as_plugin(OsString::from("/usr/bin/dialpad-teams-operator").as_os_str()));
+        assert!(invoked_as_plugin(
+            OsString::from("/usr/local/bin/kubectl-teamssync").as_os_str()
+        ));
+        assert!(invoked_as_plugin(
+            OsString::from("kubectl-teamssync.exe").as_os_str()
+        ));
+        assert!(!invoked_as_plugin(
+            OsString::from("/usr/bin/dialpad-teams-operator").as_os_str()
+        ));
     }
 
     #[test]

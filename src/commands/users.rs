@@ -12,9 +12,7 @@ use kube::api::ListParams;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Client, Config, ResourceExt};
 
-use super::users_output::{
-    ReportReadError, assemble, filter, parse_reasons, table, write_csv, write_json,
-};
+use super::users_output::{ReportReadError, assemble, filter, parse_reasons, table, write_csv, write_json};
 use crate::api::TeamsTenantSync;
 use crate::controller::users_report::{DATA_KEY, selector};
 use crate::sync::users_report::shards::decode;
@@ -115,7 +113,10 @@ pub async fn users(args: UsersArgs, out: impl Write) -> Result<(), UsersError> {
         .list(&ListParams::default().labels(&selector(&uid)))
         .await
         .map_err(|source| UsersError::Api {
-            what: format!("the ConfigMaps of namespace {namespace} labelled {}", selector(&uid)),
+            what: format!(
+                "the ConfigMaps of namespace {namespace} labelled {}",
+                selector(&uid)
+            ),
             source,
         })?;
     let mut documents = Vec::new();
@@ -143,8 +144,11 @@ pub async fn users(args: UsersArgs, out: impl Write) -> Result<(), UsersError> {
             out.write_all(table(&entries).as_bytes())
                 .map_err(ReportReadError::Write)?;
             if omitted > 0 {
-                writeln!(out, "({omitted} more users are left out of the report: it is bounded)")
-                    .map_err(ReportReadError::Write)?;
+                writeln!(
+                    out,
+                    "({omitted} more users are left out of the report: it is bounded)"
+                )
+                .map_err(ReportReadError::Write)?;
             }
         }
         UsersFormat::Csv => write_csv(&entries, out)?,

@@ -48,7 +48,9 @@ pub fn assemble(documents: Vec<ShardDocument>) -> Result<(Vec<ReportEntry>, usiz
     let found: BTreeSet<usize> = documents.iter().map(|d| d.shard).collect();
     let complete = documents.len() == expected
         && found.len() == expected
-        && documents.iter().all(|d| d.shards == expected && d.shard < expected);
+        && documents
+            .iter()
+            .all(|d| d.shards == expected && d.shard < expected);
     if !complete {
         return Err(ReportReadError::Incomplete {
             found: found.into_iter().collect(),

@@ -45,7 +45,10 @@ fn shards_are_put_together_failures_first_then_by_email() {
 #[test]
 fn a_missing_or_mixed_shard_is_reported_as_a_rewrite_in_progress() {
     let missing = vec![document(0, 2, vec![])];
-    assert!(matches!(assemble(missing), Err(ReportReadError::Incomplete { .. })));
+    assert!(matches!(
+        assemble(missing),
+        Err(ReportReadError::Incomplete { .. })
+    ));
     let mixed = vec![document(0, 2, vec![]), document(1, 4, vec![])];
     assert!(matches!(assemble(mixed), Err(ReportReadError::Incomplete { .. })));
     let twice = vec![document(0, 2, vec![]), document(0, 2, vec![])];
@@ -54,11 +57,7 @@ fn a_missing_or_mixed_shard_is_reported_as_a_rewrite_in_progress() {
 
 #[test]
 fn reasons_may_be_repeated_or_comma_separated() {
-    let reasons = parse_reasons(&[
-        "TeamsUserNotFound,CallingPlanAssigned".into(),
-        "InSync".into(),
-    ])
-    .unwrap();
+    let reasons = parse_reasons(&["TeamsUserNotFound,CallingPlanAssigned".into(), "InSync".into()]).unwrap();
     assert_eq!(
         reasons,
         BTreeSet::from([

@@ -196,7 +196,10 @@ pub async fn publish_report(
     previous: Option<&TeamsTenantSyncStatus>,
 ) {
     let kept = previous.and_then(|status| status.users_report.clone());
-    let store = match (&run.source, ConfigMapUsersReport::new(ctx.client.clone(), resource)) {
+    let store = match (
+        &run.source,
+        ConfigMapUsersReport::new(ctx.client.clone(), resource),
+    ) {
         (SourceState::Read, Some(store)) => store,
         _ => {
             run.status.users_report = kept;

@@ -107,7 +107,11 @@ async fn every_user_is_in_the_report_the_plugin_reads_and_an_unchanged_sync_writ
             let owner = &map.owner_references()[0];
             assert_eq!((owner.uid.as_str(), owner.controller), (uid.as_str(), Some(true)));
             let bytes: usize = map.binary_data.iter().flatten().map(|(_, v)| v.0.len()).sum();
-            assert!(bytes > 0 && bytes < 1024 * 1024, "{} holds {bytes} bytes", map.name_any());
+            assert!(
+                bytes > 0 && bytes < 1024 * 1024,
+                "{} holds {bytes} bytes",
+                map.name_any()
+            );
         }
 
         let dir = tempdir();
@@ -116,19 +120,40 @@ async fn every_user_is_in_the_report_the_plugin_reads_and_an_unchanged_sync_writ
             .expect("the symlink is made");
         let admin = env.kubeconfig.clone();
         let namespace = env.namespace.as_str();
-        let all = stdout(&plugin(&link, &admin, &["users", name, "-n", namespace, "-o", "json"]));
+        let all = stdout(&plugin(
+            &link,
+            &admin,
+            &["users", name, "-n", namespace, "-o", "json"],
+        ));
         let all: Vec<serde_json::Value> = serde_json::from_str(&all).expect("a JSON array");
         assert_eq!(all.len(), 200, "every Dialpad user");
         let found = |reason: &str| all.iter().filter(|u| u["reason"] == reason).count();
         let filtered = stdout(&plugin(
             &link,
             &admin,
-            &["users", name, "-n", namespace, "--reason", "TeamsUserNotFound", "-o", "json"],
+            &[
+                "users",
+                name,
+                "-n",
+                namespace,
+                "--reason",
+                "TeamsUserNotFound",
+                "-o",
+                "json",
+            ],
         ));
         let filtered: Vec<serde_json::Value> = serde_json::from_str(&filtered).expect("JSON");
         assert_eq!(filtered.len(), found("TeamsUserNotFound"));
-        assert!(filtered.len() >= 50, "{} users not found in Teams", filtered.len());
-        let csv = stdout(&plugin(&link, &admin, &["users", name, "-n", namespace, "-o", "csv"]));
+        assert!(
+            filtered.len() >= 50,
+            "{} users not found in Teams",
+            filtered.len()
+        );
+        let csv = stdout(&plugin(
+            &link,
+            &admin,
+            &["users", name, "-n", namespace, "-o", "csv"],
+        ));
         assert!(csv.starts_with("email,phoneNumber,"), "{csv}");
         assert_eq!(csv.lines().count(), 201, "a header and a line per user");
         let missing = plugin(&link, &admin, &["users", "nobody", "-n", namespace]);
@@ -140,7 +165,11 @@ async fn every_user_is_in_the_report_the_plugin_reads_and_an_unchanged_sync_writ
         assert!(written.is_some_and(|b| b > 0), "{written:?}");
         let value = env.sync_now(name).await;
         env.wait_handled(name, &value).await;
-        assert_eq!(versions(&report_maps(&env, &uid).await), before, "no shard was written again");
+        assert_eq!(
+            versions(&report_maps(&env, &uid).await),
+            before,
+            "no shard was written again"
+        );
         assert_eq!(bytes_written(&operator.metrics().await, namespace), written);
         env.check_operator("the second sync");
         drop(sandbox);
@@ -168,15 +197,19 @@ async fn without_the_configmap_grant_the_sync_completes_and_says_why_the_report_
             .await
             .expect("the resource is accepted");
         let synced = tenant
-            .wait(name, "a completed sync whose status says the report is missing", |r| {
-                r.and_then(|r| r.status.as_ref()).is_some_and(|s| {
-                    s.summary.as_ref().is_some_and(|summary| summary.desired == 12)
-                        && s.users_report
-                            .as_ref()
-                            .and_then(|report| report.message.as_deref())
-                            .is_some_and(|message| message.contains("forbidden"))
-                })
-            })
+            .wait(
+                name,
+                "a completed sync whose status says the report is missing",
+                |r| {
+                    r.and_then(|r| r.status.as_ref()).is_some_and(|s| {
+                        s.summary.as_ref().is_some_and(|summary| summary.desired == 12)
+                            && s.users_report
+                                .as_ref()
+                                .and_then(|report| report.message.as_deref())
+                                .is_some_and(|message| message.contains("forbidden"))
+                    })
+                },
+            )
             .await
             .expect("exists");
         let event = tenant.wait_event(name, "Warning", "UsersReportNotWritten").await;
@@ -189,7 +222,10 @@ async fn without_the_configmap_grant_the_sync_completes_and_says_why_the_report_
         let missing = plugin(&link, &env.kubeconfig, &["users", name, "-n", &names[1]]);
         assert_eq!(missing.status.code(), Some(1));
         let said = String::from_utf8_lossy(&missing.stderr).into_owned();
-        assert!(said.contains("has no users report yet") && said.contains("forbidden"), "{said}");
+        assert!(
+            said.contains("has no users report yet") && said.contains("forbidden"),
+            "{said}"
+        );
         assert!(status(&synced).summary.is_some(), "{}", describe(&synced));
         drop(sandbox);
     })

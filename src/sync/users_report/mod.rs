@@ -83,7 +83,12 @@ pub fn key_text(key: &UserKey) -> String {
 /// The report of `outcomes` at `now`: every user in listing order (departed, failing, pending,
 /// in sync), at most `max_users` of them; each user's `since` is the previous one's while their
 /// reason is unchanged, else `now`.
-pub fn build(outcomes: &[UserOutcome], previous: &SinceIndex, now: Timestamp, max_users: usize) -> UsersReport {
+pub fn build(
+    outcomes: &[UserOutcome],
+    previous: &SinceIndex,
+    now: Timestamp,
+    max_users: usize,
+) -> UsersReport {
     let mut order: Vec<&UserOutcome> = outcomes.iter().collect();
     order.sort_by(|a, b| listing_order(a, b));
     let omitted = order.len().saturating_sub(max_users);
@@ -162,7 +167,12 @@ mod tests {
             10,
         );
         assert_eq!(second, first, "nothing changed, so the report is the same");
-        let third = build(&[outcome("1", Reason::InSync)], &index, at("2026-01-03T00:00:00Z"), 10);
+        let third = build(
+            &[outcome("1", Reason::InSync)],
+            &index,
+            at("2026-01-03T00:00:00Z"),
+            10,
+        );
         assert_eq!(third.entries[0].since, "2026-01-03T00:00:00Z");
     }
 

@@ -88,7 +88,10 @@ pub fn shard_count(users: usize) -> usize {
     if users == 0 {
         return 0;
     }
-    users.div_ceil(USERS_PER_SHARD).next_power_of_two().min(MAX_SHARDS)
+    users
+        .div_ceil(USERS_PER_SHARD)
+        .next_power_of_two()
+        .min(MAX_SHARDS)
 }
 
 /// Which of `count` shards the user with `key` goes to: the first eight bytes of the key's

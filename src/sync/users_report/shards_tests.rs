@@ -7,7 +7,14 @@ fn entry(i: usize, reason: &str) -> ReportEntry {
         email: Some(format!("firstname.lastname{i}@subsidiary{}.example.com", i % 13)),
         phone_number: Some(format!("+1415{:07}", i)),
         dialpad_user_id: Some(format!("{}", 4_500_000_000_000_000u64 + i as u64 * 7919)),
-        teams_user_id: Some(format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", i * 2_654_435_761 % (1 << 32), i % 65_536, i % 4096, (i * 31) % 4096, i * 0x9e37_79b9)),
+        teams_user_id: Some(format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            i * 2_654_435_761 % (1 << 32),
+            i % 65_536,
+            i % 4096,
+            (i * 31) % 4096,
+            i * 0x9e37_79b9
+        )),
         reason: reason.into(),
         message: format!(
             "The Teams user firstname.lastname{i}@subsidiary.example.com lacks Phone System (Teams Phone): its licences are ENTERPRISEPACK, POWER_BI_STANDARD; assign a licence that includes Teams Phone"
@@ -18,7 +25,9 @@ fn entry(i: usize, reason: &str) -> ReportEntry {
 
 fn report(count: usize) -> UsersReport {
     UsersReport {
-        entries: (0..count).map(|i| entry(i, "PhoneSystemLicenseMissing")).collect(),
+        entries: (0..count)
+            .map(|i| entry(i, "PhoneSystemLicenseMissing"))
+            .collect(),
         omitted: 0,
     }
 }
@@ -135,7 +144,10 @@ fn a_payload_that_is_not_a_shard_is_an_error_not_a_panic() {
     assert!(matches!(decode(b"not gzip"), Err(ShardError::Io { .. })));
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(b"{\"hello\": 1}").unwrap();
-    assert!(matches!(decode(&encoder.finish().unwrap()), Err(ShardError::Json(_))));
+    assert!(matches!(
+        decode(&encoder.finish().unwrap()),
+        Err(ShardError::Json(_))
+    ));
 }
 
 #[test]

@@ -184,5 +184,8 @@ async fn a_refused_write_is_an_error_that_the_next_sync_retries() {
     let failed = publish(&store, &mut memory, &outcomes(10, 2), now(1)).await;
     let error = failed.result.unwrap_err().to_string();
     assert!(error.contains("forbidden"), "{error}");
-    assert!(memory.as_ref().unwrap().written.is_empty(), "nothing is remembered as written");
+    assert!(
+        memory.as_ref().unwrap().written.is_empty(),
+        "nothing is remembered as written"
+    );
 }
