@@ -114,10 +114,8 @@ async fn every_user_is_in_the_report_the_plugin_reads_and_an_unchanged_sync_writ
             );
         }
 
-        let dir = tempdir();
-        let link = dir.join("kubectl-teamssync");
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dialpad-teams-operator"), &link)
-            .expect("the symlink is made");
+        let dir = TempDir::new();
+        let link = dir.plugin_link();
         let admin = env.kubeconfig.clone();
         let namespace = env.namespace.as_str();
         let all = stdout(&plugin(
@@ -215,10 +213,8 @@ async fn without_the_configmap_grant_the_sync_completes_and_says_why_the_report_
         let event = tenant.wait_event(name, "Warning", "UsersReportNotWritten").await;
         let note = event.note.unwrap_or_default();
         assert!(note.contains("next sync tries again"), "{note}");
-        let dir = tempdir();
-        let link = dir.join("kubectl-teamssync");
-        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dialpad-teams-operator"), &link)
-            .expect("the symlink is made");
+        let dir = TempDir::new();
+        let link = dir.plugin_link();
         let missing = plugin(&link, &env.kubeconfig, &["users", name, "-n", &names[1]]);
         assert_eq!(missing.status.code(), Some(1));
         let said = String::from_utf8_lossy(&missing.stderr).into_owned();
@@ -232,8 +228,27 @@ async fn without_the_configmap_grant_the_sync_completes_and_says_why_the_report_
     .await;
 }
 
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dto-plugin-{}", rand::random::<u64>()));
-    std::fs::create_dir_all(&dir).expect("a temporary directory");
-    dir
+/// A temporary directory for the plugin's symlink, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join(format!("dto-plugin-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        Self(dir)
+    }
+
+    /// The symlink `kubectl-teamssync` to the binary, as an admin installs the plugin.
+    fn plugin_link(&self) -> std::path::PathBuf {
+        let link = self.0.join("kubectl-teamssync");
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_dialpad-teams-operator"), &link)
+            .expect("the symlink is made");
+        link
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
