@@ -61,7 +61,7 @@ pub fn assemble(documents: Vec<ShardDocument>) -> Result<(Vec<ReportEntry>, usiz
     let mut entries: Vec<ReportEntry> = documents.into_iter().flat_map(|d| d.users).collect();
     entries.sort_by_cached_key(|entry| {
         let severity = Reason::parse(&entry.reason).map_or(Severity::Failed, Reason::severity);
-        let departed = entry.key.starts_with("departed:");
+        let departed = entry.key.starts_with("departed/");
         (
             !departed,
             std::cmp::Reverse(severity),

@@ -25,20 +25,20 @@ fn document(shard: usize, shards: usize, users: Vec<ReportEntry>) -> ShardDocume
 #[test]
 fn shards_are_put_together_failures_first_then_by_email() {
     let documents = vec![
-        document(1, 2, vec![entry("dialpad:1", Some("b@x.com"), "InSync")]),
+        document(1, 2, vec![entry("dialpad/1", Some("b@x.com"), "InSync")]),
         document(
             0,
             2,
             vec![
-                entry("dialpad:2", Some("c@x.com"), "TeamsUserNotFound"),
-                entry("dialpad:3", Some("a@x.com"), "InSync"),
-                entry("departed:t:+1", None, "RemovalPending"),
+                entry("dialpad/2", Some("c@x.com"), "TeamsUserNotFound"),
+                entry("dialpad/3", Some("a@x.com"), "InSync"),
+                entry("departed/t/+1", None, "RemovalPending"),
             ],
         ),
     ];
     let (entries, omitted) = assemble(documents).unwrap();
     let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
-    assert_eq!(keys, ["departed:t:+1", "dialpad:2", "dialpad:3", "dialpad:1"]);
+    assert_eq!(keys, ["departed/t/+1", "dialpad/2", "dialpad/3", "dialpad/1"]);
     assert_eq!(omitted, 0);
 }
 
@@ -82,8 +82,8 @@ fn an_unknown_or_tenant_reason_is_an_error_naming_the_valid_ones() {
 #[test]
 fn the_filter_keeps_only_the_reasons_asked_for() {
     let entries = vec![
-        entry("dialpad:1", Some("a@x.com"), "InSync"),
-        entry("dialpad:2", Some("b@x.com"), "TeamsUserNotFound"),
+        entry("dialpad/1", Some("a@x.com"), "InSync"),
+        entry("dialpad/2", Some("b@x.com"), "TeamsUserNotFound"),
     ];
     let kept = filter(entries.clone(), &BTreeSet::from([Reason::TeamsUserNotFound]));
     assert_eq!(kept, [entries[1].clone()]);
@@ -93,18 +93,18 @@ fn the_filter_keeps_only_the_reasons_asked_for() {
 #[test]
 fn csv_has_a_header_and_quotes_fields_as_rfc_4180_says() {
     let mut out = Vec::new();
-    write_csv(&[entry("dialpad:1", None, "InSync")], &mut out).unwrap();
+    write_csv(&[entry("dialpad/1", None, "InSync")], &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert_eq!(
         text,
         "email,phoneNumber,dialpadUserId,teamsUserId,reason,since,message,key\r\n\
-         ,+14155550100,,,InSync,2026-12-01T00:00:00Z,\"Check \"\"this\"\", then that\",dialpad:1\r\n"
+         ,+14155550100,,,InSync,2026-12-01T00:00:00Z,\"Check \"\"this\"\", then that\",dialpad/1\r\n"
     );
 }
 
 #[test]
 fn json_is_an_array_of_the_entries() {
-    let entries = vec![entry("dialpad:1", Some("a@x.com"), "InSync")];
+    let entries = vec![entry("dialpad/1", Some("a@x.com"), "InSync")];
     let mut out = Vec::new();
     write_json(&entries, &mut out).unwrap();
     let read: Vec<ReportEntry> = serde_json::from_slice(&out).unwrap();
@@ -113,7 +113,7 @@ fn json_is_an_array_of_the_entries() {
 
 #[test]
 fn the_table_shows_a_dash_for_what_a_user_lacks() {
-    let text = table(&[entry("dialpad:1", None, "EmailMissing")]);
+    let text = table(&[entry("dialpad/1", None, "EmailMissing")]);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("EMAIL"), "{text}");
     assert!(lines[1].starts_with("- "), "{text}");

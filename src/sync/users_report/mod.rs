@@ -32,8 +32,8 @@ pub const MAX_USERS: usize = shards::MAX_SHARDS * shards::USERS_PER_SHARD;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReportEntry {
-    /// The user's identity across syncs (`dialpad:<id>`, `static:<email>`,
-    /// `departed:<teams user id>:<number>`).
+    /// The user's identity across syncs (`dialpad/<id>`, `static/<email>`,
+    /// `departed/<teams user id>/<number>`), as `plan -o json` names it.
     pub key: String,
     /// Email, as the source has it (a departed user's: the Teams user's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,15 +68,16 @@ pub struct UsersReport {
     pub omitted: usize,
 }
 
-/// A user key in the report's words: unique per user, departed users by holder and number.
+/// A user key in the report's and `plan -o json`'s words: unique per user, departed users by
+/// holder and number.
 pub fn key_text(key: &UserKey) -> String {
     match key {
-        UserKey::Dialpad(id) => format!("dialpad:{id}"),
-        UserKey::Static(email) => format!("static:{email}"),
+        UserKey::Dialpad(id) => format!("dialpad/{id}"),
+        UserKey::Static(email) => format!("static/{email}"),
         UserKey::Departed {
             teams_user_id,
             number,
-        } => format!("departed:{teams_user_id}:{number}"),
+        } => format!("departed/{teams_user_id}/{number}"),
     }
 }
 
@@ -185,7 +186,7 @@ mod tests {
         ];
         let report = build(&outcomes, &SinceIndex::new(), at("2026-01-01T00:00:00Z"), 2);
         let keys: Vec<&str> = report.entries.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["dialpad:b", "dialpad:a"]);
+        assert_eq!(keys, ["dialpad/b", "dialpad/a"]);
         assert_eq!(report.omitted, 1);
     }
 
@@ -195,7 +196,7 @@ mod tests {
             teams_user_id: "t1".into(),
             number: "+14155550100".into(),
         };
-        assert_eq!(key_text(&key), "departed:t1:+14155550100");
+        assert_eq!(key_text(&key), "departed/t1/+14155550100");
     }
 
     #[test]

@@ -3,7 +3,7 @@ use crate::sync::users_report::ReportEntry;
 
 fn entry(i: usize, reason: &str) -> ReportEntry {
     ReportEntry {
-        key: format!("dialpad:{}", 4_500_000_000_000_000u64 + i as u64 * 7919),
+        key: format!("dialpad/{}", 4_500_000_000_000_000u64 + i as u64 * 7919),
         email: Some(format!("firstname.lastname{i}@subsidiary{}.example.com", i % 13)),
         phone_number: Some(format!("+1415{:07}", i)),
         dialpad_user_id: Some(format!("{}", 4_500_000_000_000_000u64 + i as u64 * 7919)),

@@ -138,7 +138,7 @@ async fn after_a_restart_the_report_is_read_back_once_and_not_rewritten() {
         .unwrap();
     assert_eq!(store.writes(), writes, "nothing changed, so nothing is written");
     assert_eq!(*store.full_reads.lock().unwrap(), 2, "one read back per restart");
-    let since = &memory.unwrap().since["dialpad:1"];
+    let since = &memory.unwrap().since["dialpad/1"];
     assert_eq!(since.1, now(1), "since is carried across the restart");
 }
 
