@@ -170,6 +170,8 @@ async fn every_user_is_in_the_report_the_plugin_reads_and_an_unchanged_sync_writ
         );
         assert_eq!(bytes_written(&operator.metrics().await, namespace), written);
         env.check_operator("the second sync");
+        let secrets = secrets_of(&sandbox, &[&password, &api_key]);
+        assert_no_secret_anywhere(&env, &[&operator], &secrets).await;
         drop(sandbox);
     })
     .await;
