@@ -23,3 +23,4 @@ pub mod sent;
 #[cfg(test)]
 mod testing;
 pub mod trail;
+pub mod users_report;
