@@ -23,6 +23,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::fixture_teams::*;
+
 /// One organisation: a Microsoft tenant and the Dialpad company that feeds it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,6 +66,9 @@ pub struct TenantFixture {
     /// are members of those roles only transitively (`/me/memberOf` lists the group, not them).
     #[serde(default)]
     pub groups: Vec<RoleGroupFixture>,
+    /// Teams policies, groups with policies assigned, and emergency locations.
+    #[serde(default)]
+    pub teams: TeamsFixture,
 }
 
 /// A role-assignable group (`isAssignableToRole`) with directory roles assigned to it.
@@ -229,6 +234,9 @@ pub struct TeamsUserFixture {
     /// operator does not recognise, for `UnknownError`).
     #[serde(default)]
     pub assignment_error: Option<String>,
+    /// Teams policies assigned to the user directly (by type and name).
+    #[serde(default)]
+    pub policies: Vec<PolicyReferenceFixture>,
 }
 
 /// The Dialpad company.
@@ -391,6 +399,13 @@ pub struct BehaviourFixture {
     /// client assertions' lifetimes (negative: behind), to reproduce a host with a wrong clock.
     #[serde(default)]
     pub entra_clock_skew_seconds: i64,
+    /// The policy types `userAssignments/assign` and `unassign` accept (ignoring case); others
+    /// are refused with 400. See `fixture_teams::default_accepted_policy_types`.
+    #[serde(default = "default_accepted_policy_types")]
+    pub accepted_policy_types: Vec<String>,
+    /// The most entries one `assign` or `unassign` request may carry (UNCONFIRMED upstream).
+    #[serde(default = "default_policy_assignment_batch_limit")]
+    pub policy_assignment_batch_limit: u32,
 }
 
 impl Default for BehaviourFixture {
@@ -406,6 +421,8 @@ impl Default for BehaviourFixture {
             operations_answered_without_location: 0,
             oidc_issuers: Vec::new(),
             entra_clock_skew_seconds: 0,
+            accepted_policy_types: default_accepted_policy_types(),
+            policy_assignment_batch_limit: default_policy_assignment_batch_limit(),
         }
     }
 }

@@ -72,6 +72,7 @@ pub fn check_references(org: &OrgFixture) -> Result<(), String> {
     check_licences(org)?;
     check_teams_numbers(org)?;
     check_roles_and_groups(org)?;
+    crate::fixture_teams::check_teams(org)?;
     check_dialpad(org)
 }
 

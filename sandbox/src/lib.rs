@@ -33,6 +33,7 @@ pub mod entra;
 pub mod errors;
 pub mod fixture;
 pub mod fixture_check;
+pub mod fixture_teams;
 pub mod generator;
 pub mod graph;
 pub mod licensing;

@@ -186,6 +186,7 @@ impl World {
             running: VecDeque::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            teams: TeamsPolicies::from_fixture(fixture, &id_of_upn),
             dialpad: DialpadCompany {
                 api_key: fixture.dialpad.api_key.clone(),
                 company_id: fixture.dialpad.company_id.clone(),

@@ -5,10 +5,14 @@
 mod build;
 mod entities;
 mod operations;
+mod policies;
+mod policy_changes;
 
 use build::guid;
 pub use entities::*;
 pub use operations::detail;
+pub use policies::*;
+pub use policy_changes::*;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -50,6 +54,8 @@ pub struct World {
     pub access_tokens: HashMap<String, Grant>,
     /// Refresh tokens.
     pub refresh_tokens: HashMap<String, Grant>,
+    /// Teams policies, their assignments and emergency locations.
+    pub teams: TeamsPolicies,
     /// Dialpad.
     pub dialpad: DialpadCompany,
     /// Timings and limits.
