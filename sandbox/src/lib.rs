@@ -47,7 +47,7 @@ use std::time::Instant;
 use axum::Router;
 
 pub use fixture::OrgFixture;
-pub use server::{Sandbox, SandboxError, SandboxOptions};
+pub use server::{PolicyAssignmentView, Sandbox, SandboxError, SandboxOptions};
 pub use traffic::{Counters, Endpoint};
 
 /// Everything a handler can reach.

@@ -55,6 +55,18 @@ pub enum Endpoint {
     /// `GET .../userConfigurations/{id}`.
     #[serde(rename = "graph.userConfigurations")]
     GraphUserConfigurations,
+    /// `GET /v1.0/admin/teams/userConfigurations` (the list).
+    #[serde(rename = "graph.userConfigurationList")]
+    GraphUserConfigurationList,
+    /// `GET /v1.0/admin/teams/policy/getPolicyId(...)`.
+    #[serde(rename = "graph.getPolicyId")]
+    GraphGetPolicyId,
+    /// `POST /v1.0/admin/teams/policy/userAssignments/assign`.
+    #[serde(rename = "graph.assignPolicy")]
+    GraphAssignPolicy,
+    /// `POST /v1.0/admin/teams/policy/userAssignments/unassign`.
+    #[serde(rename = "graph.unassignPolicy")]
+    GraphUnassignPolicy,
     /// `GET /api/v2/users`.
     #[serde(rename = "dialpad.users")]
     DialpadUsers,
@@ -68,7 +80,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 18] = [
         Endpoint::EntraToken,
         Endpoint::EntraMetadata,
         Endpoint::GraphUsers,
@@ -80,6 +92,10 @@ impl Endpoint {
         Endpoint::GraphUnassignNumber,
         Endpoint::GraphOperations,
         Endpoint::GraphUserConfigurations,
+        Endpoint::GraphUserConfigurationList,
+        Endpoint::GraphGetPolicyId,
+        Endpoint::GraphAssignPolicy,
+        Endpoint::GraphUnassignPolicy,
         Endpoint::DialpadUsers,
         Endpoint::DialpadNumbers,
         Endpoint::DialpadCompany,
@@ -99,6 +115,10 @@ impl Endpoint {
             Endpoint::GraphUnassignNumber => "graph.unassignNumber",
             Endpoint::GraphOperations => "graph.operations",
             Endpoint::GraphUserConfigurations => "graph.userConfigurations",
+            Endpoint::GraphUserConfigurationList => "graph.userConfigurationList",
+            Endpoint::GraphGetPolicyId => "graph.getPolicyId",
+            Endpoint::GraphAssignPolicy => "graph.assignPolicy",
+            Endpoint::GraphUnassignPolicy => "graph.unassignPolicy",
             Endpoint::DialpadUsers => "dialpad.users",
             Endpoint::DialpadNumbers => "dialpad.numbers",
             Endpoint::DialpadCompany => "dialpad.company",
@@ -138,8 +158,20 @@ impl Endpoint {
                 Endpoint::GraphNumberAssignments
             });
         }
+        if path.trim_end_matches('/') == "/v1.0/admin/teams/userConfigurations" {
+            return Some(Endpoint::GraphUserConfigurationList);
+        }
         if path.starts_with("/v1.0/admin/teams/userConfigurations") {
             return Some(Endpoint::GraphUserConfigurations);
+        }
+        if let Some(rest) = path.strip_prefix("/v1.0/admin/teams/policy/") {
+            return Some(if !rest.starts_with("userAssignments") {
+                Endpoint::GraphGetPolicyId
+            } else if rest.ends_with("unassign") {
+                Endpoint::GraphUnassignPolicy
+            } else {
+                Endpoint::GraphAssignPolicy
+            });
         }
         if path.starts_with("/v1.0/me/memberOf") || path.starts_with("/v1.0/me/transitiveMemberOf") {
             return Some(Endpoint::GraphMemberOf);
@@ -250,10 +282,12 @@ impl Counters {
         *self.rate_limited.entry(upstream.name().to_owned()).or_default() += 1;
     }
 
-    /// Requests that could change state (POSTs to assign or unassign).
+    /// Requests that could change state (POSTs to assign or unassign numbers and policies).
     pub fn write_requests(&self) -> u64 {
         self.requests_to(Endpoint::GraphAssignNumber, "POST")
             + self.requests_to(Endpoint::GraphUnassignNumber, "POST")
+            + self.requests_to(Endpoint::GraphAssignPolicy, "POST")
+            + self.requests_to(Endpoint::GraphUnassignPolicy, "POST")
     }
 }
 
@@ -543,6 +577,31 @@ mod tests {
                 Method::POST,
                 "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber",
                 Endpoint::GraphAssignNumber,
+            ),
+            (
+                Method::GET,
+                "/v1.0/admin/teams/userConfigurations",
+                Endpoint::GraphUserConfigurationList,
+            ),
+            (
+                Method::GET,
+                "/v1.0/admin/teams/userConfigurations/0a1b",
+                Endpoint::GraphUserConfigurations,
+            ),
+            (
+                Method::GET,
+                "/v1.0/admin/teams/policy/getPolicyId(type='TenantDialPlan',name='Berlin')",
+                Endpoint::GraphGetPolicyId,
+            ),
+            (
+                Method::POST,
+                "/v1.0/admin/teams/policy/userAssignments/assign",
+                Endpoint::GraphAssignPolicy,
+            ),
+            (
+                Method::POST,
+                "/v1.0/admin/teams/policy/userAssignments/microsoft.graph.teamsAdministration.unassign",
+                Endpoint::GraphUnassignPolicy,
             ),
             (
                 Method::GET,
