@@ -268,6 +268,23 @@ pub struct DialpadFixture {
     /// Numbers that belong to offices, departments or call centres rather than users.
     #[serde(default)]
     pub other_numbers: Vec<DialpadNumberFixture>,
+    /// Offices besides the main one (which always exists, is named after the company and holds
+    /// the company's office numbers); users name theirs by `officeId`.
+    #[serde(default)]
+    pub offices: Vec<DialpadOfficeFixture>,
+}
+
+/// A Dialpad office other than the company's main office.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DialpadOfficeFixture {
+    /// The office id (digits).
+    pub id: String,
+    /// The office's name, e.g. `Berlin`.
+    pub name: String,
+    /// `active`, `pending`, `suspended`, `deleted` or `cancelled` (`schemas.office.OfficeProto.state`).
+    #[serde(default = "default_state")]
+    pub state: String,
 }
 
 impl Default for DialpadFixture {
@@ -281,6 +298,7 @@ impl Default for DialpadFixture {
             timestamps_with_zone: false,
             users: Vec::new(),
             other_numbers: Vec::new(),
+            offices: Vec::new(),
         }
     }
 }

@@ -301,6 +301,29 @@ fn check_dialpad(org: &OrgFixture) -> Result<(), String> {
             ));
         }
     }
+    let mut offices = FirstSeen::new();
+    for (index, office) in org.dialpad.offices.iter().enumerate() {
+        let digits = !office.id.is_empty() && office.id.bytes().all(|b| b.is_ascii_digit());
+        if !digits {
+            return Err(format!(
+                "dialpad.offices[{index}].id: {:?} is not an id; write the office id as digits, such as \"5012637248020480\"",
+                office.id
+            ));
+        }
+        if let Err(first) = offices.insert(office.id.clone(), format!("dialpad.offices[{index}]")) {
+            return Err(format!(
+                "dialpad.offices[{index}].id: {} is also {first}'s; give each office its own id",
+                office.id
+            ));
+        }
+        if !DIALPAD_USER_STATES.contains(&office.state.as_str()) {
+            return Err(format!(
+                "dialpad.offices[{index}].state: {:?} is not a state Dialpad documents; use one of {}",
+                office.state,
+                DIALPAD_USER_STATES.join(", ")
+            ));
+        }
+    }
     Ok(())
 }
 

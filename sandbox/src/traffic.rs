@@ -76,11 +76,14 @@ pub enum Endpoint {
     /// `GET /api/v2/company`.
     #[serde(rename = "dialpad.company")]
     DialpadCompany,
+    /// `GET /api/v2/offices` and `GET /api/v2/offices/{id}`.
+    #[serde(rename = "dialpad.offices")]
+    DialpadOffices,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 18] = [
+    pub const ALL: [Endpoint; 19] = [
         Endpoint::EntraToken,
         Endpoint::EntraMetadata,
         Endpoint::GraphUsers,
@@ -99,6 +102,7 @@ impl Endpoint {
         Endpoint::DialpadUsers,
         Endpoint::DialpadNumbers,
         Endpoint::DialpadCompany,
+        Endpoint::DialpadOffices,
     ];
 
     /// The name used in fixtures and counters, e.g. `graph.users`.
@@ -122,6 +126,7 @@ impl Endpoint {
             Endpoint::DialpadUsers => "dialpad.users",
             Endpoint::DialpadNumbers => "dialpad.numbers",
             Endpoint::DialpadCompany => "dialpad.company",
+            Endpoint::DialpadOffices => "dialpad.offices",
         }
     }
 
@@ -129,7 +134,10 @@ impl Endpoint {
     pub fn upstream(self) -> Upstream {
         match self {
             Endpoint::EntraToken | Endpoint::EntraMetadata => Upstream::Entra,
-            Endpoint::DialpadUsers | Endpoint::DialpadNumbers | Endpoint::DialpadCompany => Upstream::Dialpad,
+            Endpoint::DialpadUsers
+            | Endpoint::DialpadNumbers
+            | Endpoint::DialpadCompany
+            | Endpoint::DialpadOffices => Upstream::Dialpad,
             _ => Upstream::Graph,
         }
     }
@@ -146,6 +154,9 @@ impl Endpoint {
         }
         if path == "/api/v2/company" {
             return Some(Endpoint::DialpadCompany);
+        }
+        if path.starts_with("/api/v2/offices") {
+            return Some(Endpoint::DialpadOffices);
         }
         if let Some(rest) = path.strip_prefix(NUMBERS) {
             return Some(if rest.starts_with("operations") {
@@ -610,6 +621,11 @@ mod tests {
             ),
             (Method::GET, "/api/v2/users", Endpoint::DialpadUsers),
             (Method::GET, "/api/v2/company", Endpoint::DialpadCompany),
+            (
+                Method::GET,
+                "/api/v2/offices/5012637248020480",
+                Endpoint::DialpadOffices,
+            ),
         ];
         for (method, path, expected) in cases {
             assert_eq!(Endpoint::classify(&method, path), Some(expected), "{path}");

@@ -520,3 +520,55 @@ async fn more_than_20_requests_a_second_get_429_with_retry_after() {
     assert!((1..=25).contains(&ok), "about 20 pass, got {ok}");
     assert!(throttled >= 30, "the rest are throttled, got {throttled}");
 }
+
+#[tokio::test]
+async fn offices_list_the_main_office_with_its_numbers_and_the_fixtures_offices() {
+    let fixture = small_company(
+        "  companyName: Contoso\n  offices:\n  - {id: \"5012637248020480\", name: Berlin}\n  - {id: \"5012637248020481\", name: Old Paris, state: deleted}",
+    );
+    let h = Harness::start(&fixture).await;
+    assert_eq!(
+        dialpad_response_schema("/api/v2/offices"),
+        "schemas.office.OfficeCollection"
+    );
+    let (status, body) = h.get("/api/v2/offices", &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let offices = body["items"].as_array().expect("items");
+    assert_eq!(offices.len(), 3, "{body}");
+    assert_eq!(offices[0]["name"], "Contoso");
+    assert_eq!(offices[0]["is_primary_office"], true);
+    assert_eq!(offices[0]["phone_numbers"], serde_json::json!(["+14155550000"]));
+    assert_eq!(offices[1]["name"], "Berlin");
+    assert_eq!(offices[1]["id"], "5012637248020480");
+    assert!(offices[1].get("phone_numbers").is_none(), "{body}");
+    assert!(body.get("cursor").is_none(), "one page: {body}");
+
+    let (_, active) = h.get("/api/v2/offices", &[("active_only", "true")]).await;
+    assert_eq!(active["items"].as_array().map(Vec::len), Some(2), "{active}");
+    let (status, _) = h.get("/api/v2/offices", &[("cursor", "anything")]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, berlin) = h.get("/api/v2/offices/{id}", &[]).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a literal {{id}} is no office: {berlin}"
+    );
+    let url = format!("{}/api/v2/offices/5012637248020480", h.sandbox.base_url());
+    let berlin: Value = h
+        .client
+        .get(url)
+        .bearer_auth(KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_dialpad_schema("schemas.office.OfficeProto", &berlin);
+    assert_eq!(berlin["name"], "Berlin");
+    assert_eq!(berlin["is_primary_office"], false);
+
+    let (_, company) = h.get("/api/v2/company", &[]).await;
+    assert_eq!(company["office_count"], "3", "{company}");
+}

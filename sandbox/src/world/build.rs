@@ -197,6 +197,16 @@ impl World {
                 timestamps_with_zone: fixture.dialpad.timestamps_with_zone,
                 users: dialpad_users,
                 other_numbers,
+                offices: fixture
+                    .dialpad
+                    .offices
+                    .iter()
+                    .map(|o| DialpadOffice {
+                        id: o.id.clone(),
+                        name: o.name.clone(),
+                        state: o.state.clone(),
+                    })
+                    .collect(),
             },
             behaviour: fixture.behaviour.clone(),
             rng,
