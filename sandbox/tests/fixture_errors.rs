@@ -270,3 +270,24 @@ fn dialpad_offices_need_digit_ids_of_their_own_and_a_documented_state() {
         &["dialpad.offices[0].state", "closed"],
     );
 }
+
+#[test]
+fn the_readmes_teams_policy_example_is_a_valid_part_of_an_org() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
+    let section = readme
+        .split_once("Teams policy assignment is simulated too")
+        .expect("the README describes the Teams policy fixture")
+        .1;
+    let block = section
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a YAML example")
+        .0;
+    let mut example: serde_yaml::Value = serde_yaml::from_str(block).expect("the example is YAML");
+    example["tenant"]["id"] = "9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34".into();
+    example["tenant"]["domains"] = serde_yaml::from_str("[contoso.com]").unwrap();
+    let yaml = serde_yaml::to_string(&example).expect("serialises");
+    let org = OrgFixture::from_yaml(&yaml, "README.md").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(org.tenant.teams.groups[0].policies[0].rank, 1);
+    assert_eq!(org.dialpad.offices[0].name, "Berlin");
+}
