@@ -273,7 +273,8 @@ fn dialpad_offices_need_digit_ids_of_their_own_and_a_documented_state() {
 
 #[test]
 fn the_readmes_teams_policy_example_is_a_valid_part_of_an_org() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
     let section = readme
         .split_once("Teams policy assignment is simulated too")
         .expect("the README describes the Teams policy fixture")

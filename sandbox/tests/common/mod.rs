@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod teams;
 pub mod vendor;
 
 use base64::Engine;
