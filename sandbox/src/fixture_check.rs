@@ -76,6 +76,21 @@ pub fn check_references(org: &OrgFixture) -> Result<(), String> {
     check_dialpad(org)
 }
 
+/// Every admin's and user's `userPrincipalName`, in lower case.
+pub fn tenant_accounts(org: &OrgFixture) -> std::collections::HashSet<String> {
+    org.tenant
+        .admins
+        .iter()
+        .map(|a| a.user_principal_name.to_lowercase())
+        .chain(
+            org.tenant
+                .users
+                .iter()
+                .map(|u| u.user_principal_name.to_lowercase()),
+        )
+        .collect()
+}
+
 /// Remembers where each value was first seen, to name both places of a repeat.
 struct FirstSeen(HashMap<String, String>);
 
@@ -231,18 +246,7 @@ fn check_roles_and_groups(org: &OrgFixture) -> Result<(), String> {
             }
         }
     }
-    let accounts: std::collections::HashSet<String> = org
-        .tenant
-        .admins
-        .iter()
-        .map(|a| a.user_principal_name.to_lowercase())
-        .chain(
-            org.tenant
-                .users
-                .iter()
-                .map(|u| u.user_principal_name.to_lowercase()),
-        )
-        .collect();
+    let accounts = tenant_accounts(org);
     for (index, group) in org.tenant.groups.iter().enumerate() {
         for (position, role) in group.roles.iter().enumerate() {
             if directory_roles::role_by_key(role).is_none() {

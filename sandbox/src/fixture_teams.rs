@@ -217,18 +217,7 @@ fn check_groups(
     org: &crate::fixture::OrgFixture,
     exists: &dyn Fn(&str, &str, &str) -> Result<(), String>,
 ) -> Result<(), String> {
-    let accounts: Vec<String> = org
-        .tenant
-        .admins
-        .iter()
-        .map(|a| a.user_principal_name.to_lowercase())
-        .chain(
-            org.tenant
-                .users
-                .iter()
-                .map(|u| u.user_principal_name.to_lowercase()),
-        )
-        .collect();
+    let accounts = crate::fixture_check::tenant_accounts(org);
     // (type, rank) already taken: ranks order the groups holding a policy of one type.
     let mut ranks: Vec<(String, u32)> = Vec::new();
     for (index, group) in org.tenant.teams.groups.iter().enumerate() {

@@ -64,18 +64,8 @@ async fn assign_number_with_an_unknown_emergency_location_fails_the_operation() 
         ("10c00000-0000-4000-a000-0000000000ff", "+4930123456701", "failed"),
         (BERLIN_LOCATION, "+4930123456702", "succeeded"),
     ] {
-        let url = format!(
-            "{}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber",
-            h.sandbox.base_url()
-        );
-        let response = h
-            .client
-            .post(url)
-            .bearer_auth(&h.token)
-            .json(&assign(location, number))
-            .send()
-            .await
-            .expect("assignNumber is answered");
+        let path = "/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber";
+        let response = h.post_json(&h.token, path, &assign(location, number)).await;
         assert_eq!(response.status(), StatusCode::ACCEPTED);
         let operation = response.headers()["location"]
             .to_str()

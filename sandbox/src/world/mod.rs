@@ -218,6 +218,18 @@ pub fn normalise_number(number: &str) -> String {
     }
 }
 
+/// 32 hex digits written as a GUID (8-4-4-4-12).
+pub fn guid_text(hex: &str) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 /// Base64url without padding, as JWTs use.
 pub fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine;

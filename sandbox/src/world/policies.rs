@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::fixture::{OrgFixture, TeamsFixture};
 
-use super::base64_url;
+use super::{base64_url, guid_text};
 
 /// The name of each type's org-wide default policy.
 pub const GLOBAL_POLICY: &str = "Global";
@@ -106,14 +106,7 @@ fn derived_guid(seed_text: &str) -> String {
         .take(16)
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    guid_text(&hex)
 }
 
 impl TeamsPolicies {

@@ -6,6 +6,7 @@ use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+use super::token_from;
 use super::vendor::assert_graph_schema;
 
 pub const TENANT: &str = "9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34";
@@ -99,7 +100,7 @@ impl Harness {
             ("client_secret", WRITER.1),
             ("scope", "https://graph.microsoft.com/.default"),
         ];
-        let token = token(&client, &sandbox, &form).await;
+        let token = token_from(&client, &sandbox, &form).await;
         Harness {
             sandbox,
             client,
@@ -114,7 +115,7 @@ impl Harness {
             ("client_secret", secret),
             ("scope", "https://graph.microsoft.com/.default"),
         ];
-        token(&self.client, &self.sandbox, &form).await
+        token_from(&self.client, &self.sandbox, &form).await
     }
 
     pub async fn token_of_admin(&self, upn: &str) -> String {
@@ -125,7 +126,7 @@ impl Harness {
             ("password", "s3cret"),
             ("scope", "https://graph.microsoft.com/.default"),
         ];
-        token(&self.client, &self.sandbox, &form).await
+        token_from(&self.client, &self.sandbox, &form).await
     }
 
     pub async fn get_as(&self, token: &str, path_or_url: &str) -> (StatusCode, Value) {
@@ -172,20 +173,21 @@ impl Harness {
             .to_owned()
     }
 
-    /// POSTs `assign` or `unassign` with `body`; the status and the error body if any.
-    pub async fn post_as(&self, token: &str, action: &str, body: &Value) -> (StatusCode, Value) {
-        let url = format!(
-            "{}/v1.0/admin/teams/policy/userAssignments/{action}",
-            self.sandbox.base_url()
-        );
-        let response = self
-            .client
-            .post(url)
+    /// POSTs `body` to the sandbox's `path` with `token`.
+    pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.sandbox.base_url()))
             .bearer_auth(token)
             .json(body)
             .send()
             .await
-            .expect("the action is answered");
+            .expect("the POST is answered")
+    }
+
+    /// POSTs `assign` or `unassign` with `body`; the status and the error body if any.
+    pub async fn post_as(&self, token: &str, action: &str, body: &Value) -> (StatusCode, Value) {
+        let path = format!("/v1.0/admin/teams/policy/userAssignments/{action}");
+        let response = self.post_json(token, &path, body).await;
         let status = response.status();
         let text = response.text().await.expect("a body");
         if status == StatusCode::NO_CONTENT {
@@ -216,20 +218,6 @@ impl Harness {
             .map(|a| a["policyAssignment"].clone())
             .unwrap_or(Value::Null)
     }
-}
-
-pub async fn token(client: &Client, sandbox: &Sandbox, form: &[(&str, &str)]) -> String {
-    let response = client
-        .post(format!("{}/{TENANT}/oauth2/v2.0/token", sandbox.base_url()))
-        .form(form)
-        .send()
-        .await
-        .expect("the token endpoint answers");
-    let body: Value = response.json().await.expect("the token response is JSON");
-    body["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no token: {body}"))
-        .to_owned()
 }
 
 pub fn entry(user_id: &str, policy_type: &str, policy_id: Option<&str>) -> Value {

@@ -41,13 +41,7 @@ pub(super) async fn policy_action(
     let action = match segment.as_str() {
         "assign" | "microsoft.graph.teamsAdministration.assign" => PolicyAction::Assign,
         "unassign" | "microsoft.graph.teamsAdministration.unassign" => PolicyAction::Unassign,
-        _ => {
-            return graph_error(
-                StatusCode::BAD_REQUEST,
-                "BadRequest",
-                &format!("Resource not found for the segment '{segment}'."),
-            );
-        }
+        _ => return super::unknown_segment(&segment),
     };
     if let Err(response) = authorize(&state, &headers, Need::AssignPolicies) {
         return response;

@@ -54,11 +54,7 @@ async fn get_policy_id(
         .unwrap_or(&segment)
         .strip_prefix("getPolicyId")
     else {
-        return graph_error(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            &format!("Resource not found for the segment '{segment}'."),
-        );
+        return unknown_segment(&segment);
     };
     if let Err(response) = authorize(&state, &headers, Need::AssignPolicies) {
         return response;
@@ -90,6 +86,15 @@ async fn get_policy_id(
         "value": [{"name": policy.name, "policyId": policy.id}],
     });
     (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// Graph's answer to a path segment it does not know.
+fn unknown_segment(segment: &str) -> Response {
+    graph_error(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        &format!("Resource not found for the segment '{segment}'."),
+    )
 }
 
 /// `(type='X',name='Y')` (either order) -> `(X, Y)`.
