@@ -2,21 +2,29 @@
 # The operator's own memory under `run`: a generated tenant of N users (default 100,000) served by
 # the sandbox, one TeamsTenantSync on a real cluster, `dialpad-teams-operator run` as its own
 # process; prints the peak RSS (VmHWM), the current RSS and CPU after each of the first five
-# completed syncs (SYNCS to change), so that growth from one sync to the next shows.
+# completed syncs (SYNCS to change), so that growth from one sync to the next shows, and the bytes
+# each sync wrote to the apiserver for the users report (the operator's
+# dialpad_teams_users_report_bytes_written_total: the whole report on the first sync, nothing on a
+# sync in which no user's state changed) with the report's ConfigMaps and their total size.
 #
 #   KUBECONFIG=... benches/run-memory.sh [USERS]
 #
 # Needs a cluster to talk to (any apiserver: kind, or `../shared/k8s/up.sh` beside a clone) and
-# kubectl. It installs the CRD, uses a namespace `run-memory-<pid>` (deleted at the end), and serves
-# the sandbox on 127.0.0.1:18080. Figures are printed, never asserted.
+# kubectl. It installs the CRD, uses a namespace `run-memory-<pid>` (deleted at the end), serves
+# the sandbox on 127.0.0.1:$PORT (18080) and the operator's metrics on 127.0.0.1:$METRICS_PORT
+# (18081). BIN names another build of the binary (its memory is then that build's, not the
+# release's). Figures are printed, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-100000}
 : "${KUBECONFIG:?set KUBECONFIG to the cluster to use}"
 ns=run-memory-$$
-port=18080
-cargo build --release --locked --quiet
-bin=target/release/dialpad-teams-operator
+port=${PORT:-18080}
+metrics_port=${METRICS_PORT:-18081}
+if [ -z "${BIN:-}" ]; then
+    cargo build --release --locked --quiet
+fi
+bin=${BIN:-target/release/dialpad-teams-operator}
 work=$(mktemp -d)
 cleanup() {
     kill "${operator:-}" "${sandbox:-}" 2>/dev/null || true
@@ -41,7 +49,7 @@ sed -e "s/namespace: telephony/namespace: $ns/" \
     examples/teamstenantsync-demo.yaml | kubectl apply -f - >/dev/null
 
 RUST_LOG=warn "$bin" run --leader-election=false --operator-namespace "$ns" --namespace "$ns" \
-    --metrics-addr 127.0.0.1:0 --allowed-endpoint "http://127.0.0.1:$port" >"$work/operator.log" 2>&1 &
+    --metrics-addr "127.0.0.1:$metrics_port" --allowed-endpoint "http://127.0.0.1:$port" >"$work/operator.log" 2>&1 &
 operator=$!
 started=$(date +%s)
 ticks=$(getconf CLK_TCK)
@@ -53,6 +61,22 @@ report() {
     cpu=$(awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$operator/stat")
     printf 'sync %s: %s users, %s s after start, peak RSS %s MiB, RSS now %s MiB, CPU %s s\n' \
         "$1" "$users" "$(($(date +%s) - started))" "$((hwm / 1024))" "$((rss / 1024))" "$cpu"
+}
+
+# The users report: bytes written to the apiserver by this sync, its ConfigMaps and their size.
+written_before=0
+report_cost() {
+    local written maps size
+    written=$(curl -s "http://127.0.0.1:$metrics_port/metrics" |
+        awk '/^dialpad_teams_users_report_bytes_written_total\{/ {print $NF}')
+    written=${written:-0}
+    maps=$(kubectl -n "$ns" get configmaps -l teamssync.io/users-report-of -o name | wc -l)
+    size=$(kubectl -n "$ns" get configmaps -l teamssync.io/users-report-of \
+        -o jsonpath='{range .items[*]}{.binaryData.users\.json\.gz}{"\n"}{end}' |
+        awk '{bytes += int(length($0) / 4 * 3)} END {print bytes + 0}')
+    printf 'sync %s: users report: %s bytes written to the apiserver by this sync; %s ConfigMaps, %s KiB compressed\n' \
+        "$1" "$((written - written_before))" "$maps" "$((size / 1024))"
+    written_before=$written
 }
 
 last=""
@@ -75,5 +99,6 @@ for sync in $(seq 1 "${SYNCS:-5}"); do
         exit 1
     fi
     report "$sync"
+    report_cost "$sync"
 done
 kubectl -n "$ns" get teamstenantsync contoso -o jsonpath='{.status.summary}'; echo

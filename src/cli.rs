@@ -30,6 +30,41 @@ pub enum Command {
     Plan(crate::commands::plan::PlanArgs),
     /// Serve the simulated Dialpad, Entra sign-in and Microsoft Graph APIs for an org fixture.
     Sandbox(crate::commands::sandbox::SandboxArgs),
+    /// Print every user of a TeamsTenantSync's last sync, from the users report the operator keeps
+    /// beside it (installed as `kubectl-teamssync`, this is `kubectl teamssync users`).
+    Users(crate::commands::users::UsersArgs),
+}
+
+/// The file name under which the binary is the kubectl plugin (`kubectl teamssync ...`): "A plugin
+/// is a standalone executable file, whose name begins with kubectl-", installed anywhere on the
+/// PATH (https://kubernetes.io/docs/tasks/extend-kubectl/kubectl-plugins/), and kubectl calls it
+/// "forwarding all extra arguments"
+/// (https://kubectl.docs.kubernetes.io/guides/extending_kubectl/plugin_mechanism/).
+pub const PLUGIN_NAME: &str = "kubectl-teamssync";
+
+/// The command line of the kubectl plugin: `kubectl teamssync users NAME ...`.
+#[derive(Debug, Parser)]
+#[command(name = "kubectl teamssync", bin_name = "kubectl teamssync", version, about = "Read what the dialpad-teams-operator keeps beside TeamsTenantSync resources.", long_about = None)]
+pub struct PluginCli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: PluginCommand,
+}
+
+/// The plugin's subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Print every user of a TeamsTenantSync's last sync (its users report), optionally only
+    /// those with some reasons, as a table, CSV or JSON.
+    Users(crate::commands::users::UsersArgs),
+}
+
+/// Whether the program was invoked as the kubectl plugin (its file name, without any extension,
+/// is [`PLUGIN_NAME`]).
+pub fn invoked_as_plugin(program: &std::ffi::OsStr) -> bool {
+    std::path::Path::new(program)
+        .file_stem()
+        .is_some_and(|stem| stem == PLUGIN_NAME)
 }
 
 /// Errors a command can end with.
@@ -41,6 +76,9 @@ pub enum CliError {
     /// `demo`, `plan`, `run` or `sandbox` failed.
     #[error(transparent)]
     Command(#[from] crate::commands::CommandError),
+    /// `users` failed.
+    #[error(transparent)]
+    Users(#[from] crate::commands::users::UsersError),
 }
 
 /// The flag of `plan` whose exit status 2 means "changes", not "usage error".
@@ -50,7 +88,17 @@ const DETAILED_EXITCODE: &str = "--detailed-exitcode";
 /// has to say and returns the exit status to end with ([`usage_exit_status`]).
 pub fn parse() -> Result<Cli, ExitCode> {
     let args: Vec<OsString> = std::env::args_os().collect();
-    Cli::try_parse_from(&args).map_err(|error| {
+    let parsed = match args.first() {
+        Some(program) if invoked_as_plugin(program) => {
+            PluginCli::try_parse_from(&args).map(|plugin| match plugin.command {
+                PluginCommand::Users(users) => Cli {
+                    command: Command::Users(users),
+                },
+            })
+        }
+        _ => Cli::try_parse_from(&args),
+    };
+    parsed.map_err(|error| {
         // A closed stream leaves nothing to report the failure on.
         let _ = error.print();
         ExitCode::from(usage_exit_status(error.exit_code(), &args))
@@ -91,6 +139,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Sandbox(args) => Ok(crate::commands::sandbox::serve(args)
             .await
             .map(|()| ExitCode::SUCCESS)?),
+        Command::Users(args) => {
+            crate::commands::users::users(args, crate::commands::stdout::ClosingStdout::lock()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -124,5 +176,39 @@ mod tests {
     fn help_and_version_exit_zero_whatever_the_flags() {
         let detailed = args(&["dialpad-teams-operator", "plan", "--detailed-exitcode", "--help"]);
         assert_eq!(usage_exit_status(0, &detailed), 0);
+    }
+
+    #[test]
+    fn the_binary_is_the_kubectl_plugin_under_the_plugin_name_only() {
+        assert!(invoked_as_plugin(
+            OsString::from("/usr/local/bin/kubectl-teamssync").as_os_str()
+        ));
+        assert!(invoked_as_plugin(
+            OsString::from("kubectl-teamssync.exe").as_os_str()
+        ));
+        assert!(!invoked_as_plugin(
+            OsString::from("/usr/bin/dialpad-teams-operator").as_os_str()
+        ));
+    }
+
+    #[test]
+    fn the_plugin_parses_users_with_its_flags() {
+        let plugin = PluginCli::try_parse_from(args(&[
+            "kubectl-teamssync",
+            "users",
+            "acme",
+            "-n",
+            "telephony",
+            "--reason",
+            "TeamsUserNotFound,EmailMissing",
+            "-o",
+            "csv",
+        ]))
+        .unwrap();
+        let PluginCommand::Users(users) = plugin.command;
+        assert_eq!(users.name, "acme");
+        assert_eq!(users.namespace.as_deref(), Some("telephony"));
+        assert_eq!(users.reasons, ["TeamsUserNotFound,EmailMissing"]);
+        assert_eq!(users.output, crate::commands::users::UsersFormat::Csv);
     }
 }

@@ -30,7 +30,7 @@ const PLAN_FLAGS_BEGIN: &str = "<!-- plan-flags:begin -->";
 const PLAN_FLAGS_END: &str = "<!-- plan-flags:end -->";
 
 /// Flags of other tools (kubectl, helm) that the manual's commands use.
-const OTHER_TOOLS_FLAGS: [&str; 19] = [
+const OTHER_TOOLS_FLAGS: [&str; 22] = [
     "--all",
     // kubectl create secret tls
     "--cert",
@@ -41,15 +41,19 @@ const OTHER_TOOLS_FLAGS: [&str; 19] = [
     // az ad app federated-credential create
     "--id",
     "--key",
+    // cargo install (the kubectl plugin)
+    "--locked",
     "--namespace",
     "--overwrite",
     "--parameters",
+    "--path",
     // az aks show
     "--query",
     // kubectl get --raw
     "--raw",
     // helm upgrade
     "--reuse-values",
+    "--root",
     // kube-apiserver's own flag, named when explaining the issuer
     "--service-account-issuer",
     "--set",

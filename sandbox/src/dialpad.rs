@@ -1,4 +1,5 @@
-//! Dialpad API v2: `GET /api/v2/users`, `GET /api/v2/numbers` and `GET /api/v2/company`.
+//! Dialpad API v2: `GET /api/v2/users`, `GET /api/v2/numbers`, `GET /api/v2/company` and the
+//! offices (`GET /api/v2/offices` and `.../{id}`, see `offices`).
 //!
 //! `GET /api/v2/company` (operationId `company.get` in vendor/dialpad-openapi.json) answers with
 //! a `schemas.company.CompanyProto`: the company of the key presented. Besides the org's own key
@@ -19,6 +20,8 @@
 //! - `/numbers` honours `limit` up to 100 and caps larger values at 100 silently (its spec
 //!   mentions neither); `status` filters exactly and unknown statuses find nothing.
 
+mod offices;
+
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
@@ -35,7 +38,7 @@ use serde_json::{Map, Value};
 use crate::SandboxState;
 use crate::errors::dialpad_error;
 use crate::fixture::IdEncoding;
-use crate::world::{DialpadCompany, DialpadUser, World, normalise_number};
+use crate::world::{DialpadCompany, DialpadOffice, DialpadUser, World, normalise_number};
 
 /// Page size without `limit`, and the most a page ever holds.
 const PAGE: usize = 100;
@@ -50,6 +53,8 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/api/v2/users", get(list_users))
         .route("/api/v2/numbers", get(list_numbers))
         .route("/api/v2/company", get(get_company))
+        .route("/api/v2/offices", get(offices::list_offices))
+        .route("/api/v2/offices/{id}", get(offices::get_office))
 }
 
 type Params = Vec<(String, String)>;
@@ -82,23 +87,31 @@ async fn get_company(
 }
 
 /// The `schemas.company.CompanyProto` of the key's company: `id` (int64), `name`, `state` and
-/// `office_count` (int64; one office is modelled); the other fields are omitted, as fields
-/// without a value are.
+/// `office_count` (int64: the org's offices, the main one included; one for the other company);
+/// the other fields are omitted, as fields without a value are.
 fn company_body(state: &SandboxState, headers: &HeaderMap, query: Option<&str>) -> Result<Value, Failure> {
     let params = parse_params(query)?;
     let world = state.world();
     let company = &world.dialpad;
-    let (id, name) = match check_key(&world, headers, &params)? {
-        Caller::Org => (&company.company_id, &company.company_name),
+    let (id, name, offices) = match check_key(&world, headers, &params)? {
+        Caller::Org => (
+            &company.company_id,
+            &company.company_name,
+            1 + company.offices.len(),
+        ),
         Caller::OtherCompany => (
             &company.other_company.company_id,
             &company.other_company.company_name,
+            1,
         ),
     };
     let mut body = Map::new();
     body.insert("id".into(), int64(company.id_encoding, id));
     body.insert("name".into(), Value::from(name.as_str()));
-    body.insert("office_count".into(), int64(company.id_encoding, "1"));
+    body.insert(
+        "office_count".into(),
+        int64(company.id_encoding, &offices.to_string()),
+    );
     body.insert("state".into(), Value::from("active"));
     Ok(Value::Object(body))
 }

@@ -76,12 +76,5 @@ pub fn set_retry_after(response: &mut Response, seconds: f64) {
 pub fn request_id() -> String {
     let bytes: [u8; 16] = rand::random();
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crate::world::guid_text(&hex)
 }

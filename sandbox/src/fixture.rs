@@ -23,6 +23,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::fixture_teams::*;
+
 /// One organisation: a Microsoft tenant and the Dialpad company that feeds it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,6 +66,9 @@ pub struct TenantFixture {
     /// are members of those roles only transitively (`/me/memberOf` lists the group, not them).
     #[serde(default)]
     pub groups: Vec<RoleGroupFixture>,
+    /// Teams policies, groups with policies assigned, and emergency locations.
+    #[serde(default)]
+    pub teams: TeamsFixture,
 }
 
 /// A role-assignable group (`isAssignableToRole`) with directory roles assigned to it.
@@ -229,6 +234,9 @@ pub struct TeamsUserFixture {
     /// operator does not recognise, for `UnknownError`).
     #[serde(default)]
     pub assignment_error: Option<String>,
+    /// Teams policies assigned to the user directly (by type and name).
+    #[serde(default)]
+    pub policies: Vec<PolicyReferenceFixture>,
 }
 
 /// The Dialpad company.
@@ -260,6 +268,23 @@ pub struct DialpadFixture {
     /// Numbers that belong to offices, departments or call centres rather than users.
     #[serde(default)]
     pub other_numbers: Vec<DialpadNumberFixture>,
+    /// Offices besides the main one (which always exists, is named after the company and holds
+    /// the company's office numbers); users name theirs by `officeId`.
+    #[serde(default)]
+    pub offices: Vec<DialpadOfficeFixture>,
+}
+
+/// A Dialpad office other than the company's main office.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DialpadOfficeFixture {
+    /// The office id (digits).
+    pub id: String,
+    /// The office's name, e.g. `Berlin`.
+    pub name: String,
+    /// `active`, `pending`, `suspended`, `deleted` or `cancelled` (`schemas.office.OfficeProto.state`).
+    #[serde(default = "default_state")]
+    pub state: String,
 }
 
 impl Default for DialpadFixture {
@@ -273,6 +298,7 @@ impl Default for DialpadFixture {
             timestamps_with_zone: false,
             users: Vec::new(),
             other_numbers: Vec::new(),
+            offices: Vec::new(),
         }
     }
 }
@@ -391,6 +417,13 @@ pub struct BehaviourFixture {
     /// client assertions' lifetimes (negative: behind), to reproduce a host with a wrong clock.
     #[serde(default)]
     pub entra_clock_skew_seconds: i64,
+    /// The policy types `userAssignments/assign` and `unassign` accept (ignoring case); others
+    /// are refused with 400. See `fixture_teams::default_accepted_policy_types`.
+    #[serde(default = "default_accepted_policy_types")]
+    pub accepted_policy_types: Vec<String>,
+    /// The most entries one `assign` or `unassign` request may carry (UNCONFIRMED upstream).
+    #[serde(default = "default_policy_assignment_batch_limit")]
+    pub policy_assignment_batch_limit: u32,
 }
 
 impl Default for BehaviourFixture {
@@ -406,6 +439,8 @@ impl Default for BehaviourFixture {
             operations_answered_without_location: 0,
             oidc_issuers: Vec::new(),
             entra_clock_skew_seconds: 0,
+            accepted_policy_types: default_accepted_policy_types(),
+            policy_assignment_batch_limit: default_policy_assignment_batch_limit(),
         }
     }
 }

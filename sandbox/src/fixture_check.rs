@@ -72,7 +72,23 @@ pub fn check_references(org: &OrgFixture) -> Result<(), String> {
     check_licences(org)?;
     check_teams_numbers(org)?;
     check_roles_and_groups(org)?;
+    crate::fixture_teams::check_teams(org)?;
     check_dialpad(org)
+}
+
+/// Every admin's and user's `userPrincipalName`, in lower case.
+pub fn tenant_accounts(org: &OrgFixture) -> std::collections::HashSet<String> {
+    org.tenant
+        .admins
+        .iter()
+        .map(|a| a.user_principal_name.to_lowercase())
+        .chain(
+            org.tenant
+                .users
+                .iter()
+                .map(|u| u.user_principal_name.to_lowercase()),
+        )
+        .collect()
 }
 
 /// Remembers where each value was first seen, to name both places of a repeat.
@@ -230,18 +246,7 @@ fn check_roles_and_groups(org: &OrgFixture) -> Result<(), String> {
             }
         }
     }
-    let accounts: std::collections::HashSet<String> = org
-        .tenant
-        .admins
-        .iter()
-        .map(|a| a.user_principal_name.to_lowercase())
-        .chain(
-            org.tenant
-                .users
-                .iter()
-                .map(|u| u.user_principal_name.to_lowercase()),
-        )
-        .collect();
+    let accounts = tenant_accounts(org);
     for (index, group) in org.tenant.groups.iter().enumerate() {
         for (position, role) in group.roles.iter().enumerate() {
             if directory_roles::role_by_key(role).is_none() {
@@ -297,6 +302,29 @@ fn check_dialpad(org: &OrgFixture) -> Result<(), String> {
             return Err(format!(
                 "dialpad.otherNumbers[{index}].number: {:?} is not an E.164 number; write it as + and 8 to 15 digits, such as +14155550100",
                 other.number
+            ));
+        }
+    }
+    let mut offices = FirstSeen::new();
+    for (index, office) in org.dialpad.offices.iter().enumerate() {
+        let digits = !office.id.is_empty() && office.id.bytes().all(|b| b.is_ascii_digit());
+        if !digits {
+            return Err(format!(
+                "dialpad.offices[{index}].id: {:?} is not an id; write the office id as digits, such as \"5012637248020480\"",
+                office.id
+            ));
+        }
+        if let Err(first) = offices.insert(office.id.clone(), format!("dialpad.offices[{index}]")) {
+            return Err(format!(
+                "dialpad.offices[{index}].id: {} is also {first}'s; give each office its own id",
+                office.id
+            ));
+        }
+        if !DIALPAD_USER_STATES.contains(&office.state.as_str()) {
+            return Err(format!(
+                "dialpad.offices[{index}].state: {:?} is not a state Dialpad documents; use one of {}",
+                office.state,
+                DIALPAD_USER_STATES.join(", ")
             ));
         }
     }

@@ -224,6 +224,7 @@ pub fn generate(
             }],
             users: tenant_users,
             groups: Vec::new(),
+            teams: Default::default(),
         },
         dialpad: DialpadFixture {
             api_key: api_key.into(),

@@ -24,6 +24,13 @@
 //!   lists direct memberships only and `/me/transitiveMemberOf` also the group-granted roles (its
 //!   OData cast needs `ConsistencyLevel: eventual` and `$count=true`, as documented); app-only tokens need the matching application
 //!   permission in their `roles` claim; `/me` with an app-only token answers 400.
+//! - Teams policies (`graph::policies`, `world::policies`): names and types compare ignoring
+//!   case; `getPolicyId` answers 404 for an unknown name and 400 for a type outside
+//!   `behaviour.acceptedPolicyTypes`; `assign`/`unassign` take at most
+//!   `behaviour.policyAssignmentBatchLimit` entries, are applied whole or not at all and answer
+//!   204; effective assignments leave out types whose effective policy is Global; group
+//!   assignments apply at once; `assignNumber` with a `locationId` the tenant does not have
+//!   fails its operation.
 //! - Tokens look like JWTs (header.payload.signature) whose payload carries `tid`, `oid`, `upn`,
 //!   `scp` or `roles` and `exp`, as Entra's do; the signature is random and not verifiable.
 
@@ -33,6 +40,7 @@ pub mod entra;
 pub mod errors;
 pub mod fixture;
 pub mod fixture_check;
+pub mod fixture_teams;
 pub mod generator;
 pub mod graph;
 pub mod licensing;
@@ -46,7 +54,7 @@ use std::time::Instant;
 use axum::Router;
 
 pub use fixture::OrgFixture;
-pub use server::{Sandbox, SandboxError, SandboxOptions};
+pub use server::{PolicyAssignmentView, Sandbox, SandboxError, SandboxOptions};
 pub use traffic::{Counters, Endpoint};
 
 /// Everything a handler can reach.

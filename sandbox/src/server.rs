@@ -91,6 +91,22 @@ pub struct AssignmentView {
     pub activation_state: String,
 }
 
+/// A policy assigned to a user directly, for introspection.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyAssignmentView {
+    /// The user's object id.
+    pub user_id: String,
+    /// The user's UPN.
+    pub user_principal_name: Option<String>,
+    /// The policy type, as the tenant spells it.
+    pub policy_type: String,
+    /// The policy's id.
+    pub policy_id: String,
+    /// The policy's name.
+    pub policy_name: Option<String>,
+}
+
 impl Sandbox {
     /// Builds the org of `fixture` and serves it.
     /// Also installs the process's TLS crypto provider, so clients built after it work.
@@ -192,6 +208,12 @@ impl Sandbox {
         assignments_of(&self.state.world())
     }
 
+    /// Every policy assigned to a user directly (group-held policies are not listed), by user id
+    /// and type.
+    pub fn policy_assignments(&self) -> Vec<PolicyAssignmentView> {
+        policy_assignments_of(&self.state.world())
+    }
+
     /// Runs `change` on the world, e.g. to remove a Dialpad user or expire tokens mid-test.
     pub fn with_world<R>(&self, change: impl FnOnce(&mut World) -> R) -> R {
         change(&mut self.state.world())
@@ -231,7 +253,23 @@ fn assignments_of(world: &World) -> Vec<AssignmentView> {
         .collect()
 }
 
-/// `GET /_sandbox/counters` and `GET /_sandbox/assignments`, for tests in other processes.
+fn policy_assignments_of(world: &World) -> Vec<PolicyAssignmentView> {
+    world
+        .teams
+        .direct
+        .iter()
+        .map(|((user_id, policy_type), policy_id)| PolicyAssignmentView {
+            user_id: user_id.clone(),
+            user_principal_name: world.user(user_id).map(|u| u.user_principal_name.clone()),
+            policy_type: policy_type.clone(),
+            policy_id: policy_id.clone(),
+            policy_name: world.teams.by_id(policy_type, policy_id).map(|p| p.name.clone()),
+        })
+        .collect()
+}
+
+/// `GET /_sandbox/counters`, `GET /_sandbox/assignments` (numbers) and
+/// `GET /_sandbox/policyAssignments` (direct policy assignments), for tests in other processes.
 pub fn introspection_routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route(
@@ -243,6 +281,12 @@ pub fn introspection_routes() -> Router<Arc<SandboxState>> {
         .route(
             "/_sandbox/assignments",
             get(|State(state): State<Arc<SandboxState>>| async move { Json(assignments_of(&state.world())) }),
+        )
+        .route(
+            "/_sandbox/policyAssignments",
+            get(|State(state): State<Arc<SandboxState>>| async move {
+                Json(policy_assignments_of(&state.world()))
+            }),
         )
 }
 

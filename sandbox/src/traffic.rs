@@ -55,6 +55,18 @@ pub enum Endpoint {
     /// `GET .../userConfigurations/{id}`.
     #[serde(rename = "graph.userConfigurations")]
     GraphUserConfigurations,
+    /// `GET /v1.0/admin/teams/userConfigurations` (the list).
+    #[serde(rename = "graph.userConfigurationList")]
+    GraphUserConfigurationList,
+    /// `GET /v1.0/admin/teams/policy/getPolicyId(...)`.
+    #[serde(rename = "graph.getPolicyId")]
+    GraphGetPolicyId,
+    /// `POST /v1.0/admin/teams/policy/userAssignments/assign`.
+    #[serde(rename = "graph.assignPolicy")]
+    GraphAssignPolicy,
+    /// `POST /v1.0/admin/teams/policy/userAssignments/unassign`.
+    #[serde(rename = "graph.unassignPolicy")]
+    GraphUnassignPolicy,
     /// `GET /api/v2/users`.
     #[serde(rename = "dialpad.users")]
     DialpadUsers,
@@ -64,11 +76,14 @@ pub enum Endpoint {
     /// `GET /api/v2/company`.
     #[serde(rename = "dialpad.company")]
     DialpadCompany,
+    /// `GET /api/v2/offices` and `GET /api/v2/offices/{id}`.
+    #[serde(rename = "dialpad.offices")]
+    DialpadOffices,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 19] = [
         Endpoint::EntraToken,
         Endpoint::EntraMetadata,
         Endpoint::GraphUsers,
@@ -80,9 +95,14 @@ impl Endpoint {
         Endpoint::GraphUnassignNumber,
         Endpoint::GraphOperations,
         Endpoint::GraphUserConfigurations,
+        Endpoint::GraphUserConfigurationList,
+        Endpoint::GraphGetPolicyId,
+        Endpoint::GraphAssignPolicy,
+        Endpoint::GraphUnassignPolicy,
         Endpoint::DialpadUsers,
         Endpoint::DialpadNumbers,
         Endpoint::DialpadCompany,
+        Endpoint::DialpadOffices,
     ];
 
     /// The name used in fixtures and counters, e.g. `graph.users`.
@@ -99,9 +119,14 @@ impl Endpoint {
             Endpoint::GraphUnassignNumber => "graph.unassignNumber",
             Endpoint::GraphOperations => "graph.operations",
             Endpoint::GraphUserConfigurations => "graph.userConfigurations",
+            Endpoint::GraphUserConfigurationList => "graph.userConfigurationList",
+            Endpoint::GraphGetPolicyId => "graph.getPolicyId",
+            Endpoint::GraphAssignPolicy => "graph.assignPolicy",
+            Endpoint::GraphUnassignPolicy => "graph.unassignPolicy",
             Endpoint::DialpadUsers => "dialpad.users",
             Endpoint::DialpadNumbers => "dialpad.numbers",
             Endpoint::DialpadCompany => "dialpad.company",
+            Endpoint::DialpadOffices => "dialpad.offices",
         }
     }
 
@@ -109,7 +134,10 @@ impl Endpoint {
     pub fn upstream(self) -> Upstream {
         match self {
             Endpoint::EntraToken | Endpoint::EntraMetadata => Upstream::Entra,
-            Endpoint::DialpadUsers | Endpoint::DialpadNumbers | Endpoint::DialpadCompany => Upstream::Dialpad,
+            Endpoint::DialpadUsers
+            | Endpoint::DialpadNumbers
+            | Endpoint::DialpadCompany
+            | Endpoint::DialpadOffices => Upstream::Dialpad,
             _ => Upstream::Graph,
         }
     }
@@ -127,6 +155,9 @@ impl Endpoint {
         if path == "/api/v2/company" {
             return Some(Endpoint::DialpadCompany);
         }
+        if path.starts_with("/api/v2/offices") {
+            return Some(Endpoint::DialpadOffices);
+        }
         if let Some(rest) = path.strip_prefix(NUMBERS) {
             return Some(if rest.starts_with("operations") {
                 Endpoint::GraphOperations
@@ -138,8 +169,20 @@ impl Endpoint {
                 Endpoint::GraphNumberAssignments
             });
         }
+        if path.trim_end_matches('/') == "/v1.0/admin/teams/userConfigurations" {
+            return Some(Endpoint::GraphUserConfigurationList);
+        }
         if path.starts_with("/v1.0/admin/teams/userConfigurations") {
             return Some(Endpoint::GraphUserConfigurations);
+        }
+        if let Some(rest) = path.strip_prefix("/v1.0/admin/teams/policy/") {
+            return Some(if !rest.starts_with("userAssignments") {
+                Endpoint::GraphGetPolicyId
+            } else if rest.ends_with("unassign") {
+                Endpoint::GraphUnassignPolicy
+            } else {
+                Endpoint::GraphAssignPolicy
+            });
         }
         if path.starts_with("/v1.0/me/memberOf") || path.starts_with("/v1.0/me/transitiveMemberOf") {
             return Some(Endpoint::GraphMemberOf);
@@ -250,10 +293,12 @@ impl Counters {
         *self.rate_limited.entry(upstream.name().to_owned()).or_default() += 1;
     }
 
-    /// Requests that could change state (POSTs to assign or unassign).
+    /// Requests that could change state (POSTs to assign or unassign numbers and policies).
     pub fn write_requests(&self) -> u64 {
         self.requests_to(Endpoint::GraphAssignNumber, "POST")
             + self.requests_to(Endpoint::GraphUnassignNumber, "POST")
+            + self.requests_to(Endpoint::GraphAssignPolicy, "POST")
+            + self.requests_to(Endpoint::GraphUnassignPolicy, "POST")
     }
 }
 
@@ -546,11 +591,41 @@ mod tests {
             ),
             (
                 Method::GET,
+                "/v1.0/admin/teams/userConfigurations",
+                Endpoint::GraphUserConfigurationList,
+            ),
+            (
+                Method::GET,
+                "/v1.0/admin/teams/userConfigurations/0a1b",
+                Endpoint::GraphUserConfigurations,
+            ),
+            (
+                Method::GET,
+                "/v1.0/admin/teams/policy/getPolicyId(type='TenantDialPlan',name='Berlin')",
+                Endpoint::GraphGetPolicyId,
+            ),
+            (
+                Method::POST,
+                "/v1.0/admin/teams/policy/userAssignments/assign",
+                Endpoint::GraphAssignPolicy,
+            ),
+            (
+                Method::POST,
+                "/v1.0/admin/teams/policy/userAssignments/microsoft.graph.teamsAdministration.unassign",
+                Endpoint::GraphUnassignPolicy,
+            ),
+            (
+                Method::GET,
                 "/v1.0/admin/teams/telephoneNumberManagement/operations('x')",
                 Endpoint::GraphOperations,
             ),
             (Method::GET, "/api/v2/users", Endpoint::DialpadUsers),
             (Method::GET, "/api/v2/company", Endpoint::DialpadCompany),
+            (
+                Method::GET,
+                "/api/v2/offices/5012637248020480",
+                Endpoint::DialpadOffices,
+            ),
         ];
         for (method, path, expected) in cases {
             assert_eq!(Endpoint::classify(&method, path), Some(expected), "{path}");

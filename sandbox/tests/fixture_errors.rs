@@ -199,3 +199,96 @@ fn another_company_with_the_orgs_own_key_is_refused_naming_the_field() {
         &["dialpad.otherCompany.apiKey", "a key of its own"],
     );
 }
+
+#[test]
+fn teams_policies_groups_and_locations_are_checked_by_path() {
+    let with_teams = |teams: &str| org(None, None, &format!("  teams:\n{teams}"));
+    OrgFixture::from_yaml(
+        &with_teams("    policies: [{policyType: TenantDialPlan, name: Berlin}]\n    groups: [{displayName: Berlin, members: [ada@contoso.com], policies: [{policyType: tenantdialplan, name: berlin, rank: 1}]}]\n"),
+        "org.yaml",
+    )
+    .expect("a valid policy setup");
+    let cases = [
+        (
+            "    policies: [{policyType: TeamsShiftsPolicy, name: Early}]\n",
+            &[
+                "tenant.teams.policies[0].policyType",
+                "TeamsShiftsPolicy",
+                "acceptedPolicyTypes",
+            ][..],
+        ),
+        (
+            "    policies: [{policyType: TenantDialPlan, name: Global}]\n",
+            &["tenant.teams.policies[0].name", "Global"][..],
+        ),
+        (
+            "    groups: [{displayName: G, members: [nobody@contoso.com]}]\n",
+            &["tenant.teams.groups[0].members[0]", "nobody@contoso.com"][..],
+        ),
+        (
+            "    groups: [{displayName: G, policies: [{policyType: TenantDialPlan, name: Paris, rank: 1}]}]\n",
+            &["tenant.teams.groups[0].policies[0].name", "Paris"][..],
+        ),
+        (
+            "    groups:\n    - {displayName: A, policies: [{policyType: TenantDialPlan, name: Global, rank: 1}]}\n    - {displayName: B, policies: [{policyType: TenantDialPlan, name: Global, rank: 1}]}\n",
+            &["tenant.teams.groups[1].policies[0].rank", "own rank"][..],
+        ),
+        (
+            "    emergencyLocations: [{id: loc-1}, {id: LOC-1}]\n",
+            &["tenant.teams.emergencyLocations[1].id", "LOC-1"][..],
+        ),
+    ];
+    for (teams, parts) in cases {
+        assert_says(&error_of(&with_teams(teams)), parts);
+    }
+    let users = "[{userPrincipalName: ada@contoso.com, policies: [{policyType: TenantDialPlan, name: Berlin}]}, {userPrincipalName: alan@contoso.com}]";
+    assert_says(
+        &error_of(&org(Some(users), None, "")),
+        &[
+            "tenant.users[0].policies[0].name",
+            "no TenantDialPlan policy named Berlin",
+        ],
+    );
+}
+
+#[test]
+fn dialpad_offices_need_digit_ids_of_their_own_and_a_documented_state() {
+    let with_offices = |offices: &str| {
+        org(None, None, "").replace("dialpad:\n", &format!("dialpad:\n  offices: {offices}\n"))
+    };
+    OrgFixture::from_yaml(&with_offices("[{id: \"501\", name: Berlin}]"), "org.yaml").expect("valid");
+    assert_says(
+        &error_of(&with_offices("[{id: berlin, name: Berlin}]")),
+        &["dialpad.offices[0].id", "digits"],
+    );
+    assert_says(
+        &error_of(&with_offices("[{id: \"501\", name: A}, {id: \"501\", name: B}]")),
+        &["dialpad.offices[1].id", "dialpad.offices[0]"],
+    );
+    assert_says(
+        &error_of(&with_offices("[{id: \"501\", name: A, state: closed}]")),
+        &["dialpad.offices[0].state", "closed"],
+    );
+}
+
+#[test]
+fn the_readmes_teams_policy_example_is_a_valid_part_of_an_org() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).expect("README.md");
+    let section = readme
+        .split_once("Teams policy assignment is simulated too")
+        .expect("the README describes the Teams policy fixture")
+        .1;
+    let block = section
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a YAML example")
+        .0;
+    let mut example: serde_yaml::Value = serde_yaml::from_str(block).expect("the example is YAML");
+    example["tenant"]["id"] = "9b5e2f1c-4d3a-4b8e-9f61-2c7d8e0a1b34".into();
+    example["tenant"]["domains"] = serde_yaml::from_str("[contoso.com]").unwrap();
+    let yaml = serde_yaml::to_string(&example).expect("serialises");
+    let org = OrgFixture::from_yaml(&yaml, "README.md").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(org.tenant.teams.groups[0].policies[0].rank, 1);
+    assert_eq!(org.dialpad.offices[0].name, "Berlin");
+}

@@ -5,6 +5,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::token_from;
 use common::vendor::assert_graph_schema;
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::{Client, StatusCode};
@@ -243,19 +244,6 @@ async fn admin_token(client: &Client, sandbox: &Sandbox, upn: &str) -> String {
         ("scope", "https://graph.microsoft.com/.default offline_access"),
     ];
     token_from(client, sandbox, &form).await
-}
-
-async fn token_from(client: &Client, sandbox: &Sandbox, form: &[(&str, &str)]) -> String {
-    let response = client
-        .post(format!("{}/{TENANT}/oauth2/v2.0/token", sandbox.base_url()))
-        .form(form)
-        .send()
-        .await
-        .expect("the token endpoint answers");
-    let status = response.status();
-    let body: Value = response.json().await.expect("the token response is JSON");
-    assert_eq!(status, StatusCode::OK, "token request failed: {body}");
-    body["access_token"].as_str().expect("an access token").to_owned()
 }
 
 fn error_code(body: &Value) -> &str {

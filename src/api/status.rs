@@ -39,13 +39,44 @@ pub struct TeamsTenantSyncStatus {
     /// The users that are not in sync, so that `kubectl describe` stays short at any size: every
     /// user who left the source and still holds a number, then up to 25 failing or pending users
     /// taken in turn from each reason (so every reason shows examples), within a size budget.
-    /// Users in sync are counted in `summary`, not listed. The `plan` command prints every user.
+    /// Users in sync are counted in `summary`, not listed. Every user is in the users report
+    /// (`usersReport`; `kubectl teamssync users NAME`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<UserSyncStatus>,
 
     /// How many users that are not in sync are counted in `summary` but not listed in `users`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub users_omitted: i32,
+
+    /// Where every user's state is: the users report, kept by the operator in ConfigMaps beside
+    /// this resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_report: Option<UsersReportStatus>,
+}
+
+/// The users report: every user of the last sync (email, ids, number, reason, message, since
+/// when), compressed in ConfigMaps of the resource's namespace that the resource owns. Read it
+/// with `kubectl teamssync users NAME`.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct UsersReportStatus {
+    /// The label selector of its ConfigMaps (`teamssync.io/users-report-of=<this resource's uid>`).
+    pub selector: String,
+
+    /// How many ConfigMaps it takes.
+    pub config_maps: i32,
+
+    /// How many users it lists.
+    pub users: i32,
+
+    /// Users it leaves out (past its bound of 256,000 users; users in sync are left out first).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub users_omitted: i32,
+
+    /// Why the last sync could not write it (for example a missing RBAC permission): the
+    /// ConfigMaps still hold an earlier report, and the next sync tries again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 fn is_zero(value: &i32) -> bool {

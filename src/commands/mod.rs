@@ -9,6 +9,8 @@ pub mod plan_result;
 pub mod run;
 pub mod sandbox;
 pub mod stdout;
+pub mod users;
+pub mod users_output;
 
 use std::path::{Path, PathBuf};
 

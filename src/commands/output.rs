@@ -83,7 +83,7 @@ pub fn users(outcomes: &[UserOutcome]) -> String {
 }
 
 /// Left-aligned columns, two spaces apart; the last column is not padded.
-fn table(rows: &[Vec<String>]) -> String {
+pub fn table(rows: &[Vec<String>]) -> String {
     let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> = (0..columns)
         .map(|c| {

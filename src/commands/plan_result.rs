@@ -9,9 +9,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde::Serialize;
 
 use crate::api::{Severity, SyncMode, SyncSummary, TeamsTenantSync};
-use crate::sync::model::{UserKey, UserOutcome};
+use crate::sync::model::UserOutcome;
 use crate::sync::pipeline::SyncRun;
 use crate::sync::report::{SourceState, listing_order};
+use crate::sync::users_report::key_text;
 
 // `terraform plan -detailed-exitcode`, per `terraform plan -help` and its documentation
 // (https://developer.hashicorp.com/terraform/cli/commands/plan): 0 succeeded with an empty diff,
@@ -143,16 +144,8 @@ pub fn document(resource: &TeamsTenantSync, mode: SyncMode, run: &SyncRun) -> Pl
 }
 
 fn user_line(outcome: &UserOutcome) -> UserLine {
-    let key = match &outcome.key {
-        UserKey::Dialpad(id) => format!("dialpad/{id}"),
-        UserKey::Static(email) => format!("static/{email}"),
-        UserKey::Departed {
-            teams_user_id,
-            number,
-        } => format!("departed/{teams_user_id}/{number}"),
-    };
     UserLine {
-        key,
+        key: key_text(&outcome.key),
         email: outcome.email.clone(),
         number: outcome.phone_number.clone(),
         teams_user_id: outcome.teams_user_id.clone(),

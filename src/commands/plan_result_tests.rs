@@ -1,6 +1,6 @@
 use super::*;
 use crate::api::Reason;
-use crate::sync::model::{Plan, TenantChecks};
+use crate::sync::model::{Plan, TenantChecks, UserKey};
 use crate::sync::sent::ExecutionSummary;
 
 fn outcome(id: &str, reason: Reason) -> UserOutcome {

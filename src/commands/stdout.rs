@@ -1,8 +1,9 @@
 //! Standard output for the one-shot commands. `print!` panics when the reader has gone
 //! (`dialpad-teams-operator demo | head`); a Unix filter ends quietly there instead, killed by
-//! SIGPIPE, which Rust programs ignore. [`out!`] and [`outln!`] write the same text and, on a
-//! closed pipe, end the process with status 141, the status a shell shows for a process that
-//! SIGPIPE ended (128 + 13), so a pipeline with `pipefail` still sees that the output was cut.
+//! SIGPIPE, which Rust programs ignore. [`out!`], [`outln!`] and [`ClosingStdout`] (for writers
+//! that take an `io::Write`) write the same text and, on a closed pipe, end the process with
+//! status 141, the status a shell shows for a process that SIGPIPE ended (128 + 13), so a
+//! pipeline with `pipefail` still sees that the output was cut.
 
 use std::io::{self, Write};
 
@@ -16,6 +17,42 @@ pub fn write(text: std::fmt::Arguments<'_>) {
     if let Err(error) = out.write_fmt(text).and_then(|()| out.flush()) {
         std::process::exit(exit_status(&error));
     }
+}
+
+/// Standard output as an [`io::Write`] for writers that take one (the CSV and JSON of
+/// `kubectl teamssync users`): on a closed pipe it ends the process as [`write`] does; any other
+/// error is returned to the writer.
+pub struct ClosingStdout(io::StdoutLock<'static>);
+
+impl ClosingStdout {
+    /// Standard output, locked for this writer.
+    pub fn lock() -> Self {
+        Self(io::stdout().lock())
+    }
+}
+
+impl Default for ClosingStdout {
+    fn default() -> Self {
+        Self::lock()
+    }
+}
+
+impl Write for ClosingStdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf).map_err(end_on_closed_pipe)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush().map_err(end_on_closed_pipe)
+    }
+}
+
+/// Ends the process quietly when `error` says the reader has gone; otherwise hands it back.
+fn end_on_closed_pipe(error: io::Error) -> io::Error {
+    if error.kind() == io::ErrorKind::BrokenPipe {
+        std::process::exit(CLOSED_PIPE_STATUS);
+    }
+    error
 }
 
 /// The status to end with after `error` writing standard output.

@@ -12,6 +12,7 @@ use kube::{Client, ResourceExt};
 use super::claim::TenantIds;
 use super::secret_cache::SecretCache;
 use super::secrets::KubeSecrets;
+use super::users_report::ReportMemories;
 use super::workload_identity::{OperatorToken, ResourceCredentials};
 use crate::api::TeamsTenantSync;
 use crate::connect::{ConnectOptions, SignIn};
@@ -112,6 +113,8 @@ pub struct Context {
     pub tenant_ids: TenantIds,
     /// The process's metrics, which reconciles, status writes and deletions record into.
     pub metrics: Arc<Metrics>,
+    /// What was last written of each resource's users report.
+    pub users_reports: ReportMemories,
 }
 
 impl Context {
@@ -138,6 +141,7 @@ impl Context {
             memory: Mutex::new(HashMap::new()),
             tenant_ids: TenantIds::default(),
             metrics,
+            users_reports: ReportMemories::default(),
         }
     }
 
@@ -176,6 +180,7 @@ impl Context {
     /// Forgets `key` (deleted).
     pub fn forget(&self, key: &str) {
         self.memory.lock().expect("memory lock").remove(key);
+        self.users_reports.forget(key);
     }
 
     /// Counts a failed reconcile of `key` and returns how long to wait (see [`backoff_after`]).

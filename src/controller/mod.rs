@@ -8,6 +8,7 @@
 //! [`SHUTDOWN_GRACE`] and releases the Lease.
 
 pub mod claim;
+mod config_maps;
 pub mod context;
 pub mod deletion;
 pub mod error;
@@ -28,6 +29,7 @@ pub mod spec_check;
 pub mod status;
 pub mod timing;
 pub mod unreadable;
+pub mod users_report;
 pub mod workload_identity;
 
 use std::future::Future;

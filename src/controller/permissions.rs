@@ -108,6 +108,30 @@ pub const API_REQUESTS: &[ApiRequest] = &[
         "create",
         "workload identity: a token minted for a ServiceAccount of the resource's namespace",
     ),
+    watched(
+        "",
+        "configmaps",
+        "list",
+        "the users report's ConfigMaps, by resource label: their versions each sync, their content once after a restart",
+    ),
+    watched(
+        "",
+        "configmaps",
+        "create",
+        "a new shard of the users report (server-side apply)",
+    ),
+    watched(
+        "",
+        "configmaps",
+        "patch",
+        "a changed shard of the users report (server-side apply)",
+    ),
+    watched(
+        "",
+        "configmaps",
+        "delete",
+        "a shard of the users report no longer needed",
+    ),
     watched(EVENTS, "events", "create", "a new Event"),
     watched(EVENTS, "events", "patch", "a repeated Event, counted as a series"),
     own(

@@ -12,6 +12,7 @@ use super::error::ReconcileError;
 use super::events;
 use super::status::{self, held_status, setup_failure_status};
 use super::timing::schedule_next;
+use super::users_report::publish_report;
 use crate::api::conditions::{READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::connect::setup::SetupFailure;
@@ -161,6 +162,7 @@ pub async fn synced(
         ctx.metrics.set_user_counts(&namespace, &name, &summary.by_reason);
     }
     run.status.last_handled_sync_now = memory.sync_now.clone();
+    publish_report(ctx, resource, &mut run, previous.as_ref()).await;
     status::write(api, &ctx.metrics, &namespace, &name, &run.status).await?;
     memory.sync.status = Some(run.status.clone());
     events::publish(

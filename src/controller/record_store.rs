@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::api::{ListParams, Patch, PatchParams};
 use kube::{Api, Client, ResourceExt};
 
+use super::config_maps::delete_if_present;
 use super::context::MANAGER;
 use crate::api::TeamsTenantSync;
 use crate::sync::ownership::OwnershipRecord;
@@ -85,11 +86,9 @@ impl ConfigMapRecordStore {
     pub async fn delete(&self) -> Result<(), OwnershipStoreError> {
         self.load().await?;
         for name in self.shard_names() {
-            match self.api.delete(&name, &DeleteParams::default()).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(status)) if status.is_not_found() => {}
-                Err(error) => return Err(self.error("deleted", error)),
-            }
+            delete_if_present(&self.api, &name)
+                .await
+                .map_err(|e| self.error("deleted", e))?;
         }
         self.shards.lock().expect("shards lock").clear();
         Ok(())
@@ -215,11 +214,9 @@ impl OwnershipStore for ConfigMapRecordStore {
             after.insert(name, text);
         }
         for name in before.keys().filter(|name| !after.contains_key(*name)) {
-            match self.api.delete(name, &DeleteParams::default()).await {
-                Ok(_) => {}
-                Err(kube::Error::Api(status)) if status.is_not_found() => {}
-                Err(error) => return Err(self.error("written", error)),
-            }
+            delete_if_present(&self.api, name)
+                .await
+                .map_err(|e| self.error("written", e))?;
         }
         *self.shards.lock().expect("shards lock") = after;
         Ok(())

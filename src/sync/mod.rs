@@ -27,3 +27,4 @@ pub mod sent;
 #[cfg(test)]
 mod testing;
 pub mod trail;
+pub mod users_report;

@@ -139,3 +139,46 @@ impl OwnershipStore for MemoryOwnership {
         Ok(())
     }
 }
+
+/// The users report could not be read or written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the users report {0}")]
+pub struct UsersReportStoreError(pub String);
+
+/// One stored shard of the users report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredShard {
+    /// Its name.
+    pub name: String,
+    /// Its `resourceVersion`.
+    pub resource_version: String,
+    /// The compressed document (empty when the object holds none).
+    pub payload: Vec<u8>,
+}
+
+/// Where a resource's users report is kept (see [`crate::sync::users_report`]): output only, so
+/// nothing it holds ever feeds a sync decision.
+pub trait UsersReportStore: Sync {
+    /// The name of shard `index`.
+    fn shard_name(&self, index: usize) -> String;
+
+    /// Every stored shard with its content: read once, when the operator has no memory of what
+    /// it wrote (after a restart).
+    fn read_all(&self) -> impl Future<Output = Result<Vec<StoredShard>, UsersReportStoreError>> + Send;
+
+    /// The `resourceVersion` of every stored shard, by name (metadata only).
+    fn versions(
+        &self,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, String>, UsersReportStoreError>> + Send;
+
+    /// Writes shard `name` with `payload`; returns its new `resourceVersion` and the bytes of the
+    /// request sent.
+    fn write(
+        &self,
+        name: &str,
+        payload: &[u8],
+    ) -> impl Future<Output = Result<(String, usize), UsersReportStoreError>> + Send;
+
+    /// Deletes shard `name` (gone already is fine).
+    fn delete(&self, name: &str) -> impl Future<Output = Result<(), UsersReportStoreError>> + Send;
+}

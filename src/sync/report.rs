@@ -44,7 +44,8 @@ use listing::list_users;
 pub use listing::listing_order;
 #[cfg(test)]
 use listing::serialized_len;
-use tally::{Tally, saturate, tenant_conditions};
+pub use tally::saturate;
+use tally::{Tally, tenant_conditions};
 
 /// The default size budget of the serialized status: far below etcd's ~1.5 MiB object limit,
 /// leaving room for the spec and metadata.
@@ -112,6 +113,7 @@ pub fn build_status(input: &ReportInput) -> TeamsTenantSyncStatus {
         summary: None,
         users: Vec::new(),
         users_omitted: 0,
+        users_report: None,
     };
     let users_synced = match kept {
         Some(previous) => {
@@ -158,11 +160,13 @@ pub fn status_changed(old: &TeamsTenantSyncStatus, new: &TeamsTenantSyncStatus) 
         summary,
         users,
         users_omitted,
+        users_report,
     } = old;
     *observed_generation != new.observed_generation
         || *last_handled_sync_now != new.last_handled_sync_now
         || *summary != new.summary
         || *users_omitted != new.users_omitted
+        || *users_report != new.users_report
         || conditions_differ_ignoring_time(conditions, &new.conditions)
         || users.len() != new.users.len()
         || users

@@ -121,6 +121,7 @@ pub struct Metrics {
     failed_users: Family<ResourceLabels, Gauge>,
     sync_interval: Family<ResourceLabels, Gauge>,
     suspended: Family<ResourceLabels, Gauge>,
+    users_report_bytes: Family<ResourceLabels, Counter>,
     /// Every reason each resource has had a `users` series for, to zero and forget them.
     user_reasons: Mutex<HashMap<ResourceKey, BTreeSet<String>>>,
 }
@@ -222,6 +223,13 @@ impl Metrics {
             "1 while a TeamsTenantSync resource is suspended (spec.suspend), else 0",
             suspended.clone(),
         );
+        let users_report_bytes = Family::<ResourceLabels, Counter>::default();
+        registry.register(
+            "users_report_bytes_written",
+            "Bytes of the requests that wrote a TeamsTenantSync resource's users report to the \
+             apiserver (its ConfigMaps; nothing when the report did not change)",
+            users_report_bytes.clone(),
+        );
         // Both results exist from the start, so rate() and alerts see an error's first increase.
         for result in ["success", "error"] {
             let _ = reconciles.get_or_create(&ResultLabels { result });
@@ -240,6 +248,7 @@ impl Metrics {
             failed_users,
             sync_interval,
             suspended,
+            users_report_bytes,
             user_reasons: Mutex::new(HashMap::new()),
         }
     }
@@ -287,6 +296,14 @@ impl Metrics {
                 name: name.into(),
             })
             .inc_by(count);
+    }
+
+    /// Counts `bytes` written to the apiserver for one resource's users report (also zero, so
+    /// the series exists from its first sync).
+    pub fn record_users_report_written(&self, namespace: &str, name: &str, bytes: u64) {
+        self.users_report_bytes
+            .get_or_create(&resource_labels(namespace, name))
+            .inc_by(bytes);
     }
 
     /// Counts one reconciliation as a success or an error.
@@ -365,6 +382,7 @@ impl Metrics {
         ] {
             family.remove(&labels);
         }
+        self.users_report_bytes.remove(&labels);
     }
 
     /// Records how long one sync of a resource took; negative or non-finite values are ignored.

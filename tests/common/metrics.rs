@@ -26,6 +26,7 @@ pub fn every_family() -> Metrics {
     metrics.set_status("ns", "tts", &synced);
     metrics.set_schedule("ns", "tts", Duration::from_secs(900), false);
     metrics.record_numbers_left("ns", "tts", 2);
+    metrics.record_users_report_written("ns", "tts", 1024);
     metrics
 }
 

@@ -18,6 +18,8 @@
 //! - [`scale`]: fifty resources in five namespaces;
 //! - [`secrets`]: the operator's memory beside 3,000 unrelated Secrets, and a referenced Secret
 //!   created after its resource.
+//! - [`users_report`]: the users report at more users than the status lists, read with the
+//!   `kubectl-teamssync` plugin; an unchanged sync writes none of it.
 //!
 //! They run only when `E2E_KUBECONFIG` names a kubeconfig of a disposable cluster (kind, k3d, the
 //! apiserver of `../shared/k8s/up.sh`) with cluster-admin rights; otherwise every test prints why
@@ -39,3 +41,4 @@ mod leader;
 mod ownership;
 mod scale;
 mod secrets;
+mod users_report;

@@ -26,6 +26,9 @@ pub enum Need {
     WriteNumbers,
     /// Teams user configurations: `TeamsUserConfiguration.Read.All`; a Teams admin role.
     ReadUserConfigurations,
+    /// Teams policies (`getPolicyId`, `userAssignments/assign` and `unassign`):
+    /// `TeamsPolicyUserAssign.ReadWrite.All`; a Teams admin role.
+    AssignPolicies,
 }
 
 /// Checks the `Authorization` header and `need`; returns the caller or the Graph error response.
@@ -80,6 +83,11 @@ pub fn authorize(state: &Arc<SandboxState>, headers: &HeaderMap, need: Need) -> 
                 ],
                 Need::WriteNumbers => &["TeamsTelephoneNumber.ReadWrite.All"],
                 Need::ReadUserConfigurations => &["TeamsUserConfiguration.Read.All"],
+                // getPolicyId, assign and unassign: TeamsPolicyUserAssign.ReadWrite.All, "Higher
+                // privileged permissions: Not available"
+                // (https://learn.microsoft.com/graph/api/teamsadministration-teamspolicyassignment-getpolicyid,
+                // https://learn.microsoft.com/graph/api/teamsadministration-teamspolicyuserassignment-assign).
+                Need::AssignPolicies => &["TeamsPolicyUserAssign.ReadWrite.All"],
                 Need::SignedInUser => &[],
             };
             roles.iter().any(|role| accepted.contains(&role.as_str()))

@@ -1,10 +1,11 @@
-//! Microsoft Graph v1.0: users, the signed-in admin and its roles, `$batch`, and Teams telephone
-//! numbers.
+//! Microsoft Graph v1.0: users, the signed-in admin and its roles, `$batch`, Teams telephone
+//! numbers and user configurations, and Teams policy assignment.
 
 pub mod auth;
 pub mod batch;
 pub mod numbers;
 pub mod odata;
+pub mod policies;
 pub mod users;
 
 use std::sync::Arc;
@@ -18,5 +19,6 @@ pub fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .merge(users::routes())
         .merge(numbers::routes())
+        .merge(policies::routes())
         .merge(batch::routes())
 }

@@ -186,6 +186,7 @@ impl World {
             running: VecDeque::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            teams: TeamsPolicies::from_fixture(fixture, &id_of_upn),
             dialpad: DialpadCompany {
                 api_key: fixture.dialpad.api_key.clone(),
                 company_id: fixture.dialpad.company_id.clone(),
@@ -196,6 +197,16 @@ impl World {
                 timestamps_with_zone: fixture.dialpad.timestamps_with_zone,
                 users: dialpad_users,
                 other_numbers,
+                offices: fixture
+                    .dialpad
+                    .offices
+                    .iter()
+                    .map(|o| DialpadOffice {
+                        id: o.id.clone(),
+                        name: o.name.clone(),
+                        state: o.state.clone(),
+                    })
+                    .collect(),
             },
             behaviour: fixture.behaviour.clone(),
             rng,

@@ -245,6 +245,19 @@ pub struct DialpadCompany {
     pub users: Vec<DialpadUser>,
     /// Non-user numbers.
     pub other_numbers: Vec<DialpadNumber>,
+    /// Offices besides the main one.
+    pub offices: Vec<DialpadOffice>,
+}
+
+/// A Dialpad office other than the main one.
+#[derive(Clone, Debug)]
+pub struct DialpadOffice {
+    /// Digits.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// State.
+    pub state: String,
 }
 
 impl DialpadCompany {

@@ -5,10 +5,14 @@
 mod build;
 mod entities;
 mod operations;
+mod policies;
+mod policy_changes;
 
 use build::guid;
 pub use entities::*;
 pub use operations::detail;
+pub use policies::*;
+pub use policy_changes::*;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -50,6 +54,8 @@ pub struct World {
     pub access_tokens: HashMap<String, Grant>,
     /// Refresh tokens.
     pub refresh_tokens: HashMap<String, Grant>,
+    /// Teams policies, their assignments and emergency locations.
+    pub teams: TeamsPolicies,
     /// Dialpad.
     pub dialpad: DialpadCompany,
     /// Timings and limits.
@@ -210,6 +216,18 @@ pub fn normalise_number(number: &str) -> String {
     } else {
         format!("+{trimmed}")
     }
+}
+
+/// 32 hex digits written as a GUID (8-4-4-4-12).
+pub fn guid_text(hex: &str) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 /// Base64url without padding, as JWTs use.

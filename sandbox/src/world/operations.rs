@@ -38,6 +38,13 @@ pub mod detail {
     pub fn not_assigned(number: &str) -> String {
         format!("Telephone Number '{number}' is not assigned to any user.")
     }
+    /// `locationId` names no emergency location of the tenant. Microsoft documents `locationId`
+    /// as the emergency location's id ("assignNumber",
+    /// https://learn.microsoft.com/graph/api/teamsadministration-numberassignment-assignnumber)
+    /// but not what an unknown one yields: the operation failing with this detail is UNCONFIRMED.
+    pub fn location_not_found(location_id: &str) -> String {
+        format!("Emergency location '{location_id}' was not found in the tenant.")
+    }
 }
 
 /// How far in the future a never-completing operation is due: never, for any test or demo.
@@ -121,6 +128,11 @@ impl World {
                 }
                 if let Some(error) = &user.assignment_error {
                     return Err(error.clone());
+                }
+                if let Some(location) = location_id
+                    && !self.teams.has_emergency_location(location)
+                {
+                    return Err(detail::location_not_found(location));
                 }
                 if let Some(existing) = self.numbers.get(telephone_number) {
                     match existing.assignment_target_id.as_deref() {

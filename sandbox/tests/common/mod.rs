@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod teams;
 pub mod vendor;
 
 use base64::Engine;
@@ -104,4 +105,19 @@ pub fn roles(body: &Value) -> Vec<String> {
         .expect("base64url");
     let claims: Value = serde_json::from_slice(&bytes).expect("JSON");
     serde_json::from_value(claims["roles"].clone()).expect("roles")
+}
+
+/// An access token from the sandbox's token endpoint for the form `form` (any grant); panics
+/// unless the answer is 200.
+pub async fn token_from(client: &reqwest::Client, sandbox: &Sandbox, form: &[(&str, &str)]) -> String {
+    let response = client
+        .post(format!("{}/{TENANT}/oauth2/v2.0/token", sandbox.base_url()))
+        .form(form)
+        .send()
+        .await
+        .expect("the token endpoint answers");
+    let status = response.status();
+    let body: Value = response.json().await.expect("the token response is JSON");
+    assert_eq!(status.as_u16(), 200, "token request failed: {body}");
+    body["access_token"].as_str().expect("an access token").to_owned()
 }

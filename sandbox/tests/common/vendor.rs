@@ -1,5 +1,6 @@
 //! Validation of sandbox responses against the vendor descriptions in `vendor/`: Microsoft
-//! Graph's (OpenAPI 3.1, strict) and Dialpad's own published spec (OpenAPI 3.0). The files are
+//! Graph's (OpenAPI 3.1, strict: the numbers file and the policy file, whose schemas are read as
+//! one set) and Dialpad's own published spec (OpenAPI 3.0). The files are
 //! copies kept in the repository (provenance in `vendor/README.md`), so a clone passes alone.
 
 use std::path::PathBuf;
@@ -17,11 +18,49 @@ fn vendor_dir() -> PathBuf {
 fn graph_components() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
     DOC.get_or_init(|| {
-        let path = vendor_dir().join("graph-teams-numbers-openapi.yaml");
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let doc: Value = serde_yaml::from_str(&text).expect("the Graph description is YAML");
-        json!({"components": doc["components"]})
+        let numbers = read_yaml(NUMBERS_FILE);
+        let mut components = numbers["components"].clone();
+        // The policy file refers to the numbers file's types by file name: one set of schemas.
+        let mut policy = read_yaml("graph-teams-policy-openapi.yaml");
+        rewrite_refs(&mut policy, &format!("{NUMBERS_FILE}#"), "#");
+        let schemas = components["schemas"]
+            .as_object_mut()
+            .expect("the numbers file has schemas");
+        for (name, schema) in policy["components"]["schemas"]
+            .as_object()
+            .expect("the policy file has schemas")
+        {
+            let clash = schemas.insert(name.clone(), schema.clone());
+            assert!(clash.is_none(), "{name} is defined in both Graph descriptions");
+        }
+        json!({"components": components})
     })
+}
+
+const NUMBERS_FILE: &str = "graph-teams-numbers-openapi.yaml";
+
+fn read_yaml(name: &str) -> Value {
+    let path = vendor_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{name} is not YAML: {e}"))
+}
+
+/// Replaces the prefix `from` of every `$ref` by `to`.
+fn rewrite_refs(value: &mut Value, from: &str, to: &str) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get_mut("$ref")
+                && let Some(rest) = reference.strip_prefix(from)
+            {
+                *reference = format!("{to}{rest}");
+            }
+            object
+                .values_mut()
+                .for_each(|child| rewrite_refs(child, from, to));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| rewrite_refs(item, from, to)),
+        _ => {}
+    }
 }
 
 fn dialpad_components() -> &'static Value {

@@ -230,7 +230,8 @@ fn activation_overdue(input: &ReportInput, tally: &Tally) -> bool {
     })
 }
 
-pub(super) fn saturate(count: usize) -> i32 {
+/// `count` as a status count: saturating at `i32::MAX`.
+pub fn saturate(count: usize) -> i32 {
     i32::try_from(count).unwrap_or(i32::MAX)
 }
 

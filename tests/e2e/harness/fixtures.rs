@@ -6,11 +6,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::parse_resource;
+use dialpad_teams_operator::controller::users_report::REPORT_OF_LABEL;
+use dialpad_teams_operator::sync::users_report::shards::decode;
 use dialpad_teams_sandbox::fixture::{OrgFixture, TeamsUserFixture};
 use dialpad_teams_sandbox::generator::{
     self, Case, DOMAIN, GeneratedOrg, GeneratorSpec, PUBLIC_CLIENT_ID, TENANT_ID,
 };
 use dialpad_teams_sandbox::{Sandbox, SandboxOptions};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::ListParams;
 
 use super::Env;
 
@@ -169,7 +174,7 @@ pub fn secrets_of(sandbox: &Sandbox, values: &[&str]) -> Vec<String> {
 /// Fails if any of `secrets` appears in any line of the operators' logs (panic messages
 /// included: they go to the same stderr), in what the operator logged in this process, in their
 /// metrics, in any resource's status of the
-/// namespace, or in any of its Events.
+/// namespace, in any users report there (decompressed), or in any of its Events.
 pub async fn assert_no_secret_anywhere(
     env: &Env,
     operators: &[&super::process::OperatorProcess],
@@ -195,6 +200,23 @@ pub async fn assert_no_secret_anywhere(
             format!("the status of {}", resource.metadata.name.unwrap_or_default()),
             status,
         ));
+    }
+    let maps: Api<ConfigMap> = Api::namespaced(env.client.clone(), &env.namespace);
+    let reports = maps
+        .list(&ListParams::default().labels(REPORT_OF_LABEL))
+        .await
+        .expect("listing the users reports' ConfigMaps");
+    for map in reports.items {
+        for (_, payload) in map.binary_data.iter().flatten() {
+            let (document, _) = decode(&payload.0).expect("a users report shard decodes");
+            places.push((
+                format!(
+                    "the users report {}",
+                    map.metadata.name.clone().unwrap_or_default()
+                ),
+                serde_json::to_string(&document).expect("the shard serializes"),
+            ));
+        }
     }
     let events = env.events().await.expect("listing Events");
     places.push((

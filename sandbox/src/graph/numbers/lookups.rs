@@ -1,4 +1,4 @@
-//! Long-running operations and Teams user configurations.
+//! Long-running operations.
 
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::super::auth::{Need, authorize};
 use crate::SandboxState;
 use crate::errors::graph_error;
-use crate::world::{Operation, OperationKind, World};
+use crate::world::Operation;
 
 use super::*;
 
@@ -116,97 +116,5 @@ pub(super) fn operation_entity(operation: &Operation, public_url: &str) -> Map<S
     match object {
         Value::Object(map) => map,
         _ => unreachable!("json! of an object literal is an object"),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// userConfigurations
-
-pub(super) async fn get_user_configuration(
-    State(state): State<Arc<SandboxState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if let Err(response) = authorize(&state, &headers, Need::ReadUserConfigurations) {
-        return response;
-    }
-    let id = key_of(&id).unwrap_or(&id).to_owned();
-    let result = (|| {
-        let params = query_params(query.as_deref())?;
-        let select = params
-            .get("$select")
-            .map(|s| {
-                parse_select(
-                    s,
-                    USER_CONFIGURATION_PROPERTIES,
-                    "microsoft.graph.teamsAdministration.teamsUserConfiguration",
-                )
-            })
-            .transpose()?;
-        let world = state.world();
-        let configuration = world.user_configuration(&id).ok_or_else(|| {
-            not_found(&format!(
-                "The Teams user configuration for user '{id}' was not found."
-            ))
-        })?;
-        let mut body = project(configuration, select.as_deref());
-        body.insert(
-            "@odata.context".into(),
-            format!(
-                "{}/v1.0/$metadata#admin/teams/userConfigurations/$entity",
-                state.public_url
-            )
-            .into(),
-        );
-        Ok::<_, Failure>(Value::Object(body))
-    })();
-    match result {
-        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
-        Err(failure) => failure.into_response(),
-    }
-}
-
-impl World {
-    /// The `teamsUserConfiguration` of the directory user `id`, or `None` when the user does not
-    /// exist or has no enabled Teams plan (not provisioned in Teams).
-    pub fn user_configuration(&self, id: &str) -> Option<Map<String, Value>> {
-        let user = self
-            .user(id)
-            .or_else(|| self.users.iter().find(|u| u.id.eq_ignore_ascii_case(id)))?;
-        let features = user.feature_types();
-        if !features.contains(&"Teams") {
-            return None;
-        }
-        let numbers: Vec<Value> = self
-            .numbers_of(&user.id)
-            .into_iter()
-            .map(|n| json!({"telephoneNumber": n.telephone_number, "assignmentCategory": n.assignment_category}))
-            .collect();
-        let modified = self
-            .operations
-            .values()
-            .filter(|op| op.outcome.is_some())
-            .filter(|op| matches!(&op.kind, OperationKind::Assign { target_id, .. } if *target_id == user.id))
-            .map(|op| op.created)
-            .max()
-            .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
-            .unwrap_or_else(|| USER_CONFIGURATION_CREATED.to_owned());
-        let object = json!({
-            "id": user.id,
-            "userPrincipalName": user.user_principal_name,
-            "tenantId": self.tenant_id,
-            "accountType": "user",
-            "isEnterpriseVoiceEnabled": !numbers.is_empty(),
-            "featureTypes": features,
-            "telephoneNumbers": numbers,
-            "effectivePolicyAssignments": [],
-            "createdDateTime": USER_CONFIGURATION_CREATED,
-            "modifiedDateTime": modified,
-        });
-        match object {
-            Value::Object(map) => Some(map),
-            _ => unreachable!("json! of an object literal is an object"),
-        }
     }
 }

@@ -1,5 +1,5 @@
 //! Teams telephone numbers (`/v1.0/admin/teams/telephoneNumberManagement/...`) and Teams user
-//! configurations (`/v1.0/admin/teams/userConfigurations/{id}`).
+//! configurations (`/v1.0/admin/teams/userConfigurations` and `.../{id}`, see `configurations`).
 //!
 //! Choices beyond the module docs (all UNCONFIRMED upstream):
 //! - Query options go through `odata` (its errors, codes and `$filter` grammar): `eq`, `in`,
@@ -19,6 +19,7 @@
 //! - `numberAssignments/{id}` (the operation's `resourceLocation`) is served too.
 
 mod actions;
+mod configurations;
 mod lookups;
 
 use std::sync::Arc;
@@ -38,6 +39,7 @@ use crate::errors::graph_error;
 use crate::world::NumberRecord;
 
 use actions::*;
+use configurations::*;
 use lookups::*;
 
 const NUMBERS: &str = "/v1.0/admin/teams/telephoneNumberManagement";
@@ -101,6 +103,10 @@ pub fn routes() -> Router<Arc<SandboxState>> {
             get(get_operation_by_path),
         )
         .route(&format!("{NUMBERS}/{{segment}}"), get(get_operation_by_key))
+        .route(
+            "/v1.0/admin/teams/userConfigurations",
+            get(list_user_configurations),
+        )
         .route(
             "/v1.0/admin/teams/userConfigurations/{id}",
             get(get_user_configuration),

@@ -48,6 +48,7 @@ use axum::response::Response;
 
 use crate::errors::graph_error;
 
+pub mod paging;
 mod parser;
 use parser::*;
 

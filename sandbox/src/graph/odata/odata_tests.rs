@@ -296,3 +296,20 @@ fn a_filter_too_deep_or_too_long_is_a_bad_request_not_a_stack_overflow() {
     let clauses = vec!["mail eq 'x'"; parser::MAX_CLAUSES - 1].join(" or ") + " or mail eq 'ann@contoso.com'";
     assert!(matches(&clauses, &ann()));
 }
+
+#[test]
+fn skiptokens_round_trip_per_listing_and_garbage_is_refused() {
+    let token = paging::encode_skiptoken("users", "0a1b");
+    assert_eq!(paging::decode_skiptoken("users", &token).unwrap(), "0a1b");
+    assert!(paging::decode_skiptoken("userConfigurations", &token).is_err());
+    assert!(paging::decode_skiptoken("users", "garbage!").is_err());
+}
+
+#[test]
+fn query_values_are_percent_encoded_except_safe_characters() {
+    assert_eq!(
+        paging::encode_query_value("mail eq 'a+b@c.com'"),
+        "mail%20eq%20'a%2Bb%40c.com'"
+    );
+    assert_eq!(paging::encode_query_value("id,mail"), "id,mail");
+}

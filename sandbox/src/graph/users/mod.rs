@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::auth::{Need, authorize};
+use super::odata::paging::{self, check_options};
 use super::odata::{
     self, Filter, FilterSchema, FilterSubject, Kind, PropertyValue, QueryError, QueryOptions,
 };
@@ -120,62 +121,6 @@ fn check_count(options: &QueryOptions, headers: &HeaderMap) -> Result<bool, Quer
     Ok(count)
 }
 
-/// Refuses system query options the sandbox does not simulate on this resource.
-fn check_options(options: &QueryOptions, supported: &[&str]) -> Result<(), QueryError> {
-    match options.unsupported_system_options(supported).first() {
-        None => Ok(()),
-        Some(name) if name.eq_ignore_ascii_case("$skip") => Err(QueryError::bad_request(
-            "'$skip' is not supported by the service.",
-        )),
-        Some(name) => Err(QueryError::unsupported(format!(
-            "The query option '{name}' is not supported on this resource by the sandbox."
-        ))),
-    }
-}
-
-/// Percent-encodes a query value, leaving characters that are safe in a query as they are.
-fn encode_query_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'-'
-            | b'.'
-            | b'_'
-            | b'~'
-            | b','
-            | b'\''
-            | b'('
-            | b')'
-            | b':' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
-const SKIPTOKEN_PREFIX: &str = "sandbox-users:";
-
-/// The opaque `$skiptoken`: the id of the first user of the next page, so pages stay consistent
-/// when users are added or removed between requests (users are kept sorted by id).
-fn encode_skiptoken(next_id: &str) -> String {
-    crate::world::base64_url(format!("{SKIPTOKEN_PREFIX}{next_id}").as_bytes())
-}
-
-fn decode_skiptoken(token: &str) -> Result<String, QueryError> {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim_end_matches('='))
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix(SKIPTOKEN_PREFIX).map(str::to_owned))
-        .ok_or_else(|| {
-            QueryError::bad_request(format!("Invalid value '{token}' for query option '$skiptoken'."))
-        })
-}
-
 /// A checked `GET /users` request.
 struct ListRequest {
     projection: Projection,
@@ -198,7 +143,10 @@ impl ListRequest {
             .map(|f| Filter::parse(f, &USER_FILTER))
             .transpose()?;
         let count = check_count(&options, headers)?;
-        let resume_at = options.get("$skiptoken").map(decode_skiptoken).transpose()?;
+        let resume_at = options
+            .get("$skiptoken")
+            .map(|t| paging::decode_skiptoken("users", t))
+            .transpose()?;
         let carried = ["$select", "$top", "$filter", "$count"]
             .into_iter()
             .filter_map(|name| options.get(name).map(|v| (name, v.to_owned())))
@@ -214,16 +162,12 @@ impl ListRequest {
     }
 
     fn next_link(&self, public_url: &str, next_id: &str) -> String {
-        let mut link = format!("{public_url}/v1.0/users?");
-        for (name, value) in &self.carried {
-            link.push_str(name);
-            link.push('=');
-            link.push_str(&encode_query_value(value));
-            link.push('&');
-        }
-        link.push_str("$skiptoken=");
-        link.push_str(&encode_skiptoken(next_id));
-        link
+        paging::next_link(
+            &format!("{public_url}/v1.0/users"),
+            &self.carried,
+            "users",
+            next_id,
+        )
     }
 
     /// Writes the page's body while the world is locked (one page only).

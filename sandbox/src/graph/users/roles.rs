@@ -83,14 +83,7 @@ pub(super) fn role_instance_id(tenant_id: &str, template_id: &str) -> String {
         fnv(0xcbf2_9ce4_8422_2325, &text),
         fnv(0x6c62_272e_07bb_0142, &text)
     );
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crate::world::guid_text(&hex)
 }
 
 /// The signed-in user's roles and groups at `depth`, or the error response.
