@@ -12,11 +12,11 @@ use super::change::{ChangeOutcome, Refusal, Submission};
 use super::confirm::{FIRST_LOOK, PendingChange, Verdict, concurrency_for, confirm};
 use super::early::settle_unplanned;
 use super::model::{ActionKind, Cause, Plan, Policy, RetryState, UserKey};
-use super::policy_execute::execute_policies;
+use super::policy_execute::{execute_policies, settle_notes};
 use super::ports::{ChangeConfirmer, ChangeSender};
 use super::sent::{ExecutionSummary, SentChange, SentEarly, note_example, send};
 use super::trail::{self, Subject};
-use crate::api::Reason;
+use crate::api::{Reason, SyncMode};
 
 /// The first retry delay of a user whose action failed transiently; it doubles per attempt.
 pub const RETRY_BASE: Duration = Duration::from_secs(60);
@@ -229,7 +229,8 @@ pub async fn execute<W: ChangeSender + ChangeConfirmer>(
     }
     settle_unplanned(writer, policy, plan, &mut summary, unplanned).await;
     // Before the departed users who are done leave the outcomes, which policy changes index.
-    execute_policies(writer, plan, retries, now, &mut summary).await;
+    let done = execute_policies(writer, plan, retries, now, &mut summary).await;
+    settle_notes(plan, &done, policy.mode == SyncMode::DryRun);
     finished.sort_unstable();
     for index in finished.into_iter().rev() {
         plan.outcomes.remove(index);

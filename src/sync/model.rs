@@ -7,7 +7,7 @@ use std::time::Duration;
 use k8s_openapi::jiff::Timestamp;
 
 use super::offices::UserOffice;
-use super::policies::{PolicyChange, PolicyState};
+use super::policies::{PolicyChange, PolicyNote, PolicyState};
 use super::readiness::{Readiness, ReadinessField};
 use crate::api::{
     AssignmentSpec, DEFAULT_GRACE_PERIOD, DEFAULT_MAX_UNASSIGNMENTS, NumberType, Reason, RemovalPolicy,
@@ -381,6 +381,8 @@ pub struct Plan {
     pub adoptions: Vec<(String, String)>,
     /// Teams policy changes, each with its user's index into [`Plan::outcomes`].
     pub policy_changes: Vec<(usize, PolicyChange)>,
+    /// What users' outcomes say of their policies once the changes are made, by index.
+    pub policy_notes: Vec<(usize, PolicyNote)>,
 }
 
 impl Plan {

@@ -399,18 +399,8 @@ fn dry_run(plan: &mut Plan) {
             strip_ing(&outcome.message)
         );
     }
-    for (index, _) in plan.policy_changes.drain(..) {
-        let outcome = &mut plan.outcomes[index];
-        if outcome.reason == Reason::DryRun {
-            outcome.message = outcome.message.replace("; assigning ", "; would assign ");
-        } else {
-            outcome.reason = Reason::DryRun;
-            outcome.message = format!(
-                "{}; spec.mode is DryRun, so nothing was changed",
-                outcome.message.replace("; assigning ", "; would assign ")
-            );
-        }
-    }
+    // What would be assigned is said by the policy notes (see `policy_execute::settle_notes`).
+    plan.policy_changes.clear();
     plan.drift_corrections = 0;
     plan.adoptions.clear();
 }

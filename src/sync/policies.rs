@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::api::Reason;
+
 /// A kind of Teams policy a resource converges, by the spec field that names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum PolicyKind {
@@ -198,6 +200,29 @@ pub fn requests(changes: &[PolicyChange], per_request: usize) -> Vec<Vec<PolicyC
         }
     }
     out
+}
+
+/// What a user's outcome says of their policies once the sync's changes are made (see
+/// `policy_execute::settle_notes`): notes are kept apart from the outcome until then, so that the
+/// number's own result never hides them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PolicyNote {
+    /// A policy is being assigned: "assigned" once it was, "would assign" in a dry run.
+    Assigning {
+        /// The Teams user.
+        user_id: String,
+        /// The kind.
+        kind: PolicyKind,
+        /// The policy's name, as the spec gives it.
+        name: String,
+    },
+    /// Something the admin must fix: the user's reason, unless their number already failed.
+    Problem {
+        /// The reason.
+        reason: Reason,
+        /// What is wrong and what to do.
+        text: String,
+    },
 }
 
 /// The Teams policies a resource converges, as the tenant has them (read only when the resource

@@ -3,13 +3,13 @@
 //! refused or failed request fails each of its users (`PolicyAssignmentFailed`, or
 //! `TransientError` for one worth retrying), who are retried later as for numbers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::jiff::Timestamp;
 
 use super::execute::remember_failure;
 use super::model::{Cause, Plan, RetryState, UserKey};
-use super::policies::{PolicyChange, requests};
+use super::policies::{PolicyChange, PolicyKind, PolicyNote, requests};
 use super::ports::ChangeSender;
 use super::sent::ExecutionSummary;
 use super::trail;
@@ -17,20 +17,21 @@ use crate::api::{Reason, Severity};
 
 /// Sends `plan.policy_changes` in requests of the writer's size, skipping users whose number
 /// change failed in this sync (their policies wait for the retry), and records in `summary` what
-/// was changed and what failed.
+/// was changed and what failed. Returns the changes made, by user and kind.
 pub async fn execute_policies<W: ChangeSender>(
     writer: &W,
     plan: &mut Plan,
     retries: &mut HashMap<UserKey, RetryState>,
     now: Timestamp,
     summary: &mut ExecutionSummary,
-) {
+) -> HashSet<(String, PolicyKind)> {
+    let mut done = HashSet::new();
     let changes: Vec<(usize, PolicyChange)> = std::mem::take(&mut plan.policy_changes)
         .into_iter()
         .filter(|(index, _)| plan.outcomes[*index].reason.severity() != Severity::Failed)
         .collect();
     if changes.is_empty() {
-        return;
+        return done;
     }
     let users: HashMap<(String, String), usize> = changes
         .iter()
@@ -55,7 +56,9 @@ pub async fn execute_policies<W: ChangeSender>(
             match &result {
                 Ok(()) => {
                     retries.remove(&outcome.key);
-                    outcome.message = outcome.message.replace("; assigning ", "; assigned ");
+                    let (PolicyChange::Assign { user_id, kind, .. }
+                    | PolicyChange::Unassign { user_id, kind }) = &change;
+                    done.insert((user_id.clone(), *kind));
                     match change {
                         PolicyChange::Assign { .. } => summary.policies_assigned += 1,
                         PolicyChange::Unassign { .. } => {
@@ -79,6 +82,40 @@ pub async fn execute_policies<W: ChangeSender>(
                     outcome.message = format!("a Teams policy change failed: {error}");
                     remember_failure(retries, outcome, now);
                 }
+            }
+        }
+    }
+    done
+}
+
+/// Folds the plan's policy notes into its outcomes once the changes are made: an assignment
+/// `done` reads "assigned", one in a dry run "would assign" (and makes the user's reason
+/// `DryRun`), and a problem becomes the user's reason unless their number already failed.
+pub fn settle_notes(plan: &mut Plan, done: &HashSet<(String, PolicyKind)>, dry_run: bool) {
+    for (index, note) in std::mem::take(&mut plan.policy_notes) {
+        let Some(outcome) = plan.outcomes.get_mut(index) else {
+            continue;
+        };
+        let failed = outcome.reason.severity() == Severity::Failed;
+        match note {
+            PolicyNote::Assigning { user_id, kind, name } => {
+                let field = kind.field();
+                if dry_run && !failed {
+                    if outcome.reason != Reason::DryRun {
+                        outcome.reason = Reason::DryRun;
+                        outcome.message =
+                            format!("{}; spec.mode is DryRun, so nothing was changed", outcome.message);
+                    }
+                    outcome.message = format!("{}; would assign {field} '{name}'", outcome.message);
+                } else if done.contains(&(user_id, kind)) {
+                    outcome.message = format!("{}; assigned {field} '{name}'", outcome.message);
+                }
+            }
+            PolicyNote::Problem { reason, text } => {
+                if !failed {
+                    outcome.reason = reason;
+                }
+                outcome.message = format!("{}; {text}", outcome.message);
             }
         }
     }
@@ -157,7 +194,7 @@ mod tests {
             dialpad_user_id: Some(id.into()),
             teams_user_id: Some(format!("t{id}")),
             reason,
-            message: "+14155550100 is assigned; assigning voiceRoutingPolicy 'Berlin-Routes'".into(),
+            message: "+14155550100 is assigned".into(),
             desired: true,
         }
     }
@@ -198,18 +235,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn changes_go_in_requests_of_the_senders_size_and_each_user_reads_assigned() {
+    async fn changes_go_in_requests_of_the_senders_size() {
         let writer = Recording::answering(Ok(()));
         let mut plan = plan_for(&[Reason::InSync, Reason::InSync, Reason::AssignmentPending]);
         let summary = run(&writer, &mut plan, &mut HashMap::new()).await;
         let sizes: Vec<usize> = writer.requests.lock().unwrap().iter().map(Vec::len).collect();
         assert_eq!(sizes, [2, 1]);
         assert_eq!(summary.policies_assigned, 3);
-        assert!(
-            plan.outcomes[0]
-                .message
-                .ends_with("; assigned voiceRoutingPolicy 'Berlin-Routes'")
-        );
     }
 
     #[tokio::test]
@@ -241,6 +273,54 @@ mod tests {
         let summary = run(&writer, &mut plan, &mut HashMap::new()).await;
         assert!(summary.refused_policies.is_empty());
         assert_eq!(plan.outcomes[0].reason, Reason::TransientError);
+    }
+
+    #[test]
+    fn notes_say_assigned_only_for_changes_made_and_problems_never_hide_a_failed_number() {
+        let mut plan = plan_for(&[Reason::InSync, Reason::InSync, Reason::NumberConflict]);
+        plan.policy_notes = vec![
+            (
+                0,
+                PolicyNote::Assigning {
+                    user_id: "t0".into(),
+                    kind: PolicyKind::VoiceRouting,
+                    name: "Berlin-Routes".into(),
+                },
+            ),
+            (
+                1,
+                PolicyNote::Assigning {
+                    user_id: "t1".into(),
+                    kind: PolicyKind::VoiceRouting,
+                    name: "Berlin-Routes".into(),
+                },
+            ),
+            (
+                2,
+                PolicyNote::Problem {
+                    reason: Reason::PolicyNotFound,
+                    text: "the tenant has no dialPlan named 'DE'".into(),
+                },
+            ),
+        ];
+        let done = HashSet::from([("t0".to_owned(), PolicyKind::VoiceRouting)]);
+        settle_notes(&mut plan, &done, false);
+        assert!(
+            plan.outcomes[0]
+                .message
+                .ends_with("; assigned voiceRoutingPolicy 'Berlin-Routes'")
+        );
+        assert_eq!(
+            plan.outcomes[1].message, "+14155550100 is assigned",
+            "not made: not said"
+        );
+        assert_eq!(plan.outcomes[2].reason, Reason::NumberConflict);
+        assert!(
+            plan.outcomes[2]
+                .message
+                .ends_with("; the tenant has no dialPlan named 'DE'")
+        );
+        assert!(plan.policy_notes.is_empty());
     }
 
     #[tokio::test]

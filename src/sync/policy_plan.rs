@@ -8,7 +8,7 @@ use super::input::PlanInput;
 use super::lookup::retry_gate;
 use super::model::{DesiredUser, Plan};
 use super::offices::user_assignment;
-use super::policies::{PolicyChange, PolicyDecision, PolicyKind, Unresolved, decide};
+use super::policies::{PolicyChange, PolicyDecision, PolicyKind, PolicyNote, Unresolved, decide};
 use super::removals::TakenOff;
 use crate::api::Reason;
 
@@ -26,22 +26,28 @@ pub(super) fn plan_policies(input: &PlanInput, plan: &mut Plan) -> Vec<TakenOff>
             continue;
         }
         let verdicts = user_verdicts(input, user, &user_id);
-        let outcome = &mut plan.outcomes[index];
-        let mut problems: Vec<(Reason, String)> = Vec::new();
         let mut unassigned = Vec::new();
         for verdict in verdicts {
             let Verdict { kind, name, decision } = verdict;
             let field = kind.field();
+            let problem = |reason: Reason, text: String| (index, PolicyNote::Problem { reason, text });
             match decision {
                 PolicyDecision::InSync => {}
                 PolicyDecision::Assign { policy_id } => {
-                    outcome.message.push_str(&format!("; assigning {field} {}", quoted(&name)));
                     plan.policy_changes.push((
                         index,
                         PolicyChange::Assign {
                             user_id: user_id.clone(),
                             kind,
                             policy_id,
+                        },
+                    ));
+                    plan.policy_notes.push((
+                        index,
+                        PolicyNote::Assigning {
+                            user_id: user_id.clone(),
+                            kind,
+                            name,
                         },
                     ));
                 }
@@ -56,7 +62,7 @@ pub(super) fn plan_policies(input: &PlanInput, plan: &mut Plan) -> Vec<TakenOff>
                 }
                 PolicyDecision::HeldByGroup { group_id, policy_id } => {
                     let group = group_id.map_or_else(|| "a group".to_owned(), |id| format!("group {id}"));
-                    problems.push((
+                    plan.policy_notes.push(problem(
                         Reason::PolicyHeldByGroup,
                         format!(
                             "the user's {field} comes from {group} (policy {policy_id}), not {}; this resource leaves group assignments alone unless spec.assignment.overrideGroupPolicies is set",
@@ -64,14 +70,14 @@ pub(super) fn plan_policies(input: &PlanInput, plan: &mut Plan) -> Vec<TakenOff>
                         ),
                     ));
                 }
-                PolicyDecision::Unresolved(Unresolved::NotFound) => problems.push((
+                PolicyDecision::Unresolved(Unresolved::NotFound) => plan.policy_notes.push(problem(
                     Reason::PolicyNotFound,
                     format!(
                         "the tenant has no {field} named {}; create it in the Teams admin center or correct the name",
                         quoted(&name)
                     ),
                 )),
-                PolicyDecision::Unresolved(Unresolved::TypeUnsupported) => problems.push((
+                PolicyDecision::Unresolved(Unresolved::TypeUnsupported) => plan.policy_notes.push(problem(
                     Reason::PolicyTypeUnsupported,
                     format!(
                         "Teams does not accept the policy type used for {field}, so {} cannot be assigned; see --policy-type",
@@ -79,11 +85,6 @@ pub(super) fn plan_policies(input: &PlanInput, plan: &mut Plan) -> Vec<TakenOff>
                     ),
                 )),
             }
-        }
-        if let Some((reason, _)) = problems.first() {
-            outcome.reason = *reason;
-            let said: Vec<String> = problems.into_iter().map(|(_, message)| message).collect();
-            outcome.message = format!("{}; {}", outcome.message, said.join("; "));
         }
         if !unassigned.is_empty() {
             let what: Vec<String> = unassigned.iter().map(|(_, what)| what.clone()).collect();

@@ -14,6 +14,7 @@ use crate::sync::offices::UserOffice;
 use crate::sync::ownership::OwnershipRecord;
 use crate::sync::plan::plan;
 use crate::sync::policies::{EffectivePolicy, PolicyChange, PolicyKind, PolicySource, Unresolved};
+use crate::sync::policy_execute::settle_notes;
 use crate::sync::testing::{licensed, teams_state};
 
 const BERLIN_ROUTES: &str = "7a0c2b1e-0000-4000-8000-0000000000b1";
@@ -143,7 +144,23 @@ impl World {
         self
     }
 
+    /// The plan, with its policy notes folded in as if every change it plans were made.
     fn run(&self) -> Plan {
+        let mut plan = self.plan();
+        let done = plan
+            .policy_changes
+            .iter()
+            .map(|(_, change)| match change {
+                PolicyChange::Assign { user_id, kind, .. } | PolicyChange::Unassign { user_id, kind } => {
+                    (user_id.clone(), *kind)
+                }
+            })
+            .collect();
+        settle_notes(&mut plan, &done, self.policy.mode == SyncMode::DryRun);
+        plan
+    }
+
+    fn plan(&self) -> Plan {
         plan(&PlanInput {
             policy: &self.policy,
             desired: &self.desired,
@@ -192,7 +209,7 @@ fn a_synced_user_gets_their_offices_policy_and_their_number_its_location() {
     assert!(
         plan.outcomes[0]
             .message
-            .ends_with("; assigning voiceRoutingPolicy 'Berlin-Routes'"),
+            .ends_with("; assigned voiceRoutingPolicy 'Berlin-Routes'"),
         "{}",
         plan.outcomes[0].message
     );
@@ -328,9 +345,9 @@ fn a_dry_run_says_which_policies_it_would_assign_and_sends_none() {
     assert!(plan.policy_changes.is_empty());
     assert_eq!(plan.outcomes[0].reason, Reason::DryRun);
     assert!(
-        plan.outcomes[0]
-            .message
-            .contains("; would assign voiceRoutingPolicy 'Berlin-Routes'; spec.mode is DryRun"),
+        plan.outcomes[0].message.ends_with(
+            "; spec.mode is DryRun, so nothing was changed; would assign voiceRoutingPolicy 'Berlin-Routes'"
+        ),
         "{}",
         plan.outcomes[0].message
     );
