@@ -216,6 +216,8 @@ pub enum PolicyNote {
         /// The policy's name, as the spec gives it.
         name: String,
     },
+    /// Something worth knowing that needs nothing done (a policy a group applies as wanted).
+    Info(String),
     /// Something the admin must fix: the user's reason, unless their number already failed.
     Problem {
         /// The reason.

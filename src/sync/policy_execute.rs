@@ -111,6 +111,7 @@ pub fn settle_notes(plan: &mut Plan, done: &HashSet<(String, PolicyKind)>, dry_r
                     outcome.message = format!("{}; assigned {field} '{name}'", outcome.message);
                 }
             }
+            PolicyNote::Info(text) => outcome.message = format!("{}; {text}", outcome.message),
             PolicyNote::Problem { reason, text } => {
                 if !failed {
                     outcome.reason = reason;

@@ -8,7 +8,9 @@ use super::input::PlanInput;
 use super::lookup::retry_gate;
 use super::model::{DesiredUser, Plan};
 use super::offices::user_assignment;
-use super::policies::{PolicyChange, PolicyDecision, PolicyKind, PolicyNote, Unresolved, decide};
+use super::policies::{
+    PolicyChange, PolicyDecision, PolicyKind, PolicyNote, PolicySource, Unresolved, decide,
+};
 use super::removals::TakenOff;
 use crate::api::Reason;
 
@@ -32,7 +34,18 @@ pub(super) fn plan_policies(input: &PlanInput, plan: &mut Plan) -> Vec<TakenOff>
             let field = kind.field();
             let problem = |reason: Reason, text: String| (index, PolicyNote::Problem { reason, text });
             match decision {
-                PolicyDecision::InSync => {}
+                PolicyDecision::InSync => {
+                    if let Some(PolicySource::Group { group_id }) =
+                        input.teams.policies.effective(&user_id, kind).map(|e| &e.source)
+                        && !name.is_empty()
+                    {
+                        let group = group_id.as_deref().map_or_else(|| "a group".to_owned(), |id| format!("group {id}"));
+                        plan.policy_notes.push((
+                            index,
+                            PolicyNote::Info(format!("{field} {} comes from {group}", quoted(&name))),
+                        ));
+                    }
+                }
                 PolicyDecision::Assign { policy_id } => {
                     plan.policy_changes.push((
                         index,

@@ -217,10 +217,24 @@ fn a_synced_user_gets_their_offices_policy_and_their_number_its_location() {
 
 #[test]
 fn a_user_with_the_wanted_policy_needs_nothing_however_it_came() {
-    for source in [PolicySource::Direct, PolicySource::Group { group_id: None }] {
+    for source in [
+        PolicySource::Direct,
+        PolicySource::Group {
+            group_id: Some("berlin-office".into()),
+        },
+    ] {
+        let from_group = source != PolicySource::Direct;
         let plan = World::new().applied("t1", BERLIN_ROUTES, source).run();
         assert!(plan.policy_changes.is_empty());
         assert_eq!(plan.outcomes[0].reason, Reason::InSync);
+        assert_eq!(
+            plan.outcomes[0]
+                .message
+                .ends_with("; voiceRoutingPolicy 'Berlin-Routes' comes from group berlin-office"),
+            from_group,
+            "{}",
+            plan.outcomes[0].message
+        );
     }
 }
 
