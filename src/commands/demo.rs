@@ -185,13 +185,20 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
         if round == 1 {
             let leaver = sandbox.with_world(|world| {
                 // A user whose number this resource just assigned leaves Dialpad, so that the
-                // second sync shows a removal of a number the resource owns.
-                let owned = run.status.users.iter().find(|u| {
-                    u.conditions
-                        .iter()
-                        .any(|c| c.reason == crate::api::Reason::AssignmentPending.as_str())
-                });
-                let email = owned.and_then(|u| u.email.clone())?.to_lowercase();
+                // second sync shows a removal of a number the resource owns: one that is not in
+                // sync for another reason (a missing policy) if there is one, so that the others
+                // show their assignment completing.
+                let assigned: Vec<&crate::sync::model::UserOutcome> = run
+                    .plan
+                    .outcomes
+                    .iter()
+                    .filter(|o| o.desired && o.message.starts_with("assigned +"))
+                    .collect();
+                let owned = assigned
+                    .iter()
+                    .find(|o| o.reason.severity() == crate::api::Severity::Failed)
+                    .or(assigned.first());
+                let email = owned.and_then(|o| o.email.clone())?.to_lowercase();
                 let user = world
                     .dialpad
                     .users
