@@ -12,7 +12,8 @@ mod common;
 use common::captured_log::{Captured, LogBuffer, text};
 use common::pipeline::{connection, resource, secrets};
 use dialpad_teams_operator::api::{Reason, TeamsTenantSync};
-use dialpad_teams_operator::commands::examples::EXAMPLE_ORG;
+use dialpad_teams_operator::commands::examples::{EXAMPLE_ORG, OFFICES_RESOURCE};
+use dialpad_teams_operator::commands::parse_resource;
 use dialpad_teams_operator::connect::Connection;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
@@ -31,7 +32,12 @@ async fn example_sandbox() -> (Sandbox, TeamsTenantSync) {
     org.behaviour.activation_delay_ms = 300;
     org.behaviour.operation_delay_ms = 0;
     let sandbox = Sandbox::start(&org, SandboxOptions::default()).await.unwrap();
-    let resource = resource(&sandbox);
+    // The demo's resource: with its offices' voice routing policies, which the trail logs too.
+    let mut resource = resource(&sandbox);
+    resource.spec.assignment = parse_resource(OFFICES_RESOURCE, "offices")
+        .unwrap()
+        .spec
+        .assignment;
     (sandbox, resource)
 }
 
@@ -61,8 +67,16 @@ async fn sync(connection: &Connection, resource: &TeamsTenantSync, memory: &mut 
         .await
 }
 
-/// The trail's lines in `log`, as JSON, with `change` = `kind` (`sent` or `confirmed`).
+/// The trail's number lines in `log`, as JSON, with `change` = `kind` (`sent` or `confirmed`).
 fn trail(log: &LogBuffer, kind: &str) -> Vec<Value> {
+    lines_of(log, kind)
+        .into_iter()
+        .filter(|line| line["fields"]["number"].is_string())
+        .collect()
+}
+
+/// Every trail line in `log` with `change` = `kind`, numbers' and policies' alike.
+fn lines_of(log: &LogBuffer, kind: &str) -> Vec<Value> {
     text(log)
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
@@ -99,6 +113,23 @@ async fn a_sync_of_the_example_org_logs_one_sent_and_one_confirmed_line_per_chan
     let (sent, confirmed) = (trail(&log, "sent"), trail(&log, "confirmed"));
     // Three assignments Teams makes (one a replacement) and one it refuses (Ken's, see the org).
     assert_eq!((run.execution.assigned, run.execution.failed), (3, 1));
+    // And the voice routing policies of the two users whose numbers are assigned (London's for
+    // Alan, the resource's for Grace; Ada's comes from a group as wanted), each sent and confirmed
+    // on lines of their own.
+    let policy_lines: Vec<Value> = ["sent", "confirmed"]
+        .into_iter()
+        .flat_map(|kind| lines_of(&log, kind))
+        .filter(|line| line["fields"]["policy"] == "voiceRoutingPolicy")
+        .collect();
+    assert_eq!(run.execution.policies_assigned, 2);
+    assert_eq!(policy_lines.len(), 4, "{}", text(&log));
+    for line in &policy_lines {
+        assert_eq!(field(line, "action"), "assign_policy", "{line}");
+        assert_eq!(field(line, "reason"), "policy_differs", "{line}");
+        assert!(!field(line, "teams_user_id").is_empty(), "{line}");
+    }
+    let verdicts: Vec<&str> = policy_lines.iter().map(|line| field(line, "verdict")).collect();
+    assert_eq!(verdicts, ["", "", "succeeded", "succeeded"]);
     assert_eq!((sent.len(), confirmed.len()), (4, 4), "{}", text(&log));
     let (sent, confirmed) = (by_change(&sent), by_change(&confirmed));
     assert_eq!(

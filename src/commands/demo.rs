@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Args;
 use secrecy::SecretString;
 
-use super::examples::DEMO_RESOURCE;
+use super::examples::OFFICES_RESOURCE;
 use super::output;
 use super::{CommandError, load_resource};
 use crate::api::{EndpointsSpec, TeamsTenantSync};
@@ -25,7 +25,8 @@ use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 /// The demo resource, parsed, at generation 1: what the controller's unit tests reconcile.
 #[cfg(test)]
 pub(crate) fn demo_resource() -> TeamsTenantSync {
-    let mut resource = super::parse_resource(DEMO_RESOURCE, "demo").expect("the demo resource parses");
+    let mut resource =
+        super::parse_resource(super::examples::DEMO_RESOURCE, "demo").expect("the demo resource parses");
     resource.metadata.generation = Some(1);
     resource
 }
@@ -33,7 +34,7 @@ pub(crate) fn demo_resource() -> TeamsTenantSync {
 /// Options of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// The TeamsTenantSync to run (defaults to the bundled examples/teamstenantsync-demo.yaml).
+    /// The TeamsTenantSync to run (defaults to the bundled examples/teamstenantsync-offices.yaml).
     #[arg(short = 'f', long = "file")]
     pub file: Option<PathBuf>,
     /// The org to simulate (defaults to the bundled examples/sandbox-org.yaml).
@@ -127,8 +128,8 @@ pub async fn demo(args: DemoArgs) -> Result<(), CommandError> {
     let (mut resource, origin) = match &args.file {
         Some(path) => (load_resource(path)?, path.display().to_string()),
         None => (
-            super::parse_resource(DEMO_RESOURCE, "examples/teamstenantsync-demo.yaml")?,
-            "examples/teamstenantsync-demo.yaml".into(),
+            super::parse_resource(OFFICES_RESOURCE, "examples/teamstenantsync-offices.yaml")?,
+            "examples/teamstenantsync-offices.yaml".into(),
         ),
     };
     let sandbox = Sandbox::start(&org, SandboxOptions::default()).await?;
