@@ -15,6 +15,8 @@
 //!   for the namespace's own ServiceAccount and the operator's, verified by the sandbox against the
 //!   apiserver's own discovery document and keys; no namespace borrows another's identity;
 //! - [`leader`]: two replicas of the binary with the chart's default arguments (leader election);
+//! - [`offices`]: a resource with two offices: each user's number, emergency location and voice
+//!   routing policy, and a deletion that takes back only what the resource assigned;
 //! - [`scale`]: fifty resources in five namespaces;
 //! - [`secrets`]: the operator's memory beside 3,000 unrelated Secrets, and a referenced Secret
 //!   created after its resource.
@@ -38,6 +40,7 @@ mod federation;
 mod harness;
 mod in_process;
 mod leader;
+mod offices;
 mod ownership;
 mod scale;
 mod secrets;
