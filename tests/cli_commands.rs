@@ -42,6 +42,15 @@ fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
     ] {
         assert!(stdout.contains(reason), "{reason} missing from the demo output");
     }
+    // The offices' policies: London's for Alan, Paris's not created in Teams yet, Ada's from a group.
+    for policy in [
+        "assigned voiceRoutingPolicy 'UK-Routes'",
+        "PolicyNotFound             assigned +14155550103",
+        "the tenant has no voiceRoutingPolicy named 'Paris-Routes'",
+        "voiceRoutingPolicy 'US-Routes' comes from group",
+    ] {
+        assert!(stdout.contains(policy), "{policy} missing from the demo output: {stdout}");
+    }
     assert!(stdout.contains("status:\n  observedGeneration: 1"), "{stdout}");
     assert!(!stdout.contains("sandbox-admin-password"), "a secret was printed");
 }
