@@ -32,6 +32,7 @@ fn main() {
                 number.clone()
             }),
             display_name: None,
+            office: Default::default(),
         });
         let id = format!("00000000-0000-4000-a000-{index:012}");
         let licence = match index % 40 {
@@ -75,6 +76,7 @@ fn main() {
         users: teams_users,
         index: EmailIndex::new(&graph_users),
         numbers,
+        policies: Default::default(),
     };
     println!(
         "built {users} desired and {users} Teams users in {:.2?}",

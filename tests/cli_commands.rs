@@ -49,7 +49,10 @@ fn demo_shows_every_failing_user_and_a_second_sync_without_writes() {
         "the tenant has no voiceRoutingPolicy named 'Paris-Routes'",
         "voiceRoutingPolicy 'US-Routes' comes from group",
     ] {
-        assert!(stdout.contains(policy), "{policy} missing from the demo output: {stdout}");
+        assert!(
+            stdout.contains(policy),
+            "{policy} missing from the demo output: {stdout}"
+        );
     }
     assert!(stdout.contains("status:\n  observedGeneration: 1"), "{stdout}");
     assert!(!stdout.contains("sandbox-admin-password"), "a secret was printed");

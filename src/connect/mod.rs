@@ -39,8 +39,8 @@ pub trait SecretStore {
 
 /// Either source behind one type.
 pub enum AnySource {
-    /// Dialpad.
-    Dialpad(DialpadSource),
+    /// Dialpad (boxed: its client is much larger than the static list).
+    Dialpad(Box<DialpadSource>),
     /// The static list.
     Static(StaticSource),
 }
@@ -193,7 +193,7 @@ pub fn connect_reusing(
     let sign_in = sign_in_for(spec, credentials, options, previous);
     let tenant = tenant_for(spec, &sign_in, options);
     let source = match (&spec.source.dialpad, api_key) {
-        (Some(source), Some(key)) => AnySource::Dialpad(DialpadSource {
+        (Some(source), Some(key)) => AnySource::Dialpad(Box::new(DialpadSource {
             client: DialpadClient::new(
                 upstream(
                     Service::Dialpad,
@@ -209,7 +209,7 @@ pub fn connect_reusing(
             office_ids: source.office_ids.clone(),
             company_id: source.company_id.clone(),
             office_names: names_offices(&spec.assignment),
-        }),
+        })),
         _ => AnySource::Static(StaticSource {
             users: spec
                 .source

@@ -12,7 +12,6 @@ use crate::harness::cluster::with_namespaces;
 use crate::harness::fixtures::*;
 use crate::harness::process::OperatorProcess;
 use crate::harness::rbac::operator_identity;
-use crate::harness::*;
 
 const ROUTING: &str = "OnlineVoiceRoutingPolicy";
 const BERLIN_OFFICE: &str = "5012637248020001";
