@@ -14,6 +14,7 @@ use dialpad_teams_operator::sync::model::{ActionKind, Plan, UserKey};
 use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::numbers::normalise;
 use dialpad_teams_operator::sync::plan::plan;
+use dialpad_teams_operator::sync::policies::{PolicyChange, PolicySource};
 use dialpad_teams_operator_fuzz::Snapshot;
 use libfuzzer_sys::fuzz_target;
 
@@ -34,7 +35,61 @@ fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |data: &[u8]| {
             }
         }
     }
+    check_policies(&input, &planned);
 });
+
+/// Policy changes: none in a dry run or when the tenant checks failed; an assignment gives a
+/// policy the resource wants and the tenant has, never over a group's unless overriding is on;
+/// an unassignment takes off only a policy the record holds for the user that Teams applies to
+/// them directly; and together with the numbers they stay within the limit.
+fn check_policies(input: &PlanInput, planned: &Plan) {
+    let checks_failed = input.checks.connected.is_err() || input.checks.authorized.is_err();
+    if checks_failed || input.policy.mode == SyncMode::DryRun {
+        assert!(planned.policy_changes.is_empty(), "{:#?}", planned.policy_changes);
+    }
+    let state = &input.teams.policies;
+    let mut unassigned = 0;
+    for (index, change) in &planned.policy_changes {
+        assert!(*index < planned.outcomes.len());
+        match change {
+            PolicyChange::Assign { user_id, kind, policy_id } => {
+                let resolved: Vec<&String> = state.ids.values().filter_map(|id| id.as_ref().ok()).collect();
+                assert!(resolved.contains(&policy_id), "{policy_id} is not a policy of the tenant");
+                if let Some(effective) = state.effective(user_id, *kind) {
+                    assert!(
+                        effective.source == PolicySource::Direct || input.policy.assignment.override_group_policies,
+                        "a group's policy was overridden: {effective:?}"
+                    );
+                    assert_ne!(&effective.policy_id, policy_id, "assigning what Teams already applies");
+                }
+            }
+            PolicyChange::Unassign { user_id, kind } => {
+                unassigned += 1;
+                let owned = input.owned.policy(user_id, *kind).expect("only recorded policies are taken off");
+                let effective = state.effective(user_id, *kind).expect("Teams applies it");
+                assert_eq!((effective.policy_id.as_str(), &effective.source), (owned, &PolicySource::Direct));
+            }
+        }
+    }
+    let numbers = planned
+        .actions
+        .iter()
+        .filter(|a| matches!(a.kind, ActionKind::Unassign { .. }))
+        .count()
+        + planned
+            .actions
+            .iter()
+            .filter_map(|a| match &a.kind {
+                ActionKind::Assign { user_id, .. } => Some(held_by(input, user_id).count()),
+                ActionKind::Unassign { .. } => None,
+            })
+            .sum::<usize>();
+    assert!(
+        numbers + unassigned <= input.policy.max_unassignments,
+        "{numbers} numbers and {unassigned} policies leave users, the limit is {}",
+        input.policy.max_unassignments
+    );
+}
 
 /// One outcome per desired user, in source order, then departed users only; actions point at
 /// outcomes, and none is planned when the tenant checks failed or in DryRun.

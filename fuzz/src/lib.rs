@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use arbitrary::{Result, Unstructured};
-use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
+use dialpad_teams_operator::api::{AssignmentSpec, Reason, RemovalPolicy, SyncMode};
 use dialpad_teams_operator::microsoft::catalog::{self, ServicePlan};
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
@@ -18,6 +18,9 @@ use dialpad_teams_operator::sync::input::PlanInput;
 use dialpad_teams_operator::sync::numbers::normalise;
 use dialpad_teams_operator::sync::readiness::{FailureTolerance, Readiness};
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
+use dialpad_teams_operator::sync::policies::{
+    EffectivePolicy, PolicyChange, PolicyKind, PolicySource, PolicyState, Unresolved,
+};
 use k8s_openapi::jiff::Timestamp;
 
 const EMAILS: &[&str] = &[
@@ -73,7 +76,7 @@ impl Snapshot {
             index: EmailIndex::new(&graph_users),
             users: teams_users,
             numbers: repeat(u, 6, held_number)?,
-            policies: Default::default(),
+            policies: policy_state(u)?,
         };
         let checks = if u.ratio(1, 8)? {
             let reason = *u.choose(Reason::ALL)?;
@@ -97,7 +100,14 @@ impl Snapshot {
                 .into_iter()
                 .collect(),
             retries: repeat(u, 4, |u| Ok((key(u)?, retry(u)?)))?.into_iter().collect(),
-            record: OwnershipRecord::from_entries(repeat(u, 5, |u| Ok((number(u)?, pick(u, TEAMS_IDS)?)))?),
+            record: OwnershipRecord::from_entries(repeat(u, 5, |u| Ok((number(u)?, pick(u, TEAMS_IDS)?)))?)
+                .with_policy_changes(&repeat(u, 4, |u| {
+                    Ok(PolicyChange::Assign {
+                        user_id: pick(u, TEAMS_IDS)?,
+                        kind: PolicyKind::VoiceRouting,
+                        policy_id: pick(u, POLICY_IDS)?,
+                    })
+                })?),
             now: timestamp(u)?,
         })
     }
@@ -115,6 +125,47 @@ impl Snapshot {
             now: self.now,
         }
     }
+}
+
+/// Voice routing policy names a resource may use, and the tenant's ids for those that exist.
+const POLICY_NAMES: &[&str] = &["Berlin-Routes", "Munich-Routes", "Missing-Routes"];
+const POLICY_IDS: &[&str] = &["p-berlin", "p-munich", "p-other"];
+
+/// What the tenant shows of voice routing policies: the names resolved (or not), and each user's
+/// effective policy, directly or through a group.
+fn policy_state(u: &mut Unstructured) -> Result<PolicyState> {
+    let mut state = PolicyState::default();
+    if u.ratio(1, 4)? {
+        return Ok(state);
+    }
+    state.kinds.insert(PolicyKind::VoiceRouting);
+    for (name, id) in POLICY_NAMES.iter().zip(POLICY_IDS) {
+        let resolved = match u.int_in_range(0..=5)? {
+            0 => Err(Unresolved::NotFound),
+            1 => Err(Unresolved::TypeUnsupported),
+            _ => Ok((*id).to_owned()),
+        };
+        state.ids.insert((PolicyKind::VoiceRouting, (*name).to_owned()), resolved);
+    }
+    for (user, policy, source) in repeat(u, 5, |u| {
+        let source = match u.int_in_range(0..=2)? {
+            0 => PolicySource::Direct,
+            1 => PolicySource::Group {
+                group_id: Some("g1".into()),
+            },
+            _ => PolicySource::Other,
+        };
+        Ok((pick(u, TEAMS_IDS)?, pick(u, POLICY_IDS)?, source))
+    })? {
+        state.effective.entry(user).or_default().insert(
+            PolicyKind::VoiceRouting,
+            EffectivePolicy {
+                policy_id: policy,
+                source,
+            },
+        );
+    }
+    Ok(state)
 }
 
 fn repeat<T>(
@@ -183,7 +234,15 @@ fn policy(u: &mut Unstructured) -> Result<Policy> {
         },
         overwrite_foreign_numbers: u.arbitrary()?,
         number_type: "directRouting",
-        assignment: Default::default(),
+        assignment: AssignmentSpec {
+            voice_routing_policy: if u.ratio(1, 3)? {
+                None
+            } else {
+                Some(pick(u, POLICY_NAMES)?)
+            },
+            override_group_policies: u.arbitrary()?,
+            ..AssignmentSpec::default()
+        },
         readiness: Readiness {
             max_failed_users: if u.arbitrary()? {
                 FailureTolerance::Count(u.int_in_range(0..=3)?)
