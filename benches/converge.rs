@@ -12,7 +12,11 @@
 //!   the licence, assign, wait for the operation), as the PowerShell scripts peers use do it,
 //!   timed on a sample of users and scaled to the org; and our speed-up over it.
 //!
-//! Options (after `--`): `--users 1000,10000` (default; add 100000 for the long run),
+//! With `--scenarios voice-routing`, every user needs a number and a voice routing policy
+//! (`spec.assignment.voiceRoutingPolicy`), and only the first sync and the steady state are run.
+//!
+//! Options (after `--`): `--scenarios numbers,voice-routing` (default `numbers`, the rows above),
+//! `--users 1000,10000` (default; add 100000 for the long run),
 //! `--rate-scale F` (default 1: Graph 200 requests/s, Dialpad 20 requests/s, operations take
 //! 100 ms; F multiplies the rates and divides the delay, so the ratios stay meaningful while
 //! large orgs finish sooner), `--naive-sample N` (default 200).
@@ -23,6 +27,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "converge/voice_routing.rs"]
+mod voice_routing;
+
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
@@ -31,9 +38,11 @@ use dialpad_teams_operator::microsoft::federated::FederatedTokenSource;
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
+use dialpad_teams_operator::sync::ports::DEFAULT_POLICY_CHANGES_PER_REQUEST;
 use dialpad_teams_operator::sync::report::status_changed;
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
+use dialpad_teams_sandbox::fixture::OrgFixture;
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
 use secrecy::{ExposeSecret, SecretString};
@@ -46,7 +55,17 @@ const GRAPH_RATE: f64 = 200.0;
 const DIALPAD_RATE: f64 = 20.0;
 const OPERATION_DELAY_MS: f64 = 100.0;
 
+/// Which rows a run prints.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scenario {
+    /// Every user needs a number: first sync, steady state, churn, the process, the baseline.
+    Numbers,
+    /// Every user needs a number and a voice routing policy: first sync and steady state.
+    VoiceRouting,
+}
+
 struct Options {
+    scenarios: Vec<Scenario>,
     users: Vec<usize>,
     rate_scale: f64,
     naive_sample: usize,
@@ -54,6 +73,7 @@ struct Options {
 
 fn options() -> Options {
     let mut options = Options {
+        scenarios: vec![Scenario::Numbers],
         users: vec![1_000, 10_000],
         rate_scale: 1.0,
         naive_sample: 200,
@@ -62,6 +82,18 @@ fn options() -> Options {
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
+            "--scenarios" => {
+                options.scenarios = args
+                    .next()
+                    .expect("--scenarios needs a list")
+                    .split(',')
+                    .map(|name| match name.trim() {
+                        "numbers" => Scenario::Numbers,
+                        "voice-routing" => Scenario::VoiceRouting,
+                        other => panic!("unknown scenario {other} (numbers, voice-routing)"),
+                    })
+                    .collect();
+            }
             "--users" => {
                 options.users = args
                     .next()
@@ -132,15 +164,44 @@ fn upstream_total(before: &Counters, after: &Counters, prefix: &str) -> u64 {
         .sum()
 }
 
+/// The Graph calls Teams policies add to an optimal sync.
+#[derive(Clone, Copy, Debug, Default)]
+struct PolicyLoad {
+    /// Policies the resource names: one `getPolicyId` each.
+    named: usize,
+    /// Users whose effective policies are read (`userConfigurations`, in pages).
+    users: usize,
+    /// Policy changes to make, in lists of the operator's request size.
+    changes: usize,
+}
+
+/// The most users one `userConfigurations` page may carry: the sandbox's `$top` maximum (Microsoft
+/// documents `$top` on the list but no maximum, so this bound is the sandbox's, UNCONFIRMED for
+/// Teams; https://learn.microsoft.com/graph/api/teamsadministration-teamsadminroot-list-userconfigurations).
+const USER_CONFIGURATIONS_PAGE: usize = 999;
+
 /// The floor: the calls an optimal sync must make to each upstream, less the one-second burst
 /// both the sandbox and Graph's token bucket allow, divided by its rate; the slower upstream
-/// bounds the sync. Reads are pages (Graph users 999, numbers 1,000; Dialpad users and numbers
-/// 100), plus the admin's role check.
-fn floor(users: usize, held_numbers: usize, writes: usize, graph_rate: f64, dialpad_rate: f64) -> Duration {
-    let graph_reads = users.div_ceil(999) + held_numbers.div_ceil(1000).max(1) + 1;
+/// bounds the sync. Reads are pages (Graph users 999, numbers 1,000, user configurations 999;
+/// Dialpad users and numbers 100), plus the admin's role check and one `getPolicyId` per named
+/// policy; policy changes go in lists of the operator's request size.
+fn floor(
+    users: usize,
+    held_numbers: usize,
+    writes: usize,
+    policies: PolicyLoad,
+    graph_rate: f64,
+    dialpad_rate: f64,
+) -> Duration {
+    let graph_reads = users.div_ceil(999)
+        + held_numbers.div_ceil(1000).max(1)
+        + 1
+        + policies.named
+        + policies.users.div_ceil(USER_CONFIGURATIONS_PAGE);
+    let policy_writes = policies.changes.div_ceil(DEFAULT_POLICY_CHANGES_PER_REQUEST);
     let dialpad_reads = users.div_ceil(100) * 2;
     let after_burst = |calls: usize, rate: f64| ((calls as f64 - rate).max(0.0)) / rate;
-    let graph = after_burst(graph_reads + writes, graph_rate);
+    let graph = after_burst(graph_reads + writes + policy_writes, graph_rate);
     let dialpad = after_burst(dialpad_reads, dialpad_rate);
     Duration::from_secs_f64(graph.max(dialpad))
 }
@@ -166,6 +227,40 @@ fn resource_for(sandbox: &Sandbox) -> TeamsTenantSync {
     resource
 }
 
+/// Puts the sandbox's Graph and Dialpad rates and operation delay at `options`' scale, and
+/// activates numbers at once; returns the Graph and Dialpad rates.
+fn pace(fixture: &mut OrgFixture, options: &Options) -> (f64, f64) {
+    let graph_rate = GRAPH_RATE * options.rate_scale;
+    let dialpad_rate = DIALPAD_RATE * options.rate_scale;
+    fixture.behaviour.graph_requests_per_second = graph_rate.round() as u32;
+    fixture.behaviour.dialpad_requests_per_second = dialpad_rate.round() as u32;
+    fixture.behaviour.operation_delay_ms = (OPERATION_DELAY_MS / options.rate_scale).round() as u64;
+    fixture.behaviour.activation_delay_ms = 0;
+    (graph_rate, dialpad_rate)
+}
+
+/// Connects to `sandbox` as the operator would for `resource`, pacing Graph and Dialpad at the
+/// given rates.
+fn connect_to(
+    sandbox: &Sandbox,
+    resource: &TeamsTenantSync,
+    graph_rate: f64,
+    dialpad_rate: f64,
+) -> Connection {
+    let connect_options = ConnectOptions {
+        http: http_client(&[]).expect("an HTTP client"),
+        retry: RetryPolicy::default(),
+        graph_requests_per_second: Some(graph_rate.round() as u32),
+        dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
+        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
+        upstream_calls: Arc::new(NotRecorded),
+        policy_types: Default::default(),
+    };
+    connect(&resource.spec, &Secrets, &connect_options)
+        .map_err(|f| f.message)
+        .expect("the bench connects")
+}
+
 async fn sync(
     connection: &Connection,
     resource: &TeamsTenantSync,
@@ -183,6 +278,16 @@ async fn sync(
     (run, started.elapsed())
 }
 
+/// The heading and column names of a scenario's table.
+fn table_heading(title: &str, graph_rate: f64, dialpad_rate: f64, options: &Options) {
+    println!(
+        "\n## {title} (Graph {graph_rate:.0}/s, Dialpad {dialpad_rate:.0}/s, operations {:.0} ms)",
+        OPERATION_DELAY_MS / options.rate_scale
+    );
+    println!("| scenario | wall | floor | ratio | writes | Graph requests by kind | Graph 429s | notes |");
+    println!("|---|---|---|---|---|---|---|---|");
+}
+
 fn kinds_text(kinds: &BTreeMap<String, u64>) -> String {
     kinds
         .iter()
@@ -192,8 +297,6 @@ fn kinds_text(kinds: &BTreeMap<String, u64>) -> String {
 }
 
 async fn scenario(users: usize, options: &Options) {
-    let graph_rate = GRAPH_RATE * options.rate_scale;
-    let dialpad_rate = DIALPAD_RATE * options.rate_scale;
     // 1% more users than the org: they join during the churn step.
     let joiners = users / 100 / 3;
     let spec = GeneratorSpec {
@@ -202,10 +305,7 @@ async fn scenario(users: usize, options: &Options) {
         mix: vec![(Case::NeedsAssignment, 1)],
     };
     let mut org = generator::generate(&spec, PASSWORD, SECRET, KEY);
-    org.fixture.behaviour.graph_requests_per_second = graph_rate.round() as u32;
-    org.fixture.behaviour.dialpad_requests_per_second = dialpad_rate.round() as u32;
-    org.fixture.behaviour.operation_delay_ms = (OPERATION_DELAY_MS / options.rate_scale).round() as u64;
-    org.fixture.behaviour.activation_delay_ms = 0;
+    let (graph_rate, dialpad_rate) = pace(&mut org.fixture, options);
     let withheld: Vec<_> = org.fixture.dialpad.users.split_off(users);
     let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
         .await
@@ -216,26 +316,10 @@ async fn scenario(users: usize, options: &Options) {
     // 1% churn takes more numbers off users (leavers' unassigned, changers' replaced) than the
     // default safety limit of 25 at 10,000 users.
     resource.spec.safety.max_unassignments_per_sync = 10_000;
-    let connect_options = ConnectOptions {
-        http: http_client(&[]).expect("an HTTP client"),
-        retry: RetryPolicy::default(),
-        graph_requests_per_second: Some(graph_rate.round() as u32),
-        dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
-        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
-        upstream_calls: Arc::new(NotRecorded),
-        policy_types: Default::default(),
-    };
-    let connection = connect(&resource.spec, &Secrets, &connect_options)
-        .map_err(|f| f.message)
-        .expect("the bench connects");
+    let connection = connect_to(&sandbox, &resource, graph_rate, dialpad_rate);
     let mut memory = SyncMemory::default();
 
-    println!(
-        "\n## {users} users (Graph {graph_rate:.0}/s, Dialpad {dialpad_rate:.0}/s, operations {:.0} ms)",
-        OPERATION_DELAY_MS / options.rate_scale
-    );
-    println!("| scenario | wall | floor | ratio | writes | Graph requests by kind | Graph 429s | notes |");
-    println!("|---|---|---|---|---|---|---|---|");
+    table_heading(&format!("{users} users"), graph_rate, dialpad_rate, options);
 
     // First sync: every user needs a number.
     let before = sandbox.counters();
@@ -244,7 +328,7 @@ async fn scenario(users: usize, options: &Options) {
     let after = sandbox.counters();
     let (kinds, throttled) = graph_delta(&before, &after);
     let writes = first.execution.assigned + first.execution.unassigned;
-    let floor_first = floor(users, 0, users, graph_rate, dialpad_rate);
+    let floor_first = floor(users, 0, users, PolicyLoad::default(), graph_rate, dialpad_rate);
     println!(
         "| first sync | {:.1} s | {:.1} s | {} | {writes} | {} | {throttled} | {} assigned, {} failed |",
         wall.as_secs_f64(),
@@ -260,7 +344,7 @@ async fn scenario(users: usize, options: &Options) {
     let (steady, wall) = sync(&connection, &resource, &mut memory).await;
     let after = sandbox.counters();
     let (kinds, throttled) = graph_delta(&before, &after);
-    let floor_steady = floor(users, users, 0, graph_rate, dialpad_rate);
+    let floor_steady = floor(users, users, 0, PolicyLoad::default(), graph_rate, dialpad_rate);
     let status_bytes = serde_json::to_vec(&steady.status).map_or(0, |b| b.len());
     println!(
         "| steady state | {:.1} s | {:.1} s | {} | {} | {} | {throttled} | status {status_bytes} bytes; 1 status patch (one per completed sync), content changed: {} |",
@@ -323,7 +407,14 @@ async fn scenario(users: usize, options: &Options) {
     let after = sandbox.counters();
     let (kinds, throttled) = graph_delta(&before, &after);
     let made = churn.execution.assigned + churn.execution.unassigned;
-    let floor_churn = floor(users, users, needed, graph_rate, dialpad_rate);
+    let floor_churn = floor(
+        users,
+        users,
+        needed,
+        PolicyLoad::default(),
+        graph_rate,
+        dialpad_rate,
+    );
     println!(
         "| 1% churn | {:.1} s | {:.1} s | {} | {made} | {} | {throttled} | {needed} changes needed ({changers} number changes, {leavers} leavers, {} joiners); Graph calls {}, Dialpad calls {} |",
         wall.as_secs_f64(),
@@ -455,18 +546,7 @@ async fn naive_baseline(users: usize, options: &Options) -> (Duration, Duration)
         .expect("the sandbox starts");
     let resource = resource_for(&sandbox);
     let base = sandbox.base_url().to_owned();
-    let connect_options = ConnectOptions {
-        http: http_client(&[]).expect("an HTTP client"),
-        retry: RetryPolicy::default(),
-        graph_requests_per_second: Some(graph_rate.round() as u32),
-        dialpad_requests_per_second: Some((DIALPAD_RATE * options.rate_scale).round() as u32),
-        allowed_endpoints: AllowedEndpoints::parse(&[&base]).expect("the sandbox URL"),
-        upstream_calls: Arc::new(NotRecorded),
-        policy_types: Default::default(),
-    };
-    let connection = connect(&resource.spec, &Secrets, &connect_options)
-        .map_err(|f| f.message)
-        .expect("the bench connects");
+    let connection = connect_to(&sandbox, &resource, graph_rate, DIALPAD_RATE * options.rate_scale);
     let graph: &GraphClient = &connection.tenant.graph;
     let http = reqwest::Client::new();
     let listed = Instant::now();
@@ -515,7 +595,12 @@ fn main() {
         "# converge: the real pipeline against the rate-limited sandbox (rate scale {})",
         options.rate_scale
     );
-    for &users in &options.users {
-        runtime.block_on(scenario(users, &options));
+    for &scenario_kind in &options.scenarios {
+        for &users in &options.users {
+            match scenario_kind {
+                Scenario::Numbers => runtime.block_on(scenario(users, &options)),
+                Scenario::VoiceRouting => runtime.block_on(voice_routing::scenario(users, &options)),
+            }
+        }
     }
 }

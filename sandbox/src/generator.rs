@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::fixture::{
     AdminFixture, ApplicationFixture, DialpadFixture, DialpadNumberFixture, DialpadUserFixture, OrgFixture,
-    PublicClientFixture, TeamsUserFixture, TenantFixture,
+    PublicClientFixture, TeamsPolicyFixture, TeamsUserFixture, TenantFixture,
 };
 
 /// What the generator planted for one Dialpad user.
@@ -101,6 +101,19 @@ impl GeneratedOrg {
             *counts.entry(*case).or_default() += 1;
         }
         counts
+    }
+
+    /// The org with one more Teams policy instance, `name` of `policy_type` (e.g. an
+    /// `OnlineVoiceRoutingPolicy` a benchmark's resource assigns), its id derived as for any
+    /// fixture policy. Generated orgs have only each type's `Global` until asked for more, so
+    /// orgs that do not ask are unchanged.
+    pub fn with_teams_policy(mut self, policy_type: &str, name: &str) -> Self {
+        self.fixture.tenant.teams.policies.push(TeamsPolicyFixture {
+            policy_type: policy_type.into(),
+            name: name.into(),
+            id: None,
+        });
+        self
     }
 }
 
@@ -339,6 +352,29 @@ mod tests {
             generate(&spec, "a", "b", "c").fixture,
             generate(&spec, "a", "b", "c").fixture
         );
+    }
+
+    #[test]
+    fn a_generated_org_has_no_teams_policy_until_one_is_asked_for() {
+        let spec = GeneratorSpec {
+            users: 20,
+            seed: 4,
+            mix: vec![(Case::NeedsAssignment, 1)],
+        };
+        let plain = generate(&spec, "a", "b", "c");
+        assert!(plain.fixture.tenant.teams.policies.is_empty());
+        let with_policy = plain
+            .clone()
+            .with_teams_policy("OnlineVoiceRoutingPolicy", "Bench-Routes");
+        let policies = &with_policy.fixture.tenant.teams.policies;
+        assert_eq!(policies.len(), 1);
+        assert_eq!(policies[0].policy_type, "OnlineVoiceRoutingPolicy");
+        assert_eq!(policies[0].name, "Bench-Routes");
+        with_policy.fixture.check().unwrap();
+        // Nothing else about the org moves.
+        let mut without = with_policy.fixture.clone();
+        without.tenant.teams.policies.clear();
+        assert_eq!(without, plain.fixture);
     }
 
     #[test]
