@@ -483,6 +483,9 @@ fn operator_process(resource: &TeamsTenantSync, graph_rate: f64, dialpad_rate: f
         .arg((graph_rate.round() as u32).to_string())
         .arg("--dialpad-requests-per-second")
         .arg((dialpad_rate.round() as u32).to_string())
+        // The sandbox is no vendor's public endpoint: credentials go there only when allowed.
+        .arg("--allowed-endpoint")
+        .arg(resource.spec.endpoints.as_ref().map_or("", |e| e.graph.as_str()))
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("the operator binary starts");
