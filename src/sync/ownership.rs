@@ -81,9 +81,7 @@ impl OwnershipRecord {
     pub fn without_policies<'a>(&self, changes: impl IntoIterator<Item = &'a PolicyChange>) -> Self {
         let mut record = self.clone();
         for change in changes {
-            let (PolicyChange::Assign { user_id, kind, .. } | PolicyChange::Unassign { user_id, kind }) =
-                change;
-            record.policies.remove(&(user_id.clone(), *kind));
+            record.policies.remove(&change.owned_target());
         }
         record
     }
@@ -93,17 +91,11 @@ impl OwnershipRecord {
         let mut record = self.clone();
         for change in changes {
             match change {
-                PolicyChange::Assign {
-                    user_id,
-                    kind,
-                    policy_id,
-                } => {
-                    record
-                        .policies
-                        .insert((user_id.clone(), *kind), policy_id.clone());
+                PolicyChange::Assign { policy_id, .. } => {
+                    record.policies.insert(change.owned_target(), policy_id.clone());
                 }
-                PolicyChange::Unassign { user_id, kind } => {
-                    record.policies.remove(&(user_id.clone(), *kind));
+                PolicyChange::Unassign { .. } => {
+                    record.policies.remove(&change.owned_target());
                 }
             }
         }

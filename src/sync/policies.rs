@@ -186,6 +186,23 @@ pub enum PolicyChange {
     },
 }
 
+impl PolicyChange {
+    /// The user and kind the change is for: what identifies it within one plan and one record.
+    pub fn target(&self) -> (&str, PolicyKind) {
+        match self {
+            PolicyChange::Assign { user_id, kind, .. } | PolicyChange::Unassign { user_id, kind } => {
+                (user_id, *kind)
+            }
+        }
+    }
+
+    /// [`PolicyChange::target`], owned.
+    pub fn owned_target(&self) -> (String, PolicyKind) {
+        let (user, kind) = self.target();
+        (user.to_owned(), kind)
+    }
+}
+
 /// The changes, in requests of at most `per_request` entries each: assignments first, then
 /// unassignments (each request is one call taking a list), in the order given.
 pub fn requests(changes: &[PolicyChange], per_request: usize) -> Vec<Vec<PolicyChange>> {

@@ -33,9 +33,9 @@ pub async fn execute_policies<W: ChangeSender>(
     if changes.is_empty() {
         return done;
     }
-    let users: HashMap<(String, String), usize> = changes
+    let users: HashMap<(String, PolicyKind), usize> = changes
         .iter()
-        .map(|(index, change)| (key_of(change), *index))
+        .map(|(index, change)| (change.owned_target(), *index))
         .collect();
     let only: Vec<PolicyChange> = changes.into_iter().map(|(_, change)| change).collect();
     for request in requests(&only, writer.policy_changes_per_request()) {
@@ -45,20 +45,18 @@ pub async fn execute_policies<W: ChangeSender>(
             (PolicyChange::Unassign { .. }, false) => Cause::DepartedAfterGrace.as_str(),
         };
         for change in &request {
-            let desired = plan.outcomes[users[&key_of(change)]].desired;
+            let desired = plan.outcomes[users[&change.owned_target()]].desired;
             trail::policy_sent(change, reason_of(change, desired));
         }
         let result = writer.submit_policy_changes(&request).await;
         for change in request {
-            let index = users[&key_of(&change)];
+            let index = users[&change.owned_target()];
             let outcome = &mut plan.outcomes[index];
             trail::policy_confirmed(&change, reason_of(&change, outcome.desired), &result);
             match &result {
                 Ok(()) => {
                     retries.remove(&outcome.key);
-                    let (PolicyChange::Assign { user_id, kind, .. }
-                    | PolicyChange::Unassign { user_id, kind }) = &change;
-                    done.insert((user_id.clone(), *kind));
+                    done.insert(change.owned_target());
                     match change {
                         PolicyChange::Assign { .. } => summary.policies_assigned += 1,
                         PolicyChange::Unassign { .. } => {
@@ -118,15 +116,6 @@ pub fn settle_notes(plan: &mut Plan, done: &HashSet<(String, PolicyKind)>, dry_r
                 }
                 outcome.message = format!("{}; {text}", outcome.message);
             }
-        }
-    }
-}
-
-/// A change's user and kind, which identify it within one plan.
-fn key_of(change: &PolicyChange) -> (String, String) {
-    match change {
-        PolicyChange::Assign { user_id, kind, .. } | PolicyChange::Unassign { user_id, kind } => {
-            (user_id.clone(), kind.field().to_owned())
         }
     }
 }

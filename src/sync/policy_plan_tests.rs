@@ -150,11 +150,7 @@ impl World {
         let done = plan
             .policy_changes
             .iter()
-            .map(|(_, change)| match change {
-                PolicyChange::Assign { user_id, kind, .. } | PolicyChange::Unassign { user_id, kind } => {
-                    (user_id.clone(), *kind)
-                }
-            })
+            .map(|(_, change)| change.owned_target())
             .collect();
         settle_notes(&mut plan, &done, self.policy.mode == SyncMode::DryRun);
         plan
