@@ -334,6 +334,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_number_refused_for_its_emergency_location_names_the_location_to_fix() {
+        let refusing = Refusing(Refusal::LocationNotFound(
+            "Emergency location '3f5b8a2e' was not found in the tenant.".into(),
+        ));
+        let mut plan = one_assignment();
+        let mut retries = HashMap::new();
+        execute(
+            &refusing,
+            &mut plan,
+            &Policy::default(),
+            &mut retries,
+            Timestamp::now(),
+            &|_, _| {},
+            SentEarly::default(),
+        )
+        .await;
+        let outcome = &plan.outcomes[0];
+        assert_eq!(outcome.reason, Reason::EmergencyLocationNotFound);
+        assert!(
+            outcome.message.contains("emergencyLocationId"),
+            "{}",
+            outcome.message
+        );
+        assert!(
+            retries.contains_key(&outcome.key),
+            "retried later, as any refusal"
+        );
+    }
+
+    #[tokio::test]
     async fn a_number_teams_does_not_know_in_the_tenant_is_a_number_reason_not_a_missing_user() {
         let refusing = Refusing(Refusal::NumberNotInTenant(
             "Telephone Number '+14155550100' is not found from tenant 'contoso'".into(),
