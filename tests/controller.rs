@@ -29,6 +29,7 @@ use tower_test::mock::SendResponse;
 
 mod common;
 use common::apiserver::ApiServer;
+use common::pipeline::start_immediate;
 
 const PASSWORD: &str = "controller-test-password";
 const KEY: &str = "controller-test-api-key";
@@ -105,6 +106,14 @@ fn resource(base: &str, finalizer: bool) -> TeamsTenantSync {
         resource.metadata.finalizers = Some(vec![FINALIZER.into()]);
     }
     resource
+}
+
+/// A generated org of `users` (`seed`, `mix`) whose Teams decides and activates changes at once
+/// (see [`start_immediate`]), at the sandbox's default Graph rate.
+async fn immediate_sandbox(users: usize, seed: u64, mix: Vec<(Case, u32)>) -> Sandbox {
+    let org = generator::generate(&GeneratorSpec { users, seed, mix }, PASSWORD, "secret", KEY);
+    let graph_rate = org.fixture.behaviour.graph_requests_per_second;
+    start_immediate(org.fixture, graph_rate).await
 }
 
 async fn next(server: &mut ApiServer) -> (Request<Body>, SendResponse<Response<Body>>) {
@@ -272,21 +281,7 @@ async fn a_missing_secret_is_reported_as_secret_invalid_and_nothing_else_is_touc
 
 #[tokio::test]
 async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then_stays_quiet() {
-    let mut org = generator::generate(
-        &GeneratorSpec {
-            users: 6,
-            seed: 1,
-            mix: vec![(Case::NeedsAssignment, 1), (Case::InSync, 1)],
-        },
-        PASSWORD,
-        "secret",
-        KEY,
-    );
-    org.fixture.behaviour.activation_delay_ms = 0;
-    org.fixture.behaviour.operation_delay_ms = 0;
-    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-        .await
-        .unwrap();
+    let sandbox = immediate_sandbox(6, 1, vec![(Case::NeedsAssignment, 1), (Case::InSync, 1)]).await;
     let (ctx, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
     let first = resource(sandbox.base_url(), true);
     let expected = first.clone();
@@ -397,20 +392,7 @@ async fn a_sync_writes_the_status_by_server_side_apply_and_publishes_counts_then
 
 #[tokio::test]
 async fn a_status_event_alone_does_not_cause_another_sync() {
-    let mut org = generator::generate(
-        &GeneratorSpec {
-            users: 2,
-            seed: 2,
-            mix: vec![(Case::InSync, 1)],
-        },
-        PASSWORD,
-        "s",
-        KEY,
-    );
-    org.fixture.behaviour.operation_delay_ms = 0;
-    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-        .await
-        .unwrap();
+    let sandbox = immediate_sandbox(2, 2, vec![(Case::InSync, 1)]).await;
     let (ctx, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
     let resource = resource(sandbox.base_url(), true);
     let expected = resource.clone();
@@ -449,20 +431,7 @@ async fn a_status_event_alone_does_not_cause_another_sync() {
 /// neither see the series vanish nor wait out a long sync.
 #[tokio::test]
 async fn a_restarted_operator_publishes_the_stored_status_as_metrics_before_its_first_sync_writes() {
-    let mut org = generator::generate(
-        &GeneratorSpec {
-            users: 3,
-            seed: 3,
-            mix: vec![(Case::InSync, 2), (Case::TeamsUserNotFound, 1)],
-        },
-        PASSWORD,
-        "s",
-        KEY,
-    );
-    org.fixture.behaviour.operation_delay_ms = 0;
-    let sandbox = Sandbox::start(&org.fixture, SandboxOptions::default())
-        .await
-        .unwrap();
+    let sandbox = immediate_sandbox(3, 3, vec![(Case::InSync, 2), (Case::TeamsUserNotFound, 1)]).await;
     let (first, mut server) = context_allowing(&demo_secrets(), sandbox.base_url());
     let resource = resource(sandbox.base_url(), true);
     let expected = resource.clone();
