@@ -9,6 +9,7 @@ pub mod commands;
 pub mod connect;
 pub mod controller;
 pub mod dialpad;
+pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod microsoft;

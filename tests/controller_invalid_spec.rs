@@ -15,8 +15,9 @@ use dialpad_teams_operator::connect::ConnectOptions;
 use dialpad_teams_operator::controller::Context;
 use dialpad_teams_operator::controller::context::FINALIZER;
 use dialpad_teams_operator::controller::reconcile::reconcile;
-use dialpad_teams_operator::controller::scope::{WatchedScope, scope};
+use dialpad_teams_operator::controller::scope::{ScopeShared, WatchedScope, scope};
 use dialpad_teams_operator::controller::secret_cache::SecretCache;
+use dialpad_teams_operator::events::EventHub;
 use dialpad_teams_operator::telemetry::Metrics;
 use dialpad_teams_operator::upstream::{NotRecorded, http_client};
 use http::{Method, Request, Response, StatusCode};
@@ -87,12 +88,20 @@ async fn an_unreadable_resource_is_reported_and_the_rest_of_its_scope_still_sync
         run,
         ..
     } = scope(
-        client,
+        client.clone(),
         Some("telephony".into()),
         connect(),
-        None,
-        Default::default(),
-        metrics.clone(),
+        ScopeShared {
+            instance: None,
+            settings: Default::default(),
+            metrics: metrics.clone(),
+            events: Arc::new(EventHub::new(
+                client,
+                "dialpad-teams-operator",
+                "dialpad-teams-operator",
+                None,
+            )),
+        },
         async move {
             let _ = stopped.await;
         },

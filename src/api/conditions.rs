@@ -21,6 +21,9 @@ pub const RECONCILING: &str = "Reconciling";
 /// Present (True) while something needs a person (a tenant failure or users that cannot be synced
 /// without a change) and no retry will fix it (kstatus "failed"); absent otherwise.
 pub const STALLED: &str = "Stalled";
+/// Present while `spec.source.dialpad.changeEvents.enabled`: whether Dialpad's change-log events
+/// arrive, so that a change syncs within seconds instead of at the next interval.
+pub const CHANGE_EVENTS: &str = "ChangeEvents";
 /// The per-user condition.
 pub const SYNCED: &str = "Synced";
 

@@ -185,6 +185,22 @@ reasons! {
     // The key's company is Dialpad's answer to GET /api/v2/company (operationId company.get,
     // vendor/dialpad-openapi.json), read before any user.
     SourceWrongCompany => Failed, Tenant, "Put an API key of the Dialpad company spec.source.dialpad.companyId names in the Secret, or correct companyId.";
+    // ---- change events (spec.source.dialpad.changeEvents) ----
+    /// Dialpad's change-log events arrive over the operator's WebSocket: a change in Dialpad
+    /// starts a sync within seconds, and full syncs run every spec.fullSyncInterval.
+    ChangeEventsConnected => Healthy, Tenant, "";
+    /// The operator is setting up or re-opening the WebSocket for the company's change-log events;
+    /// meanwhile syncs run every spec.syncInterval.
+    ChangeEventsConnecting => Pending, Tenant, "Nothing; it connects on its own. If it stays, the message says what it waits for.";
+    /// Dialpad refused the change-log subscription: the API key lacks the `change_log` scope (or is
+    /// not a company admin's). Syncs run every spec.syncInterval.
+    // `POST /api/v2/subscriptions/changelog` "Requires a company admin API key" and "scope:
+    // change_log" (vendor/dialpad-openapi.json, webhook_change_log_event_subscription.create).
+    ChangeLogScopeMissing => Failed, Tenant, "Create a Dialpad API key of a company admin with the additional scope change_log (Admin Settings, My Company, Authentication, API Keys) and put it in the Secret; or set spec.source.dialpad.changeEvents.enabled to false.";
+    /// Change-log events cannot be received (the message says why: Dialpad refused a call, the
+    /// WebSocket cannot be reached, the event secret cannot be stored); syncs run every
+    /// spec.syncInterval and it is retried with backoff.
+    ChangeEventsUnavailable => Failed, Tenant, "See the message; it is retried on its own. Set spec.source.dialpad.changeEvents.enabled to false to stop trying.";
     /// Every desired user is in sync.
     AllUsersInSync => Healthy, Tenant, "";
     /// Some users are not in sync; summary.byReason and users say which and why.

@@ -109,6 +109,15 @@ pub struct TeamsTenantSyncSpec {
     #[x_kube(validation = Rule::new("duration(self) >= duration('1m')").message("must be at least 1m, such as 15m"))]
     pub sync_interval: String,
 
+    /// With `spec.source.dialpad.changeEvents` enabled and connected: how often the full sync runs
+    /// as a safety net (a change in Dialpad syncs within seconds without waiting for it), as a Go
+    /// duration such as `1h`. At least `1m`; defaults to `1h`. While change events are off or not
+    /// connected, `syncInterval` applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "schema::go_duration")]
+    #[x_kube(validation = Rule::new("duration(self) >= duration('1m')").message("must be at least 1m, such as 1h"))]
+    pub full_sync_interval: Option<String>,
+
     /// Set to `true` to pause syncing (nothing is read or changed) without deleting the resource.
     /// A suspended resource is `Ready=True` with reason `Suspended`: pausing is a choice, not a
     /// failure.
@@ -126,6 +135,9 @@ pub struct TeamsTenantSyncSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<EndpointsSpec>,
 }
+
+/// The default `fullSyncInterval`.
+pub const DEFAULT_FULL_SYNC_INTERVAL: &str = "1h";
 
 /// The default `syncInterval`.
 pub const DEFAULT_SYNC_INTERVAL: &str = "15m";
@@ -198,9 +210,32 @@ pub struct DialpadSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[0-9]+$"))]
     pub company_id: Option<String>,
+
+    /// Dialpad's change-log events: a change in Dialpad (a new user, a new number, a user
+    /// removed) starts a sync within seconds instead of at the next `syncInterval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_events: Option<ChangeEventsSpec>,
+}
+
+/// Dialpad's change-log events over a WebSocket the operator opens (no public endpoint needed).
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEventsSpec {
+    /// Set to `true` to receive the company's change-log events. The operator then creates one
+    /// WebSocket endpoint and one change-log subscription in the Dialpad company (shared by every
+    /// resource of that company, removed with the last one), which needs an API key of a company
+    /// admin with the `change_log` scope. Off by default: it creates objects in Dialpad and needs
+    /// that scope.
+    #[serde(default)]
+    pub enabled: bool,
 }
 
 impl DialpadSource {
+    /// Whether change-log events are wanted.
+    pub fn change_events_enabled(&self) -> bool {
+        self.change_events.as_ref().is_some_and(|events| events.enabled)
+    }
+
     /// The Secret key that holds the Dialpad API key.
     pub fn api_key_key(&self) -> &str {
         self.api_key_secret_ref

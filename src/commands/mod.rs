@@ -58,6 +58,9 @@ pub enum CommandError {
     /// The HTTP client could not be built.
     #[error("cannot set up HTTPS: {0}")]
     Http(#[source] reqwest::Error),
+    /// The change events WebSocket's TLS trust could not be built from `--ca-file`.
+    #[error("cannot set up TLS for change events: {0}")]
+    EventTls(String),
     /// A Secret or setting is missing.
     #[error("{0}")]
     Setup(String),

@@ -110,6 +110,13 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
         upstream_calls: metrics.clone(),
         policy_types: args.policy_types.policy_types(),
     };
+    // The change events WebSocket trusts what the HTTP client trusts.
+    let event_tls = if roots.is_empty() {
+        None
+    } else {
+        let config = crate::tls::client_config_with_roots(&roots).map_err(CommandError::EventTls)?;
+        Some(Arc::new(config))
+    };
     let identity = args
         .identity
         .clone()
@@ -149,6 +156,8 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
                 namespaces: args.operator_token_namespaces.clone(),
             },
             identity,
+            event_tls,
+            event_timings: Default::default(),
         },
         readiness: readiness.clone(),
         metrics,

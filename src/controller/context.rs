@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::{Client, ResourceExt};
 
+use super::change_events::ChangeEvents;
 use super::claim::TenantIds;
 use super::secret_cache::SecretCache;
 use super::secrets::KubeSecrets;
@@ -16,6 +17,7 @@ use super::users_report::ReportMemories;
 use super::workload_identity::{OperatorToken, ResourceCredentials};
 use crate::api::TeamsTenantSync;
 use crate::connect::{ConnectOptions, SignIn};
+use crate::events::FeedTimings;
 use crate::sync::pipeline::SyncMemory;
 use crate::telemetry::Metrics;
 
@@ -47,6 +49,11 @@ pub struct OperatorSettings {
     /// This replica's identity (its leader-election identity), named on the tenant claims it
     /// writes for.
     pub identity: String,
+    /// Trust for the change events WebSocket (`wss://`): the platform's roots when `None`, plus
+    /// `--ca-file`'s when given.
+    pub event_tls: Option<Arc<rustls::ClientConfig>>,
+    /// Timings of the change event feeds.
+    pub event_timings: FeedTimings,
 }
 
 impl Default for OperatorSettings {
@@ -56,6 +63,8 @@ impl Default for OperatorSettings {
             cleanup_timeout: DEFAULT_CLEANUP_TIMEOUT,
             operator_token: OperatorToken::default(),
             identity: MANAGER.into(),
+            event_tls: None,
+            event_timings: FeedTimings::default(),
         }
     }
 }
@@ -115,6 +124,8 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// What was last written of each resource's users report.
     pub users_reports: ReportMemories,
+    /// Change events: the process's feeds and this scope's wake-up queue (`None`: not used).
+    pub events: Option<ChangeEvents>,
 }
 
 impl Context {
@@ -142,6 +153,7 @@ impl Context {
             tenant_ids: TenantIds::default(),
             metrics,
             users_reports: ReportMemories::default(),
+            events: None,
         }
     }
 
@@ -181,6 +193,9 @@ impl Context {
     pub fn forget(&self, key: &str) {
         self.memory.lock().expect("memory lock").remove(key);
         self.users_reports.forget(key);
+        if let Some(events) = &self.events {
+            events.hub.leave(key);
+        }
     }
 
     /// Counts a failed reconcile of `key` and returns how long to wait (see [`backoff_after`]).

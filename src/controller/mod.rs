@@ -7,6 +7,7 @@
 //! it waits, reports ready once every cache is synced, and on shutdown stops them within
 //! [`SHUTDOWN_GRACE`] and releases the Lease.
 
+pub mod change_events;
 pub mod claim;
 mod config_maps;
 pub mod context;
@@ -115,17 +116,29 @@ pub async fn run_until(
         config.namespaces.iter().cloned().map(Some).collect()
     };
     let instance = config.leader_election.as_ref().map(|e| e.identity.clone());
+    // One hub for every scope: a Dialpad company has one feed, whichever namespaces use it.
+    let hub = Arc::new(crate::events::EventHub::with_timings(
+        client.clone(),
+        &config.settings.operator_namespace,
+        context::MANAGER,
+        config.settings.event_tls.clone(),
+        config.settings.event_timings.clone(),
+    ));
     let mut controllers = JoinSet::new();
     let mut caches = JoinSet::new();
     for namespace in scopes {
         let mut stop = stop_rx.clone();
+        let shared = scope::ScopeShared {
+            instance: instance.clone(),
+            settings: config.settings.clone(),
+            metrics: config.metrics.clone(),
+            events: hub.clone(),
+        };
         let scope = scope::scope(
             client.clone(),
             namespace,
             config.connect.clone(),
-            instance.clone(),
-            config.settings.clone(),
-            config.metrics.clone(),
+            shared,
             async move {
                 let _ = stop.wait_for(|stopped| *stopped).await;
             },
@@ -168,6 +181,8 @@ pub async fn run_until(
         tracing::warn!(grace = ?SHUTDOWN_GRACE, "reconciles still running after the shutdown grace period; cutting them off (the next sync repeats them)");
         controllers.shutdown().await;
     }
+    // Feeds of deleted resources finish deleting what they made in Dialpad.
+    hub.shut_down(RELEASE_TIMEOUT).await;
     if let Some(leadership) = leadership {
         leadership.release(RELEASE_TIMEOUT).await;
     }

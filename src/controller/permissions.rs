@@ -191,6 +191,30 @@ pub const API_REQUESTS: &[ApiRequest] = &[
         "the ownership record of a deleted resource",
     ),
     own(
+        "",
+        "secrets",
+        "get",
+        "a Dialpad company's change-event secret and endpoint ids, read when its feed starts",
+    ),
+    own(
+        "",
+        "secrets",
+        "create",
+        "a new change-event secret (server-side apply)",
+    ),
+    own(
+        "",
+        "secrets",
+        "patch",
+        "the change-event secret with the ids of what was made in Dialpad",
+    ),
+    own(
+        "",
+        "secrets",
+        "delete",
+        "the change-event secret, with the company's last resource",
+    ),
+    own(
         EVENTS,
         "events",
         "create",

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use kube::runtime::controller::Action;
 use kube::{Api, Resource, ResourceExt};
 
+use super::change_events::{self, EventsView};
 use super::context::{Context, ResourceMemory, backoff_after, key_of};
 use super::error::ReconcileError;
 use super::events;
@@ -61,12 +62,17 @@ pub async fn hold(
 ) -> Result<Action, ReconcileError> {
     let (key, name) = (key_of(resource), resource.name_any());
     let namespace = resource.namespace().unwrap_or_default();
-    let status = held_status(
+    // A resource that does not sync needs no events (and its company's feed may go).
+    if let Some(events) = &ctx.events {
+        events.hub.leave(&key);
+    }
+    let mut status = held_status(
         resource.meta().generation,
         memory.sync.status.as_ref(),
         held.reason,
         &held.message,
     );
+    status::set_change_events(&mut status, &EventsView::Off, resource.meta().generation);
     status::write_if_changed(
         api,
         &ctx.metrics,
@@ -137,6 +143,8 @@ pub struct Completed {
     pub previous: Option<TeamsTenantSyncStatus>,
     /// When the sync started.
     pub started: Instant,
+    /// The resource's change events as the sync began.
+    pub events: EventsView,
 }
 
 /// Publishes a completed sync: its metrics, the one status write (also when only timestamps
@@ -153,7 +161,14 @@ pub async fn synced(
         mut run,
         previous,
         started,
+        events,
     } = completed;
+    // The feed may have connected while the sync ran.
+    let events = match events {
+        EventsView::Feed(_) => change_events::view(ctx.events.as_ref(), resource),
+        other => other,
+    };
+    status::set_change_events(&mut run.status, &events, resource.meta().generation);
     let (key, name) = (key_of(resource), resource.name_any());
     let namespace = resource.namespace().unwrap_or_default();
     let elapsed = started.elapsed();
@@ -173,7 +188,49 @@ pub async fn synced(
     .await;
     log_sync(&key, &run, elapsed);
     memory.failures = 0;
-    let wait = schedule_next(resource, &mut memory, &run);
+    let wait = schedule_next(
+        change_events::full_sync_interval(resource, &events),
+        &mut memory,
+        &run,
+    );
     ctx.remember(&key, memory);
     Ok(Action::requeue(wait))
+}
+
+/// A resource whose sync is not due: only its `ChangeEvents` condition is brought up to date
+/// (the feed connected or dropped since the last write), and it waits `remaining`.
+pub async fn waiting(
+    api: &Api<TeamsTenantSync>,
+    ctx: &Context,
+    resource: &TeamsTenantSync,
+    mut memory: ResourceMemory,
+    remaining: Duration,
+) -> Result<Action, ReconcileError> {
+    let view = change_events::view(ctx.events.as_ref(), resource);
+    let Some(current) = memory.sync.status.clone() else {
+        return Ok(Action::requeue(remaining));
+    };
+    if !status::change_events_stale(Some(&current), &view) {
+        return Ok(Action::requeue(remaining));
+    }
+    let generation = current.observed_generation;
+    let mut updated = current;
+    status::set_change_events(&mut updated, &view, generation);
+    let name = resource.name_any();
+    let namespace = resource.namespace().unwrap_or_default();
+    status::write(api, &ctx.metrics, &namespace, &name, &updated).await?;
+    // The schedule follows the feed: a connected feed lets the full sync wait longer, a lost one
+    // brings it back to syncInterval.
+    let interval = change_events::full_sync_interval(resource, &view);
+    let remaining = match memory.last_sync {
+        Some(last) => (last + interval)
+            .saturating_duration_since(Instant::now())
+            .max(super::schedule::MIN_GAP)
+            .min(remaining),
+        None => remaining,
+    };
+    memory.next_sync = Some(Instant::now() + remaining);
+    memory.sync.status = Some(updated);
+    ctx.remember(&key_of(resource), memory);
+    Ok(Action::requeue(remaining))
 }

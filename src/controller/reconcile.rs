@@ -10,6 +10,7 @@ use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 use tracing::Instrument;
 
+use super::change_events;
 use super::context::{Context, FINALIZER, ResourceMemory, SYNC_NOW_ANNOTATION, key_of};
 use super::deletion::cleanup;
 use super::error::ReconcileError;
@@ -102,8 +103,13 @@ async fn apply(
         .secrets
         .referenced_by(&ctx.client, namespace, resource)
         .await?;
-    if let Err(remaining) = due(resource, &memory, &secrets.versions) {
-        return Ok(Action::requeue(remaining));
+    let key = key_of(resource);
+    let woken = ctx
+        .events
+        .as_ref()
+        .is_some_and(|events| events.hub.is_wanted(&key));
+    if let Err(remaining) = due(resource, &memory, &secrets.versions, woken) {
+        return publish::waiting(api, ctx, resource, memory, remaining).await;
     }
     memory.last_sync = Some(Instant::now());
     memory.generation = resource.meta().generation;
@@ -136,6 +142,11 @@ async fn apply(
         }
     }
     memory.sign_in = Some(connection.sign_in.clone());
+    // Joined before the sync reads anything, so that a change made while it reads wakes it again.
+    let events = change_events::join(ctx.events.as_ref(), resource, &connection, &secrets.versions).await;
+    if let Some(change_events) = &ctx.events {
+        change_events.hub.take_wanted(&key);
+    }
     let previous = memory.sync.status.clone();
     let run = match sync(api, ctx, resource, &connection, &policy, &mut memory, started).await {
         Ok(run) => run,
@@ -148,6 +159,7 @@ async fn apply(
         run,
         previous,
         started,
+        events,
     };
     publish::synced(api, ctx, resource, memory, completed).await
 }

@@ -49,17 +49,34 @@ impl WatchedScope {
     }
 }
 
+/// What every scope of the process shares.
+#[derive(Clone)]
+pub struct ScopeShared {
+    /// This replica's name in the Events it publishes.
+    pub instance: Option<String>,
+    /// Operator-wide settings.
+    pub settings: OperatorSettings,
+    /// The process's metrics.
+    pub metrics: Arc<Metrics>,
+    /// The change event feeds, one per Dialpad company whichever scopes use it.
+    pub events: Arc<crate::events::EventHub>,
+}
+
 /// Builds the controller of `namespace` (`None`: every namespace). Nothing runs until
 /// [`Scope::run`] is polled.
 pub fn scope(
     client: Client,
     namespace: Option<String>,
     connect: ConnectOptions,
-    instance: Option<String>,
-    settings: OperatorSettings,
-    metrics: Arc<Metrics>,
+    shared: ScopeShared,
     stop: impl Future<Output = ()> + Send + Sync + 'static,
 ) -> WatchedScope {
+    let ScopeShared {
+        instance,
+        settings,
+        metrics,
+        events: hub,
+    } = shared;
     // TeamsTenantSyncs are watched untyped and read one by one (see `unreadable`): one resource the
     // operator's types cannot read must not make the whole scope's list fail.
     // An `Api` of `PartialObjectMeta` lists and watches metadata only.
@@ -108,6 +125,10 @@ pub fn scope(
     let controller = Controller::for_stream(resource_events.applied_objects(), resources.clone());
     let mut ctx = Context::new(client, connect, instance, cache, metrics);
     ctx.settings = settings;
+    // Resources a change event wakes are queued for a reconcile like any other trigger.
+    let (wake, mut woken) = tokio::sync::mpsc::unbounded_channel();
+    ctx.events = Some(super::change_events::ChangeEvents { hub, wake });
+    let woken = futures::stream::poll_fn(move |cx| woken.poll_recv(cx));
     let ctx = Arc::new(ctx);
     let report_unreadable = unreadable::report(ctx.clone(), reported);
     let mapper_store = resources.clone();
@@ -124,6 +145,7 @@ pub fn scope(
                 .map(|tts| ObjectRef::from_obj(&*tts))
                 .collect::<Vec<_>>()
         })
+        .reconcile_on(woken)
         .graceful_shutdown_on(stop)
         .run(reconcile::reconcile, reconcile::error_policy, ctx)
         .for_each(move |result| {

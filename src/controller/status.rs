@@ -13,12 +13,15 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::fmt::Debug;
 
+use super::change_events::EventsView;
 use super::context::MANAGER;
 use crate::api::conditions::{
-    ADMIN_CONNECTED, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED, set_condition,
+    ADMIN_CONNECTED, CHANGE_EVENTS, ConditionUpdate, READY, RECONCILING, SOURCE_CONNECTED, STALLED,
+    set_condition,
 };
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
 use crate::connect::setup::{SETUP_REASONS, SetupFailure, SetupProblem};
+use crate::events::FeedState;
 use crate::sync::report;
 use crate::telemetry::Metrics;
 
@@ -210,6 +213,42 @@ pub fn progress_status(
         &now,
     );
     status
+}
+
+/// Sets the `ChangeEvents` condition from `view`, or removes it when change events are off.
+pub fn set_change_events(status: &mut TeamsTenantSyncStatus, view: &EventsView, generation: Option<i64>) {
+    let (reason, message) = match view {
+        EventsView::Off => {
+            status.conditions.retain(|c| c.type_ != CHANGE_EVENTS);
+            return;
+        }
+        EventsView::Feed(FeedState::Connected) => (
+            Reason::ChangeEventsConnected,
+            "Dialpad's change-log events arrive: a change in Dialpad syncs within seconds, and the full sync runs every spec.fullSyncInterval (default 1h)".to_owned(),
+        ),
+        EventsView::Feed(FeedState::Connecting(what)) => (
+            Reason::ChangeEventsConnecting,
+            format!("connecting to Dialpad's change-log events ({what}); syncs run every spec.syncInterval meanwhile"),
+        ),
+        EventsView::Feed(FeedState::Unavailable { reason, message }) => (*reason, message.clone()),
+        EventsView::NotJoined(reason, message) => (*reason, message.clone()),
+    };
+    let now = Time(k8s_openapi::jiff::Timestamp::now());
+    set_condition(
+        &mut status.conditions,
+        ConditionUpdate::new(CHANGE_EVENTS, reason, message).with_generation(generation),
+        &now,
+    );
+}
+
+/// Whether `status`'s `ChangeEvents` condition says something else than `view` would.
+pub fn change_events_stale(status: Option<&TeamsTenantSyncStatus>, view: &EventsView) -> bool {
+    let Some(status) = status else {
+        return false;
+    };
+    let mut updated = status.clone();
+    set_change_events(&mut updated, view, status.observed_generation);
+    crate::api::conditions::conditions_differ_ignoring_time(&status.conditions, &updated.conditions)
 }
 
 #[cfg(test)]

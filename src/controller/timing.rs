@@ -26,12 +26,17 @@ pub fn jittered(interval: Duration) -> Duration {
 
 /// Whether a sync is due, and if not, how long until it is: at once after a change (a new
 /// generation, a new `sync-now` value, a rotated Secret) or on the first reconcile, else at the
-/// time the last sync scheduled (see [`schedule`]).
+/// time the last sync scheduled (see [`schedule`]). `woken`: change events asked for a sync.
 pub fn due(
     resource: &TeamsTenantSync,
     memory: &ResourceMemory,
     secret_versions: &std::collections::BTreeMap<String, String>,
+    woken: bool,
 ) -> Result<(), Duration> {
+    if woken {
+        // Change events asked for it.
+        return Ok(());
+    }
     let Some(next) = memory.next_sync else {
         return Ok(());
     };
@@ -48,9 +53,10 @@ pub fn due(
     }
 }
 
-/// Schedules the next sync after one that ended now: the earliest of the (jittered) interval,
-/// the next user retry and the next look at pending activations.
-pub fn schedule_next(resource: &TeamsTenantSync, memory: &mut ResourceMemory, run: &SyncRun) -> Duration {
+/// Schedules the next sync after one that ended now: the earliest of the (jittered) `interval`
+/// (see [`super::change_events::full_sync_interval`]), the next user retry and the next look at
+/// pending activations.
+pub fn schedule_next(interval: Duration, memory: &mut ResourceMemory, run: &SyncRun) -> Duration {
     let now = k8s_openapi::jiff::Timestamp::now();
     let pending = run
         .plan
@@ -58,12 +64,7 @@ pub fn schedule_next(resource: &TeamsTenantSync, memory: &mut ResourceMemory, ru
         .iter()
         .any(|o| o.reason == Reason::AssignmentPending);
     let follow_up = schedule::FollowUp::of(memory.sync.retries.values(), pending, now);
-    let wait = schedule::next_sync_in(
-        jittered(sync_interval(resource)),
-        follow_up,
-        memory.pending_checks,
-        now,
-    );
+    let wait = schedule::next_sync_in(jittered(interval), follow_up, memory.pending_checks, now);
     memory.pending_checks = if pending {
         memory.pending_checks.saturating_add(1)
     } else {
@@ -93,15 +94,15 @@ mod tests {
         let resource = demo();
         let versions = Default::default();
         let later = synced(&resource, Instant::now() + Duration::from_secs(30));
-        let wait = due(&resource, &later, &versions).unwrap_err();
+        let wait = due(&resource, &later, &versions, false).unwrap_err();
         assert!(
             wait > Duration::from_secs(29) && wait <= Duration::from_secs(30),
             "{wait:?}"
         );
         let passed = synced(&resource, Instant::now() - Duration::from_secs(1));
-        assert_eq!(due(&resource, &passed, &versions), Ok(()));
+        assert_eq!(due(&resource, &passed, &versions, false), Ok(()));
         assert_eq!(
-            due(&resource, &ResourceMemory::default(), &versions),
+            due(&resource, &ResourceMemory::default(), &versions, false),
             Ok(()),
             "never synced"
         );
@@ -112,9 +113,9 @@ mod tests {
         let resource = demo();
         let memory = synced(&resource, Instant::now() + Duration::from_secs(900));
         let rotated = [("teams-admin".to_owned(), "8".to_owned())].into();
-        assert_eq!(due(&resource, &memory, &rotated), Ok(()));
+        assert_eq!(due(&resource, &memory, &rotated, false), Ok(()));
         let mut changed = resource.clone();
         changed.metadata.generation = Some(2);
-        assert_eq!(due(&changed, &memory, &Default::default()), Ok(()));
+        assert_eq!(due(&changed, &memory, &Default::default(), false), Ok(()));
     }
 }

@@ -1,6 +1,7 @@
 //! The Dialpad API v2 client: the company an API key belongs to, the desired state (users with
 //! their emails and numbers) and the company's number inventory (which numbers are Dialpad's).
 
+pub mod events;
 pub mod model;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -39,6 +40,11 @@ impl DialpadClient {
         }
     }
 
+    /// The API's base URL, e.g. `https://dialpad.com`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The company the API key belongs to. Dialpad's OpenAPI description
     /// (vendor/dialpad-openapi.json, path `/api/v2/company`, operationId `company.get`) answers
     /// with `schemas.company.CompanyProto` (its `id` and `name` are what is read here) and says it
@@ -60,7 +66,7 @@ impl DialpadClient {
     }
 
     /// `request` with the API key as a Bearer token, marked sensitive so it is never shown.
-    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    pub(crate) fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         let mut header =
             reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.api_key.expose_secret()))
                 .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));

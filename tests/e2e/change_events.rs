@@ -1,0 +1,165 @@
+//! Change events on the real apiserver, run by the binary under the chart's RBAC: with
+//! `changeEvents.enabled` and a one-hour `syncInterval`, a number changed in Dialpad (the
+//! sandbox) shows in the resource's status within seconds, so only an event can explain it; the
+//! `ChangeEvents` condition says `ChangeEventsConnected`; the generated signing secret lives in a
+//! Secret of the operator's namespace and nowhere else; deleting the resource deletes the
+//! WebSocket endpoint, the subscription and that Secret.
+
+use std::time::{Duration, Instant};
+
+use dialpad_teams_operator::api::ChangeEventsSpec;
+use dialpad_teams_sandbox::generator::Case;
+use kube::ResourceExt;
+use serde_json::{Value, json};
+
+use crate::harness::cluster::with_namespaces;
+use crate::harness::fixtures::*;
+use crate::harness::process::OperatorProcess;
+use crate::harness::rbac::operator_identity;
+use crate::harness::{condition, status};
+
+async fn sandbox_admin(base: &str, path: &str, body: Value) -> Value {
+    let answer = reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("the sandbox answers");
+    let code = answer.status();
+    let text = answer.text().await.unwrap_or_default();
+    assert!(code.is_success(), "{path}: {code} {text}");
+    serde_json::from_str(&text).expect("JSON")
+}
+
+async fn sandbox_websockets(base: &str) -> Value {
+    reqwest::get(format!("{base}/_sandbox/websockets"))
+        .await
+        .expect("the sandbox answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_number_changed_in_dialpad_shows_in_the_status_within_seconds() {
+    with_namespaces("events", 1, |env, names| async move {
+        let (password, api_key) = (secret_value(), secret_value());
+        let org = org(4, 27, vec![(Case::NeedsAssignment, 1)], &password, &api_key);
+        let sandbox = env.start_sandbox(&org).await;
+        env.put_credentials(&password, &api_key).await;
+        let kubeconfig = operator_identity(&env, &names, None).await;
+        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
+        operator.wait_ready().await;
+        let name = "contoso";
+        let mut resource = resource(&env, name, sandbox.base_url(), "Unassign");
+        resource.spec.sync_interval = "1h".into();
+        resource.spec.full_sync_interval = Some("1h".into());
+        resource
+            .spec
+            .source
+            .dialpad
+            .as_mut()
+            .expect("Dialpad")
+            .change_events = Some(ChangeEventsSpec { enabled: true });
+        env.apply(&resource).await.expect("the resource is accepted");
+        let connected = env
+            .wait(name, "in sync with change events connected", |r| {
+                r.is_some_and(|r| {
+                    r.status
+                        .as_ref()
+                        .and_then(|s| s.summary.as_ref())
+                        .is_some_and(|s| s.in_sync == 4)
+                        && condition(r, "ChangeEvents").1 == "ChangeEventsConnected"
+                })
+            })
+            .await
+            .expect("exists");
+        let syncs_before = operator.syncs_of(&env.namespace, name).await;
+
+        let email = org.fixture.dialpad.users[0].emails[0].clone();
+        let changed_at = Instant::now();
+        let changed = sandbox_admin(
+            sandbox.base_url(),
+            "/_sandbox/dialpad/changes",
+            json!({"change": "changeNumber", "email": email}),
+        )
+        .await;
+        let number = changed["number"].as_str().expect("the new number").to_owned();
+        let updated = env
+            .wait(name, "the new number in the status", |r| {
+                r.and_then(|r| r.status.as_ref()).is_some_and(|s| {
+                    s.users.iter().any(|u| {
+                        u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))
+                            && u.phone_number.as_deref() == Some(number.as_str())
+                            && u.conditions.iter().any(|c| c.reason == "InSync")
+                    })
+                })
+            })
+            .await
+            .expect("exists");
+        let latency = changed_at.elapsed();
+        println!("a Dialpad number change reached the status in {latency:?}");
+        assert!(
+            latency < Duration::from_secs(30),
+            "{latency:?}: only an event explains it before the hour"
+        );
+        assert!(operator.syncs_of(&env.namespace, name).await > syncs_before);
+        assert_eq!(status(&updated).summary.as_ref().map(|s| s.in_sync), Some(4));
+        assert!(
+            sandbox
+                .assignments()
+                .iter()
+                .any(|a| a.telephone_number.ends_with(number.trim_start_matches('+'))),
+            "Teams holds the new number"
+        );
+
+        let secrets = env.client.clone();
+        let operator_secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+            kube::Api::namespaced(secrets, &env.namespace);
+        let kept: Vec<_> = operator_secrets
+            .list(&Default::default())
+            .await
+            .expect("listing Secrets")
+            .items
+            .into_iter()
+            .filter(|s| s.name_any().starts_with("dialpad-events-"))
+            .collect();
+        assert_eq!(kept.len(), 1, "one Secret for the company");
+        let signing = kept[0]
+            .data
+            .as_ref()
+            .and_then(|d| d.get("secret"))
+            .map(|v| String::from_utf8(v.0.clone()).expect("text"))
+            .expect("the signing secret");
+        let made = sandbox_websockets(sandbox.base_url()).await;
+        assert_eq!(made["subscriptions"].as_array().map(Vec::len), Some(1), "{made}");
+
+        let _ = connected;
+        env.delete_and_wait_gone(name).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let left = sandbox_websockets(sandbox.base_url()).await;
+            let gone = operator_secrets
+                .list(&Default::default())
+                .await
+                .expect("listing Secrets")
+                .items
+                .iter()
+                .all(|s| !s.name_any().starts_with("dialpad-events-"));
+            let empty = |key: &str| left[key].as_array().is_none_or(Vec::is_empty);
+            if gone && empty("websockets") && empty("subscriptions") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "left behind: {left}, Secret gone: {gone}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        env.check_operator("after the deletion");
+        let secrets = secrets_of(&sandbox, &[&password, &api_key, &signing]);
+        assert_no_secret_anywhere(&env, &[&operator], &secrets).await;
+        drop(sandbox);
+    })
+    .await;
+}
