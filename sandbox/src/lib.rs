@@ -38,6 +38,7 @@ pub mod dialpad;
 pub mod directory_roles;
 pub mod entra;
 pub mod errors;
+pub mod events;
 pub mod fixture;
 pub mod fixture_check;
 pub mod fixture_teams;
@@ -74,6 +75,8 @@ pub struct SandboxState {
     pub oidc_keys: entra::OidcKeys,
     /// The `jti`s of accepted certificate assertions, until they expire.
     pub seen_assertions: entra::SeenAssertions,
+    /// Dialpad's websockets, change-log subscriptions and open event connections.
+    pub events: events::Hub,
 }
 
 impl SandboxState {
@@ -91,6 +94,7 @@ impl SandboxState {
             public_url: public_url.trim_end_matches('/').to_owned(),
             oidc_keys: entra::OidcKeys::default(),
             seen_assertions: entra::SeenAssertions::default(),
+            events: events::Hub::default(),
         }
     }
 
@@ -126,6 +130,7 @@ pub fn router(state: Arc<SandboxState>) -> Router {
         .merge(entra::routes())
         .merge(graph::routes())
         .merge(dialpad::routes())
+        .merge(events::routes())
         .merge(server::introspection_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

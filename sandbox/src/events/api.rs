@@ -1,0 +1,378 @@
+//! `/api/v2/websockets[/{id}]` and `/api/v2/subscriptions/changelog[/{id}]`, per company of the
+//! key presented. Shapes: `schemas.websocket.WebsocketProto`/`WebsocketCollection` and
+//! `schemas.change_log_event_subscription.ChangeLogEventSubscriptionProto`/`...Collection`
+//! (vendor/dialpad-openapi.json, operations `websockets.*` and
+//! `webhook_change_log_event_subscription.*`).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use super::registry::{Company, RegistryError, Subscription, Websocket};
+use crate::SandboxState;
+use crate::dialpad::{Caller, Failure, check_key, failure, int64, parse_params};
+use crate::fixture::IdEncoding;
+
+/// The scope the change-log routes require (`security` of `/api/v2/subscriptions/changelog`).
+const CHANGE_LOG_SCOPE: &str = "change_log";
+
+/// Who is calling, and how to write ids for them.
+struct Call {
+    company: Company,
+    encoding: IdEncoding,
+    /// Token lifetime for URLs.
+    url_lifetime: u64,
+}
+
+/// Checks the key (and, for change-log routes, its `change_log` scope).
+fn authorise(state: &SandboxState, headers: &HeaderMap, query: Option<&str>, change_log: bool) -> Result<Call, Failure> {
+    let params = parse_params(query)?;
+    let world = state.world();
+    let caller = check_key(&world, headers, &params)?;
+    let (company, scopes) = match caller {
+        Caller::Org => (Company::Org, &world.dialpad.api_key_scopes),
+        Caller::OtherCompany => (Company::Other, &world.dialpad.other_company.api_key_scopes),
+    };
+    if change_log && !scopes.iter().any(|s| s == CHANGE_LOG_SCOPE) {
+        return Err(failure(
+            StatusCode::FORBIDDEN,
+            "This API key does not have the required scope: change_log.",
+        ));
+    }
+    Ok(Call {
+        company,
+        encoding: world.dialpad.id_encoding,
+        url_lifetime: world.behaviour.websocket_url_lifetime_seconds,
+    })
+}
+
+fn answer(result: Result<Value, Failure>) -> Response {
+    match result {
+        Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
+        Err(failure) => failure.into_response(),
+    }
+}
+
+/// The JSON object of a request body; an empty body is `{}`.
+fn body_object(body: &Bytes) -> Result<Map<String, Value>, Failure> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        _ => Err(failure(StatusCode::BAD_REQUEST, "The request body must be a JSON object.")),
+    }
+}
+
+/// An int64 path parameter, as digits.
+fn path_id(id: &str) -> Result<String, Failure> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_owned())
+    } else {
+        Err(failure(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid id: '{id}'. Expected an integer."),
+        ))
+    }
+}
+
+/// An int64 body field, as digits: a JSON integer or a string of digits.
+fn id_field(object: &Map<String, Value>, name: &str) -> Result<Option<String>, Failure> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(s.clone())),
+        Some(other) => Err(failure(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid value for {name}: {other}. Expected an integer."),
+        )),
+    }
+}
+
+fn bool_field(object: &Map<String, Value>, name: &str) -> Result<Option<bool>, Failure> {
+    match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(failure(
+            StatusCode::BAD_REQUEST,
+            &format!("Invalid value for {name}: {other}. Expected true or false."),
+        )),
+    }
+}
+
+/// `secret`: absent means unchanged (`None`); `null` or `""` means none.
+fn secret_field(object: &Map<String, Value>) -> Result<Option<Option<String>>, Failure> {
+    match object.get("secret") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
+        // `[single-line only]` says the schema's description of `secret`.
+        Some(Value::String(s)) if !s.contains(['\n', '\r']) => Ok(Some(Some(s.clone()))),
+        Some(_) => Err(failure(
+            StatusCode::BAD_REQUEST,
+            "Invalid value for secret: expected a single-line string.",
+        )),
+    }
+}
+
+fn registry_failure(error: RegistryError) -> Failure {
+    let status = match error {
+        RegistryError::NoSuchWebsocket(_) | RegistryError::NoSuchSubscription(_) => StatusCode::NOT_FOUND,
+        RegistryError::UnknownEndpoint(_) | RegistryError::SubscriptionLimit => StatusCode::BAD_REQUEST,
+    };
+    failure(status, &error.to_string())
+}
+
+/// `ws://` or `wss://` for the sandbox's public `http://` or `https://` URL.
+pub fn websocket_base(public_url: &str) -> String {
+    match public_url.strip_prefix("http") {
+        Some(rest) => format!("ws{rest}"),
+        None => public_url.to_owned(),
+    }
+}
+
+/// A `WebsocketProto` with a fresh URL (limited to `subscription`, if given).
+fn websocket_json(state: &SandboxState, call: &Call, websocket: &Websocket, subscription: Option<&str>) -> Value {
+    let now_ms = jiff::Timestamp::now().as_millisecond();
+    let token = state.events.tokens.issue(
+        &websocket.id,
+        subscription,
+        &state.public_url,
+        now_ms,
+        call.url_lifetime,
+    );
+    let mut object = Map::new();
+    object.insert("id".into(), int64(call.encoding, &websocket.id));
+    if let Some(secret) = &websocket.secret {
+        object.insert(
+            "signature".into(),
+            json!({"algo": "HS256", "secret": secret, "type": "jwt"}),
+        );
+    }
+    object.insert(
+        "websocket_url".into(),
+        format!("{}/events/{token}", websocket_base(&state.public_url)).into(),
+    );
+    Value::Object(object)
+}
+
+/// A `ChangeLogEventSubscriptionProto`: `enabled`, `id` and its `websocket`, whose URL reaches
+/// this subscription only.
+fn subscription_json(state: &SandboxState, call: &Call, subscription: &Subscription) -> Value {
+    let websocket = state.events.with_registry(|r| {
+        r.websocket(subscription.company, &subscription.websocket_id)
+            .cloned()
+    });
+    let mut object = Map::new();
+    object.insert("enabled".into(), subscription.enabled.into());
+    object.insert("id".into(), int64(call.encoding, &subscription.id));
+    if let Ok(websocket) = websocket {
+        object.insert(
+            "websocket".into(),
+            websocket_json(state, call, &websocket, Some(&subscription.id)),
+        );
+    }
+    Value::Object(object)
+}
+
+/// `POST /api/v2/websockets` (`websockets.create`).
+pub async fn create_websocket(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), false)?;
+        let secret = secret_field(&body_object(&body)?)?.flatten();
+        let websocket = state
+            .events
+            .with_registry(|r| r.create_websocket(call.company, secret));
+        Ok(websocket_json(&state, &call, &websocket, None))
+    })())
+}
+
+/// `GET /api/v2/websockets` (`websockets.list`): one page, every websocket of the company.
+pub async fn list_websockets(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), false)?;
+        let websockets: Vec<Websocket> = state
+            .events
+            .with_registry(|r| r.websockets_of(call.company).cloned().collect());
+        let items: Vec<Value> = websockets
+            .iter()
+            .map(|w| websocket_json(&state, &call, w, None))
+            .collect();
+        Ok(json!({"items": items}))
+    })())
+}
+
+/// `GET /api/v2/websockets/{id}` (`websockets.get`): the websocket with a regenerated URL.
+pub async fn get_websocket(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path(id): Path<String>,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), false)?;
+        let id = path_id(&id)?;
+        let websocket = state
+            .events
+            .with_registry(|r| r.websocket(call.company, &id).cloned())
+            .map_err(registry_failure)?;
+        Ok(websocket_json(&state, &call, &websocket, None))
+    })())
+}
+
+/// `PATCH /api/v2/websockets/{id}` (`websockets.update`): a new `secret` (or none).
+pub async fn update_websocket(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), false)?;
+        let id = path_id(&id)?;
+        let secret = secret_field(&body_object(&body)?)?;
+        let websocket = state
+            .events
+            .with_registry(|r| match secret {
+                Some(secret) => r.set_secret(call.company, &id, secret),
+                None => r.websocket(call.company, &id).cloned(),
+            })
+            .map_err(registry_failure)?;
+        Ok(websocket_json(&state, &call, &websocket, None))
+    })())
+}
+
+/// `DELETE /api/v2/websockets/{id}` (`websockets.delete`): the websocket as it was. The
+/// subscriptions delivering to it are deleted too and its connections closed normally
+/// (UNCONFIRMED upstream).
+pub async fn delete_websocket(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path(id): Path<String>,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), false)?;
+        let id = path_id(&id)?;
+        let (websocket, _) = state
+            .events
+            .with_registry(|r| r.delete_websocket(call.company, &id))
+            .map_err(registry_failure)?;
+        state
+            .events
+            .end_connections(Some(&websocket.id), super::hub::Outbound::Close);
+        Ok(websocket_json(&state, &call, &websocket, None))
+    })())
+}
+
+/// `POST /api/v2/subscriptions/changelog`: `{"endpoint_id", "enabled"?}`.
+pub async fn create_subscription(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), true)?;
+        let object = body_object(&body)?;
+        let endpoint = id_field(&object, "endpoint_id")?
+            .ok_or_else(|| failure(StatusCode::BAD_REQUEST, "endpoint_id is required."))?;
+        let enabled = bool_field(&object, "enabled")?.unwrap_or(true);
+        let subscription = state
+            .events
+            .with_registry(|r| r.create_subscription(call.company, &endpoint, enabled))
+            .map_err(registry_failure)?;
+        Ok(subscription_json(&state, &call, &subscription))
+    })())
+}
+
+/// `GET /api/v2/subscriptions/changelog`: one page, every subscription of the company.
+pub async fn list_subscriptions(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), true)?;
+        let subscriptions: Vec<Subscription> = state
+            .events
+            .with_registry(|r| r.subscriptions_of(call.company).cloned().collect());
+        let items: Vec<Value> = subscriptions
+            .iter()
+            .map(|s| subscription_json(&state, &call, s))
+            .collect();
+        Ok(json!({"items": items}))
+    })())
+}
+
+/// `GET /api/v2/subscriptions/changelog/{id}`.
+pub async fn get_subscription(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path(id): Path<String>,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), true)?;
+        let id = path_id(&id)?;
+        let subscription = state
+            .events
+            .with_registry(|r| r.subscription(call.company, &id).cloned())
+            .map_err(registry_failure)?;
+        Ok(subscription_json(&state, &call, &subscription))
+    })())
+}
+
+/// `PATCH /api/v2/subscriptions/changelog/{id}`: `{"enabled"?, "endpoint_id"?}`.
+pub async fn update_subscription(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), true)?;
+        let id = path_id(&id)?;
+        let object = body_object(&body)?;
+        let enabled = bool_field(&object, "enabled")?;
+        let endpoint = id_field(&object, "endpoint_id")?;
+        let subscription = state
+            .events
+            .with_registry(|r| r.update_subscription(call.company, &id, enabled, endpoint.as_deref()))
+            .map_err(registry_failure)?;
+        Ok(subscription_json(&state, &call, &subscription))
+    })())
+}
+
+/// `DELETE /api/v2/subscriptions/changelog/{id}`: the subscription as it was.
+pub async fn delete_subscription(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+    Path(id): Path<String>,
+) -> Response {
+    answer((|| {
+        let call = authorise(&state, &headers, query.as_deref(), true)?;
+        let id = path_id(&id)?;
+        let subscription = state
+            .events
+            .with_registry(|r| r.delete_subscription(call.company, &id))
+            .map_err(registry_failure)?;
+        Ok(subscription_json(&state, &call, &subscription))
+    })())
+}
