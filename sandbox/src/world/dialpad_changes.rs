@@ -5,7 +5,8 @@
 //! Choices (UNCONFIRMED upstream):
 //! - A new user is `active` at once (no pending invitation) and takes the first `available`
 //!   number of the inventory when none is named; a named number must be `available` or unknown
-//!   to the company (then it is added, as a newly bought number would be).
+//!   to the company (then it is added in E.164 form, as a newly bought number would be).
+//!   Numbers compare by their digits.
 //! - A removed user becomes `deleted` and its numbers return to the inventory as `available` at
 //!   once. Dialpad holds a deleted user's number for 72 hours (help.dialpad.com, "Add & Remove
 //!   Team Members"); releasing it at once lets a test reuse it.
@@ -14,7 +15,7 @@
 use jiff::Timestamp;
 
 use super::build::digits;
-use super::{DialpadNumber, DialpadUser, World, normalise_number};
+use super::{DialpadNumber, DialpadUser, World};
 
 /// One admin change to the Dialpad company.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,6 +82,9 @@ pub enum DialpadChangeError {
     /// The number belongs to someone or something else.
     #[error("the number {0} is not available: it belongs to a user, an office or a department")]
     NumberTaken(String),
+    /// The number has no digits.
+    #[error("{0:?} is not a phone number")]
+    NotANumber(String),
     /// No number was named and the inventory has none available.
     #[error("the company has no available number; name one with \"number\"")]
     NoFreeNumber,
@@ -232,25 +236,28 @@ impl World {
                 .ok_or(DialpadChangeError::NoFreeNumber)?;
             return Ok(company.other_numbers.remove(free).number);
         };
-        let wanted = normalise_number(number);
+        let wanted = digits_of(number);
+        if wanted.is_empty() {
+            return Err(DialpadChangeError::NotANumber(number.to_owned()));
+        }
         if let Some(i) = company
             .other_numbers
             .iter()
-            .position(|n| normalise_number(&n.number) == wanted)
+            .position(|n| digits_of(&n.number) == wanted)
         {
             if company.other_numbers[i].status != "available" {
-                return Err(DialpadChangeError::NumberTaken(wanted));
+                return Err(DialpadChangeError::NumberTaken(number.to_owned()));
             }
             return Ok(company.other_numbers.remove(i).number);
         }
         let held = company
             .users
             .iter()
-            .any(|u| u.phone_numbers.iter().any(|p| normalise_number(p) == wanted));
+            .any(|u| u.phone_numbers.iter().any(|p| digits_of(p) == wanted));
         if held {
-            return Err(DialpadChangeError::NumberTaken(wanted));
+            return Err(DialpadChangeError::NumberTaken(number.to_owned()));
         }
-        Ok(wanted)
+        Ok(format!("+{wanted}"))
     }
 
     /// Returns `number` to the inventory as available.
@@ -264,3 +271,12 @@ impl World {
         });
     }
 }
+
+/// The digits of a number, so that `+1 415-555-0100` and `+14155550100` compare equal.
+fn digits_of(number: &str) -> String {
+    number.chars().filter(char::is_ascii_digit).collect()
+}
+
+#[cfg(test)]
+#[path = "dialpad_changes_tests.rs"]
+mod tests;
