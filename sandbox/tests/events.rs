@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::events::{
-    KEY, OTHER_KEY, call, connect, next_message, next_text, sandbox_post, start, subscribed_websocket, verify,
-    wait_for_connections,
+    KEY, OTHER_KEY, call, connect, next_message, next_text, sandbox_post, start, subscribed_websocket,
+    verify, wait_for_connections,
 };
 use common::vendor::{assert_dialpad_schema, dialpad_operation_schema};
 use reqwest::Method;
@@ -51,7 +51,10 @@ async fn a_new_user_reaches_a_connected_client_as_one_frame_signed_with_the_webs
     assert_eq!(event["action"], "add_team_members");
     assert_eq!(event["target"]["type"], "User");
     assert_eq!(event["target"]["id"], answer["userId"]);
-    assert!(event["date"].as_i64().is_some_and(|ms| ms > 1_600_000_000_000), "{event}");
+    assert!(
+        event["date"].as_i64().is_some_and(|ms| ms > 1_600_000_000_000),
+        "{event}"
+    );
     assert_eq!(event["changed_by"]["type"], "User");
 
     let (_, users) = call(
@@ -161,14 +164,7 @@ async fn the_server_closes_a_connection_after_its_lifetime_with_a_normal_close_f
 #[tokio::test]
 async fn a_key_without_the_change_log_scope_is_refused_the_subscription_routes() {
     let sandbox = start("  apiKeyScopes: [offline_access]", "").await;
-    let (status, websocket) = call(
-        &sandbox,
-        KEY,
-        Method::POST,
-        "/api/v2/websockets",
-        Some(json!({})),
-    )
-    .await;
+    let (status, websocket) = call(&sandbox, KEY, Method::POST, "/api/v2/websockets", Some(json!({}))).await;
     assert_eq!(status, 200, "websockets need no scope");
     for (method, body) in [
         (Method::POST, Some(json!({"endpoint_id": websocket["id"]}))),
@@ -208,8 +204,18 @@ async fn another_companys_key_sees_none_of_the_orgs_websockets_nor_its_events() 
         Some(json!({"endpoint_id": org["id"]})),
     )
     .await;
-    assert_eq!(status, 400, "another company's websocket is no endpoint of this one");
-    let (_, subscriptions) = call(&sandbox, KEY, Method::GET, "/api/v2/subscriptions/changelog", None).await;
+    assert_eq!(
+        status, 400,
+        "another company's websocket is no endpoint of this one"
+    );
+    let (_, subscriptions) = call(
+        &sandbox,
+        KEY,
+        Method::GET,
+        "/api/v2/subscriptions/changelog",
+        None,
+    )
+    .await;
     assert_dialpad_schema(
         &dialpad_operation_schema("get", "/api/v2/subscriptions/changelog"),
         &subscriptions,
@@ -282,7 +288,14 @@ async fn the_eleventh_changelog_subscription_is_refused_and_deleting_the_websock
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Normal),
         other => panic!("expected a normal close frame, got {other:?}"),
     }
-    let (_, subscriptions) = call(&sandbox, KEY, Method::GET, "/api/v2/subscriptions/changelog", None).await;
+    let (_, subscriptions) = call(
+        &sandbox,
+        KEY,
+        Method::GET,
+        "/api/v2/subscriptions/changelog",
+        None,
+    )
+    .await;
     assert_eq!(subscriptions["items"], json!([]));
 }
 
@@ -316,15 +329,13 @@ async fn emit_sends_wrongly_signed_raw_and_repeated_frames() {
     .await;
     assert_eq!(answer["frames"], 1);
     let forged = next_text(&mut socket).await;
-    assert!(verify(&forged, "right").is_err(), "a wrong secret must not verify");
+    assert!(
+        verify(&forged, "right").is_err(),
+        "a wrong secret must not verify"
+    );
     assert_eq!(verify(&forged, "wrong").unwrap()["action"], "forged");
 
-    sandbox_post(
-        &sandbox,
-        "/_sandbox/websockets/emit",
-        json!({"raw": "not a jwt"}),
-    )
-    .await;
+    sandbox_post(&sandbox, "/_sandbox/websockets/emit", json!({"raw": "not a jwt"})).await;
     assert_eq!(next_text(&mut socket).await, "not a jwt");
 
     let (_, answer) = sandbox_post(
@@ -335,7 +346,10 @@ async fn emit_sends_wrongly_signed_raw_and_repeated_frames() {
     .await;
     assert_eq!(answer["frames"], 50);
     for _ in 0..50 {
-        assert_eq!(verify(&next_text(&mut socket).await, "right").unwrap(), json!({"n": 1}));
+        assert_eq!(
+            verify(&next_text(&mut socket).await, "right").unwrap(),
+            json!({"n": 1})
+        );
     }
     let (_, view) = call(&sandbox, "", Method::GET, "/_sandbox/websockets", None).await;
     assert_eq!(view["framesSent"], 52);

@@ -29,7 +29,12 @@ struct Call {
 }
 
 /// Checks the key (and, for change-log routes, its `change_log` scope).
-fn authorise(state: &SandboxState, headers: &HeaderMap, query: Option<&str>, change_log: bool) -> Result<Call, Failure> {
+fn authorise(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    change_log: bool,
+) -> Result<Call, Failure> {
     let params = parse_params(query)?;
     let world = state.world();
     let caller = check_key(&world, headers, &params)?;
@@ -64,7 +69,10 @@ fn body_object(body: &Bytes) -> Result<Map<String, Value>, Failure> {
     }
     match serde_json::from_slice(body) {
         Ok(Value::Object(object)) => Ok(object),
-        _ => Err(failure(StatusCode::BAD_REQUEST, "The request body must be a JSON object.")),
+        _ => Err(failure(
+            StatusCode::BAD_REQUEST,
+            "The request body must be a JSON object.",
+        )),
     }
 }
 
@@ -85,7 +93,9 @@ fn id_field(object: &Map<String, Value>, name: &str) -> Result<Option<String>, F
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(s.clone())),
+        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Ok(Some(s.clone()))
+        }
         Some(other) => Err(failure(
             StatusCode::BAD_REQUEST,
             &format!("Invalid value for {name}: {other}. Expected an integer."),
@@ -136,7 +146,12 @@ pub fn websocket_base(public_url: &str) -> String {
 }
 
 /// A `WebsocketProto` with a fresh URL (limited to `subscription`, if given).
-fn websocket_json(state: &SandboxState, call: &Call, websocket: &Websocket, subscription: Option<&str>) -> Value {
+fn websocket_json(
+    state: &SandboxState,
+    call: &Call,
+    websocket: &Websocket,
+    subscription: Option<&str>,
+) -> Value {
     let now_ms = jiff::Timestamp::now().as_millisecond();
     let token = state.events.tokens.issue(
         &websocket.id,

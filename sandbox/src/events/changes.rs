@@ -43,9 +43,17 @@ enum ChangeRequest {
         number: Option<String>,
         office: Option<String>,
     },
-    ChangeNumber { email: String, number: Option<String> },
-    RemoveUser { email: String },
-    MoveOffice { email: String, office: String },
+    ChangeNumber {
+        email: String,
+        number: Option<String>,
+    },
+    RemoveUser {
+        email: String,
+    },
+    MoveOffice {
+        email: String,
+        office: String,
+    },
 }
 
 impl From<ChangeRequest> for DialpadChange {
@@ -163,7 +171,10 @@ mod tests {
         let entry = change_log_entry(&change, &outcome, IdEncoding::Number, 1_700_000_000_123);
         assert_eq!(entry["action"], "add_team_members");
         assert_eq!(entry["date"], 1_700_000_000_123_i64);
-        assert_eq!(entry["target"], json!({"type": "User", "id": 5835806903417999_i64}));
+        assert_eq!(
+            entry["target"],
+            json!({"type": "User", "id": 5835806903417999_i64})
+        );
         assert_eq!(entry["additional_data"], json!({"0": "new@contoso.com"}));
         assert_eq!(entry["changed_by"]["type"], "User");
     }

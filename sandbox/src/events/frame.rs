@@ -30,11 +30,13 @@ mod tests {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
-        let decoded = jsonwebtoken::decode::<Value>(&text, &DecodingKey::from_secret(b"s3cret").unwrap(), &validation)
-            .expect("verifies");
+        let decoded =
+            jsonwebtoken::decode::<Value>(&text, &DecodingKey::from_secret(b"s3cret").unwrap(), &validation)
+                .expect("verifies");
         assert_eq!(decoded.claims, event);
         assert!(
-            jsonwebtoken::decode::<Value>(&text, &DecodingKey::from_secret(b"other").unwrap(), &validation).is_err()
+            jsonwebtoken::decode::<Value>(&text, &DecodingKey::from_secret(b"other").unwrap(), &validation)
+                .is_err()
         );
     }
 

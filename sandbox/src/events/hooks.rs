@@ -39,16 +39,18 @@ struct Emit {
 pub async fn emit(State(state): State<Arc<SandboxState>>, body: Bytes) -> Response {
     let emit: Emit = match serde_json::from_slice(&body) {
         Ok(emit) => emit,
-        Err(error) => return (StatusCode::BAD_REQUEST, format!("not an emit request: {error}")).into_response(),
+        Err(error) => {
+            return (StatusCode::BAD_REQUEST, format!("not an emit request: {error}")).into_response();
+        }
     };
     let company = emit.company.unwrap_or(Company::Org);
-    let frames = state
-        .events
-        .emit(company, emit.count.unwrap_or(1), |own_secret| match (&emit.raw, &emit.secret) {
+    let frames = state.events.emit(company, emit.count.unwrap_or(1), |own_secret| {
+        match (&emit.raw, &emit.secret) {
             (Some(raw), _) => raw.clone(),
             (None, Some(secret)) => frame_text(&emit.payload, Some(secret)),
             (None, None) => frame_text(&emit.payload, own_secret),
-        });
+        }
+    });
     Json(json!({"frames": frames})).into_response()
 }
 

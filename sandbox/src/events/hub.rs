@@ -78,7 +78,11 @@ impl Hub {
 
     /// Registers a connection to `websocket_id` if the websocket (and the scope's subscription)
     /// still exists: its number and the channel its task reads.
-    pub fn connect(&self, websocket_id: &str, scope: Scope) -> Option<(u64, mpsc::UnboundedReceiver<Outbound>)> {
+    pub fn connect(
+        &self,
+        websocket_id: &str,
+        scope: Scope,
+    ) -> Option<(u64, mpsc::UnboundedReceiver<Outbound>)> {
         let mut state = self.state.lock().expect("event hub lock");
         let company = state.registry.websocket_by_id(websocket_id)?.company;
         if let Scope::Subscription(id) = &scope {

@@ -131,7 +131,12 @@ impl Registry {
     }
 
     /// Replaces the secret of `company`'s websocket `id`.
-    pub fn set_secret(&mut self, company: Company, id: &str, secret: Option<String>) -> Result<Websocket, RegistryError> {
+    pub fn set_secret(
+        &mut self,
+        company: Company,
+        id: &str,
+        secret: Option<String>,
+    ) -> Result<Websocket, RegistryError> {
         let websocket = self
             .websockets
             .iter_mut()
@@ -143,7 +148,11 @@ impl Registry {
 
     /// Deletes `company`'s websocket `id` and the subscriptions that deliver to it (a
     /// subscription cannot outlive its endpoint; UNCONFIRMED upstream).
-    pub fn delete_websocket(&mut self, company: Company, id: &str) -> Result<(Websocket, Vec<Subscription>), RegistryError> {
+    pub fn delete_websocket(
+        &mut self,
+        company: Company,
+        id: &str,
+    ) -> Result<(Websocket, Vec<Subscription>), RegistryError> {
         let index = self
             .websockets
             .iter()
@@ -247,7 +256,9 @@ mod tests {
         );
         let other = registry.create_websocket(Company::Other, None);
         assert!(
-            registry.create_subscription(Company::Other, &other.id, true).is_ok(),
+            registry
+                .create_subscription(Company::Other, &other.id, true)
+                .is_ok(),
             "the limit is per company"
         );
     }
@@ -272,8 +283,12 @@ mod tests {
         let mut registry = Registry::default();
         let used = registry.create_websocket(Company::Org, None);
         let spare = registry.create_websocket(Company::Org, None);
-        let gone = registry.create_subscription(Company::Org, &used.id, true).unwrap();
-        let kept = registry.create_subscription(Company::Org, &spare.id, true).unwrap();
+        let gone = registry
+            .create_subscription(Company::Org, &used.id, true)
+            .unwrap();
+        let kept = registry
+            .create_subscription(Company::Org, &spare.id, true)
+            .unwrap();
         let (_, deleted) = registry.delete_websocket(Company::Org, &used.id).unwrap();
         assert_eq!(deleted, vec![gone]);
         assert_eq!(registry.subscriptions(), std::slice::from_ref(&kept));

@@ -142,6 +142,9 @@ mod tests {
     fn another_sandboxs_token_is_invalid() {
         let token = TokenKey::default().issue("4000", None, "http://sandbox", 0, 60);
         assert_eq!(TokenKey::default().check(&token, 0), Err(TokenError::Invalid));
-        assert_eq!(TokenKey::default().check("not-a-jwt", 0), Err(TokenError::Invalid));
+        assert_eq!(
+            TokenKey::default().check("not-a-jwt", 0),
+            Err(TokenError::Invalid)
+        );
     }
 }

@@ -100,7 +100,10 @@ impl DialpadChangeError {
 
 impl World {
     /// Applies `change` to the Dialpad company.
-    pub fn apply_dialpad_change(&mut self, change: &DialpadChange) -> Result<DialpadChangeOutcome, DialpadChangeError> {
+    pub fn apply_dialpad_change(
+        &mut self,
+        change: &DialpadChange,
+    ) -> Result<DialpadChangeOutcome, DialpadChangeError> {
         match change {
             DialpadChange::AddUser {
                 email,

@@ -40,7 +40,11 @@ fn a_new_user_takes_the_lowest_free_number_and_keeps_the_users_sorted() {
     sorted.sort();
     assert_eq!(ids, sorted);
     assert!(
-        world.dialpad.other_numbers.iter().all(|n| n.number != "+14155559001"),
+        world
+            .dialpad
+            .other_numbers
+            .iter()
+            .all(|n| n.number != "+14155559001"),
         "the number left the free pool"
     );
 }
@@ -83,7 +87,10 @@ fn a_number_change_frees_the_old_number_and_a_removal_frees_them_all() {
         .filter(|n| n.status == "available")
         .map(|n| n.number.as_str())
         .collect();
-    assert!(free.contains(&"+14155551001") && free.contains(&"+14155559002"), "{free:?}");
+    assert!(
+        free.contains(&"+14155551001") && free.contains(&"+14155559002"),
+        "{free:?}"
+    );
     assert!(world.apply_dialpad_change(&removal).unwrap_err().is_not_found());
 }
 
@@ -98,5 +105,10 @@ fn a_user_moves_to_an_office_named_by_name_or_id_and_an_unknown_office_is_not_fo
     assert_eq!(outcome.to.as_deref(), Some("5012637248020481"));
     let main = world.dialpad.office_id.clone();
     assert_eq!(world.apply_dialpad_change(&to(&main)).unwrap().to, Some(main));
-    assert!(world.apply_dialpad_change(&to("Atlantis")).unwrap_err().is_not_found());
+    assert!(
+        world
+            .apply_dialpad_change(&to("Atlantis"))
+            .unwrap_err()
+            .is_not_found()
+    );
 }

@@ -50,7 +50,13 @@ behaviour: {{dialpadRequestsPerSecond: 1000{behaviour}}}
 }
 
 /// `method path` with `key` and an optional JSON body: the status and JSON body.
-pub async fn call(sandbox: &Sandbox, key: &str, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub async fn call(
+    sandbox: &Sandbox,
+    key: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut request = Client::new()
         .request(method, format!("{}{path}", sandbox.base_url()))
         .bearer_auth(key);
