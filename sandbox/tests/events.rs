@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::events::{
-    KEY, OTHER_KEY, call, connect, next_message, next_text, sandbox_post, start, subscribed_websocket,
-    verify, wait_for_connections,
+    KEY, OTHER_KEY, call, connect, dialpad_change, next_message, next_text, sandbox_post, start,
+    subscribed_websocket, verify, wait_for_connections,
 };
 use common::vendor::{assert_dialpad_schema, dialpad_operation_schema};
 use reqwest::Method;
@@ -34,9 +34,8 @@ async fn a_new_user_reaches_a_connected_client_as_one_frame_signed_with_the_webs
     assert!(url.starts_with(&expected_prefix), "{url}");
     let mut socket = connect(&websocket).await;
 
-    let (status, answer) = sandbox_post(
+    let (status, answer) = dialpad_change(
         &sandbox,
-        "/_sandbox/dialpad/changes",
         json!({"change": "addUser", "email": "new@contoso.com", "firstName": "New"}),
     )
     .await;
@@ -90,26 +89,21 @@ async fn each_change_is_one_event_naming_its_user_and_plain_json_without_a_secre
         ),
     ];
     for (change, action) in changes {
-        let (status, answer) = sandbox_post(&sandbox, "/_sandbox/dialpad/changes", change).await;
+        let (status, answer) = dialpad_change(&sandbox, change).await;
         assert_eq!((status, &answer["events"]), (200, &json!(1)), "{answer}");
         assert_eq!(answer["userId"], "5835806903417901");
         let event: Value = serde_json::from_str(&next_text(&mut socket).await).expect("plain JSON");
         assert_eq!(event["action"], action);
         assert_eq!(event["target"], json!({"type": "User", "id": "5835806903417901"}));
     }
-    let (status, message) = sandbox_post(
+    let (status, message) = dialpad_change(
         &sandbox,
-        "/_sandbox/dialpad/changes",
         json!({"change": "removeUser", "email": "ada@contoso.com"}),
     )
     .await;
     assert_eq!(status, 404, "a removed user is gone: {message}");
-    let (status, _) = sandbox_post(
-        &sandbox,
-        "/_sandbox/dialpad/changes",
-        json!({"change": "addUser", "email": "bob@contoso.com"}),
-    )
-    .await;
+    let (status, _) =
+        dialpad_change(&sandbox, json!({"change": "addUser", "email": "bob@contoso.com"})).await;
     assert_eq!(status, 400, "bob exists");
 }
 
@@ -139,9 +133,8 @@ async fn an_expired_url_is_refused_and_get_regenerates_a_working_one() {
     );
     assert_ne!(fresh["websocket_url"], websocket["websocket_url"]);
     let mut socket = connect(&fresh).await;
-    let (_, answer) = sandbox_post(
+    let (_, answer) = dialpad_change(
         &sandbox,
-        "/_sandbox/dialpad/changes",
         json!({"change": "removeUser", "email": "bob@contoso.com"}),
     )
     .await;
@@ -224,9 +217,8 @@ async fn another_companys_key_sees_none_of_the_orgs_websockets_nor_its_events() 
 
     let mut other_socket = connect(&other).await;
     let mut org_socket = connect(&org).await;
-    let (_, answer) = sandbox_post(
+    let (_, answer) = dialpad_change(
         &sandbox,
-        "/_sandbox/dialpad/changes",
         json!({"change": "addUser", "email": "eve@contoso.com", "number": "+14155559002"}),
     )
     .await;

@@ -12,7 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-use super::registry::{Company, RegistryError, Subscription, Websocket};
+use super::hub::Outbound;
+use super::registry::{Company, Registry, RegistryError, Subscription, Websocket};
 use crate::SandboxState;
 use crate::dialpad::{Caller, Failure, check_key, failure, int64, parse_params};
 use crate::fixture::IdEncoding;
@@ -194,21 +195,59 @@ fn subscription_json(state: &SandboxState, call: &Call, subscription: &Subscript
     Value::Object(object)
 }
 
-/// `POST /api/v2/websockets` (`websockets.create`).
+/// Checks the caller, then runs `op` on the registry for the caller's company and the path's
+/// `id`: what it returned, with the call.
+fn by_id<T>(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    change_log: bool,
+    id: &str,
+    op: impl FnOnce(&mut Registry, Company, &str) -> Result<T, RegistryError>,
+) -> Result<(Call, T), Failure> {
+    let call = authorise(state, headers, query, change_log)?;
+    let id = path_id(id)?;
+    let found = state
+        .events
+        .with_registry(|r| op(r, call.company, &id))
+        .map_err(registry_failure)?;
+    Ok((call, found))
+}
+
+/// Checks the caller, then runs `op` on the registry for the caller's company: what it
+/// returned, with the call.
+fn for_company<T>(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    change_log: bool,
+    op: impl FnOnce(&mut Registry, Company) -> Result<T, RegistryError>,
+) -> Result<(Call, T), Failure> {
+    let call = authorise(state, headers, query, change_log)?;
+    let found = state
+        .events
+        .with_registry(|r| op(r, call.company))
+        .map_err(registry_failure)?;
+    Ok((call, found))
+}
+
+/// `POST /api/v2/websockets` (`websockets.create`): `{"secret"?}`.
 pub async fn create_websocket(
     State(state): State<Arc<SandboxState>>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), false)?;
-        let secret = secret_field(&body_object(&body)?)?.flatten();
-        let websocket = state
-            .events
-            .with_registry(|r| r.create_websocket(call.company, secret));
-        Ok(websocket_json(&state, &call, &websocket, None))
-    })())
+    let secret = match body_object(&body).and_then(|object| secret_field(&object)) {
+        Ok(secret) => secret.flatten(),
+        Err(failure) => return failure.into_response(),
+    };
+    answer(
+        for_company(&state, &headers, query.as_deref(), false, |r, company| {
+            Ok(r.create_websocket(company, secret))
+        })
+        .map(|(call, websocket)| websocket_json(&state, &call, &websocket, None)),
+    )
 }
 
 /// `GET /api/v2/websockets` (`websockets.list`): one page, every websocket of the company.
@@ -217,17 +256,18 @@ pub async fn list_websockets(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), false)?;
-        let websockets: Vec<Websocket> = state
-            .events
-            .with_registry(|r| r.websockets_of(call.company).cloned().collect());
-        let items: Vec<Value> = websockets
-            .iter()
-            .map(|w| websocket_json(&state, &call, w, None))
-            .collect();
-        Ok(json!({"items": items}))
-    })())
+    answer(
+        for_company(&state, &headers, query.as_deref(), false, |r, company| {
+            Ok(r.websockets_of(company).cloned().collect::<Vec<_>>())
+        })
+        .map(|(call, websockets)| {
+            let items: Vec<Value> = websockets
+                .iter()
+                .map(|w| websocket_json(&state, &call, w, None))
+                .collect();
+            json!({"items": items})
+        }),
+    )
 }
 
 /// `GET /api/v2/websockets/{id}` (`websockets.get`): the websocket with a regenerated URL.
@@ -237,15 +277,17 @@ pub async fn get_websocket(
     RawQuery(query): RawQuery,
     Path(id): Path<String>,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), false)?;
-        let id = path_id(&id)?;
-        let websocket = state
-            .events
-            .with_registry(|r| r.websocket(call.company, &id).cloned())
-            .map_err(registry_failure)?;
-        Ok(websocket_json(&state, &call, &websocket, None))
-    })())
+    answer(
+        by_id(
+            &state,
+            &headers,
+            query.as_deref(),
+            false,
+            &id,
+            |r, company, id| r.websocket(company, id).cloned(),
+        )
+        .map(|(call, websocket)| websocket_json(&state, &call, &websocket, None)),
+    )
 }
 
 /// `PATCH /api/v2/websockets/{id}` (`websockets.update`): a new `secret` (or none).
@@ -256,19 +298,24 @@ pub async fn update_websocket(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), false)?;
-        let id = path_id(&id)?;
-        let secret = secret_field(&body_object(&body)?)?;
-        let websocket = state
-            .events
-            .with_registry(|r| match secret {
-                Some(secret) => r.set_secret(call.company, &id, secret),
-                None => r.websocket(call.company, &id).cloned(),
-            })
-            .map_err(registry_failure)?;
-        Ok(websocket_json(&state, &call, &websocket, None))
-    })())
+    let secret = match body_object(&body).and_then(|object| secret_field(&object)) {
+        Ok(secret) => secret,
+        Err(failure) => return failure.into_response(),
+    };
+    answer(
+        by_id(
+            &state,
+            &headers,
+            query.as_deref(),
+            false,
+            &id,
+            |r, company, id| match secret {
+                Some(secret) => r.set_secret(company, id, secret),
+                None => r.websocket(company, id).cloned(),
+            },
+        )
+        .map(|(call, websocket)| websocket_json(&state, &call, &websocket, None)),
+    )
 }
 
 /// `DELETE /api/v2/websockets/{id}` (`websockets.delete`): the websocket as it was. The
@@ -280,18 +327,26 @@ pub async fn delete_websocket(
     RawQuery(query): RawQuery,
     Path(id): Path<String>,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), false)?;
-        let id = path_id(&id)?;
-        let (websocket, _) = state
-            .events
-            .with_registry(|r| r.delete_websocket(call.company, &id))
-            .map_err(registry_failure)?;
-        state
-            .events
-            .end_connections(Some(&websocket.id), super::hub::Outbound::Close);
-        Ok(websocket_json(&state, &call, &websocket, None))
-    })())
+    answer(
+        by_id(
+            &state,
+            &headers,
+            query.as_deref(),
+            false,
+            &id,
+            |r, company, id| r.delete_websocket(company, id).map(|(websocket, _)| websocket),
+        )
+        .map(|(call, websocket)| {
+            state.events.end_connections(Some(&websocket.id), Outbound::Close);
+            websocket_json(&state, &call, &websocket, None)
+        }),
+    )
+}
+
+/// `enabled` and `endpoint_id` of a subscription's body.
+fn subscription_fields(body: &Bytes) -> Result<(Option<bool>, Option<String>), Failure> {
+    let object = body_object(body)?;
+    Ok((bool_field(&object, "enabled")?, id_field(&object, "endpoint_id")?))
 }
 
 /// `POST /api/v2/subscriptions/changelog`: `{"endpoint_id", "enabled"?}`.
@@ -301,18 +356,21 @@ pub async fn create_subscription(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), true)?;
-        let object = body_object(&body)?;
-        let endpoint = id_field(&object, "endpoint_id")?
-            .ok_or_else(|| failure(StatusCode::BAD_REQUEST, "endpoint_id is required."))?;
-        let enabled = bool_field(&object, "enabled")?.unwrap_or(true);
-        let subscription = state
-            .events
-            .with_registry(|r| r.create_subscription(call.company, &endpoint, enabled))
-            .map_err(registry_failure)?;
-        Ok(subscription_json(&state, &call, &subscription))
-    })())
+    let fields = subscription_fields(&body).and_then(|(enabled, endpoint)| {
+        let endpoint =
+            endpoint.ok_or_else(|| failure(StatusCode::BAD_REQUEST, "endpoint_id is required."))?;
+        Ok((enabled.unwrap_or(true), endpoint))
+    });
+    let (enabled, endpoint) = match fields {
+        Ok(fields) => fields,
+        Err(failure) => return failure.into_response(),
+    };
+    answer(
+        for_company(&state, &headers, query.as_deref(), true, |r, company| {
+            r.create_subscription(company, &endpoint, enabled)
+        })
+        .map(|(call, subscription)| subscription_json(&state, &call, &subscription)),
+    )
 }
 
 /// `GET /api/v2/subscriptions/changelog`: one page, every subscription of the company.
@@ -321,17 +379,18 @@ pub async fn list_subscriptions(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), true)?;
-        let subscriptions: Vec<Subscription> = state
-            .events
-            .with_registry(|r| r.subscriptions_of(call.company).cloned().collect());
-        let items: Vec<Value> = subscriptions
-            .iter()
-            .map(|s| subscription_json(&state, &call, s))
-            .collect();
-        Ok(json!({"items": items}))
-    })())
+    answer(
+        for_company(&state, &headers, query.as_deref(), true, |r, company| {
+            Ok(r.subscriptions_of(company).cloned().collect::<Vec<_>>())
+        })
+        .map(|(call, subscriptions)| {
+            let items: Vec<Value> = subscriptions
+                .iter()
+                .map(|s| subscription_json(&state, &call, s))
+                .collect();
+            json!({"items": items})
+        }),
+    )
 }
 
 /// `GET /api/v2/subscriptions/changelog/{id}`.
@@ -341,15 +400,12 @@ pub async fn get_subscription(
     RawQuery(query): RawQuery,
     Path(id): Path<String>,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), true)?;
-        let id = path_id(&id)?;
-        let subscription = state
-            .events
-            .with_registry(|r| r.subscription(call.company, &id).cloned())
-            .map_err(registry_failure)?;
-        Ok(subscription_json(&state, &call, &subscription))
-    })())
+    answer(
+        by_id(&state, &headers, query.as_deref(), true, &id, |r, company, id| {
+            r.subscription(company, id).cloned()
+        })
+        .map(|(call, subscription)| subscription_json(&state, &call, &subscription)),
+    )
 }
 
 /// `PATCH /api/v2/subscriptions/changelog/{id}`: `{"enabled"?, "endpoint_id"?}`.
@@ -360,18 +416,16 @@ pub async fn update_subscription(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), true)?;
-        let id = path_id(&id)?;
-        let object = body_object(&body)?;
-        let enabled = bool_field(&object, "enabled")?;
-        let endpoint = id_field(&object, "endpoint_id")?;
-        let subscription = state
-            .events
-            .with_registry(|r| r.update_subscription(call.company, &id, enabled, endpoint.as_deref()))
-            .map_err(registry_failure)?;
-        Ok(subscription_json(&state, &call, &subscription))
-    })())
+    let (enabled, endpoint) = match subscription_fields(&body) {
+        Ok(fields) => fields,
+        Err(failure) => return failure.into_response(),
+    };
+    answer(
+        by_id(&state, &headers, query.as_deref(), true, &id, |r, company, id| {
+            r.update_subscription(company, id, enabled, endpoint.as_deref())
+        })
+        .map(|(call, subscription)| subscription_json(&state, &call, &subscription)),
+    )
 }
 
 /// `DELETE /api/v2/subscriptions/changelog/{id}`: the subscription as it was.
@@ -381,13 +435,10 @@ pub async fn delete_subscription(
     RawQuery(query): RawQuery,
     Path(id): Path<String>,
 ) -> Response {
-    answer((|| {
-        let call = authorise(&state, &headers, query.as_deref(), true)?;
-        let id = path_id(&id)?;
-        let subscription = state
-            .events
-            .with_registry(|r| r.delete_subscription(call.company, &id))
-            .map_err(registry_failure)?;
-        Ok(subscription_json(&state, &call, &subscription))
-    })())
+    answer(
+        by_id(&state, &headers, query.as_deref(), true, &id, |r, company, id| {
+            r.delete_subscription(company, id)
+        })
+        .map(|(call, subscription)| subscription_json(&state, &call, &subscription)),
+    )
 }

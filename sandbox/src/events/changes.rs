@@ -17,7 +17,6 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::registry::Company;
@@ -30,54 +29,6 @@ use crate::world::{DialpadChange, DialpadChangeOutcome};
 const ADMIN_ID: &str = "5100000000000001";
 /// Its name.
 const ADMIN_NAME: &str = "Sandbox Admin";
-
-/// The request body.
-#[derive(Deserialize)]
-#[serde(tag = "change", rename_all = "camelCase", deny_unknown_fields)]
-enum ChangeRequest {
-    #[serde(rename_all = "camelCase")]
-    AddUser {
-        email: String,
-        first_name: Option<String>,
-        last_name: Option<String>,
-        number: Option<String>,
-        office: Option<String>,
-    },
-    ChangeNumber {
-        email: String,
-        number: Option<String>,
-    },
-    RemoveUser {
-        email: String,
-    },
-    MoveOffice {
-        email: String,
-        office: String,
-    },
-}
-
-impl From<ChangeRequest> for DialpadChange {
-    fn from(request: ChangeRequest) -> Self {
-        match request {
-            ChangeRequest::AddUser {
-                email,
-                first_name,
-                last_name,
-                number,
-                office,
-            } => DialpadChange::AddUser {
-                email,
-                first_name,
-                last_name,
-                number,
-                office,
-            },
-            ChangeRequest::ChangeNumber { email, number } => DialpadChange::ChangeNumber { email, number },
-            ChangeRequest::RemoveUser { email } => DialpadChange::RemoveUser { email },
-            ChangeRequest::MoveOffice { email, office } => DialpadChange::MoveOffice { email, office },
-        }
-    }
-}
 
 /// The change-log entry for `change`, which did `outcome`, at `date_ms`.
 pub fn change_log_entry(
@@ -125,11 +76,10 @@ fn plain(status: StatusCode, message: String) -> Response {
 
 /// Applies the change, then publishes its entry: `{"userId", "number"?, "events"}`.
 pub async fn change(State(state): State<Arc<SandboxState>>, body: Bytes) -> Response {
-    let request: ChangeRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
+    let change: DialpadChange = match serde_json::from_slice(&body) {
+        Ok(change) => change,
         Err(error) => return plain(StatusCode::BAD_REQUEST, format!("not a Dialpad change: {error}")),
     };
-    let change = DialpadChange::from(request);
     let (outcome, entry) = {
         let mut world = state.world();
         let outcome = match world.apply_dialpad_change(&change) {

@@ -13,12 +13,20 @@
 //! - Users are found by any of their emails, ignoring case; deleted users are not found.
 
 use jiff::Timestamp;
+use serde::Deserialize;
 
 use super::build::digits;
 use super::{DialpadNumber, DialpadUser, World};
 
-/// One admin change to the Dialpad company.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One admin change to the Dialpad company; as JSON, `{"change": "addUser", "email": ...}`
+/// with camelCase fields.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(
+    tag = "change",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum DialpadChange {
     /// A new active user.
     AddUser {

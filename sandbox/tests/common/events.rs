@@ -74,6 +74,11 @@ pub async fn sandbox_post(sandbox: &Sandbox, path: &str, body: Value) -> (u16, V
     call(sandbox, "", Method::POST, path, Some(body)).await
 }
 
+/// `POST /_sandbox/dialpad/changes` with `change`.
+pub async fn dialpad_change(sandbox: &Sandbox, change: Value) -> (u16, Value) {
+    sandbox_post(sandbox, "/_sandbox/dialpad/changes", change).await
+}
+
 /// Creates a websocket (with `secret`, if any) and a change-log subscription to it: the
 /// websocket's answer.
 pub async fn subscribed_websocket(sandbox: &Sandbox, key: &str, secret: Option<&str>) -> Value {
