@@ -31,6 +31,8 @@
 //!   204; effective assignments leave out types whose effective policy is Global; group
 //!   assignments apply at once; `assignNumber` with a `locationId` the tenant does not have
 //!   fails its operation.
+//! - Dialpad events (`events`): websockets, change-log subscriptions and the WebSocket they
+//!   deliver to; its module docs list its own choices.
 //! - Tokens look like JWTs (header.payload.signature) whose payload carries `tid`, `oid`, `upn`,
 //!   `scp` or `roles` and `exp`, as Entra's do; the signature is random and not verifiable.
 

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
+use super::fields::{body_object, bool_field, id_field, path_id, secret_field};
 use super::hub::Outbound;
 use super::registry::{Company, Registry, RegistryError, Subscription, Websocket};
 use crate::SandboxState;
@@ -60,73 +61,6 @@ fn answer(result: Result<Value, Failure>) -> Response {
     match result {
         Ok(body) => (StatusCode::OK, axum::Json(body)).into_response(),
         Err(failure) => failure.into_response(),
-    }
-}
-
-/// The JSON object of a request body; an empty body is `{}`.
-fn body_object(body: &Bytes) -> Result<Map<String, Value>, Failure> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(object)) => Ok(object),
-        _ => Err(failure(
-            StatusCode::BAD_REQUEST,
-            "The request body must be a JSON object.",
-        )),
-    }
-}
-
-/// An int64 path parameter, as digits.
-fn path_id(id: &str) -> Result<String, Failure> {
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(id.to_owned())
-    } else {
-        Err(failure(
-            StatusCode::BAD_REQUEST,
-            &format!("Invalid id: '{id}'. Expected an integer."),
-        ))
-    }
-}
-
-/// An int64 body field, as digits: a JSON integer or a string of digits.
-fn id_field(object: &Map<String, Value>, name: &str) -> Result<Option<String>, Failure> {
-    match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
-        Some(Value::String(s)) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(Some(s.clone()))
-        }
-        Some(other) => Err(failure(
-            StatusCode::BAD_REQUEST,
-            &format!("Invalid value for {name}: {other}. Expected an integer."),
-        )),
-    }
-}
-
-fn bool_field(object: &Map<String, Value>, name: &str) -> Result<Option<bool>, Failure> {
-    match object.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(failure(
-            StatusCode::BAD_REQUEST,
-            &format!("Invalid value for {name}: {other}. Expected true or false."),
-        )),
-    }
-}
-
-/// `secret`: absent means unchanged (`None`); `null` or `""` means none.
-fn secret_field(object: &Map<String, Value>) -> Result<Option<Option<String>>, Failure> {
-    match object.get("secret") {
-        None => Ok(None),
-        Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) if s.is_empty() => Ok(Some(None)),
-        // `[single-line only]` says the schema's description of `secret`.
-        Some(Value::String(s)) if !s.contains(['\n', '\r']) => Ok(Some(Some(s.clone()))),
-        Some(_) => Err(failure(
-            StatusCode::BAD_REQUEST,
-            "Invalid value for secret: expected a single-line string.",
-        )),
     }
 }
 

@@ -31,6 +31,7 @@
 
 pub mod api;
 pub mod changes;
+mod fields;
 pub mod frame;
 pub mod hooks;
 pub mod hub;
