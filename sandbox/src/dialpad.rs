@@ -57,7 +57,7 @@ pub fn routes() -> Router<Arc<SandboxState>> {
         .route("/api/v2/offices/{id}", get(offices::get_office))
 }
 
-type Params = Vec<(String, String)>;
+pub(crate) type Params = Vec<(String, String)>;
 
 async fn list_users(
     State(state): State<Arc<SandboxState>>,
@@ -124,7 +124,7 @@ fn respond(result: Result<Value, Failure>) -> Response {
 }
 
 /// A Dialpad error to answer with; small, so `Result`s that carry it stay cheap.
-struct Failure {
+pub(crate) struct Failure {
     status: StatusCode,
     message: String,
 }
@@ -135,7 +135,7 @@ impl IntoResponse for Failure {
     }
 }
 
-fn failure(status: StatusCode, message: &str) -> Failure {
+pub(crate) fn failure(status: StatusCode, message: &str) -> Failure {
     Failure {
         status,
         message: message.to_owned(),
@@ -146,7 +146,7 @@ fn bad_request(message: &str) -> Failure {
     failure(StatusCode::BAD_REQUEST, message)
 }
 
-fn parse_params(query: Option<&str>) -> Result<Params, Failure> {
+pub(crate) fn parse_params(query: Option<&str>) -> Result<Params, Failure> {
     match query {
         None | Some("") => Ok(Vec::new()),
         Some(text) => {
@@ -161,7 +161,7 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
 
 /// Whose key a request carries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Caller {
+pub(crate) enum Caller {
     /// The org's company.
     Org,
     /// The other company of the fixture: no users, no numbers.
@@ -170,7 +170,7 @@ enum Caller {
 
 /// 401 unless the request carries the company's key or the other company's (Bearer header or
 /// `apikey` parameter).
-fn check_key(world: &World, headers: &HeaderMap, params: &Params) -> Result<Caller, Failure> {
+pub(crate) fn check_key(world: &World, headers: &HeaderMap, params: &Params) -> Result<Caller, Failure> {
     let header = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -240,7 +240,7 @@ fn decode_cursor(params: &Params, kind: char) -> Result<Option<String>, Failure>
         .ok_or_else(|| bad_request("Invalid cursor. Pass the cursor of the previous response unchanged."))
 }
 
-fn int64(encoding: IdEncoding, value: &str) -> Value {
+pub(crate) fn int64(encoding: IdEncoding, value: &str) -> Value {
     match (encoding, value.parse::<i64>()) {
         (IdEncoding::Number, Ok(n)) => Value::from(n),
         _ => Value::from(value),

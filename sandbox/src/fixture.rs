@@ -246,6 +246,11 @@ pub struct DialpadFixture {
     /// The company API key (Bearer token).
     #[serde(default = "default_api_key")]
     pub api_key: String,
+    /// The OAuth scopes the key carries. Dialpad's change-log subscription routes require
+    /// `change_log` (vendor/dialpad-openapi.json, `security` of `/api/v2/subscriptions/changelog`);
+    /// the default holds it, so the demo works.
+    #[serde(default = "default_api_key_scopes")]
+    pub api_key_scopes: Vec<String>,
     /// The company id.
     #[serde(default = "default_company_id")]
     pub company_id: String,
@@ -291,6 +296,7 @@ impl Default for DialpadFixture {
     fn default() -> Self {
         Self {
             api_key: default_api_key(),
+            api_key_scopes: default_api_key_scopes(),
             company_id: default_company_id(),
             company_name: default_company_name(),
             other_company: OtherCompanyFixture::default(),
@@ -310,6 +316,9 @@ pub struct OtherCompanyFixture {
     /// Its API key (Bearer token); must differ from the org's.
     #[serde(default = "default_other_api_key")]
     pub api_key: String,
+    /// The OAuth scopes its key carries (as `dialpad.apiKeyScopes`).
+    #[serde(default = "default_api_key_scopes")]
+    pub api_key_scopes: Vec<String>,
     /// Its company id.
     #[serde(default = "default_other_company_id")]
     pub company_id: String,
@@ -322,6 +331,7 @@ impl Default for OtherCompanyFixture {
     fn default() -> Self {
         Self {
             api_key: default_other_api_key(),
+            api_key_scopes: default_api_key_scopes(),
             company_id: default_other_company_id(),
             company_name: default_other_company_name(),
         }
@@ -424,6 +434,14 @@ pub struct BehaviourFixture {
     /// The most entries one `assign` or `unassign` request may carry (UNCONFIRMED upstream).
     #[serde(default = "default_policy_assignment_batch_limit")]
     pub policy_assignment_batch_limit: u32,
+    /// How long the token in a Dialpad `websocket_url` stays usable: Dialpad's tokens expire an
+    /// hour after they are issued (developers.dialpad.com/docs/event-subscriptions-via-websocket).
+    #[serde(default = "default_websocket_lifetime")]
+    pub websocket_url_lifetime_seconds: u64,
+    /// How long an open Dialpad event connection lasts before the server closes it: Dialpad
+    /// disconnects after an hour (same page).
+    #[serde(default = "default_websocket_lifetime")]
+    pub websocket_connection_lifetime_seconds: u64,
 }
 
 impl Default for BehaviourFixture {
@@ -441,6 +459,8 @@ impl Default for BehaviourFixture {
             entra_clock_skew_seconds: 0,
             accepted_policy_types: default_accepted_policy_types(),
             policy_assignment_batch_limit: default_policy_assignment_batch_limit(),
+            websocket_url_lifetime_seconds: default_websocket_lifetime(),
+            websocket_connection_lifetime_seconds: default_websocket_lifetime(),
         }
     }
 }
@@ -502,6 +522,12 @@ fn default_company_id() -> String {
 }
 fn default_company_name() -> String {
     "Contoso".to_owned()
+}
+fn default_api_key_scopes() -> Vec<String> {
+    vec!["change_log".to_owned()]
+}
+fn default_websocket_lifetime() -> u64 {
+    3600
 }
 fn default_other_api_key() -> String {
     "sandbox-dialpad-other-company-api-key".to_owned()

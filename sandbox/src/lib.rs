@@ -31,6 +31,8 @@
 //!   204; effective assignments leave out types whose effective policy is Global; group
 //!   assignments apply at once; `assignNumber` with a `locationId` the tenant does not have
 //!   fails its operation.
+//! - Dialpad events (`events`): websockets, change-log subscriptions and the WebSocket they
+//!   deliver to; its module docs list its own choices.
 //! - Tokens look like JWTs (header.payload.signature) whose payload carries `tid`, `oid`, `upn`,
 //!   `scp` or `roles` and `exp`, as Entra's do; the signature is random and not verifiable.
 
@@ -38,6 +40,7 @@ pub mod dialpad;
 pub mod directory_roles;
 pub mod entra;
 pub mod errors;
+pub mod events;
 pub mod fixture;
 pub mod fixture_check;
 pub mod fixture_teams;
@@ -74,6 +77,8 @@ pub struct SandboxState {
     pub oidc_keys: entra::OidcKeys,
     /// The `jti`s of accepted certificate assertions, until they expire.
     pub seen_assertions: entra::SeenAssertions,
+    /// Dialpad's websockets, change-log subscriptions and open event connections.
+    pub events: events::Hub,
 }
 
 impl SandboxState {
@@ -91,6 +96,7 @@ impl SandboxState {
             public_url: public_url.trim_end_matches('/').to_owned(),
             oidc_keys: entra::OidcKeys::default(),
             seen_assertions: entra::SeenAssertions::default(),
+            events: events::Hub::default(),
         }
     }
 
@@ -126,6 +132,7 @@ pub fn router(state: Arc<SandboxState>) -> Router {
         .merge(entra::routes())
         .merge(graph::routes())
         .merge(dialpad::routes())
+        .merge(events::routes())
         .merge(server::introspection_routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -79,11 +79,20 @@ pub enum Endpoint {
     /// `GET /api/v2/offices` and `GET /api/v2/offices/{id}`.
     #[serde(rename = "dialpad.offices")]
     DialpadOffices,
+    /// `POST /api/v2/websockets` (its own rate limit).
+    #[serde(rename = "dialpad.websocketCreate")]
+    DialpadWebsocketCreate,
+    /// `GET /api/v2/websockets` and `GET`/`PATCH`/`DELETE /api/v2/websockets/{id}`.
+    #[serde(rename = "dialpad.websockets")]
+    DialpadWebsockets,
+    /// `/api/v2/subscriptions/changelog` and `.../{id}`, every method.
+    #[serde(rename = "dialpad.changelogSubscriptions")]
+    DialpadChangelogSubscriptions,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 19] = [
+    pub const ALL: [Endpoint; 22] = [
         Endpoint::EntraToken,
         Endpoint::EntraMetadata,
         Endpoint::GraphUsers,
@@ -103,6 +112,9 @@ impl Endpoint {
         Endpoint::DialpadNumbers,
         Endpoint::DialpadCompany,
         Endpoint::DialpadOffices,
+        Endpoint::DialpadWebsocketCreate,
+        Endpoint::DialpadWebsockets,
+        Endpoint::DialpadChangelogSubscriptions,
     ];
 
     /// The name used in fixtures and counters, e.g. `graph.users`.
@@ -127,6 +139,20 @@ impl Endpoint {
             Endpoint::DialpadNumbers => "dialpad.numbers",
             Endpoint::DialpadCompany => "dialpad.company",
             Endpoint::DialpadOffices => "dialpad.offices",
+            Endpoint::DialpadWebsocketCreate => "dialpad.websocketCreate",
+            Endpoint::DialpadWebsockets => "dialpad.websockets",
+            Endpoint::DialpadChangelogSubscriptions => "dialpad.changelogSubscriptions",
+        }
+    }
+
+    /// The endpoint's own limit per minute, where the sandbox enforces one besides its
+    /// upstream's: vendor/dialpad-openapi.json's "Rate limit" lines for `websockets.create` (250
+    /// per minute) and the other websocket and change-log subscription operations (1200).
+    pub fn per_minute_limit(self) -> Option<u32> {
+        match self {
+            Endpoint::DialpadWebsocketCreate => Some(250),
+            Endpoint::DialpadWebsockets | Endpoint::DialpadChangelogSubscriptions => Some(1200),
+            _ => None,
         }
     }
 
@@ -137,7 +163,10 @@ impl Endpoint {
             Endpoint::DialpadUsers
             | Endpoint::DialpadNumbers
             | Endpoint::DialpadCompany
-            | Endpoint::DialpadOffices => Upstream::Dialpad,
+            | Endpoint::DialpadOffices
+            | Endpoint::DialpadWebsocketCreate
+            | Endpoint::DialpadWebsockets
+            | Endpoint::DialpadChangelogSubscriptions => Upstream::Dialpad,
             _ => Upstream::Graph,
         }
     }
@@ -157,6 +186,15 @@ impl Endpoint {
         }
         if path.starts_with("/api/v2/offices") {
             return Some(Endpoint::DialpadOffices);
+        }
+        if path.trim_end_matches('/') == "/api/v2/websockets" && method == Method::POST {
+            return Some(Endpoint::DialpadWebsocketCreate);
+        }
+        if path.starts_with("/api/v2/websockets") {
+            return Some(Endpoint::DialpadWebsockets);
+        }
+        if path.starts_with("/api/v2/subscriptions/changelog") {
+            return Some(Endpoint::DialpadChangelogSubscriptions);
         }
         if let Some(rest) = path.strip_prefix(NUMBERS) {
             return Some(if rest.starts_with("operations") {
@@ -313,10 +351,12 @@ impl Upstream {
     }
 }
 
-/// Per-upstream rate limiters (one tenant, one company per sandbox).
+/// Per-upstream rate limiters (one tenant, one company per sandbox), and per-endpoint ones
+/// where [`Endpoint::per_minute_limit`] names a limit (shared by both Dialpad companies).
 pub struct RateLimits {
     graph: DefaultDirectRateLimiter,
     dialpad: DefaultDirectRateLimiter,
+    per_endpoint: HashMap<Endpoint, DefaultDirectRateLimiter>,
 }
 
 impl RateLimits {
@@ -324,23 +364,33 @@ impl RateLimits {
     pub fn new(graph: u32, dialpad: u32) -> Self {
         let quota =
             |per_second: u32| Quota::per_second(NonZeroU32::new(per_second.max(1)).expect("at least one"));
+        let per_endpoint = Endpoint::ALL
+            .iter()
+            .filter_map(|&endpoint| {
+                let per_minute = NonZeroU32::new(endpoint.per_minute_limit()?)?;
+                Some((endpoint, RateLimiter::direct(Quota::per_minute(per_minute))))
+            })
+            .collect();
         Self {
             graph: RateLimiter::direct(quota(graph)),
             dialpad: RateLimiter::direct(quota(dialpad)),
+            per_endpoint,
         }
     }
 
-    /// `None` if the request may pass, else how long until it would.
-    fn check(&self, upstream: Upstream) -> Option<Duration> {
-        let limiter = match upstream {
-            Upstream::Graph => &self.graph,
-            Upstream::Dialpad => &self.dialpad,
-            Upstream::Entra => return None,
+    /// `None` if a request to `endpoint` may pass its upstream's limit and its own, else how
+    /// long until it would.
+    fn check(&self, endpoint: Endpoint) -> Option<Duration> {
+        let upstream = match endpoint.upstream() {
+            Upstream::Graph => Some(&self.graph),
+            Upstream::Dialpad => Some(&self.dialpad),
+            Upstream::Entra => None,
         };
         let clock = governor::clock::DefaultClock::default();
-        limiter
-            .check()
-            .err()
+        upstream
+            .into_iter()
+            .chain(self.per_endpoint.get(&endpoint))
+            .find_map(|limiter| limiter.check().err())
             .map(|not_until| not_until.wait_time_from(governor::clock::Clock::now(&clock)))
     }
 }
@@ -473,7 +523,7 @@ async fn shape(state: &Arc<SandboxState>, endpoint: Endpoint, request: Request, 
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    if let Some(wait) = state.limits.check(upstream) {
+    if let Some(wait) = state.limits.check(endpoint) {
         state
             .counters
             .lock()
@@ -621,6 +671,22 @@ mod tests {
             ),
             (Method::GET, "/api/v2/users", Endpoint::DialpadUsers),
             (Method::GET, "/api/v2/company", Endpoint::DialpadCompany),
+            (
+                Method::POST,
+                "/api/v2/websockets",
+                Endpoint::DialpadWebsocketCreate,
+            ),
+            (Method::GET, "/api/v2/websockets", Endpoint::DialpadWebsockets),
+            (
+                Method::DELETE,
+                "/api/v2/websockets/4000000000000001",
+                Endpoint::DialpadWebsockets,
+            ),
+            (
+                Method::PATCH,
+                "/api/v2/subscriptions/changelog/4000000000000002",
+                Endpoint::DialpadChangelogSubscriptions,
+            ),
             (
                 Method::GET,
                 "/api/v2/offices/5012637248020480",

@@ -189,6 +189,7 @@ impl World {
             teams: TeamsPolicies::from_fixture(fixture, &id_of_upn),
             dialpad: DialpadCompany {
                 api_key: fixture.dialpad.api_key.clone(),
+                api_key_scopes: fixture.dialpad.api_key_scopes.clone(),
                 company_id: fixture.dialpad.company_id.clone(),
                 company_name: fixture.dialpad.company_name.clone(),
                 other_company: fixture.dialpad.other_company.clone(),

@@ -229,6 +229,8 @@ pub struct DialpadNumber {
 pub struct DialpadCompany {
     /// Bearer key.
     pub api_key: String,
+    /// The OAuth scopes the key carries (`change_log`, ...).
+    pub api_key_scopes: Vec<String>,
     /// Company id.
     pub company_id: String,
     /// Company name.

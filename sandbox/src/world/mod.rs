@@ -3,12 +3,14 @@
 //! assignments. No HTTP here: handlers lock the world, call these methods and render the result.
 
 mod build;
+mod dialpad_changes;
 mod entities;
 mod operations;
 mod policies;
 mod policy_changes;
 
 use build::guid;
+pub use dialpad_changes::*;
 pub use entities::*;
 pub use operations::detail;
 pub use policies::*;

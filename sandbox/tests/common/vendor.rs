@@ -146,6 +146,12 @@ pub fn assert_graph_schema(schema_name: &str, value: &Value) {
 /// The schema Dialpad's spec gives for a successful `GET path` (e.g. `/api/v2/company`, whose
 /// 200 answer is `schemas.company.CompanyProto`), read from the spec's own `paths`.
 pub fn dialpad_response_schema(path: &str) -> String {
+    dialpad_operation_schema("get", path)
+}
+
+/// The schema Dialpad's spec gives for a successful `method path` (lower-case method, e.g.
+/// `post` on `/api/v2/websockets`, whose 200 answer is `schemas.websocket.WebsocketProto`).
+pub fn dialpad_operation_schema(method: &str, path: &str) -> String {
     static DOC: OnceLock<Value> = OnceLock::new();
     let doc = DOC.get_or_init(|| {
         let path = vendor_dir().join("dialpad-openapi.json");
@@ -153,12 +159,12 @@ pub fn dialpad_response_schema(path: &str) -> String {
         serde_json::from_str(&text).expect("the Dialpad spec is JSON")
     });
     let reference =
-        doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
             .as_str()
-            .unwrap_or_else(|| panic!("the Dialpad spec has no JSON answer to GET {path}"));
+            .unwrap_or_else(|| panic!("the Dialpad spec has no JSON answer to {method} {path}"));
     reference
         .strip_prefix("#/components/schemas/")
-        .unwrap_or_else(|| panic!("GET {path}: {reference} is not a component schema"))
+        .unwrap_or_else(|| panic!("{method} {path}: {reference} is not a component schema"))
         .to_owned()
 }
 
