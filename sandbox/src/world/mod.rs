@@ -3,12 +3,14 @@
 //! assignments. No HTTP here: handlers lock the world, call these methods and render the result.
 
 mod build;
+mod directory;
 mod entities;
 mod operations;
 mod policies;
 mod policy_changes;
 
 use build::guid;
+pub use directory::*;
 pub use entities::*;
 pub use operations::detail;
 pub use policies::*;
@@ -58,6 +60,8 @@ pub struct World {
     pub teams: TeamsPolicies,
     /// Dialpad.
     pub dialpad: DialpadCompany,
+    /// Directory change tracking (`users/delta`).
+    pub directory: DirectoryLog,
     /// Timings and limits.
     pub behaviour: BehaviourFixture,
     rng: StdRng,
