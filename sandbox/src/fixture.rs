@@ -424,6 +424,12 @@ pub struct BehaviourFixture {
     /// The most entries one `assign` or `unassign` request may carry (UNCONFIRMED upstream).
     #[serde(default = "default_policy_assignment_batch_limit")]
     pub policy_assignment_batch_limit: u32,
+    /// How long a `users/delta` state token stays usable; an older one is answered 400
+    /// `syncStateNotFound`. Microsoft gives directory objects seven days ("Use delta query to
+    /// track changes in Microsoft Graph data", Token duration,
+    /// https://learn.microsoft.com/graph/delta-query-overview).
+    #[serde(default = "default_delta_token_lifetime")]
+    pub delta_token_lifetime_seconds: u64,
 }
 
 impl Default for BehaviourFixture {
@@ -441,6 +447,7 @@ impl Default for BehaviourFixture {
             entra_clock_skew_seconds: 0,
             accepted_policy_types: default_accepted_policy_types(),
             policy_assignment_batch_limit: default_policy_assignment_batch_limit(),
+            delta_token_lifetime_seconds: default_delta_token_lifetime(),
         }
     }
 }
@@ -520,6 +527,9 @@ fn default_number_status() -> String {
 }
 fn default_token_lifetime() -> u64 {
     3599
+}
+fn default_delta_token_lifetime() -> u64 {
+    7 * 24 * 3600
 }
 fn default_operation_delay() -> u64 {
     200

@@ -35,6 +35,7 @@
 //!   `scp` or `roles` and `exp`, as Entra's do; the signature is random and not verifiable.
 
 pub mod dialpad;
+pub mod directory_admin;
 pub mod directory_roles;
 pub mod entra;
 pub mod errors;
@@ -127,6 +128,7 @@ pub fn router(state: Arc<SandboxState>) -> Router {
         .merge(graph::routes())
         .merge(dialpad::routes())
         .merge(server::introspection_routes())
+        .merge(directory_admin::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             traffic::traffic,

@@ -61,13 +61,14 @@ pub struct ChangeStamps {
 }
 
 impl ChangeStamps {
-    /// Whether `property` changed (or the user was created) after `since`.
-    pub fn changed_after(&self, property: &str, since: u64) -> bool {
-        self.created > since
-            || self
-                .properties
-                .iter()
-                .any(|(name, sequence)| *name == property && *sequence > since)
+    /// Whether the user was created, or one of `properties` (any property: `None`) changed,
+    /// after `since` and no later than `upto`.
+    pub fn changed_between(&self, properties: Option<&[&str]>, since: u64, upto: u64) -> bool {
+        let within = |sequence: u64| sequence > since && sequence <= upto;
+        within(self.created)
+            || self.properties.iter().any(|(name, sequence)| {
+                within(*sequence) && properties.is_none_or(|wanted| wanted.contains(name))
+            })
     }
 
     /// The sequence of the user's latest change, creation included.

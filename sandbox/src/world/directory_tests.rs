@@ -47,11 +47,13 @@ fn each_change_bumps_the_sequence_and_stamps_only_the_properties_it_changed() {
     .unwrap();
     assert_eq!(world.directory_sequence(), 2);
     let stamps = &world.user(&ann).unwrap().changes;
-    assert!(stamps.changed_after("accountEnabled", 0));
-    assert!(!stamps.changed_after("accountEnabled", 1));
-    assert!(stamps.changed_after("assignedPlans", 1));
-    assert!(stamps.changed_after("assignedLicenses", 1));
-    assert!(!stamps.changed_after("mail", 0));
+    assert!(stamps.changed_between(Some(&["accountEnabled"]), 0, 2));
+    assert!(!stamps.changed_between(Some(&["accountEnabled"]), 1, 2));
+    assert!(stamps.changed_between(Some(&["assignedPlans"]), 1, 2));
+    assert!(stamps.changed_between(Some(&["assignedLicenses"]), 1, 2));
+    assert!(!stamps.changed_between(Some(&["mail"]), 0, 2));
+    assert!(!stamps.changed_between(None, 0, 0));
+    assert!(stamps.changed_between(None, 1, 2));
     assert_eq!(stamps.last(), 2);
 }
 
