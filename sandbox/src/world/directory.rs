@@ -253,10 +253,9 @@ impl World {
             return Err(DirectoryChangeError::UserExists(upn.to_owned()));
         }
         let mail = mail.unwrap_or(upn).to_owned();
-        let (assigned_licenses, assigned_plans) = licensed_with(NEW_USER_LICENCE);
         let id = self.new_guid();
         let sequence = self.next_sequence();
-        let user = DirectoryUser {
+        let mut user = DirectoryUser {
             id: id.clone(),
             user_principal_name: upn.to_owned(),
             proxy_addresses: vec![format!("SMTP:{mail}")],
@@ -264,8 +263,8 @@ impl World {
             display_name: display_name.map_or_else(|| display_name_of(upn), str::to_owned),
             account_enabled: true,
             usage_location: Some(NEW_USER_USAGE_LOCATION.to_owned()),
-            assigned_licenses,
-            assigned_plans,
+            assigned_licenses: Vec::new(),
+            assigned_plans: Vec::new(),
             role_template_ids: Vec::new(),
             assignment_error: None,
             changes: ChangeStamps {
@@ -273,6 +272,7 @@ impl World {
                 properties: Vec::new(),
             },
         };
+        grant_licence(&mut user, NEW_USER_LICENCE);
         let at = self.users.partition_point(|u| u.id < id);
         self.users.insert(at, user);
         self.reindex_users();
@@ -313,14 +313,13 @@ impl World {
     }
 }
 
-/// `assignedLicenses` and `assignedPlans` of a user holding the SKU `part_number`, all plans
-/// enabled.
-fn licensed_with(part_number: &str) -> (Vec<(String, Vec<String>)>, Vec<(&'static Plan, &'static str)>) {
-    let Some(sku) = licensing().sku_by_part_number(part_number) else {
-        return (Vec::new(), Vec::new());
-    };
-    let plans = licensing().plans_of(sku).map(|plan| (plan, "Enabled")).collect();
-    (vec![(sku.id.clone(), Vec::new())], plans)
+/// Gives `user` the SKU `part_number` with every plan enabled.
+fn grant_licence(user: &mut DirectoryUser, part_number: &str) {
+    if let Some(sku) = licensing().sku_by_part_number(part_number) {
+        user.assigned_licenses.push((sku.id.clone(), Vec::new()));
+        user.assigned_plans
+            .extend(licensing().plans_of(sku).map(|plan| (plan, "Enabled")));
+    }
 }
 
 /// Turns off every Phone System plan of `user`: listed in its licence's `disabledPlans`, and
