@@ -31,6 +31,11 @@
 //!   204; effective assignments leave out types whose effective policy is Global; group
 //!   assignments apply at once; `assignNumber` with a `locationId` the tenant does not have
 //!   fails its operation.
+//! - `users/delta` (`graph::users::delta`, `world::directory`): a page holds 100 users or
+//!   removals; a garbled state token answers 400 `syncStateNotFound` like an expired one, a token
+//!   from another run of the sandbox 410 `resyncRequired` with a `Location`; properties never set
+//!   are left out; a deleted user is restorable (`"reason": "changed"`) and its numbers are
+//!   released.
 //! - Tokens look like JWTs (header.payload.signature) whose payload carries `tid`, `oid`, `upn`,
 //!   `scp` or `roles` and `exp`, as Entra's do; the signature is random and not verifiable.
 

@@ -32,16 +32,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
 use super::super::auth::{Need, authorize};
-use super::super::odata::paging::{check_options, encode_query_value};
-use super::super::odata::{QueryError, QueryOptions};
+use super::super::odata::QueryError;
+use super::super::odata::paging::encode_query_value;
+use super::delta_request::{Ask, parse_ask, parse_id_filter, prefers_minimal};
 use super::delta_token::{DeltaState, Position, TokenProblem};
 use super::*;
 use crate::SandboxState;
 use crate::errors::graph_error;
 use crate::world::World;
-
-/// The most ids one `$filter` may name ("user: delta": "There is a limit of 50 filtered objects").
-const MAX_FILTERED_IDS: usize = 50;
 
 /// Microsoft's message for `syncStateNotFound` (Microsoft Graph error reference, code property).
 const SYNC_STATE_NOT_FOUND: &str =
@@ -49,91 +47,6 @@ const SYNC_STATE_NOT_FOUND: &str =
 
 /// Microsoft's description of `resyncRequired` (same reference).
 const RESYNC_REQUIRED: &str = "The delta token is no longer valid, and the app must reset the sync state.";
-
-/// What a request asks for, before the directory is read.
-enum Ask {
-    /// No token: a new round from the initial request's options.
-    Initial {
-        select: Option<String>,
-        filter: Option<String>,
-    },
-    /// `$deltatoken=latest`: a deltaLink for now, no users.
-    Latest {
-        select: Option<String>,
-        filter: Option<String>,
-    },
-    /// A `$deltatoken` or `$skiptoken`.
-    Token(String),
-}
-
-fn parse_ask(query: Option<&str>) -> Result<Ask, QueryError> {
-    let options = QueryOptions::parse(query)?;
-    for name in ["$top", "$expand", "$orderby"] {
-        if options.get(name).is_some() {
-            return Err(QueryError::bad_request(format!(
-                "The query option '{name}' is not supported with delta queries on users."
-            )));
-        }
-    }
-    check_options(&options, &["$select", "$filter", "$deltatoken", "$skiptoken"])?;
-    let select = options.get("$select").map(str::to_owned);
-    let filter = options.get("$filter").map(str::to_owned);
-    let delta = options.get("$deltatoken").filter(|t| !t.trim().is_empty());
-    let skip = options.get("$skiptoken").filter(|t| !t.trim().is_empty());
-    match (delta, skip) {
-        (Some(_), Some(_)) => Err(QueryError::bad_request(
-            "A delta request carries either $deltatoken or $skiptoken, not both.",
-        )),
-        (Some(latest), None) if latest.eq_ignore_ascii_case("latest") => Ok(Ask::Latest { select, filter }),
-        (Some(token), None) | (None, Some(token)) => {
-            if select.is_some() || filter.is_some() {
-                return Err(QueryError::bad_request(
-                    "Subsequent delta requests can't be modified: send the nextLink or deltaLink as it was given.",
-                ));
-            }
-            Ok(Ask::Token(token.to_owned()))
-        }
-        (None, None) => Ok(Ask::Initial { select, filter }),
-    }
-}
-
-/// The ids a delta `$filter` names: `id eq '...'` clauses joined by `or`, lower-cased.
-fn parse_id_filter(text: &str) -> Result<Vec<String>, QueryError> {
-    let unsupported = || {
-        QueryError::unsupported(format!(
-            "Unsupported filter '{text}' on users/delta: only id eq '...' clauses joined by 'or' are supported."
-        ))
-    };
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let mut ids = Vec::new();
-    for (index, clause) in words.chunks(4).enumerate() {
-        match clause {
-            [property, op, value, rest @ ..]
-                if property.eq_ignore_ascii_case("id")
-                    && op.eq_ignore_ascii_case("eq")
-                    && rest.iter().all(|r| r.eq_ignore_ascii_case("or"))
-                    && (rest.len() == 1) == (index + 1 < words.len().div_ceil(4)) =>
-            {
-                let id = value
-                    .strip_prefix('\'')
-                    .and_then(|v| v.strip_suffix('\''))
-                    .filter(|v| !v.is_empty() && !v.contains('\''))
-                    .ok_or_else(unsupported)?;
-                ids.push(id.to_ascii_lowercase());
-            }
-            _ => return Err(unsupported()),
-        }
-    }
-    if ids.is_empty() {
-        return Err(unsupported());
-    }
-    if ids.len() > MAX_FILTERED_IDS {
-        return Err(QueryError::bad_request(format!(
-            "A users/delta filter names at most {MAX_FILTERED_IDS} objects."
-        )));
-    }
-    Ok(ids)
-}
 
 /// A round, resolved against the directory: what one response reads.
 struct Round {
@@ -329,16 +242,6 @@ fn merge_by_id<'w>(
         (Some(_), _) => users.next(),
         (None, _) => removed.next(),
     })
-}
-
-/// Whether `Prefer` asks for `return=minimal`.
-fn prefers_minimal(headers: &HeaderMap) -> bool {
-    headers
-        .get_all("prefer")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
 }
 
 /// The initial request a token's round started from: where a reset sends the client.

@@ -11,6 +11,7 @@
 //! so a 100,000-user tenant lists quickly.
 
 mod delta;
+mod delta_request;
 mod delta_token;
 mod render;
 mod roles;
