@@ -225,7 +225,8 @@ impl World {
                 }
                 let sequence = self.next_sequence();
                 let user = self.users.remove(index);
-                self.reindex_users();
+                self.user_index.remove(&user.id);
+                self.reindex_users_from(index);
                 self.release_numbers_of(&user.id);
                 for group in &mut self.groups {
                     group.member_ids.retain(|member| member != &user.id);
@@ -275,7 +276,7 @@ impl World {
         grant_licence(&mut user, NEW_USER_LICENCE);
         let at = self.users.partition_point(|u| u.id < id);
         self.users.insert(at, user);
-        self.reindex_users();
+        self.reindex_users_from(at);
         Ok(id)
     }
 
@@ -291,13 +292,17 @@ impl World {
         self.directory.sequence
     }
 
-    fn reindex_users(&mut self) {
-        self.user_index = self
-            .users
-            .iter()
-            .enumerate()
-            .map(|(index, user)| (user.id.clone(), index))
-            .collect();
+    /// Points the id index at the users from position `from` on, after one was inserted or
+    /// removed there (the users before it did not move).
+    fn reindex_users_from(&mut self, from: usize) {
+        for (offset, user) in self.users[from..].iter().enumerate() {
+            match self.user_index.get_mut(&user.id) {
+                Some(index) => *index = from + offset,
+                None => {
+                    self.user_index.insert(user.id.clone(), from + offset);
+                }
+            }
+        }
     }
 
     /// A deleted user's numbers go back to the tenant, unassigned.

@@ -162,6 +162,13 @@ fn a_deleted_user_leaves_a_tombstone_and_releases_its_numbers() {
             .user_by_upn("bob@contoso.com")
             .is_some_and(|b| world.user(&b.id).is_some())
     );
+    for other in &world.users {
+        assert_eq!(
+            world.user(&other.id).map(|u| &u.id),
+            Some(&other.id),
+            "the index follows the removal"
+        );
+    }
     assert!(world.numbers_of(&ann).is_empty());
     assert_eq!(world.numbers["+14155550100"].assignment_status(), "unassigned");
     let tombstones: Vec<&Tombstone> = world.tombstones_between(1, 2).collect();

@@ -122,6 +122,10 @@ impl Round {
 
     /// This page's entries, sorted by id from the resume point, and whether more follow.
     fn entries<'w>(&self, world: &'w World) -> (Vec<Entry<'w>>, Option<String>) {
+        if self.since.is_some_and(|since| since >= self.upto) {
+            // Nothing changed since the last round: an idle poll reads no user.
+            return (Vec::new(), None);
+        }
         let start = self.resume_at.as_deref().unwrap_or("");
         let first = world.users.partition_point(|u| u.id.as_str() < start);
         let tracked = self.tracked();
