@@ -23,21 +23,15 @@ fn code(body: &Value) -> &str {
 async fn an_undecodable_or_expired_token_answers_sync_state_not_found() {
     let directory = Directory::start(&org(3, "behaviour: {deltaTokenLifetimeSeconds: 1}")).await;
     let (_, delta_link) = directory.round("/v1.0/users/delta", &[]).await;
-    for garbled in ["not-a-token", "c2FuZGJveC11c2Vycy1kZWx0YTp7fQ"] {
-        let (status, _, body) = directory
-            .get(&format!("/v1.0/users/delta?$deltatoken={garbled}"), &[])
-            .await;
-        assert_eq!(
-            (status, code(&body)),
-            (StatusCode::BAD_REQUEST, "syncStateNotFound")
-        );
-        let (status, _, body) = directory
-            .get(&format!("/v1.0/users/delta?$skiptoken={garbled}"), &[])
-            .await;
-        assert_eq!(
-            (status, code(&body)),
-            (StatusCode::BAD_REQUEST, "syncStateNotFound")
-        );
+    for option in ["$deltatoken", "$skiptoken"] {
+        for garbled in ["not-a-token", "c2FuZGJveC11c2Vycy1kZWx0YTp7fQ"] {
+            let url = format!("/v1.0/users/delta?{option}={garbled}");
+            let (status, _, body) = directory.get(&url, &[]).await;
+            assert_eq!(
+                (status, code(&body)),
+                (StatusCode::BAD_REQUEST, "syncStateNotFound")
+            );
+        }
     }
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let (status, _, body) = directory.get(&delta_link, &[]).await;

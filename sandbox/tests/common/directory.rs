@@ -18,7 +18,7 @@ pub const NUMBERS_APP: &str = "5f1e6a2b-2222-4c3d-9e8f-0a1b2c3d4e5f";
 /// its body `@odata.deltaLink`, as instance annotations).
 pub const USER_COLLECTION: &str = "microsoft.graph.userCollectionResponse";
 
-/// An org with an admin, `users` licensed users (`user000000@contoso.com`, ...) and `behaviour`.
+/// An org with an admin, a user without mail, `users` [`licensed_users`] and `behaviour`.
 pub fn org(users: usize, behaviour: &str) -> OrgFixture {
     let yaml = format!(
         r#"
@@ -37,7 +37,14 @@ tenant:
 "#
     );
     let mut fixture = OrgFixture::from_yaml(&yaml, "users_delta").expect("the fixture is valid");
-    fixture.tenant.users.extend((0..users).map(|i| TeamsUserFixture {
+    fixture.tenant.users.extend(licensed_users(users));
+    fixture
+}
+
+/// `count` enabled users with an E5 licence: `user000000@contoso.com`, ... (mail and SMTP
+/// address the same).
+pub fn licensed_users(count: usize) -> impl Iterator<Item = TeamsUserFixture> {
+    (0..count).map(|i| TeamsUserFixture {
         user_principal_name: format!("user{i:06}@contoso.com"),
         mail: Some(format!("user{i:06}@contoso.com")),
         proxy_addresses: vec![format!("SMTP:user{i:06}@contoso.com")],
@@ -45,8 +52,7 @@ tenant:
         usage_location: Some("US".into()),
         licenses: vec!["SPE_E5".into()],
         ..Default::default()
-    }));
-    fixture
+    })
 }
 
 /// A running sandbox and a client signed in to it.
