@@ -442,6 +442,12 @@ pub struct BehaviourFixture {
     /// disconnects after an hour (same page).
     #[serde(default = "default_websocket_lifetime")]
     pub websocket_connection_lifetime_seconds: u64,
+    /// How long a `users/delta` state token stays usable; an older one is answered 400
+    /// `syncStateNotFound`. Microsoft gives directory objects seven days ("Use delta query to
+    /// track changes in Microsoft Graph data", Token duration,
+    /// https://learn.microsoft.com/graph/delta-query-overview).
+    #[serde(default = "default_delta_token_lifetime")]
+    pub delta_token_lifetime_seconds: u64,
 }
 
 impl Default for BehaviourFixture {
@@ -461,6 +467,7 @@ impl Default for BehaviourFixture {
             policy_assignment_batch_limit: default_policy_assignment_batch_limit(),
             websocket_url_lifetime_seconds: default_websocket_lifetime(),
             websocket_connection_lifetime_seconds: default_websocket_lifetime(),
+            delta_token_lifetime_seconds: default_delta_token_lifetime(),
         }
     }
 }
@@ -546,6 +553,9 @@ fn default_number_status() -> String {
 }
 fn default_token_lifetime() -> u64 {
     3599
+}
+fn default_delta_token_lifetime() -> u64 {
+    7 * 24 * 3600
 }
 fn default_operation_delay() -> u64 {
     200

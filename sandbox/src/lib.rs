@@ -33,10 +33,16 @@
 //!   fails its operation.
 //! - Dialpad events (`events`): websockets, change-log subscriptions and the WebSocket they
 //!   deliver to; its module docs list its own choices.
+//! - `users/delta` (`graph::users::delta`, `world::directory`): a page holds 100 users or
+//!   removals; a garbled state token answers 400 `syncStateNotFound` like an expired one, a token
+//!   from another run of the sandbox 410 `resyncRequired` with a `Location`; properties never set
+//!   are left out; a deleted user is restorable (`"reason": "changed"`) and its numbers are
+//!   released.
 //! - Tokens look like JWTs (header.payload.signature) whose payload carries `tid`, `oid`, `upn`,
 //!   `scp` or `roles` and `exp`, as Entra's do; the signature is random and not verifiable.
 
 pub mod dialpad;
+pub mod directory_admin;
 pub mod directory_roles;
 pub mod entra;
 pub mod errors;
@@ -134,6 +140,7 @@ pub fn router(state: Arc<SandboxState>) -> Router {
         .merge(dialpad::routes())
         .merge(events::routes())
         .merge(server::introspection_routes())
+        .merge(directory_admin::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             traffic::traffic,

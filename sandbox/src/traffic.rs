@@ -30,6 +30,9 @@ pub enum Endpoint {
     /// `GET /v1.0/users`.
     #[serde(rename = "graph.users")]
     GraphUsers,
+    /// `GET /v1.0/users/delta` (and its other spellings).
+    #[serde(rename = "graph.usersDelta")]
+    GraphUsersDelta,
     /// `GET /v1.0/me`.
     #[serde(rename = "graph.me")]
     GraphMe,
@@ -92,10 +95,11 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 22] = [
+    pub const ALL: [Endpoint; 23] = [
         Endpoint::EntraToken,
         Endpoint::EntraMetadata,
         Endpoint::GraphUsers,
+        Endpoint::GraphUsersDelta,
         Endpoint::GraphMe,
         Endpoint::GraphMemberOf,
         Endpoint::GraphBatch,
@@ -123,6 +127,7 @@ impl Endpoint {
             Endpoint::EntraToken => "entra.token",
             Endpoint::EntraMetadata => "entra.metadata",
             Endpoint::GraphUsers => "graph.users",
+            Endpoint::GraphUsersDelta => "graph.usersDelta",
             Endpoint::GraphMe => "graph.me",
             Endpoint::GraphMemberOf => "graph.memberOf",
             Endpoint::GraphBatch => "graph.batch",
@@ -227,6 +232,14 @@ impl Endpoint {
         }
         if path == "/v1.0/me" {
             return Some(Endpoint::GraphMe);
+        }
+        if let Some(function) = path.strip_prefix("/v1.0/users/")
+            && matches!(
+                function.trim_end_matches('/'),
+                "delta" | "delta()" | "microsoft.graph.delta" | "microsoft.graph.delta()"
+            )
+        {
+            return Some(Endpoint::GraphUsersDelta);
         }
         if path.starts_with("/v1.0/users") {
             return Some(Endpoint::GraphUsers);
@@ -618,6 +631,13 @@ mod tests {
                 Endpoint::EntraToken,
             ),
             (Method::GET, "/v1.0/users", Endpoint::GraphUsers),
+            (Method::GET, "/v1.0/users/delta", Endpoint::GraphUsersDelta),
+            (
+                Method::GET,
+                "/v1.0/users/microsoft.graph.delta()",
+                Endpoint::GraphUsersDelta,
+            ),
+            (Method::GET, "/v1.0/users/0a1b", Endpoint::GraphUsers),
             (Method::GET, "/v1.0/me", Endpoint::GraphMe),
             (
                 Method::GET,

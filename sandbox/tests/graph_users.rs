@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::vendor::assert_graph_schema;
 use dialpad_teams_sandbox::directory_roles;
-use dialpad_teams_sandbox::fixture::{RoleGroupFixture, TeamsUserFixture};
+use dialpad_teams_sandbox::fixture::RoleGroupFixture;
 use dialpad_teams_sandbox::licensing::licensing;
 use dialpad_teams_sandbox::{OrgFixture, Sandbox, SandboxOptions};
 use reqwest::StatusCode;
@@ -66,15 +66,10 @@ fn small_fixture() -> OrgFixture {
 /// The small org plus `count` generated users (`user00000@contoso.com`, ...).
 fn fixture_with_users(count: usize) -> OrgFixture {
     let mut fixture = small_fixture();
-    fixture.tenant.users.extend((0..count).map(|i| TeamsUserFixture {
-        user_principal_name: format!("user{i:06}@contoso.com"),
-        mail: Some(format!("user{i:06}@contoso.com")),
-        proxy_addresses: vec![format!("SMTP:user{i:06}@contoso.com")],
-        account_enabled: true,
-        usage_location: Some("US".into()),
-        licenses: vec!["SPE_E5".into()],
-        ..Default::default()
-    }));
+    fixture
+        .tenant
+        .users
+        .extend(common::directory::licensed_users(count));
     fixture
 }
 

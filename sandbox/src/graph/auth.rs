@@ -14,8 +14,9 @@ use crate::world::{Principal, TokenProblem};
 /// What a request needs permission for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
-    /// `/users`: `User.Read.All` (or a higher permission that includes it) for apps; any
-    /// signed-in user.
+    /// `/users` and `/users/delta`: `User.Read.All` (or a higher permission that includes it)
+    /// for apps; any signed-in user. "user: delta" lists the same application permissions as
+    /// "List users" (https://learn.microsoft.com/graph/api/user-delta).
     ReadUsers,
     /// `/me...`: a delegated (user) token.
     SignedInUser,

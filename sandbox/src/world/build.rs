@@ -39,6 +39,7 @@ impl World {
                 assigned_plans: Vec::new(),
                 role_template_ids: roles,
                 assignment_error: None,
+                changes: ChangeStamps::default(),
             });
             admins.insert(
                 admin.user_principal_name.to_lowercase(),
@@ -110,6 +111,7 @@ impl World {
                 assigned_plans,
                 role_template_ids: Vec::new(),
                 assignment_error: user.assignment_error.clone(),
+                changes: ChangeStamps::default(),
             });
         }
         users.sort_by(|a, b| a.id.cmp(&b.id));
@@ -209,6 +211,7 @@ impl World {
                     })
                     .collect(),
             },
+            directory: DirectoryLog::new(),
             behaviour: fixture.behaviour.clone(),
             rng,
         }

@@ -7,6 +7,8 @@ use jiff::Timestamp;
 use crate::fixture::{AdminFixture, IdEncoding, OtherCompanyFixture};
 use crate::licensing::Plan;
 
+use super::ChangeStamps;
+
 /// A directory user as Graph describes it.
 #[derive(Clone, Debug)]
 pub struct DirectoryUser {
@@ -32,6 +34,8 @@ pub struct DirectoryUser {
     pub role_template_ids: Vec<String>,
     /// A `statusDetail` every assignment to this user fails with (fixture fault).
     pub assignment_error: Option<String>,
+    /// When it and its properties last changed (`users/delta`).
+    pub changes: ChangeStamps,
 }
 
 impl DirectoryUser {

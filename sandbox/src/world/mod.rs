@@ -4,6 +4,7 @@
 
 mod build;
 mod dialpad_changes;
+mod directory;
 mod entities;
 mod operations;
 mod policies;
@@ -11,6 +12,7 @@ mod policy_changes;
 
 use build::guid;
 pub use dialpad_changes::*;
+pub use directory::*;
 pub use entities::*;
 pub use operations::detail;
 pub use policies::*;
@@ -60,6 +62,8 @@ pub struct World {
     pub teams: TeamsPolicies,
     /// Dialpad.
     pub dialpad: DialpadCompany,
+    /// Directory change tracking (`users/delta`).
+    pub directory: DirectoryLog,
     /// Timings and limits.
     pub behaviour: BehaviourFixture,
     rng: StdRng,

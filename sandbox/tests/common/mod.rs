@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod directory;
 pub mod events;
 pub mod teams;
 pub mod vendor;

@@ -1,5 +1,6 @@
 //! Graph directory users: `GET /v1.0/users` (with `$select`, `$top`, `$filter`, `$count` and
-//! `@odata.nextLink` paging), `GET /v1.0/users/{id | userPrincipalName}`, `GET /v1.0/me`, and the
+//! `@odata.nextLink` paging), `GET /v1.0/users/{id | userPrincipalName}`, `GET /v1.0/users/delta`
+//! (change tracking, `delta`), `GET /v1.0/me`, and the
 //! signed-in user's directory roles (`GET /v1.0/me/memberOf/microsoft.graph.directoryRole`, also
 //! spelled `graph.directoryRole`).
 //!
@@ -9,6 +10,9 @@
 //! Pages are written straight from the world into the response text (no intermediate JSON tree),
 //! so a 100,000-user tenant lists quickly.
 
+mod delta;
+mod delta_request;
+mod delta_token;
 mod render;
 mod roles;
 
@@ -36,6 +40,12 @@ use roles::*;
 pub fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/v1.0/users", get(list_users))
+        // `/delta` is short for `/microsoft.graph.delta` ("Use delta query to track changes in
+        // Microsoft Graph data"); `delta()` is OData's function-call spelling of the same.
+        .route("/v1.0/users/delta", get(delta::users_delta))
+        .route("/v1.0/users/delta()", get(delta::users_delta))
+        .route("/v1.0/users/microsoft.graph.delta", get(delta::users_delta))
+        .route("/v1.0/users/microsoft.graph.delta()", get(delta::users_delta))
         .route("/v1.0/users/{id}", get(get_user))
         .route("/v1.0/me", get(me))
         .route("/v1.0/me/memberOf", get(member_of))

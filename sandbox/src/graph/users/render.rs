@@ -275,6 +275,17 @@ pub(super) fn push_str_array<'a>(out: &mut Vec<u8>, items: impl IntoIterator<Ite
     out.push(b']');
 }
 
+/// Whether `field` has no value on `user` (it would be written `null`): never set, in Graph's
+/// words, so `users/delta` leaves it out.
+pub(super) fn is_unset(user: &DirectoryUser, field: Field) -> bool {
+    match field {
+        Field::Null => true,
+        Field::Mail => user.mail.is_none(),
+        Field::UsageLocation => user.usage_location.is_none(),
+        _ => false,
+    }
+}
+
 /// Writes one user object with `fields`.
 pub(super) fn write_user(out: &mut Vec<u8>, user: &DirectoryUser, fields: &[(&'static str, Field)]) {
     out.push(b'{');
