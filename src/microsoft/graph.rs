@@ -15,6 +15,7 @@ use crate::upstream::{
     Answer, EndpointOrigin, Idempotency, Pages, Service, UpstreamClient, UpstreamError, read_json,
 };
 
+pub mod delta;
 mod operation;
 mod policies;
 mod types;

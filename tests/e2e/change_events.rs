@@ -1,6 +1,7 @@
 //! Change events on the real apiserver, run by the binary under the chart's RBAC: with
-//! `changeEvents.enabled` and a one-hour `syncInterval`, a number changed in Dialpad (the
-//! sandbox) shows in the resource's status within seconds, so only an event can explain it; the
+//! `changeEvents.enabled` and a one-hour `syncInterval`, a new hire in Dialpad (the sandbox) shows
+//! in the resource's status, and a changed number in Teams, within seconds, so only an event can
+//! explain it; the
 //! `ChangeEvents` condition says `ChangeEventsConnected`; the generated signing secret lives in a
 //! Secret of the operator's namespace and nowhere else; deleting the resource deletes the
 //! WebSocket endpoint, the subscription and that Secret.
@@ -41,7 +42,7 @@ async fn sandbox_websockets(base: &str) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_number_changed_in_dialpad_shows_in_the_status_within_seconds() {
+async fn a_change_in_dialpad_shows_in_the_status_and_teams_within_seconds() {
     with_namespaces("events", 1, |env, names| async move {
         let (password, api_key) = (secret_value(), secret_value());
         let org = org(4, 27, vec![(Case::NeedsAssignment, 1)], &password, &api_key);
@@ -76,42 +77,66 @@ async fn a_number_changed_in_dialpad_shows_in_the_status_within_seconds() {
             .expect("exists");
         let syncs_before = operator.syncs_of(&env.namespace, name).await;
 
-        let email = org.fixture.dialpad.users[0].emails[0].clone();
+        // A new hire in Dialpad whom Teams does not know yet: the status lists them at once.
+        let hire = "new.hire@contoso.com";
         let changed_at = Instant::now();
-        let changed = sandbox_admin(
+        sandbox_admin(
             sandbox.base_url(),
             "/_sandbox/dialpad/changes",
-            json!({"change": "changeNumber", "email": email}),
+            json!({"change": "addUser", "email": hire, "number": "+14155550198"}),
         )
         .await;
-        let number = changed["number"].as_str().expect("the new number").to_owned();
-        let updated = env
-            .wait(name, "the new number in the status", |r| {
+        let listed = env
+            .wait(name, "the new hire in the status", |r| {
                 r.and_then(|r| r.status.as_ref()).is_some_and(|s| {
-                    s.users.iter().any(|u| {
-                        u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email))
-                            && u.phone_number.as_deref() == Some(number.as_str())
-                            && u.conditions.iter().any(|c| c.reason == "InSync")
-                    })
+                    s.summary.as_ref().is_some_and(|s| s.desired == 5)
+                        && s.users.iter().any(|u| {
+                            u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(hire))
+                                && u.conditions.iter().any(|c| c.reason == "TeamsUserNotFound")
+                        })
                 })
             })
             .await
             .expect("exists");
         let latency = changed_at.elapsed();
-        println!("a Dialpad number change reached the status in {latency:?}");
+        println!("a new hire in Dialpad reached the status in {latency:?}");
         assert!(
             latency < Duration::from_secs(30),
             "{latency:?}: only an event explains it before the hour"
         );
         assert!(operator.syncs_of(&env.namespace, name).await > syncs_before);
-        assert_eq!(status(&updated).summary.as_ref().map(|s| s.in_sync), Some(4));
-        assert!(
-            sandbox
-                .assignments()
-                .iter()
-                .any(|a| a.telephone_number.ends_with(number.trim_start_matches('+'))),
-            "Teams holds the new number"
+        assert_eq!(status(&listed).summary.as_ref().map(|s| s.in_sync), Some(4));
+
+        // A number changed in Dialpad: Teams holds the new one within seconds.
+        let email = org.fixture.dialpad.users[0].emails[0].clone();
+        let changed_at = Instant::now();
+        sandbox_admin(
+            sandbox.base_url(),
+            "/_sandbox/dialpad/changes",
+            json!({"change": "changeNumber", "email": email, "number": "+14155550199"}),
+        )
+        .await;
+        let holds_new = || {
+            sandbox.assignments().iter().any(|a| {
+                a.telephone_number.ends_with("4155550199")
+                    && a.user_principal_name
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(&email))
+            })
+        };
+        while !holds_new() {
+            assert!(
+                changed_at.elapsed() < Duration::from_secs(30),
+                "Teams does not hold the new number: {:?}",
+                sandbox.assignments()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        println!(
+            "a number changed in Dialpad was assigned in Teams in {:?}",
+            changed_at.elapsed()
         );
+        let _ = connected;
 
         let secrets = env.client.clone();
         let operator_secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
@@ -134,7 +159,6 @@ async fn a_number_changed_in_dialpad_shows_in_the_status_within_seconds() {
         let made = sandbox_websockets(sandbox.base_url()).await;
         assert_eq!(made["subscriptions"].as_array().map(Vec::len), Some(1), "{made}");
 
-        let _ = connected;
         env.delete_and_wait_gone(name).await;
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {

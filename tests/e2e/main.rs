@@ -8,7 +8,7 @@
 //! - [`binary`]: the `dialpad-teams-operator run` binary as a child process under a ServiceAccount
 //!   holding exactly the RBAC the chart renders (its watchNamespaces mode; the namespace-deletion
 //!   scenarios also its cluster-wide mode);
-//! - [`change_events`]: a number changed in Dialpad reaches the status within seconds through
+//! - [`change_events`]: a new hire and a number changed in Dialpad reach the status and Teams within seconds through
 //!   change-log events; deleting the resource deletes what the operator made in Dialpad;
 //! - [`chart`]: the chart's rendered manifests, dry-run applied, and its pod under the restricted
 //!   Pod Security Standard;

@@ -1,0 +1,383 @@
+//! Change events against the sandbox over real HTTP and a real WebSocket: a company's feed
+//! (`events::feed`) sets up its endpoint and subscription, connects, and wakes its resources with
+//! coalesced batches; faults (a dropped connection, expiring URLs and connections, frames with a
+//! bad signature or for another company, a flood, a key without the scope) lose nothing and wake
+//! nobody wrongly; the last resource leaving deletes what was made, and a restarted feed finds it
+//! again.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dialpad_teams_operator::api::Reason;
+use dialpad_teams_operator::connect::AnySource;
+use dialpad_teams_operator::dialpad::DialpadClient;
+use dialpad_teams_operator::events::feed::{Feed, Subscriber, Subscribers, Wake};
+use dialpad_teams_operator::events::store::MemoryFeedStore;
+use dialpad_teams_operator::events::{FeedState, FeedTimings};
+use dialpad_teams_sandbox::Sandbox;
+use dialpad_teams_sandbox::fixture::OrgFixture;
+use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+
+use common::pipeline::{connection, resource, secrets, start_immediate};
+
+const PASSWORD: &str = "change-events-password";
+const KEY: &str = "change-events-api-key";
+
+/// A feed running against a sandbox, with one subscriber whose wakes are collected.
+struct Running {
+    sandbox: Sandbox,
+    store: MemoryFeedStore,
+    wakes: mpsc::UnboundedReceiver<Wake>,
+    state: watch::Receiver<FeedState>,
+    retire: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    http: reqwest::Client,
+}
+
+fn org(tweak: impl FnOnce(&mut OrgFixture)) -> OrgFixture {
+    let spec = GeneratorSpec {
+        users: 20,
+        seed: 27,
+        mix: vec![(Case::InSync, 1)],
+    };
+    let mut fixture = generator::generate(&spec, PASSWORD, "unused-client-secret", KEY).fixture;
+    tweak(&mut fixture);
+    fixture
+}
+
+fn client_of(sandbox: &Sandbox) -> DialpadClient {
+    let resource = resource(sandbox);
+    match connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY)).source {
+        AnySource::Dialpad(source) => source.client,
+        AnySource::Static(_) => unreachable!("the demo resource reads Dialpad"),
+    }
+}
+
+fn quick() -> FeedTimings {
+    FeedTimings {
+        first_backoff: Duration::from_millis(100),
+        longest_backoff: Duration::from_secs(1),
+        ..FeedTimings::default()
+    }
+}
+
+async fn run_feed(sandbox: Sandbox, store: MemoryFeedStore, timings: FeedTimings) -> Running {
+    let (wake_tx, wakes) = mpsc::unbounded_channel();
+    let subscribers = Subscribers::default();
+    subscribers.lock().unwrap().insert(
+        "telephony/contoso".into(),
+        Subscriber {
+            client: client_of(&sandbox),
+            waker: Arc::new(move |wake: &Wake| {
+                let _ = wake_tx.send(wake.clone());
+            }),
+        },
+    );
+    let (state_tx, state) = watch::channel(FeedState::Connecting("starting".into()));
+    let (retire, retired) = watch::channel(false);
+    let feed = Feed {
+        name: "test feed".into(),
+        store: store.clone(),
+        subscribers,
+        state: state_tx,
+        tls: None,
+        timings,
+    };
+    let task = tokio::spawn(feed.run(retired));
+    Running {
+        sandbox,
+        store,
+        wakes,
+        state,
+        retire,
+        task,
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn started(tweak: impl FnOnce(&mut OrgFixture)) -> Running {
+    let sandbox = start_immediate(org(tweak), 1_000).await;
+    let mut running = run_feed(sandbox, MemoryFeedStore::default(), quick()).await;
+    running.until_connected().await;
+    running
+}
+
+impl Running {
+    async fn until_connected(&mut self) {
+        let connected = tokio::time::timeout(
+            Duration::from_secs(10),
+            self.state.wait_for(|s| *s == FeedState::Connected),
+        )
+        .await
+        .is_ok();
+        assert!(connected, "not connected: {:?}", *self.state.borrow());
+    }
+
+    async fn admin(&self, path: &str, body: Value) -> Value {
+        let answer = self
+            .http
+            .post(format!("{}{path}", self.sandbox.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("the sandbox answers");
+        let status = answer.status();
+        let text = answer.text().await.unwrap_or_default();
+        assert!(status.is_success(), "{path} {body}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    async fn introspect(&self) -> Value {
+        self.http
+            .get(format!("{}/_sandbox/websockets", self.sandbox.base_url()))
+            .send()
+            .await
+            .expect("the sandbox answers")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// The wakes that arrive within `within`.
+    async fn wakes_within(&mut self, within: Duration) -> Vec<Wake> {
+        let mut wakes = Vec::new();
+        let until = tokio::time::Instant::now() + within;
+        while let Ok(Some(wake)) = tokio::time::timeout_at(until, self.wakes.recv()).await {
+            wakes.push(wake);
+        }
+        wakes
+    }
+
+    /// The first batch of changes within `within`, skipping state wakes.
+    async fn next_changes(
+        &mut self,
+        within: Duration,
+    ) -> Option<dialpad_teams_operator::events::coalesce::ChangeBatch> {
+        let until = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(until, self.wakes.recv()).await {
+                Ok(Some(Wake::Changes(batch))) => return Some(batch),
+                Ok(Some(_)) => continue,
+                _ => return None,
+            }
+        }
+    }
+
+    async fn retire(self) -> (Sandbox, MemoryFeedStore) {
+        let _ = self.retire.send(true);
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the feed stops")
+            .expect("the feed does not panic");
+        (self.sandbox, self.store)
+    }
+}
+
+fn changes(wakes: &[Wake]) -> Vec<&dialpad_teams_operator::events::coalesce::ChangeBatch> {
+    wakes
+        .iter()
+        .filter_map(|w| match w {
+            Wake::Changes(batch) => Some(batch),
+            _ => None,
+        })
+        .collect()
+}
+
+fn first_email(sandbox: &Sandbox) -> String {
+    sandbox.with_world(|world| world.dialpad.users[0].emails[0].clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_user_in_dialpad_wakes_the_resource_with_that_user_within_seconds() {
+    let mut running = started(|_| {}).await;
+    let added = running
+        .admin(
+            "/_sandbox/dialpad/changes",
+            json!({"change": "addUser", "email": "new.hire@contoso.example", "number": "+14155550100"}),
+        )
+        .await;
+    let user_id = added["userId"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| added["userId"].to_string());
+    let batch = running
+        .next_changes(Duration::from_secs(5))
+        .await
+        .expect("a batch of changes within five seconds");
+    assert!(batch.users.contains(&user_id), "{batch:?} names {user_id}");
+    assert!(!batch.everyone);
+    running.retire().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_a_thousand_events_becomes_one_or_two_batches() {
+    let mut running = started(|_| {}).await;
+    running
+        .admin(
+            "/_sandbox/websockets/emit",
+            json!({"payload": {"action": "updated_user", "target": {"type": "User", "id": 42}}, "count": 1000}),
+        )
+        .await;
+    let wakes = running.wakes_within(Duration::from_secs(4)).await;
+    let batches = changes(&wakes);
+    let events: usize = batches.iter().map(|b| b.events).sum();
+    assert_eq!(events, 1000, "every event is in a batch: {batches:?}");
+    assert!(batches.len() <= 2, "coalesced: {} batches", batches.len());
+    running.retire().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_with_a_bad_signature_or_for_another_company_wake_nobody() {
+    let mut running = started(|_| {}).await;
+    let payload = json!({"action": "added_user", "target": {"type": "User", "id": 7}});
+    running
+        .admin(
+            "/_sandbox/websockets/emit",
+            json!({"payload": payload, "secret": "not-the-secret"}),
+        )
+        .await;
+    running
+        .admin(
+            "/_sandbox/websockets/emit",
+            json!({"raw": "{\"target\":{\"type\":\"User\",\"id\":7}}"}),
+        )
+        .await;
+    running
+        .admin(
+            "/_sandbox/websockets/emit",
+            json!({"payload": payload, "company": "other"}),
+        )
+        .await;
+    let wakes = running.wakes_within(Duration::from_secs(2)).await;
+    assert!(changes(&wakes).is_empty(), "nothing woke: {wakes:?}");
+    // The connection is still good: a real change gets through.
+    let email = first_email(&running.sandbox);
+    running
+        .admin(
+            "/_sandbox/dialpad/changes",
+            json!({"change": "changeNumber", "email": email, "number": "+14155550101"}),
+        )
+        .await;
+    assert!(running.next_changes(Duration::from_secs(5)).await.is_some());
+    running.retire().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_reconnects_and_asks_for_a_full_sync() {
+    let mut running = started(|_| {}).await;
+    running.admin("/_sandbox/websockets/drop", json!({})).await;
+    let wakes = running.wakes_within(Duration::from_secs(5)).await;
+    assert!(
+        wakes.contains(&Wake::Gap),
+        "a gap asks for a full sync: {wakes:?}"
+    );
+    running.until_connected().await;
+    let email = first_email(&running.sandbox);
+    running
+        .admin(
+            "/_sandbox/dialpad/changes",
+            json!({"change": "changeNumber", "email": email, "number": "+14155550102"}),
+        )
+        .await;
+    assert!(
+        running.next_changes(Duration::from_secs(5)).await.is_some(),
+        "events flow again"
+    );
+    running.retire().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiring_urls_and_connections_are_renewed_without_a_gap() {
+    let sandbox = start_immediate(
+        org(|fixture| {
+            fixture.behaviour.websocket_url_lifetime_seconds = 2;
+            fixture.behaviour.websocket_connection_lifetime_seconds = 3;
+        }),
+        1_000,
+    )
+    .await;
+    let timings = FeedTimings {
+        refresh_after: Duration::from_millis(1_500),
+        ..quick()
+    };
+    let mut running = run_feed(sandbox, MemoryFeedStore::default(), timings).await;
+    running.until_connected().await;
+    let email = first_email(&running.sandbox);
+    let mut wakes = Vec::new();
+    for round in 0..4 {
+        // Past two URL lifetimes and a connection lifetime by the end.
+        wakes.extend(running.wakes_within(Duration::from_millis(1_500)).await);
+        running
+            .admin(
+                "/_sandbox/dialpad/changes",
+                json!({"change": "changeNumber", "email": email, "number": format!("+1415555011{round}")}),
+            )
+            .await;
+        let batch = running.next_changes(Duration::from_secs(5)).await;
+        assert!(batch.is_some(), "round {round}: a change still arrives");
+    }
+    assert!(!wakes.contains(&Wake::Gap), "renewals leave no gap: {wakes:?}");
+    running.retire().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_without_the_change_log_scope_is_reported_as_scope_missing() {
+    let sandbox = start_immediate(org(|fixture| fixture.dialpad.api_key_scopes.clear()), 1_000).await;
+    let mut running = run_feed(sandbox, MemoryFeedStore::default(), quick()).await;
+    let unavailable = tokio::time::timeout(
+        Duration::from_secs(10),
+        running
+            .state
+            .wait_for(|s| matches!(s, FeedState::Unavailable { .. })),
+    )
+    .await
+    .expect("reported within seconds")
+    .expect("the feed runs")
+    .clone();
+    let FeedState::Unavailable { reason, message } = unavailable else {
+        unreachable!()
+    };
+    assert_eq!(reason, Reason::ChangeLogScopeMissing);
+    assert!(message.contains("change_log"), "{message}");
+    assert!(!message.contains(KEY), "{message}");
+    let wakes = running.wakes_within(Duration::from_millis(300)).await;
+    assert!(changes(&wakes).is_empty());
+    running.retire().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_feed_finds_its_endpoint_again_and_the_last_one_out_deletes_it() {
+    let sandbox = start_immediate(org(|_| {}), 1_000).await;
+    let store = MemoryFeedStore::default();
+    let mut first = run_feed(sandbox, store.clone(), quick()).await;
+    first.until_connected().await;
+    let made = first.introspect().await;
+    // The process dies: nothing is torn down.
+    first.task.abort();
+    let Running { sandbox, .. } = first;
+    let mut second = run_feed(sandbox, store.clone(), quick()).await;
+    second.until_connected().await;
+    let again = second.introspect().await;
+    let count = |v: &Value, key: &str| v[key].as_array().map_or(0, Vec::len);
+    assert_eq!(count(&made, "websockets"), 1, "{made}");
+    assert_eq!(count(&again, "websockets"), 1, "reused, not made again: {again}");
+    assert_eq!(count(&again, "subscriptions"), 1, "{again}");
+    assert_eq!(
+        made["websockets"][0]["id"], again["websockets"][0]["id"],
+        "the same endpoint"
+    );
+    let (sandbox, store) = second.retire().await;
+    let left: Value = reqwest::get(format!("{}/_sandbox/websockets", sandbox.base_url()))
+        .await
+        .expect("the sandbox answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(count(&left, "websockets"), 0, "deleted in Dialpad: {left}");
+    assert_eq!(count(&left, "subscriptions"), 0, "{left}");
+    assert!(store.0.lock().unwrap().is_none(), "the record is forgotten");
+}
