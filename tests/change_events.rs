@@ -381,3 +381,49 @@ async fn a_restarted_feed_finds_its_endpoint_again_and_the_last_one_out_deletes_
     assert_eq!(count(&left, "subscriptions"), 0, "{left}");
     assert!(store.0.lock().unwrap().is_none(), "the record is forgotten");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_licence_removed_in_microsoft_365_wakes_the_resource_and_an_idle_tenant_costs_one_request_a_round()
+{
+    use dialpad_teams_operator::controller::teams_delta::TeamsDeltaWatches;
+    use dialpad_teams_sandbox::Endpoint;
+
+    let sandbox = start_immediate(org(|_| {}), 1_000).await;
+    let resource = resource(&sandbox);
+    let graph = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY))
+        .tenant
+        .graph;
+    let (wake_tx, mut wakes) = mpsc::unbounded_channel();
+    let watches = TeamsDeltaWatches::default();
+    let interval = Duration::from_millis(200);
+    watches.ensure("telephony/contoso", "v1", graph, interval, move || {
+        let _ = wake_tx.send(());
+    });
+    // Idle: one request a round, and no wake.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = sandbox.counters().requests_to(Endpoint::GraphUsersDelta, "GET");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = sandbox.counters().requests_to(Endpoint::GraphUsersDelta, "GET") - before;
+    assert!(
+        (8..=11).contains(&idle),
+        "{idle} requests in 2 s at one per 200 ms"
+    );
+    assert!(wakes.try_recv().is_err(), "nothing changed, nobody woken");
+    assert_eq!(watches.problem("telephony/contoso"), None);
+
+    let upn = sandbox.with_world(|world| world.dialpad.users[3].emails[0].clone());
+    let answer = reqwest::Client::new()
+        .post(format!("{}/_sandbox/directory/changes", sandbox.base_url()))
+        .json(&json!({"change": "removeLicence", "userPrincipalName": upn}))
+        .send()
+        .await
+        .expect("the sandbox answers");
+    assert!(
+        answer.status().is_success(),
+        "{}",
+        answer.text().await.unwrap_or_default()
+    );
+    let woken = tokio::time::timeout(Duration::from_secs(3), wakes.recv()).await;
+    assert_eq!(woken, Ok(Some(())), "woken within a round or two");
+    watches.stop("telephony/contoso");
+}

@@ -69,6 +69,11 @@ pub struct RunArgs {
     /// stays at 20 or below). Lower it when other tools use the same company's API key.
     #[arg(long, default_value_t = crate::dialpad::REQUESTS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..))]
     pub dialpad_requests_per_second: u32,
+    /// With change events (`spec.source.dialpad.changeEvents.enabled`): how often each tenant is
+    /// asked which users changed in Microsoft 365 (Graph `users/delta`, one request when none
+    /// did). At least 5s.
+    #[arg(long, default_value = "60s", value_parser = parse_teams_delta_interval)]
+    pub teams_delta_interval: Duration,
     /// Extra CA certificate (PEM) to trust for upstream HTTPS, e.g. a proxy's or the sandbox's.
     #[arg(long)]
     pub ca_file: Option<PathBuf>,
@@ -158,6 +163,7 @@ pub async fn run(args: RunArgs) -> Result<(), CommandError> {
             identity,
             event_tls,
             event_timings: Default::default(),
+            teams_delta_interval: args.teams_delta_interval,
         },
         readiness: readiness.clone(),
         metrics,
@@ -189,6 +195,14 @@ fn parse_lease_duration(text: &str) -> Result<Duration, String> {
 fn parse_cleanup_timeout(text: &str) -> Result<Duration, String> {
     crate::sync::model::parse_duration(text)
         .ok_or_else(|| format!("'{text}' is not a duration such as 30s or 5m"))
+}
+
+fn parse_teams_delta_interval(text: &str) -> Result<Duration, String> {
+    let interval = parse_cleanup_timeout(text)?;
+    if interval < Duration::from_secs(5) {
+        return Err(format!("'{text}' is shorter than 5s"));
+    }
+    Ok(interval)
 }
 
 /// Resolves on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use kube::runtime::reflector::ObjectRef;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::context::key_of;
+use super::context::{Context, key_of};
 use super::timing::sync_interval;
 use crate::api::{DEFAULT_FULL_SYNC_INTERVAL, Reason, TeamsTenantSync};
 use crate::connect::{AnySource, Connection};
@@ -55,28 +55,43 @@ pub fn enabled(resource: &TeamsTenantSync) -> bool {
         .is_some_and(|dialpad| dialpad.change_events_enabled())
 }
 
-/// Joins `resource` to its company's feed when it wants change events (and leaves it when it
-/// does not), and returns its view. `versions` are the Secret versions it syncs with: a new
-/// API key is a new membership.
+/// Joins `resource` to its company's feed and starts watching its tenant's users (see
+/// [`super::teams_delta`]) when it wants change events, and leaves both when it does not; returns
+/// its view. `versions` are the Secret versions it syncs with: a new API key or credential is a
+/// new membership.
 pub async fn join(
-    events: Option<&ChangeEvents>,
+    ctx: &Context,
     resource: &TeamsTenantSync,
     connection: &Connection,
     versions: &BTreeMap<String, String>,
 ) -> EventsView {
-    let Some(events) = events else {
+    let Some(events) = ctx.events.as_ref() else {
         return EventsView::Off;
     };
     let key = key_of(resource);
     let (true, AnySource::Dialpad(source)) = (enabled(resource), &connection.source) else {
-        events.hub.leave(&key);
+        leave(ctx, &key);
         return EventsView::Off;
     };
     let client = source.client.clone();
     let base = client.base().to_owned();
+    let object = ObjectRef::from_obj(resource);
+    let graph = connection.tenant.graph.clone();
+    let graph_version = format!("{} {versions:?}", graph.base());
+    let (hub, wake, woken) = (events.hub.clone(), events.wake.clone(), object.clone());
+    let wanted = key.clone();
+    ctx.teams_deltas.ensure(
+        &key,
+        &graph_version,
+        graph,
+        ctx.settings.teams_delta_interval,
+        move || {
+            hub.want(&wanted);
+            let _ = wake.send(woken.clone());
+        },
+    );
     let version = format!("{base} {versions:?}");
     let wake = events.wake.clone();
-    let object = ObjectRef::from_obj(resource);
     let joined = events
         .hub
         .join(&key, &version, &base, client, move || {
@@ -85,7 +100,7 @@ pub async fn join(
         })
         .await;
     match joined {
-        Ok(()) => view(Some(events), resource),
+        Ok(()) => view(ctx, resource),
         Err(error) => EventsView::NotJoined(
             Reason::ChangeEventsUnavailable,
             format!("{error}; syncs run every spec.syncInterval meanwhile"),
@@ -93,14 +108,31 @@ pub async fn join(
     }
 }
 
-/// `resource`'s view of its feed as it stands.
-pub fn view(events: Option<&ChangeEvents>, resource: &TeamsTenantSync) -> EventsView {
+/// Takes `resource` (`namespace/name`) off its company's feed and stops watching its tenant.
+pub fn leave(ctx: &Context, resource: &str) {
+    if let Some(events) = &ctx.events {
+        events.hub.leave(resource);
+    }
+    ctx.teams_deltas.stop(resource);
+}
+
+/// `resource`'s view of its feed as it stands: the Dialpad side's state, unless Teams changes
+/// cannot be read, which makes it unavailable too (the full sync must not wait then).
+pub fn view(ctx: &Context, resource: &TeamsTenantSync) -> EventsView {
     if !enabled(resource) {
         return EventsView::Off;
     }
-    match events.and_then(|events| events.hub.state(&key_of(resource))) {
-        Some(state) => EventsView::Feed(state),
-        None => EventsView::Feed(FeedState::Connecting(
+    let key = key_of(resource);
+    let state = ctx.events.as_ref().and_then(|events| events.hub.state(&key));
+    match (state, ctx.teams_deltas.problem(&key)) {
+        (Some(FeedState::Connected), Some(problem)) => EventsView::Feed(FeedState::Unavailable {
+            reason: Reason::ChangeEventsUnavailable,
+            message: format!(
+                "Dialpad's change-log events arrive, but {problem}; syncs run every spec.syncInterval meanwhile"
+            ),
+        }),
+        (Some(state), _) => EventsView::Feed(state),
+        (None, _) => EventsView::Feed(FeedState::Connecting(
             "joining the company's change events".into(),
         )),
     }

@@ -13,6 +13,7 @@ use super::change_events::ChangeEvents;
 use super::claim::TenantIds;
 use super::secret_cache::SecretCache;
 use super::secrets::KubeSecrets;
+use super::teams_delta::TeamsDeltaWatches;
 use super::users_report::ReportMemories;
 use super::workload_identity::{OperatorToken, ResourceCredentials};
 use crate::api::TeamsTenantSync;
@@ -54,6 +55,8 @@ pub struct OperatorSettings {
     pub event_tls: Option<Arc<rustls::ClientConfig>>,
     /// Timings of the change event feeds.
     pub event_timings: FeedTimings,
+    /// How often a resource with change events asks Graph which users changed.
+    pub teams_delta_interval: Duration,
 }
 
 impl Default for OperatorSettings {
@@ -65,6 +68,7 @@ impl Default for OperatorSettings {
             identity: MANAGER.into(),
             event_tls: None,
             event_timings: FeedTimings::default(),
+            teams_delta_interval: super::teams_delta::DEFAULT_INTERVAL,
         }
     }
 }
@@ -126,6 +130,8 @@ pub struct Context {
     pub users_reports: ReportMemories,
     /// Change events: the process's feeds and this scope's wake-up queue (`None`: not used).
     pub events: Option<ChangeEvents>,
+    /// The Teams side of change events: a `users/delta` watch per resource.
+    pub teams_deltas: TeamsDeltaWatches,
 }
 
 impl Context {
@@ -154,6 +160,7 @@ impl Context {
             metrics,
             users_reports: ReportMemories::default(),
             events: None,
+            teams_deltas: TeamsDeltaWatches::default(),
         }
     }
 
@@ -193,9 +200,7 @@ impl Context {
     pub fn forget(&self, key: &str) {
         self.memory.lock().expect("memory lock").remove(key);
         self.users_reports.forget(key);
-        if let Some(events) = &self.events {
-            events.hub.leave(key);
-        }
+        super::change_events::leave(self, key);
     }
 
     /// Counts a failed reconcile of `key` and returns how long to wait (see [`backoff_after`]).

@@ -28,6 +28,7 @@ pub mod secret_cache;
 pub mod secrets;
 pub mod spec_check;
 pub mod status;
+pub mod teams_delta;
 pub mod timing;
 pub mod unreadable;
 pub mod users_report;

@@ -63,9 +63,7 @@ pub async fn hold(
     let (key, name) = (key_of(resource), resource.name_any());
     let namespace = resource.namespace().unwrap_or_default();
     // A resource that does not sync needs no events (and its company's feed may go).
-    if let Some(events) = &ctx.events {
-        events.hub.leave(&key);
-    }
+    change_events::leave(ctx, &key);
     let mut status = held_status(
         resource.meta().generation,
         memory.sync.status.as_ref(),
@@ -165,7 +163,7 @@ pub async fn synced(
     } = completed;
     // The feed may have connected while the sync ran.
     let events = match events {
-        EventsView::Feed(_) => change_events::view(ctx.events.as_ref(), resource),
+        EventsView::Feed(_) => change_events::view(ctx, resource),
         other => other,
     };
     status::set_change_events(&mut run.status, &events, resource.meta().generation);
@@ -206,7 +204,7 @@ pub async fn waiting(
     mut memory: ResourceMemory,
     remaining: Duration,
 ) -> Result<Action, ReconcileError> {
-    let view = change_events::view(ctx.events.as_ref(), resource);
+    let view = change_events::view(ctx, resource);
     let Some(current) = memory.sync.status.clone() else {
         return Ok(Action::requeue(remaining));
     };

@@ -143,7 +143,7 @@ async fn apply(
     }
     memory.sign_in = Some(connection.sign_in.clone());
     // Joined before the sync reads anything, so that a change made while it reads wakes it again.
-    let events = change_events::join(ctx.events.as_ref(), resource, &connection, &secrets.versions).await;
+    let events = change_events::join(ctx, resource, &connection, &secrets.versions).await;
     if let Some(change_events) = &ctx.events {
         change_events.hub.take_wanted(&key);
     }

@@ -220,6 +220,14 @@ impl EventHub {
         Some(feeds.get(key)?.state.borrow().clone())
     }
 
+    /// Marks `resource` as wanting a sync (a change seen elsewhere, such as in Microsoft 365).
+    pub fn want(&self, resource: &str) {
+        self.wanted
+            .lock()
+            .expect("wanted lock")
+            .insert(resource.to_owned());
+    }
+
     /// Whether changes asked `resource` to sync since the last call; clears the mark.
     pub fn take_wanted(&self, resource: &str) -> bool {
         self.wanted.lock().expect("wanted lock").remove(resource)

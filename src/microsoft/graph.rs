@@ -97,6 +97,11 @@ impl GraphClient {
         }
     }
 
+    /// Graph's base URL, e.g. `https://graph.microsoft.com`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The token client.
     pub fn tokens(&self) -> &Arc<TokenClient> {
         &self.tokens

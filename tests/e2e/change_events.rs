@@ -1,7 +1,7 @@
 //! Change events on the real apiserver, run by the binary under the chart's RBAC: with
 //! `changeEvents.enabled` and a one-hour `syncInterval`, a new hire in Dialpad (the sandbox) shows
-//! in the resource's status, and a changed number in Teams, within seconds, so only an event can
-//! explain it; the
+//! in the resource's status, a changed number in Teams, and a licence removed in Microsoft 365 in
+//! the status, within seconds, so only change events (and `users/delta`) can explain it; the
 //! `ChangeEvents` condition says `ChangeEventsConnected`; the generated signing secret lives in a
 //! Secret of the operator's namespace and nowhere else; deleting the resource deletes the
 //! WebSocket endpoint, the subscription and that Secret.
@@ -49,7 +49,8 @@ async fn a_change_in_dialpad_shows_in_the_status_and_teams_within_seconds() {
         let sandbox = env.start_sandbox(&org).await;
         env.put_credentials(&password, &api_key).await;
         let kubeconfig = operator_identity(&env, &names, None).await;
-        let mut operator = OperatorProcess::start_for(&env, &kubeconfig, &names, &[]);
+        let mut operator =
+            OperatorProcess::start_for(&env, &kubeconfig, &names, &["--teams-delta-interval", "5s"]);
         operator.wait_ready().await;
         let name = "contoso";
         let mut resource = resource(&env, name, sandbox.base_url(), "Unassign");
@@ -137,6 +138,33 @@ async fn a_change_in_dialpad_shows_in_the_status_and_teams_within_seconds() {
             changed_at.elapsed()
         );
         let _ = connected;
+
+        // A licence removed in Microsoft 365: users/delta sees it within a round.
+        let unlicensed = org.fixture.dialpad.users[1].emails[0].clone();
+        let changed_at = Instant::now();
+        sandbox_admin(
+            sandbox.base_url(),
+            "/_sandbox/directory/changes",
+            json!({"change": "removeLicence", "userPrincipalName": unlicensed}),
+        )
+        .await;
+        env.wait(name, "the unlicensed user in the status", |r| {
+            r.and_then(|r| r.status.as_ref()).is_some_and(|s| {
+                s.users.iter().any(|u| {
+                    u.email
+                        .as_deref()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(&unlicensed))
+                        && u.conditions
+                            .iter()
+                            .any(|c| c.reason == "PhoneSystemLicenseMissing")
+                })
+            })
+        })
+        .await
+        .expect("exists");
+        let latency = changed_at.elapsed();
+        println!("a licence removed in Microsoft 365 reached the status in {latency:?}");
+        assert!(latency < Duration::from_secs(30), "{latency:?}");
 
         let secrets = env.client.clone();
         let operator_secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
