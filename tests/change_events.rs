@@ -427,3 +427,70 @@ async fn a_licence_removed_in_microsoft_365_wakes_the_resource_and_an_idle_tenan
     assert_eq!(woken, Ok(Some(())), "woken within a round or two");
     watches.stop("telephony/contoso");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_events_naming_strangers_writes_nothing_and_a_real_change_still_converges() {
+    use dialpad_teams_operator::sync::model::Policy;
+    use dialpad_teams_operator::sync::pipeline::{SyncMemory, sync_once};
+
+    let mut running = started(|_| {}).await;
+    let mut resource = resource(&running.sandbox);
+    // The org's numbers were assigned before the operator: it takes them over, so that it may
+    // replace one.
+    resource.spec.removal.adopt_existing = true;
+    let connection = connection(&resource, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
+    let policy = Policy::from_spec(&resource.spec).unwrap();
+    let mut memory = SyncMemory::default();
+    let first = sync_once(&connection.source, &connection.tenant, &policy, &mut memory, None).await;
+    assert_eq!(
+        first.execution.assigned + first.execution.unassigned,
+        0,
+        "converged"
+    );
+    // A thousand events, signed correctly, about users no company has, and others' users.
+    running
+        .admin(
+            "/_sandbox/websockets/emit",
+            json!({"payload": {"action": "user_deleted", "target": {"type": "User", "id": 999_999_999}}, "count": 1000}),
+        )
+        .await;
+    let email = first_email(&running.sandbox);
+    running
+        .admin(
+            "/_sandbox/dialpad/changes",
+            json!({"change": "changeNumber", "email": email, "number": "+14155550150"}),
+        )
+        .await;
+    // Every batch is a sync, as the controller runs it: the stranger events change nothing, the
+    // real change is applied once.
+    let writes_before = running.sandbox.counters().write_requests();
+    let mut syncs = 0;
+    while let Some(batch) = running.next_changes(Duration::from_secs(3)).await {
+        assert!(batch.events > 0);
+        sync_once(&connection.source, &connection.tenant, &policy, &mut memory, None).await;
+        syncs += 1;
+    }
+    assert!(syncs >= 1, "the burst was handed out");
+    let writes = running.sandbox.counters().write_requests() - writes_before;
+    assert_eq!(
+        writes, 1,
+        "only the real change was written (the new number replaces the old one)"
+    );
+    let again = sync_once(&connection.source, &connection.tenant, &policy, &mut memory, None).await;
+    assert_eq!(
+        again.execution.assigned + again.execution.unassigned,
+        0,
+        "converged"
+    );
+    let summary = again.status.summary.unwrap();
+    assert_eq!((summary.in_sync, summary.failed), (summary.desired, 0));
+    let holder = running.sandbox.with_world(|world| {
+        world
+            .numbers
+            .get("+14155550150")
+            .and_then(|n| n.assignment_target_id.clone())
+            .and_then(|id| world.user(&id).map(|u| u.user_principal_name.clone()))
+    });
+    assert_eq!(holder.map(|u| u.to_lowercase()), Some(email.to_lowercase()));
+    running.retire().await;
+}
