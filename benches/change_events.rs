@@ -24,22 +24,21 @@ use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::connect::{AnySource, ConnectOptions, Connection, SecretStore, connect};
+use dialpad_teams_operator::connect::{AnySource, ConnectOptions, Connection, connect};
 use dialpad_teams_operator::events::feed::{Feed, Subscriber, Subscribers, Wake};
 use dialpad_teams_operator::events::store::MemoryFeedStore;
 use dialpad_teams_operator::events::{FeedState, FeedTimings};
-use dialpad_teams_operator::microsoft::federated::FederatedTokenSource;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, sync_once};
 use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
 use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
-use secrecy::SecretString;
 use tokio::sync::{mpsc, watch};
 
-const PASSWORD: &str = "bench-admin-password";
-const KEY: &str = "bench-api-key";
+#[path = "shared/secrets.rs"]
+mod secrets;
+use secrets::{KEY, PASSWORD, Secrets};
 
 struct Options {
     users: Vec<usize>,
@@ -83,24 +82,6 @@ fn options() -> Options {
         }
     }
     options
-}
-
-struct Secrets;
-
-impl SecretStore for Secrets {
-    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
-        let value = match (name, key) {
-            ("teams-admin", "username") => generator::ADMIN_UPN,
-            ("teams-admin", "password") => PASSWORD,
-            ("dialpad", "apiKey") => KEY,
-            _ => return Err(format!("no {name}/{key}")),
-        };
-        Ok(SecretString::from(value.to_owned()))
-    }
-
-    fn federated_token(&self, _: Option<&str>) -> Result<Arc<dyn FederatedTokenSource>, String> {
-        Err("the bench signs in with the admin account".into())
-    }
 }
 
 /// Requests to each upstream between two snapshots: `(dialpad, graph)`.

@@ -33,8 +33,7 @@ mod voice_routing;
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::connect::{AnySource, ConnectOptions, Connection, SecretStore, connect};
-use dialpad_teams_operator::microsoft::federated::FederatedTokenSource;
+use dialpad_teams_operator::connect::{AnySource, ConnectOptions, Connection, connect};
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
@@ -45,11 +44,13 @@ use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::fixture::OrgFixture;
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 
-const PASSWORD: &str = "bench-admin-password";
+#[path = "shared/secrets.rs"]
+mod secrets;
+use secrets::{KEY, PASSWORD, Secrets};
+
 const SECRET: &str = "bench-client-secret";
-const KEY: &str = "bench-api-key";
 /// The sandbox's Graph and Dialpad budgets and operation delay at rate scale 1.
 const GRAPH_RATE: f64 = 200.0;
 const DIALPAD_RATE: f64 = 20.0;
@@ -117,24 +118,6 @@ fn options() -> Options {
         }
     }
     options
-}
-
-struct Secrets;
-
-impl SecretStore for Secrets {
-    fn get(&self, name: &str, key: &str) -> Result<SecretString, String> {
-        let value = match (name, key) {
-            ("teams-admin", "username") => generator::ADMIN_UPN,
-            ("teams-admin", "password") => PASSWORD,
-            ("dialpad", "apiKey") => KEY,
-            _ => return Err(format!("no {name}/{key}")),
-        };
-        Ok(SecretString::from(value.to_owned()))
-    }
-
-    fn federated_token(&self, _: Option<&str>) -> Result<Arc<dyn FederatedTokenSource>, String> {
-        Err("the bench signs in with the admin account".into())
-    }
 }
 
 /// Graph requests and 429s between two counter snapshots, by kind.

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use super::DialpadClient;
 use super::model::id;
-use crate::upstream::{Idempotency, Service, UpstreamError, read_json};
+use crate::upstream::{Service, UpstreamError};
 
 /// A WebSocket endpoint as Dialpad describes it; its signature (which holds the secret) is not
 /// read.
@@ -126,47 +126,6 @@ impl DialpadClient {
         )
         .await
         .map(drop)
-    }
-
-    async fn read<T: serde::de::DeserializeOwned>(
-        &self,
-        endpoint: &str,
-        path: &str,
-    ) -> Result<T, UpstreamError> {
-        let url = format!("{}{path}", self.base);
-        let url = url.as_str();
-        let fetch = move || async move {
-            self.upstream
-                .call(endpoint, Idempotency::Idempotent, |http| {
-                    self.authorised(http.get(url))
-                })
-                .await?
-                .success(Service::Dialpad, endpoint)
-        };
-        let (value, _) = read_json(Service::Dialpad, endpoint, fetch).await?;
-        Ok(value)
-    }
-
-    /// Sends one write (never repeated unless Dialpad provably did not act) and returns its
-    /// successful answer.
-    async fn write(
-        &self,
-        endpoint: &str,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&serde_json::Value>,
-    ) -> Result<crate::upstream::Answer, UpstreamError> {
-        let url = format!("{}{path}", self.base);
-        self.upstream
-            .call(endpoint, Idempotency::NotIdempotent, |http| {
-                let request = self.authorised(http.request(method.clone(), &url));
-                match body {
-                    Some(body) => request.json(body),
-                    None => request,
-                }
-            })
-            .await?
-            .success(Service::Dialpad, endpoint)
     }
 }
 

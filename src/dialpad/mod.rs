@@ -50,8 +50,16 @@ impl DialpadClient {
     /// with `schemas.company.CompanyProto` (its `id` and `name` are what is read here) and says it
     /// "Requires a company admin API key", as `GET /api/v2/numbers` does.
     pub async fn company(&self) -> Result<DialpadCompany, UpstreamError> {
-        let endpoint = "GET /api/v2/company";
-        let url = format!("{}/api/v2/company", self.base);
+        self.read("GET /api/v2/company", "/api/v2/company").await
+    }
+
+    /// One GET of `path` (retried as reads are), read as JSON.
+    async fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        endpoint: &str,
+        path: &str,
+    ) -> Result<T, UpstreamError> {
+        let url = format!("{}{path}", self.base);
         let url = url.as_str();
         let fetch = move || async move {
             self.upstream
@@ -61,12 +69,34 @@ impl DialpadClient {
                 .await?
                 .success(Service::Dialpad, endpoint)
         };
-        let (company, _): (DialpadCompany, _) = read_json(Service::Dialpad, endpoint, fetch).await?;
-        Ok(company)
+        let (value, _) = read_json(Service::Dialpad, endpoint, fetch).await?;
+        Ok(value)
+    }
+
+    /// Sends one write (never repeated unless Dialpad provably did not act) and returns its
+    /// successful answer.
+    async fn write(
+        &self,
+        endpoint: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<crate::upstream::Answer, UpstreamError> {
+        let url = format!("{}{path}", self.base);
+        self.upstream
+            .call(endpoint, Idempotency::NotIdempotent, |http| {
+                let request = self.authorised(http.request(method.clone(), &url));
+                match body {
+                    Some(body) => request.json(body),
+                    None => request,
+                }
+            })
+            .await?
+            .success(Service::Dialpad, endpoint)
     }
 
     /// `request` with the API key as a Bearer token, marked sensitive so it is never shown.
-    pub(crate) fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         let mut header =
             reqwest::header::HeaderValue::from_str(&format!("Bearer {}", self.api_key.expose_secret()))
                 .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
