@@ -90,7 +90,15 @@ pub async fn join(
             let _ = wake.send(woken.clone());
         },
     );
-    let version = format!("{base} {versions:?}");
+    // The Dialpad key's Secret version: a rotated admin password is no new membership.
+    let dialpad_secret = resource
+        .spec
+        .source
+        .dialpad
+        .as_ref()
+        .map(|dialpad| dialpad.api_key_secret_ref.name.as_str())
+        .unwrap_or_default();
+    let version = format!("{base} {:?}", versions.get(dialpad_secret));
     let wake = events.wake.clone();
     let joined = events
         .hub

@@ -97,7 +97,8 @@ impl EventHub {
 
     /// Puts `resource` (`namespace/name`) on the feed of its Dialpad company at `base`, read with
     /// `client`; `version` names the key it holds, so a resource already on with the same key
-    /// costs nothing. `wake` is how it is told of changes; it is also marked as wanting a sync
+    /// costs nothing, and a new key of the same company only replaces the client the feed may
+    /// use (the feed itself stays). `wake` is how it is told of changes; it is also marked as wanting a sync
     /// (see [`take_wanted`](Self::take_wanted)).
     pub async fn join(
         self: &Arc<Self>,
@@ -125,7 +126,6 @@ impl EventHub {
             base: base.trim_end_matches('/').to_owned(),
             company: company.trim().to_owned(),
         };
-        self.leave(resource);
         let hub = Arc::downgrade(self);
         let name = resource.to_owned();
         let waker: Waker = Arc::new(move |why| {
@@ -137,6 +137,16 @@ impl EventHub {
             wake();
         });
         let subscriber = Subscriber { client, waker };
+        let same_feed = self
+            .members
+            .lock()
+            .expect("members lock")
+            .get(resource)
+            .is_some_and(|m| m.feed == key);
+        if !same_feed {
+            // Another company or endpoint: off the old feed first.
+            self.leave(resource);
+        }
         let mut feeds = self.feeds.lock().expect("feeds lock");
         let feed = feeds.entry(key.clone()).or_insert_with(|| self.start(&key));
         feed.subscribers
