@@ -142,6 +142,9 @@ async fn run(users: usize, options: &Options) {
     // The org's numbers were assigned before the operator: it takes them over, so that a changed
     // number may replace one.
     resource.spec.removal.adopt_existing = true;
+    // A new number replaces the old one, which counts toward the safety limit (25 by default):
+    // at 100,000 users one sync covers every change of the run.
+    resource.spec.safety.max_unassignments_per_sync = 10_000;
     let endpoints = resource.spec.endpoints.as_mut().expect("the demo sets endpoints");
     let base = sandbox.base_url().to_owned();
     (endpoints.login, endpoints.graph, endpoints.dialpad) = (base.clone(), base.clone(), base);

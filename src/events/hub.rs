@@ -248,18 +248,10 @@ impl EventHub {
         self.wanted.lock().expect("wanted lock").contains(resource)
     }
 
-    /// Waits (at most `grace`) for retiring feeds to delete what they made, at shutdown.
+    /// Waits (at most `grace`) for retiring feeds to delete what they made, at shutdown. Feeds of
+    /// resources still present stay in Dialpad for the next leader, which finds them again: only
+    /// their connections close, with the process.
     pub async fn shut_down(&self, grace: std::time::Duration) {
-        let running: Vec<String> = self
-            .members
-            .lock()
-            .expect("members lock")
-            .keys()
-            .cloned()
-            .collect();
-        // Feeds of resources still present stay in Dialpad for the next leader: only their
-        // connections close, with the process.
-        drop(running);
         let retiring: Vec<JoinHandle<()>> = self
             .retiring
             .lock()
