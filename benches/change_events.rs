@@ -24,21 +24,19 @@ use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::connect::{AnySource, ConnectOptions, Connection, connect};
+use dialpad_teams_operator::connect::AnySource;
 use dialpad_teams_operator::events::feed::{Feed, Subscriber, Subscribers, Wake};
 use dialpad_teams_operator::events::store::MemoryFeedStore;
 use dialpad_teams_operator::events::{FeedState, FeedTimings};
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, sync_once};
-use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
-use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
 use tokio::sync::{mpsc, watch};
 
-#[path = "shared/secrets.rs"]
-mod secrets;
-use secrets::{KEY, PASSWORD, Secrets};
+#[path = "shared/connection.rs"]
+mod connection;
+use connection::{KEY, PASSWORD, connect_to};
 
 struct Options {
     users: Vec<usize>,
@@ -148,20 +146,7 @@ async fn run(users: usize, options: &Options) {
     let endpoints = resource.spec.endpoints.as_mut().expect("the demo sets endpoints");
     let base = sandbox.base_url().to_owned();
     (endpoints.login, endpoints.graph, endpoints.dialpad) = (base.clone(), base.clone(), base);
-    let connect_options = ConnectOptions {
-        http: http_client(&[]).expect("an HTTP client"),
-        retry: RetryPolicy::default(),
-        graph_requests_per_second: Some(graph_rate.round() as u32),
-        dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
-        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
-        upstream_calls: Arc::new(NotRecorded),
-        policy_types: Default::default(),
-    };
-    let connection: Arc<Connection> = Arc::new(
-        connect(&resource.spec, &Secrets, &connect_options)
-            .map_err(|f| f.message)
-            .expect("the bench connects"),
-    );
+    let connection = Arc::new(connect_to(&sandbox, &resource, graph_rate, dialpad_rate));
     let policy = Arc::new(Policy::from_spec(&resource.spec).expect("the bench resource is valid"));
     let mut memory = SyncMemory::default();
 

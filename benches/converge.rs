@@ -24,7 +24,6 @@
 //! printed, never asserted.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[path = "converge/voice_routing.rs"]
@@ -33,22 +32,20 @@ mod voice_routing;
 use dialpad_teams_operator::api::TeamsTenantSync;
 use dialpad_teams_operator::commands::examples::DEMO_RESOURCE;
 use dialpad_teams_operator::commands::parse_resource;
-use dialpad_teams_operator::connect::{AnySource, ConnectOptions, Connection, connect};
+use dialpad_teams_operator::connect::{AnySource, Connection};
 use dialpad_teams_operator::microsoft::graph::GraphClient;
 use dialpad_teams_operator::sync::model::Policy;
 use dialpad_teams_operator::sync::pipeline::{SyncMemory, SyncRun, sync_once};
 use dialpad_teams_operator::sync::ports::DEFAULT_POLICY_CHANGES_PER_REQUEST;
 use dialpad_teams_operator::sync::report::status_changed;
-use dialpad_teams_operator::upstream::allowed::AllowedEndpoints;
-use dialpad_teams_operator::upstream::{NotRecorded, RetryPolicy, http_client};
 use dialpad_teams_sandbox::fixture::OrgFixture;
 use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::{Counters, Sandbox, SandboxOptions};
 use secrecy::ExposeSecret;
 
-#[path = "shared/secrets.rs"]
-mod secrets;
-use secrets::{KEY, PASSWORD, Secrets};
+#[path = "shared/connection.rs"]
+mod connection;
+use connection::{KEY, PASSWORD, connect_to};
 
 const SECRET: &str = "bench-client-secret";
 /// The sandbox's Graph and Dialpad budgets and operation delay at rate scale 1.
@@ -220,28 +217,6 @@ fn pace(fixture: &mut OrgFixture, options: &Options) -> (f64, f64) {
     fixture.behaviour.operation_delay_ms = (OPERATION_DELAY_MS / options.rate_scale).round() as u64;
     fixture.behaviour.activation_delay_ms = 0;
     (graph_rate, dialpad_rate)
-}
-
-/// Connects to `sandbox` as the operator would for `resource`, pacing Graph and Dialpad at the
-/// given rates.
-fn connect_to(
-    sandbox: &Sandbox,
-    resource: &TeamsTenantSync,
-    graph_rate: f64,
-    dialpad_rate: f64,
-) -> Connection {
-    let connect_options = ConnectOptions {
-        http: http_client(&[]).expect("an HTTP client"),
-        retry: RetryPolicy::default(),
-        graph_requests_per_second: Some(graph_rate.round() as u32),
-        dialpad_requests_per_second: Some(dialpad_rate.round() as u32),
-        allowed_endpoints: AllowedEndpoints::parse(&[sandbox.base_url()]).expect("the sandbox URL"),
-        upstream_calls: Arc::new(NotRecorded),
-        policy_types: Default::default(),
-    };
-    connect(&resource.spec, &Secrets, &connect_options)
-        .map_err(|f| f.message)
-        .expect("the bench connects")
 }
 
 async fn sync(

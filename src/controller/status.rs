@@ -380,4 +380,46 @@ mod tests {
             "a retry may get through: nobody must act"
         );
     }
+
+    #[test]
+    fn the_change_events_condition_follows_the_feed_and_goes_when_events_are_off() {
+        let mut status = TeamsTenantSyncStatus {
+            observed_generation: Some(3),
+            ..Default::default()
+        };
+        let connecting = EventsView::Feed(FeedState::Connecting("setting up".into()));
+        assert!(
+            change_events_stale(Some(&status), &connecting),
+            "no condition yet"
+        );
+        set_change_events(&mut status, &connecting, Some(3));
+        assert_eq!(condition(&status, CHANGE_EVENTS), Some("ChangeEventsConnecting"));
+        assert!(!change_events_stale(Some(&status), &connecting));
+        let connected = EventsView::Feed(FeedState::Connected);
+        assert!(change_events_stale(Some(&status), &connected));
+        set_change_events(&mut status, &connected, Some(3));
+        let set = find_condition(&status.conditions, CHANGE_EVENTS).unwrap();
+        assert_eq!((set.status.as_str(), set.observed_generation), ("True", Some(3)));
+        let refused = EventsView::Feed(FeedState::Unavailable {
+            reason: Reason::ChangeLogScopeMissing,
+            message: "needs change_log".into(),
+        });
+        set_change_events(&mut status, &refused, Some(3));
+        let set = find_condition(&status.conditions, CHANGE_EVENTS).unwrap();
+        assert_eq!(
+            (set.status.as_str(), set.reason.as_str()),
+            ("False", "ChangeLogScopeMissing")
+        );
+        assert!(change_events_stale(Some(&status), &EventsView::Off));
+        set_change_events(&mut status, &EventsView::Off, Some(3));
+        assert_eq!(
+            condition(&status, CHANGE_EVENTS),
+            None,
+            "no condition without change events"
+        );
+        assert!(
+            !change_events_stale(None, &connected),
+            "nothing written yet: nothing to refresh"
+        );
+    }
 }

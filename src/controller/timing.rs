@@ -118,4 +118,16 @@ mod tests {
         changed.metadata.generation = Some(2);
         assert_eq!(due(&changed, &memory, &Default::default(), false), Ok(()));
     }
+
+    #[test]
+    fn a_change_event_makes_a_sync_due_before_its_time() {
+        let resource = demo();
+        let memory = synced(&resource, Instant::now() + Duration::from_secs(3600));
+        let versions = Default::default();
+        assert!(
+            due(&resource, &memory, &versions, false).is_err(),
+            "not due without an event"
+        );
+        assert_eq!(due(&resource, &memory, &versions, true), Ok(()));
+    }
 }
