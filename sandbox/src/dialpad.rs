@@ -1,4 +1,4 @@
-//! Dialpad API v2: `GET /api/v2/users`, `GET /api/v2/numbers`, `GET /api/v2/company` and the
+//! Dialpad API v2: `GET /api/v2/users` (and `.../{id}`), `GET /api/v2/numbers`, `GET /api/v2/company` and the
 //! offices (`GET /api/v2/offices` and `.../{id}`, see `offices`).
 //!
 //! `GET /api/v2/company` (operationId `company.get` in vendor/dialpad-openapi.json) answers with
@@ -51,6 +51,7 @@ const TOLL_FREE_AREA_CODES: &[&str] = &["800", "833", "844", "855", "866", "877"
 pub fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/api/v2/users", get(list_users))
+        .route("/api/v2/users/{id}", get(get_user))
         .route("/api/v2/numbers", get(list_numbers))
         .route("/api/v2/company", get(get_company))
         .route("/api/v2/offices", get(offices::list_offices))
@@ -68,6 +69,36 @@ async fn list_users(
         Ok(bytes) => ([("content-type", "application/json")], bytes).into_response(),
         Err(failure) => failure.into_response(),
     }
+}
+
+/// `GET /api/v2/users/{id}` (operationId `users.get`): one user as a `UserProto`, whatever its
+/// state (a removed user answers with `state: deleted`). An id the company does not have, or any
+/// id for the other company's key, is a 404 (Dialpad's answer for a missing user is UNCONFIRMED).
+async fn get_user(
+    State(state): State<Arc<SandboxState>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let found = parse_params(query.as_deref()).and_then(|params| {
+        let world = state.world();
+        let caller = check_key(&world, &headers, &params)?;
+        let company = &world.dialpad;
+        let user = company
+            .users
+            .binary_search_by(|u| u.id.as_str().cmp(id.trim()))
+            .ok()
+            .filter(|_| caller == Caller::Org)
+            .map(|at| &company.users[at])
+            .ok_or_else(|| failure(StatusCode::NOT_FOUND, &format!("User {id} was not found.")))?;
+        serde_json::to_value(user_out(company, user)).map_err(|e| {
+            failure(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("cannot write the user: {e}"),
+            )
+        })
+    });
+    respond(found)
 }
 
 async fn list_numbers(

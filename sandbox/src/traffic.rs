@@ -73,6 +73,9 @@ pub enum Endpoint {
     /// `GET /api/v2/users`.
     #[serde(rename = "dialpad.users")]
     DialpadUsers,
+    /// `GET /api/v2/users/{id}` (its own rate limit).
+    #[serde(rename = "dialpad.user")]
+    DialpadUser,
     /// `GET /api/v2/numbers`.
     #[serde(rename = "dialpad.numbers")]
     DialpadNumbers,
@@ -95,7 +98,7 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 23] = [
+    pub const ALL: [Endpoint; 24] = [
         Endpoint::EntraToken,
         Endpoint::EntraMetadata,
         Endpoint::GraphUsers,
@@ -113,6 +116,7 @@ impl Endpoint {
         Endpoint::GraphAssignPolicy,
         Endpoint::GraphUnassignPolicy,
         Endpoint::DialpadUsers,
+        Endpoint::DialpadUser,
         Endpoint::DialpadNumbers,
         Endpoint::DialpadCompany,
         Endpoint::DialpadOffices,
@@ -141,6 +145,7 @@ impl Endpoint {
             Endpoint::GraphAssignPolicy => "graph.assignPolicy",
             Endpoint::GraphUnassignPolicy => "graph.unassignPolicy",
             Endpoint::DialpadUsers => "dialpad.users",
+            Endpoint::DialpadUser => "dialpad.user",
             Endpoint::DialpadNumbers => "dialpad.numbers",
             Endpoint::DialpadCompany => "dialpad.company",
             Endpoint::DialpadOffices => "dialpad.offices",
@@ -156,7 +161,10 @@ impl Endpoint {
     pub fn per_minute_limit(self) -> Option<u32> {
         match self {
             Endpoint::DialpadWebsocketCreate => Some(250),
-            Endpoint::DialpadWebsockets | Endpoint::DialpadChangelogSubscriptions => Some(1200),
+            // `users.get`: "Rate limit: 1200 per minute".
+            Endpoint::DialpadWebsockets | Endpoint::DialpadChangelogSubscriptions | Endpoint::DialpadUser => {
+                Some(1200)
+            }
             _ => None,
         }
     }
@@ -166,6 +174,7 @@ impl Endpoint {
         match self {
             Endpoint::EntraToken | Endpoint::EntraMetadata => Upstream::Entra,
             Endpoint::DialpadUsers
+            | Endpoint::DialpadUser
             | Endpoint::DialpadNumbers
             | Endpoint::DialpadCompany
             | Endpoint::DialpadOffices
@@ -180,6 +189,9 @@ impl Endpoint {
     /// sandbox's own introspection routes).
     pub fn classify(method: &Method, path: &str) -> Option<Endpoint> {
         const NUMBERS: &str = "/v1.0/admin/teams/telephoneNumberManagement/";
+        if path.starts_with("/api/v2/users/") {
+            return Some(Endpoint::DialpadUser);
+        }
         if path.starts_with("/api/v2/users") {
             return Some(Endpoint::DialpadUsers);
         }

@@ -569,3 +569,34 @@ async fn offices_list_the_main_office_with_its_numbers_and_the_fixtures_offices(
     let (_, company) = h.get("/api/v2/company", &[]).await;
     assert_eq!(company["office_count"], "3", "{company}");
 }
+
+#[tokio::test]
+async fn one_user_is_read_by_id_in_any_state_and_an_unknown_id_is_404() {
+    let h = Harness::start(&small_company(
+        "  otherCompany: {apiKey: other-key, companyId: \"6120375840275968\", companyName: Fabrikam}",
+    ))
+    .await;
+    let (_, listed) = h.get("/api/v2/users", &[("state", "all")]).await;
+    let items = listed["items"].as_array().expect("items");
+    let schema = dialpad_response_schema("/api/v2/users/{id}");
+    for item in items {
+        let id = item["id"].as_str().expect("an id");
+        let (status, one) = h.get_unchecked(&format!("/api/v2/users/{id}"), &[]).await;
+        assert_eq!(status, StatusCode::OK, "{one}");
+        assert_dialpad_schema(&schema, &one);
+        assert_eq!(&one, item, "the same user as the listing shows");
+    }
+    let (status, body) = h.get_unchecked("/api/v2/users/1", &[]).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], 404);
+    // The other company's key sees none of the org's users.
+    let id = items[0]["id"].as_str().expect("an id");
+    let response = h
+        .client
+        .get(format!("{}/api/v2/users/{id}", h.sandbox.base_url()))
+        .bearer_auth("other-key")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
