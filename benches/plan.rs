@@ -87,6 +87,7 @@ fn main() {
     let (previous, retries) = (HashMap::new(), HashMap::new());
     let owned = Default::default();
     let input = PlanInput {
+        scope: None,
         policy: &policy,
         desired: &desired,
         teams: &teams,

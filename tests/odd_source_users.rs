@@ -116,6 +116,7 @@ async fn planned() -> Plan {
     let (previous, retries) = (HashMap::new(), HashMap::new());
     let owned = OwnershipRecord::default();
     plan(&PlanInput {
+        scope: None,
         policy: &policy,
         desired: &desired,
         teams: &teams,

@@ -70,6 +70,7 @@ fn plan_owning(desired: &DesiredState, teams: &TeamsState, owned: &[(&str, &str)
     let record = OwnershipRecord::from_entries(owned.iter().map(|(n, h)| ((*n).to_owned(), (*h).to_owned())));
     let (previous, retries) = (HashMap::new(), HashMap::new());
     plan(&PlanInput {
+        scope: None,
         policy: &policy(),
         desired,
         teams,

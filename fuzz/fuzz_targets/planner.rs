@@ -5,16 +5,18 @@
 //! inventory that the ownership record holds for the user Teams shows it on, it replaces a
 //! number on a user only when overwriting is allowed or the number is the inventory's and the
 //! record holds it for that user (or adoption takes it over), and the numbers it takes off users
-//! in one sync never exceed the limit.
+//! in one sync never exceed the limit. A targeted re-sync's plan over a scope of the same
+//! snapshot obeys the same rules and agrees with the full plan on what it decides.
 
 #![no_main]
 
 use dialpad_teams_operator::api::{Reason, RemovalPolicy, SyncMode};
-use dialpad_teams_operator::sync::model::{ActionKind, Plan, UserKey};
 use dialpad_teams_operator::sync::input::PlanInput;
+use dialpad_teams_operator::sync::model::{ActionKind, Plan, UserKey, UserOutcome};
 use dialpad_teams_operator::sync::numbers::normalise;
 use dialpad_teams_operator::sync::plan::plan;
 use dialpad_teams_operator::sync::policies::{PolicyChange, PolicySource};
+use dialpad_teams_operator::sync::targets::PlanScope;
 use dialpad_teams_operator_fuzz::Snapshot;
 use libfuzzer_sys::fuzz_target;
 
@@ -36,7 +38,85 @@ fuzz_target!(init: dialpad_teams_operator_fuzz::warm_up(), |data: &[u8]| {
         }
     }
     check_policies(&input, &planned);
+    check_targeted(&input, &planned);
 });
+
+/// A targeted re-sync's plan over the same snapshot, deciding every other desired user and
+/// reading the numbers of every other Teams user: its changes obey the same rules, and it
+/// decides exactly what the full plan decides for them, as long as neither is over the safety
+/// limit (a scope counts only its own users toward it) and no policies are named (a targeted
+/// re-sync runs only then).
+fn check_targeted(input: &PlanInput, full: &Plan) {
+    let scope = PlanScope {
+        users: input.desired.users.iter().step_by(2).map(|u| u.key()).collect(),
+        holders: input
+            .teams
+            .users
+            .iter()
+            .step_by(2)
+            .map(|u| u.id.clone())
+            .collect(),
+    };
+    let within = PlanInput {
+        scope: Some(&scope),
+        ..input.clone()
+    };
+    let targeted = plan(&within);
+    if input.teams.policies.kinds.is_empty() {
+        assert!(
+            targeted.policy_changes.is_empty(),
+            "no policies named, none planned"
+        );
+    }
+    assert!(
+        targeted.outcomes.iter().all(|o| scope.decides(o)),
+        "it decides only its scope"
+    );
+    for action in &targeted.actions {
+        match &action.kind {
+            ActionKind::Unassign { number } => {
+                check_unassignment(input, &targeted, action.outcome, number);
+                // Nor did a desired user outside the scope match the holder.
+                let holder = targeted.outcomes[action.outcome].teams_user_id.as_deref();
+                assert!(
+                    full.outcomes
+                        .iter()
+                        .filter(|o| o.desired)
+                        .all(|o| o.teams_user_id.as_deref() != holder),
+                    "{number} is unassigned from {holder:?}, whom a desired user outside the scope matched"
+                );
+            }
+            ActionKind::Assign { number, user_id, .. } => {
+                check_assignment(input, &targeted, action.outcome, number, user_id)
+            }
+        }
+    }
+    let blocked = |plan: &Plan| {
+        plan.outcomes
+            .iter()
+            .any(|o| o.reason == Reason::BlockedBySafetyLimit)
+    };
+    if !input.teams.policies.kinds.is_empty() || blocked(full) || blocked(&targeted) {
+        return;
+    }
+    let expected: Vec<_> = full.outcomes.iter().filter(|o| scope.decides(o)).collect();
+    let got: Vec<_> = targeted.outcomes.iter().collect();
+    assert_eq!(
+        got, expected,
+        "the targeted plan decides its users as the full plan does"
+    );
+    let kinds = |plan: &Plan, keep: &dyn Fn(&UserOutcome) -> bool| -> Vec<String> {
+        let mut kinds: Vec<String> = plan
+            .actions
+            .iter()
+            .filter(|a| keep(&plan.outcomes[a.outcome]))
+            .map(|a| format!("{:?}", a.kind))
+            .collect();
+        kinds.sort();
+        kinds
+    };
+    assert_eq!(kinds(&targeted, &|_| true), kinds(full, &|o| scope.decides(o)));
+}
 
 /// Policy changes: none in a dry run or when the tenant checks failed; an assignment gives a
 /// policy the resource wants and the tenant has, never over a group's unless overriding is on;
@@ -52,22 +132,39 @@ fn check_policies(input: &PlanInput, planned: &Plan) {
     for (index, change) in &planned.policy_changes {
         assert!(*index < planned.outcomes.len());
         match change {
-            PolicyChange::Assign { user_id, kind, policy_id } => {
+            PolicyChange::Assign {
+                user_id,
+                kind,
+                policy_id,
+            } => {
                 let resolved: Vec<&String> = state.ids.values().filter_map(|id| id.as_ref().ok()).collect();
-                assert!(resolved.contains(&policy_id), "{policy_id} is not a policy of the tenant");
+                assert!(
+                    resolved.contains(&policy_id),
+                    "{policy_id} is not a policy of the tenant"
+                );
                 if let Some(effective) = state.effective(user_id, *kind) {
                     assert!(
-                        effective.source == PolicySource::Direct || input.policy.assignment.override_group_policies,
+                        effective.source == PolicySource::Direct
+                            || input.policy.assignment.override_group_policies,
                         "a group's policy was overridden: {effective:?}"
                     );
-                    assert_ne!(&effective.policy_id, policy_id, "assigning what Teams already applies");
+                    assert_ne!(
+                        &effective.policy_id, policy_id,
+                        "assigning what Teams already applies"
+                    );
                 }
             }
             PolicyChange::Unassign { user_id, kind } => {
                 unassigned += 1;
-                let owned = input.owned.policy(user_id, *kind).expect("only recorded policies are taken off");
+                let owned = input
+                    .owned
+                    .policy(user_id, *kind)
+                    .expect("only recorded policies are taken off");
                 let effective = state.effective(user_id, *kind).expect("Teams applies it");
-                assert_eq!((effective.policy_id.as_str(), &effective.source), (owned, &PolicySource::Direct));
+                assert_eq!(
+                    (effective.policy_id.as_str(), &effective.source),
+                    (owned, &PolicySource::Direct)
+                );
             }
         }
     }
@@ -184,8 +281,10 @@ fn check_unassignment(input: &PlanInput, planned: &Plan, index: usize, number: &
             .any(|h| h.number == number && h.holder == holder)
     );
     assert!(
-        planned.outcomes[..input.desired.users.len()]
+        planned
+            .outcomes
             .iter()
+            .filter(|o| o.desired)
             .all(|o| o.teams_user_id.as_deref() != Some(holder)),
         "{number} is unassigned from {holder}, whom a desired user matched"
     );
@@ -221,9 +320,17 @@ fn check_assignment(input: &PlanInput, planned: &Plan, index: usize, number: &st
     let outcome = &planned.outcomes[index];
     assert!(outcome.desired && outcome.reason == Reason::AssignmentPending);
     assert_eq!(outcome.teams_user_id.as_deref(), Some(user_id));
-    let user = &input.desired.users[index];
-    let raw = user.phone_number.as_deref().map(str::trim).unwrap_or_default();
-    assert_eq!(normalise(raw).as_deref(), Some(number));
+    // A full plan's desired outcomes follow the desired users; a targeted plan's are some of
+    // them, found by key.
+    let wanted = |user: &&dialpad_teams_operator::sync::model::DesiredUser| {
+        let raw = user.phone_number.as_deref().map(str::trim).unwrap_or_default();
+        user.key() == outcome.key && normalise(raw).as_deref() == Some(number)
+    };
+    assert!(
+        input.desired.users.iter().any(|user| wanted(&user)),
+        "{number} is no number of {:?}",
+        outcome.key
+    );
     assert!(
         input.teams.users.iter().any(|u| u.id == user_id
             && u.enabled
@@ -244,12 +351,7 @@ fn check_assignment(input: &PlanInput, planned: &Plan, index: usize, number: &st
             "{held} is replaced on {user_id} without the record, adoption or overwrite"
         );
         assert!(
-            recorded
-                || !adopted
-                || planned
-                    .adoptions
-                    .iter()
-                    .any(|(n, u)| n == held && u == user_id),
+            recorded || !adopted || planned.adoptions.iter().any(|(n, u)| n == held && u == user_id),
             "{held} is replaced on {user_id} by adoption but not adopted first"
         );
     }

@@ -13,14 +13,17 @@ use dialpad_teams_operator::microsoft::catalog::{self, ServicePlan};
 use dialpad_teams_operator::microsoft::directory::EmailIndex;
 use dialpad_teams_operator::microsoft::graph::GraphUser;
 use dialpad_teams_operator::microsoft::licences::{AssignedLicense, AssignedPlan, LicenceState};
-use dialpad_teams_operator::sync::model::{DesiredState, DesiredUser, HeldNumber, Policy, PreviousOutcome, RetryState, TeamsState, TeamsUser, TenantChecks, UserKey, parse_duration};
 use dialpad_teams_operator::sync::input::PlanInput;
+use dialpad_teams_operator::sync::model::{
+    DesiredState, DesiredUser, HeldNumber, Policy, PreviousOutcome, RetryState, TeamsState, TeamsUser,
+    TenantChecks, UserKey, parse_duration,
+};
 use dialpad_teams_operator::sync::numbers::normalise;
-use dialpad_teams_operator::sync::readiness::{FailureTolerance, Readiness};
 use dialpad_teams_operator::sync::ownership::OwnershipRecord;
 use dialpad_teams_operator::sync::policies::{
     EffectivePolicy, PolicyChange, PolicyKind, PolicySource, PolicyState, Unresolved,
 };
+use dialpad_teams_operator::sync::readiness::{FailureTolerance, Readiness};
 use k8s_openapi::jiff::Timestamp;
 
 const EMAILS: &[&str] = &[
@@ -123,6 +126,7 @@ impl Snapshot {
             retries: &self.retries,
             owned: &self.record,
             now: self.now,
+            scope: None,
         }
     }
 }
@@ -145,7 +149,9 @@ fn policy_state(u: &mut Unstructured) -> Result<PolicyState> {
             1 => Err(Unresolved::TypeUnsupported),
             _ => Ok((*id).to_owned()),
         };
-        state.ids.insert((PolicyKind::VoiceRouting, (*name).to_owned()), resolved);
+        state
+            .ids
+            .insert((PolicyKind::VoiceRouting, (*name).to_owned()), resolved);
     }
     for (user, policy, source) in repeat(u, 5, |u| {
         let source = match u.int_in_range(0..=2)? {

@@ -14,16 +14,18 @@ use crate::microsoft::graph::{
 use crate::microsoft::licences::LicenceState;
 use crate::microsoft::token::Credentials;
 use crate::sync::change::{ChangeOutcome, Refusal, Submission, WriteError};
-use crate::sync::model::{DesiredState, DesiredUser, HeldNumber, TeamsState, TeamsUser, TenantChecks};
+use crate::sync::model::{DesiredState, DesiredUser, TeamsState, TeamsUser, TenantChecks};
 use crate::sync::numbers::normalise;
 use crate::sync::offices::UserOffice;
 use crate::sync::policies::{PolicyChange, PolicyKind};
 use crate::sync::ports::{
     ChangeConfirmer, ChangeSender, DesiredSource, SourceFailure, SourcePages, TeamsTenant, TenantFailure,
 };
+use crate::sync::targets::{Around, SourceUser};
 use secrecy::ExposeSecret;
 
 mod company;
+mod narrow;
 pub mod policies;
 
 use policies::{PolicyTypes, read_policies};
@@ -102,6 +104,10 @@ impl DesiredSource for DialpadSource {
             );
         }
         Ok(state)
+    }
+
+    async fn read_users(&self, ids: &BTreeSet<String>) -> Option<Result<Vec<SourceUser>, SourceFailure>> {
+        Some(narrow::read_users(self, ids).await)
     }
 }
 
@@ -380,19 +386,11 @@ impl TeamsTenant for GraphTenant {
         let mut seen = BTreeSet::new();
         let mut numbers = Vec::new();
         let mut on_numbers = |page: Vec<NumberAssignment>| {
-            numbers.extend(page.iter().filter_map(|n| {
-                let (number, holder) = held_by(n);
-                let holder = holder?;
-                let pending = matches!(
-                    n.activation_state.as_deref(),
-                    Some("assignmentPending" | "updatePending")
-                );
-                seen.insert(number.clone()).then_some(HeldNumber {
-                    number,
-                    holder,
-                    pending,
-                })
-            }));
+            numbers.extend(
+                page.iter()
+                    .filter_map(narrow::held_number)
+                    .filter(|held| seen.insert(held.number.clone())),
+            );
         };
         let read_numbers = self.graph.list_numbers_by_page(&mut on_numbers);
         futures::try_join!(read_users, read_numbers).map_err(|error| {
@@ -411,6 +409,18 @@ impl TeamsTenant for GraphTenant {
             numbers,
             policies,
         })
+    }
+
+    async fn read_users_by_id(&self, ids: &[String]) -> Result<TeamsState, TenantFailure> {
+        narrow::read_users_by_id(self, ids).await
+    }
+
+    async fn read_around(&self, around: &Around) -> Result<TeamsState, TenantFailure> {
+        narrow::read_around(self, around).await
+    }
+
+    async fn holders_of(&self, numbers: &[String]) -> Result<HashMap<String, Option<String>>, WriteError> {
+        narrow::holders_of(self, numbers).await
     }
 }
 

@@ -52,6 +52,16 @@ impl DesiredSource for AnySource {
             AnySource::Static(source) => source.read_by_page(pages).await,
         }
     }
+
+    async fn read_users(
+        &self,
+        ids: &std::collections::BTreeSet<String>,
+    ) -> Option<Result<Vec<crate::sync::targets::SourceUser>, SourceFailure>> {
+        match self {
+            AnySource::Dialpad(source) => source.read_users(ids).await,
+            AnySource::Static(source) => source.read_users(ids).await,
+        }
+    }
 }
 
 /// The ports for one resource.

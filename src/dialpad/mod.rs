@@ -53,6 +53,24 @@ impl DialpadClient {
         self.read("GET /api/v2/company", "/api/v2/company").await
     }
 
+    /// One user by id (`GET /api/v2/users/{id}`, operationId `users.get` in
+    /// vendor/dialpad-openapi.json: a `schemas.user.UserProto`, "Rate limit: 1200 per minute"),
+    /// whatever its state; `None` when Dialpad answers 404 (the user is gone). `id` must be a
+    /// Dialpad id (digits): anything else is `None` without a request, as no user has it.
+    pub async fn user(&self, id: &str) -> Result<Option<DialpadUser>, UpstreamError> {
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(None);
+        }
+        match self
+            .read("GET /api/v2/users/{id}", &format!("/api/v2/users/{id}"))
+            .await
+        {
+            Ok(user) => Ok(Some(user)),
+            Err(error) if error.status() == Some(404) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// One GET of `path` (retried as reads are), read as JSON.
     async fn read<T: serde::de::DeserializeOwned>(
         &self,

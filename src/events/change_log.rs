@@ -62,7 +62,7 @@ pub enum ChangeHint {
 
 /// What `event` asks to read again: its user when it targets one, everyone when it targets
 /// something that can move many users' numbers, and nothing otherwise. A user target without an
-/// id asks for everyone, since it cannot be narrowed down.
+/// id (or with one that is not a Dialpad id) asks for everyone, since it cannot be narrowed down.
 pub fn hint_of(event: &ChangeLogEvent) -> ChangeHint {
     let Some(target) = &event.target else {
         return ChangeHint::Nothing;
@@ -74,7 +74,11 @@ pub fn hint_of(event: &ChangeLogEvent) -> ChangeHint {
         .trim()
         .to_ascii_lowercase();
     if USER_TARGET_TYPES.contains(&kind.as_str()) {
-        return match target.id.as_deref().map(str::trim).filter(|id| !id.is_empty()) {
+        // Dialpad's user ids are int64s (`schemas.user.UserProto.id` in
+        // vendor/dialpad-openapi.json); anything else cannot be read back by id, so it cannot be
+        // narrowed down either.
+        let digits = |id: &&str| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+        return match target.id.as_deref().map(str::trim).filter(digits) {
             Some(id) => ChangeHint::Users(BTreeSet::from([id.to_owned()])),
             None => ChangeHint::Everyone,
         };

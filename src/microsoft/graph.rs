@@ -16,10 +16,12 @@ use crate::upstream::{
 };
 
 pub mod delta;
+mod lookups;
 mod operation;
 mod policies;
 mod types;
 
+pub use lookups::{EXPRESSIONS_PER_FILTER, LookupError};
 pub(crate) use operation::outcome_of_answer;
 use operation::outcome_of_body;
 pub use operation::{AssignmentFailure, OperationOutcome, Submitted};

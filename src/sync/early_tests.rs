@@ -362,6 +362,7 @@ fn only_plain_assignments_are_picked_early() {
     let owned = OwnershipRecord::from_entries([("+14155550199".into(), "t1".into())]);
     let checks = TenantChecks::ok();
     let input = PlanInput {
+        scope: None,
         policy: &policy,
         desired: &nobody,
         teams: &state,
@@ -420,6 +421,7 @@ fn only_plain_assignments_are_picked_early() {
     assert!(
         EarlyAssigner::new(
             &PlanInput {
+                scope: None,
                 policy: &dry,
                 ..input
             },
@@ -434,6 +436,7 @@ fn only_plain_assignments_are_picked_early() {
     assert!(
         EarlyAssigner::new(
             &PlanInput {
+                scope: None,
                 checks: &failed,
                 ..input
             },

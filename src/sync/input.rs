@@ -7,6 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::model::{DesiredState, Policy, PreviousOutcome, RetryState, TeamsState, TenantChecks, UserKey};
 use super::ownership::OwnershipRecord;
+use super::targets::PlanScope;
 
 /// Everything the planner looks at.
 #[derive(Clone, Debug)]
@@ -27,4 +28,6 @@ pub struct PlanInput<'a> {
     pub owned: &'a OwnershipRecord,
     /// Now.
     pub now: Timestamp,
+    /// Whom a targeted re-sync decides (see [`PlanScope`]); `None`: everyone, from complete reads.
+    pub scope: Option<&'a PlanScope>,
 }

@@ -24,6 +24,8 @@ pub mod readiness;
 mod removals;
 pub mod report;
 pub mod sent;
+pub mod targeted;
+pub mod targets;
 #[cfg(test)]
 mod testing;
 pub mod trail;

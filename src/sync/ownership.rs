@@ -176,6 +176,37 @@ impl OwnershipRecord {
             .with_policy_changes(assigned.filter(|c| matches!(c, PolicyChange::Assign { .. })))
     }
 
+    /// This record split in two: the number entries `inside(number, holder)` accepts, and the
+    /// rest with every policy entry. A targeted re-sync brings up to date only what it read.
+    pub fn split(&self, inside: impl Fn(&str, &str) -> bool) -> (Self, Self) {
+        let (entries_in, entries_out) = self
+            .entries
+            .iter()
+            .map(|(n, h)| (n.clone(), h.clone()))
+            .partition(|(n, h)| inside(n, h));
+        let within = Self {
+            entries: entries_in,
+            policies: BTreeMap::new(),
+        };
+        let rest = Self {
+            entries: entries_out,
+            policies: self.policies.clone(),
+        };
+        (within, rest)
+    }
+
+    /// This record with `other`'s entries and policies added (this record's win a clash).
+    pub fn joined(&self, other: &Self) -> Self {
+        let mut record = other.clone();
+        record
+            .entries
+            .extend(self.entries.iter().map(|(n, h)| (n.clone(), h.clone())));
+        record
+            .policies
+            .extend(self.policies.iter().map(|(k, v)| (k.clone(), v.clone())));
+        record
+    }
+
     /// This record without `numbers` (unassigned by this resource).
     pub fn without<'a>(&self, numbers: impl IntoIterator<Item = &'a str>) -> Self {
         let mut record = self.clone();

@@ -16,6 +16,7 @@ use super::plan::plan;
 use super::ports::{DesiredSource, MemoryOwnership, OwnershipStore, OwnershipStoreError, TeamsTenant};
 use super::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
 use super::sent::ExecutionSummary;
+use super::targets::{Snapshot, Targets};
 use crate::api::TeamsTenantSyncStatus;
 
 /// What one sync did and found.
@@ -46,6 +47,14 @@ pub struct SyncMemory {
     /// [`early`](super::early)): they wait for the complete plan from now on, so a repeated
     /// email costs one assignment and its undoing once, not on every sync.
     pub not_early: HashSet<UserKey>,
+    /// Whether complete syncs keep a [`Snapshot`] for targeted re-syncs (change events are on).
+    pub keeps_snapshot: bool,
+    /// The last complete sync's state, patched by targeted re-syncs since (see
+    /// [`targeted`](super::targeted)).
+    pub snapshot: Option<Snapshot>,
+    /// The users the last targeted re-sync left waiting (activating in Teams, or to retry), for
+    /// a targeted look again instead of a full sync.
+    pub revisit: Targets,
 }
 
 /// Runs one sync, keeping the ownership record in `memory`. Never panics on upstream data; every
@@ -94,6 +103,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
                 let nobody = DesiredState::default();
                 let no_history = HashMap::new();
                 let input = PlanInput {
+                    scope: None,
                     policy,
                     desired: &nobody,
                     teams,
@@ -150,6 +160,7 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     // Nothing is planned without a complete source: a partial read must never cause removals.
     let mut plan = if source_state == SourceState::Read {
         plan(&PlanInput {
+            scope: None,
             policy,
             desired: &desired,
             teams: &teams,
@@ -229,6 +240,16 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
         summary.owned = i32::try_from(kept.len()).unwrap_or(i32::MAX);
     }
     memory.status = Some(status.clone());
+    // Only a complete read of both sides, with passing checks, is a state to start targeted
+    // re-syncs from.
+    let complete = teams_read && checks == TenantChecks::ok();
+    memory.revisit = Targets::default();
+    memory.snapshot = (memory.keeps_snapshot && complete).then(|| Snapshot {
+        desired,
+        outcomes: plan.outcomes.clone(),
+        checks: checks.clone(),
+        policies: !teams.policies.kinds.is_empty(),
+    });
     Ok(SyncRun {
         status,
         plan,

@@ -28,13 +28,25 @@ pub fn plan(input: &PlanInput) -> Plan {
     let mut matched: HashSet<&str> = HashSet::new();
     let mut taken = Vec::new();
     for user in &input.desired.users {
+        let planned = input.scope.is_none_or(|scope| scope.users.contains(&user.key()));
+        // Outside a targeted plan's scope a user is only matched, and only one a Teams user that
+        // was read answers to can be: the rest are skipped unread.
+        if !planned && !answered(input, user) {
+            continue;
+        }
         let decision = decide(input, &teams, user, &duplicates);
         if let Some(id) = decision.teams_user.map(|u| u.id.as_str()) {
             matched.insert(id);
         }
-        taken.extend(push(&mut plan, input, decision));
+        if planned {
+            taken.extend(push(&mut plan, input, decision));
+        }
     }
-    taken.extend(plan_policies(input, &mut plan));
+    // Policies are planned by desired user index, which only a complete plan keeps; a targeted
+    // re-sync runs only for resources whose spec names no policies (see `targeted`).
+    if input.scope.is_none() {
+        taken.extend(plan_policies(input, &mut plan));
+    }
     taken.extend(plan_removals(input, &teams, &matched, &mut plan));
     hold_to_limit(&mut plan, input.policy.max_unassignments, taken);
     if input.policy.mode == SyncMode::DryRun {
@@ -49,6 +61,7 @@ fn cascade(input: &PlanInput, user_reason: Reason, tenant_reason: Reason, messag
         .desired
         .users
         .iter()
+        .filter(|user| input.scope.is_none_or(|scope| scope.users.contains(&user.key())))
         .map(|user| UserOutcome {
             key: user.key(),
             email: user.email.clone(),
@@ -67,6 +80,13 @@ fn cascade(input: &PlanInput, user_reason: Reason, tenant_reason: Reason, messag
         outcomes,
         ..Plan::default()
     }
+}
+
+/// Whether a user of the Teams state answers to `user`'s email.
+fn answered(input: &PlanInput, user: &DesiredUser) -> bool {
+    user.email
+        .as_deref()
+        .is_some_and(|email| !input.teams.index.find(email).is_empty())
 }
 
 fn duplicate_emails(users: &[DesiredUser]) -> HashSet<String> {

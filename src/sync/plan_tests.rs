@@ -114,8 +114,14 @@ impl Case {
     }
 
     fn run(&self) -> Plan {
+        self.run_within(None)
+    }
+
+    /// The plan of a targeted re-sync deciding only `scope` (`None`: a full plan).
+    fn run_within(&self, scope: Option<&crate::sync::targets::PlanScope>) -> Plan {
         let teams = teams_state(self.teams_users.clone(), self.numbers.clone());
         plan(&PlanInput {
+            scope,
             policy: &self.policy,
             desired: &self.desired,
             teams: &teams,
@@ -773,3 +779,6 @@ fn dry_run_reports_a_replacement_it_would_make() {
         only(&plan).message
     );
 }
+
+#[path = "plan_scope_tests.rs"]
+mod scope;

@@ -158,6 +158,7 @@ impl World {
 
     fn plan(&self) -> Plan {
         plan(&PlanInput {
+            scope: None,
             policy: &self.policy,
             desired: &self.desired,
             teams: &self.teams,

@@ -1,7 +1,7 @@
 //! The small traits the core talks through, so it can be tested without HTTP: where desired state
 //! comes from, and the Teams tenant it reads and writes.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use super::change::{ChangeOutcome, Submission, WriteError};
 use super::model::{DesiredState, DesiredUser, TeamsState, TenantChecks};
 use super::ownership::OwnershipRecord;
 use super::policies::PolicyChange;
+use super::targets::{Around, SourceUser};
 use crate::api::Reason;
 
 /// Why the desired state could not be read.
@@ -38,6 +39,17 @@ pub trait DesiredSource: Sync {
     fn read(&self) -> impl Future<Output = Result<DesiredState, SourceFailure>> + Send {
         let (pages, _) = tokio::sync::mpsc::unbounded_channel();
         self.read_by_page(pages)
+    }
+
+    /// Reads the users `ids` again, one by one, for a targeted re-sync: each found user (an id
+    /// left out is gone). `None` when this source cannot read single users; the re-sync is
+    /// then a full one.
+    fn read_users(
+        &self,
+        ids: &BTreeSet<String>,
+    ) -> impl Future<Output = Option<Result<Vec<SourceUser>, SourceFailure>>> + Send {
+        let _ = ids;
+        std::future::ready(None)
     }
 }
 
@@ -109,6 +121,39 @@ pub trait TeamsTenant: ChangeSender + ChangeConfirmer {
 
     /// Reads users, licences and assigned numbers.
     fn read(&self) -> impl Future<Output = Result<TeamsState, TenantFailure>> + Send;
+
+    /// Reads the users with the object ids `ids` (their numbers are not read): whom Teams-side
+    /// changes name. The default reads everything, which holds them.
+    fn read_users_by_id(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<TeamsState, TenantFailure>> + Send {
+        let _ = ids;
+        self.read()
+    }
+
+    /// Reads what a targeted re-sync needs (see [`Around`]): the users answering to its
+    /// addresses and every number each of them holds, and the holders of its numbers. The
+    /// default reads everything, which holds all of that.
+    fn read_around(&self, around: &Around) -> impl Future<Output = Result<TeamsState, TenantFailure>> + Send {
+        let _ = around;
+        self.read()
+    }
+
+    /// Who holds each of `numbers` now (`None`: unassigned): confirms a targeted re-sync's
+    /// changes without listing every number. The default filters the full listing.
+    fn holders_of(
+        &self,
+        numbers: &[String],
+    ) -> impl Future<Output = Result<HashMap<String, Option<String>>, WriteError>> + Send {
+        async move {
+            let all = self.holders().await?;
+            Ok(numbers
+                .iter()
+                .map(|number| (number.clone(), all.get(number).cloned().flatten()))
+                .collect())
+        }
+    }
 }
 
 /// The ownership record could not be read or written.

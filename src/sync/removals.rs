@@ -10,6 +10,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::input::PlanInput;
 use super::lookup::{Lookup, retry_gate};
 use super::model::{Action, ActionKind, Cause, HeldNumber, Plan, UserKey, UserOutcome};
+use super::numbers::normalise;
 use super::policies::PolicyChange;
 use super::policy_plan::departed_policies;
 use crate::api::{Reason, RemovalPolicy};
@@ -149,6 +150,12 @@ pub(super) fn plan_removals(
         .numbers
         .iter()
         .filter(|held| !matched.contains(held.holder.as_str()))
+        // A targeted plan read only some users' numbers completely: no other can be a departure.
+        .filter(|held| {
+            input
+                .scope
+                .is_none_or(|scope| scope.holders.contains(&held.holder))
+        })
         .filter(|held| input.desired.owned_numbers.contains(&held.number))
         .filter(|held| !input.desired.protected_numbers.contains(&held.number))
         // Only what this resource assigned (or adopted) and Teams still shows on that user.
@@ -156,12 +163,22 @@ pub(super) fn plan_removals(
         .collect();
     candidates.sort_by(|a, b| (&a.holder, &a.number).cmp(&(&b.holder, &b.number)));
     let grace = input.policy.grace_period;
-    // Numbers of desired users, for messages about who should have a number instead.
-    let wanted_by: HashMap<String, String> = plan
-        .outcomes
-        .iter()
-        .filter_map(|o| Some((o.phone_number.clone()?, o.email.clone()?)))
-        .collect();
+    // Numbers of desired users, for messages about who should have a number instead: read from
+    // the desired state, not the plan's outcomes, which a targeted plan has for its scope only.
+    let wanted_by: HashMap<String, String> = if candidates.is_empty() {
+        HashMap::new()
+    } else {
+        input
+            .desired
+            .users
+            .iter()
+            .filter_map(|user| {
+                let raw = user.phone_number.as_deref()?;
+                let number = normalise(raw).unwrap_or_else(|| raw.to_owned());
+                Some((number, user.email.clone()?))
+            })
+            .collect()
+    };
     let mut due = Vec::new();
     let mut policies_taken: HashSet<&str> = HashSet::new();
     for held in candidates {
