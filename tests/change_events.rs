@@ -396,8 +396,8 @@ async fn a_licence_removed_in_microsoft_365_wakes_the_resource_and_an_idle_tenan
     let (wake_tx, mut wakes) = mpsc::unbounded_channel();
     let watches = TeamsDeltaWatches::default();
     let interval = Duration::from_millis(200);
-    watches.ensure("telephony/contoso", "v1", graph, interval, move || {
-        let _ = wake_tx.send(());
+    watches.ensure("telephony/contoso", "v1", graph, interval, move |changed| {
+        let _ = wake_tx.send(changed.map(<[String]>::to_vec));
     });
     // Idle: one request a round, and no wake.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -423,8 +423,19 @@ async fn a_licence_removed_in_microsoft_365_wakes_the_resource_and_an_idle_tenan
         "{}",
         answer.text().await.unwrap_or_default()
     );
+    let teams_id = sandbox.with_world(|world| {
+        let user = world
+            .users
+            .iter()
+            .find(|u| u.user_principal_name.eq_ignore_ascii_case(&upn));
+        user.map(|u| u.id.clone()).unwrap()
+    });
     let woken = tokio::time::timeout(Duration::from_secs(3), wakes.recv()).await;
-    assert_eq!(woken, Ok(Some(())), "woken within a round or two");
+    assert_eq!(
+        woken,
+        Ok(Some(Some(vec![teams_id]))),
+        "woken within a round or two, naming the user"
+    );
     watches.stop("telephony/contoso");
 }
 

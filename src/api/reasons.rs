@@ -187,7 +187,8 @@ reasons! {
     SourceWrongCompany => Failed, Tenant, "Put an API key of the Dialpad company spec.source.dialpad.companyId names in the Secret, or correct companyId.";
     // ---- change events (spec.source.dialpad.changeEvents) ----
     /// Dialpad's change-log events arrive over the operator's WebSocket: a change in Dialpad
-    /// starts a sync within seconds, and full syncs run every spec.fullSyncInterval.
+    /// re-syncs the users it names within seconds, and full syncs run every
+    /// spec.fullSyncInterval.
     ChangeEventsConnected => Healthy, Tenant, "";
     /// The operator is setting up or re-opening the WebSocket for the company's change-log events;
     /// meanwhile syncs run every spec.syncInterval.

@@ -111,8 +111,8 @@ pub struct TeamsTenantSyncSpec {
 
     /// With `spec.source.dialpad.changeEvents` enabled and connected: how often the full sync runs
     /// as a safety net (a change in Dialpad syncs within seconds without waiting for it), as a Go
-    /// duration such as `1h`. At least `1m`; defaults to `1h`. While change events are off or not
-    /// connected, `syncInterval` applies.
+    /// duration such as `24h`. At least `1m`; defaults to `24h`. While change events are off or
+    /// not connected, `syncInterval` applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "schema::go_duration")]
     #[x_kube(validation = Rule::new("duration(self) >= duration('1m')").message("must be at least 1m, such as 1h"))]
@@ -137,7 +137,7 @@ pub struct TeamsTenantSyncSpec {
 }
 
 /// The default `fullSyncInterval`.
-pub const DEFAULT_FULL_SYNC_INTERVAL: &str = "1h";
+pub const DEFAULT_FULL_SYNC_INTERVAL: &str = "24h";
 
 /// The default `syncInterval`.
 pub const DEFAULT_SYNC_INTERVAL: &str = "15m";

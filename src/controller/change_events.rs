@@ -85,8 +85,8 @@ pub async fn join(
         &graph_version,
         graph,
         ctx.settings.teams_delta_interval,
-        move || {
-            hub.want(&wanted);
+        move |changed| {
+            hub.want_teams_users(&wanted, changed);
             let _ = wake.send(woken.clone());
         },
     );
@@ -146,7 +146,7 @@ pub fn view(ctx: &Context, resource: &TeamsTenantSync) -> EventsView {
     }
 }
 
-/// The interval of the periodic full sync: `fullSyncInterval` (default one hour) while events
+/// The interval of the periodic full sync: `fullSyncInterval` (default a day) while events
 /// arrive, `syncInterval` otherwise, so that nothing depends on an event arriving.
 pub fn full_sync_interval(resource: &TeamsTenantSync, view: &EventsView) -> Duration {
     let interval = sync_interval(resource);
@@ -159,7 +159,7 @@ pub fn full_sync_interval(resource: &TeamsTenantSync, view: &EventsView) -> Dura
         .as_deref()
         .unwrap_or(DEFAULT_FULL_SYNC_INTERVAL);
     parse_duration(full)
-        .unwrap_or(Duration::from_secs(3600))
+        .unwrap_or(Duration::from_secs(24 * 3600))
         .max(Duration::from_secs(60))
 }
 
@@ -190,8 +190,8 @@ mod tests {
         );
         assert_eq!(
             full_sync_interval(&with_events(None), &connected),
-            Duration::from_secs(3600),
-            "defaults to an hour"
+            Duration::from_secs(24 * 3600),
+            "defaults to a day"
         );
     }
 }

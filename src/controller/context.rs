@@ -103,6 +103,9 @@ pub struct ResourceMemory {
     pub failures: u32,
     /// The last sync's sign-in, whose cached token the next sync reuses while it is valid.
     pub sign_in: Option<SignIn>,
+    /// When the users the last targeted re-sync left waiting (`sync.revisit`) are looked at
+    /// again, by a targeted re-sync.
+    pub revisit_at: Option<Instant>,
 }
 
 /// Shared state of the controller of one scope (all namespaces, or one).

@@ -12,7 +12,7 @@ use super::context::{Context, ResourceMemory, backoff_after, key_of};
 use super::error::ReconcileError;
 use super::events;
 use super::status::{self, held_status, setup_failure_status};
-use super::timing::schedule_next;
+use super::timing::{schedule_next, schedule_revisit};
 use super::users_report::publish_report;
 use crate::api::conditions::{READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
@@ -143,6 +143,8 @@ pub struct Completed {
     pub started: Instant,
     /// The resource's change events as the sync began.
     pub events: EventsView,
+    /// Whether it was a targeted re-sync, which leaves the next full sync when it was.
+    pub targeted: bool,
 }
 
 /// Publishes a completed sync: its metrics, the one status write (also when only timestamps
@@ -160,6 +162,7 @@ pub async fn synced(
         previous,
         started,
         events,
+        targeted,
     } = completed;
     // The feed may have connected while the sync ran.
     let events = match events {
@@ -186,17 +189,20 @@ pub async fn synced(
     .await;
     log_sync(&key, &run, elapsed);
     memory.failures = 0;
-    let wait = schedule_next(
-        change_events::full_sync_interval(resource, &events),
-        &mut memory,
-        &run,
-    );
+    let interval = change_events::full_sync_interval(resource, &events);
+    let wait = if targeted {
+        schedule_revisit(interval, &mut memory, &run)
+    } else {
+        memory.revisit_at = None;
+        schedule_next(interval, &mut memory, &run)
+    };
     ctx.remember(&key, memory);
     Ok(Action::requeue(wait))
 }
 
 /// A resource whose sync is not due: only its `ChangeEvents` condition is brought up to date
-/// (the feed connected or dropped since the last write), and it waits `remaining`.
+/// (the feed connected or dropped since the last write), and it waits `remaining` (until its
+/// full sync), or less when users a targeted re-sync left waiting are to be looked at before.
 pub async fn waiting(
     api: &Api<TeamsTenantSync>,
     ctx: &Context,
@@ -205,11 +211,16 @@ pub async fn waiting(
     remaining: Duration,
 ) -> Result<Action, ReconcileError> {
     let view = change_events::view(ctx, resource);
+    let revisit = memory.revisit_at.map(|at| {
+        at.saturating_duration_since(Instant::now())
+            .max(super::schedule::MIN_GAP)
+    });
+    let sooner = |full: Duration| revisit.map_or(full, |revisit| revisit.min(full));
     let Some(current) = memory.sync.status.clone() else {
-        return Ok(Action::requeue(remaining));
+        return Ok(Action::requeue(sooner(remaining)));
     };
     if !status::change_events_stale(Some(&current), &view) {
-        return Ok(Action::requeue(remaining));
+        return Ok(Action::requeue(sooner(remaining)));
     }
     let generation = current.observed_generation;
     let mut updated = current;
@@ -230,5 +241,5 @@ pub async fn waiting(
     memory.next_sync = Some(Instant::now() + remaining);
     memory.sync.status = Some(updated);
     ctx.remember(&key_of(resource), memory);
-    Ok(Action::requeue(remaining))
+    Ok(Action::requeue(sooner(remaining)))
 }

@@ -24,8 +24,11 @@ use super::timing::{due, jittered, sync_interval};
 use crate::api::{Reason, TeamsTenantSync};
 use crate::connect::setup::SetupFailure;
 use crate::connect::{Connection, connect_reusing};
+use crate::events::Wanted;
 use crate::sync::model::Policy;
 use crate::sync::pipeline::{SyncRun, sync_once_reporting};
+use crate::sync::targeted::sync_targets;
+use crate::sync::targets::Targets;
 
 /// How often a resource refused for a duplicate tenant looks whether the owner is gone.
 const CLAIM_RECHECK: Duration = Duration::from_secs(15);
@@ -104,13 +107,18 @@ async fn apply(
         .referenced_by(&ctx.client, namespace, resource)
         .await?;
     let key = key_of(resource);
-    let woken = ctx
-        .events
-        .as_ref()
-        .is_some_and(|events| events.hub.is_wanted(&key));
+    let revisit_due = memory.revisit_at.is_some_and(|at| at <= Instant::now());
+    let woken = revisit_due
+        || ctx
+            .events
+            .as_ref()
+            .is_some_and(|events| events.hub.is_wanted(&key));
     if let Err(remaining) = due(resource, &memory, &secrets.versions, woken) {
         return publish::waiting(api, ctx, resource, memory, remaining).await;
     }
+    // Due without changes (its schedule, a new generation or Secret, sync-now): a full sync.
+    let full_due = due(resource, &memory, &secrets.versions, false).is_ok();
+    let last_full_sync = memory.last_sync;
     memory.last_sync = Some(Instant::now());
     memory.generation = resource.meta().generation;
     memory.sync_now = resource.annotations().get(SYNC_NOW_ANNOTATION).cloned();
@@ -144,22 +152,54 @@ async fn apply(
     memory.sign_in = Some(connection.sign_in.clone());
     // Joined before the sync reads anything, so that a change made while it reads wakes it again.
     let events = change_events::join(ctx, resource, &connection, &secrets.versions).await;
-    if let Some(change_events) = &ctx.events {
-        change_events.hub.take_wanted(&key);
+    let mut wanted = ctx
+        .events
+        .as_ref()
+        .and_then(|change_events| change_events.hub.take_wanted(&key));
+    if revisit_due {
+        memory.revisit_at = None;
+        let revisit = std::mem::take(&mut memory.sync.revisit);
+        let named = wanted.get_or_insert_default();
+        named.add_users(&revisit.dialpad_users, &revisit.teams_users);
     }
+    // Only the users changes named are synced, unless a full sync is due anyway.
+    let targets = wanted
+        .and_then(Wanted::named)
+        .filter(|_| !full_due)
+        .map(|(dialpad_users, teams_users)| Targets {
+            dialpad_users,
+            teams_users,
+        });
+    memory.sync.keeps_snapshot = change_events::enabled(resource);
     let previous = memory.sync.status.clone();
-    let run = match sync(api, ctx, resource, &connection, &policy, &mut memory, started).await {
-        Ok(run) => run,
+    let synced = sync(
+        api,
+        ctx,
+        resource,
+        &connection,
+        &policy,
+        &mut memory,
+        started,
+        targets.as_ref(),
+    )
+    .await;
+    let (run, targeted) = match synced {
+        Ok(synced) => synced,
         Err(error) => {
             ctx.remember(&key_of(resource), memory);
             return Err(error);
         }
     };
+    if targeted {
+        // A targeted re-sync is no full sync: the next one stays due when it was.
+        memory.last_sync = last_full_sync;
+    }
     let completed = publish::Completed {
         run,
         previous,
         started,
         events,
+        targeted,
     };
     publish::synced(api, ctx, resource, memory, completed).await
 }
@@ -202,7 +242,9 @@ fn refused(resource: &TeamsTenantSync, holder: &str, tenant: &str) -> Held {
 
 /// Runs one sync, writing its first status at once for a resource that has none (kstatus reads a
 /// resource without one as finished until the first sync ends, which can take minutes) and its
-/// progress while it runs long.
+/// progress while it runs long. With `targets`, only those users are synced when that can be
+/// done exactly (see [`crate::sync::targeted`]), else everyone; the flag says which it was.
+#[allow(clippy::too_many_arguments)]
 async fn sync(
     api: &Api<TeamsTenantSync>,
     ctx: &Context,
@@ -211,7 +253,8 @@ async fn sync(
     policy: &Policy,
     memory: &mut ResourceMemory,
     started: Instant,
-) -> Result<SyncRun, ReconcileError> {
+    targets: Option<&Targets>,
+) -> Result<(SyncRun, bool), ReconcileError> {
     let (key, name) = (key_of(resource), resource.name_any());
     let namespace = resource.namespace().unwrap_or_default();
     let previous = memory.sync.status.clone();
@@ -237,15 +280,35 @@ async fn sync(
     let record = ConfigMapRecordStore::new(ctx.client.clone(), &ctx.settings.operator_namespace, resource);
     // The change trail's lines (`sync::trail`) name the resource through this span.
     let span = tracing::info_span!("sync", resource = %key);
-    let sync = sync_once_reporting(
-        &connection.source,
-        &connection.tenant,
-        &record,
-        policy,
-        &mut memory.sync,
-        resource.meta().generation,
-        &progress,
-    )
+    let generation = resource.meta().generation;
+    let sync = async {
+        if let Some(targets) = targets {
+            let (source, tenant) = (&connection.source, &connection.tenant);
+            let targeted = sync_targets(
+                source,
+                tenant,
+                &record,
+                policy,
+                &mut memory.sync,
+                generation,
+                targets,
+                &progress,
+            );
+            if let Some(run) = targeted.await? {
+                return Ok((run, true));
+            }
+        }
+        let full = sync_once_reporting(
+            &connection.source,
+            &connection.tenant,
+            &record,
+            policy,
+            &mut memory.sync,
+            generation,
+            &progress,
+        );
+        full.await.map(|run| (run, false))
+    }
     .instrument(span);
     let run = tokio::select! {
         run = sync => run,

@@ -224,7 +224,7 @@ pub fn set_change_events(status: &mut TeamsTenantSyncStatus, view: &EventsView, 
         }
         EventsView::Feed(FeedState::Connected) => (
             Reason::ChangeEventsConnected,
-            "Dialpad's change-log events arrive: a change in Dialpad syncs within seconds, and the full sync runs every spec.fullSyncInterval (default 1h)".to_owned(),
+            "Dialpad's change-log events arrive: a change in Dialpad re-syncs the users it names within seconds, and the full sync runs every spec.fullSyncInterval (default 24h)".to_owned(),
         ),
         EventsView::Feed(FeedState::Connecting(what)) => (
             Reason::ChangeEventsConnecting,

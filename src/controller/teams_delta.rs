@@ -33,14 +33,15 @@ pub struct TeamsDeltaWatches {
 
 impl TeamsDeltaWatches {
     /// Starts watching for `resource` with `graph` every `interval`, unless a watch with the same
-    /// `version` (its credentials and endpoint) runs; `wake` is called when users changed.
+    /// `version` (its credentials and endpoint) runs; `wake` is called with the users that
+    /// changed, or `None` when Graph reset the round (changes in between are unknown).
     pub fn ensure(
         &self,
         resource: &str,
         version: &str,
         graph: GraphClient,
         interval: Duration,
-        wake: impl Fn() + Send + Sync + 'static,
+        wake: impl Fn(Option<&[String]>) + Send + Sync + 'static,
     ) {
         let mut watches = self.watches.lock().expect("watches lock");
         if watches.get(resource).is_some_and(|w| w.version == version) {
@@ -92,7 +93,7 @@ async fn watch(
     resource: String,
     graph: GraphClient,
     interval: Duration,
-    wake: impl Fn() + Send + Sync + 'static,
+    wake: impl Fn(Option<&[String]>) + Send + Sync + 'static,
     problem: Arc<Mutex<Option<String>>>,
 ) {
     let mut link: Option<String> = None;
@@ -102,27 +103,27 @@ async fn watch(
             None => graph
                 .users_delta_from_now()
                 .await
-                .map(|from_now| (from_now, false)),
+                .map(|from_now| (from_now, Vec::new())),
             Some(since) => graph
                 .users_delta_since(since)
                 .await
-                .map(|round| (round.delta_link, !round.changed.is_empty())),
+                .map(|round| (round.delta_link, round.changed)),
         };
         let wait = match outcome {
             Ok((next, changed)) => {
                 link = Some(next);
                 failures = 0;
                 *problem.lock().expect("problem lock") = None;
-                if changed {
-                    tracing::debug!(%resource, "users changed in Microsoft 365");
-                    wake();
+                if !changed.is_empty() {
+                    tracing::debug!(%resource, users = changed.len(), "users changed in Microsoft 365");
+                    wake(Some(&changed));
                 }
                 interval
             }
             Err(DeltaError::Reset(status)) => {
                 tracing::info!(%resource, status, "Graph reset the users/delta round; syncing in full and starting again from now");
                 link = None;
-                wake();
+                wake(None);
                 Duration::ZERO
             }
             Err(DeltaError::Graph(error)) => {

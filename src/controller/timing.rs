@@ -74,6 +74,42 @@ pub fn schedule_next(interval: Duration, memory: &mut ResourceMemory, run: &Sync
     wait
 }
 
+/// Schedules the look again at the users a targeted re-sync that ended now left waiting
+/// (`memory.sync.revisit`): as [`schedule_next`] would for a full sync (their retry times, then
+/// pending activations soon and less and less often), by a targeted re-sync; the full sync stays
+/// when it was. Returns the wait until whichever comes first.
+pub fn schedule_revisit(interval: Duration, memory: &mut ResourceMemory, run: &SyncRun) -> Duration {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    let revisit = &memory.sync.revisit.dialpad_users;
+    let waiting = |id: &Option<String>| id.as_ref().is_some_and(|id| revisit.contains(id));
+    let pending = run
+        .plan
+        .outcomes
+        .iter()
+        .any(|o| o.reason == Reason::AssignmentPending && waiting(&o.dialpad_user_id));
+    let retries = memory.sync.retries.iter().filter(|(key, _)| match key {
+        crate::sync::model::UserKey::Dialpad(id) => revisit.contains(id),
+        _ => false,
+    });
+    let follow_up = schedule::FollowUp::of(retries.map(|(_, retry)| retry), pending, now);
+    let full = memory
+        .next_sync
+        .map_or(interval, |next| next.saturating_duration_since(Instant::now()))
+        .max(schedule::MIN_GAP);
+    if revisit.is_empty() {
+        memory.revisit_at = None;
+        return full;
+    }
+    let wait = schedule::next_sync_in(interval, follow_up, memory.pending_checks, now);
+    memory.pending_checks = if pending {
+        memory.pending_checks.saturating_add(1)
+    } else {
+        0
+    };
+    memory.revisit_at = (wait < full).then(|| Instant::now() + wait);
+    wait.min(full)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

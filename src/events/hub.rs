@@ -6,7 +6,7 @@
 //! nothing away (a wake only makes a resource sync, which it may do anyway). A feed's calls use
 //! the key of one of its resources, at that resource's endpoint, which the allow-list passed.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::feed::{Feed, FeedState, FeedTimings, Subscriber, Subscribers, Waker};
 use super::store::SecretFeedStore;
+use super::wanted::Wanted;
 use crate::dialpad::DialpadClient;
 use crate::upstream::UpstreamError;
 
@@ -58,8 +59,8 @@ pub struct EventHub {
     members: Mutex<HashMap<String, Membership>>,
     /// Feeds that are deleting what they made; a new feed of the company waits for them.
     retiring: Mutex<HashMap<FeedKey, JoinHandle<()>>>,
-    /// Resources a batch of changes (or a gap) asked to sync.
-    wanted: Mutex<HashSet<String>>,
+    /// What changes (or a gap) asked each resource to sync.
+    wanted: Mutex<HashMap<String, Wanted>>,
 }
 
 impl EventHub {
@@ -132,7 +133,8 @@ impl EventHub {
             if let Some(hub) = hub.upgrade()
                 && !matches!(why, super::feed::Wake::State)
             {
-                hub.wanted.lock().expect("wanted lock").insert(name.clone());
+                let mut wanted = hub.wanted.lock().expect("wanted lock");
+                wanted.entry(name.clone()).or_default().add_wake(why);
             }
             wake();
         });
@@ -230,22 +232,24 @@ impl EventHub {
         Some(feeds.get(key)?.state.borrow().clone())
     }
 
-    /// Marks `resource` as wanting a sync (a change seen elsewhere, such as in Microsoft 365).
-    pub fn want(&self, resource: &str) {
-        self.wanted
-            .lock()
-            .expect("wanted lock")
-            .insert(resource.to_owned());
+    /// Marks `resource` as wanting a sync of the Teams users `changed` (a change seen in
+    /// Microsoft 365; `None`: the changes could not be told, so everyone).
+    pub fn want_teams_users(&self, resource: &str, changed: Option<&[String]>) {
+        let mut wanted = self.wanted.lock().expect("wanted lock");
+        wanted
+            .entry(resource.to_owned())
+            .or_default()
+            .add_teams_users(changed);
     }
 
-    /// Whether changes asked `resource` to sync since the last call; clears the mark.
-    pub fn take_wanted(&self, resource: &str) -> bool {
+    /// What changes asked `resource` to sync since the last call; clears it.
+    pub fn take_wanted(&self, resource: &str) -> Option<Wanted> {
         self.wanted.lock().expect("wanted lock").remove(resource)
     }
 
-    /// Whether changes asked `resource` to sync, without clearing the mark.
+    /// Whether changes asked `resource` to sync, without clearing it.
     pub fn is_wanted(&self, resource: &str) -> bool {
-        self.wanted.lock().expect("wanted lock").contains(resource)
+        self.wanted.lock().expect("wanted lock").contains_key(resource)
     }
 
     /// Waits (at most `grace`) for retiring feeds to delete what they made, at shutdown. Feeds of

@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use dialpad_teams_operator::api::ChangeEventsSpec;
+use dialpad_teams_sandbox::Endpoint;
 use dialpad_teams_sandbox::generator::Case;
 use kube::ResourceExt;
 use serde_json::{Value, json};
@@ -77,6 +78,7 @@ async fn a_change_in_dialpad_shows_in_the_status_and_teams_within_seconds() {
             .await
             .expect("exists");
         let syncs_before = operator.syncs_of(&env.namespace, name).await;
+        let full_reads_before = sandbox.counters().requests_to(Endpoint::DialpadUsers, "GET");
 
         // A new hire in Dialpad whom Teams does not know yet: the status lists them at once.
         let hire = "new.hire@contoso.com";
@@ -165,6 +167,17 @@ async fn a_change_in_dialpad_shows_in_the_status_and_teams_within_seconds() {
         let latency = changed_at.elapsed();
         println!("a licence removed in Microsoft 365 reached the status in {latency:?}");
         assert!(latency < Duration::from_secs(30), "{latency:?}");
+        // Each change was re-synced alone: the users it named were read, never the company.
+        let counters = sandbox.counters();
+        assert_eq!(
+            counters.requests_to(Endpoint::DialpadUsers, "GET"),
+            full_reads_before,
+            "no full read of Dialpad's users for the three changes"
+        );
+        assert!(
+            counters.requests_to(Endpoint::DialpadUser, "GET") >= 2,
+            "{counters:?}"
+        );
 
         let secrets = env.client.clone();
         let operator_secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
