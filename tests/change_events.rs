@@ -22,7 +22,7 @@ use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
 
-use common::pipeline::{connection, resource, secrets, start_immediate};
+use common::pipeline::{connection, resource, sandbox_admin, secrets, start_immediate};
 
 const PASSWORD: &str = "change-events-password";
 const KEY: &str = "change-events-api-key";
@@ -118,17 +118,7 @@ impl Running {
     }
 
     async fn admin(&self, path: &str, body: Value) -> Value {
-        let answer = self
-            .http
-            .post(format!("{}{path}", self.sandbox.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("the sandbox answers");
-        let status = answer.status();
-        let text = answer.text().await.unwrap_or_default();
-        assert!(status.is_success(), "{path} {body}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        sandbox_admin(&self.sandbox, path, body).await
     }
 
     async fn introspect(&self) -> Value {

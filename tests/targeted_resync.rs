@@ -18,7 +18,7 @@ use dialpad_teams_sandbox::generator::{self, Case, GeneratorSpec};
 use dialpad_teams_sandbox::traffic::{Counters, Endpoint};
 use serde_json::{Value, json};
 
-use common::pipeline::{connection, resource, secrets, start_immediate};
+use common::pipeline::{connection, resource, sandbox_admin, secrets, start_immediate};
 
 const PASSWORD: &str = "targeted-password";
 const KEY: &str = "targeted-api-key";
@@ -66,16 +66,7 @@ async fn synced(users: usize) -> Synced {
 
 impl Synced {
     async fn admin(&self, path: &str, body: Value) -> Value {
-        let answer = reqwest::Client::new()
-            .post(format!("{}{path}", self.sandbox.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .expect("the sandbox answers");
-        let status = answer.status();
-        let text = answer.text().await.unwrap_or_default();
-        assert!(status.is_success(), "{path} {body}: {status} {text}");
-        serde_json::from_str(&text).unwrap_or(Value::Null)
+        sandbox_admin(&self.sandbox, path, body).await
     }
 
     async fn targeted(&mut self, targets: Targets) -> Option<SyncRun> {

@@ -54,13 +54,8 @@ impl DesiredSource for DialpadSource {
             origin: Some(company),
             ..DesiredState::default()
         };
-        let office_names: HashMap<String, String> = if self.office_names {
-            let offices = self.client.list_offices().await;
-            let offices = offices.map_err(|error| source_failure(error, "Dialpad offices"))?;
-            offices
-                .into_iter()
-                .filter_map(|office| Some((office.id?, office.name?)))
-                .collect()
+        let office_names = if self.office_names {
+            office_names(&self.client).await?
         } else {
             HashMap::new()
         };
@@ -109,6 +104,16 @@ impl DesiredSource for DialpadSource {
     async fn read_users(&self, ids: &BTreeSet<String>) -> Option<Result<Vec<SourceUser>, SourceFailure>> {
         Some(narrow::read_users(self, ids).await)
     }
+}
+
+/// The company's office names by id (`spec.assignment.offices` names an office by name).
+async fn office_names(client: &DialpadClient) -> Result<HashMap<String, String>, SourceFailure> {
+    let offices = client.list_offices().await;
+    let offices = offices.map_err(|error| source_failure(error, "Dialpad offices"))?;
+    Ok(offices
+        .into_iter()
+        .filter_map(|office| Some((office.id?, office.name?)))
+        .collect())
 }
 
 /// Adds the numbers of a page of Dialpad users to `state` (every user's numbers are the company's;

@@ -166,4 +166,57 @@ mod tests {
         );
         assert_eq!(due(&resource, &memory, &versions, true), Ok(()));
     }
+
+    fn targeted_run(pending: &[&str]) -> SyncRun {
+        use crate::sync::model::{Plan, TenantChecks, UserKey, UserOutcome};
+        let outcome = |id: &str, reason| UserOutcome {
+            key: UserKey::Dialpad(id.into()),
+            email: None,
+            phone_number: None,
+            dialpad_user_id: Some(id.into()),
+            teams_user_id: None,
+            reason,
+            message: String::new(),
+            desired: true,
+        };
+        let mut outcomes: Vec<UserOutcome> = pending
+            .iter()
+            .map(|id| outcome(id, Reason::AssignmentPending))
+            .collect();
+        outcomes.push(outcome("settled", Reason::InSync));
+        SyncRun {
+            status: Default::default(),
+            plan: Plan {
+                outcomes,
+                ..Plan::default()
+            },
+            execution: Default::default(),
+            checks: TenantChecks::ok(),
+            source: crate::sync::report::SourceState::Read,
+        }
+    }
+
+    #[test]
+    fn users_a_targeted_resync_left_activating_are_looked_at_again_soon_and_the_full_sync_stays() {
+        let resource = demo();
+        let full_at = Instant::now() + Duration::from_secs(24 * 3600);
+        let mut memory = synced(&resource, full_at);
+        memory.sync.revisit.dialpad_users = ["7".to_owned()].into();
+        let wait = schedule_revisit(Duration::from_secs(24 * 3600), &mut memory, &targeted_run(&["7"]));
+        assert_eq!(wait, schedule::FIRST_PENDING_CHECK);
+        assert_eq!(memory.next_sync, Some(full_at), "the full sync keeps its time");
+        let revisit = memory
+            .revisit_at
+            .expect("a look again")
+            .saturating_duration_since(Instant::now());
+        assert!(revisit <= schedule::FIRST_PENDING_CHECK, "{revisit:?}");
+        // Still activating at the next look: the one after waits twice as long.
+        let wait = schedule_revisit(Duration::from_secs(24 * 3600), &mut memory, &targeted_run(&["7"]));
+        assert_eq!(wait, schedule::FIRST_PENDING_CHECK * 2);
+        // Nobody left waiting: only the full sync is ahead.
+        memory.sync.revisit = Default::default();
+        let wait = schedule_revisit(Duration::from_secs(24 * 3600), &mut memory, &targeted_run(&[]));
+        assert_eq!(memory.revisit_at, None);
+        assert!(wait > Duration::from_secs(23 * 3600), "{wait:?}");
+    }
 }

@@ -57,6 +57,38 @@ pub struct SyncMemory {
     pub revisit: Targets,
 }
 
+/// After the changes of a sync: drops from the record (`intent`, saved before them) what was
+/// unassigned or refused, and says in `status` how many numbers the resource owns. A refused
+/// assignment is not held; one whose result is unknown stays recorded until a sync sees whether
+/// Teams holds it.
+pub(super) async fn settle_record<O: OwnershipStore>(
+    store: &O,
+    intent: &OwnershipRecord,
+    execution: &ExecutionSummary,
+    status: &mut TeamsTenantSyncStatus,
+) {
+    let done = execution
+        .unassigned_numbers
+        .iter()
+        .chain(&execution.refused_numbers);
+    let policies_done = execution
+        .unassigned_policies
+        .iter()
+        .chain(&execution.refused_policies);
+    let kept = intent
+        .without(done.map(String::as_str))
+        .without_policies(policies_done);
+    if &kept != intent
+        && let Err(error) = store.save(&kept).await
+    {
+        // Harmless: the next sync drops numbers Teams no longer shows on their user.
+        tracing::warn!(%error, "could not drop unassigned numbers from the ownership record");
+    }
+    if let Some(summary) = status.summary.as_mut() {
+        summary.owned = i32::try_from(kept.len()).unwrap_or(i32::MAX);
+    }
+}
+
 /// Runs one sync, keeping the ownership record in `memory`. Never panics on upstream data; every
 /// failure ends up in the status.
 pub async fn sync_once<S: DesiredSource, T: TeamsTenant>(
@@ -216,29 +248,8 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
         budget_bytes: DEFAULT_STATUS_BUDGET,
         readiness: &policy.readiness,
     });
-    // A refused assignment is not held; one whose result is unknown stays recorded until a
-    // sync sees whether Teams holds it.
-    let done = execution
-        .unassigned_numbers
-        .iter()
-        .chain(&execution.refused_numbers);
-    let policies_done = execution
-        .unassigned_policies
-        .iter()
-        .chain(&execution.refused_policies);
-    let kept = intent
-        .without(done.map(String::as_str))
-        .without_policies(policies_done);
-    if kept != intent
-        && let Err(error) = store.save(&kept).await
-    {
-        // Harmless: the next sync drops numbers Teams no longer shows on their user.
-        tracing::warn!(%error, "could not drop unassigned numbers from the ownership record");
-    }
     let mut status = status;
-    if let Some(summary) = status.summary.as_mut() {
-        summary.owned = i32::try_from(kept.len()).unwrap_or(i32::MAX);
-    }
+    settle_record(store, &intent, &execution, &mut status).await;
     memory.status = Some(status.clone());
     // Only a complete read of both sides, with passing checks, is a state to start targeted
     // re-syncs from.

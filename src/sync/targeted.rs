@@ -19,7 +19,7 @@ use super::execute::execute;
 use super::input::PlanInput;
 use super::model::{ActionKind, Policy, TenantChecks, UserKey};
 use super::numbers::normalise;
-use super::pipeline::{SyncMemory, SyncRun};
+use super::pipeline::{SyncMemory, SyncRun, settle_record};
 use super::plan::plan;
 use super::policies::PolicyChange;
 use super::ports::{
@@ -174,19 +174,7 @@ pub async fn sync_targets<S: DesiredSource, T: TeamsTenant, O: OwnershipStore>(
         budget_bytes: DEFAULT_STATUS_BUDGET,
         readiness: &policy.readiness,
     });
-    let done = execution
-        .unassigned_numbers
-        .iter()
-        .chain(&execution.refused_numbers);
-    let kept = intent.without(done.map(String::as_str));
-    if kept != intent
-        && let Err(error) = store.save(&kept).await
-    {
-        tracing::warn!(%error, "could not drop unassigned numbers from the ownership record");
-    }
-    if let Some(summary) = status.summary.as_mut() {
-        summary.owned = i32::try_from(kept.len()).unwrap_or(i32::MAX);
-    }
+    settle_record(store, &intent, &execution, &mut status).await;
     snapshot.outcomes.clone_from(&merged);
     plan.outcomes = merged;
     memory.status = Some(status.clone());

@@ -164,3 +164,19 @@ pub async fn start_immediate(mut fixture: OrgFixture, graph_rate: u32) -> Sandbo
         .await
         .expect("the sandbox starts")
 }
+
+/// Posts `body` to the sandbox's admin route `path` (`/_sandbox/...`), as an admin changing the
+/// world would, and returns its answer (`null` when it is not JSON); an error status fails the
+/// test.
+pub async fn sandbox_admin(sandbox: &Sandbox, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let answer = reqwest::Client::new()
+        .post(format!("{}{path}", sandbox.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .expect("the sandbox answers");
+    let status = answer.status();
+    let text = answer.text().await.unwrap_or_default();
+    assert!(status.is_success(), "{path} {body}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}

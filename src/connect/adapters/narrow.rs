@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use futures::StreamExt;
 
-use super::{DialpadSource, GraphTenant, desired_user, graph_failure, source_failure, teams_user};
+use super::{
+    DialpadSource, GraphTenant, desired_user, graph_failure, office_names, source_failure, teams_user,
+};
 use crate::dialpad::{DialpadUser, Standing};
 use crate::microsoft::directory::EmailIndex;
 use crate::microsoft::graph::{GraphUser, LookupError, NumberAssignment};
@@ -45,13 +47,8 @@ pub(super) async fn read_users(
                 .as_ref()
                 .is_some_and(|office| source.office_ids.contains(office))
     });
-    let office_names: HashMap<String, String> = if source.office_names && !users.is_empty() {
-        let offices = client.list_offices().await;
-        let offices = offices.map_err(|error| source_failure(error, "Dialpad offices"))?;
-        offices
-            .into_iter()
-            .filter_map(|office| Some((office.id?, office.name?)))
-            .collect()
+    let office_names = if source.office_names && !users.is_empty() {
+        office_names(client).await?
     } else {
         HashMap::new()
     };
