@@ -133,6 +133,8 @@ async fn a_changed_number_is_resynced_with_at_most_five_requests_and_no_listing(
         json!({"change": "changeNumber", "email": email, "number": "+14155550177"}),
     )
     .await;
+    // A user an earlier sync left waiting, whom this re-sync does not name.
+    org.memory.revisit.dialpad_users.insert("424242".into());
     let before = org.sandbox.counters();
     let run = org
         .targeted(dialpad(&[&id]))
@@ -173,12 +175,24 @@ async fn a_changed_number_is_resynced_with_at_most_five_requests_and_no_listing(
         "{}",
         changed.message
     );
+    let waiting = &org.memory.revisit.dialpad_users;
+    assert_eq!(
+        waiting,
+        &BTreeSet::from(["424242".to_owned(), id.clone()]),
+        "activating: looked at again"
+    );
     // Another targeted re-sync of the same user sees it in place: what a full sync says too.
     let again = org
         .targeted(dialpad(&[&id]))
         .await
         .expect("a targeted re-sync ran");
     assert_eq!(again.execution.assigned, 0);
+    let waiting = &org.memory.revisit.dialpad_users;
+    assert_eq!(
+        waiting,
+        &BTreeSet::from(["424242".to_owned()]),
+        "in place: no longer waiting"
+    );
     let full = sync_once(
         &org.connection.source,
         &org.connection.tenant,

@@ -12,7 +12,7 @@ use super::context::{Context, ResourceMemory, backoff_after, key_of};
 use super::error::ReconcileError;
 use super::events;
 use super::status::{self, held_status, setup_failure_status};
-use super::timing::{schedule_next, schedule_revisit};
+use super::timing::{jittered, schedule_next, schedule_revisit};
 use super::users_report::publish_report;
 use crate::api::conditions::{READY, find_condition};
 use crate::api::{Reason, TeamsTenantSync, TeamsTenantSyncStatus};
@@ -20,11 +20,12 @@ use crate::connect::setup::SetupFailure;
 use crate::sync::pipeline::SyncRun;
 
 /// One info line per sync: what an admin tailing the log wants to know.
-fn log_sync(key: &str, run: &SyncRun, elapsed: Duration) {
+fn log_sync(key: &str, run: &SyncRun, elapsed: Duration, targeted: bool) {
     let summary = run.status.summary.clone().unwrap_or_default();
     let ready = find_condition(&run.status.conditions, READY).map_or("", |c| c.reason.as_str());
     tracing::info!(
         resource = %key,
+        scope = if targeted { "targeted" } else { "full" },
         ready,
         desired = summary.desired,
         in_sync = summary.in_sync,
@@ -187,10 +188,15 @@ pub async fn synced(
         &events::events_for(&run, previous.as_ref()),
     )
     .await;
-    log_sync(&key, &run, elapsed);
+    log_sync(&key, &run, elapsed, targeted);
     memory.failures = 0;
     let interval = change_events::full_sync_interval(resource, &events);
     let wait = if targeted {
+        schedule_revisit(interval, &mut memory, &run)
+    } else if memory.sync.snapshot.is_some() {
+        // The users this full sync left waiting are looked at again by targeted re-syncs; the
+        // next full sync is the interval's.
+        memory.next_sync = Some(Instant::now() + jittered(interval));
         schedule_revisit(interval, &mut memory, &run)
     } else {
         memory.revisit_at = None;

@@ -9,6 +9,7 @@ use kube::{Resource, ResourceExt};
 use super::context::{ResourceMemory, SYNC_NOW_ANNOTATION};
 use super::schedule;
 use crate::api::{Reason, TeamsTenantSync};
+use crate::sync::model::UserKey;
 use crate::sync::model::parse_duration;
 use crate::sync::pipeline::SyncRun;
 
@@ -74,23 +75,24 @@ pub fn schedule_next(interval: Duration, memory: &mut ResourceMemory, run: &Sync
     wait
 }
 
-/// Schedules the look again at the users a targeted re-sync that ended now left waiting
-/// (`memory.sync.revisit`): as [`schedule_next`] would for a full sync (their retry times, then
-/// pending activations soon and less and less often), by a targeted re-sync; the full sync stays
-/// when it was. Returns the wait until whichever comes first.
+/// Schedules the look again at the users a sync that ended now left waiting
+/// (`memory.sync.revisit`, kept only with a snapshot): as [`schedule_next`] would (their retry
+/// times, then pending activations soon and less and less often), by a targeted re-sync; the
+/// full sync stays when it is (`memory.next_sync`). Returns the wait until whichever comes first.
 pub fn schedule_revisit(interval: Duration, memory: &mut ResourceMemory, run: &SyncRun) -> Duration {
     let now = k8s_openapi::jiff::Timestamp::now();
-    let revisit = &memory.sync.revisit.dialpad_users;
-    let waiting = |id: &Option<String>| id.as_ref().is_some_and(|id| revisit.contains(id));
+    let revisit = &memory.sync.revisit;
+    let waiting = |key: &UserKey| match key {
+        UserKey::Dialpad(id) => revisit.dialpad_users.contains(id),
+        UserKey::Departed { teams_user_id, .. } => revisit.teams_users.contains(teams_user_id),
+        UserKey::Static(_) => false,
+    };
     let pending = run
         .plan
         .outcomes
         .iter()
-        .any(|o| o.reason == Reason::AssignmentPending && waiting(&o.dialpad_user_id));
-    let retries = memory.sync.retries.iter().filter(|(key, _)| match key {
-        crate::sync::model::UserKey::Dialpad(id) => revisit.contains(id),
-        _ => false,
-    });
+        .any(|o| o.reason == Reason::AssignmentPending && waiting(&o.key));
+    let retries = memory.sync.retries.iter().filter(|(key, _)| waiting(key));
     let follow_up = schedule::FollowUp::of(retries.map(|(_, retry)| retry), pending, now);
     let full = memory
         .next_sync
@@ -106,6 +108,11 @@ pub fn schedule_revisit(interval: Duration, memory: &mut ResourceMemory, run: &S
     } else {
         0
     };
+    // A look already due sooner (a change re-synced some users in between) stays.
+    let earlier = memory
+        .revisit_at
+        .map(|at| at.saturating_duration_since(Instant::now()));
+    let wait = earlier.map_or(wait, |earlier| earlier.min(wait));
     memory.revisit_at = (wait < full).then(|| Instant::now() + wait);
     wait.min(full)
 }
@@ -210,9 +217,14 @@ mod tests {
             .expect("a look again")
             .saturating_duration_since(Instant::now());
         assert!(revisit <= schedule::FIRST_PENDING_CHECK, "{revisit:?}");
-        // Still activating at the next look: the one after waits twice as long.
+        // A change re-synced in between keeps the look that is due sooner.
         let wait = schedule_revisit(Duration::from_secs(24 * 3600), &mut memory, &targeted_run(&["7"]));
-        assert_eq!(wait, schedule::FIRST_PENDING_CHECK * 2);
+        assert!(wait <= schedule::FIRST_PENDING_CHECK, "{wait:?}");
+        // Still activating at that look (taken when due): every sync that still finds it so
+        // doubles the wait (the change in between counted as one).
+        memory.revisit_at = None;
+        let wait = schedule_revisit(Duration::from_secs(24 * 3600), &mut memory, &targeted_run(&["7"]));
+        assert_eq!(wait, schedule::FIRST_PENDING_CHECK * 4);
         // Nobody left waiting: only the full sync is ahead.
         memory.sync.revisit = Default::default();
         let wait = schedule_revisit(Duration::from_secs(24 * 3600), &mut memory, &targeted_run(&[]));

@@ -16,7 +16,7 @@ use super::plan::plan;
 use super::ports::{DesiredSource, MemoryOwnership, OwnershipStore, OwnershipStoreError, TeamsTenant};
 use super::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
 use super::sent::ExecutionSummary;
-use super::targets::{Snapshot, Targets};
+use super::targets::{Snapshot, Targets, waiting_users};
 use crate::api::TeamsTenantSyncStatus;
 
 /// What one sync did and found.
@@ -52,8 +52,8 @@ pub struct SyncMemory {
     /// The last complete sync's state, patched by targeted re-syncs since (see
     /// [`targeted`](super::targeted)).
     pub snapshot: Option<Snapshot>,
-    /// The users the last targeted re-sync left waiting (activating in Teams, or to retry), for
-    /// a targeted look again instead of a full sync.
+    /// The users the last sync left waiting (activating in Teams, or to retry), for a targeted
+    /// look again instead of a full sync; only while a snapshot is kept.
     pub revisit: Targets,
 }
 
@@ -254,7 +254,12 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     // Only a complete read of both sides, with passing checks, is a state to start targeted
     // re-syncs from.
     let complete = teams_read && checks == TenantChecks::ok();
-    memory.revisit = Targets::default();
+    // With a snapshot, the users left waiting are looked at again by targeted re-syncs.
+    memory.revisit = if memory.keeps_snapshot && complete {
+        waiting_users(&plan.outcomes, &memory.retries)
+    } else {
+        Targets::default()
+    };
     memory.snapshot = (memory.keeps_snapshot && complete).then(|| Snapshot {
         desired,
         outcomes: plan.outcomes.clone(),

@@ -28,9 +28,9 @@ use super::ports::{
 use super::report::{self, DEFAULT_STATUS_BUDGET, ReportInput, SourceState};
 use super::sent::SentEarly;
 use super::targets::{
-    Around, PlanScope, Targets, answering, emails_of, merge_outcomes, patch_desired, worth_targeting,
+    Around, PlanScope, Targets, answering, emails_of, merge_outcomes, patch_desired, waiting_users,
+    worth_targeting,
 };
-use crate::api::Reason;
 
 /// Re-syncs the users `targets` names. `Ok(None)`: it could not be done exactly (see the
 /// module's docs), so nothing was read or changed in Teams and the caller syncs in full.
@@ -153,15 +153,16 @@ pub async fn sync_targets<S: DesiredSource, T: TeamsTenant, O: OwnershipStore>(
         early,
     )
     .await;
-    memory.revisit = Targets {
-        dialpad_users: plan
-            .outcomes
-            .iter()
-            .filter(|o| o.reason == Reason::AssignmentPending || memory.retries.contains_key(&o.key))
-            .filter_map(|o| o.dialpad_user_id.clone().filter(|_| o.desired))
-            .collect(),
-        teams_users: BTreeSet::new(),
-    };
+    // Users left waiting by earlier syncs stay so, unless this one decided them again.
+    let mut revisit = std::mem::take(&mut memory.revisit);
+    revisit
+        .dialpad_users
+        .retain(|id| !scope.users.contains(&UserKey::Dialpad(id.clone())));
+    revisit.teams_users.retain(|id| !scope.holders.contains(id));
+    let waiting = waiting_users(&plan.outcomes, &memory.retries);
+    revisit.dialpad_users.extend(waiting.dialpad_users);
+    revisit.teams_users.extend(waiting.teams_users);
+    memory.revisit = revisit;
     let merged = merge_outcomes(&snapshot.outcomes, &scope, std::mem::take(&mut plan.outcomes));
     let mut status = report::build_status(&ReportInput {
         outcomes: &merged,

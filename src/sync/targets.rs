@@ -8,9 +8,10 @@
 //! in a full sync; it decides only the scope's users, and only numbers of Teams users whose
 //! numbers were read completely can read as a departure. Everything else keeps its last outcome.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-use super::model::{DesiredState, DesiredUser, TeamsState, TenantChecks, UserKey, UserOutcome};
+use super::model::{DesiredState, DesiredUser, RetryState, TeamsState, TenantChecks, UserKey, UserOutcome};
+use crate::api::Reason;
 
 /// Whom a batch of changes names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -152,6 +153,25 @@ pub fn emails_of(desired: &DesiredState, keys: &HashSet<UserKey>) -> BTreeSet<St
         .map(|email| email.trim().to_lowercase())
         .filter(|email| !email.is_empty())
         .collect()
+}
+
+/// The users of `outcomes` to look at again soon: those Teams is still activating, and those
+/// with a retry pending (a desired user by Dialpad id, a departed one by its Teams user).
+pub fn waiting_users(outcomes: &[UserOutcome], retries: &HashMap<UserKey, RetryState>) -> Targets {
+    let mut waiting = Targets::default();
+    for outcome in outcomes {
+        let retried = retries.contains_key(&outcome.key);
+        match &outcome.key {
+            UserKey::Dialpad(id) if retried || outcome.reason == Reason::AssignmentPending => {
+                waiting.dialpad_users.insert(id.clone());
+            }
+            UserKey::Departed { teams_user_id, .. } if retried => {
+                waiting.teams_users.insert(teams_user_id.clone());
+            }
+            _ => {}
+        }
+    }
+    waiting
 }
 
 /// `previous` with every outcome `scope` decides replaced by `fresh`, which follow the rest.

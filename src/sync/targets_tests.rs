@@ -152,3 +152,34 @@ fn only_batches_small_against_the_org_are_targeted() {
     assert!(!worth_targeting(&named(157), 10_000));
     assert!(worth_targeting(&named(1_000), 100_000));
 }
+
+#[test]
+fn users_activating_or_waiting_to_retry_are_the_ones_to_look_at_again() {
+    let departed = UserKey::Departed {
+        teams_user_id: "t9".into(),
+        number: "+9".into(),
+    };
+    let outcomes = vec![
+        outcome(UserKey::Dialpad("1".into()), Reason::AssignmentPending),
+        outcome(UserKey::Dialpad("2".into()), Reason::InSync),
+        outcome(UserKey::Dialpad("3".into()), Reason::TransientError),
+        outcome(departed.clone(), Reason::TransientError),
+        outcome(
+            UserKey::Departed {
+                teams_user_id: "t8".into(),
+                number: "+8".into(),
+            },
+            Reason::RemovalPending,
+        ),
+    ];
+    let retry = RetryState {
+        attempts: 1,
+        next_attempt: None,
+        reason: Reason::TransientError,
+        message: String::new(),
+    };
+    let retries = [(UserKey::Dialpad("3".into()), retry.clone()), (departed, retry)].into();
+    let waiting = waiting_users(&outcomes, &retries);
+    assert_eq!(waiting.dialpad_users, ids(&["1", "3"]));
+    assert_eq!(waiting.teams_users, ids(&["t9"]));
+}
