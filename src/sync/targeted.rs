@@ -33,7 +33,7 @@ use super::targets::{
 };
 
 /// Re-syncs the users `targets` names. `Ok(None)`: it could not be done exactly (see the
-/// module's docs), so nothing was read or changed in Teams and the caller syncs in full.
+/// module's docs), so nothing was changed in Teams and the caller syncs in full.
 #[allow(clippy::too_many_arguments)]
 pub async fn sync_targets<S: DesiredSource, T: TeamsTenant, O: OwnershipStore>(
     source: &S,
