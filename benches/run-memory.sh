@@ -13,7 +13,7 @@
 # kubectl. It installs the CRD, uses a namespace `run-memory-<pid>` (deleted at the end), serves
 # the sandbox on 127.0.0.1:$PORT (18080) and the operator's metrics on 127.0.0.1:$METRICS_PORT
 # (18081). BIN names another build of the binary (its memory is then that build's, not the
-# release's). Figures are printed, never asserted.
+# release's). CHANGE_EVENTS=1 turns change events on. Figures are printed, never asserted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-100000}
@@ -43,9 +43,17 @@ kubectl -n "$ns" create secret generic teams-admin \
     --from-literal=username=dialpad-msteams-admin@contoso.com \
     --from-literal=password=sandbox-admin-password >/dev/null
 kubectl -n "$ns" create secret generic dialpad --from-literal=apiKey=sandbox-dialpad-api-key >/dev/null
+# CHANGE_EVENTS=1 turns change events on (a full sync a minute still, with fullSyncInterval: 1m),
+# so that the snapshot kept for targeted re-syncs is in the figures.
+events_on=()
+if [ -n "${CHANGE_EVENTS:-}" ]; then
+    events_on=(-e "s/# changeEvents: {enabled: true}/changeEvents: {enabled: true}/"
+        -e "s/^  syncInterval: 1m$/  syncInterval: 1m\n  fullSyncInterval: 1m/")
+fi
 sed -e "s/namespace: telephony/namespace: $ns/" \
     -e "s#http://127.0.0.1:8080#http://127.0.0.1:$port#" \
     -e "s/syncInterval: 15m/syncInterval: 1m/" \
+    "${events_on[@]}" \
     examples/teamstenantsync-demo.yaml | kubectl apply -f - >/dev/null
 
 RUST_LOG=warn "$bin" run --leader-election=false --operator-namespace "$ns" --namespace "$ns" \

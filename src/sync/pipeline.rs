@@ -117,6 +117,9 @@ pub async fn sync_once_reporting<S: DesiredSource, T: TeamsTenant, O: OwnershipS
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<SyncRun, OwnershipStoreError> {
     let owned = store.load().await?;
+    // A full sync replaces the snapshot in any case (with nothing when it cannot be complete):
+    // dropped now, it is not held beside the new read.
+    memory.snapshot = None;
     let now = Timestamp::now();
     // The source and the tenant are read at the same time: each has its own request budget,
     // so neither waits for the other. The source is read even when the tenant checks fail, so
