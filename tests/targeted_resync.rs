@@ -327,8 +327,16 @@ async fn without_a_snapshot_or_for_too_many_users_it_leaves_the_work_to_a_full_s
     let many: Vec<&str> = many.iter().map(String::as_str).collect();
     let before = org.sandbox.counters();
     assert!(org.targeted(dialpad(&many)).await.is_none(), "100 of 40 users");
-    org.memory.snapshot = None;
+    // A spec naming Teams policies (read per policy, not per user), or failed checks: full.
+    let snapshot = org.memory.snapshot.as_mut().expect("kept");
+    snapshot.policies = true;
     let (id, _) = org.dialpad_user(1);
+    assert!(org.targeted(dialpad(&[&id])).await.is_none(), "policies named");
+    let snapshot = org.memory.snapshot.as_mut().expect("kept");
+    snapshot.policies = false;
+    snapshot.checks.authorized = Err((Reason::RolesMissing, "missing".into()));
+    assert!(org.targeted(dialpad(&[&id])).await.is_none(), "checks failed");
+    org.memory.snapshot = None;
     assert!(org.targeted(dialpad(&[&id])).await.is_none());
     assert_eq!(
         requests_between(&before, &org.sandbox.counters()).0,
