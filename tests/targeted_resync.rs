@@ -344,3 +344,24 @@ async fn without_a_snapshot_or_for_too_many_users_it_leaves_the_work_to_a_full_s
         "nothing was read"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_read_again_outside_the_resources_offices_is_gone() {
+    use dialpad_teams_operator::sync::ports::DesiredSource;
+
+    let org = synced(10).await;
+    let (id, _) = org.dialpad_user(2);
+    let ids = BTreeSet::from([id.clone()]);
+    let found = org.connection.source.read_users(&ids).await;
+    let found = found.expect("Dialpad reads single users").expect("read");
+    assert_eq!(
+        found.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        [id.as_str()]
+    );
+    let mut elsewhere = resource(&org.sandbox);
+    let dialpad = elsewhere.spec.source.dialpad.as_mut().expect("Dialpad");
+    dialpad.office_ids = vec!["1".into()];
+    let elsewhere = connection(&elsewhere, &secrets(generator::ADMIN_UPN, PASSWORD, KEY));
+    let found = elsewhere.source.read_users(&ids).await;
+    assert_eq!(found.expect("Dialpad reads single users").expect("read"), []);
+}

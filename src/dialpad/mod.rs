@@ -144,13 +144,7 @@ impl DialpadClient {
         office_ids: &[String],
         on_page: &mut (dyn FnMut(Vec<DialpadUser>) + Send),
     ) -> Result<(), UpstreamError> {
-        let in_offices = |user: &DialpadUser| {
-            office_ids.is_empty()
-                || user
-                    .office_id
-                    .as_ref()
-                    .is_some_and(|office| office_ids.contains(office))
-        };
+        let in_offices = |user: &DialpadUser| user.in_offices(office_ids);
         self.list("/api/v2/users", &[("state", state)], &mut |page: Vec<
             DialpadUser,
         >| {

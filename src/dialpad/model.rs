@@ -48,6 +48,16 @@ pub enum Standing {
 }
 
 impl DialpadUser {
+    /// Whether the user is in one of `office_ids` (any office when it is empty): Dialpad has no
+    /// office filter on its user endpoints, so it is applied here.
+    pub fn in_offices(&self, office_ids: &[String]) -> bool {
+        office_ids.is_empty()
+            || self
+                .office_id
+                .as_ref()
+                .is_some_and(|office| office_ids.contains(office))
+    }
+
     /// What this user's state means for the sync. The states are those of Dialpad's
     /// `schemas.user.UserProto.state` (vendor/dialpad-openapi.json).
     pub fn standing(&self) -> Standing {

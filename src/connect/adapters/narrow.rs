@@ -40,13 +40,7 @@ pub(super) async fn read_users(
             users.push(user);
         }
     }
-    users.retain(|user| {
-        source.office_ids.is_empty()
-            || user
-                .office_id
-                .as_ref()
-                .is_some_and(|office| source.office_ids.contains(office))
-    });
+    users.retain(|user| user.in_offices(&source.office_ids));
     let office_names = if source.office_names && !users.is_empty() {
         office_names(client).await?
     } else {
